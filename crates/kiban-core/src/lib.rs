@@ -1,0 +1,50 @@
+//! Core values of Kiban (基盤): the small, validated types every business uses.
+//!
+//! Raw strings stop at the edge of the system: each value here has one fallible
+//! constructor (`parse`) and, once built, is known to be valid. Nothing in this
+//! crate does IO.
+
+pub mod date;
+pub mod digits;
+pub mod fiscal;
+pub mod money;
+pub mod municipality;
+pub mod numbers;
+pub mod postal;
+
+pub use date::{Date, age_on, school_entry_date};
+pub use fiscal::FiscalYear;
+pub use money::Yen;
+pub use municipality::MunicipalityCode;
+pub use numbers::{CorporateNumber, IndividualNumber, InsurerNumber, ResidentRecordCode};
+pub use postal::PostalCode;
+
+/// Why a value could not be parsed. Each variant names what was wrong, so that
+/// the adapters can report it against the field the value came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// The input was empty or only white space.
+    #[error("値が空です")]
+    Empty,
+    /// The input contained something other than the digits expected.
+    #[error("{expected}桁の数字で入力してください")]
+    WrongLength {
+        /// The number of digits expected.
+        expected: usize,
+    },
+    /// The input contained a character that is not allowed.
+    #[error("使用できない文字が含まれています")]
+    InvalidCharacter,
+    /// The check digit does not match the rest of the number.
+    #[error("検査数字（チェックディジット）が正しくありません（正しくは {expected}）")]
+    CheckDigit {
+        /// The check digit the rest of the number calls for.
+        expected: u8,
+    },
+    /// A number outside the range the value allows.
+    #[error("範囲外の値です: {0}")]
+    OutOfRange(String),
+    /// A date that does not exist or cannot be read.
+    #[error("日付が正しくありません: {0}")]
+    InvalidDate(String),
+}
