@@ -29,9 +29,8 @@ pub fn parse_iso(input: &str) -> Result<Date, ValueError> {
             "「{input}」は YYYY-MM-DD の形式ではありません"
         )));
     }
-    let number = |range: std::ops::Range<usize>| -> i16 {
-        input[range].parse::<i16>().unwrap_or(0)
-    };
+    let number =
+        |range: std::ops::Range<usize>| -> i16 { input[range].parse::<i16>().unwrap_or(0) };
     date(number(0..4), number(5..7) as i8, number(8..10) as i8)
 }
 
@@ -97,11 +96,23 @@ mod tests {
     #[test]
     fn iso_parsing_names_the_problem() {
         assert_eq!(parse_iso("2024-02-29"), Ok(d("2024-02-29")));
-        assert!(matches!(parse_iso("2023-02-29"), Err(ValueError::InvalidDate(_))));
-        assert!(matches!(parse_iso("2024-2-29"), Err(ValueError::InvalidDate(_))));
-        assert!(matches!(parse_iso("2024-02-30"), Err(ValueError::InvalidDate(_))));
+        assert!(matches!(
+            parse_iso("2023-02-29"),
+            Err(ValueError::InvalidDate(_))
+        ));
+        assert!(matches!(
+            parse_iso("2024-2-29"),
+            Err(ValueError::InvalidDate(_))
+        ));
+        assert!(matches!(
+            parse_iso("2024-02-30"),
+            Err(ValueError::InvalidDate(_))
+        ));
         assert!(matches!(parse_iso(""), Err(ValueError::InvalidDate(_))));
-        assert!(matches!(parse_iso("２０２４-02-01"), Err(ValueError::InvalidDate(_))));
+        assert!(matches!(
+            parse_iso("２０２４-02-01"),
+            Err(ValueError::InvalidDate(_))
+        ));
     }
 
     #[test]

@@ -57,8 +57,14 @@ mod tests {
     fn wrong_inputs_are_named() {
         assert_eq!(read_digits("", 3), Err(ValueError::Empty));
         assert_eq!(read_digits("  ", 3), Err(ValueError::Empty));
-        assert_eq!(read_digits("12", 3), Err(ValueError::WrongLength { expected: 3 }));
-        assert_eq!(read_digits("1234", 3), Err(ValueError::WrongLength { expected: 3 }));
+        assert_eq!(
+            read_digits("12", 3),
+            Err(ValueError::WrongLength { expected: 3 })
+        );
+        assert_eq!(
+            read_digits("1234", 3),
+            Err(ValueError::WrongLength { expected: 3 })
+        );
         assert_eq!(read_digits("12a", 3), Err(ValueError::InvalidCharacter));
     }
 }

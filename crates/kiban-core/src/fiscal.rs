@@ -73,14 +73,27 @@ mod tests {
 
     #[test]
     fn boundaries() {
-        let fy = |s| parse_iso(s).map(FiscalYear::containing).map(|f| f.start_year());
+        let fy = |s| {
+            parse_iso(s)
+                .map(FiscalYear::containing)
+                .map(|f| f.start_year())
+        };
         assert_eq!(fy("2025-03-31"), Ok(2024));
         assert_eq!(fy("2025-04-01"), Ok(2025));
         assert_eq!(fy("2026-03-31"), Ok(2025));
         let y = FiscalYear::new(2025).ok();
-        assert_eq!(y.map(|y| y.first_day().to_string()), Some("2025-04-01".into()));
-        assert_eq!(y.map(|y| y.last_day().to_string()), Some("2026-03-31".into()));
-        assert_eq!(y.map(|y| y.assessment_date().to_string()), Some("2025-01-01".into()));
+        assert_eq!(
+            y.map(|y| y.first_day().to_string()),
+            Some("2025-04-01".into())
+        );
+        assert_eq!(
+            y.map(|y| y.last_day().to_string()),
+            Some("2026-03-31".into())
+        );
+        assert_eq!(
+            y.map(|y| y.assessment_date().to_string()),
+            Some("2025-01-01".into())
+        );
         assert!(FiscalYear::new(99999).is_err());
     }
 }

@@ -11,6 +11,8 @@ pub mod money;
 pub mod municipality;
 pub mod numbers;
 pub mod postal;
+pub mod rate;
+pub mod working;
 
 pub use date::{Date, age_on, school_entry_date};
 pub use fiscal::FiscalYear;
@@ -18,6 +20,7 @@ pub use money::Yen;
 pub use municipality::MunicipalityCode;
 pub use numbers::{CorporateNumber, IndividualNumber, InsurerNumber, ResidentRecordCode};
 pub use postal::PostalCode;
+pub use rate::Rate;
 
 /// Why a value could not be parsed. Each variant names what was wrong, so that
 /// the adapters can report it against the field the value came from.

@@ -64,16 +64,25 @@ mod tests {
 
     #[test]
     fn chiyoda_and_the_demo_city() {
-        assert_eq!(MunicipalityCode::parse("131016").map(|c| c.to_string()), Ok("131016".into()));
+        assert_eq!(
+            MunicipalityCode::parse("131016").map(|c| c.to_string()),
+            Ok("131016".into())
+        );
         assert_eq!(
             MunicipalityCode::parse("131017"),
             Err(ValueError::CheckDigit { expected: 6 })
         );
         assert!(MunicipalityCode::parse("990019").is_ok());
         assert!(MunicipalityCode::parse("012289").is_ok());
-        assert_eq!(MunicipalityCode::parse("13101"), Err(ValueError::WrongLength { expected: 6 }));
+        assert_eq!(
+            MunicipalityCode::parse("13101"),
+            Err(ValueError::WrongLength { expected: 6 })
+        );
         assert_eq!(MunicipalityCode::parse(""), Err(ValueError::Empty));
-        assert_eq!(MunicipalityCode::parse("13101x"), Err(ValueError::InvalidCharacter));
+        assert_eq!(
+            MunicipalityCode::parse("13101x"),
+            Err(ValueError::InvalidCharacter)
+        );
     }
 
     #[test]

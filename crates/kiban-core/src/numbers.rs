@@ -69,7 +69,11 @@ fn modulus11_weights_2_to_7(base: &[u8]) -> u8 {
         .map(|(n, &d)| u32::from(d) * (n as u32 % 6 + 2))
         .sum();
     let remainder = sum % 11;
-    if remainder <= 1 { 0 } else { (11 - remainder) as u8 }
+    if remainder <= 1 {
+        0
+    } else {
+        (11 - remainder) as u8
+    }
 }
 
 /// 法人番号: 9 − (Σ Pn × Qn mod 9), Qn = 1 for odd n and 2 for even n counted
@@ -288,8 +292,18 @@ mod tests {
 
     #[test]
     fn municipality_code_scheme() {
-        for (base, check) in [("13101", 6), ("01228", 9), ("99001", 9), ("01101", 1), ("01100", 2)] {
-            assert_eq!(MUNICIPALITY_CODE.complete(base).map(|x| x.0), Ok(check), "{base}");
+        for (base, check) in [
+            ("13101", 6),
+            ("01228", 9),
+            ("99001", 9),
+            ("01101", 1),
+            ("01100", 2),
+        ] {
+            assert_eq!(
+                MUNICIPALITY_CODE.complete(base).map(|x| x.0),
+                Ok(check),
+                "{base}"
+            );
         }
     }
 

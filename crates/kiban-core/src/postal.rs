@@ -47,9 +47,16 @@ mod tests {
     #[test]
     fn forms_people_type() {
         for input in ["1000001", "100-0001", "〒１００－０００１", " 100 0001 "] {
-            assert_eq!(PostalCode::parse(input).map(|p| p.hyphenated()), Ok("100-0001".into()), "{input}");
+            assert_eq!(
+                PostalCode::parse(input).map(|p| p.hyphenated()),
+                Ok("100-0001".into()),
+                "{input}"
+            );
         }
-        assert_eq!(PostalCode::parse("100-001"), Err(ValueError::WrongLength { expected: 7 }));
+        assert_eq!(
+            PostalCode::parse("100-001"),
+            Err(ValueError::WrongLength { expected: 7 })
+        );
         assert_eq!(PostalCode::parse("〒"), Err(ValueError::Empty));
         assert_eq!(PostalCode::parse("abc"), Err(ValueError::InvalidCharacter));
     }

@@ -1,0 +1,53 @@
+//! The calculation API, version 1 (`calc-v1.md`): one JSON object in, one JSON
+//! object out, for each kind of calculation.
+//!
+//! This crate is an adapter. It owns the wire types (the JSON shapes that
+//! other systems rely on), turns them into domain values, calls the pure
+//! domain crates and turns their results (with their working) back into JSON.
+//! The HTTP door (`POST /api/v1/calc/{kind}`) and the CLI door (`kiban calc`)
+//! both call [`run`], so the two can never disagree.
+
+mod dates;
+pub mod error;
+mod numbers;
+pub mod wire;
+
+pub use error::CalcError;
+
+use serde_json::Value;
+
+/// One kind of calculation.
+struct Kind {
+    name: &'static str,
+    run: fn(&Value) -> Result<Value, CalcError>,
+}
+
+/// Every kind of calculation, by its name in the API.
+const KINDS: &[Kind] = &[
+    Kind {
+        name: "age",
+        run: dates::age,
+    },
+    Kind {
+        name: "school-entry",
+        run: dates::school_entry,
+    },
+    Kind {
+        name: "check-digit",
+        run: numbers::check_digit,
+    },
+];
+
+/// The names of the supported kinds, in the order of the contract.
+pub fn kinds() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.name).collect()
+}
+
+/// Runs one calculation of `kind` on `input`.
+pub fn run(kind: &str, input: &Value) -> Result<Value, CalcError> {
+    let kind = KINDS
+        .iter()
+        .find(|k| k.name == kind)
+        .ok_or_else(|| CalcError::unknown_kind(kind))?;
+    (kind.run)(input)
+}
