@@ -10,6 +10,7 @@ pub mod fiscal;
 pub mod money;
 pub mod municipality;
 pub mod numbers;
+pub mod person;
 pub mod postal;
 pub mod rate;
 pub mod working;
@@ -19,6 +20,7 @@ pub use fiscal::FiscalYear;
 pub use money::Yen;
 pub use municipality::MunicipalityCode;
 pub use numbers::{CorporateNumber, IndividualNumber, InsurerNumber, ResidentRecordCode};
+pub use person::{Relationship, Sex};
 pub use postal::PostalCode;
 pub use rate::Rate;
 
