@@ -1,0 +1,252 @@
+//! Storage and tenancy (テナント分離) for Kiban.
+//!
+//! One query layer over SQLite (embedded, the default) and PostgreSQL (for
+//! production), so that business crates write each statement once. SQL uses
+//! `$1, $2, …` placeholders, which both backends accept.
+//!
+//! Tenant data is reachable only through a [`TenantTx`], a transaction bound
+//! to one [`MunicipalityCode`]: it binds that code as `$1` of every statement
+//! and refuses statements that do not use `$1`, so a query cannot forget its
+//! tenant. Platform tables (municipalities, operator accounts) are reached
+//! only through the fixed functions of [`platform`].
+//!
+//! Architecture invariant: this crate knows nothing of HTTP or of any
+//! business's rules; it stores what it is given, in one transaction per
+//! business action.
+
+pub mod platform;
+mod query;
+mod sequences;
+mod tenant;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use kiban_core::MunicipalityCode;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use query::{Arg, Row};
+pub use tenant::{TenantDb, TenantTx};
+
+/// A storage failure. Database errors are kept as they are: never turned
+/// into "not found".
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is not `sqlite://…` or `postgres://…`.
+    #[error(
+        "データベースURLが不正です: {0}（sqlite://パス または postgres://… を指定してください）"
+    )]
+    InvalidUrl(String),
+    /// The database reported an error.
+    #[error("データベースエラー: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("マイグレーションに失敗しました: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The database has migrations that this binary does not know, or lacks
+    /// ones it needs.
+    #[error("データベースのスキーマが古いか新しすぎます。`kiban migrate` を実行してください")]
+    SchemaMismatch,
+    /// A statement given to a tenant handle does not use the tenant parameter.
+    #[error("テナント条件（$1 = municipality_code）のないSQLは実行できません: {0}")]
+    UnscopedStatement(String),
+    /// The municipality does not exist.
+    #[error("団体コード {0} の団体は登録されていません")]
+    UnknownMunicipality(MunicipalityCode),
+    /// A value read from the database does not have the expected form.
+    #[error("保存されている値が不正です（{column}）: {reason}")]
+    Corrupt {
+        /// The column.
+        column: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A unique key is already taken (e.g. the municipality exists).
+    #[error("既に登録されています: {0}")]
+    Conflict(String),
+}
+
+/// Which database engine a [`Database`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in one file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The lower-case name (`sqlite` / `postgres`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection pool to the database of the shared service.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) pool: Pool,
+}
+
+/// How many statements' parameters one multi-row statement may carry, kept
+/// below both engines' limits (SQLite 32,766; PostgreSQL 65,535).
+pub const MAX_PARAMETERS: usize = 30_000;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Database {
+    /// Connects to `sqlite://PATH` (the file is created if missing) or
+    /// `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(StoreError::InvalidUrl(url.to_owned()));
+            }
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| StoreError::InvalidUrl(format!("{url}: {e}")))?;
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .connect_with(options)
+                .await?;
+            Ok(Self {
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::InvalidUrl(format!("{url}: {e}")))?
+                .application_name("kiban");
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Self {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            Err(StoreError::InvalidUrl(url.to_owned()))
+        }
+    }
+
+    /// The engine behind this pool.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations (embedded in the binary).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether every migration this binary knows has been applied.
+    pub async fn is_migrated(&self) -> Result<bool, StoreError> {
+        let expected = match &self.pool {
+            Pool::Sqlite(_) => SQLITE_MIGRATIONS.iter().count(),
+            Pool::Postgres(_) => POSTGRES_MIGRATIONS.iter().count(),
+        } as i64;
+        let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+        let applied: Result<i64, sqlx::Error> = match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        };
+        match applied {
+            Ok(n) => Ok(n == expected),
+            // No migration table yet: nothing has been applied.
+            Err(sqlx::Error::Database(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Fails with [`StoreError::SchemaMismatch`] unless the schema is current.
+    pub async fn require_migrated(&self) -> Result<(), StoreError> {
+        if self.is_migrated().await? {
+            Ok(())
+        } else {
+            Err(StoreError::SchemaMismatch)
+        }
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+            Pool::Postgres(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A handle bound to one municipality: the only way to reach tenant data.
+    /// Fails when the municipality does not exist.
+    pub async fn tenant(&self, municipality: MunicipalityCode) -> Result<TenantDb, StoreError> {
+        if platform::find_municipality(self, municipality)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::UnknownMunicipality(municipality));
+        }
+        Ok(TenantDb::new(self.clone(), municipality))
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The current time as stored: RFC 3339 in UTC with microseconds.
+pub fn now_text() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Microsecond)
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+        .to_string()
+}
+
+/// Whether an error is a unique-key violation (on either engine).
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.is_unique_violation(),
+        _ => false,
+    }
+}

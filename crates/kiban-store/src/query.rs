@@ -1,0 +1,215 @@
+//! Values bound to statements and rows read back, the same for both engines.
+
+use sqlx::Row as _;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+use crate::StoreError;
+
+/// A value bound to a statement parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// An integer (`INTEGER` / `BIGINT`).
+    Int(i64),
+    /// Text (`TEXT`).
+    Text(String),
+    /// Bytes (`BLOB` / `BYTEA`).
+    Bytes(Vec<u8>),
+    /// A NULL integer.
+    NullInt,
+    /// A NULL text.
+    NullText,
+    /// A NULL blob.
+    NullBytes,
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<i32> for Arg {
+    fn from(v: i32) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+impl From<u32> for Arg {
+    fn from(v: u32) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(v)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullText, Arg::Text)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Arg::NullText, |s| Arg::Text(s.to_owned()))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NullInt, Arg::Int)
+    }
+}
+impl From<Option<Vec<u8>>> for Arg {
+    fn from(v: Option<Vec<u8>>) -> Self {
+        v.map_or(Arg::NullBytes, Arg::Bytes)
+    }
+}
+impl From<kiban_core::Date> for Arg {
+    fn from(v: kiban_core::Date) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<Option<kiban_core::Date>> for Arg {
+    fn from(v: Option<kiban_core::Date>) -> Self {
+        v.map_or(Arg::NullText, |d| Arg::Text(d.to_string()))
+    }
+}
+
+pub(crate) fn bind_sqlite<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_str()),
+            Arg::Bytes(v) => q.bind(v.as_slice()),
+            Arg::NullInt => q.bind(None::<i64>),
+            Arg::NullText => q.bind(None::<String>),
+            Arg::NullBytes => q.bind(None::<Vec<u8>>),
+        };
+    }
+    q
+}
+
+pub(crate) fn bind_postgres<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_str()),
+            Arg::Bytes(v) => q.bind(v.as_slice()),
+            Arg::NullInt => q.bind(None::<i64>),
+            Arg::NullText => q.bind(None::<String>),
+            Arg::NullBytes => q.bind(None::<Vec<u8>>),
+        };
+    }
+    q
+}
+
+/// A row read back from either engine, with typed getters by column index.
+pub enum Row {
+    /// A SQLite row.
+    Sqlite(SqliteRow),
+    /// A PostgreSQL row.
+    Postgres(PgRow),
+}
+
+fn corrupt(idx: usize, e: sqlx::Error) -> StoreError {
+    StoreError::Corrupt {
+        column: format!("#{idx}"),
+        reason: e.to_string(),
+    }
+}
+
+impl Row {
+    /// An integer column.
+    pub fn int(&self, idx: usize) -> Result<i64, StoreError> {
+        match self {
+            Row::Sqlite(r) => r.try_get::<i64, _>(idx),
+            Row::Postgres(r) => r.try_get::<i64, _>(idx),
+        }
+        .map_err(|e| corrupt(idx, e))
+    }
+
+    /// A nullable integer column.
+    pub fn opt_int(&self, idx: usize) -> Result<Option<i64>, StoreError> {
+        match self {
+            Row::Sqlite(r) => r.try_get::<Option<i64>, _>(idx),
+            Row::Postgres(r) => r.try_get::<Option<i64>, _>(idx),
+        }
+        .map_err(|e| corrupt(idx, e))
+    }
+
+    /// A text column.
+    pub fn text(&self, idx: usize) -> Result<String, StoreError> {
+        match self {
+            Row::Sqlite(r) => r.try_get::<String, _>(idx),
+            Row::Postgres(r) => r.try_get::<String, _>(idx),
+        }
+        .map_err(|e| corrupt(idx, e))
+    }
+
+    /// A nullable text column.
+    pub fn opt_text(&self, idx: usize) -> Result<Option<String>, StoreError> {
+        match self {
+            Row::Sqlite(r) => r.try_get::<Option<String>, _>(idx),
+            Row::Postgres(r) => r.try_get::<Option<String>, _>(idx),
+        }
+        .map_err(|e| corrupt(idx, e))
+    }
+
+    /// A nullable blob column.
+    pub fn opt_bytes(&self, idx: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Row::Sqlite(r) => r.try_get::<Option<Vec<u8>>, _>(idx),
+            Row::Postgres(r) => r.try_get::<Option<Vec<u8>>, _>(idx),
+        }
+        .map_err(|e| corrupt(idx, e))
+    }
+
+    /// A date column stored as `YYYY-MM-DD`.
+    pub fn date(&self, idx: usize) -> Result<kiban_core::Date, StoreError> {
+        let text = self.text(idx)?;
+        kiban_core::date::parse_iso(&text).map_err(|e| StoreError::Corrupt {
+            column: format!("#{idx}"),
+            reason: e.to_string(),
+        })
+    }
+
+    /// A nullable date column.
+    pub fn opt_date(&self, idx: usize) -> Result<Option<kiban_core::Date>, StoreError> {
+        match self.opt_text(idx)? {
+            None => Ok(None),
+            Some(text) => {
+                kiban_core::date::parse_iso(&text)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        column: format!("#{idx}"),
+                        reason: e.to_string(),
+                    })
+            }
+        }
+    }
+}

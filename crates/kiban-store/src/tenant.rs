@@ -1,0 +1,256 @@
+//! The tenant-scoped handle: the only way to reach tenant data.
+
+use kiban_core::MunicipalityCode;
+use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
+
+use crate::query::{Arg, Row, bind_postgres, bind_sqlite};
+use crate::{Database, MAX_PARAMETERS, Pool, StoreError};
+
+/// A database handle bound to one municipality. It cannot be built without a
+/// [`MunicipalityCode`] of an existing municipality (see [`Database::tenant`]).
+#[derive(Clone)]
+pub struct TenantDb {
+    db: Database,
+    municipality: MunicipalityCode,
+}
+
+impl TenantDb {
+    pub(crate) fn new(db: Database, municipality: MunicipalityCode) -> Self {
+        Self { db, municipality }
+    }
+
+    /// The municipality this handle is bound to.
+    pub fn municipality(&self) -> MunicipalityCode {
+        self.municipality
+    }
+
+    /// The engine behind the handle.
+    pub fn backend(&self) -> crate::Backend {
+        self.db.backend()
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), because nearly every business action writes (at
+    /// least its access-log entry), and a deferred transaction could fail
+    /// when upgrading from reading to writing.
+    pub async fn begin(&self) -> Result<TenantTx, StoreError> {
+        let inner = match &self.db.pool {
+            Pool::Sqlite(p) => Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Inner::Postgres(p.begin().await?),
+        };
+        Ok(TenantTx {
+            inner,
+            municipality: self.municipality,
+        })
+    }
+}
+
+enum Inner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A transaction bound to one municipality. Every statement gets the
+/// municipality code as `$1`; the caller's arguments are `$2`, `$3`, …. A
+/// statement that does not mention `$1` is refused, so no query can forget
+/// its tenant. Dropping the transaction without [`TenantTx::commit`] rolls it
+/// back: nothing is half-written.
+pub struct TenantTx {
+    inner: Inner,
+    municipality: MunicipalityCode,
+}
+
+fn check_scoped(sql: &str) -> Result<(), StoreError> {
+    if sql.contains("$1") && sql.contains("municipality_code") {
+        Ok(())
+    } else {
+        Err(StoreError::UnscopedStatement(
+            sql.chars().take(120).collect(),
+        ))
+    }
+}
+
+impl TenantTx {
+    /// The municipality this transaction is bound to.
+    pub fn municipality(&self) -> MunicipalityCode {
+        self.municipality
+    }
+
+    /// The engine behind the transaction.
+    pub fn backend(&self) -> crate::Backend {
+        match self.inner {
+            Inner::Sqlite(_) => crate::Backend::Sqlite,
+            Inner::Postgres(_) => crate::Backend::Postgres,
+        }
+    }
+
+    fn full_args(&self, args: &[Arg]) -> Vec<Arg> {
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(Arg::Text(self.municipality.as_str().to_owned()));
+        all.extend_from_slice(args);
+        all
+    }
+
+    /// Executes a statement; returns the number of rows affected.
+    pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, StoreError> {
+        check_scoped(sql)?;
+        let all = self.full_args(args);
+        let affected = match &mut self.inner {
+            Inner::Sqlite(tx) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &all)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Inner::Postgres(tx) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        };
+        Ok(affected)
+    }
+
+    /// Runs a query and returns every row.
+    pub async fn fetch_all(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, StoreError> {
+        check_scoped(sql)?;
+        let all = self.full_args(args);
+        let rows = match &mut self.inner {
+            Inner::Sqlite(tx) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &all)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Inner::Postgres(tx) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+        };
+        Ok(rows)
+    }
+
+    /// Runs a query expected to return at most one row.
+    pub async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<Row>, StoreError> {
+        check_scoped(sql)?;
+        let all = self.full_args(args);
+        let row = match &mut self.inner {
+            Inner::Sqlite(tx) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &all)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(Row::Sqlite),
+            Inner::Postgres(tx) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(Row::Postgres),
+        };
+        Ok(row)
+    }
+
+    /// Inserts many rows into `table` with multi-row `INSERT` statements. The
+    /// municipality code is written as the first column automatically:
+    /// `columns` and each row list the other columns only.
+    pub async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Arg>],
+    ) -> Result<u64, StoreError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let per_row = columns.len();
+        let rows_per_statement = (MAX_PARAMETERS / per_row.max(1)).max(1);
+        let mut inserted = 0;
+        for chunk in rows.chunks(rows_per_statement) {
+            let sql = multi_row_insert(table, columns, chunk.len());
+            let mut args = Vec::with_capacity(chunk.len() * per_row);
+            for row in chunk {
+                if row.len() != per_row {
+                    return Err(StoreError::Corrupt {
+                        column: table.to_owned(),
+                        reason: format!("{} values for {} columns", row.len(), per_row),
+                    });
+                }
+                args.extend(row.iter().cloned());
+            }
+            inserted += self.execute(&sql, &args).await?;
+        }
+        Ok(inserted)
+    }
+
+    /// Takes `count` consecutive numbers from the municipality's sequence
+    /// `name` (宛名番号, 世帯番号, 異動番号, …) and returns the first. Numbers
+    /// start at 1 and are never reused; there are no global sequences.
+    pub async fn next_numbers(&mut self, name: &str, count: i64) -> Result<i64, StoreError> {
+        crate::sequences::next_numbers(self, name, count).await
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.inner {
+            Inner::Sqlite(tx) => tx.commit().await?,
+            Inner::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Rolls the transaction back explicitly.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self.inner {
+            Inner::Sqlite(tx) => tx.rollback().await?,
+            Inner::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// `INSERT INTO table (municipality_code, a, b) VALUES ($1, $2, $3), ($1, $4, $5)`.
+pub(crate) fn multi_row_insert(table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = String::with_capacity(64 + rows * columns.len() * 7);
+    sql.push_str("INSERT INTO ");
+    sql.push_str(table);
+    sql.push_str(" (municipality_code");
+    for c in columns {
+        sql.push_str(", ");
+        sql.push_str(c);
+    }
+    sql.push_str(") VALUES ");
+    let mut n = 2;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("($1");
+        for _ in columns {
+            sql.push_str(", $");
+            sql.push_str(&n.to_string());
+            n += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unscoped_statements_are_refused() {
+        assert!(check_scoped("SELECT * FROM persons").is_err());
+        assert!(check_scoped("SELECT * FROM persons WHERE person_id = $1").is_err());
+        assert!(check_scoped("SELECT * FROM persons WHERE municipality_code = $1").is_ok());
+    }
+
+    #[test]
+    fn multi_row_insert_sql() {
+        assert_eq!(
+            multi_row_insert("t", &["a", "b"], 2),
+            "INSERT INTO t (municipality_code, a, b) VALUES ($1, $2, $3), ($1, $4, $5)"
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL
+//! database on the test server, dropped afterwards.
+
+use std::path::PathBuf;
+
+use rand::Rng;
+
+use crate::{Backend, Database, StoreError};
+
+/// The PostgreSQL server used by tests: `KIBAN_TEST_POSTGRES_URL`, or the
+/// local server with trust authentication.
+pub fn postgres_server_url() -> String {
+    std::env::var("KIBAN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Both engines, for tests that must pass on each.
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// A fresh, migrated database that disappears when dropped (best effort for
+/// PostgreSQL: the database is dropped by [`TestDatabase::cleanup`] or left
+/// for the next run's sweep of databases older than a day).
+pub struct TestDatabase {
+    /// The pool.
+    pub db: Database,
+    /// The URL, for starting the binary against the same database.
+    pub url: String,
+    sqlite_dir: Option<PathBuf>,
+    postgres_name: Option<String>,
+}
+
+fn random_suffix() -> String {
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+        .collect()
+}
+
+impl TestDatabase {
+    /// Creates and migrates a fresh database on `backend`.
+    pub async fn new(backend: Backend) -> Result<Self, StoreError> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("kiban-test-{}", random_suffix()));
+                let url = format!("sqlite://{}", dir.join("kiban.db").display());
+                let db = Database::connect(&url).await?;
+                db.migrate().await?;
+                Ok(Self {
+                    db,
+                    url,
+                    sqlite_dir: Some(dir),
+                    postgres_name: None,
+                })
+            }
+            Backend::Postgres => {
+                let server = postgres_server_url();
+                let admin = Database::connect(&server).await?;
+                let name = format!("kiban_test_{}", random_suffix());
+                if let crate::Pool::Postgres(p) = &admin.pool {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .execute(p)
+                        .await?;
+                }
+                admin.close().await;
+                let url = match server.rsplit_once('/') {
+                    Some((base, _)) => format!("{base}/{name}"),
+                    None => return Err(StoreError::InvalidUrl(server)),
+                };
+                let db = Database::connect(&url).await?;
+                db.migrate().await?;
+                Ok(Self {
+                    db,
+                    url,
+                    sqlite_dir: None,
+                    postgres_name: Some(name),
+                })
+            }
+        }
+    }
+
+    /// Closes the pool and removes the database.
+    pub async fn cleanup(self) -> Result<(), StoreError> {
+        self.db.close().await;
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some(name) = &self.postgres_name {
+            let admin = Database::connect(&postgres_server_url()).await?;
+            if let crate::Pool::Postgres(p) = &admin.pool {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(p)
+                .await?;
+            }
+            admin.close().await;
+        }
+        Ok(())
+    }
+}
