@@ -14,6 +14,7 @@ pub mod numbers;
 pub mod person;
 pub mod postal;
 pub mod rate;
+pub mod wareki;
 pub mod working;
 
 pub use date::{Date, age_on, school_entry_date};
@@ -25,6 +26,7 @@ pub use numbers::{CorporateNumber, IndividualNumber, InsurerNumber, ResidentReco
 pub use person::{Relationship, Sex};
 pub use postal::PostalCode;
 pub use rate::Rate;
+pub use wareki::{Era, Wareki, parse_date_input, parse_wareki, to_wareki};
 
 /// Why a value could not be parsed. Each variant names what was wrong, so that
 /// the adapters can report it against the field the value came from.
