@@ -7,9 +7,11 @@
 pub mod date;
 pub mod digits;
 pub mod fiscal;
+pub mod kana;
 pub mod money;
 pub mod month;
 pub mod municipality;
+pub mod name;
 pub mod numbers;
 pub mod person;
 pub mod postal;
@@ -19,9 +21,11 @@ pub mod working;
 
 pub use date::{Date, age_on, school_entry_date};
 pub use fiscal::FiscalYear;
+pub use kana::KanaName;
 pub use money::Yen;
 pub use month::YearMonth;
 pub use municipality::MunicipalityCode;
+pub use name::PersonName;
 pub use numbers::{CorporateNumber, IndividualNumber, InsurerNumber, ResidentRecordCode};
 pub use person::{Relationship, Sex};
 pub use postal::PostalCode;
