@@ -7,7 +7,7 @@
 //! tuned so that the whole population matches the age pyramid and household
 //! statistics of a Japanese city around 2026 (国勢調査 2020 and 人口推計).
 
-use kiban_core::{Date, Relationship, Sex};
+use kiban_core::{Date, KanaName, PersonName, Relationship, Sex};
 
 use crate::random::DemoRng;
 use crate::tables::{Tables, Written};
@@ -33,12 +33,12 @@ enum Kind {
 }
 
 const KINDS: &[(Kind, u32)] = &[
-    (Kind::SingleWorkingAge, 230),
-    (Kind::SingleElderly, 150),
+    (Kind::SingleWorkingAge, 215),
+    (Kind::SingleElderly, 165),
     (Kind::Couple, 200),
-    (Kind::CoupleWithChildren, 245),
+    (Kind::CoupleWithChildren, 240),
     (Kind::SingleParent, 38),
-    (Kind::ElderlyParentWithAdultChild, 60),
+    (Kind::ElderlyParentWithAdultChild, 65),
     (Kind::ThreeGenerations, 60),
     (Kind::Siblings, 10),
     (Kind::Partners, 7),
@@ -58,36 +58,36 @@ const BORN_HERE_SHARE: f64 = 0.2;
 
 const SINGLE_WORKING_AGE: Bands = &[
     (18, 19, 3),
-    (20, 24, 16),
-    (25, 29, 14),
-    (30, 34, 10),
-    (35, 39, 9),
+    (20, 24, 10),
+    (25, 29, 11),
+    (30, 34, 8),
+    (35, 39, 7),
     (40, 44, 9),
     (45, 49, 11),
-    (50, 54, 12),
-    (55, 59, 10),
-    (60, 64, 9),
+    (50, 54, 15),
+    (55, 59, 13),
+    (60, 64, 11),
 ];
 const SINGLE_ELDERLY: Bands = &[
-    (65, 69, 13),
-    (70, 74, 18),
-    (75, 79, 24),
+    (65, 69, 12),
+    (70, 74, 17),
+    (75, 79, 25),
     (80, 84, 21),
-    (85, 89, 15),
-    (90, 94, 7),
+    (85, 89, 16),
+    (90, 94, 8),
     (95, 99, 2),
 ];
 const COUPLE_WIFE: Bands = &[
-    (22, 29, 5),
-    (30, 39, 6),
+    (22, 29, 4),
+    (30, 39, 5),
     (40, 49, 5),
     (50, 54, 6),
     (55, 59, 8),
     (60, 64, 11),
     (65, 69, 12),
-    (70, 74, 15),
-    (75, 79, 17),
-    (80, 84, 10),
+    (70, 74, 16),
+    (75, 79, 18),
+    (80, 84, 11),
     (85, 89, 5),
     (90, 94, 1),
 ];
@@ -101,14 +101,14 @@ const HUSBAND_OLDER_BY: Bands = &[
     (7, 10, 6),
 ];
 const ELDEST_CHILD: Bands = &[
-    (0, 4, 10),
-    (5, 9, 12),
-    (10, 14, 15),
+    (0, 4, 9),
+    (5, 9, 11),
+    (10, 14, 14),
     (15, 19, 17),
     (20, 24, 17),
-    (25, 29, 14),
-    (30, 34, 9),
-    (35, 39, 5),
+    (25, 29, 15),
+    (30, 34, 10),
+    (35, 39, 6),
     (40, 44, 1),
 ];
 /// The mother's age at the birth of her first child living in the household.
@@ -134,13 +134,13 @@ const SINGLE_PARENT_ELDEST: Bands = &[
     (30, 34, 4),
 ];
 const ELDERLY_PARENT: Bands = &[
-    (62, 69, 10),
-    (70, 74, 15),
+    (62, 69, 9),
+    (70, 74, 14),
     (75, 79, 20),
     (80, 84, 22),
-    (85, 89, 20),
-    (90, 94, 10),
-    (95, 99, 3),
+    (85, 89, 22),
+    (90, 94, 13),
+    (95, 99, 4),
 ];
 const GRANDCHILD_ELDEST: Bands = &[
     (0, 4, 20),
@@ -360,8 +360,15 @@ pub fn generate_chunk(
     while remaining > 0 {
         let mut draft = generator.draft();
         draft.members.truncate(remaining);
-        remaining -= draft.members.len();
-        households.push(generator.finish(draft));
+        let household = generator.finish(draft);
+        // `finish` drops a person whose name would not parse (the table tests
+        // rule that out) and a household whose head was dropped, so the count
+        // is taken from what it returns.
+        if household.members.is_empty() {
+            continue;
+        }
+        remaining -= household.members.len();
+        households.push(household);
     }
     households
 }
@@ -868,14 +875,29 @@ impl Generator<'_> {
             };
             let serial = self.next_serial;
             self.next_serial += 1;
+            let name = PersonName::parse(&format!(
+                "{}\u{3000}{}",
+                member.family.written, member.given.written
+            ));
+            let name_kana = KanaName::parse(&format!(
+                "{}\u{3000}{}",
+                member.family.kana, member.given.kana
+            ));
+            let (Ok(name), Ok(name_kana)) = (name, name_kana) else {
+                if member.relationship == Relationship::Head {
+                    members.clear();
+                    break;
+                }
+                continue;
+            };
             let individual_number = if self.rng.chance(INDIVIDUAL_NUMBER_SHARE) {
                 individual_number_for(self.seed, serial)
             } else {
                 None
             };
             members.push(DemoPerson {
-                name: format!("{}\u{3000}{}", member.family.written, member.given.written),
-                name_kana: format!("{}\u{3000}{}", member.family.kana, member.given.kana),
+                name,
+                name_kana,
                 birth_date: date_of(member.birth),
                 sex: member.sex,
                 relationship: member.relationship,

@@ -35,7 +35,7 @@ mod random;
 mod tables;
 
 use kiban_core::numbers::INDIVIDUAL_NUMBER;
-use kiban_core::{Date, IndividualNumber, PostalCode, Relationship, Sex};
+use kiban_core::{Date, IndividualNumber, KanaName, PersonName, PostalCode, Relationship, Sex};
 
 pub use generate::generate_chunk;
 
@@ -206,9 +206,9 @@ impl StatusOfResidence {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoPerson {
     /// 氏名 as written: `姓　名` with one full-width space; may hold IVS.
-    pub name: String,
-    /// 氏名の振り仮名 in full-width katakana: `セイ　メイ`.
-    pub name_kana: String,
+    pub name: PersonName,
+    /// フリガナ in full-width katakana: `セイ　メイ`.
+    pub name_kana: KanaName,
     /// 生年月日; never after the base date.
     pub birth_date: Date,
     /// 性別.

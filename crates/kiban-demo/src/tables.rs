@@ -99,6 +99,7 @@ impl Tables {
         for fields in rows(SURNAMES) {
             if let [written, kana, weight] = fields[..]
                 && let Ok(weight) = weight.parse::<u32>()
+                && valid(Written { written, kana })
             {
                 surnames.push(Written { written, kana });
                 total += weight;
@@ -107,7 +108,7 @@ impl Tables {
         }
         let rare_surnames = rows(RARE_SURNAMES)
             .filter_map(|fields| match fields[..] {
-                [written, kana, _note] => Some(Written { written, kana }),
+                [written, kana, _note] => Some(Written { written, kana }).filter(|w| valid(*w)),
                 _ => None,
             })
             .collect();
@@ -147,6 +148,9 @@ impl Tables {
             };
             let names = &mut foreign[index].1;
             let entry = Written { written, kana };
+            if !valid(entry) {
+                continue;
+            }
             match (part, sex) {
                 ("family", _) => names.family.push(entry),
                 ("given", "M") => names.male.push(entry),
@@ -169,6 +173,13 @@ impl Tables {
     }
 }
 
+/// Whether a table entry can be part of a registered name: the written form
+/// is a valid 氏名 and the reading a valid フリガナ.
+fn valid(entry: Written) -> bool {
+    kiban_core::PersonName::parse(entry.written).is_ok()
+        && kiban_core::KanaName::parse(entry.kana).is_ok()
+}
+
 /// The data lines of a table, split on tabs; comments and blank lines are
 /// skipped.
 fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
@@ -188,7 +199,9 @@ fn single(fields: Vec<&'static str>) -> Option<&'static str> {
 fn given_table(text: &'static str) -> [Vec<Written>; ERAS] {
     let mut by_era: [Vec<Written>; ERAS] = Default::default();
     for fields in rows(text) {
-        if let [written, kana, eras] = fields[..] {
+        if let [written, kana, eras] = fields[..]
+            && valid(Written { written, kana })
+        {
             for era in eras.bytes().filter(u8::is_ascii_digit) {
                 let era = usize::from(era - b'1');
                 if let Some(list) = by_era.get_mut(era) {

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use kiban_core::{Date, IndividualNumber, Relationship, age_on};
+use kiban_core::{Date, IndividualNumber, KanaName, PersonName, Relationship, age_on};
 use kiban_demo::{DemoHousehold, DemoPerson, DemoProfile, generate_chunk, plan};
 
 fn base_date() -> Date {
@@ -107,13 +107,21 @@ fn every_household_is_consistent() {
             assert!(person.resident_from >= person.birth_date, "{person:?}");
             assert!(person.resident_from <= base, "{person:?}");
             assert!(age_on(person.birth_date, base) <= 105, "{person:?}");
-            assert!(is_katakana_name(&person.name_kana), "{person:?}");
+            assert!(is_katakana_name(person.name_kana.as_str()), "{person:?}");
             assert_eq!(
-                person.name.matches('\u{3000}').count(),
-                person.name_kana.matches('\u{3000}').count(),
+                KanaName::parse(person.name_kana.as_str()).as_ref(),
+                Ok(&person.name_kana)
+            );
+            assert_eq!(
+                PersonName::parse(person.name.as_str()).as_ref(),
+                Ok(&person.name)
+            );
+            assert_eq!(
+                person.name.as_str().matches('\u{3000}').count(),
+                person.name_kana.as_str().matches('\u{3000}').count(),
                 "{person:?}"
             );
-            assert!(person.name.contains('\u{3000}'), "{person:?}");
+            assert!(person.name.as_str().contains('\u{3000}'), "{person:?}");
             match person.relationship {
                 Relationship::Child => {
                     let gap = years_between(head.birth_date, person.birth_date);
@@ -149,10 +157,15 @@ fn every_household_is_consistent() {
             }
         }
         // Children share the head's surname unless the family is foreign.
-        let surname = head.name.split('\u{3000}').next().unwrap_or_default();
+        let surname = head
+            .name
+            .as_str()
+            .split('\u{3000}')
+            .next()
+            .unwrap_or_default();
         for person in &household.members {
             if person.relationship == Relationship::Child && !person.is_foreign() {
-                assert!(person.name.starts_with(surname), "{household:?}");
+                assert!(person.name.as_str().starts_with(surname), "{household:?}");
             }
         }
         // Every child is born at least 20 years after its mother or father
@@ -229,7 +242,7 @@ fn the_city_looks_like_a_japanese_city() {
     let rare = people
         .iter()
         .filter(|p| {
-            p.name.chars().any(|c| {
+            p.name.as_str().chars().any(|c| {
                 ('\u{E0100}'..='\u{E01EF}').contains(&c) || "髙﨑𠮷邉邊齊濵廣櫻澤".contains(c)
             })
         })
@@ -239,6 +252,7 @@ fn the_city_looks_like_a_japanese_city() {
         .iter()
         .filter(|p| {
             p.name
+                .as_str()
                 .chars()
                 .any(|c| ('\u{E0100}'..='\u{E01EF}').contains(&c))
         })
