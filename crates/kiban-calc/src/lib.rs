@@ -10,6 +10,7 @@
 mod dates;
 pub mod error;
 mod numbers;
+mod wareki;
 pub mod wire;
 
 pub use error::CalcError;
@@ -24,6 +25,10 @@ struct Kind {
 
 /// Every kind of calculation, by its name in the API.
 const KINDS: &[Kind] = &[
+    Kind {
+        name: "wareki",
+        run: wareki::wareki,
+    },
     Kind {
         name: "age",
         run: dates::age,

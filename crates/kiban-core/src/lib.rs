@@ -7,22 +7,30 @@
 pub mod date;
 pub mod digits;
 pub mod fiscal;
+pub mod kana;
 pub mod money;
+pub mod month;
 pub mod municipality;
+pub mod name;
 pub mod numbers;
 pub mod person;
 pub mod postal;
 pub mod rate;
+pub mod wareki;
 pub mod working;
 
 pub use date::{Date, age_on, school_entry_date};
 pub use fiscal::FiscalYear;
+pub use kana::KanaName;
 pub use money::Yen;
+pub use month::YearMonth;
 pub use municipality::MunicipalityCode;
+pub use name::PersonName;
 pub use numbers::{CorporateNumber, IndividualNumber, InsurerNumber, ResidentRecordCode};
 pub use person::{Relationship, Sex};
 pub use postal::PostalCode;
 pub use rate::Rate;
+pub use wareki::{Era, Wareki, parse_date_input, parse_wareki, to_wareki};
 
 /// Why a value could not be parsed. Each variant names what was wrong, so that
 /// the adapters can report it against the field the value came from.
