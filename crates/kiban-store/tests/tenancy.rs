@@ -1,6 +1,9 @@
 //! The storage layer on both engines: migrations, tenant scoping, sequences,
 //! all-or-nothing transactions.
-#![expect(clippy::expect_used, reason = "test helpers outside #[test] functions panic on broken fixtures")]
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers outside #[test] functions panic on broken fixtures"
+)]
 
 use kiban_core::MunicipalityCode;
 use kiban_store::platform::{self, Municipality};

@@ -1,0 +1,456 @@
+//! Accounts, roles, passwords and tokens (認証・権限).
+//!
+//! Staff accounts (職員) belong to one municipality and are stored in its
+//! tenant tables; operator accounts (運用事業者) belong to none and can run the
+//! service but never read resident data. Passwords are hashed with Argon2id;
+//! bearer tokens and browser sessions are random secrets of which only the
+//! SHA-256 digest is stored. A token names its municipality
+//! (`kbn_990019_<id>_<secret>`), so it is looked up through that
+//! municipality's tenant handle only.
+
+mod password;
+mod roles;
+mod tokens;
+
+pub use password::{hash_password, verify_password};
+pub use roles::{Permission, Principal, Role};
+pub use tokens::{IssuedToken, TokenKind, TokenParts};
+
+use kiban_core::MunicipalityCode;
+use kiban_store::platform::{self, OperatorAccount};
+use kiban_store::{Arg, Database, StoreError, TenantDb, now_text};
+
+/// Why an authentication or account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong login, wrong password, unknown or expired token: one answer for
+    /// all, so that nobody learns whether a login exists.
+    #[error("ログインIDまたはパスワードが正しくありません")]
+    InvalidCredentials,
+    /// Too many failures: the account is locked for a while.
+    #[error("ログインの失敗が続いたため、しばらくログインできません")]
+    Locked,
+    /// A value given for an account is not acceptable.
+    #[error("{field}: {message}")]
+    InvalidInput {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The account exists already.
+    #[error("ログインID「{0}」は既に使われています")]
+    Duplicate(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Failed logins after which an account is locked.
+pub const LOCKOUT_THRESHOLD: i64 = 5;
+/// How long a lockout lasts, in minutes.
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+/// A staff account as stored (the password hash stays inside this crate's
+/// callers only for verification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    /// Login name, unique within the municipality.
+    pub login: String,
+    /// Name shown in the header.
+    pub display_name: String,
+    /// The account's role.
+    pub role: Role,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+}
+
+fn validate_login(login: &str) -> Result<(), AuthError> {
+    let ok = !login.is_empty()
+        && login.len() <= 64
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidInput {
+            field: "login",
+            message: "ログインIDは半角英数字と . _ - の64文字以内で指定してください".into(),
+        })
+    }
+}
+
+fn validate_password(password: &str) -> Result<(), AuthError> {
+    let chars = password.chars().count();
+    if !(12..=256).contains(&chars) {
+        return Err(AuthError::InvalidInput {
+            field: "password",
+            message: "パスワードは12文字以上256文字以内で指定してください".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Creates a staff account in the municipality of `tenant`.
+pub async fn create_staff(
+    tenant: &TenantDb,
+    login: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<StaffAccount, AuthError> {
+    validate_login(login)?;
+    validate_password(password)?;
+    let hash = hash_password(password)?;
+    let mut tx = tenant.begin().await?;
+    let existing = tx
+        .fetch_optional(
+            "SELECT login FROM staff_accounts WHERE municipality_code = $1 AND login = $2",
+            &[Arg::from(login)],
+        )
+        .await?;
+    if existing.is_some() {
+        return Err(AuthError::Duplicate(login.to_owned()));
+    }
+    tx.execute(
+        "INSERT INTO staff_accounts (municipality_code, login, display_name, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            Arg::from(login),
+            Arg::from(display_name),
+            Arg::from(role.code()),
+            Arg::from(hash),
+            Arg::Text(now_text()),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StaffAccount {
+        login: login.to_owned(),
+        display_name: display_name.to_owned(),
+        role,
+        disabled: false,
+    })
+}
+
+/// Finds a staff account.
+pub async fn find_staff(tenant: &TenantDb, login: &str) -> Result<Option<StaffAccount>, AuthError> {
+    let mut tx = tenant.begin().await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT login, display_name, role, disabled FROM staff_accounts \
+             WHERE municipality_code = $1 AND login = $2",
+            &[Arg::from(login)],
+        )
+        .await?;
+    tx.commit().await?;
+    row.map(|r| {
+        let role_code = r.text(2)?;
+        Ok(StaffAccount {
+            login: r.text(0)?,
+            display_name: r.text(1)?,
+            role: Role::parse(&role_code).map_err(|_| StoreError::Corrupt {
+                column: "staff_accounts.role".into(),
+                reason: role_code.clone(),
+            })?,
+            disabled: r.int(3)? != 0,
+        })
+    })
+    .transpose()
+}
+
+/// Checks a staff member's password, counting failures and locking the
+/// account after [`LOCKOUT_THRESHOLD`] of them. An unknown login costs the
+/// same hashing time as a known one.
+pub async fn verify_staff_password(
+    tenant: &TenantDb,
+    login: &str,
+    password: &str,
+) -> Result<StaffAccount, AuthError> {
+    let mut tx = tenant.begin().await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT login, display_name, role, disabled, password_hash, failed_logins, locked_until \
+             FROM staff_accounts WHERE municipality_code = $1 AND login = $2",
+            &[Arg::from(login)],
+        )
+        .await?;
+    let Some(row) = row else {
+        // Spend the same time as a real verification.
+        let _ = verify_password(password, password::DUMMY_HASH);
+        tx.rollback().await?;
+        return Err(AuthError::InvalidCredentials);
+    };
+    let now = jiff::Timestamp::now();
+    if let Some(until) = row.opt_text(6)?
+        && until.parse::<jiff::Timestamp>().is_ok_and(|t| t > now)
+    {
+        tx.rollback().await?;
+        return Err(AuthError::Locked);
+    }
+    let hash = row.text(4)?;
+    let disabled = row.int(3)? != 0;
+    if disabled || !verify_password(password, &hash) {
+        let failures = row.int(5)? + 1;
+        let locked_until = (failures >= LOCKOUT_THRESHOLD)
+            .then(|| (now + jiff::SignedDuration::from_mins(LOCKOUT_MINUTES)).to_string());
+        tx.execute(
+            "UPDATE staff_accounts SET failed_logins = $3, locked_until = $4 \
+             WHERE municipality_code = $1 AND login = $2",
+            &[
+                Arg::from(login),
+                Arg::Int(failures),
+                Arg::from(locked_until),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AuthError::InvalidCredentials);
+    }
+    tx.execute(
+        "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL \
+         WHERE municipality_code = $1 AND login = $2",
+        &[Arg::from(login)],
+    )
+    .await?;
+    tx.commit().await?;
+    let role_code = row.text(2)?;
+    Ok(StaffAccount {
+        login: row.text(0)?,
+        display_name: row.text(1)?,
+        role: Role::parse(&role_code).map_err(|_| StoreError::Corrupt {
+            column: "staff_accounts.role".into(),
+            reason: role_code.clone(),
+        })?,
+        disabled,
+    })
+}
+
+/// Creates a service operator account.
+pub async fn create_operator(db: &Database, login: &str, password: &str) -> Result<(), AuthError> {
+    validate_login(login)?;
+    validate_password(password)?;
+    let account = OperatorAccount {
+        login: login.to_owned(),
+        display_name: login.to_owned(),
+        password_hash: hash_password(password)?,
+        disabled: false,
+    };
+    platform::create_operator(db, &account)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => AuthError::Duplicate(login.to_owned()),
+            other => AuthError::Store(other),
+        })
+}
+
+/// Issues a token for a staff account (API bearer token or browser session).
+pub async fn issue_staff_token(
+    tenant: &TenantDb,
+    login: &str,
+    kind: TokenKind,
+    ttl: jiff::SignedDuration,
+) -> Result<IssuedToken, AuthError> {
+    let account = find_staff(tenant, login)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    if account.disabled {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let parts = TokenParts::generate(Some(tenant.municipality()));
+    let expires_at = jiff::Timestamp::now() + ttl;
+    let now = now_text();
+    let mut tx = tenant.begin().await?;
+    tx.execute(
+        "INSERT INTO staff_tokens (municipality_code, token_id, login, kind, secret_sha256, created_at, expires_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            Arg::from(parts.token_id.as_str()),
+            Arg::from(login),
+            Arg::from(kind.code()),
+            Arg::from(parts.secret_digest()),
+            Arg::Text(now.clone()),
+            Arg::Text(expires_at.to_string()),
+            Arg::Text(now),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(IssuedToken {
+        token: parts.to_token(),
+        token_id: parts.token_id,
+        expires_at,
+    })
+}
+
+/// Issues a token for an operator account.
+pub async fn issue_operator_token(
+    db: &Database,
+    login: &str,
+    kind: TokenKind,
+    ttl: jiff::SignedDuration,
+) -> Result<IssuedToken, AuthError> {
+    let account = platform::find_operator(db, login)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    if account.disabled {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let parts = TokenParts::generate(None);
+    let expires_at = jiff::Timestamp::now() + ttl;
+    platform::insert_operator_token(
+        db,
+        &platform::StoredToken {
+            token_id: parts.token_id.clone(),
+            login: login.to_owned(),
+            kind: kind.code().to_owned(),
+            secret_sha256: parts.secret_digest(),
+            expires_at: expires_at.to_string(),
+            last_used_at: now_text(),
+            revoked_at: None,
+        },
+    )
+    .await?;
+    Ok(IssuedToken {
+        token: parts.to_token(),
+        token_id: parts.token_id,
+        expires_at,
+    })
+}
+
+/// Verifies an operator's password (operators have no lockout counter of
+/// their own yet; they are few and their accounts are created by hand).
+pub async fn verify_operator_password(
+    db: &Database,
+    login: &str,
+    password: &str,
+) -> Result<(), AuthError> {
+    match platform::find_operator(db, login).await? {
+        Some(account) if !account.disabled && verify_password(password, &account.password_hash) => {
+            Ok(())
+        }
+        Some(_) => Err(AuthError::InvalidCredentials),
+        None => {
+            let _ = verify_password(password, password::DUMMY_HASH);
+            Err(AuthError::InvalidCredentials)
+        }
+    }
+}
+
+/// Resolves a bearer token or session cookie value to the acting principal.
+/// Expired, revoked, malformed and unknown tokens are all
+/// [`AuthError::InvalidCredentials`].
+pub async fn authenticate(
+    db: &Database,
+    token: &str,
+    kind: TokenKind,
+) -> Result<Principal, AuthError> {
+    let parts = TokenParts::parse(token).ok_or(AuthError::InvalidCredentials)?;
+    let now = jiff::Timestamp::now();
+    match parts.municipality {
+        None => {
+            let stored = platform::find_operator_token(db, &parts.token_id)
+                .await?
+                .ok_or(AuthError::InvalidCredentials)?;
+            let valid = stored.revoked_at.is_none()
+                && stored.kind == kind.code()
+                && parts.matches_digest(&stored.secret_sha256)
+                && stored
+                    .expires_at
+                    .parse::<jiff::Timestamp>()
+                    .is_ok_and(|t| t > now);
+            if !valid {
+                return Err(AuthError::InvalidCredentials);
+            }
+            platform::touch_operator_token(db, &parts.token_id).await?;
+            Ok(Principal::Operator {
+                login: stored.login,
+                token_id: parts.token_id,
+            })
+        }
+        Some(code) => {
+            let tenant = match db.tenant(code).await {
+                Ok(t) => t,
+                Err(StoreError::UnknownMunicipality(_)) => {
+                    return Err(AuthError::InvalidCredentials);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut tx = tenant.begin().await?;
+            let row = tx
+                .fetch_optional(
+                    "SELECT t.login, t.kind, t.secret_sha256, t.expires_at, t.revoked_at, a.role, a.disabled, a.display_name \
+                     FROM staff_tokens t JOIN staff_accounts a \
+                       ON a.municipality_code = t.municipality_code AND a.login = t.login \
+                     WHERE t.municipality_code = $1 AND t.token_id = $2",
+                    &[Arg::from(parts.token_id.as_str())],
+                )
+                .await?;
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Err(AuthError::InvalidCredentials);
+            };
+            let valid = row.opt_text(4)?.is_none()
+                && row.text(1)? == kind.code()
+                && parts.matches_digest(&row.text(2)?)
+                && row
+                    .text(3)?
+                    .parse::<jiff::Timestamp>()
+                    .is_ok_and(|t| t > now)
+                && row.int(6)? == 0;
+            if !valid {
+                tx.rollback().await?;
+                return Err(AuthError::InvalidCredentials);
+            }
+            tx.execute(
+                "UPDATE staff_tokens SET last_used_at = $3 WHERE municipality_code = $1 AND token_id = $2",
+                &[Arg::from(parts.token_id.as_str()), Arg::Text(now_text())],
+            )
+            .await?;
+            tx.commit().await?;
+            let role_code = row.text(5)?;
+            Ok(Principal::Staff {
+                municipality: code,
+                login: row.text(0)?,
+                display_name: row.text(7)?,
+                role: Role::parse(&role_code).map_err(|_| StoreError::Corrupt {
+                    column: "staff_accounts.role".into(),
+                    reason: role_code.clone(),
+                })?,
+                token_id: parts.token_id,
+            })
+        }
+    }
+}
+
+/// Revokes the token a principal is using (logout).
+pub async fn revoke(db: &Database, principal: &Principal) -> Result<(), AuthError> {
+    match principal {
+        Principal::Operator { token_id, .. } => {
+            platform::revoke_operator_token(db, token_id).await?;
+        }
+        Principal::Staff {
+            municipality,
+            token_id,
+            ..
+        } => {
+            let tenant = db.tenant(*municipality).await?;
+            let mut tx = tenant.begin().await?;
+            tx.execute(
+                "UPDATE staff_tokens SET revoked_at = $3 \
+                 WHERE municipality_code = $1 AND token_id = $2 AND revoked_at IS NULL",
+                &[Arg::from(token_id.as_str()), Arg::Text(now_text())],
+            )
+            .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+/// The municipality a token claims, without checking it (for routing and
+/// rate limiting only).
+pub fn token_municipality(token: &str) -> Option<MunicipalityCode> {
+    TokenParts::parse(token).and_then(|p| p.municipality)
+}

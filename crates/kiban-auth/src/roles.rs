@@ -1,0 +1,190 @@
+//! Roles and permissions.
+
+use kiban_core::MunicipalityCode;
+
+/// A staff role (権限). Roles are per business: a role sees only its
+/// businesses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// 団体管理者: manages the municipality's staff and settings.
+    MunicipalityAdmin,
+    /// 住民記録担当: resident registry and its certificates, seal registration.
+    RegistryClerk,
+    /// 税務担当: taxes and collection.
+    TaxClerk,
+    /// 国保担当: national health insurance.
+    NhiClerk,
+    /// 監督者: reads every business, approves.
+    Supervisor,
+    /// 監査担当: reads the access log.
+    Auditor,
+}
+
+/// What an action needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read resident registry data.
+    RegistryRead,
+    /// Record movements in the registry.
+    RegistryWrite,
+    /// Tax data.
+    Tax,
+    /// NHI data.
+    Nhi,
+    /// Stateless calculations (no personal data stored).
+    Calculate,
+    /// Read the access log.
+    AuditRead,
+    /// Manage staff accounts.
+    ManageStaff,
+}
+
+impl Role {
+    /// Every role, in the order of the contract.
+    pub const ALL: [Role; 6] = [
+        Role::MunicipalityAdmin,
+        Role::RegistryClerk,
+        Role::TaxClerk,
+        Role::NhiClerk,
+        Role::Supervisor,
+        Role::Auditor,
+    ];
+
+    /// The code used by the CLI and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::MunicipalityAdmin => "municipality_admin",
+            Role::RegistryClerk => "registry_clerk",
+            Role::TaxClerk => "tax_clerk",
+            Role::NhiClerk => "nhi_clerk",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// The role's name on screens.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Role::MunicipalityAdmin => "団体管理者",
+            Role::RegistryClerk => "住民記録担当",
+            Role::TaxClerk => "税務担当",
+            Role::NhiClerk => "国保担当",
+            Role::Supervisor => "監督者",
+            Role::Auditor => "監査担当",
+        }
+    }
+
+    /// Parses a role code.
+    pub fn parse(code: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .ok_or_else(|| {
+                format!(
+                    "役割「{code}」はありません（{}）",
+                    Self::ALL.map(|r| r.code()).join(", ")
+                )
+            })
+    }
+
+    /// Whether the role has a permission.
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission as P;
+        match self {
+            Role::MunicipalityAdmin => {
+                matches!(permission, P::ManageStaff | P::AuditRead | P::Calculate)
+            }
+            Role::RegistryClerk => matches!(
+                permission,
+                P::RegistryRead | P::RegistryWrite | P::Calculate
+            ),
+            Role::TaxClerk => matches!(permission, P::RegistryRead | P::Tax | P::Calculate),
+            Role::NhiClerk => matches!(permission, P::RegistryRead | P::Nhi | P::Calculate),
+            Role::Supervisor => {
+                matches!(permission, P::RegistryRead | P::Tax | P::Nhi | P::Calculate)
+            }
+            Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
+        }
+    }
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A municipal staff member.
+    Staff {
+        /// Their municipality.
+        municipality: MunicipalityCode,
+        /// Login.
+        login: String,
+        /// Display name.
+        display_name: String,
+        /// Role.
+        role: Role,
+        /// The token or session in use.
+        token_id: String,
+    },
+    /// A service operator: never reads resident data.
+    Operator {
+        /// Login.
+        login: String,
+        /// The token or session in use.
+        token_id: String,
+    },
+}
+
+impl Principal {
+    /// The actor as written in the access log: the login, or
+    /// `operator:LOGIN` for operators.
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::Staff { login, .. } => login.clone(),
+            Principal::Operator { login, .. } => format!("operator:{login}"),
+        }
+    }
+
+    /// The role code as written in the access log.
+    pub fn role_code(&self) -> &'static str {
+        match self {
+            Principal::Staff { role, .. } => role.code(),
+            Principal::Operator { .. } => "operator",
+        }
+    }
+
+    /// The municipality of a staff member; `None` for operators.
+    pub fn municipality(&self) -> Option<MunicipalityCode> {
+        match self {
+            Principal::Staff { municipality, .. } => Some(*municipality),
+            Principal::Operator { .. } => None,
+        }
+    }
+
+    /// Whether the principal may do something in municipality `m`: staff of
+    /// that municipality with the permission. Operators never may touch
+    /// tenant data.
+    pub fn may(&self, m: MunicipalityCode, permission: Permission) -> bool {
+        match self {
+            Principal::Staff {
+                municipality, role, ..
+            } => *municipality == m && role.allows(permission),
+            Principal::Operator { .. } => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_and_see_only_their_businesses() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.code()), Ok(r));
+        }
+        assert!(Role::parse("root").is_err());
+        assert!(Role::RegistryClerk.allows(Permission::RegistryWrite));
+        assert!(!Role::TaxClerk.allows(Permission::RegistryWrite));
+        assert!(!Role::RegistryClerk.allows(Permission::Tax));
+        assert!(!Role::Auditor.allows(Permission::RegistryRead));
+    }
+}
