@@ -1,0 +1,122 @@
+//! JSON API handlers: health, sessions, calculations.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kiban_auth::{Permission, Principal, TokenKind};
+use kiban_core::MunicipalityCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::session::ApiPrincipal;
+use crate::{ApiError, AppState};
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Parses a JSON body ourselves, so that malformed JSON gets the API's own
+/// 400 error body.
+pub(crate) fn json_body(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(ApiError::malformed)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    municipality_code: Option<String>,
+    login: String,
+    password: String,
+    #[serde(default)]
+    #[expect(dead_code, reason = "the second factor is checked once TOTP enrolment exists")]
+    otp: Option<String>,
+}
+
+/// `POST /api/v1/sessions`: exchanges a login and password for a bearer
+/// token. Without `municipality_code`, the login is an operator's.
+pub async fn create_session(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let value = json_body(&body)?;
+    let request: SessionRequest = kiban_calc::wire::parse(&value)
+        .map_err(|e| ApiError::invalid(e.code, e.field.unwrap_or_default(), e.message))?;
+    let ttl = jiff::SignedDuration::from_hours(state.config.api_token_hours);
+    let issued = match request.municipality_code.as_deref() {
+        Some(code) => {
+            // A malformed or unknown municipality answers like a wrong password.
+            let code = MunicipalityCode::parse(code).map_err(|_| ApiError::unauthorized())?;
+            let tenant = match state.db.tenant(code).await {
+                Ok(t) => t,
+                Err(kiban_store::StoreError::UnknownMunicipality(_)) => {
+                    let _ = kiban_auth::verify_password(&request.password, "");
+                    return Err(ApiError::unauthorized());
+                }
+                Err(e) => return Err(e.into()),
+            };
+            kiban_auth::verify_staff_password(&tenant, &request.login, &request.password).await?;
+            kiban_auth::issue_staff_token(&tenant, &request.login, TokenKind::Api, ttl).await?
+        }
+        None => {
+            kiban_auth::verify_operator_password(&state.db, &request.login, &request.password).await?;
+            kiban_auth::issue_operator_token(&state.db, &request.login, TokenKind::Api, ttl).await?
+        }
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": issued.token, "expires_at": issued.expires_at.to_string()})),
+    )
+        .into_response())
+}
+
+/// `DELETE /api/v1/sessions/current`: revokes the token in use.
+pub async fn delete_current_session(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+) -> Result<StatusCode, ApiError> {
+    kiban_auth::revoke(&state.db, &principal).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/calc/{kind}`: a stateless calculation for any staff member
+/// (operators are refused: inputs are a person's income).
+pub async fn calculate(
+    State(_state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(kind): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let allowed = match &principal {
+        Principal::Staff { municipality, .. } => principal.may(*municipality, Permission::Calculate),
+        Principal::Operator { .. } => false,
+    };
+    if !allowed {
+        return Err(ApiError::forbidden());
+    }
+    let input = json_body(&body)?;
+    match kiban_calc::run(&kind, &input) {
+        Ok(result) => Ok(Json(result).into_response()),
+        Err(e) if e.is_unknown_kind() => Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: e.code,
+            message: e.message,
+            field: None,
+        }),
+        Err(e) => Err(ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: e.code,
+            message: e.message,
+            field: e.field,
+        }),
+    }
+}

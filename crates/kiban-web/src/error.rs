@@ -1,0 +1,127 @@
+//! Errors of the JSON API: `{"error": {"code", "message", "field"}}` with the
+//! status of the contract.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answered by the API. Each has a stable snake_case code and a
+/// Japanese message; internal failures are logged, never shown in detail.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Japanese message.
+    pub message: String,
+    /// The JSON path of the field at fault.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// 400: the body is not JSON.
+    pub fn malformed(detail: impl std::fmt::Display) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "malformed_json",
+            message: format!("リクエストの本文がJSONとして読めません（{detail}）"),
+            field: None,
+        }
+    }
+
+    /// 401.
+    pub fn unauthorized() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "認証が必要です。ログインIDとパスワード、またはトークンを確認してください".into(),
+            field: None,
+        }
+    }
+
+    /// 403.
+    pub fn forbidden() -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: "この操作を行う権限がありません".into(),
+            field: None,
+        }
+    }
+
+    /// 404.
+    pub fn not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: "見つかりません".into(),
+            field: None,
+        }
+    }
+
+    /// 422 for one field.
+    pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// 429.
+    pub fn too_many_attempts() -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_attempts",
+            message: "ログインの失敗が続いたため、しばらくログインできません".into(),
+            field: None,
+        }
+    }
+
+    /// 500: the detail goes to the log, not to the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal_error",
+            message: "システムエラーが発生しました。時間をおいて再度お試しください".into(),
+            field: None,
+        }
+    }
+}
+
+impl From<kiban_store::StoreError> for ApiError {
+    fn from(e: kiban_store::StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<kiban_auth::AuthError> for ApiError {
+    fn from(e: kiban_auth::AuthError) -> Self {
+        use kiban_auth::AuthError as E;
+        match e {
+            E::InvalidCredentials => ApiError::unauthorized(),
+            E::Locked => ApiError::too_many_attempts(),
+            E::InvalidInput { field, message } => ApiError::invalid("invalid_value", field, message),
+            E::Duplicate(login) => Self {
+                status: StatusCode::CONFLICT,
+                code: "duplicate",
+                message: format!("ログインID「{login}」は既に使われています"),
+                field: Some("login".into()),
+            },
+            E::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let (Some(field), Some(obj)) = (self.field, error.as_object_mut()) {
+            obj.insert("field".into(), serde_json::Value::String(field));
+        }
+        (self.status, axum::Json(json!({ "error": error }))).into_response()
+    }
+}

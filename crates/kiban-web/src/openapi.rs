@@ -1,0 +1,145 @@
+//! The OpenAPI 3.1 document of the JSON API, built from one table of
+//! operations. A test checks that every operation in the table is answered
+//! by the router, and the document is snapshotted so that a change to the
+//! promise made to other systems is reviewed.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health, login, certificate verification).
+    Public,
+    /// Any authenticated staff member (operators are refused).
+    Staff,
+    /// Any authenticated principal, staff or operator.
+    Authenticated,
+}
+
+/// One operation of the API.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    /// HTTP method, lower case.
+    pub method: &'static str,
+    /// Path template with `{param}` segments.
+    pub path: &'static str,
+    /// Stable operation id.
+    pub id: &'static str,
+    /// Summary (Japanese).
+    pub summary: &'static str,
+    /// Tag.
+    pub tag: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Success status.
+    pub success: u16,
+}
+
+/// Every operation of the API, in the order of the contract.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { method: "get", path: "/healthz", id: "healthz", summary: "稼働確認（データベースの応答）", tag: "platform", access: Access::Public, success: 200 },
+    Operation { method: "get", path: "/metrics", id: "metrics", summary: "Prometheus 形式のメトリクス", tag: "platform", access: Access::Public, success: 200 },
+    Operation { method: "post", path: "/api/v1/sessions", id: "createSession", summary: "ログインしてAPIトークンを得る", tag: "sessions", access: Access::Public, success: 201 },
+    Operation { method: "delete", path: "/api/v1/sessions/current", id: "deleteCurrentSession", summary: "使用中のトークンを失効させる（ログアウト）", tag: "sessions", access: Access::Authenticated, success: 204 },
+    Operation { method: "post", path: "/api/v1/calc/{kind}", id: "calculate", summary: "計算（税額・保険税・日付・検査数字）", tag: "calc", access: Access::Staff, success: 200 },
+];
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "stable snake_case code"},
+                "message": {"type": "string", "description": "日本語の説明"},
+                "field": {"type": "string", "description": "JSON path of the field at fault"}
+            }
+        }}
+    })
+}
+
+fn operation(op: &Operation) -> Value {
+    let mut responses = serde_json::Map::new();
+    responses.insert(op.success.to_string(), json!({"description": "成功"}));
+    let mut errors = vec![400, 422];
+    match op.access {
+        Access::Public => {}
+        Access::Staff => errors.extend([401, 403]),
+        Access::Authenticated => errors.push(401),
+    }
+    if op.path.contains('{') {
+        errors.push(404);
+    }
+    if op.id == "createSession" {
+        errors.extend([401, 429]);
+    }
+    errors.sort_unstable();
+    errors.dedup();
+    for status in errors {
+        responses.insert(
+            status.to_string(),
+            json!({"description": "エラー", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    let parameters: Vec<Value> = op
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    let mut value = json!({
+        "operationId": op.id,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": responses,
+    });
+    if let Some(obj) = value.as_object_mut() {
+        if !parameters.is_empty() {
+            obj.insert("parameters".into(), Value::Array(parameters));
+        }
+        if op.access != Access::Public {
+            obj.insert("security".into(), json!([{"bearer": []}]));
+        }
+        if op.method == "post" {
+            obj.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}),
+            );
+        }
+    }
+    value
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for op in OPERATIONS {
+        let entry = paths
+            .entry(op.path.to_owned())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(obj) = entry.as_object_mut() {
+            obj.insert(op.method.to_owned(), operation(op));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Kiban API",
+            "version": "1",
+            "description": "自治体基幹業務システム Kiban の JSON API（v1）。"
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": error_schema()}
+        }
+    })
+}
+
+/// `GET /api/openapi.json`.
+pub async fn serve() -> Json<Value> {
+    Json(document())
+}

@@ -1,0 +1,255 @@
+//! Clerk screens: login, the staff shell, logout.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use kiban_auth::{Principal, Role, TokenKind};
+use kiban_core::MunicipalityCode;
+use serde::Deserialize;
+
+use crate::session::{self, CSRF_COOKIE, SESSION_COOKIE};
+use crate::{ApiError, AppState};
+
+/// One entry of the navigation: a business, and whether it exists yet.
+pub struct NavItem {
+    /// Japanese label.
+    pub label: &'static str,
+    /// Link, or `None` while the business is not built.
+    pub href: Option<&'static str>,
+}
+
+/// The businesses in the navigation, in the order clerks expect.
+pub const NAVIGATION: &[NavItem] = &[
+    NavItem { label: "住民記録", href: None },
+    NavItem { label: "印鑑登録", href: None },
+    NavItem { label: "宛名管理", href: None },
+    NavItem { label: "個人住民税", href: None },
+    NavItem { label: "固定資産税", href: None },
+    NavItem { label: "軽自動車税", href: None },
+    NavItem { label: "収納・滞納", href: None },
+    NavItem { label: "国民健康保険", href: None },
+    NavItem { label: "福祉・児童手当", href: None },
+    NavItem { label: "利用履歴", href: None },
+    NavItem { label: "職員管理", href: None },
+];
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    municipality_code: &'a str,
+    login: &'a str,
+    error: Option<&'a str>,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "shell.html")]
+struct ShellPage<'a> {
+    municipality_name: &'a str,
+    municipality_code: &'a str,
+    user_name: &'a str,
+    role_label: &'a str,
+    today: String,
+    navigation: &'a [NavItem],
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage;
+
+fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
+    template.render().map(Html).map_err(ApiError::internal)
+}
+
+/// `GET /`: to the shell when logged in, else to the login page.
+pub async fn root(State(state): State<AppState>, jar: CookieJar) -> Result<Redirect, ApiError> {
+    Ok(match session::screen_principal(&state, &jar).await? {
+        Some(_) => Redirect::to("/app"),
+        None => Redirect::to("/login"),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    m: Option<String>,
+}
+
+fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+    match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
+        Some(token) if !token.is_empty() => (jar, token),
+        _ => {
+            let token = session::new_csrf_token();
+            let jar = jar.add(session::cookie(CSRF_COOKIE, token.clone(), secure));
+            (jar, token)
+        }
+    }
+}
+
+/// `GET /login`.
+pub async fn login_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, ApiError> {
+    let (jar, csrf) = csrf_from(jar, state.config.secure_cookies);
+    let page = LoginPage {
+        municipality_code: query.m.as_deref().unwrap_or(""),
+        login: "",
+        error: None,
+        csrf: &csrf,
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    municipality_code: String,
+    login: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /login`.
+pub async fn login_submit(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let secure = state.config.secure_cookies;
+    if !session::csrf_ok(&jar, &form.csrf) {
+        let (jar, csrf) = csrf_from(jar.remove(CSRF_COOKIE), secure);
+        let page = LoginPage {
+            municipality_code: &form.municipality_code,
+            login: &form.login,
+            error: Some("画面の有効期限が切れました。もう一度ログインしてください。"),
+            csrf: &csrf,
+        };
+        return Ok((StatusCode::FORBIDDEN, jar, render(&page)?).into_response());
+    }
+    let failure = |status: StatusCode, message: &'static str, jar: CookieJar| -> Result<Response, ApiError> {
+        let (jar, csrf) = csrf_from(jar, secure);
+        let page = LoginPage {
+            municipality_code: &form.municipality_code,
+            login: &form.login,
+            error: Some(message),
+            csrf: &csrf,
+        };
+        Ok((status, jar, render(&page)?).into_response())
+    };
+    const WRONG: &str = "団体コード、ログインIDまたはパスワードが正しくありません。";
+    let Ok(code) = MunicipalityCode::parse(form.municipality_code.trim()) else {
+        return failure(StatusCode::UNAUTHORIZED, WRONG, jar);
+    };
+    let tenant = match state.db.tenant(code).await {
+        Ok(t) => t,
+        Err(kiban_store::StoreError::UnknownMunicipality(_)) => {
+            return failure(StatusCode::UNAUTHORIZED, WRONG, jar);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match kiban_auth::verify_staff_password(&tenant, form.login.trim(), &form.password).await {
+        Ok(_) => {}
+        Err(kiban_auth::AuthError::InvalidCredentials) => {
+            return failure(StatusCode::UNAUTHORIZED, WRONG, jar);
+        }
+        Err(kiban_auth::AuthError::Locked) => {
+            return failure(
+                StatusCode::TOO_MANY_REQUESTS,
+                "ログインの失敗が続いたため、しばらくログインできません。時間をおいてお試しください。",
+                jar,
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let ttl = jiff::SignedDuration::from_hours(state.config.session_hours);
+    let issued = kiban_auth::issue_staff_token(&tenant, form.login.trim(), TokenKind::Session, ttl).await?;
+    // A fresh CSRF token for the session.
+    let jar = jar
+        .add(session::cookie(SESSION_COOKIE, issued.token, secure))
+        .add(session::cookie(CSRF_COOKIE, session::new_csrf_token(), secure));
+    Ok((jar, Redirect::to("/app")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /logout`.
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, ApiError> {
+    if !session::csrf_ok(&jar, &form.csrf) {
+        return Err(ApiError::forbidden());
+    }
+    if let Some(principal) = session::screen_principal(&state, &jar).await? {
+        kiban_auth::revoke(&state.db, &principal).await?;
+    }
+    let jar = jar.remove(SESSION_COOKIE);
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+/// `GET /app`: the staff shell.
+pub async fn shell(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+    let Some(principal) = session::screen_principal(&state, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Principal::Staff {
+        municipality,
+        display_name,
+        role,
+        ..
+    } = &principal
+    else {
+        // Operators have no staff screens: they never see resident data.
+        return Err(ApiError::forbidden());
+    };
+    let m = kiban_store::platform::find_municipality(&state.db, *municipality)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let (jar, csrf) = csrf_from(jar, state.config.secure_cookies);
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+        .date();
+    let page = ShellPage {
+        municipality_name: &m.name,
+        municipality_code: m.code.as_str(),
+        user_name: display_name,
+        role_label: Role::label_ja(*role),
+        today: kiban_core::wareki::format_ja_with_western(today),
+        navigation: NAVIGATION,
+        csrf: &csrf,
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+/// `GET /static/kiban.css`.
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/kiban.css"),
+    )
+        .into_response()
+}
+
+/// Anything else: 404, as JSON under `/api`, as a page otherwise.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::not_found().into_response();
+    }
+    match NotFoundPage.render() {
+        Ok(html) => (StatusCode::NOT_FOUND, Html(html)).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
