@@ -118,6 +118,7 @@ pub struct PersonVersion {
     /// Whether a later cancellation (異動の取消し) undid this movement.
     pub cancelled: bool,
     /// The record right after the movement, as the registry stood then (later
-    /// corrections and cancellations are not applied to it).
-    pub record: PersonRecord,
+    /// corrections and cancellations are not applied to it); `None` after the
+    /// cancellation of the movement that registered the person.
+    pub record: Option<PersonRecord>,
 }

@@ -126,7 +126,8 @@ impl<'a> Timeline<'a> {
     /// movement that touched the person (named them, changed their record,
     /// or cancelled a movement that did), each with the record as it stood
     /// right after it. A cancelled movement keeps its version; the
-    /// cancellation adds its own, showing the record without it.
+    /// cancellation adds its own, showing the record without it (no record at
+    /// all when the cancelled movement registered the person).
     pub fn person_history(&self, person: PersonId) -> Vec<PersonVersion> {
         let mut versions = Vec::new();
         let mut fold = Fold::replaying();
@@ -153,10 +154,7 @@ impl<'a> Timeline<'a> {
             let after = fold
                 .person_state(person)
                 .map(|(s, o)| (s.clone(), o.copied()));
-            if after.is_some()
-                && (named || before != after)
-                && let Some(record) = fold.person_record(person)
-            {
+            if (before.is_some() || after.is_some()) && (named || before != after) {
                 versions.push(PersonVersion {
                     movement_id: movement.id,
                     kind: movement.kind(),
@@ -164,7 +162,7 @@ impl<'a> Timeline<'a> {
                     notified_on: movement.notified_on,
                     sequence: movement.sequence,
                     cancelled: self.cancelled.contains(&movement.id),
-                    record,
+                    record: fold.person_record(person),
                 });
             }
         }

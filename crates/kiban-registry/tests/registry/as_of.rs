@@ -533,9 +533,15 @@ fn a_correction_applies_from_the_start_and_history_keeps_the_old_value() {
         history.iter().map(|v| v.kind).collect::<Vec<_>>(),
         [MovementKind::MoveIn, MovementKind::ExOfficioCorrection]
     );
-    assert_eq!(history[0].record.name.as_str(), "山田\u{3000}花子");
-    assert_eq!(history[0].record.birth_date, d("1982-05-05"));
-    assert_eq!(history[1].record.name, corrected.name);
+    assert_eq!(
+        history[0].record.as_ref().unwrap().name.as_str(),
+        "山田\u{3000}花子"
+    );
+    assert_eq!(
+        history[0].record.as_ref().unwrap().birth_date,
+        d("1982-05-05")
+    );
+    assert_eq!(history[1].record.as_ref().unwrap().name, corrected.name);
 }
 
 #[test]
@@ -572,7 +578,7 @@ fn a_cancelled_movement_never_happened_but_stays_in_history() {
     let history = registry.history(p(3));
     let summary: Vec<(MovementKind, bool, ResidentStatus)> = history
         .iter()
-        .map(|v| (v.kind, v.cancelled, v.record.status))
+        .map(|v| (v.kind, v.cancelled, v.record.as_ref().unwrap().status))
         .collect();
     assert_eq!(
         summary,

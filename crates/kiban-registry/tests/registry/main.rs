@@ -8,4 +8,5 @@
 
 mod as_of;
 mod common;
+mod properties;
 mod rejections;
