@@ -14,6 +14,7 @@ mod fixed_asset_tax;
 mod late_fee;
 mod light_vehicle_tax;
 mod numbers;
+mod resident_tax;
 mod wareki;
 pub mod wire;
 
@@ -60,6 +61,10 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "child-allowance",
         run: child_allowance::run,
+    },
+    Kind {
+        name: "resident-tax",
+        run: resident_tax::run,
     },
 ];
 
