@@ -7,9 +7,14 @@
 //! The HTTP door (`POST /api/v1/calc/{kind}`) and the CLI door (`kiban calc`)
 //! both call [`run`], so the two can never disagree.
 
+mod child_allowance;
 mod dates;
 pub mod error;
+mod fixed_asset_tax;
+mod late_fee;
+mod light_vehicle_tax;
 mod numbers;
+mod resident_tax;
 mod wareki;
 pub mod wire;
 
@@ -40,6 +45,26 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "check-digit",
         run: numbers::check_digit,
+    },
+    Kind {
+        name: "light-vehicle-tax",
+        run: light_vehicle_tax::run,
+    },
+    Kind {
+        name: "fixed-asset-tax",
+        run: fixed_asset_tax::run,
+    },
+    Kind {
+        name: "late-fee",
+        run: late_fee::run,
+    },
+    Kind {
+        name: "child-allowance",
+        run: child_allowance::run,
+    },
+    Kind {
+        name: "resident-tax",
+        run: resident_tax::run,
     },
 ];
 

@@ -89,3 +89,24 @@ pub fn working(working: &kiban_core::working::Working) -> Value {
             .collect(),
     )
 }
+
+/// Parses a month field `YYYY-MM`, naming it on error.
+pub fn month(field: &str, value: &str) -> Result<kiban_core::YearMonth, CalcError> {
+    kiban_core::YearMonth::parse(value)
+        .map_err(|e| CalcError::field("invalid_date", field, format!("{field}: {e}")))
+}
+
+/// The error for a rule book that has no data for the year asked for (422
+/// `unsupported_fiscal_year`, naming `field`) or whose data is broken.
+pub fn rule_error(field: &str, error: &kiban_rules::RuleError) -> CalcError {
+    match error {
+        kiban_rules::RuleError::UnsupportedYear { .. } => {
+            CalcError::unsupported_fiscal_year(field, format!("{field}: {error}"))
+        }
+        kiban_rules::RuleError::Invalid { .. } => CalcError {
+            code: "rule_data_invalid",
+            message: error.to_string(),
+            field: None,
+        },
+    }
+}

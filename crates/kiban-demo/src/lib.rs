@@ -279,17 +279,37 @@ pub fn plan(total_residents: u64, chunk_residents: u32) -> Vec<PlannedChunk> {
 }
 
 /// The 個人番号 of the resident with the given serial number (通し番号) in a
-/// population generated with `seed`: the serial is spread over the 11-digit
-/// space by a bijection, so distinct serials below 10^11 always get distinct
-/// numbers, and the check digit is appended.
+/// population generated with `seed`. The serial is shuffled over the 11-digit
+/// space by a keyed permutation (a Feistel network on 38 bits, walked until
+/// the value falls below 10^11), so distinct serials below 10^11 always get
+/// distinct numbers, neighbours do not look alike, and the check digit is
+/// appended.
 pub fn individual_number_for(seed: u64, serial: u64) -> Option<IndividualNumber> {
-    const SPACE: u128 = 100_000_000_000;
-    // Coprime with 10, so multiplication by it is a bijection modulo 10^11.
-    const MULTIPLIER: u128 = 6_364_136_223;
-    let offset = u128::from(random::mix(seed ^ 0x6b69_6261_6e2d_6e6f)) % SPACE;
-    let base = (u128::from(serial) * MULTIPLIER + offset) % SPACE;
-    let (_, full) = INDIVIDUAL_NUMBER.complete(&format!("{base:011}")).ok()?;
+    const SPACE: u64 = 100_000_000_000;
+    if serial >= SPACE {
+        return None;
+    }
+    let mut value = serial;
+    loop {
+        value = feistel(seed, value);
+        if value < SPACE {
+            break;
+        }
+    }
+    let (_, full) = INDIVIDUAL_NUMBER.complete(&format!("{value:011}")).ok()?;
     IndividualNumber::parse(&full).ok()
+}
+
+/// A keyed permutation of `0..2^38`: four Feistel rounds on two 19-bit halves.
+fn feistel(seed: u64, value: u64) -> u64 {
+    const HALF: u32 = 19;
+    const MASK: u64 = (1 << HALF) - 1;
+    let (mut left, mut right) = ((value >> HALF) & MASK, value & MASK);
+    for round in 0..4u64 {
+        let f = random::mix(right ^ random::mix(seed ^ round.wrapping_mul(0x9e37_79b9))) & MASK;
+        (left, right) = (right, left ^ f);
+    }
+    (left << HALF) | right
 }
 
 #[cfg(test)]
@@ -349,5 +369,10 @@ mod tests {
             assert!(seen.insert(number));
         }
         assert_ne!(individual_number_for(1, 0), individual_number_for(2, 0));
+        assert_eq!(individual_number_for(1, 100_000_000_000), None);
+        // The permutation is a bijection: no two values of a large sample
+        // collide.
+        let sample: std::collections::HashSet<u64> = (0..200_000).map(|v| feistel(3, v)).collect();
+        assert_eq!(sample.len(), 200_000);
     }
 }
