@@ -41,13 +41,19 @@ struct SessionRequest {
     login: String,
     password: String,
     #[serde(default)]
-    #[expect(dead_code, reason = "the second factor is checked once TOTP enrolment exists")]
+    #[expect(
+        dead_code,
+        reason = "the second factor is checked once TOTP enrolment exists"
+    )]
     otp: Option<String>,
 }
 
 /// `POST /api/v1/sessions`: exchanges a login and password for a bearer
 /// token. Without `municipality_code`, the login is an operator's.
-pub async fn create_session(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn create_session(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let value = json_body(&body)?;
     let request: SessionRequest = kiban_calc::wire::parse(&value)
         .map_err(|e| ApiError::invalid(e.code, e.field.unwrap_or_default(), e.message))?;
@@ -68,7 +74,8 @@ pub async fn create_session(State(state): State<AppState>, body: Bytes) -> Resul
             kiban_auth::issue_staff_token(&tenant, &request.login, TokenKind::Api, ttl).await?
         }
         None => {
-            kiban_auth::verify_operator_password(&state.db, &request.login, &request.password).await?;
+            kiban_auth::verify_operator_password(&state.db, &request.login, &request.password)
+                .await?;
             kiban_auth::issue_operator_token(&state.db, &request.login, TokenKind::Api, ttl).await?
         }
     };
@@ -97,7 +104,9 @@ pub async fn calculate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let allowed = match &principal {
-        Principal::Staff { municipality, .. } => principal.may(*municipality, Permission::Calculate),
+        Principal::Staff { municipality, .. } => {
+            principal.may(*municipality, Permission::Calculate)
+        }
         Principal::Operator { .. } => false,
     };
     if !allowed {

@@ -35,7 +35,8 @@ impl ApiError {
         Self {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthorized",
-            message: "認証が必要です。ログインIDとパスワード、またはトークンを確認してください".into(),
+            message: "認証が必要です。ログインIDとパスワード、またはトークンを確認してください"
+                .into(),
             field: None,
         }
     }
@@ -61,7 +62,11 @@ impl ApiError {
     }
 
     /// 422 for one field.
-    pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code,
@@ -104,7 +109,9 @@ impl From<kiban_auth::AuthError> for ApiError {
         match e {
             E::InvalidCredentials => ApiError::unauthorized(),
             E::Locked => ApiError::too_many_attempts(),
-            E::InvalidInput { field, message } => ApiError::invalid("invalid_value", field, message),
+            E::InvalidInput { field, message } => {
+                ApiError::invalid("invalid_value", field, message)
+            }
             E::Duplicate(login) => Self {
                 status: StatusCode::CONFLICT,
                 code: "duplicate",

@@ -30,7 +30,10 @@ pub fn handle() -> PrometheusHandle {
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(),
     )
         .into_response()

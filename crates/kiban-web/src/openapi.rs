@@ -38,11 +38,51 @@ pub struct Operation {
 
 /// Every operation of the API, in the order of the contract.
 pub const OPERATIONS: &[Operation] = &[
-    Operation { method: "get", path: "/healthz", id: "healthz", summary: "稼働確認（データベースの応答）", tag: "platform", access: Access::Public, success: 200 },
-    Operation { method: "get", path: "/metrics", id: "metrics", summary: "Prometheus 形式のメトリクス", tag: "platform", access: Access::Public, success: 200 },
-    Operation { method: "post", path: "/api/v1/sessions", id: "createSession", summary: "ログインしてAPIトークンを得る", tag: "sessions", access: Access::Public, success: 201 },
-    Operation { method: "delete", path: "/api/v1/sessions/current", id: "deleteCurrentSession", summary: "使用中のトークンを失効させる（ログアウト）", tag: "sessions", access: Access::Authenticated, success: 204 },
-    Operation { method: "post", path: "/api/v1/calc/{kind}", id: "calculate", summary: "計算（税額・保険税・日付・検査数字）", tag: "calc", access: Access::Staff, success: 200 },
+    Operation {
+        method: "get",
+        path: "/healthz",
+        id: "healthz",
+        summary: "稼働確認（データベースの応答）",
+        tag: "platform",
+        access: Access::Public,
+        success: 200,
+    },
+    Operation {
+        method: "get",
+        path: "/metrics",
+        id: "metrics",
+        summary: "Prometheus 形式のメトリクス",
+        tag: "platform",
+        access: Access::Public,
+        success: 200,
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/sessions",
+        id: "createSession",
+        summary: "ログインしてAPIトークンを得る",
+        tag: "sessions",
+        access: Access::Public,
+        success: 201,
+    },
+    Operation {
+        method: "delete",
+        path: "/api/v1/sessions/current",
+        id: "deleteCurrentSession",
+        summary: "使用中のトークンを失効させる（ログアウト）",
+        tag: "sessions",
+        access: Access::Authenticated,
+        success: 204,
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/calc/{kind}",
+        id: "calculate",
+        summary: "計算（税額・保険税・日付・検査数字）",
+        tag: "calc",
+        access: Access::Staff,
+        success: 200,
+    },
 ];
 
 fn error_schema() -> Value {

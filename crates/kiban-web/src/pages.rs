@@ -23,17 +23,50 @@ pub struct NavItem {
 
 /// The businesses in the navigation, in the order clerks expect.
 pub const NAVIGATION: &[NavItem] = &[
-    NavItem { label: "住民記録", href: None },
-    NavItem { label: "印鑑登録", href: None },
-    NavItem { label: "宛名管理", href: None },
-    NavItem { label: "個人住民税", href: None },
-    NavItem { label: "固定資産税", href: None },
-    NavItem { label: "軽自動車税", href: None },
-    NavItem { label: "収納・滞納", href: None },
-    NavItem { label: "国民健康保険", href: None },
-    NavItem { label: "福祉・児童手当", href: None },
-    NavItem { label: "利用履歴", href: None },
-    NavItem { label: "職員管理", href: None },
+    NavItem {
+        label: "住民記録",
+        href: None,
+    },
+    NavItem {
+        label: "印鑑登録",
+        href: None,
+    },
+    NavItem {
+        label: "宛名管理",
+        href: None,
+    },
+    NavItem {
+        label: "個人住民税",
+        href: None,
+    },
+    NavItem {
+        label: "固定資産税",
+        href: None,
+    },
+    NavItem {
+        label: "軽自動車税",
+        href: None,
+    },
+    NavItem {
+        label: "収納・滞納",
+        href: None,
+    },
+    NavItem {
+        label: "国民健康保険",
+        href: None,
+    },
+    NavItem {
+        label: "福祉・児童手当",
+        href: None,
+    },
+    NavItem {
+        label: "利用履歴",
+        href: None,
+    },
+    NavItem {
+        label: "職員管理",
+        href: None,
+    },
 ];
 
 #[derive(Template)]
@@ -131,16 +164,17 @@ pub async fn login_submit(
         };
         return Ok((StatusCode::FORBIDDEN, jar, render(&page)?).into_response());
     }
-    let failure = |status: StatusCode, message: &'static str, jar: CookieJar| -> Result<Response, ApiError> {
-        let (jar, csrf) = csrf_from(jar, secure);
-        let page = LoginPage {
-            municipality_code: &form.municipality_code,
-            login: &form.login,
-            error: Some(message),
-            csrf: &csrf,
+    let failure =
+        |status: StatusCode, message: &'static str, jar: CookieJar| -> Result<Response, ApiError> {
+            let (jar, csrf) = csrf_from(jar, secure);
+            let page = LoginPage {
+                municipality_code: &form.municipality_code,
+                login: &form.login,
+                error: Some(message),
+                csrf: &csrf,
+            };
+            Ok((status, jar, render(&page)?).into_response())
         };
-        Ok((status, jar, render(&page)?).into_response())
-    };
     const WRONG: &str = "団体コード、ログインIDまたはパスワードが正しくありません。";
     let Ok(code) = MunicipalityCode::parse(form.municipality_code.trim()) else {
         return failure(StatusCode::UNAUTHORIZED, WRONG, jar);
@@ -167,11 +201,16 @@ pub async fn login_submit(
         Err(e) => return Err(e.into()),
     }
     let ttl = jiff::SignedDuration::from_hours(state.config.session_hours);
-    let issued = kiban_auth::issue_staff_token(&tenant, form.login.trim(), TokenKind::Session, ttl).await?;
+    let issued =
+        kiban_auth::issue_staff_token(&tenant, form.login.trim(), TokenKind::Session, ttl).await?;
     // A fresh CSRF token for the session.
     let jar = jar
         .add(session::cookie(SESSION_COOKIE, issued.token, secure))
-        .add(session::cookie(CSRF_COOKIE, session::new_csrf_token(), secure));
+        .add(session::cookie(
+            CSRF_COOKIE,
+            session::new_csrf_token(),
+            secure,
+        ));
     Ok((jar, Redirect::to("/app")).into_response())
 }
 

@@ -22,7 +22,10 @@ pub struct ApiPrincipal(pub Principal);
 impl FromRequestParts<AppState> for ApiPrincipal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -38,7 +41,10 @@ impl FromRequestParts<AppState> for ApiPrincipal {
 
 /// The principal of a screen request, from the session cookie; `None` when
 /// not logged in.
-pub async fn screen_principal(state: &AppState, jar: &CookieJar) -> Result<Option<Principal>, ApiError> {
+pub async fn screen_principal(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<Principal>, ApiError> {
     let Some(cookie) = jar.get(SESSION_COOKIE) else {
         return Ok(None);
     };
