@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of Kiban: the Rust suite on SQLite and PostgreSQL (cargo
+# nextest), then the screen tests in headless Chromium against the real
+# binary. Installs or starts what it needs first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+# Old test databases left by interrupted runs.
+psql -h 127.0.0.1 -U postgres -d postgres -Atqc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'kiban_test_%'" |
+  while read -r name; do
+    psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null || true
+  done
+
+cargo nextest run --workspace --all-targets --no-fail-fast "$@"
+
+cargo build --quiet -p kiban-cli
+KIBAN_BIN="$PWD/target/debug/kiban" node --test tests/browser/

@@ -1,0 +1,96 @@
+// Screen test: start the real `kiban serve --demo` on a fresh SQLite file,
+// log in with a demo account printed on the terminal, and see the staff
+// shell, in headless Chromium (Debian's /usr/bin/chromium).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = process.env.KIBAN_BIN;
+let server;
+let workdir;
+let baseUrl;
+let accounts = new Map();
+let browser;
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    workdir = mkdtempSync(join(tmpdir(), "kiban-browser-"));
+    server = spawn(
+      bin,
+      ["--database-url", `sqlite://${join(workdir, "kiban.db")}`, "serve", "--demo",
+       "--demo-residents", "500", "--listen", "127.0.0.1:0"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 120_000);
+    server.stderr.on("data", (chunk) => {
+      output += chunk.toString();
+      const url = output.match(/Kiban を起動しました: (http:\/\/[0-9.:]+)\//);
+      if (url && output.includes("Ctrl+C")) {
+        baseUrl = url[1];
+        for (const line of output.split("\n")) {
+          const m = line.match(/^\s{2}(\S+)\s+(\S+)\s+(\S+)$/);
+          if (m) accounts.set(m[1], { password: m[2], role: m[3] });
+        }
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    server.on("exit", (code) => reject(new Error(`server exited ${code}:\n${output}`)));
+  });
+}
+
+before(async () => {
+  assert.ok(bin, "KIBAN_BIN must name the kiban binary");
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGINT");
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+test("a clerk logs in to the demo municipality and sees the staff shell", async () => {
+  const account = accounts.get("registry");
+  assert.ok(account, `the demo logins are printed: ${[...accounts.keys()]}`);
+  const page = await browser.newPage({ locale: "ja-JP" });
+  const external = [];
+  page.on("request", (r) => { if (!r.url().startsWith(baseUrl)) external.push(r.url()); });
+  await page.goto(`${baseUrl}/login?m=990019`);
+  assert.equal(await page.locator("h2").textContent(), "職員ログイン");
+  assert.equal(await page.inputValue("#municipality_code"), "990019");
+
+  // A wrong password: the message names the problem, the form stays.
+  await page.fill("#login", "registry");
+  await page.fill("#password", "wrong-password-123");
+  await page.press("#password", "Enter");
+  await page.waitForSelector("#login-error");
+  assert.match(await page.locator("#login-error").textContent(), /正しくありません/);
+
+  // The printed login works, with the keyboard only.
+  await page.fill("#password", account.password);
+  await page.press("#password", "Enter");
+  await page.waitForURL(`${baseUrl}/app`);
+  assert.equal(await page.locator("#municipality").textContent(), "デモ市（990019）");
+  assert.match(await page.locator("#user").textContent(), /住民記録担当/);
+  assert.ok(await page.getByText("国民健康保険").isVisible());
+  mkdirSync(join(here, "test-results"), { recursive: true });
+  await page.screenshot({ path: join(here, "test-results", "shell.png"), fullPage: true });
+
+  await page.click("text=ログアウト");
+  await page.waitForURL(`${baseUrl}/login`);
+  assert.deepEqual(external, [], "nothing is loaded from outside the server");
+});
