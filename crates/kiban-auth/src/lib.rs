@@ -136,7 +136,7 @@ pub async fn create_staff(
 
 /// Finds a staff account.
 pub async fn find_staff(tenant: &TenantDb, login: &str) -> Result<Option<StaffAccount>, AuthError> {
-    let mut tx = tenant.begin().await?;
+    let mut tx = tenant.begin_read().await?;
     let row = tx
         .fetch_optional(
             "SELECT login, display_name, role, disabled FROM staff_accounts \
@@ -377,18 +377,18 @@ pub async fn authenticate(
                 }
                 Err(e) => return Err(e.into()),
             };
-            let mut tx = tenant.begin().await?;
+            let mut tx = tenant.begin_read().await?;
             let row = tx
                 .fetch_optional(
-                    "SELECT t.login, t.kind, t.secret_sha256, t.expires_at, t.revoked_at, a.role, a.disabled, a.display_name \
+                    "SELECT t.login, t.kind, t.secret_sha256, t.expires_at, t.revoked_at, a.role, a.disabled, a.display_name, t.last_used_at \
                      FROM staff_tokens t JOIN staff_accounts a \
                        ON a.municipality_code = t.municipality_code AND a.login = t.login \
                      WHERE t.municipality_code = $1 AND t.token_id = $2",
                     &[Arg::from(parts.token_id.as_str())],
                 )
                 .await?;
+            tx.commit().await?;
             let Some(row) = row else {
-                tx.rollback().await?;
                 return Err(AuthError::InvalidCredentials);
             };
             let valid = row.opt_text(4)?.is_none()
@@ -400,15 +400,22 @@ pub async fn authenticate(
                     .is_ok_and(|t| t > now)
                 && row.int(6)? == 0;
             if !valid {
-                tx.rollback().await?;
                 return Err(AuthError::InvalidCredentials);
             }
-            tx.execute(
-                "UPDATE staff_tokens SET last_used_at = $3 WHERE municipality_code = $1 AND token_id = $2",
-                &[Arg::from(parts.token_id.as_str()), Arg::Text(now_text())],
-            )
-            .await?;
-            tx.commit().await?;
+            // Record use at most once a minute, so that reads do not all
+            // become writes.
+            let stale = row.text(8)?.parse::<jiff::Timestamp>().map_or(true, |t| {
+                now.duration_since(t) > jiff::SignedDuration::from_secs(60)
+            });
+            if stale {
+                let mut tx = tenant.begin().await?;
+                tx.execute(
+                    "UPDATE staff_tokens SET last_used_at = $3 WHERE municipality_code = $1 AND token_id = $2",
+                    &[Arg::from(parts.token_id.as_str()), Arg::Text(now_text())],
+                )
+                .await?;
+                tx.commit().await?;
+            }
             let role_code = row.text(5)?;
             Ok(Principal::Staff {
                 municipality: code,

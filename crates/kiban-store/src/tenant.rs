@@ -45,6 +45,22 @@ impl TenantDb {
     }
 }
 
+impl TenantDb {
+    /// Starts a transaction for reading only (deferred on SQLite, so readers
+    /// do not queue behind writers). Use [`TenantDb::begin`] for anything
+    /// that may write, including an access-log entry.
+    pub async fn begin_read(&self) -> Result<TenantTx, StoreError> {
+        let inner = match &self.db.pool {
+            Pool::Sqlite(p) => Inner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Inner::Postgres(p.begin().await?),
+        };
+        Ok(TenantTx {
+            inner,
+            municipality: self.municipality,
+        })
+    }
+}
+
 enum Inner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
