@@ -35,5 +35,11 @@
 //! 4. To read, load the closure of a person or household and use
 //!    [`domain::Timeline`]: `person_as_of`, `household_as_of`,
 //!    `person_history`.
+//!
+//! [`storage`] is that adapter: the only module with SQL (through the
+//! tenant-scoped `TenantTx` of `kiban-store`), and the only one that is
+//! async. It also writes the access log (`kiban-audit`) of every read and
+//! change, and registers whole populations at once ([`storage::bulk`]).
 
 pub mod domain;
+pub mod storage;
