@@ -3,7 +3,12 @@
 
 use kiban_audit::Actor;
 use kiban_core::{Date, KanaName, MunicipalityCode, PersonName, Relationship, Sex};
-use kiban_registry::domain::{Address, AddressDraft, AddressText, Nationality, StatusOfResidence};
+use kiban_registry::domain::{
+    Action, Address, AddressChange, AddressDraft, AddressText, BirthCommand, Cancellation, Changes,
+    Death, ExOfficioCorrection, HouseholdId, HouseholdSplitCommand, MoveInCommand, MoveInPerson,
+    MoveOut, MovementCommand, MovementId, Nationality, PersonId, PersonInput, PersonInputDraft,
+    ReasonText, StatusOfResidence,
+};
 use kiban_registry::storage::bulk::{NewHousehold, NewResident};
 use kiban_store::platform::{self, Municipality};
 use kiban_store::testing::TestDatabase;
@@ -58,6 +63,102 @@ pub fn address(line: &str, katagaki: Option<&str>) -> Address {
     }
     .parse("address")
     .unwrap()
+}
+
+pub fn person(name: &str, kana: &str, birth: &str, sex: &str, relationship: &str) -> PersonInput {
+    PersonInputDraft {
+        name: name.into(),
+        name_kana: kana.into(),
+        birth_date: birth.into(),
+        sex: sex.into(),
+        relationship: relationship.into(),
+        ..PersonInputDraft::default()
+    }
+    .parse("person")
+    .unwrap()
+}
+
+pub fn command(event: &str, notified: &str, action: Action) -> MovementCommand {
+    MovementCommand {
+        event_date: d(event),
+        notified_on: d(notified),
+        action,
+    }
+}
+
+pub fn move_in(persons: Vec<PersonInput>, line: &str, household: Option<HouseholdId>) -> Action {
+    Action::MoveIn(MoveInCommand {
+        persons: persons
+            .into_iter()
+            .map(|input| MoveInPerson {
+                returning_person_id: None,
+                input,
+            })
+            .collect(),
+        address: address(line, None),
+        previous_address: AddressText::parse("東京都千代田区千代田1番1号").unwrap(),
+        household_id: household,
+    })
+}
+
+pub fn birth(household: HouseholdId, input: PersonInput) -> Action {
+    Action::Birth(BirthCommand {
+        household_id: household,
+        person: input,
+    })
+}
+
+pub fn address_change(household: HouseholdId, line: &str) -> Action {
+    Action::AddressChange(AddressChange {
+        household_id: household,
+        address: address(line, Some("デモマンション101")),
+    })
+}
+
+pub fn move_out(persons: &[PersonId], new_head: Option<PersonId>) -> Action {
+    Action::MoveOut(MoveOut {
+        person_ids: persons.to_vec(),
+        destination_address: AddressText::parse("北海道札幌市中央区1番").unwrap(),
+        new_head_person_id: new_head,
+    })
+}
+
+pub fn death(person: PersonId, new_head: Option<PersonId>) -> Action {
+    Action::Death(Death {
+        person_id: person,
+        new_head_person_id: new_head,
+    })
+}
+
+pub fn split(persons: &[PersonId], new_head: PersonId, line: Option<&str>) -> Action {
+    Action::HouseholdSplit(HouseholdSplitCommand {
+        person_ids: persons.to_vec(),
+        new_head_person_id: new_head,
+        address: line.map(|l| address(l, None)),
+    })
+}
+
+pub fn correction(person: PersonId, changes: Changes) -> Action {
+    Action::ExOfficioCorrection(ExOfficioCorrection {
+        person_id: person,
+        changes,
+        reason: ReasonText::parse("戸籍照合による修正").unwrap(),
+    })
+}
+
+pub fn cancel(movement: MovementId) -> Action {
+    Action::Cancellation(Cancellation {
+        movement_id: movement,
+        reason: ReasonText::parse("誤って入力したため").unwrap(),
+    })
+}
+
+pub fn p(n: u64) -> PersonId {
+    PersonId::new(n)
+}
+
+pub fn h(n: u64) -> HouseholdId {
+    HouseholdId::new(n)
 }
 
 /// Row counts of every table the registry writes, and the counters.

@@ -7,3 +7,5 @@
 
 mod bulk;
 mod common;
+mod movements;
+mod reads;
