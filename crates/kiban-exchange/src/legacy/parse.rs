@@ -169,7 +169,7 @@ fn split_records(file: &[u8]) -> Result<Vec<&[u8]>, LegacyFileError> {
             }
             other => {
                 let kind = match other {
-                    Some(b) if b.is_ascii_graphic() => format!("「{}」", char::from(*b)),
+                    Some(b) if matches!(b, 0x20..=0x7E) => format!("「{}」", char::from(*b)),
                     Some(b) => format!("0x{b:02X}"),
                     None => String::new(),
                 };
