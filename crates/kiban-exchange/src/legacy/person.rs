@@ -94,7 +94,11 @@ impl LegacyStatus {
 }
 
 /// One person of a clean extract (移行対象者), every field as a domain value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` output leaves out the address and 方書 (and, through their
+/// own types, shows only the length of the names and a masked 個人番号), so
+/// that personal data cannot leak into logs by accident.
+#[derive(Clone, PartialEq, Eq)]
 pub struct LegacyPerson {
     /// The 1-based record number in the file, for messages.
     pub record: usize,
@@ -129,6 +133,28 @@ pub struct LegacyPerson {
     pub nationality: Nationality,
 }
 
+impl fmt::Debug for LegacyPerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LegacyPerson")
+            .field("record", &self.record)
+            .field("person_id", &self.person_id)
+            .field("household_id", &self.household_id)
+            .field("name", &self.name)
+            .field("name_kana", &self.name_kana)
+            .field("birth_date", &self.birth_date)
+            .field("sex", &self.sex)
+            .field("relationship", &self.relationship)
+            .field("postal_code", &self.postal_code)
+            .field("address_chars", &self.address.chars().count())
+            .field("has_katagaki", &self.katagaki.is_some())
+            .field("residence_start_date", &self.residence_start_date)
+            .field("status", &self.status)
+            .field("individual_number", &self.individual_number)
+            .field("nationality", &self.nationality)
+            .finish()
+    }
+}
+
 /// A household (世帯) of a clean extract: its members in file order,
 /// residents and removed records alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,5 +172,48 @@ impl LegacyHousehold {
         self.members
             .iter()
             .find(|p| p.status.is_resident() && p.relationship == Relationship::Head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_out_personal_data() {
+        let person = LegacyPerson {
+            record: 1,
+            person_id: 1,
+            household_id: 1,
+            name: PersonName::parse("山田　太郎").unwrap(),
+            name_kana: KanaName::parse("ヤマダ　タロウ").unwrap(),
+            birth_date: Date::constant(1980, 4, 1),
+            sex: Sex::Male,
+            relationship: Relationship::Head,
+            postal_code: None,
+            address: "大月市大月町".to_owned(),
+            katagaki: Some("ハイツ大月".to_owned()),
+            residence_start_date: Date::constant(1998, 5, 1),
+            status: LegacyStatus::Resident,
+            individual_number: None,
+            nationality: Nationality::JAPAN,
+        };
+        let debug = format!("{person:?}");
+        for secret in ["山田", "ヤマダ", "大月", "ハイツ"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(debug.contains("address_chars: 6"), "{debug}");
+    }
+
+    #[test]
+    fn nationality_from_the_field() {
+        assert_eq!(Nationality::from_field(*b"  "), Some(Nationality::JAPAN));
+        assert_eq!(Nationality::from_field(*b"JP"), Some(Nationality::JAPAN));
+        assert_eq!(
+            Nationality::from_field(*b"VN").map(|n| n.to_string()),
+            Some("VN".to_owned())
+        );
+        assert_eq!(Nationality::from_field(*b"vn"), None);
+        assert_eq!(Nationality::from_field(*b"V "), None);
     }
 }
