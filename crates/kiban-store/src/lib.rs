@@ -27,7 +27,7 @@ use std::time::Duration;
 use kiban_core::MunicipalityCode;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use query::{Arg, Row};
 pub use tenant::{TenantDb, TenantTx};
@@ -101,9 +101,14 @@ pub struct Database {
     pub(crate) pool: Pool,
 }
 
-/// How many statements' parameters one multi-row statement may carry, kept
-/// below both engines' limits (SQLite 32,766; PostgreSQL 65,535).
-pub const MAX_PARAMETERS: usize = 30_000;
+/// How many parameters one multi-row statement may carry on PostgreSQL
+/// (its limit is 65,535).
+pub const MAX_PARAMETERS_POSTGRES: usize = 30_000;
+/// How many parameters one multi-row statement may carry on SQLite. Binding
+/// looks each parameter's name up in a list, so the cost of a statement grows
+/// with the square of its parameters: many small statements are faster than
+/// one large one (measured with `kiban bench demo-insert`).
+pub const MAX_PARAMETERS_SQLITE: usize = 250;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -130,7 +135,9 @@ impl Database {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-65536")
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                .log_statements(log::LevelFilter::Off)
+                .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
@@ -142,7 +149,9 @@ impl Database {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::InvalidUrl(format!("{url}: {e}")))?
-                .application_name("kiban");
+                .application_name("kiban")
+                .log_statements(log::LevelFilter::Off)
+                .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600));
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

@@ -21,10 +21,15 @@ pub struct Municipality {
 
 async fn execute(db: &Database, sql: &'static str, args: &[Arg]) -> Result<u64, StoreError> {
     Ok(match &db.pool {
-        Pool::Sqlite(p) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), args)
-            .execute(p)
-            .await?
-            .rows_affected(),
+        Pool::Sqlite(p) => bind_sqlite(
+            sqlx::query(AssertSqlSafe(
+                crate::tenant::sqlite_placeholders(sql).into_owned(),
+            )),
+            args,
+        )
+        .execute(p)
+        .await?
+        .rows_affected(),
         Pool::Postgres(p) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), args)
             .execute(p)
             .await?
@@ -34,12 +39,17 @@ async fn execute(db: &Database, sql: &'static str, args: &[Arg]) -> Result<u64, 
 
 async fn fetch_all(db: &Database, sql: &'static str, args: &[Arg]) -> Result<Vec<Row>, StoreError> {
     Ok(match &db.pool {
-        Pool::Sqlite(p) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), args)
-            .fetch_all(p)
-            .await?
-            .into_iter()
-            .map(Row::Sqlite)
-            .collect(),
+        Pool::Sqlite(p) => bind_sqlite(
+            sqlx::query(AssertSqlSafe(
+                crate::tenant::sqlite_placeholders(sql).into_owned(),
+            )),
+            args,
+        )
+        .fetch_all(p)
+        .await?
+        .into_iter()
+        .map(Row::Sqlite)
+        .collect(),
         Pool::Postgres(p) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), args)
             .fetch_all(p)
             .await?

@@ -4,7 +4,7 @@ use kiban_core::MunicipalityCode;
 use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 
 use crate::query::{Arg, Row, bind_postgres, bind_sqlite};
-use crate::{Database, MAX_PARAMETERS, Pool, StoreError};
+use crate::{Database, MAX_PARAMETERS_POSTGRES, MAX_PARAMETERS_SQLITE, Pool, StoreError};
 
 /// A database handle bound to one municipality. It cannot be built without a
 /// [`MunicipalityCode`] of an existing municipality (see [`Database::tenant`]).
@@ -76,6 +76,26 @@ pub struct TenantTx {
     municipality: MunicipalityCode,
 }
 
+/// SQLite reads `$N` as a *named* parameter and resolves each name by a
+/// linear search, which makes a multi-row statement with thousands of
+/// parameters quadratic; `?N` is its numbered form, resolved directly.
+/// Statements here never contain `$` inside string literals.
+pub(crate) fn sqlite_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains('$') {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn check_scoped(sql: &str) -> Result<(), StoreError> {
     if sql.contains("$1") && sql.contains("municipality_code") {
         Ok(())
@@ -112,10 +132,13 @@ impl TenantTx {
         check_scoped(sql)?;
         let all = self.full_args(args);
         let affected = match &mut self.inner {
-            Inner::Sqlite(tx) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &all)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            Inner::Sqlite(tx) => bind_sqlite(
+                sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
+                &all,
+            )
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
             Inner::Postgres(tx) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
                 .execute(&mut **tx)
                 .await?
@@ -129,12 +152,15 @@ impl TenantTx {
         check_scoped(sql)?;
         let all = self.full_args(args);
         let rows = match &mut self.inner {
-            Inner::Sqlite(tx) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &all)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
+            Inner::Sqlite(tx) => bind_sqlite(
+                sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
+                &all,
+            )
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .map(Row::Sqlite)
+            .collect(),
             Inner::Postgres(tx) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
                 .fetch_all(&mut **tx)
                 .await?
@@ -154,10 +180,13 @@ impl TenantTx {
         check_scoped(sql)?;
         let all = self.full_args(args);
         let row = match &mut self.inner {
-            Inner::Sqlite(tx) => bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &all)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(Row::Sqlite),
+            Inner::Sqlite(tx) => bind_sqlite(
+                sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
+                &all,
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(Row::Sqlite),
             Inner::Postgres(tx) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
                 .fetch_optional(&mut **tx)
                 .await?
@@ -179,7 +208,11 @@ impl TenantTx {
             return Ok(0);
         }
         let per_row = columns.len();
-        let rows_per_statement = (MAX_PARAMETERS / per_row.max(1)).max(1);
+        let max_parameters = match self.inner {
+            Inner::Sqlite(_) => MAX_PARAMETERS_SQLITE,
+            Inner::Postgres(_) => MAX_PARAMETERS_POSTGRES,
+        };
+        let rows_per_statement = (max_parameters / per_row.max(1)).max(1);
         let mut inserted = 0;
         for chunk in rows.chunks(rows_per_statement) {
             let sql = multi_row_insert(table, columns, chunk.len());
@@ -260,6 +293,15 @@ mod tests {
         assert!(check_scoped("SELECT * FROM persons").is_err());
         assert!(check_scoped("SELECT * FROM persons WHERE person_id = $1").is_err());
         assert!(check_scoped("SELECT * FROM persons WHERE municipality_code = $1").is_ok());
+    }
+
+    #[test]
+    fn sqlite_numbered_parameters() {
+        assert_eq!(
+            sqlite_placeholders("SELECT a FROM t WHERE m = $1 AND b = $12"),
+            "SELECT a FROM t WHERE m = ?1 AND b = ?12"
+        );
+        assert_eq!(sqlite_placeholders("SELECT 1"), "SELECT 1");
     }
 
     #[test]
