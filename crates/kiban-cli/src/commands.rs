@@ -1,0 +1,391 @@
+//! The subcommands.
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use clap::{Args, Subcommand};
+use kiban_auth::{AuthError, Role, TokenKind};
+use kiban_core::MunicipalityCode;
+use kiban_store::platform::{self, Municipality};
+use kiban_store::{Database, StoreError};
+
+use crate::output::{emit, say};
+use crate::{Command, demo};
+
+/// A failed command: its exit code and the message for people.
+#[derive(Debug)]
+pub struct CliError {
+    /// 1 for run-time failures, 2 for invalid arguments or input.
+    pub exit_code: u8,
+    /// The message (Japanese).
+    pub message: String,
+}
+
+impl CliError {
+    /// Invalid arguments or input data (exit 2).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            exit_code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// A failure at run time (exit 1).
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self {
+            exit_code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidUrl(_)
+            | StoreError::UnknownMunicipality(_)
+            | StoreError::Conflict(_) => CliError::invalid(e.to_string()),
+            other => CliError::runtime(other.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for CliError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Store(s) => s.into(),
+            AuthError::InvalidCredentials => {
+                CliError::invalid("アカウントが見つからないか、無効になっています")
+            }
+            other => CliError::invalid(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::runtime(format!("入出力エラー: {e}"))
+    }
+}
+
+pub(crate) fn parse_code(field: &str, code: &str) -> Result<MunicipalityCode, CliError> {
+    MunicipalityCode::parse(code).map_err(|e| CliError::invalid(format!("{field} {code}: {e}")))
+}
+
+/// Connects and applies pending migrations (every command that changes data
+/// does this first).
+pub(crate) async fn open_migrated(url: &str) -> Result<Database, CliError> {
+    let db = Database::connect(url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// `kiban serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Create the demo municipality 990019 (デモ市) with residents and staff if absent.
+    #[arg(long)]
+    demo: bool,
+    /// Residents generated for the demo municipality when it is first created.
+    #[arg(long, default_value_t = 10_000)]
+    demo_residents: u64,
+    /// Do not run the job worker in this process.
+    #[arg(long)]
+    no_worker: bool,
+    /// Mark cookies Secure (serve behind HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+/// `kiban municipality …`.
+#[derive(Subcommand)]
+pub enum MunicipalityCommand {
+    /// Creates a municipality (tenant).
+    Create {
+        /// 6-digit 全国地方公共団体コード with its check digit.
+        #[arg(long)]
+        code: String,
+        /// Name, e.g. 千代田区.
+        #[arg(long)]
+        name: String,
+        /// Prefecture, e.g. 東京都.
+        #[arg(long, default_value = "")]
+        prefecture: String,
+    },
+    /// Lists municipalities.
+    List,
+}
+
+/// `kiban demo …`.
+#[derive(Subcommand)]
+pub enum DemoCommand {
+    /// Fills a municipality with generated residents in realistic households.
+    Generate(demo::GenerateArgs),
+}
+
+/// `kiban user …`.
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Creates a staff account (or, with --operator, a service-operator account).
+    Create {
+        /// The municipality of the staff member.
+        #[arg(long, required_unless_present = "operator")]
+        municipality: Option<String>,
+        /// Login name.
+        #[arg(long)]
+        login: String,
+        /// Role: municipality_admin, registry_clerk, tax_clerk, nhi_clerk, supervisor, auditor.
+        #[arg(long, required_unless_present = "operator")]
+        role: Option<String>,
+        /// Display name (defaults to the login).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Create a service-operator account (no municipality).
+        #[arg(long, conflicts_with_all = ["municipality", "role"])]
+        operator: bool,
+    },
+}
+
+/// `kiban token …`.
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Prints an API bearer token for an account.
+    Create {
+        /// The account's municipality.
+        #[arg(long, required_unless_present = "operator")]
+        municipality: Option<String>,
+        /// Login name.
+        #[arg(long)]
+        login: String,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: i64,
+        /// The account is a service operator's.
+        #[arg(long, conflicts_with = "municipality")]
+        operator: bool,
+    },
+}
+
+/// `kiban calc`.
+#[derive(Args)]
+pub struct CalcArgs {
+    /// resident-tax, nhi-tax, light-vehicle-tax, fixed-asset-tax, late-fee,
+    /// child-allowance, wareki, age, school-entry, check-digit.
+    kind: String,
+    /// Input JSON file, or - for standard input.
+    #[arg(long)]
+    input: String,
+}
+
+/// `kiban bench …`.
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Demo generation rows/second next to a raw multi-row INSERT of the same rows.
+    DemoInsert(demo::BenchArgs),
+}
+
+pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve(args) => serve(&database_url, args).await,
+        Command::Migrate => {
+            let db = Database::connect(&database_url).await?;
+            db.migrate().await?;
+            say("マイグレーションを適用しました。");
+            Ok(())
+        }
+        Command::Municipality(MunicipalityCommand::Create {
+            code,
+            name,
+            prefecture,
+        }) => {
+            let code = parse_code("--code", &code)?;
+            if name.trim().is_empty() {
+                return Err(CliError::invalid("--name: 団体名を指定してください"));
+            }
+            let db = open_migrated(&database_url).await?;
+            platform::create_municipality(
+                &db,
+                &Municipality {
+                    code,
+                    name: name.trim().to_owned(),
+                    prefecture: prefecture.trim().to_owned(),
+                },
+            )
+            .await?;
+            say(&format!("団体 {code}（{}）を作成しました。", name.trim()));
+            emit(code.as_str());
+            Ok(())
+        }
+        Command::Municipality(MunicipalityCommand::List) => {
+            let db = Database::connect(&database_url).await?;
+            db.require_migrated().await?;
+            for m in platform::list_municipalities(&db).await? {
+                emit(&format!("{}\t{}\t{}", m.code, m.prefecture, m.name));
+            }
+            Ok(())
+        }
+        Command::Demo(DemoCommand::Generate(args)) => demo::generate(&database_url, args).await,
+        Command::User(UserCommand::Create {
+            municipality,
+            login,
+            role,
+            display_name,
+            password_stdin,
+            operator,
+        }) => {
+            let password = if password_stdin {
+                let mut buf = String::new();
+                std::io::stdin().read_to_string(&mut buf)?;
+                buf.trim_end_matches(['\n', '\r']).to_owned()
+            } else {
+                generate_password()
+            };
+            let db = open_migrated(&database_url).await?;
+            if operator {
+                kiban_auth::create_operator(&db, &login, &password).await?;
+                say(&format!("運用者アカウント {login} を作成しました。"));
+            } else {
+                let code = parse_code(
+                    "--municipality",
+                    municipality.as_deref().unwrap_or_default(),
+                )?;
+                let role =
+                    Role::parse(role.as_deref().unwrap_or_default()).map_err(CliError::invalid)?;
+                let tenant = db.tenant(code).await?;
+                let name = display_name.unwrap_or_else(|| login.clone());
+                kiban_auth::create_staff(&tenant, &login, &name, role, &password).await?;
+                say(&format!(
+                    "職員アカウント {login}（{}）を {code} に作成しました。",
+                    role.label_ja()
+                ));
+            }
+            if !password_stdin {
+                say("生成したパスワード（標準出力）:");
+                emit(&password);
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            municipality,
+            login,
+            ttl_hours,
+            operator,
+        }) => {
+            if !(1..=24 * 366).contains(&ttl_hours) {
+                return Err(CliError::invalid(
+                    "--ttl-hours: 1 から 8784 の範囲で指定してください",
+                ));
+            }
+            let ttl = jiff::SignedDuration::from_hours(ttl_hours);
+            let db = open_migrated(&database_url).await?;
+            let issued = if operator {
+                kiban_auth::issue_operator_token(&db, &login, TokenKind::Api, ttl).await?
+            } else {
+                let code = parse_code(
+                    "--municipality",
+                    municipality.as_deref().unwrap_or_default(),
+                )?;
+                let tenant = db.tenant(code).await?;
+                kiban_auth::issue_staff_token(&tenant, &login, TokenKind::Api, ttl).await?
+            };
+            say(&format!(
+                "トークンを発行しました（有効期限 {}）。",
+                issued.expires_at
+            ));
+            emit(&issued.token);
+            Ok(())
+        }
+        Command::Calc(args) => calc(args),
+        Command::Bench(BenchCommand::DemoInsert(args)) => demo::bench(&database_url, args).await,
+    }
+}
+
+/// A random 20-character password from an alphabet without look-alikes.
+pub(crate) fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+fn calc(args: CalcArgs) -> Result<(), CliError> {
+    let text = if args.input == "-" {
+        let mut buf = String::new();
+        std::io::stdin().read_to_string(&mut buf)?;
+        buf
+    } else {
+        std::fs::read_to_string(&args.input)
+            .map_err(|e| CliError::runtime(format!("{}: {e}", args.input)))?
+    };
+    let input: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            let body = serde_json::json!({"error": {"code": "malformed_json", "message": format!("JSONとして読めません（{e}）")}});
+            emit(&body.to_string());
+            return Err(CliError::invalid(format!(
+                "{}: JSONとして読めません",
+                args.input
+            )));
+        }
+    };
+    match kiban_calc::run(&args.kind, &input) {
+        Ok(result) => {
+            emit(&serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string()));
+            Ok(())
+        }
+        Err(e) => {
+            emit(&e.to_json().to_string());
+            Err(CliError::invalid(e.message))
+        }
+    }
+}
+
+async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
+    let db = open_migrated(database_url).await?;
+    let mut logins = Vec::new();
+    if args.demo {
+        logins = demo::ensure_demo_municipality(&db, args.demo_residents).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::runtime(format!("{} で待ち受けできません: {e}", args.listen)))?;
+    let local = listener.local_addr()?;
+    if !args.no_worker {
+        tracing::info!("job worker: no jobs are defined yet");
+    }
+    let state = kiban_web::AppState::new(
+        db.clone(),
+        kiban_web::WebConfig {
+            secure_cookies: args.secure_cookies,
+            ..kiban_web::WebConfig::default()
+        },
+    );
+    say(&format!("Kiban を起動しました: http://{local}/"));
+    if args.demo {
+        say(&format!(
+            "デモ市（990019）のログイン画面: http://{local}/login?m={}",
+            demo::DEMO_CODE
+        ));
+        say("デモ用アカウント（団体コード 990019）:");
+        for (login, role, password) in &logins {
+            say(&format!("  {login:<22} {password:<28} {role}"));
+        }
+    }
+    say("終了するには Ctrl+C を押してください。");
+    axum::serve(listener, kiban_web::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| CliError::runtime(format!("サーバーエラー: {e}")))?;
+    db.close().await;
+    Ok(())
+}

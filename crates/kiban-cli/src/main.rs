@@ -1,0 +1,82 @@
+//! `kiban`: the one binary of Kiban (see the contract `cli.md`).
+//!
+//! Exit codes: 0 success; 1 failure at run time (I/O, database); 2 invalid
+//! arguments or input. Messages for people go to stderr, machine output
+//! (JSON, tokens, passwords) to stdout.
+
+mod commands;
+mod demo;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Kiban: 自治体基幹業務システム.
+#[derive(Parser)]
+#[command(
+    name = "kiban",
+    version,
+    about = "Kiban 基盤: 自治体の基幹業務システム"
+)]
+struct Cli {
+    /// Database: sqlite://PATH (created if missing) or postgres://…
+    #[arg(
+        long,
+        global = true,
+        env = "KIBAN_DATABASE_URL",
+        default_value = "sqlite://./data/kiban.db"
+    )]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the web screens and the API.
+    Serve(commands::ServeArgs),
+    /// Applies schema migrations.
+    Migrate,
+    /// Municipalities (tenants).
+    #[command(subcommand)]
+    Municipality(commands::MunicipalityCommand),
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(commands::DemoCommand),
+    /// Staff and operator accounts.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(commands::TokenCommand),
+    /// Runs one calculation of the calculation API (no database).
+    Calc(commands::CalcArgs),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(commands::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    output::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::error(&format!("実行環境を起動できません: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(commands::run(cli.database_url, cli.command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e.message);
+            ExitCode::from(e.exit_code)
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The `kiban` binary as operators use it: exit codes, messages, machine
+//! output.
+#![expect(clippy::unwrap_used, reason = "test fixtures panic on broken setup")]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Scratch {
+    dir: std::path::PathBuf,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("kiban-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { dir }
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}", self.dir.join("kiban.db").display())
+    }
+
+    fn kiban(&self, args: &[&str]) -> Output {
+        self.kiban_with_stdin(args, "")
+    }
+
+    fn kiban_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiban"))
+            .arg("--database-url")
+            .arg(self.url())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn municipality_create_checks_the_check_digit() {
+    let s = Scratch::new("municipality");
+    let bad = s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "131017",
+        "--name",
+        "千代田区",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let message = text(&bad.stderr);
+    assert!(
+        message.contains("--code") && message.contains("検査数字"),
+        "{message}"
+    );
+
+    let ok = s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "131016",
+        "--name",
+        "千代田区",
+        "--prefecture",
+        "東京都",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout).trim(), "131016");
+
+    let again = s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "131016",
+        "--name",
+        "千代田区",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "a duplicate is invalid input");
+
+    let list = s.kiban(&["municipality", "list"]);
+    assert_eq!(text(&list.stdout).trim(), "131016\t東京都\t千代田区");
+
+    for bad_code in ["", "13101", "1310166", "13101a"] {
+        let out = s.kiban(&["municipality", "create", "--code", bad_code, "--name", "x"]);
+        assert_eq!(out.status.code(), Some(2), "{bad_code:?}");
+    }
+}
+
+#[test]
+fn users_and_tokens() {
+    let s = Scratch::new("users");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let created = s.kiban_with_stdin(
+        &[
+            "user",
+            "create",
+            "--municipality",
+            "990019",
+            "--login",
+            "sato",
+            "--role",
+            "registry_clerk",
+            "--password-stdin",
+        ],
+        "a-long-enough-password\n",
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let bad_role = s.kiban(&[
+        "user",
+        "create",
+        "--municipality",
+        "990019",
+        "--login",
+        "x",
+        "--role",
+        "root",
+    ]);
+    assert_eq!(bad_role.status.code(), Some(2));
+    assert!(text(&bad_role.stderr).contains("root"));
+    let short = s.kiban_with_stdin(
+        &[
+            "user",
+            "create",
+            "--municipality",
+            "990019",
+            "--login",
+            "y",
+            "--role",
+            "auditor",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short.stderr).contains("password"));
+    let generated = s.kiban(&[
+        "user",
+        "create",
+        "--municipality",
+        "990019",
+        "--login",
+        "suzuki",
+        "--role",
+        "tax_clerk",
+    ]);
+    assert_eq!(generated.status.code(), Some(0));
+    assert_eq!(
+        text(&generated.stdout).trim().len(),
+        20,
+        "the generated password goes to stdout"
+    );
+
+    let token = s.kiban(&[
+        "token",
+        "create",
+        "--municipality",
+        "990019",
+        "--login",
+        "sato",
+    ]);
+    assert_eq!(token.status.code(), Some(0), "{}", text(&token.stderr));
+    assert!(text(&token.stdout).trim().starts_with("kbn_990019_"));
+    let unknown = s.kiban(&[
+        "token",
+        "create",
+        "--municipality",
+        "990019",
+        "--login",
+        "nobody",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+
+    let operator = s.kiban_with_stdin(&["user", "create", "--operator", "--login", "ops"], "");
+    assert_eq!(
+        operator.status.code(),
+        Some(0),
+        "{}",
+        text(&operator.stderr)
+    );
+    let op_token = s.kiban(&["token", "create", "--operator", "--login", "ops"]);
+    assert!(text(&op_token.stdout).trim().starts_with("kbn_op_"));
+}
+
+#[test]
+fn calc_door() {
+    let s = Scratch::new("calc");
+    let out = s.kiban_with_stdin(
+        &["calc", "wareki", "--input", "-"],
+        r#"{"date": "1989-01-08"}"#,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["wareki"], "平成元年1月8日");
+
+    let bad = s.kiban_with_stdin(
+        &["calc", "age", "--input", "-"],
+        r#"{"birth_date": "2000-02-30", "on": "2020-01-01"}"#,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(json["error"]["field"], "birth_date");
+
+    let malformed = s.kiban_with_stdin(&["calc", "age", "--input", "-"], "{oops");
+    assert_eq!(malformed.status.code(), Some(2));
+    let missing = s.kiban(&["calc", "age", "--input", "/nonexistent/input.json"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn demo_generate_is_resumable_and_idempotent() {
+    let s = Scratch::new("demo");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let out = s.kiban(&[
+        "demo",
+        "generate",
+        "--municipality",
+        "990019",
+        "--residents",
+        "2500",
+        "--chunk-size",
+        "1000",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The same command again writes nothing more.
+    let again = s.kiban(&[
+        "demo",
+        "generate",
+        "--municipality",
+        "990019",
+        "--residents",
+        "2500",
+        "--chunk-size",
+        "1000",
+    ]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stderr).contains("完了済み"),
+        "{}",
+        text(&again.stderr)
+    );
+    let unknown = s.kiban(&[
+        "demo",
+        "generate",
+        "--municipality",
+        "131016",
+        "--residents",
+        "10",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
