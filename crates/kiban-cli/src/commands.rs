@@ -183,6 +183,18 @@ pub struct CalcArgs {
     input: String,
 }
 
+/// `kiban audit …`.
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Verifies the municipality's hash chain: exit 0 if intact, 1 naming
+    /// the first broken entry.
+    Verify {
+        /// The municipality.
+        #[arg(long)]
+        municipality: String,
+    },
+}
+
 /// `kiban bench …`.
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -303,6 +315,29 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         }
         Command::Calc(args) => calc(args),
         Command::Bench(BenchCommand::DemoInsert(args)) => demo::bench(&database_url, args).await,
+        Command::Audit(AuditCommand::Verify { municipality }) => {
+            let code = parse_code("--municipality", &municipality)?;
+            let db = Database::connect(&database_url).await?;
+            db.require_migrated().await?;
+            let tenant = db.tenant(code).await?;
+            let report = kiban_audit::verify(&tenant).await?;
+            match &report.broken {
+                None => {
+                    say(&format!(
+                        "利用履歴の改ざんは見つかりませんでした（{} 件を検証）。",
+                        report.entries_checked
+                    ));
+                    emit("intact");
+                    Ok(())
+                }
+                Some(broken) => {
+                    emit(&format!("broken entry_id={}", broken.entry_id));
+                    Err(CliError::runtime(format!(
+                        "利用履歴の連鎖が壊れています: {broken}"
+                    )))
+                }
+            }
+        }
     }
 }
 

@@ -53,6 +53,9 @@ enum Command {
     Token(commands::TokenCommand),
     /// Runs one calculation of the calculation API (no database).
     Calc(commands::CalcArgs),
+    /// The access log (利用履歴).
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(commands::BenchCommand),

@@ -281,3 +281,155 @@ fn demo_generate_is_resumable_and_idempotent() {
     ]);
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn audit_verify_detects_an_edited_entry() {
+    let s = Scratch::new("audit");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let out = s.kiban(&[
+        "demo",
+        "generate",
+        "--municipality",
+        "990019",
+        "--residents",
+        "3000",
+        "--chunk-size",
+        "1000",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let intact = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(intact.status.code(), Some(0), "{}", text(&intact.stderr));
+    assert_eq!(text(&intact.stdout).trim(), "intact");
+
+    // Edit one entry directly in the database file.
+    let url = s.url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = kiban_store::Database::connect(&url).await.unwrap();
+        let tenant = db
+            .tenant(kiban_core::MunicipalityCode::parse("990019").unwrap())
+            .await
+            .unwrap();
+        let mut tx = tenant.begin().await.unwrap();
+        let changed = tx
+            .execute(
+                "UPDATE audit_log SET detail = 'edited' WHERE municipality_code = $1 AND entry_id = 2",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+    let broken = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert_eq!(text(&broken.stdout).trim(), "broken entry_id=2");
+}
+
+fn count_persons(url: &str) -> (i64, i64) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = kiban_store::Database::connect(url).await.unwrap();
+        let tenant = db
+            .tenant(kiban_core::MunicipalityCode::parse("990019").unwrap())
+            .await
+            .unwrap();
+        let mut tx = tenant.begin_read().await.unwrap();
+        let persons = tx
+            .fetch_optional("SELECT COUNT(*) FROM persons WHERE municipality_code = $1", &[])
+            .await
+            .unwrap()
+            .unwrap()
+            .int(0)
+            .unwrap();
+        let distinct_codes = tx
+            .fetch_optional(
+                "SELECT COUNT(DISTINCT resident_record_code) FROM persons WHERE municipality_code = $1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .int(0)
+            .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+        (persons, distinct_codes)
+    })
+}
+
+#[test]
+fn demo_generate_resumes_after_being_killed() {
+    let s = Scratch::new("resume");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let args = [
+        "demo",
+        "generate",
+        "--municipality",
+        "990019",
+        "--residents",
+        "40000",
+        "--chunk-size",
+        "500",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiban"))
+        .arg("--database-url")
+        .arg(s.url())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until some chunks are committed, then kill the process outright.
+    let mut partial = 0;
+    for _ in 0..600 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if s.dir.join("kiban.db").exists() {
+            partial = count_persons(&s.url()).0;
+            if partial >= 2000 {
+                break;
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let (after_kill, _) = count_persons(&s.url());
+    assert_eq!(
+        after_kill % 500,
+        0,
+        "only whole chunks are ever committed: {after_kill}"
+    );
+    let resumed = s.kiban(&args);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    if after_kill > 0 && after_kill < 40000 {
+        assert!(
+            text(&resumed.stderr).contains("再開"),
+            "{}",
+            text(&resumed.stderr)
+        );
+    }
+    assert_eq!(
+        count_persons(&s.url()),
+        (40000, 40000),
+        "nothing lost, nothing twice"
+    );
+    assert!(partial > 0 || after_kill == 40000);
+}
