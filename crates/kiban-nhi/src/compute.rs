@@ -1,8 +1,8 @@
 //! The calculation: incomes, the reduction judgement, then each part.
 
-use kiban_core::money::group_thousands;
 use kiban_core::working::Working;
 use kiban_core::{Date, Rate, Yen, age_on, school_entry_date};
+use kiban_income::display::{Thousands, YenJa};
 use kiban_income::values::find_step;
 use kiban_income::{BirthOrAge, ChildCareAdjustment};
 
@@ -84,7 +84,7 @@ pub fn calculate(input: &NhiInput) -> Result<NhiTax, NhiError> {
         let summary = scratch
             .steps()
             .iter()
-            .map(|s| format!("{} {}", s.step, s.amount.display_ja()))
+            .map(|s| format!("{} {}", s.step, s.amount.ja()))
             .collect::<Vec<_>>()
             .join("、");
         w.record(
@@ -106,11 +106,11 @@ pub fn calculate(input: &NhiInput) -> Result<NhiTax, NhiError> {
         if special > Yen::ZERO {
             judgement_parts.push(format!(
                 "{who} {}（公的年金等所得から{}控除）",
-                judged.display_ja(),
-                special.display_ja()
+                judged.ja(),
+                special.ja()
             ));
         } else {
-            judgement_parts.push(format!("{who} {}", judged.display_ja()));
+            judgement_parts.push(format!("{who} {}", judged.ja()));
         }
         let pension_threshold = if age_ye >= red.pension_special_from_age {
             red.earner_pension_over_from_65
@@ -134,8 +134,8 @@ pub fn calculate(input: &NhiInput) -> Result<NhiTax, NhiError> {
                 (income.total_income - basic).at_least_zero(),
                 format!(
                     "総所得金額等 {} − 基礎控除 {}",
-                    income.total_income.display_ja(),
-                    basic.display_ja()
+                    income.total_income.ja(),
+                    basic.ja()
                 ),
             );
             insured.push(Insured {
@@ -173,13 +173,13 @@ pub fn calculate(input: &NhiInput) -> Result<NhiTax, NhiError> {
         judgement_income,
         format!(
             "7割 {}円以下（43万円 + 10万円 × (給与所得者等{}人 − 1)）、5割 {}円以下（+ {}円 × {}人）、2割 {}円以下（+ {}円 × {}人）",
-            group_thousands(seventy_limit.get()),
+            Thousands(seventy_limit.get()),
             earners,
-            group_thousands(fifty_limit.get()),
-            group_thousands(red.fifty_per_insured),
+            Thousands(fifty_limit.get()),
+            Thousands(red.fifty_per_insured),
             counted_insured,
-            group_thousands(twenty_limit.get()),
-            group_thousands(red.twenty_per_insured),
+            Thousands(twenty_limit.get()),
+            Thousands(red.twenty_per_insured),
             counted_insured
         ),
     );
@@ -208,7 +208,7 @@ pub fn calculate(input: &NhiInput) -> Result<NhiTax, NhiError> {
         total,
         parts
             .iter()
-            .map(|(p, t)| format!("{} {}", p.name_ja(), t.total.display_ja()))
+            .map(|(p, t)| format!("{} {}", p.name_ja(), t.total.ja()))
             .collect::<Vec<_>>()
             .join(" + "),
     );
@@ -284,11 +284,7 @@ fn part_tax(
     w.record(
         format!("{name} 所得割額"),
         tax.income_based,
-        format!(
-            "算定基礎 {} × {}",
-            base.display_ja(),
-            rates.income_rate.percent()
-        ),
+        format!("算定基礎 {} × {}", base.ja(), rates.income_rate.percent()),
     );
     if !rates.asset_rate.is_zero() {
         tax.asset_based = rates.asset_rate.apply_truncating(input.fixed_asset_tax);
@@ -297,7 +293,7 @@ fn part_tax(
             tax.asset_based,
             format!(
                 "固定資産税額 {} × {}",
-                input.fixed_asset_tax.display_ja(),
+                input.fixed_asset_tax.ja(),
                 rates.asset_rate.percent()
             ),
         );
@@ -330,7 +326,7 @@ fn part_tax(
         tax.per_capita,
         format!(
             "{} × {}人 × {}（法定軽減後）{}",
-            rates.per_capita.display_ja(),
+            rates.per_capita.ja(),
             subjects.len(),
             keep.percent(),
             if notes.is_empty() {
@@ -345,7 +341,7 @@ fn part_tax(
         keep.apply_truncating(rates.per_household),
         format!(
             "{} × {}（法定軽減後）",
-            rates.per_household.display_ja(),
+            rates.per_household.ja(),
             keep.percent()
         ),
     );
@@ -406,13 +402,13 @@ fn part_tax(
         truncated.min(cap),
         format!(
             "{}（100円未満切捨て）{}、課税限度額 {}",
-            sum.display_ja(),
+            sum.ja(),
             if truncated > cap {
                 " → 限度額を適用"
             } else {
                 ""
             },
-            cap.display_ja()
+            cap.ja()
         ),
     );
     tax
