@@ -1,0 +1,388 @@
+//! The engine: configuration, compilation and PDF export.
+
+use std::num::NonZeroUsize;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use typst::diag::{SourceDiagnostic, Warned};
+use typst::ecow::EcoVec;
+use typst::foundations::Smart;
+use typst::layout::{Frame, FrameItem, PageRanges};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt};
+use typst_layout::PagedDocument;
+use typst_pdf::PdfOptions;
+
+use crate::documents::{
+    Document, Preparer, RecordItemCertificate, RemovedRecordCopy, ResidentRecordCopy,
+    SealCertificate, WireBatch, WireDocument,
+};
+use crate::error::{CodePoint, PrintError};
+use crate::fonts::{DEBIAN_FONT_DIRECTORIES, FontSet};
+use crate::text::UnsupportedVariation;
+use crate::world::{PrintWorld, Sources};
+
+/// The templates, compiled into the binary, under their virtual paths.
+const TEMPLATES: [(&str, &str); 6] = [
+    (
+        "/templates/documents.typ",
+        include_str!("../templates/documents.typ"),
+    ),
+    (
+        "/templates/common.typ",
+        include_str!("../templates/common.typ"),
+    ),
+    (
+        "/templates/resident_record_copy.typ",
+        include_str!("../templates/resident_record_copy.typ"),
+    ),
+    (
+        "/templates/removed_record_copy.typ",
+        include_str!("../templates/removed_record_copy.typ"),
+    ),
+    (
+        "/templates/record_item_certificate.typ",
+        include_str!("../templates/record_item_certificate.typ"),
+    ),
+    (
+        "/templates/seal_certificate.typ",
+        include_str!("../templates/seal_certificate.typ"),
+    ),
+];
+
+/// The most documents one batch file holds, whatever its page limit: it
+/// bounds the memory of one compilation and the number of image file ids
+/// typst interns for the life of the process.
+pub const MAX_DOCUMENTS_PER_FILE: usize = 10_000;
+
+/// How often (in compilations) typst's caches forget what the last
+/// compilations did not use.
+const CACHE_MAX_AGE: usize = 20;
+
+/// The configuration of the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintConfig {
+    /// The directories fonts are loaded from (with their subdirectories).
+    /// Fonts are never fetched: what is not here does not exist.
+    pub font_directories: Vec<PathBuf>,
+    /// What to do with a variation sequence the fonts do not carry.
+    pub unsupported_variation: UnsupportedVariation,
+}
+
+impl Default for PrintConfig {
+    /// The Debian font directories of `fonts-ipamj-mincho` and
+    /// `fonts-ipaexfont`, refusing unsupported variation sequences.
+    fn default() -> Self {
+        Self {
+            font_directories: DEBIAN_FONT_DIRECTORIES.iter().map(PathBuf::from).collect(),
+            unsupported_variation: UnsupportedVariation::Reject,
+        }
+    }
+}
+
+/// One PDF file of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchFile {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// The number of pages.
+    pub page_count: usize,
+    /// The documents of the batch in this file (indices into the slice given
+    /// to [`PrintEngine::render_batch`]).
+    pub documents: Range<usize>,
+    /// The SHA-256 of the PDF, as 64 lowercase hexadecimal digits.
+    pub sha256: String,
+}
+
+/// The printing engine (帳票エンジン). Loads the fonts once; cheap to clone
+/// and safe to share between threads, which render concurrently.
+#[derive(Clone)]
+pub struct PrintEngine {
+    inner: Arc<EngineInner>,
+}
+
+/// What the engine shares between renderings.
+pub(crate) struct EngineInner {
+    fonts: FontSet,
+    library: LazyHash<Library>,
+    sources: Sources,
+    unsupported: UnsupportedVariation,
+}
+
+impl EngineInner {
+    pub(crate) fn fonts(&self) -> &FontSet {
+        &self.fonts
+    }
+
+    pub(crate) fn library(&self) -> &LazyHash<Library> {
+        &self.library
+    }
+
+    pub(crate) fn sources(&self) -> &Sources {
+        &self.sources
+    }
+}
+
+/// A compiled set of documents and the first page of each.
+struct Compiled {
+    document: PagedDocument,
+    /// For each document, its pages (0-based, end exclusive).
+    pages: Vec<Range<usize>>,
+}
+
+impl PrintEngine {
+    /// Loads the fonts from the configured directories. Fails with
+    /// [`PrintError::FontMissing`] when a font the layouts need is not there
+    /// (`scripts/install-fonts.sh` installs them).
+    pub fn new(config: &PrintConfig) -> Result<Self, PrintError> {
+        let fonts = FontSet::load(&config.font_directories)?;
+        let sources = Sources::new(&TEMPLATES)?;
+        Ok(Self {
+            inner: Arc::new(EngineInner {
+                fonts,
+                library: LazyHash::new(Library::default()),
+                sources,
+                unsupported: config.unsupported_variation,
+            }),
+        })
+    }
+
+    /// Prints a 住民票の写し.
+    pub fn render_resident_record_copy(
+        &self,
+        copy: &ResidentRecordCopy,
+    ) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.resident_record_copy(copy))
+    }
+
+    /// Prints a 除票の写し.
+    pub fn render_removed_record_copy(
+        &self,
+        copy: &RemovedRecordCopy,
+    ) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.removed_record_copy(copy))
+    }
+
+    /// Prints a 住民票記載事項証明書.
+    pub fn render_record_item_certificate(
+        &self,
+        certificate: &RecordItemCertificate,
+    ) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.record_item_certificate(certificate))
+    }
+
+    /// Prints a 印鑑登録証明書.
+    pub fn render_seal_certificate(
+        &self,
+        certificate: &SealCertificate,
+    ) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.seal_certificate(certificate))
+    }
+
+    /// Prints any one document.
+    pub fn render(&self, document: &Document) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.document(document))
+    }
+
+    /// Prints many documents into PDF files of at most `max_pages_per_file`
+    /// pages (and at most [`MAX_DOCUMENTS_PER_FILE`] documents), keeping the
+    /// order given. A document is never split between files: one longer
+    /// than the limit gets a file of its own. Each file is one typst
+    /// compilation, so its memory grows with the limit.
+    ///
+    /// The same documents always give the same files (same bytes, same
+    /// checksums). An error names the document (`documents[i]`) and field.
+    pub fn render_batch(
+        &self,
+        documents: &[Document],
+        max_pages_per_file: NonZeroUsize,
+    ) -> Result<Vec<BatchFile>, PrintError> {
+        let max_pages = max_pages_per_file.get();
+        let mut files = Vec::new();
+        let mut start = 0;
+        while start < documents.len() {
+            // Every document has at least one page, so a file never holds
+            // more documents than pages.
+            let end = documents
+                .len()
+                .min(start + max_pages.min(MAX_DOCUMENTS_PER_FILE));
+            let compiled = self.compile(|preparer| {
+                (start..end)
+                    .map(|index| {
+                        preparer.set_prefix(format!("documents[{index}]."));
+                        preparer.document(&documents[index])
+                    })
+                    .collect()
+            })?;
+            // Take the longest run of documents from the start that fits the
+            // limit (at least one). The rest is compiled again with the
+            // documents that follow it, so that every file is as full as the
+            // limit allows.
+            let mut taken = 1;
+            while taken < compiled.pages.len() && compiled.pages[taken].end <= max_pages {
+                taken += 1;
+            }
+            let first_page = compiled.pages[0].start;
+            let last_page = compiled.pages[taken - 1].end;
+            let pdf = export(&compiled.document, Some(first_page..last_page))?;
+            files.push(BatchFile {
+                sha256: sha256_hex(&pdf),
+                pdf,
+                page_count: last_page - first_page,
+                documents: start..start + taken,
+            });
+            start += taken;
+        }
+        Ok(files)
+    }
+
+    fn render_one(
+        &self,
+        prepare: impl FnOnce(&mut Preparer<'_>) -> Result<WireDocument, PrintError>,
+    ) -> Result<Vec<u8>, PrintError> {
+        let compiled = self.compile(|preparer| Ok(vec![prepare(preparer)?]))?;
+        export(&compiled.document, None)
+    }
+
+    /// Checks and prepares the documents, then lays them out.
+    fn compile(
+        &self,
+        prepare: impl FnOnce(&mut Preparer<'_>) -> Result<Vec<WireDocument>, PrintError>,
+    ) -> Result<Compiled, PrintError> {
+        let inner = &*self.inner;
+        let mut preparer = Preparer::new(&inner.fonts, inner.unsupported);
+        let documents = prepare(&mut preparer)?;
+        let assets = preparer.into_assets();
+        let data = serde_json::to_vec(&WireBatch {
+            documents: &documents,
+        })
+        .map_err(|error| PrintError::Layout {
+            message: error.to_string(),
+        })?;
+        let world = PrintWorld::new(inner, data, assets.images());
+        let Warned { output, warnings } = typst::compile::<PagedDocument>(&world);
+        typst::comemo::evict(CACHE_MAX_AGE);
+        let document = output.map_err(|errors: EcoVec<SourceDiagnostic>| PrintError::Layout {
+            message: diagnostics(&errors),
+        })?;
+        // The templates are written to compile without warnings; a warning
+        // (e.g. an unknown font family) means the output is not as designed.
+        if !warnings.is_empty() {
+            return Err(PrintError::Layout {
+                message: diagnostics(&warnings),
+            });
+        }
+        for page in document.pages() {
+            if let Some(character) = find_missing_glyph(&page.frame) {
+                return Err(PrintError::MissingGlyphInLayout {
+                    code_point: CodePoint(character),
+                });
+            }
+        }
+        let pages = document_pages(&document, documents.len())?;
+        Ok(Compiled { document, pages })
+    }
+}
+
+/// The pages of each document: every document restarts the page counter,
+/// so a page numbered 1 begins a document.
+fn document_pages(
+    document: &PagedDocument,
+    expected: usize,
+) -> Result<Vec<Range<usize>>, PrintError> {
+    let starts: Vec<usize> = document
+        .pages()
+        .iter()
+        .enumerate()
+        .filter(|(_, page)| page.number == 1)
+        .map(|(index, _)| index)
+        .collect();
+    if starts.len() != expected || starts.first() != Some(&0) {
+        return Err(PrintError::Layout {
+            message: format!(
+                "{expected}件の帳票に対して{}件の開始ページがあります",
+                starts.len()
+            ),
+        });
+    }
+    let total = document.pages().len();
+    Ok(starts
+        .iter()
+        .enumerate()
+        .map(|(index, &start)| start..starts.get(index + 1).copied().unwrap_or(total))
+        .collect())
+}
+
+/// Writes the PDF of the pages (0-based, end exclusive; all when `None`).
+/// Fonts are subset to the glyphs used.
+fn export(document: &PagedDocument, pages: Option<Range<usize>>) -> Result<Vec<u8>, PrintError> {
+    let page_ranges = match pages {
+        Some(pages) if pages.start > 0 || pages.end < document.pages().len() => {
+            let first = NonZeroUsize::new(pages.start + 1);
+            let last = NonZeroUsize::new(pages.end);
+            Some(PageRanges::new(vec![first..=last]))
+        }
+        _ => None,
+    };
+    let options = PdfOptions {
+        ident: Smart::Auto,
+        creator: Smart::Custom(Some("Kiban".to_string())),
+        timestamp: None,
+        page_ranges,
+        ..PdfOptions::default()
+    };
+    typst_pdf::pdf(document, &options).map_err(|errors: EcoVec<SourceDiagnostic>| PrintError::Pdf {
+        message: diagnostics(&errors),
+    })
+}
+
+/// The first character laid out with the `.notdef` glyph (豆腐), if any.
+fn find_missing_glyph(frame: &Frame) -> Option<char> {
+    for (_, item) in frame.items() {
+        match item {
+            FrameItem::Group(group) => {
+                if let Some(character) = find_missing_glyph(&group.frame) {
+                    return Some(character);
+                }
+            }
+            FrameItem::Text(text) => {
+                if let Some(glyph) = text.glyphs.iter().find(|glyph| glyph.id == 0) {
+                    let character = text
+                        .text
+                        .get(glyph.range())
+                        .and_then(|cluster| cluster.chars().next())
+                        .unwrap_or(char::REPLACEMENT_CHARACTER);
+                    return Some(character);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The messages of typst's diagnostics, on one line.
+fn diagnostics(diagnostics: &[SourceDiagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let hints = diagnostic
+                .hints
+                .iter()
+                .map(|hint| format!(" ({})", hint.v))
+                .collect::<String>();
+            format!("{}{hints}", diagnostic.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The SHA-256 of the bytes as lowercase hexadecimal.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
