@@ -226,7 +226,7 @@ impl PrintEngine {
             }
             let first_page = compiled.pages[0].start;
             let last_page = compiled.pages[taken - 1].end;
-            let pdf = export(&compiled.document, Some(first_page..last_page))?;
+            let pdf = export(&compiled.document, Output::BatchFile(first_page..last_page))?;
             files.push(BatchFile {
                 sha256: sha256_hex(&pdf),
                 pdf,
@@ -243,7 +243,7 @@ impl PrintEngine {
         prepare: impl FnOnce(&mut Preparer<'_>) -> Result<WireDocument, PrintError>,
     ) -> Result<Vec<u8>, PrintError> {
         let compiled = self.compile(|preparer| Ok(vec![prepare(preparer)?]))?;
-        export(&compiled.document, None)
+        export(&compiled.document, Output::Certificate)
     }
 
     /// Checks and prepares the documents, then lays them out.
@@ -315,22 +315,33 @@ fn document_pages(
         .collect())
 }
 
-/// Writes the PDF of the pages (0-based, end exclusive; all when `None`).
-/// Fonts are subset to the glyphs used.
-fn export(document: &PagedDocument, pages: Option<Range<usize>>) -> Result<Vec<u8>, PrintError> {
-    let page_ranges = match pages {
-        Some(pages) if pages.start > 0 || pages.end < document.pages().len() => {
+/// What a PDF is written for.
+enum Output {
+    /// One certificate: a tagged PDF (structure for assistive technology).
+    Certificate,
+    /// A file of a batch, for printing: some pages (0-based, end exclusive)
+    /// of a compilation, untagged (typst tags only whole documents, and
+    /// every file of a batch is written the same way).
+    BatchFile(Range<usize>),
+}
+
+/// Writes the PDF. Fonts are subset to the glyphs used; no timestamp is
+/// written, so the same document always gives the same bytes.
+fn export(document: &PagedDocument, output: Output) -> Result<Vec<u8>, PrintError> {
+    let (page_ranges, tagged) = match output {
+        Output::Certificate => (None, true),
+        Output::BatchFile(pages) => {
             let first = NonZeroUsize::new(pages.start + 1);
             let last = NonZeroUsize::new(pages.end);
-            Some(PageRanges::new(vec![first..=last]))
+            (Some(PageRanges::new(vec![first..=last])), false)
         }
-        _ => None,
     };
     let options = PdfOptions {
         ident: Smart::Auto,
         creator: Smart::Custom(Some("Kiban".to_string())),
         timestamp: None,
         page_ranges,
+        tagged,
         ..PdfOptions::default()
     };
     typst_pdf::pdf(document, &options).map_err(|errors: EcoVec<SourceDiagnostic>| PrintError::Pdf {
@@ -385,4 +396,125 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::{CertifiedPerson, Issuance, RecordItem};
+    use crate::verification::Verification;
+
+    fn engine() -> PrintEngine {
+        PrintEngine::new(&PrintConfig::default())
+            .expect("the fonts are missing: run scripts/install-fonts.sh")
+    }
+
+    fn certificate(name: &str) -> RecordItemCertificate {
+        RecordItemCertificate {
+            issuance: Issuance {
+                municipality_name: "札幌市".to_string(),
+                certificate_number: "R7-1".to_string(),
+                issued_on: "令和7年4月1日".to_string(),
+                mayor_title: "札幌市長".to_string(),
+                mayor_name: "山田　太郎".to_string(),
+                official_seal: None,
+                verification: Verification::new("GLYPH-1", "").expect("valid code"),
+                security_notice: None,
+            },
+            address: "北海道札幌市中央区北一条西二丁目".to_string(),
+            persons: vec![CertifiedPerson {
+                name: name.to_string(),
+                items: vec![RecordItem {
+                    label: "生年月日".to_string(),
+                    value: "昭和55年3月15日".to_string(),
+                }],
+            }],
+        }
+    }
+
+    /// The font family and glyph id of every glyph laid out for a cluster
+    /// that begins with `base`, with the cluster's text.
+    fn glyphs(frame: &Frame, base: char, found: &mut Vec<(String, u16, String)>) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => glyphs(&group.frame, base, found),
+                FrameItem::Text(text) => {
+                    for glyph in &text.glyphs {
+                        let cluster = &text.text[glyph.range()];
+                        if cluster.starts_with(base) {
+                            let family = text.font.font().info().family.clone();
+                            found.push((family, glyph.id, cluster.to_string()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn laid_out(engine: &PrintEngine, name: &str) -> Vec<(String, u16, String)> {
+        let certificate = certificate(name);
+        let compiled = engine
+            .compile(|preparer| Ok(vec![preparer.record_item_certificate(&certificate)?]))
+            .expect("compiles");
+        let mut found = Vec::new();
+        for page in compiled.document.pages() {
+            glyphs(&page.frame, '葛', &mut found);
+        }
+        found
+    }
+
+    #[test]
+    fn a_moji_joho_sequence_is_laid_out_with_ipamj_variant_glyph() {
+        let engine = engine();
+        let variant = laid_out(&engine, "葛\u{E0102}西　一郎");
+        let plain = laid_out(&engine, "葛西　一郎");
+        let [(variant_family, variant_glyph, variant_cluster)] = variant.as_slice() else {
+            panic!("one 葛 expected: {variant:?}");
+        };
+        let [(plain_family, plain_glyph, _)] = plain.as_slice() else {
+            panic!("one 葛 expected: {plain:?}");
+        };
+        assert_eq!(variant_family, "IPAmjMincho");
+        assert_eq!(plain_family, "IPAmjMincho");
+        // The selector was shaped into the base's cluster …
+        assert_eq!(variant_cluster, "葛\u{E0102}");
+        // … and chose another glyph than the default one: exactly the glyph
+        // IPAmj明朝's cmap format 14 subtable maps the sequence to.
+        assert_ne!(variant_glyph, plain_glyph);
+        let data = std::fs::read("/usr/share/fonts/truetype/ipamj/ipamjm.ttf").expect("IPAmj");
+        let face = ttf_parser::Face::parse(&data, 0).expect("parses");
+        let expected = face
+            .glyph_variation_index('葛', '\u{E0102}')
+            .expect("IPAmj has 葛 U+E0102");
+        assert_eq!(*variant_glyph, expected.0);
+        assert_eq!(
+            Some(*plain_glyph),
+            face.glyph_index('葛').map(|glyph| glyph.0)
+        );
+    }
+
+    #[test]
+    fn each_document_of_a_compilation_restarts_its_pages() {
+        let engine = engine();
+        let first = certificate("葛西　一郎");
+        let second = certificate("辻\u{E0103}　次郎");
+        let compiled = engine
+            .compile(|preparer| {
+                Ok(vec![
+                    preparer.record_item_certificate(&first)?,
+                    preparer.record_item_certificate(&second)?,
+                ])
+            })
+            .expect("compiles");
+        assert_eq!(compiled.pages, vec![0..1, 1..2]);
+    }
+
+    #[test]
+    fn sha256_is_lowercase_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }

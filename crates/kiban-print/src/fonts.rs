@@ -125,15 +125,17 @@ impl FontSet {
             .any(|font| font.info().coverage.contains(u32::from(character)))
     }
 
-    /// Whether a font of the role carries the variation sequence (in its
-    /// `cmap` format 14 subtable, as IPAmj明朝 does for Moji_Joho).
+    /// Whether the variation sequence prints with its own glyph: the font
+    /// typst sets the base character in (the first of the role's fonts that
+    /// has it) must carry the sequence in its `cmap` format 14 subtable, as
+    /// IPAmj明朝 does for Moji_Joho. Another font carrying the sequence does
+    /// not help: typst would not fall back to it.
     pub(crate) fn covers_sequence(&self, role: FontRole, base: char, selector: char) -> bool {
-        self.role(role).any(|font| {
-            ttf_parser::Face::parse(font.data(), font.index())
-                .ok()
-                .and_then(|face| face.glyph_variation_index(base, selector))
-                .is_some()
-        })
+        self.role(role)
+            .find(|font| font.info().coverage.contains(u32::from(base)))
+            .and_then(|font| ttf_parser::Face::parse(font.data(), font.index()).ok())
+            .and_then(|face| face.glyph_variation_index(base, selector))
+            .is_some()
     }
 }
 

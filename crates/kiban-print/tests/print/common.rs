@@ -164,6 +164,29 @@ pub fn pdf_fonts(pdf: &[u8]) -> String {
     poppler("pdffonts", &[], pdf)
 }
 
+/// Each word of the PDF with its horizontal extent in points, as
+/// `pdftotext -bbox` finds them.
+pub fn pdf_words(pdf: &[u8]) -> Vec<(String, f64, f64)> {
+    let html = poppler("pdftotext", &["-bbox", "-enc", "UTF-8"], pdf);
+    let attribute = |line: &str, name: &str| -> f64 {
+        let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        let end = start + line[start..].find('"').unwrap();
+        line[start..end].parse().unwrap()
+    };
+    html.lines()
+        .filter(|line| line.trim_start().starts_with("<word "))
+        .map(|line| {
+            let word_start = line.find('>').unwrap() + 1;
+            let word_end = line.rfind("</word>").unwrap();
+            (
+                line[word_start..word_end].to_string(),
+                attribute(line, "xMin"),
+                attribute(line, "xMax"),
+            )
+        })
+        .collect()
+}
+
 /// The number of images, as `pdfimages -list` lists them.
 pub fn pdf_images(pdf: &[u8]) -> usize {
     let list = poppler("pdfimages", &["-list"], pdf);

@@ -7,5 +7,8 @@
     reason = "test fixtures are fixed, valid values; a failure is a broken test"
 )]
 
+mod batch;
 mod certificates;
+mod characters;
 mod common;
+mod overflow;
