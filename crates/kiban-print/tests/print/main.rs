@@ -11,4 +11,5 @@ mod batch;
 mod certificates;
 mod characters;
 mod common;
+mod fonts;
 mod overflow;
