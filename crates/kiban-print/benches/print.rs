@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use kiban_core::ResidentRecordCode;
 use kiban_print::{
     Document, Issuance, PngImage, PrintConfig, PrintEngine, ResidentEntry, ResidentRecordCopy,
@@ -49,39 +49,55 @@ fn copy(serial: u64) -> Result<ResidentRecordCopy, Box<dyn std::error::Error>> {
     })
 }
 
+/// Unique documents: typst memoizes layouts, so printing the same document
+/// again would measure its caches, not printing.
+fn copies(first: u64, count: u64) -> Vec<ResidentRecordCopy> {
+    match (first..first + count).map(copy).collect() {
+        Ok(copies) => copies,
+        Err(error) => panic!("{error}"),
+    }
+}
+
 fn benchmarks(c: &mut Criterion) {
     let engine = match PrintEngine::new(&PrintConfig::default()) {
         Ok(engine) => engine,
         Err(error) => panic!("run scripts/install-fonts.sh first: {error}"),
     };
-    let single = match copy(1) {
-        Ok(copy) => copy,
-        Err(error) => panic!("{error}"),
+    let mut serial = 0;
+    let mut next = |count: u64| {
+        serial += count;
+        serial - count
     };
 
     let mut group = c.benchmark_group("single");
     group.throughput(Throughput::Elements(1));
     group.bench_function("resident_record_copy", |b| {
-        b.iter(|| engine.render_resident_record_copy(black_box(&single)))
+        b.iter_batched(
+            || copies(next(1), 1),
+            |copies| engine.render_resident_record_copy(black_box(&copies[0])),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 
-    let documents: Vec<Document> = match (0..10_000).map(copy).collect::<Result<Vec<_>, _>>() {
-        Ok(copies) => copies
-            .into_iter()
-            .map(Document::ResidentRecordCopy)
-            .collect(),
-        Err(error) => panic!("{error}"),
-    };
     let mut group = c.benchmark_group("batch");
     group.sample_size(10);
     group.throughput(Throughput::Elements(10_000));
-    for pages_per_file in [1_000, 10_000] {
+    for pages_per_file in [250, 1_000] {
         let Some(limit) = NonZeroUsize::new(pages_per_file) else {
             continue;
         };
         group.bench_function(format!("10000_pages_{pages_per_file}_per_file"), |b| {
-            b.iter(|| engine.render_batch(black_box(&documents), limit))
+            b.iter_batched(
+                || {
+                    copies(next(10_000), 10_000)
+                        .into_iter()
+                        .map(Document::ResidentRecordCopy)
+                        .collect::<Vec<_>>()
+                },
+                |documents| engine.render_batch(black_box(&documents), limit),
+                BatchSize::PerIteration,
+            )
         });
     }
     group.finish();

@@ -4,6 +4,7 @@ use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 use typst::diag::{SourceDiagnostic, Warned};
@@ -52,14 +53,17 @@ const TEMPLATES: [(&str, &str); 6] = [
     ),
 ];
 
-/// The most documents one batch file holds, whatever its page limit: it
-/// bounds the memory of one compilation and the number of image file ids
-/// typst interns for the life of the process.
-pub const MAX_DOCUMENTS_PER_FILE: usize = 10_000;
+/// The most documents one compilation of a batch lays out, whatever the
+/// page limit of its files: it bounds the memory of a compilation (about
+/// 1.5 MB a page while it runs) and the number of image file ids typst
+/// interns for the life of the process.
+pub const MAX_DOCUMENTS_PER_COMPILATION: usize = 1_000;
 
-/// How often (in compilations) typst's caches forget what the last
-/// compilations did not use.
-const CACHE_MAX_AGE: usize = 20;
+/// Every this many compilations, typst's caches forget what was not used
+/// during the last [`CACHE_MAX_AGE`] such rounds.
+const EVICT_EVERY: usize = 16;
+/// See [`EVICT_EVERY`].
+const CACHE_MAX_AGE: usize = 2;
 
 /// The configuration of the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,15 +73,19 @@ pub struct PrintConfig {
     pub font_directories: Vec<PathBuf>,
     /// What to do with a variation sequence the fonts do not carry.
     pub unsupported_variation: UnsupportedVariation,
+    /// How many compilations of a batch run at once (each on its own thread).
+    pub batch_threads: NonZeroUsize,
 }
 
 impl Default for PrintConfig {
     /// The Debian font directories of `fonts-ipamj-mincho` and
-    /// `fonts-ipaexfont`, refusing unsupported variation sequences.
+    /// `fonts-ipaexfont`, refusing unsupported variation sequences, with as
+    /// many batch threads as the machine has cores.
     fn default() -> Self {
         Self {
             font_directories: DEBIAN_FONT_DIRECTORIES.iter().map(PathBuf::from).collect(),
             unsupported_variation: UnsupportedVariation::Reject,
+            batch_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
         }
     }
 }
@@ -109,6 +117,9 @@ pub(crate) struct EngineInner {
     library: LazyHash<Library>,
     sources: Sources,
     unsupported: UnsupportedVariation,
+    batch_threads: NonZeroUsize,
+    /// Compilations so far, for the eviction of typst's caches.
+    compilations: AtomicUsize,
 }
 
 impl EngineInner {
@@ -145,6 +156,8 @@ impl PrintEngine {
                 library: LazyHash::new(Library::default()),
                 sources,
                 unsupported: config.unsupported_variation,
+                batch_threads: config.batch_threads,
+                compilations: AtomicUsize::new(0),
             }),
         })
     }
@@ -187,53 +200,103 @@ impl PrintEngine {
     }
 
     /// Prints many documents into PDF files of at most `max_pages_per_file`
-    /// pages (and at most [`MAX_DOCUMENTS_PER_FILE`] documents), keeping the
-    /// order given. A document is never split between files: one longer
-    /// than the limit gets a file of its own. Each file is one typst
-    /// compilation, so its memory grows with the limit.
+    /// pages, keeping the order given.
+    ///
+    /// The documents are taken in runs of `max_pages_per_file` (at most
+    /// [`MAX_DOCUMENTS_PER_COMPILATION`]); each run is one typst compilation,
+    /// and runs are compiled on [`PrintConfig::batch_threads`] threads at
+    /// once. A run of one-page documents is one file. A run with longer
+    /// documents is cut into several files at document boundaries, each as
+    /// full as the limit allows: a document is never split between files,
+    /// and one longer than the limit gets a file of its own.
     ///
     /// The same documents always give the same files (same bytes, same
-    /// checksums). An error names the document (`documents[i]`) and field.
+    /// checksums). An error names the document (`documents[i]`) and field;
+    /// it is the error of the first failing document in the order given.
     pub fn render_batch(
         &self,
         documents: &[Document],
         max_pages_per_file: NonZeroUsize,
     ) -> Result<Vec<BatchFile>, PrintError> {
-        let max_pages = max_pages_per_file.get();
-        let mut files = Vec::new();
-        let mut start = 0;
-        while start < documents.len() {
-            // Every document has at least one page, so a file never holds
-            // more documents than pages.
-            let end = documents
-                .len()
-                .min(start + max_pages.min(MAX_DOCUMENTS_PER_FILE));
-            let compiled = self.compile(|preparer| {
-                (start..end)
-                    .map(|index| {
-                        preparer.set_prefix(format!("documents[{index}]."));
-                        preparer.document(&documents[index])
-                    })
-                    .collect()
-            })?;
-            // Take the longest run of documents from the start that fits the
-            // limit (at least one). The rest is compiled again with the
-            // documents that follow it, so that every file is as full as the
-            // limit allows.
-            let mut taken = 1;
-            while taken < compiled.pages.len() && compiled.pages[taken].end <= max_pages {
-                taken += 1;
+        let run_length = max_pages_per_file.get().min(MAX_DOCUMENTS_PER_COMPILATION);
+        let runs: Vec<Range<usize>> = (0..documents.len())
+            .step_by(run_length)
+            .map(|start| start..documents.len().min(start + run_length))
+            .collect();
+        let threads = self.inner.batch_threads.get().min(runs.len());
+        let next_run = AtomicUsize::new(0);
+        // The first run (in order) that failed: later runs need not be printed.
+        let first_failure = AtomicUsize::new(usize::MAX);
+        let worker = || {
+            let mut done = Vec::new();
+            loop {
+                let index = next_run.fetch_add(1, Ordering::Relaxed);
+                if index >= runs.len() || index > first_failure.load(Ordering::Relaxed) {
+                    return done;
+                }
+                let result = self.render_run(documents, runs[index].clone(), max_pages_per_file);
+                if result.is_err() {
+                    first_failure.fetch_min(index, Ordering::Relaxed);
+                }
+                done.push((index, result));
             }
-            let first_page = compiled.pages[0].start;
-            let last_page = compiled.pages[taken - 1].end;
+        };
+        let mut results: Vec<(usize, Result<Vec<BatchFile>, PrintError>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+                let mut results = worker();
+                for handle in handles {
+                    match handle.join() {
+                        Ok(done) => results.extend(done),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                results
+            });
+        results.sort_by_key(|(index, _)| *index);
+        let mut files = Vec::new();
+        for (_, result) in results {
+            files.extend(result?);
+        }
+        Ok(files)
+    }
+
+    /// Prints one run of a batch (one compilation) into files of at most
+    /// `max_pages` pages.
+    fn render_run(
+        &self,
+        documents: &[Document],
+        run: Range<usize>,
+        max_pages: NonZeroUsize,
+    ) -> Result<Vec<BatchFile>, PrintError> {
+        let compiled = self.compile(|preparer| {
+            run.clone()
+                .map(|index| {
+                    preparer.set_prefix(format!("documents[{index}]."));
+                    preparer.document(&documents[index])
+                })
+                .collect()
+        })?;
+        let mut files = Vec::new();
+        let mut first = 0;
+        while first < compiled.pages.len() {
+            // Take documents while they fit the limit (at least one).
+            let first_page = compiled.pages[first].start;
+            let mut end = first + 1;
+            while end < compiled.pages.len()
+                && compiled.pages[end].end - first_page <= max_pages.get()
+            {
+                end += 1;
+            }
+            let last_page = compiled.pages[end - 1].end;
             let pdf = export(&compiled.document, Output::BatchFile(first_page..last_page))?;
             files.push(BatchFile {
                 sha256: sha256_hex(&pdf),
                 pdf,
                 page_count: last_page - first_page,
-                documents: start..start + taken,
+                documents: run.start + first..run.start + end,
             });
-            start += taken;
+            first = end;
         }
         Ok(files)
     }
@@ -263,7 +326,10 @@ impl PrintEngine {
         })?;
         let world = PrintWorld::new(inner, data, assets.images());
         let Warned { output, warnings } = typst::compile::<PagedDocument>(&world);
-        typst::comemo::evict(CACHE_MAX_AGE);
+        let compilations = inner.compilations.fetch_add(1, Ordering::Relaxed) + 1;
+        if compilations.is_multiple_of(EVICT_EVERY) || documents.len() >= EVICT_EVERY {
+            typst::comemo::evict(CACHE_MAX_AGE);
+        }
         let document = output.map_err(|errors: EcoVec<SourceDiagnostic>| PrintError::Layout {
             message: diagnostics(&errors),
         })?;

@@ -81,9 +81,10 @@
 //!
 //! [`PrintEngine::render_batch`] prints many documents into PDF files of a
 //! bounded number of pages, in the order given, each file with its page
-//! count and SHA-256. The same input gives the same bytes: PDFs carry no
-//! timestamp and the world has no clock ([`PrintEngine`] renders never
-//! read the date).
+//! count and SHA-256. Runs of documents are compiled on several threads at
+//! once. The same input gives the same bytes, whatever the number of
+//! threads: PDFs carry no timestamp, and the typst world has no clock (a
+//! template asking for today's date fails).
 
 mod documents;
 mod engine;
@@ -99,7 +100,7 @@ pub use documents::{
     RemovedResident, ResidentEntry, ResidentRecordCopy, SECURITY_PAPER_NOTICE, SealCertificate,
     Sex,
 };
-pub use engine::{BatchFile, MAX_DOCUMENTS_PER_FILE, PrintConfig, PrintEngine};
+pub use engine::{BatchFile, MAX_DOCUMENTS_PER_COMPILATION, PrintConfig, PrintEngine};
 pub use error::{CodePoint, PrintError};
 pub use fonts::{DEBIAN_FONT_DIRECTORIES, EX_GOTHIC, EX_MINCHO, MJ_MINCHO};
 pub use image::{ImageError, PngImage};

@@ -71,8 +71,9 @@ fn a_batch_gives_the_same_bytes_every_time() {
 #[test]
 fn a_document_is_never_split_between_files() {
     let documents = vec![one_page(0), two_pages(1), one_page(2), one_page(3)];
+    // Runs of three documents: the first has four pages, cut into two files.
     let files = engine().render_batch(&documents, limit(3)).unwrap();
-    assert_eq!(summary(&files), vec![(3, 0..2), (2, 2..4)]);
+    assert_eq!(summary(&files), vec![(3, 0..2), (1, 2..3), (1, 3..4)]);
     // A document longer than the limit gets a file of its own.
     let files = engine().render_batch(&documents, limit(1)).unwrap();
     assert_eq!(
@@ -102,6 +103,25 @@ fn a_batch_mixes_kinds_of_certificates() {
     {
         assert_contains(&text, expected);
     }
+}
+
+#[test]
+fn a_batch_prints_the_same_on_one_thread_as_on_several() {
+    let documents: Vec<Document> = (0..9).map(one_page).collect();
+    let single_threaded = kiban_print::PrintEngine::new(&kiban_print::PrintConfig {
+        batch_threads: NonZeroUsize::MIN,
+        ..kiban_print::PrintConfig::default()
+    })
+    .unwrap();
+    let parallel = kiban_print::PrintEngine::new(&kiban_print::PrintConfig {
+        batch_threads: NonZeroUsize::new(3).unwrap(),
+        ..kiban_print::PrintConfig::default()
+    })
+    .unwrap();
+    let one = single_threaded.render_batch(&documents, limit(2)).unwrap();
+    let several = parallel.render_batch(&documents, limit(2)).unwrap();
+    assert_eq!(one.len(), 5);
+    assert_eq!(one, several);
 }
 
 #[test]
