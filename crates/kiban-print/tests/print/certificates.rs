@@ -197,3 +197,20 @@ fn a_household_too_long_for_one_page_continues_with_page_numbers() {
     assert_contains(&text, "2 / 2");
     assert_contains(&text, "この写しは、住民票の原本と相違ないことを証明する。");
 }
+
+#[test]
+fn the_qr_code_reads_back_as_the_verification_address() {
+    let pdf = engine()
+        .render_seal_certificate(&seal_certificate("R7-000401", "QR-READ-1234"))
+        .unwrap();
+    let (width, height, pixels) = pdf_page_grey(&pdf, 150);
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code expected on the page");
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(
+        content,
+        "https://kiban.example.jp/api/v1/certificates/verify/QR-READ-1234"
+    );
+}

@@ -197,6 +197,52 @@ pub fn pdf_images(pdf: &[u8]) -> usize {
         .count()
 }
 
+/// The first page as a grey image at `dpi`, as `pdftoppm` renders it:
+/// width, height and one byte a pixel.
+pub fn pdf_page_grey(pdf: &[u8], dpi: u32) -> (usize, usize, Vec<u8>) {
+    let path = temporary_file("pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let output = Command::new("pdftoppm")
+        .args([
+            "-gray",
+            "-singlefile",
+            "-r",
+            &dpi.to_string(),
+            "-f",
+            "1",
+            "-l",
+            "1",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("pdftoppm is needed by the tests: run scripts/install-fonts.sh first ({error})")
+        });
+    std::fs::remove_file(&path).unwrap();
+    assert!(output.status.success());
+    // A binary PGM: "P5", width, height, maximum value, then the pixels.
+    let data = output.stdout;
+    let mut fields = Vec::new();
+    let mut position = 0;
+    while fields.len() < 4 {
+        while data[position].is_ascii_whitespace() {
+            position += 1;
+        }
+        let start = position;
+        while !data[position].is_ascii_whitespace() {
+            position += 1;
+        }
+        fields.push(String::from_utf8(data[start..position].to_vec()).unwrap());
+    }
+    assert_eq!(fields[0], "P5");
+    assert_eq!(fields[3], "255");
+    let width: usize = fields[1].parse().unwrap();
+    let height: usize = fields[2].parse().unwrap();
+    let pixels = data[position + 1..].to_vec();
+    assert_eq!(pixels.len(), width * height);
+    (width, height, pixels)
+}
+
 /// The number of pages, as `pdfinfo` reads it.
 pub fn pdf_pages(pdf: &[u8]) -> usize {
     let info = poppler("pdfinfo", &[], pdf);
