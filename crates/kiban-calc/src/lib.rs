@@ -13,6 +13,7 @@ pub mod error;
 mod fixed_asset_tax;
 mod late_fee;
 mod light_vehicle_tax;
+mod nhi_tax;
 mod numbers;
 mod resident_tax;
 mod wareki;
@@ -65,6 +66,10 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "resident-tax",
         run: resident_tax::run,
+    },
+    Kind {
+        name: "nhi-tax",
+        run: nhi_tax::run,
     },
 ];
 

@@ -7,11 +7,13 @@
 //! that fiscal year and each states its income year. Nothing in this crate
 //! does IO.
 
+pub mod display;
 pub mod rules;
 pub mod values;
 
-use kiban_core::money::group_thousands;
 use kiban_core::working::Working;
+
+use crate::display::{Thousands, YenJa};
 use kiban_core::{Date, FiscalYear, Yen, age_on};
 use kiban_rules::RuleError;
 
@@ -162,9 +164,9 @@ impl IncomeRules {
                 employment_before,
                 format!(
                     "給与収入 {} → {}（給与所得控除の最低保障額 {}円、所得税法別表第五）",
-                    salary.display_ja(),
+                    salary.ja(),
                     formula,
-                    group_thousands(self.employment.minimum_deduction)
+                    Thousands(self.employment.minimum_deduction)
                 ),
             );
         }
@@ -184,7 +186,7 @@ impl IncomeRules {
                 pension_income,
                 format!(
                     "公的年金等収入 {} → {}（{}、12月31日現在{}歳）",
-                    pension_revenue.display_ja(),
+                    pension_revenue.ja(),
                     pension_formula,
                     group,
                     age_at_year_end
@@ -208,8 +210,8 @@ impl IncomeRules {
                 employment_income,
                 format!(
                     "{} − 所得金額調整控除 {}",
-                    employment_before.display_ja(),
-                    adjustment.display_ja()
+                    employment_before.ja(),
+                    adjustment.ja()
                 ),
             );
         }
@@ -220,11 +222,11 @@ impl IncomeRules {
             total,
             format!(
                 "給与所得 {} + 公的年金等に係る雑所得 {} + 事業所得 {} + 不動産所得 {} + その他の雑所得 {}",
-                employment_income.display_ja(),
-                pension_income.display_ja(),
-                revenues.business_income.display_ja(),
-                revenues.real_estate_income.display_ja(),
-                revenues.misc_income.display_ja()
+                employment_income.ja(),
+                pension_income.ja(),
+                revenues.business_income.ja(),
+                revenues.real_estate_income.ja(),
+                revenues.misc_income.ja()
             ),
         );
         Income {

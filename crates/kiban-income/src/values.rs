@@ -1,8 +1,9 @@
 //! Small value types for rule files: exact rates and piecewise-linear
 //! tables, shared by the income, resident-tax and NHI rule sets.
 
-use kiban_core::money::group_thousands;
 use kiban_core::{Rate, Yen};
+
+use crate::display::Thousands;
 use serde::Deserialize;
 
 /// A rate read from a rule file as a decimal string (`"0.75"`), held exactly.
@@ -88,20 +89,20 @@ impl LinearRow {
         } else if self.step > 1 {
             format!(
                 "{}円（{}円未満切捨て）× {}",
-                group_thousands(base),
-                group_thousands(self.step),
+                Thousands(base),
+                Thousands(self.step),
                 rate.percent()
             )
-        } else if rate == Rate::parse("1").unwrap_or(Rate::ZERO) {
-            format!("{}円", group_thousands(base))
+        } else if Rate::from_parts(1, 0).ok() == Some(rate) {
+            format!("{}円", Thousands(base))
         } else {
-            format!("{}円 × {}", group_thousands(base), rate.percent())
+            format!("{}円 × {}", Thousands(base), rate.percent())
         };
         match (text.is_empty(), self.add) {
-            (true, add) => text = format!("{}円（定額）", group_thousands(add)),
+            (true, add) => text = format!("{}円（定額）", Thousands(add)),
             (false, 0) => {}
-            (false, add) if add > 0 => text.push_str(&format!(" + {}円", group_thousands(add))),
-            (false, add) => text.push_str(&format!(" − {}円", group_thousands(-add))),
+            (false, add) if add > 0 => text.push_str(&format!(" + {}円", Thousands(add))),
+            (false, add) => text.push_str(&format!(" − {}円", Thousands(-add))),
         }
         text
     }

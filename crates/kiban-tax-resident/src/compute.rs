@@ -1,8 +1,8 @@
 //! The calculation, step by step in the order of the statute.
 
-use kiban_core::money::group_thousands;
 use kiban_core::working::Working;
 use kiban_core::{Rate, Yen};
+use kiban_income::display::{Thousands, YenJa};
 use kiban_income::values::{find_row, find_step};
 use kiban_income::{ChildCareAdjustment, Income};
 
@@ -80,9 +80,9 @@ pub fn calculate(input: &ResidentTaxInput) -> Result<ResidentTax, ResidentTaxErr
             .truncate_to(unit),
         format!(
             "合計所得金額 {} − 所得控除 {}（{}円未満切捨て）",
-            total_income.display_ja(),
-            deductions.total.display_ja(),
-            group_thousands(unit)
+            total_income.ja(),
+            deductions.total.ja(),
+            Thousands(unit)
         ),
     );
 
@@ -165,9 +165,9 @@ pub fn calculate(input: &ResidentTaxInput) -> Result<ResidentTax, ResidentTaxErr
         total,
         format!(
             "市町村民税 {} + 道府県民税 {} + 森林環境税 {}",
-            (municipal.income_levy + municipal.per_capita_levy).display_ja(),
-            (prefectural.income_levy + prefectural.per_capita_levy).display_ja(),
-            forest.display_ja()
+            (municipal.income_levy + municipal.per_capita_levy).ja(),
+            (prefectural.income_levy + prefectural.per_capita_levy).ja(),
+            forest.ja()
         ),
     );
 
@@ -190,11 +190,11 @@ fn per_capita_basis(own: Yen, surcharge: Yen) -> String {
     if surcharge > Yen::ZERO {
         format!(
             "{} + 復興のための加算 {}（令和5年度まで）",
-            own.display_ja(),
-            surcharge.display_ja()
+            own.ja(),
+            surcharge.ja()
         )
     } else {
-        format!("{}（年額）", own.display_ja())
+        format!("{}（年額）", own.ja())
     }
 }
 
@@ -247,7 +247,7 @@ fn deductions(
     let mut add_diff = |amount: i64, what: &str| {
         if amount > 0 {
             diff += Yen::new(amount);
-            diff_parts.push(format!("{what} {}円", group_thousands(amount)));
+            diff_parts.push(format!("{what} {}円", Thousands(amount)));
         }
     };
 
@@ -281,7 +281,7 @@ fn deductions(
         w.record(
             "地震保険料控除",
             out.earthquake_insurance,
-            format!("地震保険料 {} × 1/2（上限25,000円）", premium.display_ja()),
+            format!("地震保険料 {} × 1/2（上限25,000円）", premium.ja()),
         );
     }
 
@@ -300,8 +300,8 @@ fn deductions(
             out.medical_expenses,
             format!(
                 "医療費 {} − min(10万円, 総所得金額等 × 5%) {}（上限200万円）",
-                claims.medical_expenses.display_ja(),
-                threshold.display_ja()
+                claims.medical_expenses.ja(),
+                threshold.ja()
             ),
         );
     }
@@ -322,7 +322,7 @@ fn deductions(
         disability_parts.push(format!(
             "{who}（{}）{}円",
             disability_name(grade),
-            group_thousands(amount)
+            Thousands(amount)
         ));
         add_diff(difference, &format!("障害者控除（{who}）"));
     };
@@ -354,8 +354,8 @@ fn deductions(
                     Yen::new(amount),
                     format!(
                         "{kind}（配偶者の合計所得金額 {}、本人の合計所得金額 {}）",
-                        spouse.total_income.display_ja(),
-                        total_income.display_ja()
+                        spouse.total_income.ja(),
+                        total_income.ja()
                     ),
                 );
                 add_diff(difference, "配偶者控除");
@@ -370,8 +370,8 @@ fn deductions(
                 Yen::new(amount),
                 format!(
                     "配偶者の合計所得金額 {}、本人の合計所得金額 {}",
-                    spouse.total_income.display_ja(),
-                    total_income.display_ja()
+                    spouse.total_income.ja(),
+                    total_income.ja()
                 ),
             );
             if let Some(diff_row) = find_step(&diffs.spouse_special, spouse.total_income) {
@@ -405,7 +405,7 @@ fn deductions(
                 (dep.general, diffs.dependent_general, "一般の扶養親族")
             };
             out.dependents += Yen::new(amount);
-            dependent_parts.push(format!("{who} {kind} {}円", group_thousands(amount)));
+            dependent_parts.push(format!("{who} {kind} {}円", Thousands(amount)));
             add_diff(difference, &format!("扶養控除（{kind}）"));
             add_disability(&who, relative.disability, &mut add_diff);
         } else if let Some(relative_rules) = &d.specified_relative
@@ -415,8 +415,8 @@ fn deductions(
             out.specified_relative += Yen::new(row.value);
             relative_parts.push(format!(
                 "{who} 合計所得金額 {} → {}円",
-                relative.total_income.display_ja(),
-                group_thousands(row.value)
+                relative.total_income.ja(),
+                Thousands(row.value)
             ));
             add_diff(diffs.specified_relative, "特定親族特別控除");
         }
@@ -452,7 +452,7 @@ fn deductions(
             out.widow_single_parent = w.record(
                 kind,
                 Yen::new(amount),
-                format!("合計所得金額 {}（500万円以下）", total_income.display_ja()),
+                format!("合計所得金額 {}（500万円以下）", total_income.ja()),
             );
             add_diff(difference, kind);
         }
@@ -469,8 +469,8 @@ fn deductions(
             Yen::new(student.amount),
             format!(
                 "合計所得金額 {}（{}円以下）",
-                total_income.display_ja(),
-                group_thousands(student.income_limit)
+                total_income.ja(),
+                Thousands(student.income_limit)
             ),
         );
         add_diff(diffs.working_student, "勤労学生控除");
@@ -480,7 +480,7 @@ fn deductions(
     w.record(
         "基礎控除",
         out.basic,
-        format!("合計所得金額 {}", total_income.display_ja()),
+        format!("合計所得金額 {}", total_income.ja()),
     );
     if total_income.get() <= rules.adjustment_credit.taxpayer_income_limit {
         add_diff(diffs.basic, "基礎控除");
@@ -525,10 +525,10 @@ fn life_insurance(rules: &LifeInsuranceRules, claims: &DeductionClaims) -> (Yen,
     let total = (general + pension + care).min(Yen::new(rules.total_cap));
     let basis = format!(
         "一般 {} + 個人年金 {} + 介護医療 {}（住民税の計算式、合計の上限{}円）",
-        general.display_ja(),
-        pension.display_ja(),
-        care.display_ja(),
-        group_thousands(rules.total_cap)
+        general.ja(),
+        pension.ja(),
+        care.ja(),
+        Thousands(rules.total_cap)
     );
     (total, basis)
 }
@@ -577,8 +577,8 @@ fn non_taxable(
             Yen::new(nt.special_income_limit),
             format!(
                 "障害者・未成年者・寡婦・ひとり親で合計所得金額 {} が{}円以下のため均等割・所得割とも非課税",
-                total_income.display_ja(),
-                group_thousands(nt.special_income_limit)
+                total_income.ja(),
+                Thousands(nt.special_income_limit)
             ),
         );
         return NonTaxable::All;
@@ -590,10 +590,10 @@ fn non_taxable(
             Yen::new(per_capita_limit),
             format!(
                 "合計所得金額 {} ≤ 均等割の非課税限度額（{}級地、{}人）{}円のため均等割・所得割とも非課税",
-                total_income.display_ja(),
+                total_income.ja(),
                 grade_number,
                 people,
-                group_thousands(per_capita_limit)
+                Thousands(per_capita_limit)
             ),
         );
         return NonTaxable::All;
@@ -604,9 +604,9 @@ fn non_taxable(
             Yen::new(income_levy_limit),
             format!(
                 "総所得金額等 {} ≤ 所得割の非課税限度額（{}人）{}円のため所得割は非課税",
-                total_income.display_ja(),
+                total_income.ja(),
                 people,
-                group_thousands(income_levy_limit)
+                Thousands(income_levy_limit)
             ),
         );
         return NonTaxable::IncomeLevy;
@@ -616,9 +616,9 @@ fn non_taxable(
         Yen::new(income_levy_limit),
         format!(
             "総所得金額等 {} > 所得割の非課税限度額（{}人）{}円のため課税",
-            total_income.display_ja(),
+            total_income.ja(),
             people,
-            group_thousands(income_levy_limit)
+            Thousands(income_levy_limit)
         ),
     );
     NonTaxable::None
@@ -649,20 +649,12 @@ fn income_levies(
     municipal.income_levy_before_credits = w.record(
         "市町村民税所得割額（調整控除前）",
         levy.m_rate.apply_truncating(tax_base),
-        format!(
-            "課税標準 {} × {}",
-            tax_base.display_ja(),
-            levy.m_rate.percent()
-        ),
+        format!("課税標準 {} × {}", tax_base.ja(), levy.m_rate.percent()),
     );
     prefectural.income_levy_before_credits = w.record(
         "道府県民税所得割額（調整控除前）",
         levy.p_rate.apply_truncating(tax_base),
-        format!(
-            "課税標準 {} × {}",
-            tax_base.display_ja(),
-            levy.p_rate.percent()
-        ),
+        format!("課税標準 {} × {}", tax_base.ja(), levy.p_rate.percent()),
     );
 
     let (m_adj_rate, p_adj_rate) = if designated {
@@ -680,8 +672,8 @@ fn income_levies(
                 levy.differences.min(tax_base),
                 format!(
                     "min(人的控除額の差 {}, 課税標準 {})",
-                    levy.differences.display_ja(),
-                    tax_base.display_ja()
+                    levy.differences.ja(),
+                    tax_base.ja()
                 ),
             )
         } else {
@@ -690,11 +682,11 @@ fn income_levies(
                 reduced.max(Yen::new(ac.minimum_base)),
                 format!(
                     "(人的控除額の差 {} − (課税標準 {} − {}))、{}円未満は{}円",
-                    levy.differences.display_ja(),
-                    tax_base.display_ja(),
-                    threshold.display_ja(),
-                    group_thousands(ac.minimum_base),
-                    group_thousands(ac.minimum_base)
+                    levy.differences.ja(),
+                    tax_base.ja(),
+                    threshold.ja(),
+                    Thousands(ac.minimum_base),
+                    Thousands(ac.minimum_base)
                 ),
             )
         };
@@ -718,7 +710,7 @@ fn income_levies(
             Yen::ZERO,
             format!(
                 "合計所得金額が{}円を超えるため適用なし",
-                group_thousands(ac.taxpayer_income_limit)
+                Thousands(ac.taxpayer_income_limit)
             ),
         );
     }
@@ -754,11 +746,11 @@ fn income_levies(
                 municipal.special_tax_credit + prefectural.special_tax_credit,
                 format!(
                     "{}円 × {}人 = {}円（道府県民税分 {}、市町村民税分 {}、各所得割額が限度）",
-                    group_thousands(special.per_person),
+                    Thousands(special.per_person),
                     count,
-                    group_thousands(amount),
-                    prefectural.special_tax_credit.display_ja(),
-                    municipal.special_tax_credit.display_ja()
+                    Thousands(amount),
+                    prefectural.special_tax_credit.ja(),
+                    municipal.special_tax_credit.ja()
                 ),
             );
         }
@@ -770,19 +762,11 @@ fn income_levies(
     municipal.income_levy = w.record(
         "市町村民税所得割額",
         m_final.truncate_to(unit),
-        format!(
-            "{}（{}円未満切捨て）",
-            m_final.display_ja(),
-            group_thousands(unit)
-        ),
+        format!("{}（{}円未満切捨て）", m_final.ja(), Thousands(unit)),
     );
     prefectural.income_levy = w.record(
         "道府県民税所得割額",
         p_final.truncate_to(unit),
-        format!(
-            "{}（{}円未満切捨て）",
-            p_final.display_ja(),
-            group_thousands(unit)
-        ),
+        format!("{}（{}円未満切捨て）", p_final.ja(), Thousands(unit)),
     );
 }
