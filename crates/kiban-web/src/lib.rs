@@ -12,6 +12,7 @@ mod error;
 mod metrics_layer;
 pub mod openapi;
 mod pages;
+mod registry_api;
 mod security;
 mod session;
 
@@ -71,7 +72,28 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/sessions", post(api::create_session))
         .route("/sessions/current", delete(api::delete_current_session))
-        .route("/calc/{kind}", post(api::calculate));
+        .route("/calc/{kind}", post(api::calculate))
+        .route(
+            "/municipalities/{m}/movements",
+            post(registry_api::record_movement),
+        )
+        .route("/municipalities/{m}/persons", get(registry_api::search))
+        .route(
+            "/municipalities/{m}/persons/{person_id}",
+            get(registry_api::person),
+        )
+        .route(
+            "/municipalities/{m}/persons/{person_id}/history",
+            get(registry_api::person_history),
+        )
+        .route(
+            "/municipalities/{m}/persons/{person_id}/access-log",
+            get(registry_api::access_log),
+        )
+        .route(
+            "/municipalities/{m}/households/{household_id}",
+            get(registry_api::household),
+        );
     let app = Router::new()
         .route("/", get(pages::root))
         .route("/login", get(pages::login_form).post(pages::login_submit))

@@ -1,0 +1,769 @@
+//! The resident-registry JSON API (`/api/v1/municipalities/{m}/…`):
+//! movements (異動), reads as of a date, history, search and the access log
+//! of a person.
+//!
+//! Every handler first checks the tenancy and the permission
+//! ([`authorize`]): a token of another municipality gets the same 404 as an
+//! unknown id, an operator gets 403, and each refusal is written to the
+//! access log of the caller's own municipality (never into the other one).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use kiban_audit::{Actor, AuditAction, StoredEntry};
+use kiban_auth::{Permission, Principal};
+use kiban_core::{Date, KanaName, MunicipalityCode, PersonName, Sex};
+use kiban_registry::domain::{
+    Action, Address, AddressChange, AddressDraft, AddressText, BirthCommand, Cancellation, Changes,
+    Death, ExOfficioCorrection, HouseholdId, HouseholdSplitCommand, MoveInCommand, MoveInPerson,
+    MoveOut, MovementCommand, MovementId, MovementKind, PersonId, PersonInput, PersonInputDraft,
+    PersonRecord, PersonVersion, ReasonText, Rejection, RejectionKind, parse_date, parse_field,
+};
+use kiban_registry::storage::{self, RegistryError, SearchQuery};
+use kiban_store::TenantDb;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::api::json_body;
+use crate::session::ApiPrincipal;
+use crate::{ApiError, AppState};
+
+/// The most entries the access log of a person returns.
+const ACCESS_LOG_LIMIT: u32 = 1_000;
+/// The most persons a search returns.
+const SEARCH_LIMIT: u32 = 200;
+
+/// What a request is about, for the access-log entry of a refusal.
+struct Target<'a> {
+    /// The operation (`record_movement`, `person_as_of`, …).
+    operation: &'static str,
+    /// The person id of the path, if any (only recorded in the tenant the
+    /// path names, i.e. when that is the caller's own).
+    person: Option<&'a str>,
+}
+
+/// Checks that `principal` may use `permission` in the municipality `m` of
+/// the path. Returns the tenant and the access-log actor, or the error to
+/// answer after writing the refusal to the caller's own access log.
+async fn authorize(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    m: &str,
+    permission: Permission,
+    target: Target<'_>,
+) -> Result<(TenantDb, Actor), ApiError> {
+    let mut actor = Actor::new(principal.actor(), principal.role_code());
+    actor.request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let requested = MunicipalityCode::parse(m).ok();
+    let Some(own) = principal.municipality() else {
+        // A service operator: personal data is never theirs to see. The
+        // attempt is logged where it was aimed, when that municipality exists.
+        if let Some(code) = requested
+            && let Ok(tenant) = state.db.tenant(code).await
+        {
+            refuse(
+                &tenant,
+                &actor,
+                person_number(target.person),
+                target.operation,
+            )
+            .await?;
+        }
+        return Err(ApiError::forbidden());
+    };
+    let tenant = state.db.tenant(own).await?;
+    if requested != Some(own) {
+        // Another municipality's path: answer like an unknown id, and log
+        // the attempt in the caller's own municipality without the foreign
+        // person's number (it means nothing here).
+        let detail = format!("{} other_municipality {}", target.operation, sanitize(m));
+        refuse(&tenant, &actor, None, &detail).await?;
+        return Err(ApiError::not_found());
+    }
+    if !principal.may(own, permission) {
+        refuse(
+            &tenant,
+            &actor,
+            person_number(target.person),
+            target.operation,
+        )
+        .await?;
+        return Err(ApiError::forbidden());
+    }
+    Ok((tenant, actor))
+}
+
+/// At most 16 characters of a path segment, alphanumerics only, for an
+/// access-log detail.
+fn sanitize(segment: &str) -> String {
+    segment
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect()
+}
+
+/// Writes one `refused` entry.
+async fn refuse(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person_id: Option<i64>,
+    detail: &str,
+) -> Result<(), ApiError> {
+    let mut tx = tenant.begin().await?;
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Refused, person_id, detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A 宛名番号 of a path, if it is one.
+fn parse_person_id(text: &str) -> Option<PersonId> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0 && i64::try_from(*n).is_ok())
+        .map(PersonId::new)
+}
+
+/// The access-log number of a path's person id.
+fn person_number(text: Option<&str>) -> Option<i64> {
+    text.and_then(parse_person_id)
+        .and_then(|p| i64::try_from(p.get()).ok())
+}
+
+/// Today in Japan.
+fn today() -> Date {
+    storage::japan_date(Timestamp::now())
+}
+
+/// A registry error as the API answers it: 422 or 409 naming the field for
+/// a rejection, 500 for a storage failure.
+fn registry_error(error: RegistryError) -> ApiError {
+    match error {
+        RegistryError::Rejected(rejection) => rejection_error(rejection),
+        RegistryError::Store(e) => ApiError::internal(e),
+    }
+}
+
+fn rejection_error(rejection: Rejection) -> ApiError {
+    let status = match rejection.kind() {
+        RejectionKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        RejectionKind::Conflict => StatusCode::CONFLICT,
+    };
+    ApiError {
+        status,
+        code: rejection.code(),
+        message: rejection.reason.to_string(),
+        field: Some(rejection.field),
+    }
+}
+
+fn missing(field: &str) -> ApiError {
+    ApiError::invalid("missing_field", field, format!("{field} は必須です"))
+}
+
+fn wrong_type(field: &str, expected: &str) -> ApiError {
+    ApiError::invalid(
+        "invalid_type",
+        field,
+        format!("{field} は{expected}で指定してください"),
+    )
+}
+
+/// `{path}.{name}`, or `name` at the top level.
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// The fields of a JSON object at `path`.
+fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ApiError> {
+    value.as_object().ok_or_else(|| {
+        if path.is_empty() {
+            ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_type",
+                message: "リクエストの本文はJSONオブジェクトでなければなりません".into(),
+                field: None,
+            }
+        } else {
+            wrong_type(path, "オブジェクト")
+        }
+    })
+}
+
+/// An optional string member; `null` counts as absent.
+fn opt_text(obj: &Map<String, Value>, path: &str, name: &str) -> Result<Option<String>, ApiError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(wrong_type(&join(path, name), "文字列")),
+    }
+}
+
+/// A required string member.
+fn text(obj: &Map<String, Value>, path: &str, name: &str) -> Result<String, ApiError> {
+    opt_text(obj, path, name)?.ok_or_else(|| missing(&join(path, name)))
+}
+
+/// A positive number given as a JSON number or a string of digits.
+fn number(value: &Value, field: &str) -> Result<u64, ApiError> {
+    let n = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    n.filter(|n| *n > 0 && i64::try_from(*n).is_ok())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_value",
+                field,
+                format!("{field} は正の整数で指定してください"),
+            )
+        })
+}
+
+fn opt_number(obj: &Map<String, Value>, path: &str, name: &str) -> Result<Option<u64>, ApiError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => number(v, &join(path, name)).map(Some),
+    }
+}
+
+fn required_number(obj: &Map<String, Value>, path: &str, name: &str) -> Result<u64, ApiError> {
+    opt_number(obj, path, name)?.ok_or_else(|| missing(&join(path, name)))
+}
+
+fn person_ids(obj: &Map<String, Value>, name: &str) -> Result<Vec<PersonId>, ApiError> {
+    let Some(value) = obj.get(name).filter(|v| !v.is_null()) else {
+        return Err(missing(name));
+    };
+    let items = value.as_array().ok_or_else(|| wrong_type(name, "配列"))?;
+    if items.is_empty() {
+        return Err(ApiError::invalid(
+            "empty_list",
+            name,
+            format!("{name} には1人以上を指定してください"),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| number(v, &format!("{name}[{i}]")).map(PersonId::new))
+        .collect()
+}
+
+fn address(obj: &Map<String, Value>, name: &str) -> Result<Option<Address>, ApiError> {
+    let Some(value) = obj.get(name).filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let fields = object(value, name)?;
+    let draft = AddressDraft {
+        postal_code: text(fields, name, "postal_code")?,
+        address_line: text(fields, name, "address_line")?,
+        katagaki: opt_text(fields, name, "katagaki")?,
+    };
+    draft.parse(name).map(Some).map_err(rejection_error)
+}
+
+fn required_address(obj: &Map<String, Value>, name: &str) -> Result<Address, ApiError> {
+    address(obj, name)?.ok_or_else(|| missing(name))
+}
+
+fn address_text(obj: &Map<String, Value>, name: &str) -> Result<AddressText, ApiError> {
+    let raw = text(obj, "", name)?;
+    parse_field(name, &raw, AddressText::parse).map_err(rejection_error)
+}
+
+fn reason_text(obj: &Map<String, Value>) -> Result<ReasonText, ApiError> {
+    let raw = text(obj, "", "reason")?;
+    parse_field("reason", &raw, ReasonText::parse).map_err(rejection_error)
+}
+
+fn person_input(value: &Value, path: &str) -> Result<PersonInput, ApiError> {
+    let fields = object(value, path)?;
+    let draft = PersonInputDraft {
+        name: text(fields, path, "name")?,
+        name_kana: text(fields, path, "name_kana")?,
+        birth_date: text(fields, path, "birth_date")?,
+        sex: text(fields, path, "sex")?,
+        relationship: text(fields, path, "relationship")?,
+        nationality: opt_text(fields, path, "nationality")?,
+        status_of_residence: opt_text(fields, path, "status_of_residence")?,
+        period_of_stay_until: opt_text(fields, path, "period_of_stay_until")?,
+        individual_number: opt_text(fields, path, "individual_number")?,
+    };
+    draft.parse(path).map_err(rejection_error)
+}
+
+fn changes(obj: &Map<String, Value>) -> Result<Changes, ApiError> {
+    let Some(value) = obj.get("changes").filter(|v| !v.is_null()) else {
+        return Err(missing("changes"));
+    };
+    let fields = object(value, "changes")?;
+    let path = "changes";
+    let name = opt_text(fields, path, "name")?
+        .map(|t| parse_field("changes.name", &t, PersonName::parse))
+        .transpose()
+        .map_err(rejection_error)?;
+    let name_kana = opt_text(fields, path, "name_kana")?
+        .map(|t| parse_field("changes.name_kana", &t, KanaName::parse))
+        .transpose()
+        .map_err(rejection_error)?;
+    let birth_date = opt_text(fields, path, "birth_date")?
+        .map(|t| parse_date("changes.birth_date", &t))
+        .transpose()
+        .map_err(rejection_error)?;
+    let sex = opt_text(fields, path, "sex")?
+        .map(|t| parse_field("changes.sex", t.trim(), Sex::parse))
+        .transpose()
+        .map_err(rejection_error)?;
+    Ok(Changes {
+        name,
+        name_kana,
+        birth_date,
+        sex,
+    })
+}
+
+/// Turns the JSON body of `POST …/movements` into a command; the first bad
+/// field is named by its JSON path.
+fn movement_command(body: &Value) -> Result<MovementCommand, ApiError> {
+    let obj = object(body, "")?;
+    let kind_code = text(obj, "", "kind")?;
+    let kind = MovementKind::from_code(kind_code.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "invalid_value",
+            "kind",
+            format!("異動の種類「{kind_code}」は扱えません"),
+        )
+    })?;
+    let event_date =
+        parse_date("event_date", &text(obj, "", "event_date")?).map_err(rejection_error)?;
+    let notified_on =
+        parse_date("notified_on", &text(obj, "", "notified_on")?).map_err(rejection_error)?;
+    let action = match kind {
+        MovementKind::MoveIn => {
+            let Some(list) = obj.get("persons").filter(|v| !v.is_null()) else {
+                return Err(missing("persons"));
+            };
+            let list = list
+                .as_array()
+                .ok_or_else(|| wrong_type("persons", "配列"))?;
+            if list.is_empty() {
+                return Err(ApiError::invalid(
+                    "empty_list",
+                    "persons",
+                    "転入する人を1人以上指定してください",
+                ));
+            }
+            let mut persons = Vec::with_capacity(list.len());
+            for (i, value) in list.iter().enumerate() {
+                let path = format!("persons[{i}]");
+                let returning = opt_number(object(value, &path)?, &path, "returning_person_id")?;
+                persons.push(MoveInPerson {
+                    returning_person_id: returning.map(PersonId::new),
+                    input: person_input(value, &path)?,
+                });
+            }
+            Action::MoveIn(MoveInCommand {
+                persons,
+                address: required_address(obj, "address")?,
+                previous_address: address_text(obj, "previous_address")?,
+                household_id: opt_number(obj, "", "household_id")?.map(HouseholdId::new),
+            })
+        }
+        MovementKind::Birth => {
+            let household_id = HouseholdId::new(required_number(obj, "", "household_id")?);
+            let Some(person) = obj.get("person").filter(|v| !v.is_null()) else {
+                return Err(missing("person"));
+            };
+            Action::Birth(BirthCommand {
+                household_id,
+                person: person_input(person, "person")?,
+            })
+        }
+        MovementKind::AddressChange => Action::AddressChange(AddressChange {
+            household_id: HouseholdId::new(required_number(obj, "", "household_id")?),
+            address: required_address(obj, "address")?,
+        }),
+        MovementKind::MoveOut => Action::MoveOut(MoveOut {
+            person_ids: person_ids(obj, "person_ids")?,
+            destination_address: address_text(obj, "destination_address")?,
+            new_head_person_id: opt_number(obj, "", "new_head_person_id")?.map(PersonId::new),
+        }),
+        MovementKind::Death => Action::Death(Death {
+            person_id: PersonId::new(required_number(obj, "", "person_id")?),
+            new_head_person_id: opt_number(obj, "", "new_head_person_id")?.map(PersonId::new),
+        }),
+        MovementKind::HouseholdSplit => Action::HouseholdSplit(HouseholdSplitCommand {
+            person_ids: person_ids(obj, "person_ids")?,
+            new_head_person_id: PersonId::new(required_number(obj, "", "new_head_person_id")?),
+            address: address(obj, "address")?,
+        }),
+        MovementKind::ExOfficioCorrection => {
+            let person_id = PersonId::new(required_number(obj, "", "person_id")?);
+            let changes = changes(obj)?;
+            if changes.is_empty() {
+                return Err(ApiError::invalid(
+                    "no_changes",
+                    "changes",
+                    "修正する項目を1つ以上指定してください",
+                ));
+            }
+            Action::ExOfficioCorrection(ExOfficioCorrection {
+                person_id,
+                changes,
+                reason: reason_text(obj)?,
+            })
+        }
+        MovementKind::Cancellation => Action::Cancellation(Cancellation {
+            movement_id: MovementId::new(required_number(obj, "", "movement_id")?),
+            reason: reason_text(obj)?,
+        }),
+    };
+    Ok(MovementCommand {
+        event_date,
+        notified_on,
+        action,
+    })
+}
+
+fn address_json(address: &Address) -> Value {
+    json!({
+        "postal_code": address.postal_code.as_str(),
+        "address_line": address.address_line.as_str(),
+        "katagaki": address.katagaki.as_ref().map(AddressText::as_str),
+    })
+}
+
+/// The person view of the contract.
+fn person_json(record: &PersonRecord) -> Value {
+    json!({
+        "person_id": record.person_id.get(),
+        "household_id": record.household_id.get(),
+        "name": record.name.as_str(),
+        "name_kana": record.name_kana.as_str(),
+        "birth_date": record.birth_date.to_string(),
+        "sex": record.sex.code(),
+        "relationship": record.relationship.code(),
+        "nationality": record.nationality.as_str(),
+        "status_of_residence": record.status_of_residence.as_ref().map(|s| s.as_str()),
+        "period_of_stay_until": record.period_of_stay_until.map(|d| d.to_string()),
+        "address": address_json(&record.address),
+        "status": record.status.code(),
+        "resident_from": record.resident_from.to_string(),
+        "removed_on": record.removed_on.map(|d| d.to_string()),
+        "resident_record_code": record.resident_record_code.as_str(),
+        "individual_number_masked": record.individual_number_masked(),
+    })
+}
+
+fn version_json(version: &PersonVersion) -> Value {
+    json!({
+        "movement_id": version.movement_id.get(),
+        "kind": version.kind.code(),
+        "event_date": version.event_date.to_string(),
+        "notified_on": version.notified_on.to_string(),
+        // The registry's reads give the recorded order, not the time.
+        "recorded_at": Value::Null,
+        "recorded_sequence": version.sequence.get(),
+        "cancelled": version.cancelled,
+        "record": version.record.as_ref().map(person_json),
+    })
+}
+
+fn entry_json(entry: &StoredEntry) -> Value {
+    json!({
+        "at": entry.at,
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action.code(),
+        "purpose": entry.purpose,
+    })
+}
+
+/// The `as_of` query parameter, today in Japan when absent.
+fn as_of(raw: Option<&str>) -> Result<Date, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => parse_date("as_of", text).map_err(rejection_error),
+        None => Ok(today()),
+    }
+}
+
+/// `POST /api/v1/municipalities/{m}/movements`: records a movement (異動).
+pub async fn record_movement(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(m): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "record_movement",
+        person: None,
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryWrite,
+        target,
+    )
+    .await?;
+    let value = json_body(&body)?;
+    let command = movement_command(&value)?;
+    let recorded = storage::record_movement(&tenant, &actor, command, today())
+        .await
+        .map_err(registry_error)?;
+    let persons: Vec<Value> = recorded
+        .persons
+        .iter()
+        .map(|p| json!({"person_id": p.person_id.get(), "household_id": p.household_id.get()}))
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "movement_id": recorded.movement.id.get(),
+            "kind": recorded.movement.kind().code(),
+            "household_id": recorded.household_id.map(HouseholdId::get),
+            "persons": persons,
+        })),
+    )
+        .into_response())
+}
+
+/// The `as_of` query of a read.
+#[derive(Deserialize)]
+pub struct AsOfQuery {
+    /// `YYYY-MM-DD`; today in Japan when absent.
+    as_of: Option<String>,
+}
+
+/// `GET /api/v1/municipalities/{m}/persons/{person_id}`: a person's record
+/// as of a date.
+pub async fn person(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, person_id)): Path<(String, String)>,
+    Query(query): Query<AsOfQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "person_as_of",
+        person: Some(&person_id),
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryRead,
+        target,
+    )
+    .await?;
+    let as_of = as_of(query.as_of.as_deref())?;
+    let id = parse_person_id(&person_id).ok_or_else(ApiError::not_found)?;
+    let record = storage::person_as_of(&tenant, &actor, id, as_of)
+        .await
+        .map_err(registry_error)?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(person_json(&record)).into_response())
+}
+
+/// `GET /api/v1/municipalities/{m}/persons/{person_id}/history`: every
+/// version of a person's record, oldest first.
+pub async fn person_history(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, person_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "person_history",
+        person: Some(&person_id),
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryRead,
+        target,
+    )
+    .await?;
+    let id = parse_person_id(&person_id).ok_or_else(ApiError::not_found)?;
+    let versions = storage::person_history(&tenant, &actor, id)
+        .await
+        .map_err(registry_error)?
+        .ok_or_else(ApiError::not_found)?;
+    let versions: Vec<Value> = versions.iter().map(version_json).collect();
+    Ok(Json(json!({ "versions": versions })).into_response())
+}
+
+/// `GET /api/v1/municipalities/{m}/households/{household_id}`: a household
+/// and its members resident on a date.
+pub async fn household(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, household_id)): Path<(String, String)>,
+    Query(query): Query<AsOfQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "household_as_of",
+        person: None,
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryRead,
+        target,
+    )
+    .await?;
+    let as_of = as_of(query.as_of.as_deref())?;
+    let id = parse_person_id(&household_id)
+        .map(|p| HouseholdId::new(p.get()))
+        .ok_or_else(ApiError::not_found)?;
+    let record = storage::household_as_of(&tenant, &actor, id, as_of)
+        .await
+        .map_err(registry_error)?
+        .ok_or_else(ApiError::not_found)?;
+    let members: Vec<Value> = record.members.iter().map(person_json).collect();
+    Ok(Json(json!({
+        "household_id": record.household_id.get(),
+        "head_person_id": record.head_person_id.map(PersonId::get),
+        "address": address_json(&record.address),
+        "members": members,
+    }))
+    .into_response())
+}
+
+/// The query of a search.
+#[derive(Deserialize)]
+pub struct SearchParams {
+    /// フリガナ (katakana, hiragana or half-width); a prefix.
+    name_kana: Option<String>,
+    /// 氏名; a prefix.
+    name: Option<String>,
+    /// 生年月日.
+    birth_date: Option<String>,
+    /// 基準日; today in Japan when absent.
+    as_of: Option<String>,
+    /// `true` to include removed persons (除票).
+    include_removed: Option<String>,
+}
+
+/// `GET /api/v1/municipalities/{m}/persons`: searches the registry.
+pub async fn search(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(m): Path<String>,
+    Query(params): Query<SearchParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "search",
+        person: None,
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryRead,
+        target,
+    )
+    .await?;
+    let birth_date = params
+        .birth_date
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_date("birth_date", s))
+        .transpose()
+        .map_err(rejection_error)?;
+    let include_removed = match params.include_removed.as_deref().map(str::trim) {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_value",
+                "include_removed",
+                "include_removed は true または false で指定してください",
+            ));
+        }
+    };
+    let query = SearchQuery {
+        name_kana: params.name_kana,
+        name: params.name,
+        birth_date,
+        address: None,
+        person_id: None,
+        as_of: as_of(params.as_of.as_deref())?,
+        include_removed,
+        limit: SEARCH_LIMIT,
+    };
+    let results = storage::search(&tenant, &actor, &query)
+        .await
+        .map_err(registry_error)?;
+    let results: Vec<Value> = results.iter().map(person_json).collect();
+    Ok(Json(json!({ "results": results })).into_response())
+}
+
+/// `GET /api/v1/municipalities/{m}/persons/{person_id}/access-log`: who read
+/// or changed a person's data, and every refused attempt (auditors and
+/// municipality administrators). The auditor's own read is logged too.
+pub async fn access_log(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, person_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "access_log",
+        person: Some(&person_id),
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::AuditRead,
+        target,
+    )
+    .await?;
+    let number = person_number(Some(&person_id)).ok_or_else(ApiError::not_found)?;
+    let mut tx = tenant.begin().await?;
+    let entries = kiban_audit::entries_for_person(&mut tx, number, ACCESS_LOG_LIMIT).await?;
+    if entries.is_empty() {
+        // Every registered person has at least the entry of their
+        // registration: none means no such person here.
+        tx.rollback().await?;
+        return Err(ApiError::not_found());
+    }
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Read, Some(number), "access_log"),
+    )
+    .await?;
+    tx.commit().await?;
+    let entries: Vec<Value> = entries.iter().map(entry_json).collect();
+    Ok(Json(json!({ "entries": entries })).into_response())
+}
