@@ -588,3 +588,125 @@ async fn tenancy_permissions_and_access_log() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn split_correction_and_death() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let (household, [head, spouse, child]) = move_in_family(&app, &clerk).await;
+        let movements = path(DEMO, "/movements");
+
+        // 世帯分離: the child forms a household of their own.
+        let (status, split) = app
+            .post_json(
+                &movements,
+                Some(&clerk),
+                &json!({
+                    "kind": "household_split",
+                    "event_date": "2025-02-01",
+                    "notified_on": "2025-02-01",
+                    "person_ids": [child],
+                    "new_head_person_id": child,
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{split}");
+        let new_household = split["household_id"].as_u64().unwrap();
+        assert_ne!(new_household, household);
+        let (_, hh) = get(
+            &app,
+            &path(DEMO, &format!("/households/{new_household}")),
+            &clerk,
+        )
+        .await;
+        assert_eq!(hh["head_person_id"].as_u64(), Some(child));
+        assert_eq!(hh["address"]["address_line"], "デモ市中央一丁目2番3号");
+
+        // 職権修正 of the kana, from the record's start; the old value stays in history.
+        let (status, corrected) = app
+            .post_json(
+                &movements,
+                Some(&clerk),
+                &json!({
+                    "kind": "ex_officio_correction",
+                    "event_date": "2025-03-01",
+                    "notified_on": "2025-03-01",
+                    "person_id": spouse,
+                    "changes": {"name_kana": "ヤマダ ハナエ"},
+                    "reason": "届出書の誤記",
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{corrected}");
+        let (_, early) = get(
+            &app,
+            &path(DEMO, &format!("/persons/{spouse}?as_of=2024-04-01")),
+            &clerk,
+        )
+        .await;
+        assert_eq!(early["name_kana"], "ヤマダ\u{3000}ハナエ");
+        let (_, history) = get(
+            &app,
+            &path(DEMO, &format!("/persons/{spouse}/history")),
+            &clerk,
+        )
+        .await;
+        let versions = history["versions"].as_array().unwrap();
+        assert_eq!(versions[0]["record"]["name_kana"], "ヤマダ\u{3000}ハナコ");
+        assert_eq!(versions.last().unwrap()["kind"], "ex_officio_correction");
+
+        // 死亡 of the head requires a new head while the spouse remains.
+        let death = |new_head: Option<u64>| {
+            let mut body = json!({
+                "kind": "death",
+                "event_date": "2025-04-10",
+                "notified_on": "2025-04-11",
+                "person_id": head,
+            });
+            if let Some(id) = new_head {
+                body["new_head_person_id"] = json!(id);
+            }
+            body
+        };
+        let (status, body) = app.post_json(&movements, Some(&clerk), &death(None)).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["field"], "new_head_person_id");
+        let (status, body) = app
+            .post_json(&movements, Some(&clerk), &death(Some(spouse)))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let (_, dead) = get(&app, &path(DEMO, &format!("/persons/{head}")), &clerk).await;
+        assert_eq!(dead["status"], "deceased");
+        assert_eq!(dead["removed_on"], "2025-04-10");
+        let (_, hh) = get(
+            &app,
+            &path(DEMO, &format!("/households/{household}")),
+            &clerk,
+        )
+        .await;
+        assert_eq!(hh["head_person_id"].as_u64(), Some(spouse));
+        assert_eq!(hh["members"].as_array().unwrap().len(), 1);
+
+        // Unknown kinds and missing fields name the field.
+        let (status, body) = app
+            .post_json(
+                &movements,
+                Some(&clerk),
+                &json!({"kind": "teleport", "event_date": "2025-01-01", "notified_on": "2025-01-01"}),
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert_eq!(body["error"]["field"], "kind");
+        let (status, body) = app
+            .post_json(
+                &movements,
+                Some(&clerk),
+                &json!({"kind": "death", "event_date": "2025-01-01", "notified_on": "2025-01-01"}),
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert_eq!(body["error"]["field"], "person_id");
+        app.stop().await;
+    }
+}
