@@ -14,7 +14,8 @@ psql -h 127.0.0.1 -U postgres -d postgres -Atqc \
     psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null || true
   done
 
-cargo nextest run --workspace --all-targets --no-fail-fast "$@"
+# Benchmarks are not tests: they run with `cargo bench` (docs/performance.md).
+cargo nextest run --workspace --no-fail-fast "$@"
 
 cargo build --quiet -p kiban-cli
 KIBAN_BIN="$PWD/target/debug/kiban" node --test tests/browser/
