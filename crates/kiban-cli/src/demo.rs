@@ -374,10 +374,12 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
             "bench demo-insert は空のデータベースで実行してください（--database-url に新しいファイルまたはデータベースを指定）",
         ));
     }
-    let suffix = 0u32;
-    let make = |n: u32| MunicipalityCode::from_five_digits(&format!("98{:03}", n % 1000));
-    let kiban_code = make(suffix).map_err(|e| CliError::runtime(e.to_string()))?;
-    let raw_code = make(suffix + 1).map_err(|e| CliError::runtime(e.to_string()))?;
+    // Two bench municipalities (98000x, 98001x) in the empty database.
+    let bench_code = |base: &str| {
+        MunicipalityCode::from_five_digits(base).map_err(|e| CliError::runtime(e.to_string()))
+    };
+    let kiban_code = bench_code("98000")?;
+    let raw_code = bench_code("98001")?;
     for code in [kiban_code, raw_code] {
         platform::create_municipality(
             &db,
