@@ -12,7 +12,7 @@ mod password;
 mod roles;
 mod tokens;
 
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, spend_verification_time, verify_password};
 pub use roles::{Permission, Principal, Role};
 pub use tokens::{IssuedToken, TokenKind, TokenParts};
 
@@ -178,7 +178,7 @@ pub async fn verify_staff_password(
         .await?;
     let Some(row) = row else {
         // Spend the same time as a real verification.
-        let _ = verify_password(password, password::DUMMY_HASH);
+        spend_verification_time(password);
         tx.rollback().await?;
         return Err(AuthError::InvalidCredentials);
     };
@@ -332,7 +332,7 @@ pub async fn verify_operator_password(
         }
         Some(_) => Err(AuthError::InvalidCredentials),
         None => {
-            let _ = verify_password(password, password::DUMMY_HASH);
+            spend_verification_time(password);
             Err(AuthError::InvalidCredentials)
         }
     }

@@ -19,6 +19,13 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
         })
 }
 
+/// Spends the time of one password verification without an account, so
+/// that a login that cannot exist (unknown login or municipality) answers
+/// as slowly as a wrong password and reveals nothing by its timing.
+pub fn spend_verification_time(password: &str) {
+    let _ = verify_password(password, DUMMY_HASH);
+}
+
 /// Whether `password` matches the PHC string `hash`.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {

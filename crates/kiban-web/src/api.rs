@@ -65,7 +65,7 @@ pub async fn create_session(
             let tenant = match state.db.tenant(code).await {
                 Ok(t) => t,
                 Err(kiban_store::StoreError::UnknownMunicipality(_)) => {
-                    let _ = kiban_auth::verify_password(&request.password, "");
+                    kiban_auth::spend_verification_time(&request.password);
                     return Err(ApiError::unauthorized());
                 }
                 Err(e) => return Err(e.into()),

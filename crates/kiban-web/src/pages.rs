@@ -182,6 +182,7 @@ pub async fn login_submit(
     let tenant = match state.db.tenant(code).await {
         Ok(t) => t,
         Err(kiban_store::StoreError::UnknownMunicipality(_)) => {
+            kiban_auth::spend_verification_time(&form.password);
             return failure(StatusCode::UNAUTHORIZED, WRONG, jar);
         }
         Err(e) => return Err(e.into()),
