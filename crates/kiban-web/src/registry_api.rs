@@ -20,9 +20,9 @@ use kiban_registry::domain::{
     Action, Address, AddressChange, AddressDraft, AddressText, BirthCommand, Cancellation, Changes,
     Death, ExOfficioCorrection, HouseholdId, HouseholdSplitCommand, MoveInCommand, MoveInPerson,
     MoveOut, MovementCommand, MovementId, MovementKind, PersonId, PersonInput, PersonInputDraft,
-    PersonRecord, PersonVersion, ReasonText, Rejection, RejectionKind, parse_date, parse_field,
+    PersonRecord, ReasonText, Rejection, RejectionKind, parse_date, parse_field,
 };
-use kiban_registry::storage::{self, RegistryError, SearchQuery};
+use kiban_registry::storage::{self, HistoryEntry, RegistryError, SearchQuery};
 use kiban_store::TenantDb;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -37,18 +37,18 @@ const ACCESS_LOG_LIMIT: u32 = 1_000;
 const SEARCH_LIMIT: u32 = 200;
 
 /// What a request is about, for the access-log entry of a refusal.
-struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The operation (`record_movement`, `person_as_of`, …).
-    operation: &'static str,
+    pub(crate) operation: &'static str,
     /// The person id of the path, if any (only recorded in the tenant the
     /// path names, i.e. when that is the caller's own).
-    person: Option<&'a str>,
+    pub(crate) person: Option<&'a str>,
 }
 
 /// Checks that `principal` may use `permission` in the municipality `m` of
 /// the path. Returns the tenant and the access-log actor, or the error to
 /// answer after writing the refusal to the caller's own access log.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     principal: &Principal,
     headers: &HeaderMap,
@@ -128,7 +128,7 @@ async fn refuse(
 }
 
 /// A 宛名番号 of a path, if it is one.
-fn parse_person_id(text: &str) -> Option<PersonId> {
+pub(crate) fn parse_person_id(text: &str) -> Option<PersonId> {
     text.parse::<u64>()
         .ok()
         .filter(|n| *n > 0 && i64::try_from(*n).is_ok())
@@ -142,7 +142,7 @@ fn person_number(text: Option<&str>) -> Option<i64> {
 }
 
 /// Today in Japan.
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     storage::japan_date(Timestamp::now())
 }
 
@@ -341,7 +341,7 @@ fn changes(obj: &Map<String, Value>) -> Result<Changes, ApiError> {
 
 /// Turns the JSON body of `POST …/movements` into a command; the first bad
 /// field is named by its JSON path.
-fn movement_command(body: &Value) -> Result<MovementCommand, ApiError> {
+pub(crate) fn movement_command(body: &Value) -> Result<MovementCommand, ApiError> {
     let obj = object(body, "")?;
     let kind_code = text(obj, "", "kind")?;
     let kind = MovementKind::from_code(kind_code.trim()).ok_or_else(|| {
@@ -472,14 +472,14 @@ fn person_json(record: &PersonRecord) -> Value {
     })
 }
 
-fn version_json(version: &PersonVersion) -> Value {
+fn version_json(entry: &HistoryEntry) -> Value {
+    let version = &entry.version;
     json!({
         "movement_id": version.movement_id.get(),
         "kind": version.kind.code(),
         "event_date": version.event_date.to_string(),
         "notified_on": version.notified_on.to_string(),
-        // The registry's reads give the recorded order, not the time.
-        "recorded_at": Value::Null,
+        "recorded_at": entry.recorded_at.to_string(),
         "recorded_sequence": version.sequence.get(),
         "cancelled": version.cancelled,
         "record": version.record.as_ref().map(person_json),

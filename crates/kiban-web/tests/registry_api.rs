@@ -146,6 +146,11 @@ async fn movements_and_reads_as_of_dates() {
         assert_eq!(versions[0]["kind"], "move_in");
         assert_eq!(versions[0]["event_date"], "2024-04-01");
         assert_eq!(versions[0]["notified_on"], "2024-04-05");
+        let recorded_at = versions[0]["recorded_at"].as_str().unwrap();
+        assert!(
+            recorded_at.parse::<jiff::Timestamp>().is_ok() && recorded_at.ends_with('Z'),
+            "recorded_at is RFC 3339: {recorded_at}"
+        );
         assert_eq!(versions[0]["record"]["status"], "resident");
 
         // Before the 転入 the person did not exist here.

@@ -41,7 +41,7 @@ use kiban_store::StoreError;
 
 use crate::domain::Rejection;
 
-pub use read::{SearchQuery, household_as_of, person_as_of, person_history, search};
+pub use read::{HistoryEntry, SearchQuery, household_as_of, person_as_of, person_history, search};
 pub use record::{PersonPlacement, RecordedMovement, record_movement};
 
 /// The counter of movement numbers (異動番号), also the recorded sequence.

@@ -1,6 +1,9 @@
 //! Loading movements through the domain's closure protocol, and the reads of
 //! the registry, each with its access-log entries in the same transaction.
 
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, AuditEntry};
 use kiban_core::{Date, PersonName};
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx};
@@ -140,19 +143,66 @@ pub async fn person_as_of(
     Ok(record)
 }
 
-/// A person's history (異動履歴), oldest first; `None` if the person is not
-/// in this municipality's registry. Writes one `read` entry when found.
+/// One entry of a person's history as storage keeps it: the domain's
+/// version and when and by whom its movement was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The movement and the record right after it.
+    pub version: PersonVersion,
+    /// When the movement was recorded (記録日時).
+    pub recorded_at: Timestamp,
+    /// The login of the staff member who recorded it.
+    pub recorded_by: String,
+}
+
+/// A person's history (異動履歴), oldest first, each version with the time
+/// its movement was recorded; `None` if the person is not in this
+/// municipality's registry. Writes one `read` entry when found.
 pub async fn person_history(
     tenant: &TenantDb,
     actor: &Actor,
     person_id: PersonId,
-) -> Result<Option<Vec<PersonVersion>>, RegistryError> {
+) -> Result<Option<Vec<HistoryEntry>>, RegistryError> {
     let mut tx = tenant.begin().await?;
     let movements = load_closure(&mut tx, persons([person_id])).await?;
     let versions = Timeline::new(&movements).person_history(person_id);
     if versions.is_empty() {
         tx.commit().await?;
         return Ok(None);
+    }
+    let ids: Vec<u64> = versions.iter().map(|v| v.movement_id.get()).collect();
+    let mut recorded: BTreeMap<u64, (Timestamp, String)> = BTreeMap::new();
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT movement_id, recorded_at, recorded_by FROM movements \
+             WHERE municipality_code = $1 AND movement_id IN ({})",
+            in_list(2, chunk.len())
+        );
+        let args: Vec<Arg> = chunk.iter().map(|id| int(*id)).collect();
+        for row in tx.fetch_all(&sql, &args).await? {
+            let id = u64::try_from(row.int(0)?).unwrap_or(0);
+            let text = row.text(1)?;
+            let at = text.parse::<Timestamp>().map_err(|e| StoreError::Corrupt {
+                column: "movements.recorded_at".into(),
+                reason: format!("{text}: {e}"),
+            })?;
+            recorded.insert(id, (at, row.text(2)?));
+        }
+    }
+    let mut entries = Vec::with_capacity(versions.len());
+    for version in versions {
+        let Some((recorded_at, recorded_by)) = recorded.get(&version.movement_id.get()).cloned()
+        else {
+            return Err(RegistryError::Store(StoreError::Corrupt {
+                column: "movements.movement_id".into(),
+                reason: format!("movement {} has no row", version.movement_id),
+            }));
+        };
+        entries.push(HistoryEntry {
+            version,
+            recorded_at,
+            recorded_by,
+        });
     }
     let entry = actor.entry(
         AuditAction::Read,
@@ -161,7 +211,7 @@ pub async fn person_history(
     );
     kiban_audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
-    Ok(Some(versions))
+    Ok(Some(entries))
 }
 
 /// A household as of `as_of` with its members resident on that day; `None`
@@ -198,7 +248,8 @@ pub struct SearchQuery {
     pub name: Option<String>,
     /// 生年月日.
     pub birth_date: Option<Date>,
-    /// Part of the current address line (住所), anywhere in it.
+    /// The start of the current address line (住所), as typed or following
+    /// the municipality's name (`中央一丁目` finds `デモ市中央一丁目…`).
     pub address: Option<String>,
     /// 宛名番号.
     pub person_id: Option<PersonId>,
@@ -216,18 +267,6 @@ fn next(args: &mut Vec<Arg>, value: Arg) -> String {
     format!("${}", args.len() + 1)
 }
 
-/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
-fn like_escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The upper end of a prefix range: every key that starts with `prefix`
 /// sorts below it (U+10FFFF never occurs in a name).
 fn prefix_end(prefix: &str) -> String {
@@ -243,7 +282,7 @@ fn prefix_end(prefix: &str) -> String {
 /// code-point collation, `C` or `C.UTF-8`, so that these ranges are
 /// prefixes); each candidate is then read as of the date by folding its
 /// movements, so a past date gives the state of that date. The address
-/// matches the latest address.
+/// matches the start of the latest address.
 pub async fn search(
     tenant: &TenantDb,
     actor: &Actor,
@@ -275,11 +314,35 @@ pub async fn search(
         let p = next(&mut args, Arg::from(birth_date));
         sql.push_str(&format!(" AND birth_date = {p}"));
     }
+    let mut tx = tenant.begin().await?;
     if let Some(address) = query.address.as_deref().map(str::trim)
         && !address.is_empty()
     {
-        let p = next(&mut args, Arg::Text(format!("%{}%", like_escaped(address))));
-        sql.push_str(&format!(" AND address_line LIKE {p} ESCAPE '\\'"));
+        // As typed, or after the municipality's name (addresses are
+        // written from it: デモ市中央一丁目…, typed as 中央一丁目).
+        let mut prefixes = vec![address.to_owned()];
+        let locality = tx
+            .fetch_optional(
+                "SELECT name FROM municipalities WHERE municipality_code = $1",
+                &[],
+            )
+            .await?
+            .map(|row| row.text(0))
+            .transpose()?;
+        if let Some(locality) = locality
+            && !address.starts_with(locality.as_str())
+        {
+            prefixes.push(format!("{locality}{address}"));
+        }
+        let ranges: Vec<String> = prefixes
+            .iter()
+            .map(|prefix| {
+                let low = next(&mut args, Arg::from(prefix.as_str()));
+                let high = next(&mut args, Arg::Text(prefix_end(prefix)));
+                format!("(address_line >= {low} AND address_line < {high})")
+            })
+            .collect();
+        sql.push_str(&format!(" AND ({})", ranges.join(" OR ")));
     }
     if let Some(person_id) = query.person_id {
         let p = next(&mut args, int(person_id.get()));
@@ -295,7 +358,6 @@ pub async fn search(
     let p = next(&mut args, Arg::from(limit.saturating_add(10)));
     sql.push_str(&format!(" ORDER BY kana_key, person_id LIMIT {p}"));
 
-    let mut tx = tenant.begin().await?;
     let candidates: Vec<PersonId> = tx
         .fetch_all(&sql, &args)
         .await?

@@ -161,7 +161,8 @@ async fn two_thousand_residents_register_and_read_back() {
             .unwrap()
             .expect("history");
         assert_eq!(history.len(), 1);
-        assert_eq!(history[0].record.as_ref(), Some(&record));
+        assert_eq!(history[0].version.record.as_ref(), Some(&record));
+        assert_eq!(history[0].recorded_by, "clerk");
 
         // Households with children born here read with their births.
         let with_births = households

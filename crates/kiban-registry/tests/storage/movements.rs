@@ -289,10 +289,10 @@ async fn every_movement_kind_through_storage() {
         assert_eq!(members, vec![2, 4]);
 
         // History, oldest first, with the cancelled death kept.
-        let kinds = |versions: Vec<kiban_registry::domain::PersonVersion>| {
-            versions
+        let kinds = |entries: Vec<kiban_registry::storage::HistoryEntry>| {
+            entries
                 .iter()
-                .map(|v| (v.kind, v.cancelled))
+                .map(|e| (e.version.kind, e.version.cancelled))
                 .collect::<Vec<_>>()
         };
         let taro_history = person_history(&demo, &actor, p(1)).await.unwrap().unwrap();
