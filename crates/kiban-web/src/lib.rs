@@ -13,6 +13,7 @@ mod metrics_layer;
 pub mod openapi;
 mod pages;
 mod registry_api;
+mod registry_pages;
 mod security;
 mod session;
 
@@ -99,6 +100,16 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/app", get(pages::shell))
+        .route("/registry", get(registry_pages::search))
+        .route("/registry/persons/{person_id}", get(registry_pages::person))
+        .route(
+            "/registry/households/{household_id}",
+            get(registry_pages::household),
+        )
+        .route(
+            "/registry/movements/{kind}",
+            get(registry_pages::movement_form).post(registry_pages::movement_submit),
+        )
         .route("/static/kiban.css", get(pages::stylesheet))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics_layer::render))

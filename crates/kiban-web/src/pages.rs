@@ -25,7 +25,7 @@ pub struct NavItem {
 pub const NAVIGATION: &[NavItem] = &[
     NavItem {
         label: "住民記録",
-        href: None,
+        href: Some("/registry"),
     },
     NavItem {
         label: "印鑑登録",
@@ -111,7 +111,7 @@ pub struct LoginQuery {
     m: Option<String>,
 }
 
-fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+pub(crate) fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
         Some(token) if !token.is_empty() => (jar, token),
         _ => {
