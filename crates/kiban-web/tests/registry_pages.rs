@@ -1,0 +1,373 @@
+//! The resident-registry screens as a browser without script uses them, on
+//! both engines: a movement through its confirmation step, field errors
+//! next to their fields, domain rejections, CSRF, permissions and the
+//! access log of every person read.
+
+#![expect(clippy::unwrap_used, reason = "test helpers panic on broken setup")]
+
+mod common;
+
+use common::{PASSWORD, TestApp, code};
+use kiban_store::testing::BACKENDS;
+
+const DEMO: &str = "990019";
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).map_or(0, |i| i + marker.len());
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A browser of its own (cookie store) logged in as `login`.
+async fn browser(app: &TestApp, login: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("municipality_code", DEMO),
+            ("login", login),
+            ("password", PASSWORD),
+            ("csrf", &csrf_of(&html)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "login {login}");
+    client
+}
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn post(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, Option<String>) {
+    let response = client.post(app.url(path)).form(form).send().await.unwrap();
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, response.text().await.unwrap(), location)
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(DEMO)).await.unwrap();
+    let mut tx = tenant.begin().await.unwrap();
+    let row = tx.fetch_optional(sql, &[]).await.unwrap().unwrap();
+    let n = row.int(0).unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+async fn person_entries(app: &TestApp, person: i64) -> Vec<(String, String)> {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(DEMO)).await.unwrap();
+    let mut tx = tenant.begin().await.unwrap();
+    let entries = kiban_audit::entries_for_person(&mut tx, person, 1_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    entries
+        .iter()
+        .map(|e| (e.actor.clone(), e.action.code().to_owned()))
+        .collect()
+}
+
+fn move_in_form<'a>(csrf: &'a str, step: &'a str, event_date: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("step", step),
+        ("rows", "4"),
+        ("event_date", event_date),
+        ("notified_on", "2024-04-05"),
+        ("previous_address", "東京都千代田区千代田1番1号"),
+        ("household_id", ""),
+        ("address.postal_code", "100-0001"),
+        ("address.address_line", "デモ市中央一丁目2番3号"),
+        ("address.katagaki", ""),
+        ("persons[0].name", "山田　太郎"),
+        ("persons[0].name_kana", "やまだ　たろう"),
+        ("persons[0].birth_date", "昭和55年4月1日"),
+        ("persons[0].sex", "male"),
+        ("persons[0].relationship", "head"),
+        ("persons[0].nationality", "JP"),
+        // A blank row between the two persons is left out.
+        ("persons[1].name", ""),
+        ("persons[1].name_kana", ""),
+        ("persons[1].birth_date", ""),
+        ("persons[1].sex", ""),
+        ("persons[1].relationship", ""),
+        ("persons[1].nationality", "JP"),
+        ("persons[2].name", "山田　花子"),
+        ("persons[2].name_kana", "ﾔﾏﾀﾞ ﾊﾅｺ"),
+        ("persons[2].birth_date", "1982/5/5"),
+        ("persons[2].sex", "female"),
+        ("persons[2].relationship", "spouse"),
+        ("persons[2].nationality", "JP"),
+    ]
+}
+
+#[tokio::test]
+async fn move_in_through_confirmation_then_views_with_access_log() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let clerk = browser(&app, "registry_clerk").await;
+        let (status, html) = page(&clerk, &app, "/registry/movements/move_in").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("転入届の入力") && !html.contains("<script"));
+        assert!(html.contains("name=\"event_date\" value=\"\" inputmode=\"text\" placeholder=\"令和7年4月1日\" autofocus"));
+        let csrf = csrf_of(&html);
+
+        // Field errors: the message names the field, stands next to it, and
+        // the typed value is kept; nothing is recorded.
+        let mut form = move_in_form(&csrf, "confirm", "令和0年4月1日");
+        form.retain(|(k, _)| *k != "persons[2].sex");
+        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        assert_eq!(status, 422, "{backend:?}");
+        assert!(
+            html.contains("id=\"f-event_date-error\">転入日: "),
+            "{html}"
+        );
+        assert!(html.contains("value=\"令和0年4月1日\""));
+        assert!(html.contains("id=\"f-persons_2__sex-error\">性別: 入力してください"));
+        assert!(html.contains("3人目の性別: 入力してください"));
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM movements WHERE municipality_code = $1"
+            )
+            .await,
+            0
+        );
+
+        // The confirmation step shows the dates in 和暦 with 西暦 and
+        // records nothing yet.
+        let form = move_in_form(&csrf, "confirm", "令和6年4月1日");
+        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("転入届の確認"));
+        assert!(html.contains("令和6年（2024年）4月1日"));
+        assert!(html.contains("昭和57年（1982年）5月5日"));
+        assert!(!html.contains("2人目"), "blank rows are not confirmed");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM movements WHERE municipality_code = $1"
+            )
+            .await,
+            0
+        );
+
+        // Without the CSRF token nothing is recorded.
+        let forged = move_in_form("", "commit", "令和6年4月1日");
+        let (status, _, _) = post(&clerk, &app, "/registry/movements/move_in", &forged).await;
+        assert_eq!(status, 403);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM movements WHERE municipality_code = $1"
+            )
+            .await,
+            0
+        );
+
+        // Commit: to the head's view with the movement confirmed.
+        let form = move_in_form(&csrf, "commit", "令和6年4月1日");
+        let (status, _, location) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        assert_eq!(status, 303, "{backend:?}");
+        let location = location.unwrap();
+        assert!(location.starts_with("/registry/persons/"), "{location}");
+        let head: i64 = location
+            .trim_start_matches("/registry/persons/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let before = person_entries(&app, head).await.len();
+        let (status, html) = page(&clerk, &app, &location).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("を登録しました"));
+        assert!(html.contains("山田　太郎") && html.contains("ヤマダ　タロウ"));
+        assert!(html.contains("山田　花子"), "the household's members");
+        assert!(html.contains("昭和55年（1980年）4月1日"));
+        assert!(html.contains("<span class=\"kind\">転入</span>"));
+        // Three reads (record, household, history), each in the access log.
+        let after = person_entries(&app, head).await;
+        assert_eq!(after.len(), before + 3, "{after:?}");
+        assert!(after.iter().all(|(actor, _)| actor == "registry_clerk"));
+
+        // Search: kana typed in hiragana, the address without the city.
+        let (status, html) = page(
+            &clerk,
+            &app,
+            "/registry?name_kana=%E3%82%84%E3%81%BE%E3%81%A0",
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"result-count\">2<"), "{html}");
+        let (_, html) = page(
+            &clerk,
+            &app,
+            "/registry?address=%E4%B8%AD%E5%A4%AE%E4%B8%80%E4%B8%81%E7%9B%AE",
+        )
+        .await;
+        assert!(html.contains("id=\"result-count\">2<"));
+        let (status, html) = page(
+            &clerk,
+            &app,
+            "/registry?birth_date=%E4%BB%A4%E5%92%8C0%E5%B9%B41%E6%9C%881%E6%97%A5",
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("id=\"birth_date-error\">生年月日: "));
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn rejections_show_on_the_form_and_roles_are_enforced() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let clerk = browser(&app, "registry_clerk").await;
+        let (_, html) = page(&clerk, &app, "/registry/movements/move_in").await;
+        let csrf = csrf_of(&html);
+        let form = move_in_form(&csrf, "commit", "2024-04-01");
+        let (status, _, location) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        assert_eq!(status, 303);
+        let head = location.unwrap();
+        let head = head
+            .trim_start_matches("/registry/persons/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        let household = html
+            .split("id=\"person-household\" href=\"/registry/households/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        // A 転出 dated before the 転入: 409, the message on the form, the
+        // values kept, nothing recorded.
+        let (status, html) = page(
+            &clerk,
+            &app,
+            &format!("/registry/movements/move_out?household_id={household}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("value=\"{head}\"")),
+            "the members are offered"
+        );
+        let movements = count(
+            &app,
+            "SELECT COUNT(*) FROM movements WHERE municipality_code = $1",
+        )
+        .await;
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("step", "commit"),
+            ("household_id", household.as_str()),
+            ("person_ids", head.as_str()),
+            ("event_date", "平成31年4月30日"),
+            ("notified_on", "2024-05-01"),
+            ("destination_address", "大阪府大阪市北区梅田1番1号"),
+            ("new_head_person_id", ""),
+        ];
+        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_out", &form).await;
+        assert_eq!(status, 409, "{html}");
+        assert!(html.contains("異動日に住民ではありません"), "{html}");
+        assert!(html.contains("value=\"平成31年4月30日\""));
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM movements WHERE municipality_code = $1"
+            )
+            .await,
+            movements
+        );
+
+        // The head leaves while the spouse stays: the new head is needed.
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("step", "commit"),
+            ("household_id", household.as_str()),
+            ("person_ids", head.as_str()),
+            ("event_date", "令和6年5月1日"),
+            ("notified_on", "令和6年5月1日"),
+            ("destination_address", "大阪府大阪市北区梅田1番1号"),
+            ("new_head_person_id", ""),
+        ];
+        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_out", &form).await;
+        assert_eq!(status, 409, "{html}");
+        assert!(
+            html.contains("id=\"f-new_head_person_id-error\">新しい世帯主: "),
+            "{html}"
+        );
+
+        // A tax clerk may search but not open a movement form; the refusal
+        // is in the access log. An auditor may not search.
+        let tax = browser(&app, "tax_clerk").await;
+        let (status, _) = page(&tax, &app, "/registry?name_kana=%E3%83%A4").await;
+        assert_eq!(status, 200);
+        let (status, html) = page(
+            &tax,
+            &app,
+            &format!("/registry/movements/cancellation?person_id={head}"),
+        )
+        .await;
+        assert_eq!(status, 403);
+        assert!(html.contains("権限がありません"));
+        let entries = person_entries(&app, head.parse().unwrap()).await;
+        assert!(
+            entries
+                .iter()
+                .any(|(actor, action)| actor == "tax_clerk" && action == "refused"),
+            "{entries:?}"
+        );
+        let auditor = browser(&app, "auditor").await;
+        let (status, _) = page(&auditor, &app, "/registry").await;
+        assert_eq!(status, 403);
+        let (status, _) = page(&auditor, &app, &format!("/registry/persons/{head}")).await;
+        assert_eq!(status, 403);
+
+        // Not logged in: to the login page.
+        let anonymous = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = anonymous.get(app.url("/registry")).send().await.unwrap();
+        assert_eq!(response.status(), 303);
+        app.stop().await;
+    }
+}
