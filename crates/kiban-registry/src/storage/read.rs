@@ -248,8 +248,9 @@ pub struct SearchQuery {
     pub name: Option<String>,
     /// 生年月日.
     pub birth_date: Option<Date>,
-    /// The start of the current address line (住所), as typed or following
-    /// the municipality's name (`中央一丁目` finds `デモ市中央一丁目…`).
+    /// The start of the current address line (住所): as typed when it names
+    /// the municipality, otherwise following the municipality's name
+    /// (`中央一丁目` finds `デモ市中央一丁目…`).
     pub address: Option<String>,
     /// 宛名番号.
     pub person_id: Option<PersonId>,
@@ -274,7 +275,8 @@ fn prefix_end(prefix: &str) -> String {
 }
 
 /// Searches the registry and returns the persons' records as of
-/// `query.as_of`, in kana order, at most `query.limit`, residents only
+/// `query.as_of`, in the order of the first criterion given (kana, name,
+/// address; kana when none), at most `query.limit`, residents only
 /// unless `include_removed`. Writes one `read` entry per person returned.
 ///
 /// The projections find the candidates (prefix ranges on the kana and name
@@ -300,6 +302,11 @@ pub async fn search(
         }
         _ => None,
     };
+    let by_name = query.name.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let by_address = query
+        .address
+        .as_deref()
+        .is_some_and(|a| !a.trim().is_empty());
     if let Some(name) = query.name.as_deref().filter(|n| !n.trim().is_empty()) {
         let key = PersonName::parse(name)
             .map_err(|e| Rejection::new("name", Reason::InvalidValue(e)))?
@@ -318,9 +325,9 @@ pub async fn search(
     if let Some(address) = query.address.as_deref().map(str::trim)
         && !address.is_empty()
     {
-        // As typed, or after the municipality's name (addresses are
-        // written from it: デモ市中央一丁目…, typed as 中央一丁目).
-        let mut prefixes = vec![address.to_owned()];
+        // Addresses are written from the municipality's name (デモ市中央一丁目…):
+        // typed without it (中央一丁目), the prefix follows it. One range,
+        // so that the address index answers it.
         let locality = tx
             .fetch_optional(
                 "SELECT name FROM municipalities WHERE municipality_code = $1",
@@ -329,20 +336,17 @@ pub async fn search(
             .await?
             .map(|row| row.text(0))
             .transpose()?;
-        if let Some(locality) = locality
-            && !address.starts_with(locality.as_str())
-        {
-            prefixes.push(format!("{locality}{address}"));
-        }
-        let ranges: Vec<String> = prefixes
-            .iter()
-            .map(|prefix| {
-                let low = next(&mut args, Arg::from(prefix.as_str()));
-                let high = next(&mut args, Arg::Text(prefix_end(prefix)));
-                format!("(address_line >= {low} AND address_line < {high})")
-            })
-            .collect();
-        sql.push_str(&format!(" AND ({})", ranges.join(" OR ")));
+        let prefix = match locality {
+            Some(locality) if !address.contains(locality.as_str()) => {
+                format!("{locality}{address}")
+            }
+            _ => address.to_owned(),
+        };
+        let low = next(&mut args, Arg::from(prefix.as_str()));
+        let high = next(&mut args, Arg::Text(prefix_end(&prefix)));
+        sql.push_str(&format!(
+            " AND address_line >= {low} AND address_line < {high}"
+        ));
     }
     if let Some(person_id) = query.person_id {
         let p = next(&mut args, int(person_id.get()));
@@ -356,7 +360,18 @@ pub async fn search(
     }
     let limit = query.limit.min(1_000);
     let p = next(&mut args, Arg::from(limit.saturating_add(10)));
-    sql.push_str(&format!(" ORDER BY kana_key, person_id LIMIT {p}"));
+    // In the order of the first prefix criterion, so that its index gives
+    // the rows in order and the scan stops at the limit.
+    let order = if kana_prefix.is_some() {
+        "kana_key, person_id"
+    } else if by_name {
+        "name_search, person_id"
+    } else if by_address {
+        "address_line, person_id"
+    } else {
+        "kana_key, person_id"
+    };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {p}"));
 
     let candidates: Vec<PersonId> = tx
         .fetch_all(&sql, &args)
