@@ -20,7 +20,7 @@
     reason = "the error of a screen step is the response to send (a refusal page), built at most once per request"
 )]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::Form;
@@ -33,6 +33,7 @@ use kiban_audit::Actor;
 use kiban_auth::{Permission, Principal, Role};
 use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
 use kiban_core::{Date, Relationship, Sex};
+use kiban_protection::Exposure;
 use kiban_registry::domain::{
     HouseholdId, HouseholdRecord, MovementKind, PersonRecord, RejectionKind, ResidentStatus,
 };
@@ -188,6 +189,39 @@ fn storage_failure(error: RegistryError) -> Response {
     }
 }
 
+/// What a screen shows instead of an address withheld under 支援措置.
+const WITHHELD: &str = "（支援措置により表示しません）";
+
+/// The 宛名番号 among `persons` whose addresses (現住所, 前住所, 転出先) this
+/// screen withholds under 支援措置 (`kiban-protection`): every protected
+/// person today. The screens offer no override (the API does, for the
+/// roles permitted); each attempt on a protected person is logged.
+async fn withheld(
+    tenant: &TenantDb,
+    actor: &Actor,
+    persons: impl IntoIterator<Item = u64>,
+) -> Result<BTreeSet<u64>, Response> {
+    let numbers: Vec<i64> = persons
+        .into_iter()
+        .filter_map(|id| i64::try_from(id).ok())
+        .collect();
+    let set = kiban_protection::withheld(
+        tenant,
+        actor,
+        false,
+        false,
+        &numbers,
+        today(),
+        Exposure::Address,
+    )
+    .await
+    .map_err(|e| ApiError::from(e).into_response())?;
+    Ok(set
+        .into_iter()
+        .filter_map(|n| u64::try_from(n).ok())
+        .collect())
+}
+
 // ---------------------------------------------------------------------------
 // Display helpers.
 // ---------------------------------------------------------------------------
@@ -266,6 +300,19 @@ impl PersonRow {
             status: status_ja(record),
             resident: record.status == ResidentStatus::Resident,
             head: false,
+        }
+    }
+
+    /// The same row with its address withheld when its person is in
+    /// `withheld`.
+    fn guarded(self, withheld: &BTreeSet<u64>) -> Self {
+        if withheld.contains(&self.person_id) {
+            Self {
+                address: WITHHELD.to_owned(),
+                ..self
+            }
+        } else {
+            self
         }
     }
 
@@ -415,8 +462,21 @@ pub async fn search(
             };
             match storage::search(&screen.tenant, &screen.actor, &query).await {
                 Ok(results) => {
+                    let hidden = match withheld(
+                        &screen.tenant,
+                        &screen.actor,
+                        results.iter().map(|r| r.person_id.get()),
+                    )
+                    .await
+                    {
+                        Ok(hidden) => hidden,
+                        Err(response) => return response,
+                    };
                     page.truncated = results.len() >= SEARCH_LIMIT as usize;
-                    page.results = results.iter().map(PersonRow::of).collect();
+                    page.results = results
+                        .iter()
+                        .map(|r| PersonRow::of(r).guarded(&hidden))
+                        .collect();
                 }
                 Err(RegistryError::Rejected(rejection)) => {
                     page.errors
@@ -451,7 +511,7 @@ pub struct HistoryRow {
 }
 
 impl HistoryRow {
-    fn of(entry: &HistoryEntry) -> Self {
+    fn of(entry: &HistoryEntry, hide_address: bool) -> Self {
         let version = &entry.version;
         let summary = match &version.record {
             Some(record) => format!(
@@ -460,7 +520,11 @@ impl HistoryRow {
                 record.name_kana.as_str(),
                 record.household_id,
                 record.relationship.label_ja(record.sex),
-                address_ja(&record.address)
+                if hide_address {
+                    WITHHELD.to_owned()
+                } else {
+                    address_ja(&record.address)
+                }
             ),
             None => "（記録なし）".to_owned(),
         };
@@ -501,7 +565,14 @@ pub struct RecordView {
 }
 
 impl RecordView {
-    fn of(record: &PersonRecord) -> Self {
+    fn of(record: &PersonRecord, hide_address: bool) -> Self {
+        let hidden = |text: String| {
+            if hide_address {
+                WITHHELD.to_owned()
+            } else {
+                text
+            }
+        };
         Self {
             person_id: record.person_id.get(),
             household_id: record.household_id.get(),
@@ -516,15 +587,15 @@ impl RecordView {
                 .as_ref()
                 .map(|s| s.as_str().to_owned()),
             period_of_stay_until: record.period_of_stay_until.map(date_ja),
-            address: address_ja(&record.address),
+            address: hidden(address_ja(&record.address)),
             previous_address: record
                 .previous_address
                 .as_ref()
-                .map(|a| a.as_str().to_owned()),
+                .map(|a| hidden(a.as_str().to_owned())),
             destination_address: record
                 .destination_address
                 .as_ref()
-                .map(|a| a.as_str().to_owned()),
+                .map(|a| hidden(a.as_str().to_owned())),
             status: status_ja(record),
             resident: record.status == ResidentStatus::Resident,
             resident_from: date_ja(record.resident_from),
@@ -589,16 +660,24 @@ pub async fn person(
         Ok(history) => history.unwrap_or_default(),
         Err(e) => return storage_failure(e),
     };
+    let hide = match withheld(&screen.tenant, &screen.actor, [id.get()]).await {
+        Ok(hidden) => !hidden.is_empty(),
+        Err(response) => return response,
+    };
     let page = PersonPage {
         chrome: screen.chrome,
         today: date_ja(today),
         recorded: query.recorded,
-        record: RecordView::of(&record),
+        record: RecordView::of(&record, hide),
         members: household
             .as_ref()
             .map(PersonRow::members)
             .unwrap_or_default(),
-        history: history.iter().rev().map(HistoryRow::of).collect(),
+        history: history
+            .iter()
+            .rev()
+            .map(|entry| HistoryRow::of(entry, hide))
+            .collect(),
     };
     match render(&page) {
         Ok(html) => (screen.jar, html).into_response(),
@@ -644,12 +723,28 @@ pub async fn household(
         Ok(None) => return missing(),
         Err(e) => return storage_failure(e),
     };
+    let hidden = match withheld(
+        &screen.tenant,
+        &screen.actor,
+        record.members.iter().map(|m| m.person_id.get()),
+    )
+    .await
+    {
+        Ok(hidden) => hidden,
+        Err(response) => return response,
+    };
+    // The household's address is every member's: withheld when any
+    // member's is.
     let page = HouseholdPage {
         chrome: screen.chrome,
         today: date_ja(today),
         recorded: query.recorded,
         household_id: record.household_id.get(),
-        address: address_ja(&record.address),
+        address: if hidden.is_empty() {
+            address_ja(&record.address)
+        } else {
+            WITHHELD.to_owned()
+        },
         members: PersonRow::members(&record),
     };
     match render(&page) {
@@ -761,6 +856,9 @@ struct FormContext {
     household: Option<HouseholdRecord>,
     person: Option<PersonRecord>,
     history: Vec<HistoryEntry>,
+    /// Whether the address of the household or person is withheld under
+    /// 支援措置.
+    address_withheld: bool,
 }
 
 /// Which record a movement form starts from.
@@ -1435,6 +1533,14 @@ fn section_views(sections: &[Section], values: &Values, placed: &Placed) -> Vec<
         .collect()
 }
 
+fn shown_address(context: &FormContext, address: &kiban_registry::domain::Address) -> String {
+    if context.address_withheld {
+        WITHHELD.to_owned()
+    } else {
+        address_ja(address)
+    }
+}
+
 fn context_lines(context: &FormContext) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(household) = &context.household {
@@ -1447,7 +1553,7 @@ fn context_lines(context: &FormContext) -> Vec<String> {
             "世帯番号 {}　世帯主 {}　住所 {}",
             household.household_id,
             head,
-            address_ja(&household.address)
+            shown_address(context, &household.address)
         ));
     }
     if let Some(person) = &context.person {
@@ -1457,7 +1563,7 @@ fn context_lines(context: &FormContext) -> Vec<String> {
             person.name.as_str(),
             person.name_kana.as_str(),
             date_ja(person.birth_date),
-            address_ja(&person.address),
+            shown_address(context, &person.address),
             status_ja(person)
         ));
     }
@@ -1619,6 +1725,16 @@ async fn load_context(
             }
         }
     }
+    let persons: Vec<u64> = context
+        .household
+        .iter()
+        .flat_map(|h| h.members.iter())
+        .chain(context.person.iter())
+        .map(|p| p.person_id.get())
+        .collect();
+    context.address_withheld = !withheld(&screen.tenant, &screen.actor, persons)
+        .await?
+        .is_empty();
     Ok(Ok(context))
 }
 

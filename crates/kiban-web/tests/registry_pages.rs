@@ -245,6 +245,40 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
         .await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"birth_date-error\">生年月日: "));
+
+        // 支援措置 on the head: the screens withhold the address (person
+        // view, history, search, household) and log the attempt.
+        let token = app.token(Some(DEMO), "registry_clerk").await;
+        let today = jiff::tz::offset(9)
+            .to_datetime(jiff::Timestamp::now())
+            .date()
+            .to_string();
+        let (status, body) = app
+            .post_json(
+                &format!("/api/v1/municipalities/{DEMO}/persons/{head}/support-measures"),
+                Some(&token),
+                &serde_json::json!({"reason": "domestic_violence", "starts_on": today}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        assert!(!html.contains("中央一丁目"), "{html}");
+        assert!(html.contains("支援措置により表示しません"));
+        let (_, html) = page(
+            &clerk,
+            &app,
+            "/registry?name_kana=%E3%82%84%E3%81%BE%E3%81%A0",
+        )
+        .await;
+        // The measure covers the household: both members' rows withhold it.
+        let results = html.split("id=\"results\"").nth(1).unwrap();
+        assert!(!results.contains("中央一丁目"), "{results}");
+        assert_eq!(results.matches("支援措置により表示しません").count(), 2);
+        let entries = person_entries(&app, head).await;
+        assert!(
+            entries.iter().any(|(_, action)| action == "refused"),
+            "{entries:?}"
+        );
         app.stop().await;
     }
 }
