@@ -405,3 +405,154 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
         app.stop().await;
     }
 }
+
+/// The number after `prefix` in a redirect such as
+/// `/registry/persons/12?recorded=34`.
+fn number_after(location: &str, prefix: &str) -> String {
+    location
+        .split(prefix)
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+#[tokio::test]
+async fn correction_split_death_and_cancellation_through_their_forms() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let clerk = browser(&app, "registry_clerk").await;
+        let (_, html) = page(&clerk, &app, "/registry/movements/move_in").await;
+        let csrf = csrf_of(&html);
+        let (status, _, location) = post(
+            &clerk,
+            &app,
+            "/registry/movements/move_in",
+            &move_in_form(&csrf, "commit", "2024-04-01"),
+        )
+        .await;
+        assert_eq!(status, 303);
+        let head = number_after(&location.unwrap(), "/registry/persons/");
+        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        let household = number_after(
+            &html,
+            "id=\"person-household\" href=\"/registry/households/",
+        );
+        let spouse = (head.parse::<u64>().unwrap() + 1).to_string();
+        let commit = |kind: &'static str, fields: Vec<(&'static str, String)>| {
+            let clerk = clerk.clone();
+            let csrf = csrf.clone();
+            let app = &app;
+            async move {
+                let mut form: Vec<(&str, String)> =
+                    vec![("csrf", csrf), ("step", "commit".to_owned())];
+                form.extend(fields);
+                let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                post(&clerk, app, &format!("/registry/movements/{kind}"), &pairs).await
+            }
+        };
+
+        // 職権修正 of the spouse's name: the old name stays in the history.
+        let (status, html) = page(
+            &clerk,
+            &app,
+            &format!("/registry/movements/ex_officio_correction?person_id={spouse}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(html.contains("山田　花子"), "the person is shown");
+        let (status, body, location) = commit(
+            "ex_officio_correction",
+            vec![
+                ("person_id", spouse.clone()),
+                ("event_date", "令和6年6月1日".into()),
+                ("notified_on", "令和6年6月1日".into()),
+                ("reason", "氏名の誤記".into()),
+                ("changes.name", "山田　華子".into()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "{body}");
+        let (_, html) = page(&clerk, &app, &location.unwrap()).await;
+        assert!(html.contains("id=\"person-name\">山田　華子"));
+        assert!(html.contains("<span class=\"kind\">職権修正</span>"));
+
+        // 世帯分離: the spouse forms a household of her own.
+        let (status, body, location) = commit(
+            "household_split",
+            vec![
+                ("household_id", household.clone()),
+                ("person_ids", spouse.clone()),
+                ("new_head_person_id", spouse.clone()),
+                ("event_date", "2024-07-01".into()),
+                ("notified_on", "2024-07-01".into()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "{body}");
+        let (_, html) = page(&clerk, &app, &location.unwrap()).await;
+        let new_household = number_after(
+            &html,
+            "id=\"person-household\" href=\"/registry/households/",
+        );
+        assert_ne!(new_household, household);
+
+        // 死亡 of the head, now alone in the household.
+        let (status, html) = page(
+            &clerk,
+            &app,
+            &format!("/registry/movements/death?household_id={household}&person_id={head}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("<option value=\"{head}\" selected>")),
+            "{html}"
+        );
+        let (status, body, location) = commit(
+            "death",
+            vec![
+                ("household_id", household.clone()),
+                ("person_id", head.clone()),
+                ("new_head_person_id", String::new()),
+                ("event_date", "令和6年8月1日".into()),
+                ("notified_on", "令和6年8月2日".into()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "{body}");
+        let location = location.unwrap();
+        let death = number_after(&location, "recorded=");
+        let (_, html) = page(&clerk, &app, &location).await;
+        assert!(html.contains("死亡（令和6年8月1日消除）"), "{html}");
+
+        // 取消し of the death: the head is a resident again, both stay in
+        // the history.
+        let (status, html) = page(
+            &clerk,
+            &app,
+            &format!("/registry/movements/cancellation?person_id={head}&movement_id={death}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("<option value=\"{death}\" selected>")));
+        let (status, body, location) = commit(
+            "cancellation",
+            vec![
+                ("person_id", head.clone()),
+                ("movement_id", death.clone()),
+                ("event_date", "令和6年8月3日".into()),
+                ("notified_on", "令和6年8月3日".into()),
+                ("reason", "届出の誤り".into()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "{body}");
+        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        assert!(html.contains("id=\"person-status\">住民<"), "{html}");
+        assert!(html.contains("<span class=\"kind\">異動の取消し</span>"));
+        assert!(html.contains("<span class=\"tag\">取消済</span>"));
+        app.stop().await;
+    }
+}
