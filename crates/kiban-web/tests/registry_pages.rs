@@ -549,6 +549,11 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
         )
         .await;
         assert_eq!(status, 303, "{body}");
+        assert_eq!(
+            number_after(&location.unwrap(), "/registry/persons/"),
+            head,
+            "to the person the cancelled movement was about"
+        );
         let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
         assert!(html.contains("id=\"person-status\">住民<"), "{html}");
         assert!(html.contains("<span class=\"kind\">異動の取消し</span>"));
