@@ -8,6 +8,7 @@ lib.municipality = os.getenv("KIBAN_MUNICIPALITY") or "990019"
 lib.max_person = tonumber(os.getenv("KIBAN_MAX_PERSON") or "1")
 lib.max_household = tonumber(os.getenv("KIBAN_MAX_HOUSEHOLD") or "1")
 lib.today = os.getenv("KIBAN_TODAY") or "2026-01-01"
+lib.search_limit = os.getenv("KIBAN_SEARCH_LIMIT") or "20"
 lib.base = "/api/v1/municipalities/" .. lib.municipality
 
 local threads = {}

@@ -1,5 +1,6 @@
 -- GET a kana search with a random common surname prefix (two kana, as a
--- clerk starts typing), residents as of today.
+-- clerk starts typing), residents as of today, one page of results
+-- (KIBAN_SEARCH_LIMIT, 20 by default).
 local lib = dofile("bench/registry-lib.lua")
 setup = lib.setup
 init = lib.init
@@ -14,5 +15,6 @@ end
 
 request = function()
   local prefix = prefixes[math.random(1, #prefixes)]
-  return wrk.format("GET", lib.base .. "/persons?name_kana=" .. prefix, lib.headers(false))
+  return wrk.format("GET", lib.base .. "/persons?name_kana=" .. prefix .. "&limit=" .. lib.search_limit,
+                    lib.headers(false))
 end

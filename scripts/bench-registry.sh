@@ -4,11 +4,15 @@
 # N generated residents, and drives it with wrk (Debian package) from 50
 # connections on loopback:
 #   - person read:  GET  /api/v1/municipalities/990019/persons/{random id}
-#   - kana search:  GET  /api/v1/municipalities/990019/persons?name_kana={random common prefix}
+#   - kana search:  GET  /api/v1/municipalities/990019/persons?name_kana={random common prefix}&limit=L
 #   - 転居:          POST /api/v1/municipalities/990019/movements (address_change of a random household, dated today)
 # Each run prints wrk's report and a RESULT line with throughput, p50 and p99.
 #
-#   scripts/bench-registry.sh [--residents N] [--seconds S] [--connections C] [--database-url URL]
+#   scripts/bench-registry.sh [--residents N] [--seconds S] [--connections C]
+#                             [--search-limit L] [--database-url URL]
+#
+# L is the page size of a search (default 20, as a screen page; the API
+# returns at most 200); every person returned is read and logged.
 #
 # Without --database-url the database is target/bench-registry/registry-N.db
 # (SQLite), generated on the first run and reused afterwards (the 転居 runs
@@ -22,12 +26,14 @@ residents=10000
 seconds=15
 connections=50
 database_url=""
+search_limit=20
 port=18092
 while [ $# -gt 0 ]; do
     case "$1" in
         --residents) residents=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
+        --search-limit) search_limit=$2; shift 2 ;;
         --database-url) database_url=$2; shift 2 ;;
         --port) port=$2; shift 2 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
@@ -86,10 +92,11 @@ highest() {
 max_person=$(highest persons)
 max_household=$(highest households)
 [ "$max_person" -gt 0 ] && [ "$max_household" -gt 0 ] || { echo "no residents found" >&2; exit 1; }
-echo "== persons 1..$max_person, households 1..$max_household, $connections connections, ${seconds}s each"
+echo "== persons 1..$max_person, households 1..$max_household, $connections connections, ${seconds}s each, search pages of $search_limit"
 
 export KIBAN_TOKEN=$token KIBAN_MUNICIPALITY=$m KIBAN_MAX_PERSON=$max_person \
-       KIBAN_MAX_HOUSEHOLD=$max_household KIBAN_TODAY=$(TZ=Asia/Tokyo date +%F)
+       KIBAN_MAX_HOUSEHOLD=$max_household KIBAN_TODAY=$(TZ=Asia/Tokyo date +%F) \
+       KIBAN_SEARCH_LIMIT=$search_limit
 results=()
 for script in person search address-change; do
     echo "== bench/registry-$script.lua"

@@ -772,6 +772,8 @@ pub struct SearchParams {
     as_of: Option<String>,
     /// `true` to include removed persons (除票).
     include_removed: Option<String>,
+    /// The most results (1 to 200; 200 when absent), e.g. one screen page.
+    limit: Option<String>,
     /// `true`: a permitted role confirms it must see protected addresses.
     confirm_support_measure: Option<String>,
 }
@@ -824,7 +826,20 @@ pub async fn search(
         person_id: None,
         as_of: as_of(params.as_of.as_deref())?,
         include_removed,
-        limit: SEARCH_LIMIT,
+        limit: match params.limit.as_deref().map(str::trim) {
+            None | Some("") => SEARCH_LIMIT,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=SEARCH_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "invalid_value",
+                        "limit",
+                        format!("limit は1から{SEARCH_LIMIT}までの整数で指定してください"),
+                    )
+                })?,
+        },
     };
     let results = storage::search(&tenant, &actor, &query)
         .await

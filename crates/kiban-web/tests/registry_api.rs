@@ -301,6 +301,27 @@ async fn movements_and_reads_as_of_dates() {
         )
         .await;
         assert_eq!(all["results"].as_array().unwrap().len(), 4, "{all}");
+        // A page of results (limit), and a bad limit named.
+        let (_, page) = get(
+            &app,
+            &path(
+                DEMO,
+                "/persons?name_kana=%E3%82%84%E3%81%BE%E3%81%A0&include_removed=true&limit=2",
+            ),
+            &clerk,
+        )
+        .await;
+        assert_eq!(page["results"].as_array().unwrap().len(), 2, "{page}");
+        let (status, bad) = get(
+            &app,
+            &path(DEMO, "/persons?name_kana=%E3%82%84&limit=0"),
+            &clerk,
+        )
+        .await;
+        assert_eq!(
+            (status, bad["error"]["field"].as_str()),
+            (422, Some("limit"))
+        );
         let (_, by_birth) = get(
             &app,
             &path(

@@ -385,9 +385,14 @@ pub async fn search(
     let mut results = Vec::with_capacity(candidates.len());
     if !candidates.is_empty() {
         let movements = load_closure(&mut tx, persons(candidates.iter().copied())).await?;
-        let timeline = Timeline::new(&movements);
+        // One fold for every candidate (not one per candidate).
+        let mut records: BTreeMap<PersonId, PersonRecord> = Timeline::new(&movements)
+            .persons_as_of(query.as_of)
+            .into_iter()
+            .map(|record| (record.person_id, record))
+            .collect();
         for person in &candidates {
-            let Some(record) = timeline.person_as_of(*person, query.as_of) else {
+            let Some(record) = records.remove(person) else {
                 continue;
             };
             if !query.include_removed && record.status != ResidentStatus::Resident {
