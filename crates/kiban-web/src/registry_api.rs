@@ -37,18 +37,18 @@ const ACCESS_LOG_LIMIT: u32 = 1_000;
 const SEARCH_LIMIT: u32 = 200;
 
 /// What a request is about, for the access-log entry of a refusal.
-struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The operation (`record_movement`, `person_as_of`, …).
-    operation: &'static str,
+    pub(crate) operation: &'static str,
     /// The person id of the path, if any (only recorded in the tenant the
     /// path names, i.e. when that is the caller's own).
-    person: Option<&'a str>,
+    pub(crate) person: Option<&'a str>,
 }
 
 /// Checks that `principal` may use `permission` in the municipality `m` of
 /// the path. Returns the tenant and the access-log actor, or the error to
 /// answer after writing the refusal to the caller's own access log.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     principal: &Principal,
     headers: &HeaderMap,
@@ -111,7 +111,7 @@ fn sanitize(segment: &str) -> String {
 }
 
 /// Writes one `refused` entry.
-async fn refuse(
+pub(crate) async fn refuse(
     tenant: &TenantDb,
     actor: &Actor,
     person_id: Option<i64>,
@@ -128,7 +128,7 @@ async fn refuse(
 }
 
 /// A 宛名番号 of a path, if it is one.
-fn parse_person_id(text: &str) -> Option<PersonId> {
+pub(crate) fn parse_person_id(text: &str) -> Option<PersonId> {
     text.parse::<u64>()
         .ok()
         .filter(|n| *n > 0 && i64::try_from(*n).is_ok())
@@ -668,6 +668,9 @@ pub struct SearchParams {
     as_of: Option<String>,
     /// `true` to include removed persons (除票).
     include_removed: Option<String>,
+    /// 個人番号: exact search through its keyed hash (roles that may see
+    /// 個人番号 only).
+    individual_number: Option<String>,
 }
 
 /// `GET /api/v1/municipalities/{m}/persons`: searches the registry.
@@ -710,12 +713,40 @@ pub async fn search(
             ));
         }
     };
+    // A search by 個人番号 is for roles that may see it; the number is
+    // looked up through its keyed hash and never echoed back.
+    let mut by_number = None;
+    if let Some(raw) = params
+        .individual_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if !principal.may(tenant.municipality(), Permission::IndividualNumber) {
+            refuse(&tenant, &actor, None, "search individual_number").await?;
+            return Err(ApiError::forbidden());
+        }
+        let number = kiban_core::IndividualNumber::parse(raw).map_err(|_| {
+            ApiError::invalid(
+                "invalid_individual_number",
+                "individual_number",
+                "個人番号は検査数字の正しい12桁の数字で指定してください",
+            )
+        })?;
+        let found = storage::persons_with_individual_number(&tenant, &number)
+            .await
+            .map_err(registry_error)?;
+        match found.first() {
+            Some(person) => by_number = Some(*person),
+            None => return Ok(Json(json!({ "results": [] })).into_response()),
+        }
+    }
     let query = SearchQuery {
         name_kana: params.name_kana,
         name: params.name,
         birth_date,
         address: None,
-        person_id: None,
+        person_id: by_number,
         as_of: as_of(params.as_of.as_deref())?,
         include_removed,
         limit: SEARCH_LIMIT,
