@@ -13,6 +13,7 @@ mod individual_number_api;
 mod metrics_layer;
 pub mod openapi;
 mod pages;
+mod protection_api;
 mod registry_api;
 mod security;
 mod security_pages;
@@ -98,6 +99,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/municipalities/{m}/households/{household_id}",
             get(registry_api::household),
+        )
+        .route(
+            "/municipalities/{m}/persons/{person_id}/support-measures",
+            get(protection_api::list).post(protection_api::record),
+        )
+        .route(
+            "/municipalities/{m}/support-measures/{measure_id}/end",
+            post(protection_api::end),
         )
         .route(
             "/municipalities/{m}/persons/{person_id}/individual-number/reveal",

@@ -59,6 +59,10 @@ fn rule(operation_id: &str) -> Option<Rule> {
         }
         "getPersonAccessLog" => Rule::Tenant(Permission::AuditRead, 200),
         "revealIndividualNumber" => Rule::Tenant(Permission::IndividualNumber, 200),
+        "listSupportMeasures" | "endSupportMeasure" => {
+            Rule::Tenant(Permission::ManageSupportMeasures, 200)
+        }
+        "recordSupportMeasure" => Rule::Tenant(Permission::ManageSupportMeasures, 201),
         _ => return None,
     })
 }
@@ -67,6 +71,9 @@ fn rule(operation_id: &str) -> Option<Rule> {
 struct Fixtures {
     person: u64,
     household: u64,
+    /// 支援措置 not ended yet: each request to end one takes the next.
+    measures: Vec<u64>,
+    next_measure: std::cell::Cell<usize>,
 }
 
 /// The request of an operation in municipality `m` about its fixtures:
@@ -106,6 +113,20 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             format!("{base}/persons/{person}/individual-number/reveal"),
             Some(json!({"purpose": "権限表の検査"})),
         ),
+        "listSupportMeasures" => (format!("{base}/persons/{person}/support-measures"), None),
+        "recordSupportMeasure" => (
+            format!("{base}/persons/{person}/support-measures"),
+            Some(json!({"reason": "domestic_violence", "starts_on": "2024-05-01"})),
+        ),
+        "endSupportMeasure" => {
+            let n = f.next_measure.get();
+            f.next_measure.set(n + 1);
+            let measure = f.measures.get(n).copied().unwrap_or(999_999);
+            (
+                format!("{base}/support-measures/{measure}/end"),
+                Some(json!({"ended_on": "2024-06-01"})),
+            )
+        }
         _ => return None,
     })
 }
@@ -207,6 +228,8 @@ fn every_route_has_an_operation_and_every_operation_a_rule() {
     let fixtures = Fixtures {
         person: 1,
         household: 1,
+        measures: Vec::new(),
+        next_measure: Default::default(),
     };
     for op in kiban_web::openapi::OPERATIONS {
         assert!(
@@ -240,9 +263,25 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    let person = body["persons"][0]["person_id"].as_u64().unwrap();
+    // Measures to end, one per caller of the matrix.
+    let mut measures = Vec::new();
+    for _ in 0..callers().len() {
+        let (status, body) = app
+            .post_json(
+                &format!("/api/v1/municipalities/{m}/persons/{person}/support-measures"),
+                Some(&token),
+                &json!({"reason": "stalking", "starts_on": "2024-05-01"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        measures.push(body["measure_id"].as_u64().unwrap());
+    }
     Fixtures {
-        person: body["persons"][0]["person_id"].as_u64().unwrap(),
+        person,
         household: body["household_id"].as_u64().unwrap(),
+        measures,
+        next_measure: Default::default(),
     }
 }
 
