@@ -28,8 +28,12 @@ pub const NAVIGATION: &[NavItem] = &[
         href: None,
     },
     NavItem {
+        label: "証明書交付",
+        href: Some("/app/certificates/new"),
+    },
+    NavItem {
         label: "印鑑登録",
-        href: None,
+        href: Some("/app/seal"),
     },
     NavItem {
         label: "宛名管理",
@@ -111,7 +115,7 @@ pub struct LoginQuery {
     m: Option<String>,
 }
 
-fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+pub(crate) fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
         Some(token) if !token.is_empty() => (jar, token),
         _ => {

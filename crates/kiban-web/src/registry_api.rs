@@ -37,18 +37,18 @@ const ACCESS_LOG_LIMIT: u32 = 1_000;
 const SEARCH_LIMIT: u32 = 200;
 
 /// What a request is about, for the access-log entry of a refusal.
-struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The operation (`record_movement`, `person_as_of`, …).
-    operation: &'static str,
+    pub(crate) operation: &'static str,
     /// The person id of the path, if any (only recorded in the tenant the
     /// path names, i.e. when that is the caller's own).
-    person: Option<&'a str>,
+    pub(crate) person: Option<&'a str>,
 }
 
 /// Checks that `principal` may use `permission` in the municipality `m` of
 /// the path. Returns the tenant and the access-log actor, or the error to
 /// answer after writing the refusal to the caller's own access log.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     principal: &Principal,
     headers: &HeaderMap,

@@ -41,7 +41,10 @@ use kiban_store::StoreError;
 
 use crate::domain::Rejection;
 
-pub use read::{SearchQuery, household_as_of, person_as_of, person_history, search};
+pub use read::{
+    SearchQuery, household_as_of, household_as_of_unlogged, person_as_of, person_history,
+    persons_as_of_unlogged, search,
+};
 pub use record::{PersonPlacement, RecordedMovement, record_movement};
 
 /// The counter of movement numbers (異動番号), also the recorded sequence.
