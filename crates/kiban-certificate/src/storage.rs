@@ -153,6 +153,14 @@ pub async fn set_certifier(
     tx.commit().await
 }
 
+/// The certifier in force, if one was set.
+pub async fn current_certifier(tenant: &TenantDb) -> Result<Option<Certifier>, StoreError> {
+    let mut tx = tenant.begin_read().await?;
+    let found = certifier(&mut tx).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
 async fn certifier(tx: &mut TenantTx) -> Result<Option<Certifier>, StoreError> {
     let Some(row) = tx
         .fetch_optional(
