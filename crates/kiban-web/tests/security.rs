@@ -821,7 +821,43 @@ async fn administrators_manage_their_own_staff_only() {
             .unwrap();
         assert!(!account.disabled);
 
-        // Operators have no staff screens; clerks are refused and logged.
+        // Operators have no staff screens: even with a session they cannot
+        // list, change or audit a municipality's staff.
+        let operator = kiban_auth::issue_operator_token(
+            &db,
+            "ops",
+            kiban_auth::TokenKind::Session,
+            jiff::SignedDuration::from_hours(1),
+        )
+        .await
+        .unwrap();
+        let cookies = format!("kiban_session={}; kiban_csrf=op-csrf", operator.token);
+        for (method, url) in [
+            ("GET", "/app/staff"),
+            ("POST", "/app/staff/registry_clerk/disable"),
+            ("GET", "/app/access-log?person_id=1"),
+            ("GET", "/app/persons/1/individual-number"),
+        ] {
+            let browser = new_client();
+            let request = if method == "GET" {
+                browser.get(app.url(url))
+            } else {
+                browser.post(app.url(url)).form(&[("csrf", "op-csrf")])
+            };
+            let response = request
+                .header("cookie", cookies.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 403, "operator {method} {url}");
+        }
+        let clerk_account = kiban_auth::find_staff(&demo, "registry_clerk")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!clerk_account.disabled);
+
+        // Clerks are refused and logged.
         let clerk = new_client();
         app.login_screen_with(&clerk, DEMO, "nhi_clerk").await;
         let response = clerk.get(app.url("/app/staff")).send().await.unwrap();
