@@ -425,6 +425,39 @@ async fn individual_numbers_are_sealed_masked_and_revealed_with_a_purpose() {
         );
         assert!(!body.to_string().contains("987654321094"), "{body}");
 
+        // A number already another resident's is refused, naming the field
+        // (and the person), never the number; nothing is written.
+        let (status, body) = app
+            .post_json(
+                &path(DEMO, "/movements"),
+                Some(&clerk),
+                &json!({
+                    "kind": "move_in", "event_date": "2024-04-01", "notified_on": "2024-04-05",
+                    "address": {"postal_code": "1000001", "address_line": "デモ市中央一丁目2番3号"},
+                    "previous_address": "東京都千代田区千代田1番1号",
+                    "persons": [person_with_number("重複 三郎", "ジュウフク サブロウ", "head", NUMBER)],
+                }),
+            )
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "individual_number_in_use");
+        assert_eq!(body["error"]["field"], "persons[0].individual_number");
+        assert!(!body.to_string().contains(NUMBER));
+        let (_, found) = get(
+            &app,
+            &path(
+                DEMO,
+                "/persons?name_kana=%E3%82%B8%E3%83%A5%E3%82%A6%E3%83%95%E3%82%AF",
+            ),
+            &clerk,
+        )
+        .await;
+        assert_eq!(
+            serde_json::from_str::<Value>(&found).unwrap()["results"],
+            json!([]),
+            "nothing written"
+        );
+
         // A sealed number copied to another person's row does not open.
         let second = move_in_with_number(&app, &clerk, DEMO, OTHER_NUMBER).await;
         let db = app.database.as_ref().unwrap().db.clone();
