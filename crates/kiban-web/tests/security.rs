@@ -602,7 +602,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
             html.contains("個人番号表示") && html.contains("窓口での本人確認"),
             "{html}"
         );
-        assert!(html.contains("拒否") && html.contains("tax_clerk"));
+        assert!(html.contains("拒否") && html.contains("税務担当"));
         assert!(!html.contains(NUMBER));
         let today = kiban_registry::storage::japan_date(jiff::Timestamp::now());
         let html = auditor
@@ -635,7 +635,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
                 .contains("attachment")
         );
         let bytes = csv.bytes().await.unwrap();
-        assert!(bytes.starts_with("\u{FEFF}番号,日時,職員".as_bytes()));
+        assert!(bytes.starts_with("\u{FEFF}番号,日時（日本時間）,職員".as_bytes()));
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         assert!(text.contains("窓口での本人確認") && !text.contains(NUMBER));
         let actions: Vec<&str> = entries_of(&app, DEMO, "auditor")
