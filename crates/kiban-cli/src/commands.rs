@@ -211,6 +211,17 @@ pub enum UserCommand {
         #[arg(long, conflicts_with_all = ["municipality", "role"])]
         operator: bool,
     },
+    /// Removes a staff account's second factor (lost phone) when no
+    /// administrator of the municipality can: the account enrols again at
+    /// its next login. Logged in the municipality's access log.
+    ResetSecondFactor {
+        /// The account's municipality.
+        #[arg(long)]
+        municipality: String,
+        /// Login name.
+        #[arg(long)]
+        login: String,
+    },
 }
 
 /// `kiban token …`.
@@ -344,6 +355,20 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
                 say("生成したパスワード（標準出力）:");
                 emit(&password);
             }
+            Ok(())
+        }
+        Command::User(UserCommand::ResetSecondFactor {
+            municipality,
+            login,
+        }) => {
+            let code = parse_code("--municipality", &municipality)?;
+            let db = open_migrated(&database_url).await?;
+            let tenant = db.tenant(code).await?;
+            let actor = kiban_audit::Actor::new("kiban-cli", "operator");
+            kiban_auth::reset_second_factor(&tenant, &actor, &login).await?;
+            say(&format!(
+                "{code} の職員 {login} の二要素認証をリセットしました（次回ログイン時に再登録します）。"
+            ));
             Ok(())
         }
         Command::Token(TokenCommand::Create {

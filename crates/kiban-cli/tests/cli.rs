@@ -578,3 +578,49 @@ fn serve_refuses_to_start_without_the_master_key_of_its_sealed_values() {
     assert_eq!(malformed.status.code(), Some(2));
     assert!(text(&malformed.stderr).contains("32バイト"));
 }
+
+#[test]
+fn an_operator_resets_a_lost_second_factor() {
+    let s = Scratch::new("reset-second-factor");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let created = s.kiban(&[
+        "user",
+        "create",
+        "--municipality",
+        "990019",
+        "--login",
+        "admin",
+        "--role",
+        "municipality_admin",
+    ]);
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let reset = s.kiban(&[
+        "user",
+        "reset-second-factor",
+        "--municipality",
+        "990019",
+        "--login",
+        "admin",
+    ]);
+    assert_eq!(reset.status.code(), Some(0), "{}", text(&reset.stderr));
+    assert!(text(&reset.stderr).contains("リセットしました"));
+    let unknown = s.kiban(&[
+        "user",
+        "reset-second-factor",
+        "--municipality",
+        "990019",
+        "--login",
+        "nobody",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("nobody"));
+    let verify = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(text(&verify.stdout).trim(), "intact");
+}

@@ -512,12 +512,20 @@ fn entry_row(entry: &StoredEntry) -> EntryRow {
         entry_id: entry.entry_id,
         at: japan_time(&entry.at),
         actor: entry.actor.clone(),
-        role: entry.role.clone(),
+        role: role_label(&entry.role),
         action: entry.action.label_ja(),
         person_id: entry.person_id.map(|p| p.to_string()).unwrap_or_default(),
         purpose: entry.purpose.clone().unwrap_or_default(),
         detail: entry.detail.clone(),
         request_id: entry.request_id.clone().unwrap_or_default(),
+    }
+}
+
+/// The Japanese name of a role code as the access log stores it.
+fn role_label(code: &str) -> String {
+    match code {
+        "operator" => "運用事業者".to_owned(),
+        other => Role::parse(other).map_or_else(|_| other.to_owned(), |r| r.label_ja().to_owned()),
     }
 }
 
@@ -762,7 +770,7 @@ pub async fn access_log_csv(
         writer
             .write_record([
                 "番号",
-                "日時",
+                "日時（日本時間）",
                 "職員",
                 "役割",
                 "操作",

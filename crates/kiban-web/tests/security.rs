@@ -425,6 +425,39 @@ async fn individual_numbers_are_sealed_masked_and_revealed_with_a_purpose() {
         );
         assert!(!body.to_string().contains("987654321094"), "{body}");
 
+        // A number already another resident's is refused, naming the field
+        // (and the person), never the number; nothing is written.
+        let (status, body) = app
+            .post_json(
+                &path(DEMO, "/movements"),
+                Some(&clerk),
+                &json!({
+                    "kind": "move_in", "event_date": "2024-04-01", "notified_on": "2024-04-05",
+                    "address": {"postal_code": "1000001", "address_line": "デモ市中央一丁目2番3号"},
+                    "previous_address": "東京都千代田区千代田1番1号",
+                    "persons": [person_with_number("重複 三郎", "ジュウフク サブロウ", "head", NUMBER)],
+                }),
+            )
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "individual_number_in_use");
+        assert_eq!(body["error"]["field"], "persons[0].individual_number");
+        assert!(!body.to_string().contains(NUMBER));
+        let (_, found) = get(
+            &app,
+            &path(
+                DEMO,
+                "/persons?name_kana=%E3%82%B8%E3%83%A5%E3%82%A6%E3%83%95%E3%82%AF",
+            ),
+            &clerk,
+        )
+        .await;
+        assert_eq!(
+            serde_json::from_str::<Value>(&found).unwrap()["results"],
+            json!([]),
+            "nothing written"
+        );
+
         // A sealed number copied to another person's row does not open.
         let second = move_in_with_number(&app, &clerk, DEMO, OTHER_NUMBER).await;
         let db = app.database.as_ref().unwrap().db.clone();
@@ -569,7 +602,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
             html.contains("個人番号表示") && html.contains("窓口での本人確認"),
             "{html}"
         );
-        assert!(html.contains("拒否") && html.contains("tax_clerk"));
+        assert!(html.contains("拒否") && html.contains("税務担当"));
         assert!(!html.contains(NUMBER));
         let today = kiban_registry::storage::japan_date(jiff::Timestamp::now());
         let html = auditor
@@ -602,7 +635,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
                 .contains("attachment")
         );
         let bytes = csv.bytes().await.unwrap();
-        assert!(bytes.starts_with("\u{FEFF}番号,日時,職員".as_bytes()));
+        assert!(bytes.starts_with("\u{FEFF}番号,日時（日本時間）,職員".as_bytes()));
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         assert!(text.contains("窓口での本人確認") && !text.contains(NUMBER));
         let actions: Vec<&str> = entries_of(&app, DEMO, "auditor")
@@ -821,7 +854,43 @@ async fn administrators_manage_their_own_staff_only() {
             .unwrap();
         assert!(!account.disabled);
 
-        // Operators have no staff screens; clerks are refused and logged.
+        // Operators have no staff screens: even with a session they cannot
+        // list, change or audit a municipality's staff.
+        let operator = kiban_auth::issue_operator_token(
+            &db,
+            "ops",
+            kiban_auth::TokenKind::Session,
+            jiff::SignedDuration::from_hours(1),
+        )
+        .await
+        .unwrap();
+        let cookies = format!("kiban_session={}; kiban_csrf=op-csrf", operator.token);
+        for (method, url) in [
+            ("GET", "/app/staff"),
+            ("POST", "/app/staff/registry_clerk/disable"),
+            ("GET", "/app/access-log?person_id=1"),
+            ("GET", "/app/persons/1/individual-number"),
+        ] {
+            let browser = new_client();
+            let request = if method == "GET" {
+                browser.get(app.url(url))
+            } else {
+                browser.post(app.url(url)).form(&[("csrf", "op-csrf")])
+            };
+            let response = request
+                .header("cookie", cookies.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 403, "operator {method} {url}");
+        }
+        let clerk_account = kiban_auth::find_staff(&demo, "registry_clerk")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!clerk_account.disabled);
+
+        // Clerks are refused and logged.
         let clerk = new_client();
         app.login_screen_with(&clerk, DEMO, "nhi_clerk").await;
         let response = clerk.get(app.url("/app/staff")).send().await.unwrap();

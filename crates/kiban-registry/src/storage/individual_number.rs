@@ -19,7 +19,7 @@ use kiban_audit::{Actor, AuditAction};
 use kiban_core::IndividualNumber;
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
 
-use crate::domain::{Details, Movement, PersonId, PersonRecord};
+use crate::domain::{Details, Movement, MovementId, PersonId, PersonRecord, Reason, Rejection};
 
 use super::RegistryError;
 use super::rows::int;
@@ -39,21 +39,33 @@ fn corrupt(reason: impl Into<String>) -> StoreError {
     }
 }
 
-/// The numbers a movement brings: (person, number) for each person of a
-/// 転入 or 出生 given with one.
-fn numbers_of(movement: &Movement) -> Vec<(PersonId, &IndividualNumber)> {
+/// The numbers a movement brings: (request field, person, number) for each
+/// person of a 転入 or 出生 given with one.
+fn numbers_of(movement: &Movement) -> Vec<(String, PersonId, &IndividualNumber)> {
     match &movement.details {
         Details::MoveIn(record) => record
             .persons
             .iter()
-            .filter_map(|p| p.input.individual_number.as_ref().map(|n| (p.person_id, n)))
+            .enumerate()
+            .filter_map(|(i, p)| {
+                p.input
+                    .individual_number
+                    .as_ref()
+                    .map(|n| (format!("persons[{i}].individual_number"), p.person_id, n))
+            })
             .collect(),
         Details::Birth(birth) => birth
             .person
             .input
             .individual_number
             .as_ref()
-            .map(|n| vec![(birth.person.person_id, n)])
+            .map(|n| {
+                vec![(
+                    "person.individual_number".to_owned(),
+                    birth.person.person_id,
+                    n,
+                )]
+            })
             .unwrap_or_default(),
         _ => Vec::new(),
     }
@@ -61,54 +73,87 @@ fn numbers_of(movement: &Movement) -> Vec<(PersonId, &IndividualNumber)> {
 
 /// Seals and stores the numbers a movement brings, in its transaction (after
 /// the `persons` projection rows exist). A number equal to the person's
-/// current one writes nothing.
+/// current one writes nothing; a number that is another person's current
+/// one is refused (409, naming the field), and the caller rolls back.
 pub(crate) async fn store_numbers(
     tx: &mut TenantTx,
     movement: &Movement,
-) -> Result<(), StoreError> {
-    let numbers = numbers_of(movement);
-    if numbers.is_empty() {
-        return Ok(());
+) -> Result<(), RegistryError> {
+    for (field, person, number) in numbers_of(movement) {
+        store_individual_number(tx, &field, person, movement.id, number).await?;
     }
+    Ok(())
+}
+
+/// Seals and stores one person's 個人番号, recorded by movement `movement`,
+/// in the caller's transaction (for the movements of this crate, and for
+/// bulk registration and imports, which must never store it otherwise).
+/// The person's `persons` row must exist. A number equal to the person's
+/// current one writes nothing; a number that is another person's current
+/// one is refused with [`Reason::IndividualNumberInUse`] on `field`, and the
+/// caller must roll back.
+pub async fn store_individual_number(
+    tx: &mut TenantTx,
+    field: &str,
+    person: PersonId,
+    movement: MovementId,
+    number: &IndividualNumber,
+) -> Result<(), RegistryError> {
     let municipality = tx.municipality();
-    let recorded_at = now_text();
-    for (person, number) in numbers {
-        let hash = tx
-            .keyed_hash(HASH_DOMAIN, number.as_str().as_bytes())
-            .await?;
-        let latest = tx
-            .fetch_optional(
-                "SELECT version, number_hash FROM individual_numbers \
-                 WHERE municipality_code = $1 AND person_id = $2 ORDER BY version DESC LIMIT 1",
-                &[int(person.get())],
-            )
-            .await?;
-        let version = match latest {
-            Some(row) if row.text(1)? == hash => continue,
-            Some(row) => row.int(0)? + 1,
-            None => 1,
-        };
-        let sealed = tx
-            .seal(
-                &aad(municipality.as_str(), person.get(), version),
-                number.as_str().as_bytes(),
-            )
-            .await?;
-        tx.execute(
-            "INSERT INTO individual_numbers \
-             (municipality_code, person_id, version, movement_id, sealed_number, number_hash, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                int(person.get()),
-                Arg::Int(version),
-                int(movement.id.get()),
-                Arg::Bytes(sealed),
-                Arg::Text(hash),
-                Arg::from(recorded_at.as_str()),
-            ],
+    let hash = tx
+        .keyed_hash(HASH_DOMAIN, number.as_str().as_bytes())
+        .await?;
+    let holder = tx
+        .fetch_optional(
+            "SELECT n.person_id FROM individual_numbers n \
+             WHERE n.municipality_code = $1 AND n.number_hash = $2 AND n.person_id <> $3 AND n.version = \
+               (SELECT MAX(l.version) FROM individual_numbers l \
+                WHERE l.municipality_code = $1 AND l.person_id = n.person_id) \
+             LIMIT 1",
+            &[Arg::Text(hash.clone()), int(person.get())],
         )
         .await?;
+    if let Some(row) = holder {
+        let holder = u64::try_from(row.int(0)?).map_err(|_| corrupt("negative person_id"))?;
+        return Err(RegistryError::Rejected(Rejection::new(
+            field,
+            Reason::IndividualNumberInUse {
+                person_id: PersonId::new(holder),
+            },
+        )));
     }
+    let latest = tx
+        .fetch_optional(
+            "SELECT version, number_hash FROM individual_numbers \
+             WHERE municipality_code = $1 AND person_id = $2 ORDER BY version DESC LIMIT 1",
+            &[int(person.get())],
+        )
+        .await?;
+    let version = match latest {
+        Some(row) if row.text(1)? == hash => return Ok(()),
+        Some(row) => row.int(0)? + 1,
+        None => 1,
+    };
+    let sealed = tx
+        .seal(
+            &aad(municipality.as_str(), person.get(), version),
+            number.as_str().as_bytes(),
+        )
+        .await?;
+    tx.execute(
+        "INSERT INTO individual_numbers \
+         (municipality_code, person_id, version, movement_id, sealed_number, number_hash, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            int(person.get()),
+            Arg::Int(version),
+            int(movement.get()),
+            Arg::Bytes(sealed),
+            Arg::Text(hash),
+            Arg::Text(now_text()),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
