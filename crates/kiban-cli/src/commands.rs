@@ -272,6 +272,8 @@ pub enum AuditCommand {
 pub enum BenchCommand {
     /// Demo generation rows/second next to a raw multi-row INSERT of the same rows.
     DemoInsert(demo::BenchArgs),
+    /// Certificates/second through the HTTP API (p50/p90/p99) and batch pages/second.
+    Certificates(crate::certificates::BenchArgs),
 }
 
 pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
@@ -401,6 +403,10 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         }
         Command::Calc(args) => calc(args),
         Command::Bench(BenchCommand::DemoInsert(args)) => demo::bench(&database_url, args).await,
+        Command::Bench(BenchCommand::Certificates(args)) => {
+            crate::certificates::bench(&database_url, args).await
+        }
+        Command::Certificate(command) => crate::certificates::run(&database_url, command).await,
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let code = parse_code("--municipality", &municipality)?;
             let db = Database::connect(&database_url).await?;
@@ -513,9 +519,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::runtime(format!("{} で待ち受けできません: {e}", args.listen)))?;
     let local = listener.local_addr()?;
-    if !args.no_worker {
-        tracing::info!("job worker: no jobs are defined yet");
-    }
+    // The job worker: seal registration follows the registry's events.
+    let worker = (!args.no_worker).then(|| crate::certificates::spawn_worker(db.clone()));
     let state = kiban_web::AppState::new(
         db.clone(),
         kiban_web::WebConfig {
@@ -552,6 +557,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         })
         .await
         .map_err(|e| CliError::runtime(format!("サーバーエラー: {e}")))?;
+    if let Some(worker) = worker {
+        worker.abort();
+    }
     db.close().await;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! arguments or input. Messages for people go to stderr, machine output
 //! (JSON, tokens, passwords) to stdout.
 
+mod certificates;
 mod commands;
 mod demo;
 mod output;
@@ -66,6 +67,9 @@ enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
+    /// Certificates (証明書): settings.
+    #[command(subcommand)]
+    Certificate(certificates::CertificateCommand),
 }
 
 fn main() -> ExitCode {

@@ -28,8 +28,12 @@ pub const NAVIGATION: &[NavItem] = &[
         href: None,
     },
     NavItem {
+        label: "証明書交付",
+        href: Some("/app/certificates/new"),
+    },
+    NavItem {
         label: "印鑑登録",
-        href: None,
+        href: Some("/app/seal"),
     },
     NavItem {
         label: "宛名管理",

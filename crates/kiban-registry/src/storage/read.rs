@@ -343,3 +343,34 @@ pub async fn search(
     tx.commit().await?;
     Ok(results)
 }
+
+/// Persons' records as of `as_of` (in the order asked; `None` for a person
+/// not registered here by then), read in the caller's transaction **without
+/// an access-log entry**: for another business's action (e.g. issuing a
+/// certificate, registering a seal) that writes its own entry for these
+/// persons in the same transaction.
+pub async fn persons_as_of_unlogged(
+    tx: &mut TenantTx,
+    person_ids: &[PersonId],
+    as_of: Date,
+) -> Result<Vec<Option<PersonRecord>>, StoreError> {
+    let movements = load_closure(tx, persons(person_ids.iter().copied())).await?;
+    let timeline = Timeline::new(&movements);
+    Ok(person_ids
+        .iter()
+        .map(|person| timeline.person_as_of(*person, as_of))
+        .collect())
+}
+
+/// A household as of `as_of`, read in the caller's transaction **without an
+/// access-log entry** (see [`persons_as_of_unlogged`]).
+pub async fn household_as_of_unlogged(
+    tx: &mut TenantTx,
+    household_id: HouseholdId,
+    as_of: Date,
+) -> Result<Option<HouseholdRecord>, StoreError> {
+    let mut start = Mentions::default();
+    start.households.insert(household_id);
+    let movements = load_closure(tx, start).await?;
+    Ok(Timeline::new(&movements).household_as_of(household_id, as_of))
+}
