@@ -104,7 +104,8 @@ impl TotpSecret {
     /// The step in `current - 1 ..= current + 1` whose code is `code` and
     /// that is later than `last_step`, if any.
     pub fn matching_step(&self, code: &str, current: u64, last_step: Option<u64>) -> Option<u64> {
-        let code = code.trim();
+        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        let code = code.as_str();
         if code.len() != TOTP_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
@@ -261,6 +262,8 @@ mod tests {
         assert_eq!(secret.matching_step(&code, now + 2, None), None);
         assert_eq!(secret.matching_step(&code, now, Some(now)), None);
         assert_eq!(secret.matching_step("12345", now, None), None);
+        let spaced = format!("{} {}", &code[..3], &code[3..]);
+        assert_eq!(secret.matching_step(&spaced, now, None), Some(now));
         let back = TotpSecret::from_base32(&secret.to_base32()).map(|s| s.code_for_step(now));
         assert_eq!(back.as_deref(), Some(code.as_str()));
         assert!(

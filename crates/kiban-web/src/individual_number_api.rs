@@ -42,6 +42,16 @@ pub async fn reveal(
     )
     .await?;
     let value = json_body(&body)?;
+    if let Some(unknown) = value
+        .as_object()
+        .and_then(|obj| obj.keys().find(|k| k.as_str() != "purpose"))
+    {
+        return Err(ApiError::invalid(
+            "unknown_field",
+            unknown.clone(),
+            format!("{unknown} という項目はありません"),
+        ));
+    }
     let purpose = match value.get("purpose") {
         None | Some(Value::Null) => {
             return Err(ApiError::invalid(

@@ -47,8 +47,11 @@ async fn health_metrics_and_openapi() {
                 other => panic!("method {other}"),
             };
             let status = request.send().await.unwrap().status().as_u16();
+            // Verifying an unknown code answers 404 by design (no hint); the
+            // route matrix checks that this route is in the router.
+            let not_found_is_an_answer = op.id == "verifyCertificate";
             assert!(
-                status != 404 && status != 405,
+                (status != 404 || not_found_is_an_answer) && status != 405,
                 "{} {} → {status}",
                 op.method,
                 op.path

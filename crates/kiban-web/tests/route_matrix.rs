@@ -63,6 +63,15 @@ fn rule(operation_id: &str) -> Option<Rule> {
             Rule::Tenant(Permission::ManageSupportMeasures, 200)
         }
         "recordSupportMeasure" => Rule::Tenant(Permission::ManageSupportMeasures, 201),
+        "issueCertificate" | "registerSeal" | "recordSealAdultWard" => {
+            Rule::Tenant(Permission::RegistryWrite, 201)
+        }
+        "replySealInquiry" | "abolishSealRegistration" | "reissueSealCard" => {
+            Rule::Tenant(Permission::RegistryWrite, 200)
+        }
+        "getSealRegistration" => Rule::Tenant(Permission::RegistryRead, 200),
+        // An unknown verification code: 404 to anyone, with no hint.
+        "verifyCertificate" => Rule::Public(404),
         _ => return None,
     })
 }
@@ -74,6 +83,18 @@ struct Fixtures {
     /// 支援措置 not ended yet: each request to end one takes the next.
     measures: Vec<u64>,
     next_measure: std::cell::Cell<usize>,
+    /// Seal fixtures: a resident without a seal, a registration awaiting
+    /// the inquiry's reply, a registered one to abolish, another to reissue
+    /// the card of and read.
+    seal: SealFixtures,
+}
+
+#[derive(Default)]
+struct SealFixtures {
+    unregistered: u64,
+    awaiting: u64,
+    to_abolish: u64,
+    registered: u64,
 }
 
 /// The request of an operation in municipality `m` about its fixtures:
@@ -127,8 +148,54 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
                 Some(json!({"ended_on": "2024-06-01"})),
             )
         }
+        "issueCertificate" => (
+            format!("{base}/certificates"),
+            Some(
+                json!({"kind": "resident_record_copy", "person_ids": [person],
+                        "items": ["relationship"], "purpose": "権限表の検査"}),
+            ),
+        ),
+        "verifyCertificate" => ("/api/v1/certificates/verify/0000000000000000".into(), None),
+        "registerSeal" => (
+            format!("{base}/seal-registrations"),
+            Some(
+                json!({"person_id": f.seal.unregistered, "procedure": "identity_verified",
+                        "impression_png_base64": impression()}),
+            ),
+        ),
+        "getSealRegistration" => (
+            format!("{base}/seal-registrations/{}", f.seal.registered),
+            None,
+        ),
+        "replySealInquiry" => (
+            format!("{base}/seal-registrations/{}/reply", f.seal.awaiting),
+            Some(json!({})),
+        ),
+        "abolishSealRegistration" => (
+            format!("{base}/seal-registrations/{}/abolish", f.seal.to_abolish),
+            Some(json!({})),
+        ),
+        "reissueSealCard" => (
+            format!(
+                "{base}/seal-registrations/{}/card-reissue",
+                f.seal.registered
+            ),
+            Some(json!({})),
+        ),
+        "recordSealAdultWard" => (
+            format!("{base}/seal-adult-wards"),
+            Some(json!({"person_id": person, "adult_ward": true, "effective_on": "2024-06-01"})),
+        ),
         _ => return None,
     })
+}
+
+/// A seal impression (印影) as the API takes it.
+fn impression() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(include_bytes!(
+        "../../kiban-print/tests/fixtures/impression.png"
+    ))
 }
 
 /// Who calls in one cell of the matrix.
@@ -230,6 +297,7 @@ fn every_route_has_an_operation_and_every_operation_a_rule() {
         household: 1,
         measures: Vec::new(),
         next_measure: Default::default(),
+        seal: SealFixtures::default(),
     };
     for op in kiban_web::openapi::OPERATIONS {
         assert!(
@@ -277,11 +345,79 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         assert_eq!(status, 201, "{body}");
         measures.push(body["measure_id"].as_u64().unwrap());
     }
+    let household = body["household_id"].as_u64().unwrap();
     Fixtures {
         person,
-        household: body["household_id"].as_u64().unwrap(),
+        household,
         measures,
         next_measure: Default::default(),
+        seal: seal_fixtures(app, m, &token).await,
+    }
+}
+
+/// Four adults with their seals in the states the matrix needs, and the
+/// municipality's certifier (市長名) for certificates.
+async fn seal_fixtures(app: &TestApp, m: &str, token: &str) -> SealFixtures {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    kiban_certificate::storage::set_certifier(
+        &tenant,
+        "municipality_admin",
+        &kiban_certificate::storage::Certifier {
+            mayor_title: "市長".into(),
+            mayor_name: "境界 一郎".into(),
+            official_seal: None,
+        },
+    )
+    .await
+    .unwrap();
+    let adult = |name: &str, kana: &str, relationship: &str| {
+        json!({"name": name, "name_kana": kana, "birth_date": "1970-01-01", "sex": "female",
+               "relationship": relationship})
+    };
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/municipalities/{m}/movements"),
+            Some(token),
+            &json!({
+                "kind": "move_in", "event_date": "2024-04-01", "notified_on": "2024-04-05",
+                "address": {"postal_code": "1000001", "address_line": "印鑑町一丁目1番1号"},
+                "previous_address": "東京都千代田区千代田1番1号",
+                "persons": [adult("印鑑 一子", "インカン イチコ", "head"),
+                            adult("印鑑 二子", "インカン ニコ", "other_relative"),
+                            adult("印鑑 三子", "インカン ミツコ", "other_relative"),
+                            adult("印鑑 四子", "インカン ヨツコ", "other_relative")],
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let ids: Vec<u64> = body["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["person_id"].as_u64().unwrap())
+        .collect();
+    let mut registrations = Vec::new();
+    for (person, procedure) in [
+        (ids[1], "inquiry"),
+        (ids[2], "identity_verified"),
+        (ids[3], "identity_verified"),
+    ] {
+        let (status, body) = app
+            .post_json(
+                &format!("/api/v1/municipalities/{m}/seal-registrations"),
+                Some(token),
+                &json!({"person_id": person, "procedure": procedure, "impression_png_base64": impression()}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        registrations.push(body["registration_id"].as_u64().unwrap());
+    }
+    SealFixtures {
+        unregistered: ids[0],
+        awaiting: registrations[0],
+        to_abolish: registrations[1],
+        registered: registrations[2],
     }
 }
 

@@ -323,6 +323,17 @@ async fn individual_numbers_are_sealed_masked_and_revealed_with_a_purpose() {
             .post_json(&reveal, Some(&clerk), &json!({"purpose": "x"}))
             .await;
         assert_eq!(status, 422);
+        let (status, body) = app
+            .post_json(
+                &reveal,
+                Some(&clerk),
+                &json!({"purpose": "本人確認のため", "porpose": 1}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["field"].clone()),
+            (422, json!("porpose"))
+        );
         for login in ["tax_clerk", "nhi_clerk", "auditor", "municipality_admin"] {
             let token = app.token(Some(DEMO), login).await;
             let (status, body) = app
