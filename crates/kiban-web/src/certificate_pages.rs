@@ -402,6 +402,7 @@ pub async fn submit(
         subject: Subject::Persons(persons),
         items: request_items,
         purpose: (!purpose.is_empty()).then_some(purpose),
+        support_measure: kiban_certificate::storage::SupportMeasureOverride::default(),
     };
     actor.purpose = request.purpose.clone();
     match certificate_api::issue(&state, &tenant, &actor, &request).await {
