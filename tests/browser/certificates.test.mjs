@@ -169,3 +169,58 @@ test("a refusal is shown on the screen, naming what is wrong", async () => {
   await page.waitForSelector("#certificate-error");
   assert.match(await page.locator("#certificate-error").textContent(), /1人以上/);
 });
+
+test("a clerk registers a seal, reissues its card and issues the 印鑑登録証明書", async () => {
+  const account = accounts.get("registry");
+  const household = await findHousehold(account);
+  const today = new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
+  const ageOn = (birth) => {
+    const [by, bm, bd] = birth.split("-").map(Number);
+    const [ty, tm, td] = today.split("-").map(Number);
+    return ty - by - ((tm < bm || (tm === bm && td < bd)) ? 1 : 0);
+  };
+  const adult = household.members.find((m) => ageOn(m.birth_date) >= 20);
+  assert.ok(adult, "the demo household has an adult");
+
+  const page = await browser.newPage({ locale: "ja-JP", acceptDownloads: true });
+  await page.goto(`${baseUrl}/login?m=990019`);
+  await page.fill("#login", "registry");
+  await page.fill("#password", account.password);
+  await page.press("#password", "Enter");
+  await page.waitForURL(`${baseUrl}/app`);
+  await page.click("text=印鑑登録");
+  await page.waitForURL(`${baseUrl}/app/seal`);
+
+  // Same-day registration with the impression uploaded as PNG.
+  await page.fill("#register_person_id", String(adult.person_id));
+  await page.setInputFiles("#impression", join(here, "..", "..", "crates", "kiban-print", "tests", "fixtures", "impression.png"));
+  await page.click("text=申請を登録");
+  await page.waitForSelector("#seal-status");
+  assert.equal(await page.locator("#seal-status").textContent(), "登録済み");
+  const firstCard = (await page.locator("#seal-card").textContent()).trim();
+  assert.match(firstCard, /^\d{8}$/);
+
+  // Lost card: a new number.
+  await page.click("#card-reissue");
+  await page.waitForSelector("#seal-notice");
+  const newCard = (await page.locator("#seal-card").textContent()).trim();
+  assert.notEqual(newCard, firstCard);
+
+  // The certificate by the new card number downloads; the old one is refused.
+  await page.goto(`${baseUrl}/app/seal`);
+  await page.fill("#seal_card_number", newCard);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click("text=印鑑登録証明書を交付（PDF）"),
+  ]);
+  const file = await download.path();
+  const pdf = readFileSync(file);
+  assert.equal(pdf.subarray(0, 4).toString(), "%PDF");
+  const text = execFileSync("pdftotext", ["-layout", file, "-"]).toString();
+  assert.ok(plain(text).includes("印鑑登録証明書"), text);
+  assert.ok(plain(text).includes(plain(adult.name)), text);
+  await page.fill("#seal_card_number", firstCard);
+  await page.click("text=印鑑登録証明書を交付（PDF）");
+  await page.waitForSelector("#seal-error");
+  assert.match(await page.locator("#seal-error").textContent(), /無効/);
+});
