@@ -538,21 +538,21 @@ pub async fn verify_form(
 ) -> Result<Response, ApiError> {
     let code = query.code.unwrap_or_default();
     let mut result = None;
-    if !code.trim().is_empty() {
-        if let Some(v) = kiban_certificate::storage::verify(&state.db, &code).await? {
-            let municipality = kiban_store::platform::find_municipality(&state.db, v.municipality)
-                .await?
-                .map_or_else(
-                    || v.municipality.as_str().to_owned(),
-                    |m| format!("{}（{}）", m.name, m.code.as_str()),
-                );
-            result = Some(VerifiedView {
-                kind: v.kind.label_ja(),
-                municipality,
-                issued_on: wareki::format_ja_with_western(v.issued_on),
-                sha256: v.sha256,
-            });
-        }
+    if !code.trim().is_empty()
+        && let Some(v) = kiban_certificate::storage::verify(&state.db, &code).await?
+    {
+        let municipality = kiban_store::platform::find_municipality(&state.db, v.municipality)
+            .await?
+            .map_or_else(
+                || v.municipality.as_str().to_owned(),
+                |m| format!("{}（{}）", m.name, m.code.as_str()),
+            );
+        result = Some(VerifiedView {
+            kind: v.kind.label_ja(),
+            municipality,
+            issued_on: wareki::format_ja_with_western(v.issued_on),
+            sha256: v.sha256,
+        });
     }
     let status = if code.trim().is_empty() || result.is_some() {
         StatusCode::OK
