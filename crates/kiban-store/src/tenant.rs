@@ -41,6 +41,7 @@ impl TenantDb {
         Ok(TenantTx {
             inner,
             municipality: self.municipality,
+            master_key: self.db.master_key.clone(),
         })
     }
 }
@@ -57,6 +58,7 @@ impl TenantDb {
         Ok(TenantTx {
             inner,
             municipality: self.municipality,
+            master_key: self.db.master_key.clone(),
         })
     }
 }
@@ -74,6 +76,7 @@ enum Inner {
 pub struct TenantTx {
     inner: Inner,
     municipality: MunicipalityCode,
+    master_key: Option<crate::MasterKey>,
 }
 
 /// SQLite reads `$N` as a *named* parameter and resolves each name by a
@@ -110,6 +113,11 @@ impl TenantTx {
     /// The municipality this transaction is bound to.
     pub fn municipality(&self) -> MunicipalityCode {
         self.municipality
+    }
+
+    /// The master key of the pool, for sealing values (see `vault`).
+    pub(crate) fn master_key(&self) -> Option<&crate::MasterKey> {
+        self.master_key.as_ref()
     }
 
     /// The engine behind the transaction.

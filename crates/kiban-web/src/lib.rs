@@ -11,6 +11,7 @@ mod api;
 mod certificate_api;
 mod certificate_pages;
 mod error;
+mod individual_number_api;
 mod metrics_layer;
 pub mod openapi;
 mod pages;
@@ -19,6 +20,7 @@ mod registry_api;
 mod seal_api;
 mod seal_pages;
 mod security;
+mod security_pages;
 mod session;
 
 use std::sync::Arc;
@@ -37,6 +39,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Lifetime of a browser session, in hours (absolute timeout).
     pub session_hours: i64,
+    /// A browser session unused for this many minutes ends (idle timeout).
+    pub session_idle_minutes: i64,
     /// Lifetime of an API token made by `POST /api/v1/sessions`, in hours.
     pub api_token_hours: i64,
     /// The public origin of the service (e.g. `https://kiban.example.jp`),
@@ -50,6 +54,7 @@ impl Default for WebConfig {
         Self {
             secure_cookies: false,
             session_hours: 8,
+            session_idle_minutes: 30,
             api_token_hours: 8,
             public_origin: String::new(),
         }
@@ -148,6 +153,10 @@ pub fn router(state: AppState) -> Router {
             "/municipalities/{m}/support-measures/{measure_id}/end",
             post(protection_api::end),
         )
+        .route(
+            "/municipalities/{m}/persons/{person_id}/individual-number/reveal",
+            post(individual_number_api::reveal),
+        )
         // Certificates (証明書) and seal registration (印鑑登録).
         .route(
             "/municipalities/{m}/certificates",
@@ -183,6 +192,28 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/app", get(pages::shell))
+        .route(
+            "/enrol",
+            get(security_pages::enrol_form).post(security_pages::enrol_submit),
+        )
+        .route(
+            "/app/persons/{person_id}/individual-number",
+            get(security_pages::individual_number),
+        )
+        .route(
+            "/app/persons/{person_id}/individual-number/reveal",
+            post(security_pages::reveal_individual_number),
+        )
+        .route("/app/access-log", get(security_pages::access_log))
+        .route("/app/access-log.csv", get(security_pages::access_log_csv))
+        .route(
+            "/app/staff",
+            get(security_pages::staff_list).post(security_pages::staff_create),
+        )
+        .route(
+            "/app/staff/{login}/{action}",
+            post(security_pages::staff_action),
+        )
         .route("/static/kiban.css", get(pages::stylesheet))
         // Certificate and seal-registration screens.
         .route(
