@@ -590,7 +590,6 @@ pub fn seal_certificate(
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
     use super::*;
 
     fn m() -> MunicipalityCode {

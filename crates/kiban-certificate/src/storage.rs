@@ -51,6 +51,18 @@ pub struct IssueRequest {
     pub items: Vec<Item>,
     /// 利用目的 / 使用目的, as the applicant stated it.
     pub purpose: Option<String>,
+    /// Whether the actor's role may override 支援措置 and confirmed it on
+    /// this request (both needed to certify a protected person).
+    pub support_measure: SupportMeasureOverride,
+}
+
+/// An actor's standing before 支援措置 (see `kiban-protection`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SupportMeasureOverride {
+    /// The role holds the permission to override support measures.
+    pub may_override: bool,
+    /// The actor confirmed explicitly on this request.
+    pub confirmed: bool,
 }
 
 /// What the printing needs from the outside.
@@ -453,16 +465,18 @@ async fn log_refusal(
     actor: &Actor,
     persons: &[i64],
     detail: &str,
+    guard_entries: &[AuditEntry],
 ) -> Result<(), StoreError> {
     let mut tx = tenant.begin().await?;
-    let entries: Vec<AuditEntry> = if persons.is_empty() {
+    let mut entries: Vec<AuditEntry> = guard_entries.to_vec();
+    entries.extend(if persons.is_empty() {
         vec![actor.entry(AuditAction::Refused, None, detail)]
     } else {
         persons
             .iter()
             .map(|p| actor.entry(AuditAction::Refused, Some(*p), detail))
             .collect()
-    };
+    });
     kiban_audit::append_many(&mut tx, &entries).await?;
     tx.commit().await
 }
@@ -478,8 +492,37 @@ pub async fn issue(
 ) -> Result<Issued, CertificateError> {
     // Step 1.
     let mut tx = tenant.begin().await?;
+    let mut guard_entries: Vec<AuditEntry> = Vec::new();
     let checked: Result<(Content, Certifier), CertificateError> = async {
         let content = content(&mut tx, request, today).await?;
+        // 支援措置: every person is checked; a refusal refuses the whole
+        // certificate, an override is logged with the print.
+        for (index, person) in content.person_ids().into_iter().enumerate() {
+            let Some(person_id) = number_of(person) else {
+                continue;
+            };
+            let guarded = kiban_protection::check(
+                &mut tx,
+                actor,
+                request.support_measure.may_override,
+                request.support_measure.confirmed,
+                person_id,
+                today,
+                kiban_protection::Exposure::Certificate,
+            )
+            .await?;
+            if let Some(entry) = guarded.entry {
+                guard_entries.push(entry);
+            }
+            if !guarded.decision.allows() {
+                let field = match &request.subject {
+                    Subject::Persons(_) => format!("person_ids[{index}]"),
+                    Subject::Household(_) => "household_id".to_string(),
+                    Subject::SealCard(_) => "seal_card_number".to_string(),
+                };
+                return Err(Refusal::Protected { field }.into());
+            }
+        }
         let certifier = certifier(&mut tx)
             .await?
             .ok_or(Refusal::CertifierNotConfigured)?;
@@ -498,7 +541,7 @@ pub async fn issue(
                 _ => "refused",
             };
             let detail = format!("certificate {} refused {code}", request.kind.code());
-            log_refusal(tenant, actor, &persons, &detail).await?;
+            log_refusal(tenant, actor, &persons, &detail, &guard_entries).await?;
             return Err(refusal);
         }
     };
@@ -544,7 +587,7 @@ pub async fn issue(
         Ok(rendered) => rendered,
         Err(error) => {
             let detail = format!("certificate {} {number} print_failed", request.kind.code());
-            log_refusal(tenant, actor, &persons, &detail).await?;
+            log_refusal(tenant, actor, &persons, &detail, &guard_entries).await?;
             return Err(error.into());
         }
     };
@@ -623,10 +666,12 @@ pub async fn issue(
         "certificate {certificate_id} {} {number}",
         request.kind.code()
     );
-    let entries: Vec<AuditEntry> = persons
-        .iter()
-        .map(|p| actor.entry(AuditAction::Print, Some(*p), detail.as_str()))
-        .collect();
+    let mut entries: Vec<AuditEntry> = guard_entries;
+    entries.extend(
+        persons
+            .iter()
+            .map(|p| actor.entry(AuditAction::Print, Some(*p), detail.as_str())),
+    );
     kiban_audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok(Issued {

@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kiban_auth::{Permission, Principal};
 use kiban_certificate::domain::{self, CertificateKind};
-use kiban_certificate::storage::{self, CertificateError, IssueRequest, Issued, Subject};
+use kiban_certificate::storage::{
+    self, CertificateError, IssueRequest, Issued, Subject, SupportMeasureOverride,
+};
 use kiban_registry::domain::{HouseholdId, PersonId};
 use kiban_store::TenantDb;
 use serde_json::{Map, Value, json};
@@ -165,11 +167,26 @@ pub(crate) fn parse_request(value: &Value) -> Result<IssueRequest, ApiError> {
             format!("purpose は改行を含まない{MAX_PURPOSE_CHARS}文字以内で指定してください"),
         ));
     }
+    let confirmed = match obj.get("confirm_support_measure") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(invalid(
+                "invalid_type",
+                "confirm_support_measure",
+                "confirm_support_measure は true または false で指定してください",
+            ));
+        }
+    };
     Ok(IssueRequest {
         kind,
         subject,
         items,
         purpose,
+        support_measure: SupportMeasureOverride {
+            may_override: false,
+            confirmed,
+        },
     })
 }
 
@@ -264,10 +281,16 @@ pub async fn create(
     let (tenant, mut actor) =
         authorize_issue(&state, &principal, &headers, &m, "issue_certificate").await?;
     let value = json_body(&body)?;
-    let request = parse_request(&value)?;
+    let mut request = parse_request(&value)?;
+    request.support_measure.may_override = tenant_may_override(&principal, &tenant);
     actor.purpose = request.purpose.clone();
     let issued = issue(&state, &tenant, &actor, &request).await?;
     Ok(pdf_response(StatusCode::CREATED, issued))
+}
+
+/// Whether the principal's role may override 支援措置 in the tenant.
+pub(crate) fn tenant_may_override(principal: &Principal, tenant: &TenantDb) -> bool {
+    principal.may(tenant.municipality(), Permission::OverrideSupportMeasures)
 }
 
 pub(crate) async fn authorize_issue(

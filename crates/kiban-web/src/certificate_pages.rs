@@ -235,7 +235,27 @@ async fn page(
     if let Some(id) = parse_household(&form.household_id) {
         match kiban_registry::storage::household_as_of(&tenant, &actor, id, today).await {
             Ok(Some(record)) if !record.members.is_empty() => {
-                household = Some(household_view(&record, selected));
+                let mut view = household_view(&record, selected);
+                // 支援措置: the address of a protected household is not shown.
+                let ids: Vec<i64> = record
+                    .members
+                    .iter()
+                    .filter_map(|m| i64::try_from(m.person_id.get()).ok())
+                    .collect();
+                let withheld = kiban_protection::withheld(
+                    &tenant,
+                    &actor,
+                    false,
+                    false,
+                    &ids,
+                    today,
+                    kiban_protection::Exposure::Address,
+                )
+                .await?;
+                if !withheld.is_empty() {
+                    view.address = "（支援措置のため表示しません）".into();
+                }
+                household = Some(view);
             }
             Ok(_) => error = Some("この世帯番号の世帯は、本日時点で見つかりません。".into()),
             Err(e) => return Err(ApiError::internal(e)),
@@ -376,7 +396,26 @@ pub async fn submit(
         let order: Vec<PersonId> = record.members.iter().map(|m| m.person_id).collect();
         persons.sort_by_key(|p| order.iter().position(|o| o == p).unwrap_or(usize::MAX));
         if fields.get("action").map(String::as_str) == Some("preview") {
-            form.preview = Some(preview(kind, &record, &persons, &items));
+            let mut shown = preview(kind, &record, &persons, &items);
+            let ids: Vec<i64> = record
+                .members
+                .iter()
+                .filter_map(|m| i64::try_from(m.person_id.get()).ok())
+                .collect();
+            let withheld = kiban_protection::withheld(
+                &tenant,
+                &actor,
+                false,
+                false,
+                &ids,
+                today,
+                kiban_protection::Exposure::Address,
+            )
+            .await?;
+            if !withheld.is_empty() {
+                shown.address = "（支援措置のため表示しません）".into();
+            }
+            form.preview = Some(shown);
             return page(
                 &state,
                 &principal,
@@ -402,6 +441,7 @@ pub async fn submit(
         subject: Subject::Persons(persons),
         items: request_items,
         purpose: (!purpose.is_empty()).then_some(purpose),
+        support_measure: kiban_certificate::storage::SupportMeasureOverride::default(),
     };
     actor.purpose = request.purpose.clone();
     match certificate_api::issue(&state, &tenant, &actor, &request).await {
@@ -498,21 +538,21 @@ pub async fn verify_form(
 ) -> Result<Response, ApiError> {
     let code = query.code.unwrap_or_default();
     let mut result = None;
-    if !code.trim().is_empty() {
-        if let Some(v) = kiban_certificate::storage::verify(&state.db, &code).await? {
-            let municipality = kiban_store::platform::find_municipality(&state.db, v.municipality)
-                .await?
-                .map_or_else(
-                    || v.municipality.as_str().to_owned(),
-                    |m| format!("{}（{}）", m.name, m.code.as_str()),
-                );
-            result = Some(VerifiedView {
-                kind: v.kind.label_ja(),
-                municipality,
-                issued_on: wareki::format_ja_with_western(v.issued_on),
-                sha256: v.sha256,
-            });
-        }
+    if !code.trim().is_empty()
+        && let Some(v) = kiban_certificate::storage::verify(&state.db, &code).await?
+    {
+        let municipality = kiban_store::platform::find_municipality(&state.db, v.municipality)
+            .await?
+            .map_or_else(
+                || v.municipality.as_str().to_owned(),
+                |m| format!("{}（{}）", m.name, m.code.as_str()),
+            );
+        result = Some(VerifiedView {
+            kind: v.kind.label_ja(),
+            municipality,
+            issued_on: wareki::format_ja_with_western(v.issued_on),
+            sha256: v.sha256,
+        });
     }
     let status = if code.trim().is_empty() || result.is_some() {
         StatusCode::OK

@@ -454,6 +454,7 @@ pub async fn certificate(
         subject: Subject::SealCard(fields.get("seal_card_number").cloned().unwrap_or_default()),
         items: Vec::new(),
         purpose: (!purpose.is_empty()).then_some(purpose),
+        support_measure: kiban_certificate::storage::SupportMeasureOverride::default(),
     };
     actor.purpose = request.purpose.clone();
     match certificate_api::issue(&state, &tenant, &actor, &request).await {

@@ -798,3 +798,61 @@ async fn a_registry_move_out_abolishes_the_seal_once() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_person_under_a_support_measure_is_not_certified() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        set_certifier(&app, DEMO).await;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let (household, [head, spouse, _]) = move_in_family(&app, &clerk).await;
+        let (status, body) = app
+            .post_json(
+                &path(DEMO, &format!("/persons/{spouse}/support-measures")),
+                Some(&clerk),
+                &json!({"reason": "domestic_violence",
+                        "starts_on": kiban_certificate::storage::today().to_string()}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        // The whole household's copy is refused (403, a clear code), and the
+        // attempt is in the protected person's access log.
+        let pdf = issue(
+            &app,
+            DEMO,
+            &clerk,
+            &json!({"kind": "resident_record_copy", "household_id": household}),
+        )
+        .await;
+        assert_eq!(pdf.status, 403, "{}", error_of(&pdf));
+        assert_eq!(error_of(&pdf)["error"]["code"], "protected_person");
+        assert_eq!(error_of(&pdf)["error"]["field"], "household_id");
+        let entries = audit(&app, DEMO, spouse).await;
+        assert!(
+            entries
+                .iter()
+                .any(|(action, d)| action == "refused" && d.contains("protected_person")),
+            "{entries:?}"
+        );
+        // Asking to confirm without the permission changes nothing.
+        let pdf = issue(
+            &app,
+            DEMO,
+            &clerk,
+            &json!({"kind": "resident_record_copy", "person_ids": [spouse], "confirm_support_measure": true}),
+        )
+        .await;
+        assert_eq!(pdf.status, 403);
+        // The measure covers the household: the head's own copy (which
+        // shows the shared address) is refused as well.
+        let pdf = issue(
+            &app,
+            DEMO,
+            &clerk,
+            &json!({"kind": "resident_record_copy", "person_ids": [head]}),
+        )
+        .await;
+        assert_eq!(pdf.status, 403, "{}", error_of(&pdf));
+        app.stop().await;
+    }
+}

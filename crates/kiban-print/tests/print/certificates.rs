@@ -1,6 +1,7 @@
 //! Each layout, rendered with the real fonts and read back with pdftotext.
 
 use crate::common::*;
+use kiban_print::Document;
 
 #[test]
 fn resident_record_copy_prints_the_household() {
@@ -213,4 +214,16 @@ fn the_qr_code_reads_back_as_the_verification_address() {
         content,
         "https://kiban.example.jp/api/v1/certificates/verify/QR-READ-1234"
     );
+}
+
+#[test]
+fn a_rendered_certificate_carries_its_page_count_and_checksum() {
+    let document = Document::ResidentRecordCopy(household_copy("R7-000125", "PAGES-1"));
+    let rendered = engine().render_certificate(&document).unwrap();
+    assert_eq!(rendered.page_count, pdf_pages(&rendered.pdf));
+    assert_eq!(rendered.page_count, 1);
+    assert_eq!(rendered.sha256.len(), 64);
+    // The same bytes as `render`, and the same every time.
+    assert_eq!(engine().render(&document).unwrap(), rendered.pdf);
+    assert_eq!(engine().render_certificate(&document).unwrap(), rendered);
 }
