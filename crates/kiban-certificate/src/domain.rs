@@ -170,7 +170,7 @@ pub enum Refusal {
         code: String,
     },
     /// 個人番号 was asked for but may not be printed (not permitted).
-    #[error("個人番号を記載した証明書は交付できません（記載の権限がありません）")]
+    #[error("個人番号を記載する権限がありません")]
     IndividualNumberNotPermitted {
         /// `items[i]`.
         field: String,
@@ -244,10 +244,14 @@ impl Refusal {
 }
 
 /// Parses the requested items of `kind`: unknown ones, ones the kind cannot
-/// show, 本籍 (not held) and 個人番号 (not permitted: this deployment has no
-/// permission to print it) are refused, naming `items[i]`. Duplicates count
-/// once; the order does not matter.
-pub fn parse_items(kind: CertificateKind, codes: &[String]) -> Result<Vec<Item>, Refusal> {
+/// show, 本籍 (not held) and 個人番号 unless `individual_number_permitted`
+/// (the actor's role may see it) are refused, naming `items[i]`. Duplicates
+/// count once; the order does not matter.
+pub fn parse_items(
+    kind: CertificateKind,
+    codes: &[String],
+    individual_number_permitted: bool,
+) -> Result<Vec<Item>, Refusal> {
     let mut items = Vec::new();
     for (index, code) in codes.iter().enumerate() {
         let field = format!("items[{index}]");
@@ -258,7 +262,9 @@ pub fn parse_items(kind: CertificateKind, codes: &[String]) -> Result<Vec<Item>,
                 code: code.chars().take(40).collect(),
             })?;
         match item {
-            Item::IndividualNumber => return Err(Refusal::IndividualNumberNotPermitted { field }),
+            Item::IndividualNumber if !individual_number_permitted => {
+                return Err(Refusal::IndividualNumberNotPermitted { field });
+            }
             Item::PermanentDomicile => return Err(Refusal::PermanentDomicileNotHeld { field }),
             _ => {}
         }
@@ -453,7 +459,10 @@ fn entry(record: &PersonRecord, items: &[Item]) -> kiban_print::ResidentEntry {
         resident_record_code: items
             .contains(&Item::ResidentRecordCode)
             .then(|| record.resident_record_code.clone()),
-        individual_number: None,
+        individual_number: items
+            .contains(&Item::IndividualNumber)
+            .then(|| record.individual_number.clone())
+            .flatten(),
         previous_address: record
             .previous_address
             .as_ref()
@@ -637,18 +646,27 @@ mod tests {
         assert_eq!(
             parse_items(
                 kind,
-                &["resident_record_code".into(), "relationship".into()]
+                &["resident_record_code".into(), "relationship".into()],
+                false
             ),
             Ok(vec![Item::Relationship, Item::ResidentRecordCode])
         );
         assert_eq!(
-            parse_items(kind, &["relationship".into(), "individual_number".into()])
-                .unwrap_err()
-                .field(),
+            parse_items(
+                kind,
+                &["relationship".into(), "individual_number".into()],
+                false
+            )
+            .unwrap_err()
+            .field(),
             Some("items[1]")
         );
         assert_eq!(
-            parse_items(kind, &["birth_date".into()])
+            parse_items(kind, &["individual_number".into()], true),
+            Ok(vec![Item::IndividualNumber])
+        );
+        assert_eq!(
+            parse_items(kind, &["birth_date".into()], false)
                 .unwrap_err()
                 .code(),
             "invalid_item"
@@ -656,7 +674,8 @@ mod tests {
         assert!(
             parse_items(
                 CertificateKind::RecordItemCertificate,
-                &["birth_date".into()]
+                &["birth_date".into()],
+                false
             )
             .is_ok()
         );

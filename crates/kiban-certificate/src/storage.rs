@@ -234,6 +234,22 @@ impl Content {
         }
     }
 
+    /// Opens the 個人番号 of every person printed (the item was asked for
+    /// and permitted; the `reveal` entries are written with the print).
+    async fn fill_individual_numbers(&mut self, tx: &mut TenantTx) -> Result<(), StoreError> {
+        let persons = match self {
+            Content::Resident { persons, .. }
+            | Content::Removed { persons, .. }
+            | Content::Items { persons, .. } => persons,
+            Content::Seal { .. } => return Ok(()),
+        };
+        for person in persons.iter_mut() {
+            person.individual_number =
+                kiban_registry::storage::individual_number_unlogged(tx, person.person_id).await?;
+        }
+        Ok(())
+    }
+
     fn household_id(&self) -> Option<HouseholdId> {
         match self {
             Content::Resident { household, .. } => Some(household.household_id),
@@ -494,7 +510,10 @@ pub async fn issue(
     let mut tx = tenant.begin().await?;
     let mut guard_entries: Vec<AuditEntry> = Vec::new();
     let checked: Result<(Content, Certifier), CertificateError> = async {
-        let content = content(&mut tx, request, today).await?;
+        let mut content = content(&mut tx, request, today).await?;
+        if request.items.contains(&Item::IndividualNumber) {
+            content.fill_individual_numbers(&mut tx).await?;
+        }
         // 支援措置: every person is checked; a refusal refuses the whole
         // certificate, an override is logged with the print.
         for (index, person) in content.person_ids().into_iter().enumerate() {
@@ -672,6 +691,14 @@ pub async fn issue(
             .iter()
             .map(|p| actor.entry(AuditAction::Print, Some(*p), detail.as_str())),
     );
+    if request.items.contains(&Item::IndividualNumber) {
+        let reveal = format!("{detail} individual_number");
+        entries.extend(
+            persons
+                .iter()
+                .map(|p| actor.entry(AuditAction::Reveal, Some(*p), reveal.as_str())),
+        );
+    }
     kiban_audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok(Issued {

@@ -59,7 +59,10 @@ fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, Ap
 
 /// Parses the body of `POST …/certificates` into a request; every error
 /// names its field.
-pub(crate) fn parse_request(value: &Value) -> Result<IssueRequest, ApiError> {
+pub(crate) fn parse_request(
+    value: &Value,
+    individual_number_permitted: bool,
+) -> Result<IssueRequest, ApiError> {
     let obj = value.as_object().ok_or_else(|| ApiError {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         code: "invalid_type",
@@ -154,10 +157,18 @@ pub(crate) fn parse_request(value: &Value) -> Result<IssueRequest, ApiError> {
             ));
         }
     };
-    let items = domain::parse_items(kind, &codes).map_err(refusal_error)?;
+    let items =
+        domain::parse_items(kind, &codes, individual_number_permitted).map_err(refusal_error)?;
     let purpose = opt_string(obj, "purpose")?
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty());
+    if purpose.is_none() && items.contains(&domain::Item::IndividualNumber) {
+        return Err(invalid(
+            "missing_field",
+            "purpose",
+            "個人番号を記載するときは purpose（利用目的）が必須です",
+        ));
+    }
     if let Some(p) = &purpose
         && (p.chars().count() > MAX_PURPOSE_CHARS || p.chars().any(char::is_control))
     {
@@ -281,7 +292,8 @@ pub async fn create(
     let (tenant, mut actor) =
         authorize_issue(&state, &principal, &headers, &m, "issue_certificate").await?;
     let value = json_body(&body)?;
-    let mut request = parse_request(&value)?;
+    let permitted = tenant_may(&principal, &tenant, Permission::IndividualNumber);
+    let mut request = parse_request(&value, permitted)?;
     request.support_measure.may_override = tenant_may_override(&principal, &tenant);
     actor.purpose = request.purpose.clone();
     let issued = issue(&state, &tenant, &actor, &request).await?;
@@ -290,7 +302,11 @@ pub async fn create(
 
 /// Whether the principal's role may override 支援措置 in the tenant.
 pub(crate) fn tenant_may_override(principal: &Principal, tenant: &TenantDb) -> bool {
-    principal.may(tenant.municipality(), Permission::OverrideSupportMeasures)
+    tenant_may(principal, tenant, Permission::OverrideSupportMeasures)
+}
+
+fn tenant_may(principal: &Principal, tenant: &TenantDb, permission: Permission) -> bool {
+    principal.may(tenant.municipality(), permission)
 }
 
 pub(crate) async fn authorize_issue(

@@ -302,8 +302,8 @@ async fn refusals_name_the_field_and_are_logged() {
             (
                 json!({"kind": "resident_record_copy", "household_id": household, "items": ["relationship", "individual_number"]}),
                 422,
-                "individual_number_not_permitted",
-                Some("items[1]"),
+                "missing_field",
+                Some("purpose"),
             ),
             (
                 json!({"kind": "resident_record_copy", "household_id": household, "items": ["permanent_domicile"]}),
@@ -853,6 +853,60 @@ async fn a_person_under_a_support_measure_is_not_certified() {
         )
         .await;
         assert_eq!(pdf.status, 403, "{}", error_of(&pdf));
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_individual_number_is_printed_only_when_asked_with_a_purpose() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        set_certifier(&app, DEMO).await;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let mut input = person("番号 太郎", "バンゴウ タロウ", "1975-01-01", "male", "head");
+        input["individual_number"] = json!("404040404043");
+        let (status, body) = app
+            .post_json(
+                &path(DEMO, "/movements"),
+                Some(&clerk),
+                &json!({"kind": "move_in", "event_date": "2024-04-01", "notified_on": "2024-04-05",
+                        "address": {"postal_code": "1000001", "address_line": "デモ市中央二丁目1番1号"},
+                        "previous_address": "東京都千代田区千代田1番1号", "persons": [input]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let id = body["persons"][0]["person_id"].as_u64().unwrap();
+        // Not asked: not printed.
+        let pdf = issue(
+            &app,
+            DEMO,
+            &clerk,
+            &json!({"kind": "resident_record_copy", "person_ids": [id]}),
+        )
+        .await;
+        assert_eq!(pdf.status, 201, "{}", error_of(&pdf));
+        assert!(!plain(&poppler("pdftotext", &pdf.body)).contains("404040404043"));
+        // Asked by a permitted role with a purpose: printed, and revealed in
+        // the access log.
+        let pdf = issue(
+            &app,
+            DEMO,
+            &clerk,
+            &json!({"kind": "resident_record_copy", "person_ids": [id],
+                    "items": ["individual_number"], "purpose": "年金の手続"}),
+        )
+        .await;
+        assert_eq!(pdf.status, 201, "{}", error_of(&pdf));
+        assert!(
+            plain(&poppler("pdftotext", &pdf.body)).contains("404040404043"),
+            "the number is printed"
+        );
+        assert!(
+            audit(&app, DEMO, id)
+                .await
+                .iter()
+                .any(|(action, d)| action == "reveal" && d.contains("individual_number"))
+        );
         app.stop().await;
     }
 }

@@ -186,6 +186,17 @@ async fn current_number(
         .map_err(|_| corrupt("not a valid number"))
 }
 
+/// A person's current 個人番号, opened in the caller's transaction **without
+/// an access-log entry**: for a business action (a certificate that prints
+/// it) that writes its own `reveal` entry in that transaction. The caller
+/// has checked the permission.
+pub async fn individual_number_unlogged(
+    tx: &mut TenantTx,
+    person: PersonId,
+) -> Result<Option<IndividualNumber>, StoreError> {
+    current_number(tx, person).await
+}
+
 /// Fills `individual_number` of each record with the person's current
 /// number, so that views can show it masked. One query per 200 persons and
 /// one key lookup in all.

@@ -43,8 +43,8 @@ use kiban_store::StoreError;
 use crate::domain::Rejection;
 
 pub use individual_number::{
-    Revealed, masked_individual_number, persons_with_individual_number, reveal_individual_number,
-    store_individual_number,
+    Revealed, individual_number_unlogged, masked_individual_number, persons_with_individual_number,
+    reveal_individual_number, store_individual_number,
 };
 pub use read::{
     HistoryEntry, SearchQuery, household_as_of, household_as_of_unlogged, person_as_of,
