@@ -22,33 +22,15 @@ fn csrf_of(html: &str) -> String {
         .to_owned()
 }
 
-/// A browser of its own (cookie store) logged in as `login`.
+/// A browser of its own (cookie store) logged in as `login`, through the
+/// second factor when the role requires one.
 async fn browser(app: &TestApp, login: &str) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let html = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("municipality_code", DEMO),
-            ("login", login),
-            ("password", PASSWORD),
-            ("csrf", &csrf_of(&html)),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "login {login}");
+    app.login_screen_with(&client, DEMO, login).await;
     client
 }
 
