@@ -46,6 +46,27 @@ impl TenantDb {
 }
 
 impl TenantDb {
+    /// Starts a writing transaction whose reads all see one snapshot, for
+    /// work that reads a whole municipality across many statements (the
+    /// standard export): `REPEATABLE READ` on PostgreSQL (whose default gives
+    /// each statement its own snapshot); on SQLite a [`TenantDb::begin`]
+    /// transaction, which holds the write lock and so sees no other change.
+    pub async fn begin_snapshot(&self) -> Result<TenantTx, StoreError> {
+        let inner = match &self.db.pool {
+            Pool::Sqlite(p) => Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Inner::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                    .await?,
+            ),
+        };
+        Ok(TenantTx {
+            inner,
+            municipality: self.municipality,
+        })
+    }
+}
+
+impl TenantDb {
     /// Starts a transaction for reading only (deferred on SQLite, so readers
     /// do not queue behind writers). Use [`TenantDb::begin`] for anything
     /// that may write, including an access-log entry.
