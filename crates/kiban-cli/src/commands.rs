@@ -10,7 +10,7 @@ use kiban_store::platform::{self, Municipality};
 use kiban_store::{Database, StoreError};
 
 use crate::output::{emit, say};
-use crate::{Command, demo};
+use crate::{Command, demo, exchange, legacy};
 
 /// A failed command: its exit code and the message for people.
 #[derive(Debug)]
@@ -314,6 +314,9 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
             Ok(())
         }
         Command::Calc(args) => calc(args),
+        Command::Export(args) => exchange::export(&database_url, args).await,
+        Command::Import(args) => exchange::import(&database_url, args).await,
+        Command::ImportLegacy(args) => legacy::import_legacy(&database_url, args).await,
         Command::Bench(BenchCommand::DemoInsert(args)) => demo::bench(&database_url, args).await,
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let code = parse_code("--municipality", &municipality)?;

@@ -6,6 +6,8 @@
 
 mod commands;
 mod demo;
+mod exchange;
+mod legacy;
 mod output;
 
 use std::process::ExitCode;
@@ -56,6 +58,12 @@ enum Command {
     /// The access log (利用履歴).
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Writes the municipality's whole data in the standard exchange format.
+    Export(exchange::ExportArgs),
+    /// Loads a standard-format export into an empty municipality (all or nothing).
+    Import(exchange::ImportArgs),
+    /// Migrates a legacy extract and writes the cleansing report.
+    ImportLegacy(legacy::ImportLegacyArgs),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(commands::BenchCommand),

@@ -224,17 +224,25 @@ fn the_manifest_guards_the_files() {
         persons.replace(",male,", ",female,").into_bytes(),
     );
     let error = read_export(&files).unwrap_err();
-    assert_eq!((error.file.as_str(), error.problem), ("persons.csv", Problem::Digest));
+    assert_eq!(
+        (error.file.as_str(), error.problem),
+        ("persons.csv", Problem::Digest)
+    );
 
     let mut files = export(|_, _| {});
     files.remove("outbox.csv");
-    assert_eq!(read_export(&files).unwrap_err().problem, Problem::MissingFile);
+    assert_eq!(
+        read_export(&files).unwrap_err().problem,
+        Problem::MissingFile
+    );
 
     let mut files = export(|_, _| {});
     let manifest = String::from_utf8(files[MANIFEST_FILE].clone()).unwrap();
     files.insert(
         MANIFEST_FILE.to_owned(),
-        manifest.replace("\"format_version\": 1", "\"format_version\": 2").into_bytes(),
+        manifest
+            .replace("\"format_version\": 1", "\"format_version\": 2")
+            .into_bytes(),
     );
     assert!(matches!(
         read_export(&files).unwrap_err().problem,

@@ -130,6 +130,8 @@ pub enum Problem {
         expected: i64,
     },
     /// The access log does not give the chain head of the manifest.
-    #[error("利用履歴のハッシュ連鎖の末尾がマニフェストの audit_chain.head_hash と一致しません（履歴が変更されています）")]
+    #[error(
+        "利用履歴のハッシュ連鎖の末尾がマニフェストの audit_chain.head_hash と一致しません（履歴が変更されています）"
+    )]
     AuditChain,
 }

@@ -393,12 +393,17 @@ mod tests {
     fn a_file_round_trips() {
         let spec = entity("movement_persons.csv").map_or_else(|| unreachable!(), |e| e);
         let mut out = Vec::new();
-        let mut w = TableWriter::new(spec, &mut out).map_err(|e| e.to_string()).unwrap();
+        let mut w = TableWriter::new(spec, &mut out)
+            .map_err(|e| e.to_string())
+            .unwrap();
         w.write_row(&[Value::Int(1), Value::Int(2)]).unwrap();
         let written = w.finish().unwrap();
         assert_eq!(out, b"person_id,movement_id\r\n1,2\r\n");
         let mut r = TableReader::new(spec, out.as_slice()).unwrap();
-        assert_eq!(r.next_row(), Some(Ok((2, vec![Value::Int(1), Value::Int(2)]))));
+        assert_eq!(
+            r.next_row(),
+            Some(Ok((2, vec![Value::Int(1), Value::Int(2)])))
+        );
         assert_eq!(r.next_row(), None);
         assert_eq!(r.finish().unwrap(), written);
     }

@@ -290,7 +290,11 @@ pub fn read_export(files: &BTreeMap<String, Vec<u8>>) -> Result<ValidatedExport,
         field: None,
         problem: Problem::MissingFile,
     };
-    let manifest = Manifest::parse(files.get(MANIFEST_FILE).ok_or_else(|| missing(MANIFEST_FILE))?)?;
+    let manifest = Manifest::parse(
+        files
+            .get(MANIFEST_FILE)
+            .ok_or_else(|| missing(MANIFEST_FILE))?,
+    )?;
     let code_tables = files
         .get(CODE_TABLES_FILE)
         .ok_or_else(|| missing(CODE_TABLES_FILE))?;
