@@ -36,8 +36,8 @@ use kiban_store::{Arg, StoreError, TenantTx};
 use crate::domain::{
     self, Action, Address, AddressText, BirthCommand, Death, Details, HouseholdId, IdAllocator,
     MoveInCommand, MoveInPerson, MoveOut, MovementCommand, MovementId, Nationality, PersonId,
-    PersonInput, Reason, RecordedSequence, Recording, Rejection, SequentialIds,
-    StatusOfResidence, Timeline,
+    PersonInput, Reason, RecordedSequence, Recording, Rejection, SequentialIds, StatusOfResidence,
+    Timeline,
 };
 
 use super::rows::{
@@ -506,9 +506,7 @@ fn build(
         for (date, group, removal) in steps {
             if let (Some(preset), Some(group)) = (preset, group)
                 && let BulkIds::Preset {
-                    persons,
-                    household,
-                    ..
+                    persons, household, ..
                 } = &mut *ids
             {
                 *persons = group
@@ -536,8 +534,7 @@ fn build(
                     person: household.members[*j].input(),
                 }),
                 (None, Some(removal)) => {
-                    let Some(person_id) = member_ids.get(removal.member).copied().flatten()
-                    else {
+                    let Some(person_id) = member_ids.get(removal.member).copied().flatten() else {
                         return Err(at_household(
                             i,
                             Rejection::new(
@@ -747,7 +744,10 @@ pub async fn register_preset_households(
 ) -> Result<BulkStats, RegistryError> {
     let plain: Vec<NewHousehold> = households.iter().map(|p| p.household.clone()).collect();
     let mut counts = id_counts(&plain)?;
-    counts.movements += households.iter().map(|h| h.removals.len() as u64).sum::<u64>();
+    counts.movements += households
+        .iter()
+        .map(|h| h.removals.len() as u64)
+        .sum::<u64>();
     if counts.households == 0 {
         return Ok(BulkStats {
             counts,
@@ -763,11 +763,7 @@ pub async fn register_preset_households(
         .flat_map(|h| h.person_ids.iter().copied())
         .max()
         .unwrap_or(0);
-    let max_household = households
-        .iter()
-        .map(|h| h.household_id)
-        .max()
-        .unwrap_or(0);
+    let max_household = households.iter().map(|h| h.household_id).max().unwrap_or(0);
     advance_past(tx, PERSON_SEQUENCE, max_person).await?;
     advance_past(tx, HOUSEHOLD_SEQUENCE, max_household).await?;
     let first_serial = tx
