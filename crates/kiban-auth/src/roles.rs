@@ -37,6 +37,11 @@ pub enum Permission {
     AuditRead,
     /// Manage staff accounts.
     ManageStaff,
+    /// Record and end 支援措置 (support measures) of residents.
+    ManageSupportMeasures,
+    /// Show the address of, or issue a certificate for, a person under a
+    /// support measure, after an explicit confirmation (always logged).
+    OverrideSupportMeasures,
 }
 
 impl Role {
@@ -96,13 +101,19 @@ impl Role {
             }
             Role::RegistryClerk => matches!(
                 permission,
-                P::RegistryRead | P::RegistryWrite | P::Calculate
+                P::RegistryRead | P::RegistryWrite | P::Calculate | P::ManageSupportMeasures
             ),
             Role::TaxClerk => matches!(permission, P::RegistryRead | P::Tax | P::Calculate),
             Role::NhiClerk => matches!(permission, P::RegistryRead | P::Nhi | P::Calculate),
-            Role::Supervisor => {
-                matches!(permission, P::RegistryRead | P::Tax | P::Nhi | P::Calculate)
-            }
+            Role::Supervisor => matches!(
+                permission,
+                P::RegistryRead
+                    | P::Tax
+                    | P::Nhi
+                    | P::Calculate
+                    | P::ManageSupportMeasures
+                    | P::OverrideSupportMeasures
+            ),
             Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
         }
     }

@@ -12,6 +12,7 @@ mod error;
 mod metrics_layer;
 pub mod openapi;
 mod pages;
+mod protection_api;
 mod registry_api;
 mod security;
 mod session;
@@ -93,6 +94,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/municipalities/{m}/households/{household_id}",
             get(registry_api::household),
+        )
+        .route(
+            "/municipalities/{m}/persons/{person_id}/support-measures",
+            get(protection_api::list).post(protection_api::record),
+        )
+        .route(
+            "/municipalities/{m}/support-measures/{measure_id}/end",
+            post(protection_api::end),
         );
     let app = Router::new()
         .route("/", get(pages::root))

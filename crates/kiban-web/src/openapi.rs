@@ -137,6 +137,33 @@ pub const OPERATIONS: &[Operation] = &[
         access: Access::Staff,
         success: 200,
     },
+    Operation {
+        method: "get",
+        path: "/api/v1/municipalities/{m}/persons/{person_id}/support-measures",
+        id: "listSupportMeasures",
+        summary: "住民の支援措置（DV・ストーカー等）の一覧",
+        tag: "protection",
+        access: Access::Staff,
+        success: 200,
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/municipalities/{m}/persons/{person_id}/support-measures",
+        id: "recordSupportMeasure",
+        summary: "支援措置を記録する（期間は原則1年）",
+        tag: "protection",
+        access: Access::Staff,
+        success: 201,
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/municipalities/{m}/support-measures/{measure_id}/end",
+        id: "endSupportMeasure",
+        summary: "支援措置を期間の途中で終了する（記録は残る）",
+        tag: "protection",
+        access: Access::Staff,
+        success: 200,
+    },
 ];
 
 fn error_schema() -> Value {

@@ -7,6 +7,8 @@
 //! unknown id, an operator gets 403, and each refusal is written to the
 //! access log of the caller's own municipality (never into the other one).
 
+use std::collections::BTreeSet;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -16,6 +18,7 @@ use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{Permission, Principal};
 use kiban_core::{Date, KanaName, MunicipalityCode, PersonName, Sex};
+use kiban_protection::Exposure;
 use kiban_registry::domain::{
     Action, Address, AddressChange, AddressDraft, AddressText, BirthCommand, Cancellation, Changes,
     Death, ExOfficioCorrection, HouseholdId, HouseholdSplitCommand, MoveInCommand, MoveInPerson,
@@ -37,18 +40,18 @@ const ACCESS_LOG_LIMIT: u32 = 1_000;
 const SEARCH_LIMIT: u32 = 200;
 
 /// What a request is about, for the access-log entry of a refusal.
-struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The operation (`record_movement`, `person_as_of`, …).
-    operation: &'static str,
+    pub(crate) operation: &'static str,
     /// The person id of the path, if any (only recorded in the tenant the
     /// path names, i.e. when that is the caller's own).
-    person: Option<&'a str>,
+    pub(crate) person: Option<&'a str>,
 }
 
 /// Checks that `principal` may use `permission` in the municipality `m` of
 /// the path. Returns the tenant and the access-log actor, or the error to
 /// answer after writing the refusal to the caller's own access log.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     principal: &Principal,
     headers: &HeaderMap,
@@ -128,7 +131,7 @@ async fn refuse(
 }
 
 /// A 宛名番号 of a path, if it is one.
-fn parse_person_id(text: &str) -> Option<PersonId> {
+pub(crate) fn parse_person_id(text: &str) -> Option<PersonId> {
     text.parse::<u64>()
         .ok()
         .filter(|n| *n > 0 && i64::try_from(*n).is_ok())
@@ -142,7 +145,7 @@ fn person_number(text: Option<&str>) -> Option<i64> {
 }
 
 /// Today in Japan.
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     storage::japan_date(Timestamp::now())
 }
 
@@ -552,6 +555,55 @@ pub async fn record_movement(
 pub struct AsOfQuery {
     /// `YYYY-MM-DD`; today in Japan when absent.
     as_of: Option<String>,
+    /// `true`: a role permitted to override 支援措置 confirms that it must
+    /// see the address of a protected person (logged).
+    confirm_support_measure: Option<String>,
+}
+
+/// The addresses to withhold under 支援措置 (the platform rule of
+/// `kiban-protection`): of the persons given, those protected today whose
+/// address this principal may not see on this request. Every attempt on a
+/// protected person is logged, refused or overridden.
+async fn withheld_addresses(
+    tenant: &TenantDb,
+    actor: &Actor,
+    principal: &Principal,
+    confirm: Option<&str>,
+    person_ids: &[i64],
+) -> Result<BTreeSet<i64>, ApiError> {
+    let may_override = principal
+        .municipality()
+        .is_some_and(|m| principal.may(m, Permission::OverrideSupportMeasures));
+    let confirmed = confirm.map(str::trim) == Some("true");
+    Ok(kiban_protection::withheld(
+        tenant,
+        actor,
+        may_override,
+        confirmed,
+        person_ids,
+        today(),
+        Exposure::Address,
+    )
+    .await?)
+}
+
+/// A person view with its address withheld when its person is in
+/// `withheld` (`address` null, `address_withheld` true).
+fn guarded(mut view: Value, withheld: &BTreeSet<i64>) -> Value {
+    let protected = view
+        .get("person_id")
+        .and_then(Value::as_i64)
+        .is_some_and(|id| withheld.contains(&id));
+    if protected && let Some(fields) = view.as_object_mut() {
+        fields.insert("address".into(), Value::Null);
+        fields.insert("address_withheld".into(), Value::Bool(true));
+    }
+    view
+}
+
+/// The 宛名番号 of a record as the access log and the guard number it.
+fn person_number_of(record: &PersonRecord) -> i64 {
+    i64::try_from(record.person_id.get()).unwrap_or(i64::MAX)
 }
 
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}`: a person's record
@@ -582,7 +634,15 @@ pub async fn person(
         .await
         .map_err(registry_error)?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(person_json(&record)).into_response())
+    let withheld = withheld_addresses(
+        &tenant,
+        &actor,
+        &principal,
+        query.confirm_support_measure.as_deref(),
+        &[person_number_of(&record)],
+    )
+    .await?;
+    Ok(Json(guarded(person_json(&record), &withheld)).into_response())
 }
 
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}/history`: every
@@ -591,6 +651,7 @@ pub async fn person_history(
     State(state): State<AppState>,
     ApiPrincipal(principal): ApiPrincipal,
     Path((m, person_id)): Path<(String, String)>,
+    Query(query): Query<AsOfQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let target = Target {
@@ -611,7 +672,25 @@ pub async fn person_history(
         .await
         .map_err(registry_error)?
         .ok_or_else(ApiError::not_found)?;
-    let versions: Vec<Value> = versions.iter().map(version_json).collect();
+    let number = i64::try_from(id.get()).unwrap_or(i64::MAX);
+    let withheld = withheld_addresses(
+        &tenant,
+        &actor,
+        &principal,
+        query.confirm_support_measure.as_deref(),
+        &[number],
+    )
+    .await?;
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|version| {
+            let mut view = version_json(version);
+            if let Some(record) = view.get_mut("record") {
+                *record = guarded(record.take(), &withheld);
+            }
+            view
+        })
+        .collect();
     Ok(Json(json!({ "versions": versions })).into_response())
 }
 
@@ -645,14 +724,39 @@ pub async fn household(
         .await
         .map_err(registry_error)?
         .ok_or_else(ApiError::not_found)?;
-    let members: Vec<Value> = record.members.iter().map(person_json).collect();
-    Ok(Json(json!({
+    let ids: Vec<i64> = record.members.iter().map(person_number_of).collect();
+    let withheld = withheld_addresses(
+        &tenant,
+        &actor,
+        &principal,
+        query.confirm_support_measure.as_deref(),
+        &ids,
+    )
+    .await?;
+    let members: Vec<Value> = record
+        .members
+        .iter()
+        .map(|member| guarded(person_json(member), &withheld))
+        .collect();
+    // The household's address is every member's: withheld when any
+    // member's is.
+    let address = if withheld.is_empty() {
+        address_json(&record.address)
+    } else {
+        Value::Null
+    };
+    let mut view = json!({
         "household_id": record.household_id.get(),
         "head_person_id": record.head_person_id.map(PersonId::get),
-        "address": address_json(&record.address),
+        "address": address,
         "members": members,
-    }))
-    .into_response())
+    });
+    if !withheld.is_empty()
+        && let Some(fields) = view.as_object_mut()
+    {
+        fields.insert("address_withheld".into(), Value::Bool(true));
+    }
+    Ok(Json(view).into_response())
 }
 
 /// The query of a search.
@@ -668,6 +772,8 @@ pub struct SearchParams {
     as_of: Option<String>,
     /// `true` to include removed persons (除票).
     include_removed: Option<String>,
+    /// `true`: a permitted role confirms it must see protected addresses.
+    confirm_support_measure: Option<String>,
 }
 
 /// `GET /api/v1/municipalities/{m}/persons`: searches the registry.
@@ -723,7 +829,19 @@ pub async fn search(
     let results = storage::search(&tenant, &actor, &query)
         .await
         .map_err(registry_error)?;
-    let results: Vec<Value> = results.iter().map(person_json).collect();
+    let ids: Vec<i64> = results.iter().map(person_number_of).collect();
+    let withheld = withheld_addresses(
+        &tenant,
+        &actor,
+        &principal,
+        params.confirm_support_measure.as_deref(),
+        &ids,
+    )
+    .await?;
+    let results: Vec<Value> = results
+        .iter()
+        .map(|record| guarded(person_json(record), &withheld))
+        .collect();
     Ok(Json(json!({ "results": results })).into_response())
 }
 

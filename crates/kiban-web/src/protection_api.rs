@@ -1,0 +1,222 @@
+//! 支援措置 (support measures) in the JSON API: record, list and end the
+//! measures of a person. The rule itself (addresses withheld, certificates
+//! refused) lives in `kiban-protection` and is applied by every business.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kiban_audit::AuditAction;
+use kiban_auth::Permission;
+use kiban_protection::{ProtectionError, Reason, SupportMeasure};
+use kiban_registry::domain::parse_date;
+use serde_json::{Value, json};
+
+use crate::api::json_body;
+use crate::registry_api::{Target, authorize};
+use crate::session::ApiPrincipal;
+use crate::{ApiError, AppState};
+
+fn measure_json(measure: &SupportMeasure) -> Value {
+    json!({
+        "measure_id": measure.measure_id,
+        "person_id": measure.person_id,
+        "reason": measure.reason.code(),
+        "starts_on": measure.starts_on.to_string(),
+        "ends_on": measure.ends_on.to_string(),
+        "ended_on": measure.ended_on.map(|d| d.to_string()),
+        "recorded_at": measure.recorded_at,
+        "recorded_by": measure.recorded_by,
+    })
+}
+
+fn protection_error(error: ProtectionError) -> ApiError {
+    let field = error.field();
+    match (&error, field) {
+        (ProtectionError::Store(_), _) | (_, None) => ApiError::internal(error),
+        (ProtectionError::UnknownPerson(_) | ProtectionError::UnknownMeasure(_), _) => {
+            ApiError::not_found()
+        }
+        (ProtectionError::AlreadyEnded(_), Some(field)) => ApiError {
+            status: StatusCode::CONFLICT,
+            code: "already_ended",
+            message: error.to_string(),
+            field: Some(field.into()),
+        },
+        (_, Some(field)) => ApiError::invalid("invalid_value", field, error.to_string()),
+    }
+}
+
+/// A required `YYYY-MM-DD` (or 和暦) member of a JSON object.
+fn date_member(body: &Value, name: &'static str) -> Result<Option<kiban_core::Date>, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => parse_date(name, text)
+            .map(Some)
+            .map_err(|r| ApiError::invalid("invalid_date", name, r.reason.to_string())),
+        Some(_) => Err(ApiError::invalid(
+            "invalid_type",
+            name,
+            format!("{name} は文字列（YYYY-MM-DD）で指定してください"),
+        )),
+    }
+}
+
+fn person_number(text: &str) -> Result<i64, ApiError> {
+    crate::registry_api::parse_person_id(text)
+        .and_then(|p| i64::try_from(p.get()).ok())
+        .ok_or_else(ApiError::not_found)
+}
+
+/// `GET /api/v1/municipalities/{m}/persons/{person_id}/support-measures`.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, person_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "support_measures",
+        person: Some(&person_id),
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::ManageSupportMeasures,
+        target,
+    )
+    .await?;
+    let number = person_number(&person_id)?;
+    let mut tx = tenant.begin().await?;
+    let exists = kiban_protection::person_known(&mut tx, number).await?;
+    if !exists {
+        tx.rollback().await?;
+        return Err(ApiError::not_found());
+    }
+    let measures = kiban_protection::measures_of(&mut tx, number).await?;
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Read, Some(number), "support_measures"),
+    )
+    .await?;
+    tx.commit().await?;
+    let measures: Vec<Value> = measures.iter().map(measure_json).collect();
+    Ok(Json(json!({ "measures": measures })).into_response())
+}
+
+/// `POST /api/v1/municipalities/{m}/persons/{person_id}/support-measures`
+/// body `{"reason","starts_on","ends_on"?}` → 201 the measure.
+pub async fn record(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, person_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "record_support_measure",
+        person: Some(&person_id),
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::ManageSupportMeasures,
+        target,
+    )
+    .await?;
+    let number = person_number(&person_id)?;
+    let body = json_body(&body)?;
+    if !body.is_object() {
+        return Err(ApiError::invalid(
+            "invalid_type",
+            "body",
+            "リクエストの本文はJSONオブジェクトでなければなりません",
+        ));
+    }
+    let reason = match body.get("reason") {
+        Some(Value::String(code)) => Reason::from_code(code.trim()).ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_value",
+                "reason",
+                format!(
+                    "reason は {} のいずれかで指定してください",
+                    Reason::ALL.map(Reason::code).join(", ")
+                ),
+            )
+        })?,
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                "missing_field",
+                "reason",
+                "reason は必須です",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_type",
+                "reason",
+                "reason は文字列で指定してください",
+            ));
+        }
+    };
+    let starts_on = date_member(&body, "starts_on")?
+        .ok_or_else(|| ApiError::invalid("missing_field", "starts_on", "starts_on は必須です"))?;
+    let ends_on = date_member(&body, "ends_on")?;
+    let mut tx = tenant.begin().await?;
+    match kiban_protection::record_measure(&mut tx, &actor, number, reason, starts_on, ends_on)
+        .await
+    {
+        Ok(measure) => {
+            tx.commit().await?;
+            Ok((StatusCode::CREATED, Json(measure_json(&measure))).into_response())
+        }
+        Err(error) => {
+            tx.rollback().await?;
+            Err(protection_error(error))
+        }
+    }
+}
+
+/// `POST /api/v1/municipalities/{m}/support-measures/{measure_id}/end`
+/// body `{"ended_on"}` → 200 the measure with its early end.
+pub async fn end(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, measure_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "end_support_measure",
+        person: None,
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::ManageSupportMeasures,
+        target,
+    )
+    .await?;
+    let measure_id = person_number(&measure_id)?;
+    let body = json_body(&body)?;
+    let ended_on = date_member(&body, "ended_on")?
+        .ok_or_else(|| ApiError::invalid("missing_field", "ended_on", "ended_on は必須です"))?;
+    let mut tx = tenant.begin().await?;
+    match kiban_protection::end_measure(&mut tx, &actor, measure_id, ended_on).await {
+        Ok(measure) => {
+            tx.commit().await?;
+            Ok(Json(measure_json(&measure)).into_response())
+        }
+        Err(error) => {
+            tx.rollback().await?;
+            Err(protection_error(error))
+        }
+    }
+}
