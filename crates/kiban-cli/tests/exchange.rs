@@ -119,6 +119,26 @@ async fn extra_movements(db: &Database) {
         .await
         .unwrap();
     }
+    // Two support measures (支援措置), one of them ended early.
+    let mut tx = tenant.begin().await.unwrap();
+    for (i, row) in rows.iter().rev().take(2).enumerate() {
+        let measure = kiban_protection::storage::record_measure(
+            &mut tx,
+            &clerk,
+            row.int(0).unwrap() + 1000,
+            kiban_protection::Reason::DomesticViolence,
+            today,
+            None,
+        )
+        .await;
+        if let (0, Ok(m)) = (i, &measure) {
+            kiban_protection::storage::end_measure(&mut tx, &clerk, m.measure_id, today)
+                .await
+                .unwrap();
+        }
+        measure.unwrap();
+    }
+    tx.commit().await.unwrap();
 }
 
 /// Creates the source municipality with 2,000 generated residents and
@@ -253,6 +273,48 @@ fn import_and_reexport(test: &TestDatabase, dir: &Path, again: &Path) {
     assert!(message.contains("既にデータがあります"), "{message}");
 }
 
+/// The code tables of the format list exactly the codes of the domain.
+#[test]
+fn code_tables_match_the_domain() {
+    use kiban_exchange::standard::spec::code_table;
+    let codes = |name: &str| -> Vec<&str> {
+        code_table(name)
+            .unwrap()
+            .codes
+            .iter()
+            .map(|(c, _)| *c)
+            .collect()
+    };
+    assert_eq!(
+        codes("relationship"),
+        kiban_core::Relationship::ALL.map(|r| r.code()).to_vec()
+    );
+    assert_eq!(
+        codes("sex"),
+        [kiban_core::Sex::Male, kiban_core::Sex::Female]
+            .map(|s| s.code())
+            .to_vec()
+    );
+    assert_eq!(
+        codes("movement_kind"),
+        kiban_registry::domain::MovementKind::ALL
+            .map(|k| k.code())
+            .to_vec()
+    );
+    assert_eq!(
+        codes("audit_action"),
+        kiban_audit::AuditAction::ALL.map(|a| a.code()).to_vec()
+    );
+    assert_eq!(
+        codes("staff_role"),
+        kiban_auth::Role::ALL.map(|r| r.code()).to_vec()
+    );
+    assert_eq!(
+        codes("support_measure_reason"),
+        kiban_protection::Reason::ALL.map(|r| r.code()).to_vec()
+    );
+}
+
 #[tokio::test]
 async fn every_tenant_table_is_exported_or_excluded() {
     for backend in BACKENDS {
@@ -301,6 +363,8 @@ async fn round_trip_on_each_engine_and_across_engines() {
         let persons = manifest.file("persons.csv").unwrap().rows;
         assert!(persons >= 2_000, "{persons}");
         assert!(manifest.file("outbox.csv").unwrap().rows >= 30);
+        assert_eq!(manifest.file("support_measures.csv").unwrap().rows, 2);
+        assert_eq!(manifest.file("support_measure_ends.csv").unwrap().rows, 1);
         assert!(files.contains_key(CODE_TABLES_FILE));
         import_and_reexport(&test, &first, &second);
         assert_same_except_import(&first, &second);

@@ -257,3 +257,37 @@ fn every_code_table_is_named_once() {
     names.dedup();
     assert_eq!(names.len(), spec::CODE_TABLES.len());
 }
+
+/// The layout specification for vendors documents every file, field,
+/// excluded table and code.
+#[test]
+fn the_layout_specification_covers_every_field() {
+    let doc = include_str!("../../../docs/exchange-format.md");
+    for entity in ENTITIES {
+        let heading = format!("### {}: ", entity.file);
+        let start = doc.find(&heading).unwrap_or_else(|| panic!("{heading}"));
+        let section = &doc[start..];
+        let end = section[4..].find("\n### ").map_or(section.len(), |e| e + 4);
+        let section = &section[..end];
+        for (i, field) in entity.fields.iter().enumerate() {
+            let row = format!("| {} | {} | `{}` ", i + 1, field.name_ja, field.column);
+            assert!(section.contains(&row), "{}: {row}", entity.file);
+        }
+        for omitted in entity.omitted {
+            assert!(section.contains(&format!("`{}`", omitted.column)));
+        }
+    }
+    for excluded in spec::EXCLUDED {
+        assert!(
+            doc.contains(&format!("- `{}`: ", excluded.table)),
+            "{}",
+            excluded.table
+        );
+    }
+    for table in spec::CODE_TABLES {
+        assert!(doc.contains(&format!("### {}（{}）", table.name, table.name_ja)));
+        for (code, label) in table.codes {
+            assert!(doc.contains(&format!("| `{code}` | {label} |")), "{code}");
+        }
+    }
+}
