@@ -200,6 +200,8 @@ pub enum AuditCommand {
 pub enum BenchCommand {
     /// Demo generation rows/second next to a raw multi-row INSERT of the same rows.
     DemoInsert(demo::BenchArgs),
+    /// Standard export and import rows/second next to the engine's raw limit.
+    Exchange(crate::exchange_bench::BenchArgs),
 }
 
 pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
@@ -318,6 +320,9 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         Command::Import(args) => exchange::import(&database_url, args).await,
         Command::ImportLegacy(args) => legacy::import_legacy(&database_url, args).await,
         Command::Bench(BenchCommand::DemoInsert(args)) => demo::bench(&database_url, args).await,
+        Command::Bench(BenchCommand::Exchange(args)) => {
+            crate::exchange_bench::bench(&database_url, args).await
+        }
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let code = parse_code("--municipality", &municipality)?;
             let db = Database::connect(&database_url).await?;

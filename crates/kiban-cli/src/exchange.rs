@@ -368,7 +368,7 @@ pub async fn export(database_url: &str, args: ExportArgs) -> Result<(), CliError
     Ok(())
 }
 
-fn to_args(spec: &EntitySpec, row: &[Value]) -> Vec<Arg> {
+pub(crate) fn to_args(spec: &EntitySpec, row: &[Value]) -> Vec<Arg> {
     let mut args: Vec<Arg> = spec
         .fields
         .iter()
@@ -388,7 +388,7 @@ fn to_args(spec: &EntitySpec, row: &[Value]) -> Vec<Arg> {
     args
 }
 
-fn insert_columns(spec: &EntitySpec) -> Vec<&'static str> {
+pub(crate) fn insert_columns(spec: &EntitySpec) -> Vec<&'static str> {
     spec.fields
         .iter()
         .map(|f| f.column)

@@ -7,6 +7,7 @@
 mod commands;
 mod demo;
 mod exchange;
+mod exchange_bench;
 mod legacy;
 mod output;
 
