@@ -368,14 +368,16 @@ pub async fn export(database_url: &str, args: ExportArgs) -> Result<(), CliError
     Ok(())
 }
 
-pub(crate) fn to_args(spec: &EntitySpec, row: &[Value]) -> Vec<Arg> {
+/// The arguments inserting a row: its values, then the values the import
+/// writes for omitted columns.
+pub(crate) fn to_args(spec: &EntitySpec, row: Vec<Value>) -> Vec<Arg> {
     let mut args: Vec<Arg> = spec
         .fields
         .iter()
         .zip(row)
         .map(|(f, v)| match v {
-            Value::Int(i) => Arg::Int(*i),
-            Value::Text(t) => Arg::Text(t.clone()),
+            Value::Int(i) => Arg::Int(i),
+            Value::Text(t) => Arg::Text(t),
             Value::Null if f.ty.is_integer_column() => Arg::NullInt,
             Value::Null => Arg::NullText,
         })
@@ -413,7 +415,7 @@ async fn flush(
     match spec.load {
         Load::Rows => {
             let columns = insert_columns(spec);
-            let rows: Vec<Vec<Arg>> = batch.iter().map(|r| to_args(spec, r)).collect();
+            let rows: Vec<Vec<Arg>> = batch.drain(..).map(|r| to_args(spec, r)).collect();
             tx.insert_rows(spec.table, &columns, &rows).await?;
         }
         Load::AuditChain => {

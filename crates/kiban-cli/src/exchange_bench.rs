@@ -74,7 +74,7 @@ fn prepare(
     let mut csv = Vec::new();
     while let Some(next) = reader.next_row() {
         let (_, row) = next.map_err(|e| CliError::runtime(e.to_string()))?;
-        let mut args = to_args(spec, &row);
+        let mut args = to_args(spec, row);
         if spec.load == Load::AuditChain {
             args.push(Arg::from(zeros.as_str()));
             args.push(Arg::from(zeros.as_str()));

@@ -403,6 +403,9 @@ fn rewrite(dir: &Path, file: &str, edit: impl Fn(&str) -> String, update_manifes
     }
 }
 
+/// A change that spoils a copy of a good export.
+type Spoil = Box<dyn Fn(&Path)>;
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for (name, bytes) in read_dir(from) {
@@ -435,7 +438,7 @@ async fn bad_exports_are_refused_naming_file_line_and_field() {
             "複製市",
         ],
     );
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, Vec<&str>)> = vec![
+    let cases: Vec<(&str, Spoil, Vec<&str>)> = vec![
         (
             "a version pointing to an unknown person",
             Box::new(|d: &Path| {

@@ -375,7 +375,7 @@ mod tests {
     use crate::standard::spec::entity;
 
     fn int_field() -> FieldSpec {
-        entity("movements.csv").map_or_else(|| unreachable!(), |e| e.fields[0])
+        entity("movements.csv").unwrap().fields[0]
     }
 
     #[test]
@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn a_file_round_trips() {
-        let spec = entity("movement_persons.csv").map_or_else(|| unreachable!(), |e| e);
+        let spec = entity("movement_persons.csv").unwrap();
         let mut out = Vec::new();
         let mut w = TableWriter::new(spec, &mut out)
             .map_err(|e| e.to_string())
