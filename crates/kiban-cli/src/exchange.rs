@@ -309,7 +309,11 @@ pub async fn export_to(
         rows: written.rows,
         sha256: written.sha256,
     });
-    let rows: u64 = files.iter().map(|f| f.rows).sum();
+    let rows: u64 = files
+        .iter()
+        .filter(|f| f.file != CODE_TABLES_FILE)
+        .map(|f| f.rows)
+        .sum();
     let manifest = Manifest {
         format: FORMAT_NAME.to_owned(),
         format_version: FORMAT_VERSION,
@@ -427,6 +431,39 @@ async fn flush(
     Ok(())
 }
 
+/// A movement's payload must be one the registry reads back (its version,
+/// its kind matching the `kind` column, every value valid), not only JSON.
+fn check_payload(spec: &EntitySpec, line: u64, row: &[Value]) -> Result<(), CliError> {
+    if spec.table != "movements" {
+        return Ok(());
+    }
+    let text = |i: usize| match row.get(i) {
+        Some(Value::Text(t)) => t.as_str(),
+        _ => "",
+    };
+    let date = |i: usize| kiban_core::date::parse_iso(text(i)).ok();
+    let id = match row.first() {
+        Some(Value::Int(id)) => *id,
+        _ => 0,
+    };
+    let (Some(event_date), Some(notified_on)) = (date(2), date(3)) else {
+        return Ok(());
+    };
+    match kiban_registry::storage::payload::decode(id, text(1), event_date, notified_on, text(7)) {
+        Ok(movement) if movement.kind().code() == text(1) => Ok(()),
+        Ok(movement) => Err(CliError::invalid(format!(
+            "取り込めません: {} {line}行目 項目 payload: 異動内容の種別 {} が kind {} と一致しません",
+            spec.file,
+            movement.kind().code(),
+            text(1)
+        ))),
+        Err(e) => Err(CliError::invalid(format!(
+            "取り込めません: {} {line}行目 項目 payload: 異動内容として読めません（{e}）",
+            spec.file
+        ))),
+    }
+}
+
 /// Fails unless the municipality has no data at all.
 async fn require_empty(db: &Database, tx: &mut TenantTx) -> Result<(), CliError> {
     for table in platform::tenant_tables(db).await? {
@@ -519,6 +556,7 @@ pub async fn import_from(
                 })?;
                 source_chain.push(&entry);
             }
+            check_payload(spec, line, &row)?;
             batch.push(row);
             if batch.len() >= PAGE {
                 flush(&mut tx, spec, &mut batch, &mut target_chain).await?;

@@ -475,6 +475,18 @@ async fn bad_exports_are_refused_naming_file_line_and_field() {
             vec!["movements.csv", "2行目", "event_date", "日付"],
         ),
         (
+            "a payload that is JSON but no movement",
+            Box::new(|d: &Path| {
+                rewrite(
+                    d,
+                    "movements.csv",
+                    |t| t.replacen("\"\"v\"\":1", "\"\"v\"\":9", 1),
+                    true,
+                );
+            }),
+            vec!["movements.csv", "2行目", "payload"],
+        ),
+        (
             "a code outside its table",
             Box::new(|d: &Path| {
                 rewrite(
