@@ -326,7 +326,7 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
             )));
         }
     };
-    let extract = match parse_fixed_cp932(&bytes, &gaiji) {
+    let mut extract = match parse_fixed_cp932(&bytes, &gaiji) {
         Ok(extract) => extract,
         Err(e) => {
             let detail =
@@ -338,6 +338,7 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
             )));
         }
     };
+    extract.note_registration_adjustments();
     let report = &extract.report;
     let summary = report.summary();
     if report.has_before_migration_issues() {

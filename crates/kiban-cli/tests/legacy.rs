@@ -81,6 +81,7 @@ fn clean() -> Vec<LegacyRecordSpec> {
         name_kana: "ﾔﾏﾀﾞ ﾊﾅｺ".to_owned(),
         sex: "2".to_owned(),
         birth_date: "3570910".to_owned(),
+        residence_start_date: "4080401".to_owned(),
         ..resident(1002, 501, "02")
     };
     let child = LegacyRecordSpec {
@@ -218,6 +219,12 @@ async fn a_clean_extract_is_registered_with_its_history() {
             codes(&report),
             vec![
                 (
+                    2,
+                    "residence_start_date".to_owned(),
+                    "during_migration".to_owned(),
+                    "residence_before_head".to_owned()
+                ),
+                (
                     4,
                     "name".to_owned(),
                     "during_migration".to_owned(),
@@ -231,7 +238,7 @@ async fn a_clean_extract_is_registered_with_its_history() {
                 ),
             ]
         );
-        assert_eq!(report["summary"]["during_migration"], 1);
+        assert_eq!(report["summary"]["during_migration"], 2);
         assert_eq!(report["summary"]["after_migration"], 1);
         // Legacy 宛名番号 are kept; removed persons are 除票 with their date.
         let persons = query(
