@@ -2,11 +2,11 @@
 //! standard exchange format (`docs/exchange-format.md`), the entities of
 //! `kiban_exchange::standard::ENTITIES`.
 //!
-//! Export reads every entity in one transaction that sees one snapshot,
-//! writes one CSV file per entity, checks the source's access-log chain as
-//! it goes, appends its own access-log entry (`export`) and writes
-//! `manifest.json` last: a directory without a manifest is an interrupted
-//! export, and import refuses it.
+//! Export reads every entity in one read-only transaction that sees one
+//! snapshot, writes one CSV file per entity, checks the source's access-log
+//! chain as it goes, then appends its own access-log entry (`export`) and
+//! only after that writes `manifest.json`: a directory without a manifest is
+//! an interrupted export, and import refuses it.
 //!
 //! Import loads into an empty municipality in one transaction: each file is
 //! streamed, every field, key and reference checked, rows inserted in
@@ -327,8 +327,13 @@ pub async fn export_to(
         },
         files,
     };
-    // The export's own entry comes after the rows it read, so the export
-    // does not contain it (the next one will).
+    // The rows are read; the export's own entry follows in a short writing
+    // transaction (a long snapshot must not hold the write lock), and the
+    // manifest, which makes the files usable, only once that entry is
+    // committed. So the export does not contain its own entry (the next
+    // one will).
+    tx.rollback().await?;
+    let mut tx = tenant.begin().await?;
     kiban_audit::append(
         &mut tx,
         &Actor::new("kiban-export", "system").entry(

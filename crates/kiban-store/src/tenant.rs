@@ -46,16 +46,17 @@ impl TenantDb {
 }
 
 impl TenantDb {
-    /// Starts a writing transaction whose reads all see one snapshot, for
+    /// Starts a read-only transaction whose reads all see one snapshot, for
     /// work that reads a whole municipality across many statements (the
-    /// standard export): `REPEATABLE READ` on PostgreSQL (whose default gives
-    /// each statement its own snapshot); on SQLite a [`TenantDb::begin`]
-    /// transaction, which holds the write lock and so sees no other change.
+    /// standard export): `REPEATABLE READ, READ ONLY` on PostgreSQL (whose
+    /// default gives each statement its own snapshot); on SQLite a deferred
+    /// transaction, whose first read fixes the snapshot (WAL mode) without
+    /// holding the write lock, so clerks keep working meanwhile.
     pub async fn begin_snapshot(&self) -> Result<TenantTx, StoreError> {
         let inner = match &self.db.pool {
-            Pool::Sqlite(p) => Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(p) => Inner::Sqlite(p.begin().await?),
             Pool::Postgres(p) => Inner::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     .await?,
             ),
         };
