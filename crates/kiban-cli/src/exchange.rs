@@ -469,6 +469,66 @@ fn check_payload(spec: &EntitySpec, line: u64, row: &[Value]) -> Result<(), CliE
     }
 }
 
+/// The counters (採番) whose numbers appear as keys: sequence name, and
+/// the file and key column numbered by it.
+const NUMBERED: [(&str, &str, &str); 6] = [
+    ("movement_id", "movements", "movement_id"),
+    ("person_id", "persons", "person_id"),
+    ("household_id", "households", "household_id"),
+    ("outbox_event", "outbox", "event_id"),
+    ("audit_entry", "audit_log", "entry_id"),
+    ("support_measure", "support_measures", "measure_id"),
+];
+
+/// The highest number of each counted key, and each counter's next value,
+/// so that an import cannot leave a counter that would hand out a number
+/// already in use.
+#[derive(Default)]
+struct Counters {
+    next: std::collections::HashMap<String, (i64, u64)>,
+    max: std::collections::HashMap<&'static str, i64>,
+}
+
+impl Counters {
+    fn see(&mut self, spec: &EntitySpec, line: u64, row: &[Value]) {
+        if spec.table == "number_sequences" {
+            if let (Some(Value::Text(name)), Some(Value::Int(next))) = (row.first(), row.get(1)) {
+                self.next.insert(name.clone(), (*next, line));
+            }
+            return;
+        }
+        for (_, table, column) in NUMBERED {
+            if spec.table == table
+                && let Some(Value::Int(v)) = spec.position(column).and_then(|i| row.get(i))
+            {
+                let max = self.max.entry(table).or_insert(0);
+                *max = (*max).max(*v);
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), CliError> {
+        for (sequence, table, column) in NUMBERED {
+            let max = self.max.get(table).copied().unwrap_or(0);
+            if max == 0 {
+                continue;
+            }
+            let (next, line) = self.next.get(sequence).copied().unwrap_or((0, 0));
+            if next <= max {
+                let at = if line > 0 {
+                    format!(" {line}行目")
+                } else {
+                    String::new()
+                };
+                return Err(CliError::invalid(format!(
+                    "取り込めません: number_sequences.csv{at} 項目 next_value: 採番 {sequence} の次の値 {next} が {table}.csv の {column} の最大値 {max} 以下です"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Fails unless the municipality has no data at all.
 async fn require_empty(db: &Database, tx: &mut TenantTx) -> Result<(), CliError> {
     for table in platform::tenant_tables(db).await? {
@@ -537,6 +597,7 @@ pub async fn import_from(
         ProgressBar::hidden()
     };
     let mut references = References::new();
+    let mut counters = Counters::default();
     let mut source_chain = ChainHasher::new(source);
     let mut target_chain = ChainHasher::new(tenant.municipality());
     for spec in ENTITIES {
@@ -562,6 +623,7 @@ pub async fn import_from(
                 source_chain.push(&entry);
             }
             check_payload(spec, line, &row)?;
+            counters.see(spec, line, &row);
             batch.push(row);
             if batch.len() >= PAGE {
                 flush(&mut tx, spec, &mut batch, &mut target_chain).await?;
@@ -576,6 +638,7 @@ pub async fn import_from(
         check_against_manifest(&manifest, spec.file, &read).map_err(|e| invalid(&e))?;
     }
     references.finish().map_err(|e| invalid(&e))?;
+    counters.check()?;
     if source_chain.head() != manifest.audit_chain.head_hash
         || source_chain.entries() != manifest.audit_chain.entries
     {

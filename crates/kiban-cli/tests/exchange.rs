@@ -487,6 +487,29 @@ async fn bad_exports_are_refused_naming_file_line_and_field() {
             vec!["movements.csv", "2行目", "payload"],
         ),
         (
+            "a counter behind the numbers in use",
+            Box::new(|d: &Path| {
+                rewrite(
+                    d,
+                    "number_sequences.csv",
+                    |t| {
+                        t.split("\r\n")
+                            .map(|l| {
+                                if l.starts_with("person_id,") {
+                                    "person_id,2".to_owned()
+                                } else {
+                                    l.to_owned()
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\r\n")
+                    },
+                    true,
+                );
+            }),
+            vec!["number_sequences.csv", "行目", "next_value", "person_id"],
+        ),
+        (
             "a code outside its table",
             Box::new(|d: &Path| {
                 rewrite(
