@@ -10,10 +10,20 @@
 
 mod password;
 mod roles;
+mod second_factor;
+mod staff;
 mod tokens;
 
 pub use password::{hash_password, spend_verification_time, verify_password};
 pub use roles::{Permission, Principal, Role};
+pub use second_factor::{
+    Enrolment, TOTP_DIGITS, TOTP_STEP_SECONDS, TotpSecret, begin_enrolment, confirm_enrolment,
+    current_step,
+};
+pub use staff::{
+    StaffSummary, generate_password, list_staff, reset_password, reset_second_factor, set_disabled,
+    set_role,
+};
 pub use tokens::{IssuedToken, TokenKind, TokenParts};
 
 use kiban_core::MunicipalityCode;
@@ -41,6 +51,17 @@ pub enum AuthError {
     /// The account exists already.
     #[error("ログインID「{0}」は既に使われています")]
     Duplicate(String),
+    /// The password was right but the second-factor code (確認コード) is
+    /// missing, wrong or already used.
+    #[error("確認コード（6桁）が正しくないか、既に使われています")]
+    WrongSecondFactor,
+    /// The account's second factor is already in force (enrolment is over;
+    /// an administrator can reset it).
+    #[error("二要素認証は既に登録されています")]
+    AlreadyEnrolled,
+    /// No such account in the municipality (staff management).
+    #[error("ログインID「{0}」の職員はいません")]
+    NoSuchAccount(String),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -92,7 +113,8 @@ fn validate_password(password: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Creates a staff account in the municipality of `tenant`.
+/// Creates a staff account in the municipality of `tenant` (operator-side:
+/// the CLI and set-up).
 pub async fn create_staff(
     tenant: &TenantDb,
     login: &str,
@@ -100,6 +122,36 @@ pub async fn create_staff(
     role: Role,
     password: &str,
 ) -> Result<StaffAccount, AuthError> {
+    insert_staff(tenant, None, login, display_name, role, password).await
+}
+
+/// Creates a staff account on behalf of the municipality's administrator,
+/// with a `change` entry in the access log.
+pub async fn create_staff_by(
+    tenant: &TenantDb,
+    actor: &kiban_audit::Actor,
+    login: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<StaffAccount, AuthError> {
+    insert_staff(tenant, Some(actor), login, display_name, role, password).await
+}
+
+async fn insert_staff(
+    tenant: &TenantDb,
+    actor: Option<&kiban_audit::Actor>,
+    login: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<StaffAccount, AuthError> {
+    if display_name.trim().is_empty() || display_name.chars().count() > 100 {
+        return Err(AuthError::InvalidInput {
+            field: "display_name",
+            message: "氏名（表示名）は1文字以上100文字以内で指定してください".into(),
+        });
+    }
     validate_login(login)?;
     validate_password(password)?;
     let hash = hash_password(password)?;
@@ -125,6 +177,9 @@ pub async fn create_staff(
         ],
     )
     .await?;
+    if let Some(actor) = actor {
+        staff::log_created(&mut tx, actor, login, role).await?;
+    }
     tx.commit().await?;
     Ok(StaffAccount {
         login: login.to_owned(),
@@ -227,6 +282,119 @@ pub async fn verify_staff_password(
     })
 }
 
+/// The result of a staff login whose password (and, when in force, second
+/// factor) was right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Logged in.
+    Complete(StaffAccount),
+    /// The role needs a second factor that the account has not enrolled
+    /// yet: the caller may open the enrolment screen only.
+    EnrolmentRequired(StaffAccount),
+}
+
+/// Logs a staff member in: password, then the second factor (TOTP) when it
+/// is in force, in one transaction. Failures count towards the lockout like
+/// wrong passwords; a used code is refused (replay). An unknown login
+/// costs the same hashing time as a known one.
+pub async fn login_staff(
+    tenant: &TenantDb,
+    login: &str,
+    password: &str,
+    otp: Option<&str>,
+) -> Result<LoginOutcome, AuthError> {
+    let mut tx = tenant.begin().await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT login, display_name, role, disabled, password_hash, failed_logins, locked_until,              totp_enabled, totp_sealed_secret, totp_last_step              FROM staff_accounts WHERE municipality_code = $1 AND login = $2",
+            &[Arg::from(login)],
+        )
+        .await?;
+    let Some(row) = row else {
+        spend_verification_time(password);
+        tx.rollback().await?;
+        return Err(AuthError::InvalidCredentials);
+    };
+    let now = jiff::Timestamp::now();
+    if let Some(until) = row.opt_text(6)?
+        && until.parse::<jiff::Timestamp>().is_ok_and(|t| t > now)
+    {
+        tx.rollback().await?;
+        return Err(AuthError::Locked);
+    }
+    let failures = row.int(5)? + 1;
+    let count_failure = |failures: i64| {
+        (failures >= LOCKOUT_THRESHOLD)
+            .then(|| (now + jiff::SignedDuration::from_mins(LOCKOUT_MINUTES)).to_string())
+    };
+    const FAIL: &str = "UPDATE staff_accounts SET failed_logins = $3, locked_until = $4 \
+                        WHERE municipality_code = $1 AND login = $2";
+    let disabled = row.int(3)? != 0;
+    if disabled || !verify_password(password, &row.text(4)?) {
+        tx.execute(
+            FAIL,
+            &[
+                Arg::from(login),
+                Arg::Int(failures),
+                Arg::from(count_failure(failures)),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AuthError::InvalidCredentials);
+    }
+    let role_code = row.text(2)?;
+    let account = StaffAccount {
+        login: row.text(0)?,
+        display_name: row.text(1)?,
+        role: Role::parse(&role_code).map_err(|_| StoreError::Corrupt {
+            column: "staff_accounts.role".into(),
+            reason: role_code.clone(),
+        })?,
+        disabled,
+    };
+    let enrolled = row.int(7)? != 0;
+    let mut accepted_step = None;
+    if enrolled {
+        let sealed = row.opt_bytes(8)?.ok_or_else(|| StoreError::Corrupt {
+            column: "staff_accounts.totp_sealed_secret".into(),
+            reason: "enabled without a secret".into(),
+        })?;
+        let secret = second_factor::open_secret(&mut tx, login, &sealed).await?;
+        let last = row.opt_int(9)?.and_then(|s| u64::try_from(s).ok());
+        accepted_step = otp.and_then(|code| secret.matching_step(code, current_step(), last));
+        if accepted_step.is_none() {
+            tx.execute(
+                FAIL,
+                &[
+                    Arg::from(login),
+                    Arg::Int(failures),
+                    Arg::from(count_failure(failures)),
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AuthError::WrongSecondFactor);
+        }
+    }
+    tx.execute(
+        "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL,          totp_last_step = COALESCE($3, totp_last_step)          WHERE municipality_code = $1 AND login = $2",
+        &[
+            Arg::from(login),
+            match accepted_step.and_then(|s| i64::try_from(s).ok()) {
+                Some(step) => Arg::Int(step),
+                None => Arg::NullInt,
+            },
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    if !enrolled && account.role.requires_second_factor() {
+        return Ok(LoginOutcome::EnrolmentRequired(account));
+    }
+    Ok(LoginOutcome::Complete(account))
+}
+
 /// Creates a service operator account.
 pub async fn create_operator(db: &Database, login: &str, password: &str) -> Result<(), AuthError> {
     validate_login(login)?;
@@ -252,6 +420,26 @@ pub async fn issue_staff_token(
     kind: TokenKind,
     ttl: jiff::SignedDuration,
 ) -> Result<IssuedToken, AuthError> {
+    issue_token(tenant, login, kind, false, ttl).await
+}
+
+/// Issues a browser session that opens the second-factor enrolment screen
+/// and nothing else (after a correct password, before enrolment).
+pub async fn issue_enrolment_session(
+    tenant: &TenantDb,
+    login: &str,
+    ttl: jiff::SignedDuration,
+) -> Result<IssuedToken, AuthError> {
+    issue_token(tenant, login, TokenKind::Session, true, ttl).await
+}
+
+async fn issue_token(
+    tenant: &TenantDb,
+    login: &str,
+    kind: TokenKind,
+    enrolment_only: bool,
+    ttl: jiff::SignedDuration,
+) -> Result<IssuedToken, AuthError> {
     let account = find_staff(tenant, login)
         .await?
         .ok_or(AuthError::InvalidCredentials)?;
@@ -263,8 +451,8 @@ pub async fn issue_staff_token(
     let now = now_text();
     let mut tx = tenant.begin().await?;
     tx.execute(
-        "INSERT INTO staff_tokens (municipality_code, token_id, login, kind, secret_sha256, created_at, expires_at, last_used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO staff_tokens (municipality_code, token_id, login, kind, secret_sha256, created_at, expires_at, last_used_at, enrolment_only) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             Arg::from(parts.token_id.as_str()),
             Arg::from(login),
@@ -273,6 +461,7 @@ pub async fn issue_staff_token(
             Arg::Text(now.clone()),
             Arg::Text(expires_at.to_string()),
             Arg::Text(now),
+            Arg::Int(i64::from(enrolment_only)),
         ],
     )
     .await?;
@@ -346,6 +535,44 @@ pub async fn authenticate(
     token: &str,
     kind: TokenKind,
 ) -> Result<Principal, AuthError> {
+    authenticate_with(db, token, kind, None, false).await
+}
+
+/// Like [`authenticate`], and also refuses a token unused for longer than
+/// `idle` (the idle timeout of browser sessions).
+pub async fn authenticate_idle(
+    db: &Database,
+    token: &str,
+    kind: TokenKind,
+    idle: jiff::SignedDuration,
+) -> Result<Principal, AuthError> {
+    authenticate_with(db, token, kind, Some(idle), false).await
+}
+
+/// Resolves an enrolment-only session (see [`issue_enrolment_session`]);
+/// every other token is [`AuthError::InvalidCredentials`] here.
+pub async fn authenticate_enrolment(db: &Database, token: &str) -> Result<Principal, AuthError> {
+    authenticate_with(db, token, TokenKind::Session, None, true).await
+}
+
+/// Whether a token last used at `last_used` (RFC 3339) has been idle for
+/// longer than `idle`.
+fn idle_expired(last_used: &str, idle: Option<jiff::SignedDuration>, now: jiff::Timestamp) -> bool {
+    match idle {
+        None => false,
+        Some(idle) => last_used
+            .parse::<jiff::Timestamp>()
+            .map_or(true, |t| now.duration_since(t) > idle),
+    }
+}
+
+async fn authenticate_with(
+    db: &Database,
+    token: &str,
+    kind: TokenKind,
+    idle: Option<jiff::SignedDuration>,
+    enrolment: bool,
+) -> Result<Principal, AuthError> {
     let parts = TokenParts::parse(token).ok_or(AuthError::InvalidCredentials)?;
     let now = jiff::Timestamp::now();
     match parts.municipality {
@@ -353,7 +580,9 @@ pub async fn authenticate(
             let stored = platform::find_operator_token(db, &parts.token_id)
                 .await?
                 .ok_or(AuthError::InvalidCredentials)?;
-            let valid = stored.revoked_at.is_none()
+            let valid = !enrolment
+                && stored.revoked_at.is_none()
+                && !idle_expired(&stored.last_used_at, idle, now)
                 && stored.kind == kind.code()
                 && parts.matches_digest(&stored.secret_sha256)
                 && stored
@@ -380,7 +609,7 @@ pub async fn authenticate(
             let mut tx = tenant.begin_read().await?;
             let row = tx
                 .fetch_optional(
-                    "SELECT t.login, t.kind, t.secret_sha256, t.expires_at, t.revoked_at, a.role, a.disabled, a.display_name, t.last_used_at \
+                    "SELECT t.login, t.kind, t.secret_sha256, t.expires_at, t.revoked_at, a.role, a.disabled, a.display_name, t.last_used_at, t.enrolment_only \
                      FROM staff_tokens t JOIN staff_accounts a \
                        ON a.municipality_code = t.municipality_code AND a.login = t.login \
                      WHERE t.municipality_code = $1 AND t.token_id = $2",
@@ -398,7 +627,9 @@ pub async fn authenticate(
                     .text(3)?
                     .parse::<jiff::Timestamp>()
                     .is_ok_and(|t| t > now)
-                && row.int(6)? == 0;
+                && row.int(6)? == 0
+                && (row.int(9)? != 0) == enrolment
+                && !idle_expired(&row.text(8)?, idle, now);
             if !valid {
                 return Err(AuthError::InvalidCredentials);
             }

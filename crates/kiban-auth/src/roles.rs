@@ -42,6 +42,8 @@ pub enum Permission {
     /// Show the address of, or issue a certificate for, a person under a
     /// support measure, after an explicit confirmation (always logged).
     OverrideSupportMeasures,
+    /// 個人番号: reveal it in full (stating a purpose) and search by it.
+    IndividualNumber,
 }
 
 impl Role {
@@ -101,7 +103,11 @@ impl Role {
             }
             Role::RegistryClerk => matches!(
                 permission,
-                P::RegistryRead | P::RegistryWrite | P::Calculate | P::ManageSupportMeasures
+                P::RegistryRead
+                    | P::RegistryWrite
+                    | P::Calculate
+                    | P::ManageSupportMeasures
+                    | P::IndividualNumber
             ),
             Role::TaxClerk => matches!(permission, P::RegistryRead | P::Tax | P::Calculate),
             Role::NhiClerk => matches!(permission, P::RegistryRead | P::Nhi | P::Calculate),
@@ -113,9 +119,16 @@ impl Role {
                     | P::Calculate
                     | P::ManageSupportMeasures
                     | P::OverrideSupportMeasures
+                    | P::IndividualNumber
             ),
             Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
         }
+    }
+
+    /// Whether accounts of this role must log in with a second factor
+    /// (TOTP): administrators, and every role that may see a 個人番号.
+    pub fn requires_second_factor(self) -> bool {
+        self == Role::MunicipalityAdmin || self.allows(Permission::IndividualNumber)
     }
 }
 
@@ -197,5 +210,22 @@ mod tests {
         assert!(!Role::TaxClerk.allows(Permission::RegistryWrite));
         assert!(!Role::RegistryClerk.allows(Permission::Tax));
         assert!(!Role::Auditor.allows(Permission::RegistryRead));
+        let reveal: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Permission::IndividualNumber))
+            .collect();
+        assert_eq!(reveal, [Role::RegistryClerk, Role::Supervisor]);
+        let second: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.requires_second_factor())
+            .collect();
+        assert_eq!(
+            second,
+            [
+                Role::MunicipalityAdmin,
+                Role::RegistryClerk,
+                Role::Supervisor
+            ]
+        );
     }
 }

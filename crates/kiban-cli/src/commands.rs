@@ -2,12 +2,13 @@
 
 use std::io::Read;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use kiban_auth::{AuthError, Role, TokenKind};
 use kiban_core::MunicipalityCode;
 use kiban_store::platform::{self, Municipality};
-use kiban_store::{Database, StoreError};
+use kiban_store::{Database, MasterKey, StoreError};
 
 use crate::output::{emit, say};
 use crate::{Command, demo, exchange, legacy};
@@ -72,10 +73,64 @@ pub(crate) fn parse_code(field: &str, code: &str) -> Result<MunicipalityCode, Cl
     MunicipalityCode::parse(code).map_err(|e| CliError::invalid(format!("{field} {code}: {e}")))
 }
 
+/// The master key of this run, from `--master-key-file` or
+/// `KIBAN_MASTER_KEY` (or made for the demo).
+static MASTER_KEY: std::sync::OnceLock<MasterKey> = std::sync::OnceLock::new();
+
+/// Reads the master key from the file given or from `KIBAN_MASTER_KEY`
+/// (exit 2 when it is not 32 bytes).
+pub(crate) fn configure_master_key(file: Option<&Path>) -> Result<(), CliError> {
+    let (source, text) = match file {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|e| {
+                CliError::invalid(format!("--master-key-file {}: {e}", path.display()))
+            })?,
+        ),
+        None => match std::env::var("KIBAN_MASTER_KEY") {
+            Ok(text) if !text.trim().is_empty() => ("KIBAN_MASTER_KEY".to_owned(), text),
+            _ => return Ok(()),
+        },
+    };
+    let key = MasterKey::parse(&text).map_err(|e| CliError::invalid(format!("{source}: {e}")))?;
+    let _ = MASTER_KEY.set(key);
+    Ok(())
+}
+
+/// The demo's master key: read from `path`, or made and written there
+/// (readable by its owner only) when the file does not exist.
+fn demo_master_key(path: &Path) -> Result<MasterKey, CliError> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return MasterKey::parse(&text)
+            .map_err(|e| CliError::invalid(format!("{}: {e}", path.display())));
+    }
+    let key = MasterKey::generate();
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
+    std::io::Write::write_all(&mut file, format!("{}\n", key.to_hex().as_str()).as_bytes())?;
+    Ok(key)
+}
+
 /// Connects and applies pending migrations (every command that changes data
-/// does this first).
+/// does this first), with the master key when one is configured.
 pub(crate) async fn open_migrated(url: &str) -> Result<Database, CliError> {
-    let db = Database::connect(url).await?;
+    let mut db = Database::connect(url).await?;
+    if let Some(key) = MASTER_KEY.get() {
+        db = db.with_master_key(key.clone());
+    }
     db.migrate().await?;
     Ok(db)
 }
@@ -98,6 +153,12 @@ pub struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// Minutes after which an unused browser session ends (idle timeout).
+    #[arg(long, default_value_t = 30)]
+    session_idle_minutes: i64,
+    /// Hours after which a browser session ends however it is used.
+    #[arg(long, default_value_t = 8)]
+    session_hours: i64,
 }
 
 /// `kiban municipality …`.
@@ -149,6 +210,17 @@ pub enum UserCommand {
         /// Create a service-operator account (no municipality).
         #[arg(long, conflicts_with_all = ["municipality", "role"])]
         operator: bool,
+    },
+    /// Removes a staff account's second factor (lost phone) when no
+    /// administrator of the municipality can: the account enrols again at
+    /// its next login. Logged in the municipality's access log.
+    ResetSecondFactor {
+        /// The account's municipality.
+        #[arg(long)]
+        municipality: String,
+        /// Login name.
+        #[arg(long)]
+        login: String,
     },
 }
 
@@ -202,6 +274,8 @@ pub enum BenchCommand {
     DemoInsert(demo::BenchArgs),
     /// Standard export and import rows/second next to the engine's raw limit.
     Exchange(crate::exchange_bench::BenchArgs),
+    /// Certificates/second through the HTTP API (p50/p90/p99) and batch pages/second.
+    Certificates(crate::certificates::BenchArgs),
 }
 
 pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
@@ -285,6 +359,20 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
             }
             Ok(())
         }
+        Command::User(UserCommand::ResetSecondFactor {
+            municipality,
+            login,
+        }) => {
+            let code = parse_code("--municipality", &municipality)?;
+            let db = open_migrated(&database_url).await?;
+            let tenant = db.tenant(code).await?;
+            let actor = kiban_audit::Actor::new("kiban-cli", "operator");
+            kiban_auth::reset_second_factor(&tenant, &actor, &login).await?;
+            say(&format!(
+                "{code} の職員 {login} の二要素認証をリセットしました（次回ログイン時に再登録します）。"
+            ));
+            Ok(())
+        }
         Command::Token(TokenCommand::Create {
             municipality,
             login,
@@ -323,6 +411,10 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         Command::Bench(BenchCommand::Exchange(args)) => {
             crate::exchange_bench::bench(&database_url, args).await
         }
+        Command::Bench(BenchCommand::Certificates(args)) => {
+            crate::certificates::bench(&database_url, args).await
+        }
+        Command::Certificate(command) => crate::certificates::run(&database_url, command).await,
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let code = parse_code("--municipality", &municipality)?;
             let db = Database::connect(&database_url).await?;
@@ -392,7 +484,41 @@ fn calc(args: CalcArgs) -> Result<(), CliError> {
 }
 
 async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
+    if !(1..=24 * 60).contains(&args.session_idle_minutes) {
+        return Err(CliError::invalid(
+            "--session-idle-minutes: 1 から 1440 の範囲で指定してください",
+        ));
+    }
+    if !(1..=24 * 7).contains(&args.session_hours) {
+        return Err(CliError::invalid(
+            "--session-hours: 1 から 168 の範囲で指定してください",
+        ));
+    }
+    let mut demo_key_file = None;
+    if args.demo && MASTER_KEY.get().is_none() {
+        // The demo makes its own master key, kept next to its database.
+        let path = match database_url.strip_prefix("sqlite://") {
+            Some(db_path) => PathBuf::from(format!("{db_path}.master-key")),
+            None => PathBuf::from("./data/kiban-demo.master-key"),
+        };
+        let _ = MASTER_KEY.set(demo_master_key(&path)?);
+        demo_key_file = Some(path);
+    }
     let db = open_migrated(database_url).await?;
+    match db.check_master_key().await {
+        Ok(()) => {}
+        Err(e @ (StoreError::NoMasterKey | StoreError::WrongMasterKey)) => {
+            return Err(CliError::invalid(format!(
+                "起動できません。個人番号などの暗号化された値が保存されています: {e}"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if !db.has_master_key() {
+        say(
+            "注意: マスター鍵が設定されていません。個人番号の保存と二要素認証の登録はできません（--master-key-file または KIBAN_MASTER_KEY）。",
+        );
+    }
     let mut logins = Vec::new();
     if args.demo {
         logins = demo::ensure_demo_municipality(&db, args.demo_residents).await?;
@@ -401,13 +527,14 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::runtime(format!("{} で待ち受けできません: {e}", args.listen)))?;
     let local = listener.local_addr()?;
-    if !args.no_worker {
-        tracing::info!("job worker: no jobs are defined yet");
-    }
+    // The job worker: seal registration follows the registry's events.
+    let worker = (!args.no_worker).then(|| crate::certificates::spawn_worker(db.clone()));
     let state = kiban_web::AppState::new(
         db.clone(),
         kiban_web::WebConfig {
             secure_cookies: args.secure_cookies,
+            session_idle_minutes: args.session_idle_minutes,
+            session_hours: args.session_hours,
             ..kiban_web::WebConfig::default()
         },
     );
@@ -421,6 +548,15 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         for (login, role, password) in &logins {
             say(&format!("  {login:<22} {password:<28} {role}"));
         }
+        say(
+            "二要素認証: admin・registry・supervisor は初回ログイン時に確認コードの認証アプリを登録します（画面にQRコードとキーを表示）。以後は確認コードも入力します。",
+        );
+        if let Some(path) = &demo_key_file {
+            say(&format!(
+                "デモ用のマスター鍵: {}（個人番号と二要素認証の秘密を暗号化する鍵。本番では --master-key-file で指定）",
+                path.display()
+            ));
+        }
     }
     say("終了するには Ctrl+C を押してください。");
     axum::serve(listener, kiban_web::router(state))
@@ -429,6 +565,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         })
         .await
         .map_err(|e| CliError::runtime(format!("サーバーエラー: {e}")))?;
+    if let Some(worker) = worker {
+        worker.abort();
+    }
     db.close().await;
     Ok(())
 }

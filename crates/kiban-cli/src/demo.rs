@@ -355,6 +355,21 @@ pub async fn ensure_demo_municipality(
         }
         logins.push((login.to_owned(), role.label_ja().to_owned(), password));
     }
+    if kiban_certificate::storage::current_certifier(&tenant)
+        .await?
+        .is_none()
+    {
+        kiban_certificate::storage::set_certifier(
+            &tenant,
+            "demo",
+            &kiban_certificate::storage::Certifier {
+                mayor_title: "デモ市長".into(),
+                mayor_name: "基盤 一郎".into(),
+                official_seal: None,
+            },
+        )
+        .await?;
+    }
     let stop = AtomicBool::new(false);
     let written = fill(db, code, residents, 1, 10_000, &stop, true).await?;
     if written > 0 {

@@ -30,7 +30,8 @@ use kiban_core::MunicipalityCode;
 use kiban_exchange::standard::{
     AuditChain, CODE_TABLES_FILE, ENTITIES, EXCLUDED, EntitySpec, ExchangeError, FORMAT_NAME,
     FORMAT_VERSION, Load, MANIFEST_FILE, Manifest, ManifestFile, References, TableReader,
-    TableWriter, Value, check_against_manifest, read_code_tables, write_code_tables,
+    TableWriter, Value, check_against_manifest, decode_binary, encode_binary, read_code_tables,
+    write_code_tables,
 };
 use kiban_store::platform;
 use kiban_store::{Arg, Database, Row, TenantDb, TenantTx, now_text};
@@ -117,6 +118,9 @@ fn row_values(spec: &EntitySpec, row: &Row) -> Result<Vec<Value>, CliError> {
         .map(|(i, f)| {
             Ok(if f.ty.is_integer_column() {
                 row.opt_int(i)?.map_or(Value::Null, Value::Int)
+            } else if f.ty.is_binary_column() {
+                row.opt_bytes(i)?
+                    .map_or(Value::Null, |b| Value::Text(encode_binary(&b)))
             } else {
                 row.opt_text(i)?.map_or(Value::Null, Value::Text)
             })
@@ -386,8 +390,13 @@ pub(crate) fn to_args(spec: &EntitySpec, row: Vec<Value>) -> Vec<Arg> {
         .zip(row)
         .map(|(f, v)| match v {
             Value::Int(i) => Arg::Int(i),
+            // Checked as Base64 when read.
+            Value::Text(t) if f.ty.is_binary_column() => {
+                Arg::Bytes(decode_binary(&t).unwrap_or_default())
+            }
             Value::Text(t) => Arg::Text(t),
             Value::Null if f.ty.is_integer_column() => Arg::NullInt,
+            Value::Null if f.ty.is_binary_column() => Arg::NullBytes,
             Value::Null => Arg::NullText,
         })
         .collect();

@@ -85,6 +85,12 @@ fn prepare(
             match arg {
                 Arg::Int(v) => csv.extend_from_slice(v.to_string().as_bytes()),
                 Arg::Text(t) => csv_field(&mut csv, t),
+                Arg::Bytes(b) => {
+                    csv.extend_from_slice(b"\\x");
+                    for byte in b {
+                        csv.extend_from_slice(format!("{byte:02x}").as_bytes());
+                    }
+                }
                 _ => {}
             }
         }

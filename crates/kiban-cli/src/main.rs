@@ -4,6 +4,7 @@
 //! arguments or input. Messages for people go to stderr, machine output
 //! (JSON, tokens, passwords) to stdout.
 
+mod certificates;
 mod commands;
 mod demo;
 mod exchange;
@@ -31,6 +32,13 @@ struct Cli {
         default_value = "sqlite://./data/kiban.db"
     )]
     database_url: String,
+
+    /// File holding the master key that wraps each municipality's keys for
+    /// 個人番号 and second-factor secrets: 32 bytes as 64 hex digits or
+    /// Base64. The key itself may instead be given in the environment
+    /// variable KIBAN_MASTER_KEY.
+    #[arg(long, global = true, env = "KIBAN_MASTER_KEY_FILE")]
+    master_key_file: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -68,6 +76,9 @@ enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
+    /// Certificates (証明書): settings.
+    #[command(subcommand)]
+    Certificate(certificates::CertificateCommand),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +94,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(e) = commands::configure_master_key(cli.master_key_file.as_deref()) {
+        output::error(&e.message);
+        return ExitCode::from(e.exit_code);
+    }
     let result = runtime.block_on(commands::run(cli.database_url, cli.command));
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -433,3 +433,194 @@ fn demo_generate_resumes_after_being_killed() {
     );
     assert!(partial > 0 || after_kill == 40000);
 }
+
+/// Runs SQL statements on the database of `s` directly (as an attacker with
+/// access to the database would), through the municipality's handle.
+fn tamper(s: &Scratch, statements: &[&str]) {
+    let url = s.url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = kiban_store::Database::connect(&url).await.unwrap();
+        let tenant = db
+            .tenant(kiban_core::MunicipalityCode::parse("990019").unwrap())
+            .await
+            .unwrap();
+        let mut tx = tenant.begin().await.unwrap();
+        for sql in statements {
+            let changed = tx.execute(sql, &[]).await.unwrap();
+            assert_eq!(changed, 1, "{sql}");
+        }
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+}
+
+fn audited_scratch(name: &str) -> Scratch {
+    let s = Scratch::new(name);
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let out = s.kiban(&[
+        "demo",
+        "generate",
+        "--municipality",
+        "990019",
+        "--residents",
+        "2000",
+        "--chunk-size",
+        "250",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let intact = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(text(&intact.stdout).trim(), "intact");
+    s
+}
+
+#[test]
+fn audit_verify_names_a_deleted_entry() {
+    let s = audited_scratch("audit-delete");
+    tamper(
+        &s,
+        &["DELETE FROM audit_log WHERE municipality_code = $1 AND entry_id = 3"],
+    );
+    let broken = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert_eq!(text(&broken.stdout).trim(), "broken entry_id=3");
+    assert!(text(&broken.stderr).contains("利用履歴 3 がありません"));
+}
+
+#[test]
+fn audit_verify_names_reordered_entries() {
+    let s = audited_scratch("audit-reorder");
+    tamper(
+        &s,
+        &[
+            "UPDATE audit_log SET entry_id = -1 WHERE municipality_code = $1 AND entry_id = 4",
+            "UPDATE audit_log SET entry_id = 4 WHERE municipality_code = $1 AND entry_id = 5",
+            "UPDATE audit_log SET entry_id = 5 WHERE municipality_code = $1 AND entry_id = -1",
+        ],
+    );
+    let broken = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert_eq!(text(&broken.stdout).trim(), "broken entry_id=4");
+}
+
+#[test]
+fn serve_refuses_to_start_without_the_master_key_of_its_sealed_values() {
+    let s = Scratch::new("master-key");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let key_file = s.dir.join("master.key");
+    let key = kiban_store::MasterKey::generate();
+    std::fs::write(&key_file, key.to_hex().as_str()).unwrap();
+    // Seal something with the key: the municipality's keys are made.
+    let url = s.url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = kiban_store::Database::connect(&url)
+            .await
+            .unwrap()
+            .with_master_key(key.clone());
+        let tenant = db
+            .tenant(kiban_core::MunicipalityCode::parse("990019").unwrap())
+            .await
+            .unwrap();
+        let mut tx = tenant.begin().await.unwrap();
+        tx.seal("test|990019", b"sealed").await.unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+    let without = s.kiban(&["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(without.status.code(), Some(2));
+    assert!(
+        text(&without.stderr).contains("マスター鍵が設定されていません"),
+        "{}",
+        text(&without.stderr)
+    );
+    let wrong_file = s.dir.join("wrong.key");
+    std::fs::write(
+        &wrong_file,
+        kiban_store::MasterKey::generate().to_hex().as_str(),
+    )
+    .unwrap();
+    let wrong = s.kiban(&[
+        "--master-key-file",
+        wrong_file.to_str().unwrap(),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        text(&wrong.stderr).contains("マスター鍵が違います"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let short = s.kiban(&[
+        "--master-key-file",
+        key_file.with_extension("none").to_str().unwrap(),
+        "migrate",
+    ]);
+    assert_eq!(short.status.code(), Some(2));
+    std::fs::write(&wrong_file, "abcd").unwrap();
+    let malformed = s.kiban(&["--master-key-file", wrong_file.to_str().unwrap(), "migrate"]);
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(text(&malformed.stderr).contains("32バイト"));
+}
+
+#[test]
+fn an_operator_resets_a_lost_second_factor() {
+    let s = Scratch::new("reset-second-factor");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let created = s.kiban(&[
+        "user",
+        "create",
+        "--municipality",
+        "990019",
+        "--login",
+        "admin",
+        "--role",
+        "municipality_admin",
+    ]);
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let reset = s.kiban(&[
+        "user",
+        "reset-second-factor",
+        "--municipality",
+        "990019",
+        "--login",
+        "admin",
+    ]);
+    assert_eq!(reset.status.code(), Some(0), "{}", text(&reset.stderr));
+    assert!(text(&reset.stderr).contains("リセットしました"));
+    let unknown = s.kiban(&[
+        "user",
+        "reset-second-factor",
+        "--municipality",
+        "990019",
+        "--login",
+        "nobody",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("nobody"));
+    let verify = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(text(&verify.stdout).trim(), "intact");
+}

@@ -138,6 +138,19 @@ async fn extra_movements(db: &Database) {
         }
         measure.unwrap();
     }
+    // The certifier with the image of the official seal (a binary field),
+    // and a name with an IVS.
+    tx.execute(
+        "INSERT INTO certifier_settings (municipality_code, version, mayor_title, mayor_name, \
+         official_seal_png, recorded_at, recorded_by) VALUES ($1, 1, '市長', $2, $3, \
+         '2026-04-01T00:00:00.000000Z', 'admin')",
+        &[
+            kiban_store::Arg::from("辻\u{E0102}　一郎"),
+            kiban_store::Arg::Bytes(vec![0x89, b'P', b'N', b'G', 0, 255, 10, 13]),
+        ],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -365,6 +378,8 @@ async fn round_trip_on_each_engine_and_across_engines() {
         assert!(manifest.file("outbox.csv").unwrap().rows >= 30);
         assert_eq!(manifest.file("support_measures.csv").unwrap().rows, 2);
         assert_eq!(manifest.file("support_measure_ends.csv").unwrap().rows, 1);
+        let certifier = String::from_utf8(files["certifier_settings.csv"].clone()).unwrap();
+        assert!(certifier.contains(",iVBORwD/Cg0=,"), "{certifier}");
         assert!(files.contains_key(CODE_TABLES_FILE));
         import_and_reexport(&test, &first, &second);
         assert_same_except_import(&first, &second);

@@ -104,6 +104,17 @@ pub struct BatchFile {
     pub sha256: String,
 }
 
+/// One printed certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedPdf {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// The number of pages.
+    pub page_count: usize,
+    /// The SHA-256 of the PDF, as 64 lowercase hexadecimal digits.
+    pub sha256: String,
+}
+
 /// The printing engine (帳票エンジン). Loads the fonts once; cheap to clone
 /// and safe to share between threads, which render concurrently.
 #[derive(Clone)]
@@ -197,6 +208,18 @@ impl PrintEngine {
     /// Prints any one document.
     pub fn render(&self, document: &Document) -> Result<Vec<u8>, PrintError> {
         self.render_one(|preparer| preparer.document(document))
+    }
+
+    /// Prints one certificate as [`PrintEngine::render`] does, with its page
+    /// count and SHA-256 (for the record of issuance, 交付履歴).
+    pub fn render_certificate(&self, document: &Document) -> Result<RenderedPdf, PrintError> {
+        let compiled = self.compile(|preparer| Ok(vec![preparer.document(document)?]))?;
+        let pdf = export(&compiled.document, Output::Certificate)?;
+        Ok(RenderedPdf {
+            sha256: sha256_hex(&pdf),
+            page_count: compiled.document.pages().len(),
+            pdf,
+        })
     }
 
     /// Prints many documents into PDF files of at most `max_pages_per_file`

@@ -100,7 +100,7 @@ pub use documents::{
     RemovedResident, ResidentEntry, ResidentRecordCopy, SECURITY_PAPER_NOTICE, SealCertificate,
     Sex,
 };
-pub use engine::{BatchFile, MAX_DOCUMENTS_PER_COMPILATION, PrintConfig, PrintEngine};
+pub use engine::{BatchFile, MAX_DOCUMENTS_PER_COMPILATION, PrintConfig, PrintEngine, RenderedPdf};
 pub use error::{CodePoint, PrintError};
 pub use fonts::{DEBIAN_FONT_DIRECTORIES, EX_GOTHIC, EX_MINCHO, MJ_MINCHO};
 pub use image::{ImageError, PngImage};

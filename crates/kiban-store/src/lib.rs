@@ -21,6 +21,7 @@ mod sequences;
 mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod vault;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -32,6 +33,7 @@ use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use query::{Arg, Row};
 pub use tenant::{TenantDb, TenantTx};
+pub use vault::{MasterKey, MasterKeyError};
 
 /// A storage failure. Database errors are kept as they are: never turned
 /// into "not found".
@@ -69,6 +71,20 @@ pub enum StoreError {
     /// A unique key is already taken (e.g. the municipality exists).
     #[error("既に登録されています: {0}")]
     Conflict(String),
+    /// A value must be sealed or opened (個人番号, second-factor secrets) but
+    /// no master key was configured.
+    #[error(
+        "マスター鍵が設定されていません（--master-key-file または環境変数 KIBAN_MASTER_KEY で指定してください）"
+    )]
+    NoMasterKey,
+    /// The configured master key does not open the municipality's keys.
+    #[error(
+        "マスター鍵が違います: 団体の鍵を復号できません（保存時と同じマスター鍵を指定してください）"
+    )]
+    WrongMasterKey,
+    /// Sealing or opening a value failed (altered, or bound to another row).
+    #[error("暗号化された値を扱えません: {0}")]
+    Sealing(String),
 }
 
 /// Which database engine a [`Database`] uses.
@@ -100,6 +116,7 @@ pub(crate) enum Pool {
 #[derive(Clone)]
 pub struct Database {
     pub(crate) pool: Pool,
+    pub(crate) master_key: Option<MasterKey>,
 }
 
 /// How many parameters one multi-row statement may carry on PostgreSQL
@@ -146,6 +163,7 @@ impl Database {
                 .await?;
             Ok(Self {
                 pool: Pool::Sqlite(pool),
+                master_key: None,
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
@@ -160,10 +178,46 @@ impl Database {
                 .await?;
             Ok(Self {
                 pool: Pool::Postgres(pool),
+                master_key: None,
             })
         } else {
             Err(StoreError::InvalidUrl(url.to_owned()))
         }
+    }
+
+    /// This pool with the master key that wraps the municipalities' keys
+    /// (see [`MasterKey`]); without one, sealed values can be neither
+    /// written nor read.
+    pub fn with_master_key(mut self, key: MasterKey) -> Self {
+        self.master_key = Some(key);
+        self
+    }
+
+    /// Whether a master key is configured.
+    pub fn has_master_key(&self) -> bool {
+        self.master_key.is_some()
+    }
+
+    /// Checks the master key against the stored municipality keys: fails
+    /// with [`StoreError::NoMasterKey`] when sealed values exist and no key
+    /// is configured, and with [`StoreError::WrongMasterKey`] when the key
+    /// does not open them. Run at start-up, so that a server never runs
+    /// unable to read what it stored.
+    pub async fn check_master_key(&self) -> Result<(), StoreError> {
+        let codes = platform::municipalities_with_keys(self).await?;
+        if codes.is_empty() {
+            return Ok(());
+        }
+        if self.master_key.is_none() {
+            return Err(StoreError::NoMasterKey);
+        }
+        for code in codes {
+            let mut tx = self.tenant(code).await?.begin_read().await?;
+            let check = tx.keyed_hash("master_key_check", b"").await;
+            tx.rollback().await?;
+            check?;
+        }
+        Ok(())
     }
 
     /// The engine behind this pool.

@@ -109,6 +109,25 @@ pub async fn find_municipality(
     rows.first().map(municipality_from).transpose()
 }
 
+/// The municipalities whose keys exist (that have sealed values), by code.
+pub async fn municipalities_with_keys(db: &Database) -> Result<Vec<MunicipalityCode>, StoreError> {
+    let rows = fetch_all(
+        db,
+        "SELECT DISTINCT municipality_code FROM tenant_keys ORDER BY municipality_code",
+        &[],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let text = r.text(0)?;
+            MunicipalityCode::parse(&text).map_err(|e| StoreError::Corrupt {
+                column: "tenant_keys.municipality_code".into(),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// Every municipality, by code.
 pub async fn list_municipalities(db: &Database) -> Result<Vec<Municipality>, StoreError> {
     let rows = fetch_all(

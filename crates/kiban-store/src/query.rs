@@ -180,6 +180,15 @@ impl Row {
         .map_err(|e| corrupt(idx, e))
     }
 
+    /// A blob column.
+    pub fn bytes(&self, idx: usize) -> Result<Vec<u8>, StoreError> {
+        match self {
+            Row::Sqlite(r) => r.try_get::<Vec<u8>, _>(idx),
+            Row::Postgres(r) => r.try_get::<Vec<u8>, _>(idx),
+        }
+        .map_err(|e| corrupt(idx, e))
+    }
+
     /// A nullable blob column.
     pub fn opt_bytes(&self, idx: usize) -> Result<Option<Vec<u8>>, StoreError> {
         match self {

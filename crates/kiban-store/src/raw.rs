@@ -83,8 +83,15 @@ pub async fn export_csv(
                         if let Some(v) = row.try_get::<Option<i64>, _>(i)? {
                             line.extend_from_slice(v.to_string().as_bytes());
                         }
-                    } else if let Some(t) = row.try_get::<Option<String>, _>(i)? {
-                        csv_field(&mut line, &t);
+                    } else if let Ok(text) = row.try_get::<Option<String>, _>(i) {
+                        if let Some(t) = text {
+                            csv_field(&mut line, &t);
+                        }
+                    } else if let Some(bytes) = row.try_get::<Option<Vec<u8>>, _>(i)? {
+                        line.extend_from_slice(b"\\x");
+                        for b in bytes {
+                            line.extend_from_slice(format!("{b:02x}").as_bytes());
+                        }
                     }
                 }
                 line.extend_from_slice(b"\r\n");

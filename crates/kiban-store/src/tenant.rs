@@ -41,6 +41,7 @@ impl TenantDb {
         Ok(TenantTx {
             inner,
             municipality: self.municipality,
+            master_key: self.db.master_key.clone(),
         })
     }
 }
@@ -63,6 +64,7 @@ impl TenantDb {
         Ok(TenantTx {
             inner,
             municipality: self.municipality,
+            master_key: self.db.master_key.clone(),
         })
     }
 }
@@ -79,6 +81,7 @@ impl TenantDb {
         Ok(TenantTx {
             inner,
             municipality: self.municipality,
+            master_key: self.db.master_key.clone(),
         })
     }
 }
@@ -96,6 +99,7 @@ enum Inner {
 pub struct TenantTx {
     inner: Inner,
     municipality: MunicipalityCode,
+    master_key: Option<crate::MasterKey>,
 }
 
 /// SQLite reads `$N` as a *named* parameter and resolves each name by a
@@ -132,6 +136,11 @@ impl TenantTx {
     /// The municipality this transaction is bound to.
     pub fn municipality(&self) -> MunicipalityCode {
         self.municipality
+    }
+
+    /// The master key of the pool, for sealing values (see `vault`).
+    pub(crate) fn master_key(&self) -> Option<&crate::MasterKey> {
+        self.master_key.as_ref()
     }
 
     /// The engine behind the transaction.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use rand::Rng;
 
-use crate::{Backend, Database, StoreError};
+use crate::{Backend, Database, MasterKey, StoreError};
 
 /// The PostgreSQL server used by tests: `KIBAN_TEST_POSTGRES_URL`, or the
 /// local server with trust authentication.
@@ -25,6 +25,8 @@ pub struct TestDatabase {
     pub db: Database,
     /// The URL, for starting the binary against the same database.
     pub url: String,
+    /// The master key `db` was given (a new random one per database).
+    pub master_key: MasterKey,
     sqlite_dir: Option<PathBuf>,
     postgres_name: Option<String>,
 }
@@ -43,11 +45,15 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("kiban-test-{}", random_suffix()));
                 let url = format!("sqlite://{}", dir.join("kiban.db").display());
-                let db = Database::connect(&url).await?;
+                let master_key = MasterKey::generate();
+                let db = Database::connect(&url)
+                    .await?
+                    .with_master_key(master_key.clone());
                 db.migrate().await?;
                 Ok(Self {
                     db,
                     url,
+                    master_key,
                     sqlite_dir: Some(dir),
                     postgres_name: None,
                 })
@@ -66,11 +72,15 @@ impl TestDatabase {
                     Some((base, _)) => format!("{base}/{name}"),
                     None => return Err(StoreError::InvalidUrl(server)),
                 };
-                let db = Database::connect(&url).await?;
+                let master_key = MasterKey::generate();
+                let db = Database::connect(&url)
+                    .await?
+                    .with_master_key(master_key.clone());
                 db.migrate().await?;
                 Ok(Self {
                     db,
                     url,
+                    master_key,
                     sqlite_dir: None,
                     postgres_name: Some(name),
                 })

@@ -41,15 +41,14 @@ struct SessionRequest {
     login: String,
     password: String,
     #[serde(default)]
-    #[expect(
-        dead_code,
-        reason = "the second factor is checked once TOTP enrolment exists"
-    )]
     otp: Option<String>,
 }
 
-/// `POST /api/v1/sessions`: exchanges a login and password for a bearer
-/// token. Without `municipality_code`, the login is an operator's.
+/// `POST /api/v1/sessions`: exchanges a login and password (and the
+/// second-factor code `otp` when the account has one) for a bearer token.
+/// Without `municipality_code`, the login is an operator's. An account
+/// whose role needs a second factor that it has not enrolled gets 403
+/// `second_factor_enrolment_required` (enrolment is on the screens).
 pub async fn create_session(
     State(state): State<AppState>,
     body: Bytes,
@@ -70,7 +69,24 @@ pub async fn create_session(
                 }
                 Err(e) => return Err(e.into()),
             };
-            kiban_auth::verify_staff_password(&tenant, &request.login, &request.password).await?;
+            match kiban_auth::login_staff(
+                &tenant,
+                &request.login,
+                &request.password,
+                request.otp.as_deref(),
+            )
+            .await?
+            {
+                kiban_auth::LoginOutcome::Complete(_) => {}
+                kiban_auth::LoginOutcome::EnrolmentRequired(_) => {
+                    return Err(ApiError {
+                        status: StatusCode::FORBIDDEN,
+                        code: "second_factor_enrolment_required",
+                        message: "この役割では二要素認証が必要です。画面からログインして確認コードのアプリを登録してください".into(),
+                        field: Some("otp".into()),
+                    });
+                }
+            }
             kiban_auth::issue_staff_token(&tenant, &request.login, TokenKind::Api, ttl).await?
         }
         None => {

@@ -118,6 +118,19 @@ impl From<kiban_auth::AuthError> for ApiError {
                 message: format!("ログインID「{login}」は既に使われています"),
                 field: Some("login".into()),
             },
+            E::WrongSecondFactor => Self {
+                status: StatusCode::UNAUTHORIZED,
+                code: "invalid_otp",
+                message: "確認コード（6桁）が正しくないか、既に使われています".into(),
+                field: Some("otp".into()),
+            },
+            E::AlreadyEnrolled => Self {
+                status: StatusCode::CONFLICT,
+                code: "already_enrolled",
+                message: "二要素認証は既に登録されています".into(),
+                field: None,
+            },
+            E::NoSuchAccount(_) => ApiError::not_found(),
             E::Store(e) => ApiError::internal(e),
         }
     }

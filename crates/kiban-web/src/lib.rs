@@ -8,13 +8,19 @@
 //! the server (no CDN): stylesheets and scripts are compiled into the binary.
 
 mod api;
+mod certificate_api;
+mod certificate_pages;
 mod error;
+mod individual_number_api;
 mod metrics_layer;
 pub mod openapi;
 mod pages;
 mod protection_api;
 mod registry_api;
+mod seal_api;
+mod seal_pages;
 mod security;
+mod security_pages;
 mod session;
 
 use std::sync::Arc;
@@ -33,8 +39,14 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Lifetime of a browser session, in hours (absolute timeout).
     pub session_hours: i64,
+    /// A browser session unused for this many minutes ends (idle timeout).
+    pub session_idle_minutes: i64,
     /// Lifetime of an API token made by `POST /api/v1/sessions`, in hours.
     pub api_token_hours: i64,
+    /// The public origin of the service (e.g. `https://kiban.example.jp`),
+    /// printed in the verification QR code of certificates; empty prints
+    /// the path only.
+    pub public_origin: String,
 }
 
 impl Default for WebConfig {
@@ -42,7 +54,9 @@ impl Default for WebConfig {
         Self {
             secure_cookies: false,
             session_hours: 8,
+            session_idle_minutes: 30,
             api_token_hours: 8,
+            public_origin: String::new(),
         }
     }
 }
@@ -55,6 +69,8 @@ pub struct AppState {
     /// Web settings.
     pub config: Arc<WebConfig>,
     metrics: PrometheusHandle,
+    /// The printing engine, loaded (fonts) at the first certificate.
+    print: Arc<std::sync::OnceLock<Result<kiban_print::PrintEngine, String>>>,
 }
 
 impl AppState {
@@ -64,7 +80,41 @@ impl AppState {
             db,
             config: Arc::new(config),
             metrics: metrics_layer::handle(),
+            print: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    /// The printing engine (fonts loaded once, on a blocking thread).
+    pub async fn print_engine(&self) -> Result<kiban_print::PrintEngine, ApiError> {
+        if let Some(loaded) = self.print.get() {
+            return loaded.clone().map_err(ApiError::internal);
+        }
+        let cell = self.print.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            cell.get_or_init(|| {
+                kiban_print::PrintEngine::new(&kiban_print::PrintConfig::default())
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        loaded.map_err(ApiError::internal)
+    }
+
+    /// What issuing a certificate of municipality `m` needs to print.
+    pub(crate) async fn printing(
+        &self,
+        m: kiban_core::MunicipalityCode,
+    ) -> Result<kiban_certificate::storage::Printing, ApiError> {
+        let municipality = kiban_store::platform::find_municipality(&self.db, m)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        Ok(kiban_certificate::storage::Printing {
+            engine: self.print_engine().await?,
+            origin: self.config.public_origin.clone(),
+            municipality_name: municipality.name,
+        })
     }
 }
 
@@ -102,13 +152,83 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/municipalities/{m}/support-measures/{measure_id}/end",
             post(protection_api::end),
+        )
+        .route(
+            "/municipalities/{m}/persons/{person_id}/individual-number/reveal",
+            post(individual_number_api::reveal),
+        )
+        // Certificates (証明書) and seal registration (印鑑登録).
+        .route(
+            "/municipalities/{m}/certificates",
+            post(certificate_api::create),
+        )
+        .route("/certificates/verify/{code}", get(certificate_api::verify))
+        .route(
+            "/municipalities/{m}/seal-registrations",
+            post(seal_api::create),
+        )
+        .route(
+            "/municipalities/{m}/seal-registrations/{id}",
+            get(seal_api::get),
+        )
+        .route(
+            "/municipalities/{m}/seal-registrations/{id}/reply",
+            post(seal_api::reply),
+        )
+        .route(
+            "/municipalities/{m}/seal-registrations/{id}/abolish",
+            post(seal_api::abolish),
+        )
+        .route(
+            "/municipalities/{m}/seal-registrations/{id}/card-reissue",
+            post(seal_api::card_reissue),
+        )
+        .route(
+            "/municipalities/{m}/seal-adult-wards",
+            post(seal_api::adult_ward),
         );
     let app = Router::new()
         .route("/", get(pages::root))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/app", get(pages::shell))
+        .route(
+            "/enrol",
+            get(security_pages::enrol_form).post(security_pages::enrol_submit),
+        )
+        .route(
+            "/app/persons/{person_id}/individual-number",
+            get(security_pages::individual_number),
+        )
+        .route(
+            "/app/persons/{person_id}/individual-number/reveal",
+            post(security_pages::reveal_individual_number),
+        )
+        .route("/app/access-log", get(security_pages::access_log))
+        .route("/app/access-log.csv", get(security_pages::access_log_csv))
+        .route(
+            "/app/staff",
+            get(security_pages::staff_list).post(security_pages::staff_create),
+        )
+        .route(
+            "/app/staff/{login}/{action}",
+            post(security_pages::staff_action),
+        )
         .route("/static/kiban.css", get(pages::stylesheet))
+        // Certificate and seal-registration screens.
+        .route(
+            "/app/certificates/new",
+            get(certificate_pages::form).post(certificate_pages::submit),
+        )
+        .route(
+            "/app/certificates/verify",
+            get(certificate_pages::verify_form),
+        )
+        .route("/app/seal", get(seal_pages::index))
+        .route("/app/seal/register", post(seal_pages::register))
+        .route("/app/seal/{id}", get(seal_pages::show))
+        .route("/app/seal/{id}/change", post(seal_pages::change))
+        .route("/app/seal/certificate", post(seal_pages::certificate))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics_layer::render))
         .route("/api/openapi.json", get(openapi::serve))

@@ -164,6 +164,15 @@ pub const OPERATIONS: &[Operation] = &[
         access: Access::Staff,
         success: 200,
     },
+    Operation {
+        method: "post",
+        path: "/api/v1/municipalities/{m}/persons/{person_id}/individual-number/reveal",
+        id: "revealIndividualNumber",
+        summary: "個人番号を表示する（利用目的の入力が必須。表示は利用履歴に記録）",
+        tag: "registry",
+        access: Access::Staff,
+        success: 200,
+    },
 ];
 
 fn error_schema() -> Value {

@@ -28,8 +28,12 @@ pub const NAVIGATION: &[NavItem] = &[
         href: None,
     },
     NavItem {
+        label: "証明書交付",
+        href: Some("/app/certificates/new"),
+    },
+    NavItem {
         label: "印鑑登録",
-        href: None,
+        href: Some("/app/seal"),
     },
     NavItem {
         label: "宛名管理",
@@ -61,11 +65,11 @@ pub const NAVIGATION: &[NavItem] = &[
     },
     NavItem {
         label: "利用履歴",
-        href: None,
+        href: Some("/app/access-log"),
     },
     NavItem {
         label: "職員管理",
-        href: None,
+        href: Some("/app/staff"),
     },
 ];
 
@@ -94,7 +98,7 @@ struct ShellPage<'a> {
 #[template(path = "not_found.html")]
 struct NotFoundPage;
 
-fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
+pub(crate) fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
     template.render().map(Html).map_err(ApiError::internal)
 }
 
@@ -111,7 +115,7 @@ pub struct LoginQuery {
     m: Option<String>,
 }
 
-fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+pub(crate) fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
         Some(token) if !token.is_empty() => (jar, token),
         _ => {
@@ -143,11 +147,17 @@ pub struct LoginForm {
     municipality_code: String,
     login: String,
     password: String,
+    /// 確認コード (TOTP), once the account has enrolled a second factor.
+    #[serde(default)]
+    otp: String,
     #[serde(default)]
     csrf: String,
 }
 
-/// `POST /login`.
+/// `POST /login`: the password, and the second-factor code when the
+/// account has one. An account whose role needs a second factor that it
+/// has not enrolled yet goes to the enrolment screen (`/enrol`) with a
+/// session that opens nothing else.
 pub async fn login_submit(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -187,10 +197,20 @@ pub async fn login_submit(
         }
         Err(e) => return Err(e.into()),
     };
-    match kiban_auth::verify_staff_password(&tenant, form.login.trim(), &form.password).await {
-        Ok(_) => {}
+    let otp = Some(form.otp.trim()).filter(|o| !o.is_empty());
+    let outcome = match kiban_auth::login_staff(&tenant, form.login.trim(), &form.password, otp)
+        .await
+    {
+        Ok(outcome) => outcome,
         Err(kiban_auth::AuthError::InvalidCredentials) => {
             return failure(StatusCode::UNAUTHORIZED, WRONG, jar);
+        }
+        Err(kiban_auth::AuthError::WrongSecondFactor) => {
+            return failure(
+                StatusCode::UNAUTHORIZED,
+                "確認コードが正しくないか、既に使われています。認証アプリに表示されている6桁のコードを入力してください。",
+                jar,
+            );
         }
         Err(kiban_auth::AuthError::Locked) => {
             return failure(
@@ -200,6 +220,22 @@ pub async fn login_submit(
             );
         }
         Err(e) => return Err(e.into()),
+    };
+    if let kiban_auth::LoginOutcome::EnrolmentRequired(_) = outcome {
+        let issued = kiban_auth::issue_enrolment_session(
+            &tenant,
+            form.login.trim(),
+            jiff::SignedDuration::from_mins(15),
+        )
+        .await?;
+        let jar = jar
+            .add(session::cookie(SESSION_COOKIE, issued.token, secure))
+            .add(session::cookie(
+                CSRF_COOKIE,
+                session::new_csrf_token(),
+                secure,
+            ));
+        return Ok((jar, Redirect::to("/enrol")).into_response());
     }
     let ttl = jiff::SignedDuration::from_hours(state.config.session_hours);
     let issued =

@@ -114,7 +114,7 @@ fn sanitize(segment: &str) -> String {
 }
 
 /// Writes one `refused` entry.
-async fn refuse(
+pub(crate) async fn refuse(
     tenant: &TenantDb,
     actor: &Actor,
     person_id: Option<i64>,
@@ -772,6 +772,9 @@ pub struct SearchParams {
     as_of: Option<String>,
     /// `true` to include removed persons (除票).
     include_removed: Option<String>,
+    /// 個人番号: exact search through its keyed hash (roles that may see
+    /// 個人番号 only).
+    individual_number: Option<String>,
     /// `true`: a permitted role confirms it must see protected addresses.
     confirm_support_measure: Option<String>,
 }
@@ -816,12 +819,40 @@ pub async fn search(
             ));
         }
     };
+    // A search by 個人番号 is for roles that may see it; the number is
+    // looked up through its keyed hash and never echoed back.
+    let mut by_number = None;
+    if let Some(raw) = params
+        .individual_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if !principal.may(tenant.municipality(), Permission::IndividualNumber) {
+            refuse(&tenant, &actor, None, "search individual_number").await?;
+            return Err(ApiError::forbidden());
+        }
+        let number = kiban_core::IndividualNumber::parse(raw).map_err(|_| {
+            ApiError::invalid(
+                "invalid_individual_number",
+                "individual_number",
+                "個人番号は検査数字の正しい12桁の数字で指定してください",
+            )
+        })?;
+        let found = storage::persons_with_individual_number(&tenant, &number)
+            .await
+            .map_err(registry_error)?;
+        match found.first() {
+            Some(person) => by_number = Some(*person),
+            None => return Ok(Json(json!({ "results": [] })).into_response()),
+        }
+    }
     let query = SearchQuery {
         name_kana: params.name_kana,
         name: params.name,
         birth_date,
         address: None,
-        person_id: None,
+        person_id: by_number,
         as_of: as_of(params.as_of.as_deref())?,
         include_removed,
         limit: SEARCH_LIMIT,

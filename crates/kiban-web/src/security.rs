@@ -20,6 +20,22 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// Largest request body accepted (movements with a seal image fit easily).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The log span of a request: its method and path, never its query string,
+/// which can carry personal data (a name, a 個人番号 searched for).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}
+
 pub fn layers(router: Router) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
@@ -49,7 +65,7 @@ pub fn layers(router: Router) -> Router {
             StatusCode::GATEWAY_TIMEOUT,
             Duration::from_secs(60),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

@@ -48,7 +48,24 @@ pub async fn screen_principal(
     let Some(cookie) = jar.get(SESSION_COOKIE) else {
         return Ok(None);
     };
-    match kiban_auth::authenticate(&state.db, cookie.value(), TokenKind::Session).await {
+    let idle = jiff::SignedDuration::from_mins(state.config.session_idle_minutes);
+    match kiban_auth::authenticate_idle(&state.db, cookie.value(), TokenKind::Session, idle).await {
+        Ok(p) => Ok(Some(p)),
+        Err(kiban_auth::AuthError::InvalidCredentials) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The principal of an enrolment-only session (password right, second
+/// factor still to enrol); `None` otherwise.
+pub async fn enrolment_principal(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(cookie) = jar.get(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    match kiban_auth::authenticate_enrolment(&state.db, cookie.value()).await {
         Ok(p) => Ok(Some(p)),
         Err(kiban_auth::AuthError::InvalidCredentials) => Ok(None),
         Err(e) => Err(e.into()),

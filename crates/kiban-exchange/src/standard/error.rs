@@ -104,6 +104,9 @@ pub enum Problem {
     /// Not JSON.
     #[error("JSON として読めません: {0}")]
     NotJson(String),
+    /// Not canonical Base64.
+    #[error("Base64（標準の文字、= で埋める）ではありません")]
+    NotBase64,
     /// A code outside its code table.
     #[error("コード {code} はコード表 {table} にありません")]
     UnknownCode {

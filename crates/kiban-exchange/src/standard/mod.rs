@@ -27,7 +27,10 @@ pub use spec::{
     CODE_TABLES, CODE_TABLES_FILE, CodeTable, ENTITIES, EXCLUDED, EntitySpec, ExcludedTable,
     FieldSpec, FieldType, Load, MANIFEST_FILE, OmittedColumn, Reference,
 };
-pub use table::{TableReader, TableWriter, Value, WrittenFile, parse_field, write_code_tables};
+pub use table::{
+    TableReader, TableWriter, Value, WrittenFile, decode_binary, encode_binary, parse_field,
+    write_code_tables,
+};
 pub use validate::{
     References, ValidatedExport, check_against_manifest, read_code_tables, read_export,
 };

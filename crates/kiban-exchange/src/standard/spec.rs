@@ -25,6 +25,9 @@ pub enum FieldType {
     Json,
     /// A code of the named code table ([`CODE_TABLES`]).
     Code(&'static str),
+    /// Bytes (an image), written in Base64 (RFC 4648, standard alphabet,
+    /// with padding).
+    Binary,
 }
 
 impl FieldType {
@@ -43,7 +46,13 @@ impl FieldType {
             FieldType::Timestamp => "日時",
             FieldType::Json => "JSON",
             FieldType::Code(_) => "コード",
+            FieldType::Binary => "バイナリ(Base64)",
         }
+    }
+
+    /// Whether the database column holds bytes (`BLOB` / `BYTEA`).
+    pub const fn is_binary_column(self) -> bool {
+        matches!(self, FieldType::Binary)
     }
 }
 
@@ -261,6 +270,21 @@ pub const ENTITIES: &[EntitySpec] = &[
                 reason: "ロック期限はこの環境の一時的な状態。取り込み時は空。",
                 import_value: None,
             },
+            OmittedColumn {
+                column: "totp_sealed_secret",
+                reason: "二要素認証（TOTP）の秘密鍵は出力しない。取り込んだアカウントは二要素認証を登録し直す。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "totp_enabled",
+                reason: "同上（取り込み時は未登録 0）。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "totp_last_step",
+                reason: "同上（取り込み時は空）。",
+                import_value: None,
+            },
         ],
         load: Load::Rows,
     },
@@ -421,6 +445,185 @@ pub const ENTITIES: &[EntitySpec] = &[
         load: Load::Rows,
     },
     EntitySpec {
+        file: "certifier_settings.csv",
+        table: "certifier_settings",
+        name_ja: "認証者（市町村長）と公印",
+        description: "証明書の認証者の職名・氏名と公印の画像。版ごとに記録し、最大の版が有効。",
+        fields: &[
+            field("version", "版", true, INT, N),
+            name_field("mayor_title", "職名", true, 100),
+            name_field("mayor_name", "氏名", true, 100),
+            field(
+                "official_seal_png",
+                "公印画像（PNG）",
+                false,
+                FieldType::Binary,
+                20_000_000,
+            ),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["version"],
+        references: &[],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "seal_registrations.csv",
+        table: "seal_registrations",
+        name_ja: "印鑑登録",
+        description: "印鑑登録の申請1件ごと、印影の画像つき。状態の変化は seal_registration_states.csv。",
+        fields: &[
+            field("registration_id", "登録番号", true, INT, N),
+            field("person_id", "宛名番号", true, INT, N),
+            field(
+                "procedure",
+                "登録の手続",
+                true,
+                FieldType::Code("seal_procedure"),
+                N,
+            ),
+            field(
+                "impression_png",
+                "印影画像（PNG）",
+                true,
+                FieldType::Binary,
+                20_000_000,
+            ),
+            field("impression_sha256", "印影のSHA-256", true, TEXT, 64),
+            field("applied_on", "申請日", true, DATE, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["registration_id"],
+        references: &[Reference {
+            columns: &["person_id"],
+            target: "persons.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "seal_registration_states.csv",
+        table: "seal_registration_states",
+        name_ja: "印鑑登録の状態",
+        description: "印鑑登録の状態の変化（照会回答待ち・登録・廃止・失効）1件ごと。更新しない。",
+        fields: &[
+            field("registration_id", "登録番号", true, INT, N),
+            field("version", "版", true, INT, N),
+            field("status", "状態", true, FieldType::Code("seal_status"), N),
+            field("change", "変更の内容", true, TEXT, 64),
+            field("seal_card_number", "印鑑登録証の番号", false, TEXT, 64),
+            field("reply_due_on", "回答期限", false, DATE, N),
+            field("effective_on", "効力発生日", true, DATE, N),
+            field(
+                "source_event_id",
+                "契機となった連携イベント番号",
+                false,
+                INT,
+                N,
+            ),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["registration_id", "version"],
+        references: &[Reference {
+            columns: &["registration_id"],
+            target: "seal_registrations.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "seal_capacity_records.csv",
+        table: "seal_capacity_records",
+        name_ja: "印鑑登録の資格（成年被後見人）",
+        description: "成年被後見人であるかどうかの記録（印鑑登録ができない）。版ごと。",
+        fields: &[
+            field("person_id", "宛名番号", true, INT, N),
+            field("version", "版", true, INT, N),
+            field("adult_ward", "成年被後見人", true, FieldType::Flag, 1),
+            field("effective_on", "効力発生日", true, DATE, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["person_id", "version"],
+        references: &[Reference {
+            columns: &["person_id"],
+            target: "persons.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "certificates.csv",
+        table: "certificates",
+        name_ja: "証明書の交付履歴",
+        description: "交付した証明書（住民票の写し・印鑑登録証明書など）1通ごと。",
+        fields: &[
+            field("certificate_id", "交付番号", true, INT, N),
+            field("number_year", "証明書番号の年", true, INT, N),
+            field("number_serial", "証明書番号の連番", true, INT, N),
+            field("certificate_number", "証明書番号", true, TEXT, 64),
+            field("kind", "証明書の種類", true, TEXT, 64),
+            field("issued_on", "交付日", true, DATE, N),
+            field("issued_at", "交付日時", true, TIMESTAMP, N),
+            field("issued_by", "交付者", true, TEXT, 64),
+            field("issued_by_role", "交付者の役割", true, TEXT, 64),
+            field("household_id", "世帯番号", false, INT, N),
+            field("seal_registration_id", "印鑑登録番号", false, INT, N),
+            FieldSpec {
+                column: "items",
+                name_ja: "記載事項",
+                required: true,
+                ty: FieldType::Json,
+                max_chars: 1_000_000,
+                ivs: true,
+            },
+            field("purpose", "利用目的", false, TEXT, 500),
+            field("verification_code", "検証コード", true, TEXT, 64),
+            field("sha256", "PDFのSHA-256", true, TEXT, 64),
+            field("page_count", "ページ数", true, INT, N),
+        ],
+        key: &["certificate_id"],
+        references: &[
+            Reference {
+                columns: &["household_id"],
+                target: "households.csv",
+            },
+            Reference {
+                columns: &["seal_registration_id"],
+                target: "seal_registrations.csv",
+            },
+        ],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "certificate_persons.csv",
+        table: "certificate_persons",
+        name_ja: "証明書の対象者",
+        description: "証明書に記載した個人（記載順）。",
+        fields: &[
+            field("certificate_id", "交付番号", true, INT, N),
+            field("position", "記載順", true, INT, N),
+            field("person_id", "宛名番号", true, INT, N),
+        ],
+        key: &["certificate_id", "position"],
+        references: &[
+            Reference {
+                columns: &["certificate_id"],
+                target: "certificates.csv",
+            },
+            Reference {
+                columns: &["person_id"],
+                target: "persons.csv",
+            },
+        ],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
         file: "movement_persons.csv",
         table: "movement_persons",
         name_ja: "異動対象者",
@@ -554,6 +757,14 @@ pub const EXCLUDED: &[ExcludedTable] = &[
         reason: "APIトークンとログインセッションはこの環境の認証情報（秘密）であり、団体のデータではない。",
     },
     ExcludedTable {
+        table: "tenant_keys",
+        reason: "団体のデータ鍵はこの環境のマスター鍵で包んだ暗号鍵であり、出力しない。",
+    },
+    ExcludedTable {
+        table: "individual_numbers",
+        reason: "個人番号（特定個人情報）はこの環境の団体鍵で封かんしており、平文でも封かんのままでも CSV には出力しない。移行には別途、保護された手段が必要（版1の対象外）。",
+    },
+    ExcludedTable {
         table: "job_progress",
         reason: "実行中のジョブ（デモ生成・バッチ）の進み具合はこの環境の運用状態であり、団体のデータではない。",
     },
@@ -636,6 +847,24 @@ pub const CODE_TABLES: &[CodeTable] = &[
             ("stalking", "ストーカー行為等"),
             ("child_abuse", "児童虐待等"),
             ("other", "その他"),
+        ],
+    },
+    CodeTable {
+        name: "seal_procedure",
+        name_ja: "印鑑登録の手続",
+        codes: &[
+            ("identity_verified", "本人確認による登録"),
+            ("inquiry", "照会による登録"),
+        ],
+    },
+    CodeTable {
+        name: "seal_status",
+        name_ja: "印鑑登録の状態",
+        codes: &[
+            ("awaiting_reply", "照会回答待ち"),
+            ("registered", "登録"),
+            ("abolished", "廃止"),
+            ("expired", "失効"),
         ],
     },
     CodeTable {

@@ -282,6 +282,18 @@ impl<R: Read> TableReader<R> {
     }
 }
 
+/// Bytes as a binary field holds them: Base64, standard alphabet, padded.
+pub fn encode_binary(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The bytes of a binary field, if it is Base64.
+pub fn decode_binary(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
 fn is_variation_selector(c: char) -> bool {
     matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
@@ -358,6 +370,10 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, Problem> {
         FieldType::Json => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
             Ok(_) => Ok(Value::Text(text.to_owned())),
             Err(e) => Err(Problem::NotJson(e.to_string())),
+        },
+        FieldType::Binary => match decode_binary(text) {
+            Some(bytes) if encode_binary(&bytes) == text => Ok(Value::Text(text.to_owned())),
+            _ => Err(Problem::NotBase64),
         },
         FieldType::Code(table) => match code_table(table) {
             Some(t) if t.contains(text) => Ok(Value::Text(text.to_owned())),

@@ -119,6 +119,13 @@ pub enum Reason {
         /// The person.
         person_id: PersonId,
     },
+    /// The 個人番号 is already that of another person of this municipality
+    /// (the message names the person, never the number).
+    #[error("この個人番号は宛名番号 {person_id} の人に既に登録されています")]
+    IndividualNumberInUse {
+        /// The person who has the number.
+        person_id: PersonId,
+    },
     /// A returning resident (再転入) who is still a resident on the 異動日.
     #[error("宛名番号 {person_id} の人は異動日に既に住民です")]
     AlreadyResident {
@@ -228,6 +235,7 @@ impl Reason {
             | NewHeadNotInGroup
             | NewHeadLeaving => RejectionKind::Invalid,
             NotResident { .. }
+            | IndividualNumberInUse { .. }
             | AlreadyResident { .. }
             | Deceased { .. }
             | BeforeBirth { .. }
@@ -274,6 +282,7 @@ impl Reason {
             NewHeadLeaving => "new_head_leaving",
             NotResident { .. } => "not_resident",
             AlreadyResident { .. } => "already_resident",
+            IndividualNumberInUse { .. } => "individual_number_in_use",
             Deceased { .. } => "deceased",
             BeforeBirth { .. } => "before_birth",
             HouseholdNotActive { .. } => "household_not_active",

@@ -30,6 +30,7 @@
 //! them.
 
 pub mod bulk;
+mod individual_number;
 pub mod payload;
 mod read;
 mod record;
@@ -41,7 +42,14 @@ use kiban_store::StoreError;
 
 use crate::domain::Rejection;
 
-pub use read::{SearchQuery, household_as_of, person_as_of, person_history, search};
+pub use individual_number::{
+    Revealed, masked_individual_number, persons_with_individual_number, reveal_individual_number,
+    store_individual_number,
+};
+pub use read::{
+    SearchQuery, household_as_of, household_as_of_unlogged, person_as_of, person_history,
+    persons_as_of_unlogged, search,
+};
 pub use record::{PersonPlacement, RecordedMovement, record_movement};
 
 /// The counter of movement numbers (異動番号), also the recorded sequence.

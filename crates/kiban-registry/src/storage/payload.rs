@@ -14,9 +14,9 @@
 //! The 個人番号 is never written here, not even encrypted: a payload is kept
 //! for ever and copied into exports, and the number must be stored only
 //! where it can be encrypted with the municipality's key, bound to its row
-//! and searched through a keyed hash. The security work stores it in a table
-//! of its own keyed by `person_id`, written in the movement's transaction;
-//! until then it is not stored at all, and records read back carry none.
+//! and searched through a keyed hash: it is sealed in its own table
+//! (`individual_numbers`, see the `individual_number` module) in the movement's
+//! transaction, and reads attach it from there.
 //!
 //! A new version adds its own types and a branch in [`decode`]; version 1
 //! payloads stay readable for ever.

@@ -11,6 +11,7 @@ use crate::domain::{
 };
 
 use super::RegistryError;
+use super::individual_number::attach_numbers;
 use super::payload;
 use super::rows::int;
 
@@ -131,7 +132,8 @@ pub async fn person_as_of(
 ) -> Result<Option<PersonRecord>, RegistryError> {
     let mut tx = tenant.begin().await?;
     let movements = load_closure(&mut tx, persons([person_id])).await?;
-    let record = Timeline::new(&movements).person_as_of(person_id, as_of);
+    let mut record = Timeline::new(&movements).person_as_of(person_id, as_of);
+    attach_numbers(&mut tx, record.iter_mut()).await?;
     if let Some(record) = &record {
         let detail = format!("person_as_of {as_of}");
         kiban_audit::append_many(&mut tx, &read_entries(actor, [record], &detail)).await?;
@@ -149,7 +151,12 @@ pub async fn person_history(
 ) -> Result<Option<Vec<PersonVersion>>, RegistryError> {
     let mut tx = tenant.begin().await?;
     let movements = load_closure(&mut tx, persons([person_id])).await?;
-    let versions = Timeline::new(&movements).person_history(person_id);
+    let mut versions = Timeline::new(&movements).person_history(person_id);
+    attach_numbers(
+        &mut tx,
+        versions.iter_mut().filter_map(|v| v.record.as_mut()),
+    )
+    .await?;
     if versions.is_empty() {
         tx.commit().await?;
         return Ok(None);
@@ -177,7 +184,10 @@ pub async fn household_as_of(
     let mut start = Mentions::default();
     start.households.insert(household_id);
     let movements = load_closure(&mut tx, start).await?;
-    let record = Timeline::new(&movements).household_as_of(household_id, as_of);
+    let mut record = Timeline::new(&movements).household_as_of(household_id, as_of);
+    if let Some(record) = &mut record {
+        attach_numbers(&mut tx, record.members.iter_mut()).await?;
+    }
     if let Some(record) = &record {
         let detail = format!("household_as_of {household_id} {as_of}");
         kiban_audit::append_many(&mut tx, &read_entries(actor, &record.members, &detail)).await?;
@@ -327,8 +337,40 @@ pub async fn search(
             }
         }
     }
+    attach_numbers(&mut tx, results.iter_mut()).await?;
     let detail = format!("search {}", query.as_of);
     kiban_audit::append_many(&mut tx, &read_entries(actor, &results, &detail)).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// Persons' records as of `as_of` (in the order asked; `None` for a person
+/// not registered here by then), read in the caller's transaction **without
+/// an access-log entry**: for another business's action (e.g. issuing a
+/// certificate, registering a seal) that writes its own entry for these
+/// persons in the same transaction.
+pub async fn persons_as_of_unlogged(
+    tx: &mut TenantTx,
+    person_ids: &[PersonId],
+    as_of: Date,
+) -> Result<Vec<Option<PersonRecord>>, StoreError> {
+    let movements = load_closure(tx, persons(person_ids.iter().copied())).await?;
+    let timeline = Timeline::new(&movements);
+    Ok(person_ids
+        .iter()
+        .map(|person| timeline.person_as_of(*person, as_of))
+        .collect())
+}
+
+/// A household as of `as_of`, read in the caller's transaction **without an
+/// access-log entry** (see [`persons_as_of_unlogged`]).
+pub async fn household_as_of_unlogged(
+    tx: &mut TenantTx,
+    household_id: HouseholdId,
+    as_of: Date,
+) -> Result<Option<HouseholdRecord>, StoreError> {
+    let mut start = Mentions::default();
+    start.households.insert(household_id);
+    let movements = load_closure(tx, start).await?;
+    Ok(Timeline::new(&movements).household_as_of(household_id, as_of))
 }

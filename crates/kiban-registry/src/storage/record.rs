@@ -352,6 +352,12 @@ pub async fn record_movement(
         })
         .collect();
     upsert_rows(&mut tx, "persons", &PERSON_COLUMNS, &person_rows).await?;
+    // 個人番号 given with the persons: sealed in their own table, never in
+    // the payload, the projections or the outbox.
+    if let Err(error) = super::individual_number::store_numbers(&mut tx, &movement).await {
+        tx.rollback().await?;
+        return Err(error);
+    }
 
     let event_id = take(&mut tx, OUTBOX_SEQUENCE, 1).await?;
     tx.insert_rows(

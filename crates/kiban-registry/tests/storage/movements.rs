@@ -264,7 +264,11 @@ async fn every_movement_kind_through_storage() {
             "ヤマダ　ハナ",
             "corrected from the start"
         );
-        assert_eq!(hanako.individual_number, None, "not stored in plain text");
+        assert_eq!(
+            hanako.individual_number,
+            Some(individual_number()),
+            "opened from its sealed row (never from the payload)"
+        );
         let jiro = person_as_of(&demo, &actor, p(4), d("2025-01-15"))
             .await
             .unwrap()
@@ -328,7 +332,8 @@ async fn every_movement_kind_through_storage() {
         );
         assert!(verify(&demo).await.unwrap().is_intact());
 
-        // The 個人番号 is in no table, and (SQLite) nowhere in the files.
+        // The 個人番号 is in no table in plain text (only sealed in
+        // individual_numbers), and (SQLite) nowhere in the files.
         let digits = individual_number().as_str().to_owned();
         let mut tx = demo.begin().await.unwrap();
         for (table, column) in [

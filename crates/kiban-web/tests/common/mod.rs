@@ -21,6 +21,38 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub database: Option<TestDatabase>,
     server: tokio::task::JoinHandle<()>,
+    /// Second-factor secrets of the accounts enrolled through
+    /// [`TestApp::login_screen`], with the last step used: (municipality,
+    /// login) → (Base32 secret, step).
+    totp: std::sync::Mutex<std::collections::HashMap<(String, String), (String, u64)>>,
+}
+
+/// A browser of its own: a cookie jar, no redirects followed.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the first `name="csrf"` field of a page.
+pub fn csrf_field(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).map_or(0, |i| i + marker.len());
+    let token = html[start..].split('"').next().unwrap_or_default();
+    assert!(!token.is_empty(), "the page has a CSRF field");
+    token.to_owned()
+}
+
+/// The text of the element with id `id` (up to the next tag).
+pub fn element_text(html: &str, id: &str) -> Option<String> {
+    let marker = format!("id=\"{id}\"");
+    let start = html.find(&marker)?;
+    let rest = &html[start..];
+    let open_end = rest.find('>')? + 1;
+    let text = rest[open_end..].split('<').next()?;
+    Some(text.trim().to_owned())
 }
 
 pub fn code(s: &str) -> MunicipalityCode {
@@ -68,16 +100,13 @@ impl TestApp {
                 .await
                 .unwrap();
         });
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = new_client();
         TestApp {
             base: format!("http://{addr}"),
             client,
             database: Some(database),
             server,
+            totp: Default::default(),
         }
     }
 
@@ -86,8 +115,25 @@ impl TestApp {
     }
 
     /// A bearer token of a staff member (login = role code) or, with
-    /// municipality `None`, of the operator.
+    /// municipality `None`, of the operator. Accounts whose role needs a
+    /// second factor get their token the service way (as `kiban token
+    /// create` does); the others log in through `POST /api/v1/sessions`.
     pub async fn token(&self, municipality: Option<&str>, login: &str) -> String {
+        if let Some(m) = municipality
+            && kiban_auth::Role::parse(login).is_ok_and(|r| r.requires_second_factor())
+        {
+            let db = &self.database.as_ref().unwrap().db;
+            let tenant = db.tenant(code(m)).await.unwrap();
+            return kiban_auth::issue_staff_token(
+                &tenant,
+                login,
+                kiban_auth::TokenKind::Api,
+                jiff::SignedDuration::from_hours(8),
+            )
+            .await
+            .unwrap()
+            .token;
+        }
         let mut body = serde_json::json!({"login": login, "password": PASSWORD});
         if let Some(m) = municipality {
             body["municipality_code"] = Value::String(m.into());
@@ -102,6 +148,110 @@ impl TestApp {
         assert_eq!(response.status(), 201, "login {login}");
         let json: Value = response.json().await.unwrap();
         json["token"].as_str().unwrap().to_owned()
+    }
+
+    /// The second-factor code of an account enrolled through
+    /// [`TestApp::login_screen`], for a step not used yet (the next one when
+    /// the current one was used; the server accepts one step ahead).
+    pub fn next_otp(&self, municipality: &str, login: &str) -> Option<String> {
+        let mut map = self.totp.lock().unwrap();
+        let (secret, last) = map.get_mut(&(municipality.to_owned(), login.to_owned()))?;
+        let step = kiban_auth::current_step().max(*last + 1);
+        assert!(
+            step <= kiban_auth::current_step() + 1,
+            "two logins of one account within one 30-second step"
+        );
+        *last = step;
+        Some(
+            kiban_auth::TotpSecret::from_base32(secret)
+                .unwrap()
+                .code_for_step(step),
+        )
+    }
+
+    /// Logs `login` in on the screens with this client's cookies: password,
+    /// then the second factor: enrolled on the enrolment screen at the first
+    /// login of a role that needs one (the secret read from the page, the
+    /// code computed here), a fresh code at later logins. Ends on `/app`.
+    pub async fn login_screen(&self, municipality: &str, login: &str) {
+        self.login_screen_with(&self.client, municipality, login)
+            .await;
+    }
+
+    /// [`TestApp::login_screen`] with another browser (cookie jar).
+    pub async fn login_screen_with(
+        &self,
+        client: &reqwest::Client,
+        municipality: &str,
+        login: &str,
+    ) {
+        let html = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_field(&html);
+        let otp = self.next_otp(municipality, login).unwrap_or_default();
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("municipality_code", municipality),
+                ("login", login),
+                ("password", PASSWORD),
+                ("otp", otp.as_str()),
+                ("csrf", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "login {login}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        if location == "/enrol" {
+            self.enrol_screen_with(client, municipality, login).await;
+        } else {
+            assert_eq!(location, "/app");
+        }
+    }
+
+    /// Completes the enrolment screen the client is on after a password
+    /// login; remembers the secret for later logins.
+    pub async fn enrol_screen(&self, municipality: &str, login: &str) {
+        self.enrol_screen_with(&self.client, municipality, login)
+            .await;
+    }
+
+    /// [`TestApp::enrol_screen`] with another browser (cookie jar).
+    pub async fn enrol_screen_with(
+        &self,
+        client: &reqwest::Client,
+        municipality: &str,
+        login: &str,
+    ) {
+        let page = client.get(self.url("/enrol")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("data:image/svg+xml;base64,"), "a QR code");
+        let secret = element_text(&html, "totp-secret").unwrap();
+        let csrf = csrf_field(&html);
+        let step = kiban_auth::current_step();
+        let code = kiban_auth::TotpSecret::from_base32(&secret)
+            .unwrap()
+            .code_for_step(step);
+        let done = client
+            .post(self.url("/enrol"))
+            .form(&[("code", code.as_str()), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 303);
+        assert_eq!(done.headers()["location"], "/app");
+        self.totp
+            .lock()
+            .unwrap()
+            .insert((municipality.to_owned(), login.to_owned()), (secret, step));
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {

@@ -1,0 +1,356 @@
+//! 個人番号 at rest: table `individual_numbers` (migration
+//! `0005_security.sql` of `kiban-store`).
+//!
+//! A number given with a person (転入, 出生) is sealed in the movement's
+//! transaction under the municipality's data key
+//! ([`TenantTx::seal`](kiban_store::TenantTx::seal)), bound to its row by
+//! the associated data `individual_number|{municipality}|{person_id}|{version}`,
+//! and stored with its keyed hash for exact search. A later number for the
+//! same person is a new version; rows are never updated. The number never
+//! goes into a movement's payload, the outbox, the projections or the
+//! access log.
+//!
+//! Reads open the latest version so that views can show it masked
+//! (`********9018`); the whole number leaves the registry only through
+//! [`reveal_individual_number`], which writes a `reveal` entry with the
+//! stated purpose.
+
+use kiban_audit::{Actor, AuditAction};
+use kiban_core::IndividualNumber;
+use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
+
+use crate::domain::{Details, Movement, MovementId, PersonId, PersonRecord, Reason, Rejection};
+
+use super::RegistryError;
+use super::rows::int;
+
+/// The search domain of the keyed hash of a 個人番号.
+const HASH_DOMAIN: &str = "individual_number";
+
+/// The associated data that binds a sealed number to its row.
+fn aad(municipality: &str, person_id: u64, version: i64) -> String {
+    format!("individual_number|{municipality}|{person_id}|{version}")
+}
+
+fn corrupt(reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        column: "individual_numbers.sealed_number".into(),
+        reason: reason.into(),
+    }
+}
+
+/// The numbers a movement brings: (request field, person, number) for each
+/// person of a 転入 or 出生 given with one.
+fn numbers_of(movement: &Movement) -> Vec<(String, PersonId, &IndividualNumber)> {
+    match &movement.details {
+        Details::MoveIn(record) => record
+            .persons
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                p.input
+                    .individual_number
+                    .as_ref()
+                    .map(|n| (format!("persons[{i}].individual_number"), p.person_id, n))
+            })
+            .collect(),
+        Details::Birth(birth) => birth
+            .person
+            .input
+            .individual_number
+            .as_ref()
+            .map(|n| {
+                vec![(
+                    "person.individual_number".to_owned(),
+                    birth.person.person_id,
+                    n,
+                )]
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Seals and stores the numbers a movement brings, in its transaction (after
+/// the `persons` projection rows exist). A number equal to the person's
+/// current one writes nothing; a number that is another person's current
+/// one is refused (409, naming the field), and the caller rolls back.
+pub(crate) async fn store_numbers(
+    tx: &mut TenantTx,
+    movement: &Movement,
+) -> Result<(), RegistryError> {
+    for (field, person, number) in numbers_of(movement) {
+        store_individual_number(tx, &field, person, movement.id, number).await?;
+    }
+    Ok(())
+}
+
+/// Seals and stores one person's 個人番号, recorded by movement `movement`,
+/// in the caller's transaction (for the movements of this crate, and for
+/// bulk registration and imports, which must never store it otherwise).
+/// The person's `persons` row must exist. A number equal to the person's
+/// current one writes nothing; a number that is another person's current
+/// one is refused with [`Reason::IndividualNumberInUse`] on `field`, and the
+/// caller must roll back.
+pub async fn store_individual_number(
+    tx: &mut TenantTx,
+    field: &str,
+    person: PersonId,
+    movement: MovementId,
+    number: &IndividualNumber,
+) -> Result<(), RegistryError> {
+    let municipality = tx.municipality();
+    let hash = tx
+        .keyed_hash(HASH_DOMAIN, number.as_str().as_bytes())
+        .await?;
+    let holder = tx
+        .fetch_optional(
+            "SELECT n.person_id FROM individual_numbers n \
+             WHERE n.municipality_code = $1 AND n.number_hash = $2 AND n.person_id <> $3 AND n.version = \
+               (SELECT MAX(l.version) FROM individual_numbers l \
+                WHERE l.municipality_code = $1 AND l.person_id = n.person_id) \
+             LIMIT 1",
+            &[Arg::Text(hash.clone()), int(person.get())],
+        )
+        .await?;
+    if let Some(row) = holder {
+        let holder = u64::try_from(row.int(0)?).map_err(|_| corrupt("negative person_id"))?;
+        return Err(RegistryError::Rejected(Rejection::new(
+            field,
+            Reason::IndividualNumberInUse {
+                person_id: PersonId::new(holder),
+            },
+        )));
+    }
+    let latest = tx
+        .fetch_optional(
+            "SELECT version, number_hash FROM individual_numbers \
+             WHERE municipality_code = $1 AND person_id = $2 ORDER BY version DESC LIMIT 1",
+            &[int(person.get())],
+        )
+        .await?;
+    let version = match latest {
+        Some(row) if row.text(1)? == hash => return Ok(()),
+        Some(row) => row.int(0)? + 1,
+        None => 1,
+    };
+    let sealed = tx
+        .seal(
+            &aad(municipality.as_str(), person.get(), version),
+            number.as_str().as_bytes(),
+        )
+        .await?;
+    tx.execute(
+        "INSERT INTO individual_numbers \
+         (municipality_code, person_id, version, movement_id, sealed_number, number_hash, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            int(person.get()),
+            Arg::Int(version),
+            int(movement.get()),
+            Arg::Bytes(sealed),
+            Arg::Text(hash),
+            Arg::Text(now_text()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The current 個人番号 of a person, opened; `None` when none is stored.
+async fn current_number(
+    tx: &mut TenantTx,
+    person: PersonId,
+) -> Result<Option<IndividualNumber>, StoreError> {
+    let row = tx
+        .fetch_optional(
+            "SELECT version, sealed_number FROM individual_numbers \
+             WHERE municipality_code = $1 AND person_id = $2 ORDER BY version DESC LIMIT 1",
+            &[int(person.get())],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let municipality = tx.municipality();
+    let version = row.int(0)?;
+    let plain = tx
+        .open(
+            &aad(municipality.as_str(), person.get(), version),
+            &row.bytes(1)?,
+        )
+        .await?;
+    let text = std::str::from_utf8(&plain).map_err(|_| corrupt("not UTF-8"))?;
+    IndividualNumber::parse(text)
+        .map(Some)
+        .map_err(|_| corrupt("not a valid number"))
+}
+
+/// Fills `individual_number` of each record with the person's current
+/// number, so that views can show it masked. One query per 200 persons and
+/// one key lookup in all.
+pub(crate) async fn attach_numbers<'a>(
+    tx: &mut TenantTx,
+    records: impl IntoIterator<Item = &'a mut PersonRecord>,
+) -> Result<(), StoreError> {
+    let mut records: Vec<&mut PersonRecord> = records.into_iter().collect();
+    let ids: Vec<u64> = records.iter().map(|r| r.person_id.get()).collect();
+    let mut latest: std::collections::BTreeMap<u64, (i64, Vec<u8>)> = Default::default();
+    for chunk in ids.chunks(200) {
+        let list: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+        let sql = format!(
+            "SELECT person_id, version, sealed_number FROM individual_numbers \
+             WHERE municipality_code = $1 AND person_id IN ({})",
+            list.join(", ")
+        );
+        let args: Vec<Arg> = chunk.iter().map(|id| int(*id)).collect();
+        for row in tx.fetch_all(&sql, &args).await? {
+            let person = u64::try_from(row.int(0)?).map_err(|_| corrupt("negative person_id"))?;
+            let version = row.int(1)?;
+            if latest.get(&person).is_none_or(|(v, _)| *v < version) {
+                latest.insert(person, (version, row.bytes(2)?));
+            }
+        }
+    }
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let municipality = tx.municipality();
+    let items: Vec<(String, Vec<u8>)> = latest
+        .iter()
+        .map(|(person, (version, sealed))| {
+            (
+                aad(municipality.as_str(), *person, *version),
+                sealed.clone(),
+            )
+        })
+        .collect();
+    let opened = tx.open_many(&items).await?;
+    let mut numbers = std::collections::BTreeMap::new();
+    for (person, plain) in latest.keys().zip(opened) {
+        let text = std::str::from_utf8(&plain).map_err(|_| corrupt("not UTF-8"))?;
+        let number = IndividualNumber::parse(text).map_err(|_| corrupt("not a valid number"))?;
+        numbers.insert(*person, number);
+    }
+    for record in &mut records {
+        record.individual_number = numbers.get(&record.person_id.get()).cloned();
+    }
+    Ok(())
+}
+
+/// The persons whose current 個人番号 is `number` (at most a few; normally
+/// one). Used to turn a search by number into a search by 宛名番号; it
+/// returns no personal data and writes no entry itself.
+pub async fn persons_with_individual_number(
+    tenant: &TenantDb,
+    number: &IndividualNumber,
+) -> Result<Vec<PersonId>, RegistryError> {
+    let mut tx = tenant.begin_read().await?;
+    let hash = tx
+        .keyed_hash(HASH_DOMAIN, number.as_str().as_bytes())
+        .await?;
+    let rows = tx
+        .fetch_all(
+            "SELECT n.person_id FROM individual_numbers n \
+             WHERE n.municipality_code = $1 AND n.number_hash = $2 AND n.version = \
+               (SELECT MAX(l.version) FROM individual_numbers l \
+                WHERE l.municipality_code = $1 AND l.person_id = n.person_id) \
+             ORDER BY n.person_id LIMIT 10",
+            &[Arg::Text(hash)],
+        )
+        .await?;
+    tx.rollback().await?;
+    rows.iter()
+        .map(|r| {
+            let id = r.int(0)?;
+            u64::try_from(id)
+                .map(PersonId::new)
+                .map_err(|_| corrupt("negative person_id"))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(RegistryError::from)
+}
+
+/// What a reveal found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revealed {
+    /// The person is not in this municipality's registry.
+    NoSuchPerson,
+    /// The person is registered without a 個人番号.
+    NoNumber,
+    /// The number in full.
+    Number(IndividualNumber),
+}
+
+/// Reveals a person's 個人番号 in full (個人番号の表示) and writes a `reveal`
+/// entry with the actor's purpose in the same transaction. The caller has
+/// checked the permission and that `actor.purpose` is stated.
+pub async fn reveal_individual_number(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person: PersonId,
+) -> Result<Revealed, RegistryError> {
+    let mut tx = tenant.begin().await?;
+    let exists = tx
+        .fetch_optional(
+            "SELECT person_id FROM persons WHERE municipality_code = $1 AND person_id = $2",
+            &[int(person.get())],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        tx.rollback().await?;
+        return Ok(Revealed::NoSuchPerson);
+    }
+    let number = current_number(&mut tx, person).await?;
+    let detail = if number.is_some() {
+        "individual_number_reveal"
+    } else {
+        "individual_number_reveal none"
+    };
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(
+            AuditAction::Reveal,
+            i64::try_from(person.get()).ok(),
+            detail,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(number.map_or(Revealed::NoNumber, Revealed::Number))
+}
+
+/// A person's 個人番号 masked (`********9018`) for a screen that shows only
+/// that: `None` when the person is not in this municipality's registry,
+/// `Some(None)` when registered without a number. Writes a `read` entry.
+pub async fn masked_individual_number(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person: PersonId,
+) -> Result<Option<Option<String>>, RegistryError> {
+    let mut tx = tenant.begin().await?;
+    let exists = tx
+        .fetch_optional(
+            "SELECT person_id FROM persons WHERE municipality_code = $1 AND person_id = $2",
+            &[int(person.get())],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let masked = current_number(&mut tx, person).await?.map(|n| n.masked());
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(
+            AuditAction::Read,
+            i64::try_from(person.get()).ok(),
+            "individual_number_masked",
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(masked))
+}

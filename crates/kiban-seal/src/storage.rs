@@ -1,0 +1,847 @@
+//! The storage adapter of seal registration: its SQL, only through the
+//! tenant-scoped [`TenantTx`]; one transaction per action, with its
+//! access-log entries (refusals included) in that transaction.
+//!
+//! Tables (migration `0006_certificates_seal.sql` of `kiban-store`):
+//! `seal_registrations` (the application and its impression),
+//! `seal_registration_states` (one row per change, never updated: the
+//! highest version is the state in force) and `seal_capacity_records`
+//! (成年被後見人, one row per change). The registry is read through
+//! `kiban-registry`'s storage, as of the day of the action; its events come
+//! from the `outbox` table, the position of this consumer in
+//! `outbox_offsets` (consumer [`CONSUMER`]).
+
+use kiban_audit::{Actor, AuditAction};
+use kiban_core::Date;
+use kiban_registry::domain::{PersonId, ResidentStatus};
+use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{
+    self, Applicant, Change, Impression, Procedure, Refusal, SealCardNumber, SealStatus, Start,
+    State,
+};
+
+/// The counter of registration numbers (登録番号).
+pub const REGISTRATION_SEQUENCE: &str = "seal_registration_id";
+/// The counter of seal card serials (印鑑登録証).
+pub const CARD_SEQUENCE: &str = "seal_card_serial";
+/// The name of this business as a consumer of the registry's outbox.
+pub const CONSUMER: &str = "seal_registration";
+/// The access-log actor of the automatic abolitions.
+pub const WORKER_LOGIN: &str = "system:seal-registration";
+
+/// Why a seal action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// Refused by the rules; the refusal was written to the access log.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// No such registration in this municipality.
+    #[error("印鑑登録が見つかりません")]
+    NotFound,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One stored change of a registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRow {
+    /// Its number within the registration, from 1.
+    pub version: i64,
+    /// The status after the change.
+    pub status: SealStatus,
+    /// What changed.
+    pub change: Change,
+    /// The card in force after the change.
+    pub seal_card_number: Option<String>,
+    /// The day the change took effect.
+    pub effective_on: Date,
+    /// When it was recorded (RFC 3339, UTC).
+    pub recorded_at: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+/// A registration as read (the impression is read only to print).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// 登録番号.
+    pub registration_id: i64,
+    /// 宛名番号 of the holder.
+    pub person_id: i64,
+    /// How it was applied for.
+    pub procedure: Procedure,
+    /// The day of the application.
+    pub applied_on: Date,
+    /// The status as of the day it was read.
+    pub status: SealStatus,
+    /// The card in force, when registered.
+    pub seal_card_number: Option<SealCardNumber>,
+    /// The last day a reply is accepted, while awaiting it.
+    pub reply_due_on: Option<Date>,
+    /// Every change, oldest first.
+    pub history: Vec<StateRow>,
+}
+
+/// A registered seal that a card certifies, for the 印鑑登録証明書.
+#[derive(Debug, Clone)]
+pub struct CertifiableSeal {
+    /// 登録番号.
+    pub registration_id: i64,
+    /// The holder.
+    pub person_id: PersonId,
+    /// The impression.
+    pub impression: Impression,
+}
+
+fn int(n: i64) -> Arg {
+    Arg::Int(n)
+}
+
+fn date_arg(d: Date) -> Arg {
+    Arg::Text(d.to_string())
+}
+
+fn corrupt(column: &str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        column: column.to_owned(),
+        reason: format!("unknown value {value}"),
+    }
+}
+
+fn person_number(person: PersonId) -> Option<i64> {
+    i64::try_from(person.get()).ok()
+}
+
+/// Writes a refusal in its own transaction (the action's was rolled back)
+/// and returns it as the error.
+async fn refused<T>(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person_id: Option<i64>,
+    operation: &str,
+    refusal: Refusal,
+) -> Result<T, SealError> {
+    let mut tx = tenant.begin().await?;
+    let detail = format!("seal {operation} refused {}", refusal.code());
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Refused, person_id, detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Err(SealError::Refused(refusal))
+}
+
+fn state_row(row: &Row) -> Result<StateRow, StoreError> {
+    let status = row.text(1)?;
+    let change = row.text(2)?;
+    Ok(StateRow {
+        version: row.int(0)?,
+        status: SealStatus::from_code(&status).ok_or_else(|| corrupt("status", &status))?,
+        change: Change::from_code(&change).ok_or_else(|| corrupt("change", &change))?,
+        seal_card_number: row.opt_text(3)?,
+        effective_on: row.date(4)?,
+        recorded_at: row.text(5)?,
+        recorded_by: row.text(6)?,
+    })
+}
+
+const STATE_COLUMNS: &str = "version, status, change, seal_card_number, effective_on, recorded_at, recorded_by, reply_due_on";
+
+async fn history(tx: &mut TenantTx, registration_id: i64) -> Result<Vec<StateRow>, StoreError> {
+    let sql = format!(
+        "SELECT {STATE_COLUMNS} FROM seal_registration_states \
+         WHERE municipality_code = $1 AND registration_id = $2 ORDER BY version"
+    );
+    tx.fetch_all(&sql, &[int(registration_id)])
+        .await?
+        .iter()
+        .map(state_row)
+        .collect()
+}
+
+/// The latest state and its version.
+async fn latest(
+    tx: &mut TenantTx,
+    registration_id: i64,
+) -> Result<Option<(State, i64)>, StoreError> {
+    let sql = format!(
+        "SELECT {STATE_COLUMNS} FROM seal_registration_states \
+         WHERE municipality_code = $1 AND registration_id = $2 ORDER BY version DESC LIMIT 1"
+    );
+    let Some(row) = tx.fetch_optional(&sql, &[int(registration_id)]).await? else {
+        return Ok(None);
+    };
+    let stored = state_row(&row)?;
+    let card = stored
+        .seal_card_number
+        .as_deref()
+        .map(|c| SealCardNumber::parse(c).ok_or_else(|| corrupt("seal_card_number", c)))
+        .transpose()?;
+    Ok(Some((
+        State {
+            status: stored.status,
+            card,
+            reply_due_on: row.opt_date(7)?,
+        },
+        stored.version,
+    )))
+}
+
+/// The holder of a registration.
+async fn holder(tx: &mut TenantTx, registration_id: i64) -> Result<Option<i64>, StoreError> {
+    let row = tx
+        .fetch_optional(
+            "SELECT person_id FROM seal_registrations \
+             WHERE municipality_code = $1 AND registration_id = $2",
+            &[int(registration_id)],
+        )
+        .await?;
+    row.map(|r| r.int(0)).transpose()
+}
+
+/// The registrations of a person, oldest first.
+async fn registrations_of(tx: &mut TenantTx, person_id: i64) -> Result<Vec<i64>, StoreError> {
+    tx.fetch_all(
+        "SELECT registration_id FROM seal_registrations \
+         WHERE municipality_code = $1 AND person_id = $2 ORDER BY registration_id",
+        &[int(person_id)],
+    )
+    .await?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
+/// Whether the person is recorded as an adult ward on `on`.
+async fn is_adult_ward(tx: &mut TenantTx, person_id: i64, on: Date) -> Result<bool, StoreError> {
+    let row = tx
+        .fetch_optional(
+            "SELECT adult_ward FROM seal_capacity_records \
+             WHERE municipality_code = $1 AND person_id = $2 AND effective_on <= $3 \
+             ORDER BY effective_on DESC, version DESC LIMIT 1",
+            &[int(person_id), date_arg(on)],
+        )
+        .await?;
+    Ok(match row {
+        Some(r) => r.int(0)? == 1,
+        None => false,
+    })
+}
+
+#[expect(clippy::too_many_arguments, reason = "one row of the states table")]
+async fn insert_state(
+    tx: &mut TenantTx,
+    registration_id: i64,
+    version: i64,
+    status: SealStatus,
+    change: Change,
+    card: Option<&SealCardNumber>,
+    reply_due_on: Option<Date>,
+    effective_on: Date,
+    source_event_id: Option<i64>,
+    recorded_by: &str,
+) -> Result<(), StoreError> {
+    tx.insert_rows(
+        "seal_registration_states",
+        &[
+            "registration_id",
+            "version",
+            "status",
+            "change",
+            "seal_card_number",
+            "reply_due_on",
+            "effective_on",
+            "source_event_id",
+            "recorded_at",
+            "recorded_by",
+        ],
+        &[vec![
+            int(registration_id),
+            int(version),
+            Arg::from(status.code()),
+            Arg::from(change.code()),
+            card.map_or(Arg::NullText, |c| Arg::from(c.as_str())),
+            reply_due_on.map_or(Arg::NullText, date_arg),
+            date_arg(effective_on),
+            source_event_id.map_or(Arg::NullInt, int),
+            Arg::Text(now_text()),
+            Arg::from(recorded_by),
+        ]],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn next_card(tx: &mut TenantTx) -> Result<SealCardNumber, StoreError> {
+    let serial = tx.next_numbers(CARD_SEQUENCE, 1).await?;
+    u32::try_from(serial)
+        .ok()
+        .and_then(SealCardNumber::from_serial)
+        .ok_or_else(|| StoreError::Corrupt {
+            column: CARD_SEQUENCE.to_owned(),
+            reason: format!("card serial {serial} out of range"),
+        })
+}
+
+async fn read_registration(
+    tx: &mut TenantTx,
+    registration_id: i64,
+    today: Date,
+) -> Result<Option<Registration>, StoreError> {
+    let Some(row) = tx
+        .fetch_optional(
+            "SELECT person_id, procedure, applied_on FROM seal_registrations \
+             WHERE municipality_code = $1 AND registration_id = $2",
+            &[int(registration_id)],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let procedure = row.text(1)?;
+    let Some((state, _)) = latest(tx, registration_id).await? else {
+        return Err(corrupt("seal_registration_states", "none"));
+    };
+    Ok(Some(Registration {
+        registration_id,
+        person_id: row.int(0)?,
+        procedure: Procedure::from_code(&procedure)
+            .ok_or_else(|| corrupt("procedure", &procedure))?,
+        applied_on: row.date(2)?,
+        status: state.status_on(today),
+        seal_card_number: state.card.clone(),
+        reply_due_on: state.reply_due_on,
+        history: history(tx, registration_id).await?,
+    }))
+}
+
+/// 印鑑登録の申請: registers at once (`identity_verified`, a card number is
+/// issued) or sends the inquiry letter (`inquiry`, awaiting the reply).
+/// Refused for a person not resident on `today`, under 15, recorded as an
+/// adult ward, or with a registration in force; the refusal is logged.
+pub async fn register(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person: PersonId,
+    procedure: Procedure,
+    impression: &Impression,
+    today: Date,
+) -> Result<Registration, SealError> {
+    let person_id = person_number(person).ok_or(SealError::NotFound)?;
+    let mut tx = tenant.begin().await?;
+    let record = kiban_registry::storage::persons_as_of_unlogged(&mut tx, &[person], today)
+        .await?
+        .into_iter()
+        .next()
+        .flatten();
+    let mut has_active = false;
+    for id in registrations_of(&mut tx, person_id).await? {
+        if let Some((state, _)) = latest(&mut tx, id).await?
+            && state.is_active_on(today)
+        {
+            has_active = true;
+        }
+    }
+    let applicant = match &record {
+        Some(r) => Some(Applicant {
+            resident: r.status == ResidentStatus::Resident,
+            birth_date: r.birth_date,
+            adult_ward: is_adult_ward(&mut tx, person_id, today).await?,
+            has_active_registration: has_active,
+        }),
+        None => None,
+    };
+    let start = match domain::apply(applicant, procedure, today) {
+        Ok(start) => start,
+        Err(refusal) => {
+            tx.rollback().await?;
+            // A person of no record here is not named in the log.
+            let logged = record.as_ref().map(|_| person_id);
+            return refused(tenant, actor, logged, "register", refusal).await;
+        }
+    };
+    let registration_id = tx.next_numbers(REGISTRATION_SEQUENCE, 1).await?;
+    let (status, card, due) = match start {
+        Start::Registered => (
+            SealStatus::Registered,
+            Some(next_card(&mut tx).await?),
+            None,
+        ),
+        Start::AwaitingReply { reply_due_on } => {
+            (SealStatus::AwaitingReply, None, Some(reply_due_on))
+        }
+    };
+    let recorded_at = now_text();
+    tx.insert_rows(
+        "seal_registrations",
+        &[
+            "registration_id",
+            "person_id",
+            "procedure",
+            "impression_png",
+            "impression_sha256",
+            "applied_on",
+            "recorded_at",
+            "recorded_by",
+        ],
+        &[vec![
+            int(registration_id),
+            int(person_id),
+            Arg::from(procedure.code()),
+            Arg::Bytes(impression.as_bytes().to_vec()),
+            Arg::Text(hex::encode(Sha256::digest(impression.as_bytes()))),
+            date_arg(today),
+            Arg::Text(recorded_at),
+            Arg::from(actor.login.as_str()),
+        ]],
+    )
+    .await?;
+    insert_state(
+        &mut tx,
+        registration_id,
+        1,
+        status,
+        Change::Applied,
+        card.as_ref(),
+        due,
+        today,
+        None,
+        &actor.login,
+    )
+    .await?;
+    let detail = format!(
+        "seal_registration {registration_id} applied {}",
+        procedure.code()
+    );
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Change, Some(person_id), detail),
+    )
+    .await?;
+    let registration = read_registration(&mut tx, registration_id, today)
+        .await?
+        .ok_or(SealError::NotFound)?;
+    tx.commit().await?;
+    Ok(registration)
+}
+
+/// The kinds of change a clerk makes to an existing registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClerkChange {
+    /// 回答書の受理.
+    Reply,
+    /// 登録証の再交付 (亡失).
+    ReissueCard,
+    /// 廃止申請.
+    Abolish,
+}
+
+impl ClerkChange {
+    fn operation(self) -> &'static str {
+        match self {
+            ClerkChange::Reply => "reply",
+            ClerkChange::ReissueCard => "card_reissue",
+            ClerkChange::Abolish => "abolish",
+        }
+    }
+}
+
+/// Applies a clerk's change (reply, card reissue, abolition) on `today`;
+/// a refusal is logged. Returns the registration after the change.
+pub async fn change(
+    tenant: &TenantDb,
+    actor: &Actor,
+    registration_id: i64,
+    change: ClerkChange,
+    today: Date,
+) -> Result<Registration, SealError> {
+    let mut tx = tenant.begin().await?;
+    let Some(person_id) = holder(&mut tx, registration_id).await? else {
+        tx.rollback().await?;
+        return Err(SealError::NotFound);
+    };
+    let Some((state, version)) = latest(&mut tx, registration_id).await? else {
+        return Err(SealError::Store(corrupt(
+            "seal_registration_states",
+            "none",
+        )));
+    };
+    let checked = match change {
+        ClerkChange::Reply => domain::reply(&state, today),
+        ClerkChange::ReissueCard => domain::reissue_card(&state, today),
+        ClerkChange::Abolish => domain::abolish(&state, today),
+    };
+    if let Err(refusal) = checked {
+        tx.rollback().await?;
+        return refused(tenant, actor, Some(person_id), change.operation(), refusal).await;
+    }
+    let (status, stored_change, card) = match change {
+        ClerkChange::Reply => (
+            SealStatus::Registered,
+            Change::Replied,
+            Some(next_card(&mut tx).await?),
+        ),
+        ClerkChange::ReissueCard => (
+            SealStatus::Registered,
+            Change::CardReissued,
+            Some(next_card(&mut tx).await?),
+        ),
+        ClerkChange::Abolish => (SealStatus::Abolished, Change::AbolishedOnRequest, None),
+    };
+    insert_state(
+        &mut tx,
+        registration_id,
+        version + 1,
+        status,
+        stored_change,
+        card.as_ref(),
+        None,
+        today,
+        None,
+        &actor.login,
+    )
+    .await?;
+    let detail = format!(
+        "seal_registration {registration_id} {}",
+        stored_change.code()
+    );
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Change, Some(person_id), detail),
+    )
+    .await?;
+    let registration = read_registration(&mut tx, registration_id, today)
+        .await?
+        .ok_or(SealError::NotFound)?;
+    tx.commit().await?;
+    Ok(registration)
+}
+
+/// Reads a registration (its status as of `today` and its history), with a
+/// `read` entry.
+pub async fn get(
+    tenant: &TenantDb,
+    actor: &Actor,
+    registration_id: i64,
+    today: Date,
+) -> Result<Option<Registration>, StoreError> {
+    let mut tx = tenant.begin().await?;
+    let registration = read_registration(&mut tx, registration_id, today).await?;
+    if let Some(r) = &registration {
+        let detail = format!("seal_registration {registration_id}");
+        kiban_audit::append(
+            &mut tx,
+            &actor.entry(AuditAction::Read, Some(r.person_id), detail),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(registration)
+}
+
+/// The registrations of a person, oldest first, with one `read` entry when
+/// there are any.
+pub async fn list_for_person(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person: PersonId,
+    today: Date,
+) -> Result<Vec<Registration>, StoreError> {
+    let Some(person_id) = person_number(person) else {
+        return Ok(Vec::new());
+    };
+    let mut tx = tenant.begin().await?;
+    let mut out = Vec::new();
+    for id in registrations_of(&mut tx, person_id).await? {
+        if let Some(r) = read_registration(&mut tx, id, today).await? {
+            out.push(r);
+        }
+    }
+    if !out.is_empty() {
+        kiban_audit::append(
+            &mut tx,
+            &actor.entry(AuditAction::Read, Some(person_id), "seal_registrations"),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Records whether a person is an adult ward (成年被後見人) from
+/// `effective_on`. Becoming one abolishes a registration in force
+/// (`abolished_adult_ward`). Logged as a change.
+pub async fn record_adult_ward(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person: PersonId,
+    adult_ward: bool,
+    effective_on: Date,
+) -> Result<(), SealError> {
+    let person_id = person_number(person).ok_or(SealError::NotFound)?;
+    let mut tx = tenant.begin().await?;
+    let version = tx
+        .fetch_optional(
+            "SELECT MAX(version) FROM seal_capacity_records \
+             WHERE municipality_code = $1 AND person_id = $2",
+            &[int(person_id)],
+        )
+        .await?
+        .map(|r| r.opt_int(0))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0)
+        + 1;
+    tx.insert_rows(
+        "seal_capacity_records",
+        &[
+            "person_id",
+            "version",
+            "adult_ward",
+            "effective_on",
+            "recorded_at",
+            "recorded_by",
+        ],
+        &[vec![
+            int(person_id),
+            int(version),
+            int(i64::from(adult_ward)),
+            date_arg(effective_on),
+            Arg::Text(now_text()),
+            Arg::from(actor.login.as_str()),
+        ]],
+    )
+    .await?;
+    if adult_ward {
+        for id in registrations_of(&mut tx, person_id).await? {
+            if let Some((state, v)) = latest(&mut tx, id).await?
+                && domain::abolished_by_event(&state)
+            {
+                insert_state(
+                    &mut tx,
+                    id,
+                    v + 1,
+                    SealStatus::Abolished,
+                    Change::AbolishedAdultWard,
+                    None,
+                    None,
+                    effective_on,
+                    None,
+                    &actor.login,
+                )
+                .await?;
+            }
+        }
+    }
+    let detail = format!("seal adult_ward {adult_ward} from {effective_on}");
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Change, Some(person_id), detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Finds the registered seal a card certifies on `today`, in the caller's
+/// transaction and without an access-log entry (the certificate's `print`
+/// entry records it). A malformed or unknown number is
+/// [`Refusal::UnknownCard`]; a replaced card or an abolished registration
+/// is [`Refusal::CardNoLongerValid`].
+pub async fn certifiable_seal(
+    tx: &mut TenantTx,
+    card_number: &str,
+    today: Date,
+) -> Result<Result<CertifiableSeal, Refusal>, StoreError> {
+    let Some(card) = SealCardNumber::parse(card_number) else {
+        return Ok(Err(Refusal::UnknownCard));
+    };
+    let Some(row) = tx
+        .fetch_optional(
+            "SELECT registration_id FROM seal_registration_states \
+             WHERE municipality_code = $1 AND seal_card_number = $2 LIMIT 1",
+            &[Arg::from(card.as_str())],
+        )
+        .await?
+    else {
+        return Ok(Err(Refusal::UnknownCard));
+    };
+    let registration_id = row.int(0)?;
+    let Some((state, _)) = latest(tx, registration_id).await? else {
+        return Ok(Err(Refusal::UnknownCard));
+    };
+    if let Err(refusal) = domain::certify(&state, &card, today) {
+        return Ok(Err(refusal));
+    }
+    let Some(row) = tx
+        .fetch_optional(
+            "SELECT person_id, impression_png FROM seal_registrations \
+             WHERE municipality_code = $1 AND registration_id = $2",
+            &[int(registration_id)],
+        )
+        .await?
+    else {
+        return Ok(Err(Refusal::UnknownCard));
+    };
+    let person_id = row.int(0)?;
+    let bytes = row.opt_bytes(1)?.unwrap_or_default();
+    let impression = Impression::parse(bytes).map_err(|e| StoreError::Corrupt {
+        column: "impression_png".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(Ok(CertifiableSeal {
+        registration_id,
+        person_id: PersonId::new(u64::try_from(person_id).unwrap_or(0)),
+        impression,
+    }))
+}
+
+/// What one run of the consumer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumeReport {
+    /// Outbox events read (of every kind).
+    pub events_read: usize,
+    /// Registrations abolished.
+    pub abolished: usize,
+}
+
+/// The persons and the date of a `resident_moved_out` or `resident_died`
+/// event's payload.
+fn removal(kind: &str, payload: &str) -> Result<Option<(Change, Date, Vec<i64>)>, StoreError> {
+    let change = match kind {
+        "resident_moved_out" => Change::AbolishedMovedOut,
+        "resident_died" => Change::AbolishedDeceased,
+        _ => return Ok(None),
+    };
+    let bad = |reason: &str| StoreError::Corrupt {
+        column: "outbox.payload".into(),
+        reason: reason.to_owned(),
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(payload).map_err(|e| bad(&e.to_string()))?;
+    let event_date: Date = value["event_date"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("event_date"))?;
+    let persons: Vec<i64> = match (&value["person_ids"], &value["person_id"]) {
+        (serde_json::Value::Array(ids), _) => ids.iter().filter_map(|v| v.as_i64()).collect(),
+        (_, v) => v.as_i64().into_iter().collect(),
+    };
+    Ok(Some((change, event_date, persons)))
+}
+
+/// Reads up to `limit` registry events after this consumer's offset and
+/// abolishes the registrations in force of persons who moved out or died
+/// (effective on the event's 異動日), in one transaction with the new offset
+/// and one `change` entry per abolition. Idempotent: an event is applied
+/// once, and an abolished registration is never abolished again. Returns
+/// what it did; call again while `events_read == limit`.
+pub async fn consume_registry_events(
+    tenant: &TenantDb,
+    limit: i64,
+) -> Result<ConsumeReport, StoreError> {
+    let actor = Actor::new(WORKER_LOGIN, "system");
+    let mut tx = tenant.begin().await?;
+    // Take the offset row's lock first (a no-op update), so two workers of
+    // one municipality run one after the other.
+    tx.execute(
+        "INSERT INTO outbox_offsets (municipality_code, consumer, last_event_id) \
+         VALUES ($1, $2, 0) ON CONFLICT (municipality_code, consumer) DO NOTHING",
+        &[Arg::from(CONSUMER)],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE outbox_offsets SET last_event_id = last_event_id \
+         WHERE municipality_code = $1 AND consumer = $2",
+        &[Arg::from(CONSUMER)],
+    )
+    .await?;
+    let offset = tx
+        .fetch_optional(
+            "SELECT last_event_id FROM outbox_offsets \
+             WHERE municipality_code = $1 AND consumer = $2",
+            &[Arg::from(CONSUMER)],
+        )
+        .await?
+        .map(|r| r.int(0))
+        .transpose()?
+        .unwrap_or(0);
+    let events = tx
+        .fetch_all(
+            "SELECT event_id, event_kind, payload FROM outbox \
+             WHERE municipality_code = $1 AND event_id > $2 ORDER BY event_id LIMIT $3",
+            &[int(offset), int(limit.max(1))],
+        )
+        .await?;
+    let mut report = ConsumeReport {
+        events_read: events.len(),
+        abolished: 0,
+    };
+    let mut last = offset;
+    let mut entries = Vec::new();
+    for event in &events {
+        let event_id = event.int(0)?;
+        last = last.max(event_id);
+        let Some((change, event_date, persons)) = removal(&event.text(1)?, &event.text(2)?)? else {
+            continue;
+        };
+        for person_id in persons {
+            for id in registrations_of(&mut tx, person_id).await? {
+                let Some((state, version)) = latest(&mut tx, id).await? else {
+                    continue;
+                };
+                if !domain::abolished_by_event(&state) {
+                    continue;
+                }
+                insert_state(
+                    &mut tx,
+                    id,
+                    version + 1,
+                    SealStatus::Abolished,
+                    change,
+                    None,
+                    None,
+                    event_date,
+                    Some(event_id),
+                    &actor.login,
+                )
+                .await?;
+                report.abolished += 1;
+                entries.push(actor.entry(
+                    AuditAction::Change,
+                    Some(person_id),
+                    format!("seal_registration {id} {} event {event_id}", change.code()),
+                ));
+            }
+        }
+    }
+    if last != offset {
+        tx.execute(
+            "UPDATE outbox_offsets SET last_event_id = $3 \
+             WHERE municipality_code = $1 AND consumer = $2",
+            &[Arg::from(CONSUMER), int(last)],
+        )
+        .await?;
+    }
+    kiban_audit::append_many(&mut tx, &entries).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Runs [`consume_registry_events`] until the outbox is drained.
+pub async fn drain_registry_events(tenant: &TenantDb) -> Result<ConsumeReport, StoreError> {
+    const BATCH: i64 = 500;
+    let mut total = ConsumeReport::default();
+    loop {
+        let report = consume_registry_events(tenant, BATCH).await?;
+        total.events_read += report.events_read;
+        total.abolished += report.abolished;
+        if report.events_read < BATCH as usize {
+            return Ok(total);
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! The certificates JSON API: `POST /api/v1/municipalities/{m}/certificates`
+//! (issue one certificate, answered with the PDF) and
+//! `GET /api/v1/certificates/verify/{code}` (public; confirms a certificate
+//! without personal data).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kiban_auth::{Permission, Principal};
+use kiban_certificate::domain::{self, CertificateKind};
+use kiban_certificate::storage::{self, CertificateError, IssueRequest, Issued, Subject};
+use kiban_registry::domain::{HouseholdId, PersonId};
+use kiban_store::TenantDb;
+use serde_json::{Map, Value, json};
+
+use crate::api::json_body;
+use crate::registry_api::{Target, authorize};
+use crate::session::ApiPrincipal;
+use crate::{ApiError, AppState};
+
+/// The longest purpose (利用目的) accepted, in characters.
+pub(crate) const MAX_PURPOSE_CHARS: usize = 200;
+
+fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(code, field, message)
+}
+
+fn positive(value: &Value, field: &str) -> Result<u64, ApiError> {
+    let n = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    n.filter(|n| *n > 0 && i64::try_from(*n).is_ok())
+        .ok_or_else(|| {
+            invalid(
+                "invalid_value",
+                field,
+                format!("{field} は正の整数で指定してください"),
+            )
+        })
+}
+
+fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(
+            "invalid_type",
+            name,
+            format!("{name} は文字列で指定してください"),
+        )),
+    }
+}
+
+/// Parses the body of `POST …/certificates` into a request; every error
+/// names its field.
+pub(crate) fn parse_request(value: &Value) -> Result<IssueRequest, ApiError> {
+    let obj = value.as_object().ok_or_else(|| ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_type",
+        message: "リクエストの本文はJSONオブジェクトでなければなりません".into(),
+        field: None,
+    })?;
+    let kind_code = opt_string(obj, "kind")?
+        .ok_or_else(|| invalid("missing_field", "kind", "kind は必須です"))?;
+    let kind = CertificateKind::from_code(&kind_code).ok_or_else(|| {
+        invalid(
+            "invalid_value",
+            "kind",
+            "kind は resident_record_copy, removed_record_copy, record_item_certificate, seal_certificate のいずれかです",
+        )
+    })?;
+    let present = |name: &str| obj.get(name).is_some_and(|v| !v.is_null());
+    let named: Vec<&str> = ["household_id", "person_ids", "seal_card_number"]
+        .into_iter()
+        .filter(|n| present(n))
+        .collect();
+    let subject = match named.as_slice() {
+        ["household_id"] => Subject::Household(HouseholdId::new(positive(
+            &obj["household_id"],
+            "household_id",
+        )?)),
+        ["person_ids"] => {
+            let items = obj["person_ids"].as_array().ok_or_else(|| {
+                invalid(
+                    "invalid_type",
+                    "person_ids",
+                    "person_ids は配列で指定してください",
+                )
+            })?;
+            if items.is_empty() || items.len() > 50 {
+                return Err(invalid(
+                    "invalid_value",
+                    "person_ids",
+                    "person_ids には1人以上50人以下を指定してください",
+                ));
+            }
+            Subject::Persons(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| positive(v, &format!("person_ids[{i}]")).map(PersonId::new))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        ["seal_card_number"] => {
+            Subject::SealCard(opt_string(obj, "seal_card_number")?.unwrap_or_default())
+        }
+        [] => {
+            let field = if kind == CertificateKind::SealCertificate {
+                "seal_card_number"
+            } else {
+                "person_ids"
+            };
+            return Err(invalid(
+                "missing_field",
+                field,
+                "household_id, person_ids または seal_card_number のいずれかを指定してください",
+            ));
+        }
+        _ => {
+            return Err(invalid(
+                "invalid_value",
+                named.get(1).copied().unwrap_or("household_id"),
+                "household_id, person_ids, seal_card_number はどれか一つだけ指定してください",
+            ));
+        }
+    };
+    let codes: Vec<String> = match obj.get("items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    invalid(
+                        "invalid_type",
+                        &format!("items[{i}]"),
+                        "記載事項は文字列で指定してください",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(invalid(
+                "invalid_type",
+                "items",
+                "items は配列で指定してください",
+            ));
+        }
+    };
+    let items = domain::parse_items(kind, &codes).map_err(refusal_error)?;
+    let purpose = opt_string(obj, "purpose")?
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty());
+    if let Some(p) = &purpose
+        && (p.chars().count() > MAX_PURPOSE_CHARS || p.chars().any(char::is_control))
+    {
+        return Err(invalid(
+            "invalid_value",
+            "purpose",
+            format!("purpose は改行を含まない{MAX_PURPOSE_CHARS}文字以内で指定してください"),
+        ));
+    }
+    Ok(IssueRequest {
+        kind,
+        subject,
+        items,
+        purpose,
+    })
+}
+
+fn refusal_error(refusal: domain::Refusal) -> ApiError {
+    ApiError {
+        status: StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+        code: refusal.code(),
+        message: refusal.to_string(),
+        field: refusal.field().map(str::to_owned),
+    }
+}
+
+/// An issuance error as the API answers it.
+pub(crate) fn certificate_error(error: CertificateError) -> ApiError {
+    match error {
+        CertificateError::Refused(refusal) => refusal_error(refusal),
+        CertificateError::SealRefused(refusal) => {
+            let status = match refusal.kind() {
+                kiban_seal::domain::RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                kiban_seal::domain::RefusalKind::Conflict => StatusCode::CONFLICT,
+            };
+            ApiError {
+                status,
+                code: refusal.code(),
+                message: refusal.to_string(),
+                field: refusal.field().map(str::to_owned),
+            }
+        }
+        CertificateError::Print(error) => ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "unprintable",
+            message: format!("証明書を印刷できません: {error}"),
+            field: None,
+        },
+        CertificateError::Store(e) => ApiError::internal(e),
+    }
+}
+
+/// Issues a certificate for an authorized actor (shared by the API and the
+/// screens).
+pub(crate) async fn issue(
+    state: &AppState,
+    tenant: &TenantDb,
+    actor: &kiban_audit::Actor,
+    request: &IssueRequest,
+) -> Result<Issued, ApiError> {
+    let printing = state.printing(tenant.municipality()).await?;
+    storage::issue(tenant, actor, &printing, request, storage::today())
+        .await
+        .map_err(certificate_error)
+}
+
+/// The PDF response of an issued certificate.
+pub(crate) fn pdf_response(status: StatusCode, issued: Issued) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let pairs = [
+        ("x-kiban-certificate-id", issued.certificate_id.to_string()),
+        (
+            "x-kiban-verification-code",
+            issued.verification_code.as_str().to_owned(),
+        ),
+        ("x-kiban-certificate-number", issued.number.to_string()),
+        ("x-kiban-page-count", issued.page_count.to_string()),
+        ("x-kiban-sha256", issued.sha256.clone()),
+        (
+            "content-disposition",
+            format!("attachment; filename=\"certificate-{}.pdf\"", issued.number),
+        ),
+    ];
+    for (name, value) in pairs {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    (status, headers, issued.pdf).into_response()
+}
+
+/// `POST /api/v1/municipalities/{m}/certificates`: issues one certificate
+/// and answers 201 with the PDF.
+pub async fn create(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(m): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (tenant, mut actor) =
+        authorize_issue(&state, &principal, &headers, &m, "issue_certificate").await?;
+    let value = json_body(&body)?;
+    let request = parse_request(&value)?;
+    actor.purpose = request.purpose.clone();
+    let issued = issue(&state, &tenant, &actor, &request).await?;
+    Ok(pdf_response(StatusCode::CREATED, issued))
+}
+
+pub(crate) async fn authorize_issue(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    m: &str,
+    operation: &'static str,
+) -> Result<(TenantDb, kiban_audit::Actor), ApiError> {
+    authorize(
+        state,
+        principal,
+        headers,
+        m,
+        Permission::RegistryWrite,
+        Target {
+            operation,
+            person: None,
+        },
+    )
+    .await
+}
+
+/// `GET /api/v1/certificates/verify/{code}`: no authentication; confirms
+/// the kind, municipality, date and digest of an issued certificate, or 404.
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let verified = storage::verify(&state.db, &code)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(json!({
+        "valid": true,
+        "kind": verified.kind.code(),
+        "municipality_code": verified.municipality.as_str(),
+        "issued_on": verified.issued_on.to_string(),
+        "sha256": verified.sha256,
+    }))
+    .into_response())
+}

@@ -1,0 +1,73 @@
+//! `POST /api/v1/municipalities/{m}/persons/{person_id}/individual-number/reveal`:
+//! the 個人番号 in full, for a role with the permission that states a purpose
+//! (利用目的); logged as `reveal` with the purpose. Person views otherwise
+//! carry only `individual_number_masked`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use kiban_auth::Permission;
+use kiban_registry::storage::{self, Revealed};
+use serde_json::{Value, json};
+
+use crate::api::json_body;
+use crate::registry_api::{Target, authorize, parse_person_id};
+use crate::security_pages::parse_purpose;
+use crate::session::ApiPrincipal;
+use crate::{ApiError, AppState};
+
+/// `POST …/persons/{person_id}/individual-number/reveal` body
+/// `{"purpose": "…"}` → 200 `{"person_id", "individual_number"}`
+/// (`null` when the person has none).
+pub async fn reveal(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path((m, person_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "individual_number_reveal",
+        person: Some(&person_id),
+    };
+    let (tenant, mut actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::IndividualNumber,
+        target,
+    )
+    .await?;
+    let value = json_body(&body)?;
+    let purpose = match value.get("purpose") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                "missing_field",
+                "purpose",
+                "purpose（利用目的）は必須です",
+            ));
+        }
+        Some(Value::String(text)) => parse_purpose(text)?,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_type",
+                "purpose",
+                "purpose は文字列で指定してください",
+            ));
+        }
+    };
+    let person = parse_person_id(&person_id).ok_or_else(ApiError::not_found)?;
+    actor.purpose = Some(purpose);
+    let revealed = storage::reveal_individual_number(&tenant, &actor, person)
+        .await
+        .map_err(ApiError::internal)?;
+    let number = match revealed {
+        Revealed::NoSuchPerson => return Err(ApiError::not_found()),
+        Revealed::NoNumber => Value::Null,
+        Revealed::Number(n) => Value::String(n.as_str().to_owned()),
+    };
+    Ok(Json(json!({"person_id": person.get(), "individual_number": number})).into_response())
+}

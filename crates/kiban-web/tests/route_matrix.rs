@@ -1,0 +1,433 @@
+//! The route matrix: every API operation × every role × (own municipality,
+//! another municipality, service operator, no token) → the expected status,
+//! on both engines. It asserts that no response to another municipality's
+//! staff or to an operator carries a resident's data, and that every
+//! refusal is in the access log.
+//!
+//! The operations come from the OpenAPI table (`kiban_web::openapi::OPERATIONS`),
+//! and the router's source is checked against that table, so a new route
+//! without a rule here fails the test: add its rule to [`rule`] and its
+//! request to [`request`].
+
+#![expect(clippy::unwrap_used, reason = "test helpers panic on broken setup")]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{TestApp, code};
+use kiban_auth::{Permission, Role, TokenKind};
+use kiban_store::testing::BACKENDS;
+use serde_json::{Value, json};
+
+const OWN: &str = "990019";
+const OTHER: &str = "131016";
+const OWN_NAME: &str = "境界 太郎";
+const OWN_KANA: &str = "キョウカイ タロウ";
+const OWN_NUMBER: &str = "404040404043";
+const OTHER_NAME: &str = "越境 花子";
+const OTHER_KANA: &str = "エッキョウ ハナコ";
+const OTHER_NUMBER: &str = "555123123125";
+
+/// Who may call an operation, and what it answers when allowed.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Anyone, with or without a token: always this status (health,
+    /// metrics; a login with wrong credentials).
+    Public(u16),
+    /// A tenant path (`/municipalities/{m}/…`): staff of that municipality
+    /// with the permission get `success`, without it 403; staff of another
+    /// municipality 404; operators 403; every refusal is logged.
+    Tenant(Permission, u16),
+    /// Any staff member with the permission, whatever the municipality (no
+    /// tenant in the path, no personal data kept): operators get 403.
+    AnyStaff(Permission, u16),
+    /// Any authenticated principal, operators included.
+    Authenticated(u16),
+}
+
+/// The rule of every operation. An operation without one fails the test.
+fn rule(operation_id: &str) -> Option<Rule> {
+    Some(match operation_id {
+        "healthz" | "metrics" => Rule::Public(200),
+        "createSession" => Rule::Public(401),
+        "deleteCurrentSession" => Rule::Authenticated(204),
+        "calculate" => Rule::AnyStaff(Permission::Calculate, 200),
+        "recordMovement" => Rule::Tenant(Permission::RegistryWrite, 201),
+        "searchPersons" | "getPerson" | "getPersonHistory" | "getHousehold" => {
+            Rule::Tenant(Permission::RegistryRead, 200)
+        }
+        "getPersonAccessLog" => Rule::Tenant(Permission::AuditRead, 200),
+        "revealIndividualNumber" => Rule::Tenant(Permission::IndividualNumber, 200),
+        "listSupportMeasures" | "endSupportMeasure" => {
+            Rule::Tenant(Permission::ManageSupportMeasures, 200)
+        }
+        "recordSupportMeasure" => Rule::Tenant(Permission::ManageSupportMeasures, 201),
+        _ => return None,
+    })
+}
+
+/// The residents each municipality has for the matrix.
+struct Fixtures {
+    person: u64,
+    household: u64,
+    /// 支援措置 not ended yet: each request to end one takes the next.
+    measures: Vec<u64>,
+    next_measure: std::cell::Cell<usize>,
+}
+
+/// The request of an operation in municipality `m` about its fixtures:
+/// the path with its parameters filled, and the JSON body.
+fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<Value>)> {
+    let base = format!("/api/v1/municipalities/{m}");
+    let person = f.person;
+    Some(match operation_id {
+        "healthz" => ("/healthz".into(), None),
+        "metrics" => ("/metrics".into(), None),
+        "createSession" => (
+            "/api/v1/sessions".into(),
+            Some(
+                json!({"municipality_code": m, "login": "nobody", "password": "wrong-password-123"}),
+            ),
+        ),
+        "deleteCurrentSession" => ("/api/v1/sessions/current".into(), None),
+        "calculate" => (
+            "/api/v1/calc/wareki".into(),
+            Some(json!({"date": "2019-05-01"})),
+        ),
+        "recordMovement" => (
+            format!("{base}/movements"),
+            Some(json!({
+                "kind": "birth", "event_date": "2024-06-01", "notified_on": "2024-06-03",
+                "household_id": f.household,
+                "person": {"name": "境界 次郎", "name_kana": "キョウカイ ジロウ", "birth_date": "2024-06-01",
+                           "sex": "male", "relationship": "child"},
+            })),
+        ),
+        "searchPersons" => (format!("{base}/persons?include_removed=true"), None),
+        "getPerson" => (format!("{base}/persons/{person}"), None),
+        "getPersonHistory" => (format!("{base}/persons/{person}/history"), None),
+        "getHousehold" => (format!("{base}/households/{}", f.household), None),
+        "getPersonAccessLog" => (format!("{base}/persons/{person}/access-log"), None),
+        "revealIndividualNumber" => (
+            format!("{base}/persons/{person}/individual-number/reveal"),
+            Some(json!({"purpose": "権限表の検査"})),
+        ),
+        "listSupportMeasures" => (format!("{base}/persons/{person}/support-measures"), None),
+        "recordSupportMeasure" => (
+            format!("{base}/persons/{person}/support-measures"),
+            Some(json!({"reason": "domestic_violence", "starts_on": "2024-05-01"})),
+        ),
+        "endSupportMeasure" => {
+            let n = f.next_measure.get();
+            f.next_measure.set(n + 1);
+            let measure = f.measures.get(n).copied().unwrap_or(999_999);
+            (
+                format!("{base}/support-measures/{measure}/end"),
+                Some(json!({"ended_on": "2024-06-01"})),
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// Who calls in one cell of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// Staff of the municipality the path names.
+    Own(Role),
+    /// Staff of another municipality.
+    Foreign(Role),
+    /// A service operator.
+    Operator,
+    /// No token.
+    Anonymous,
+}
+
+fn callers() -> Vec<Caller> {
+    let mut all: Vec<Caller> = Role::ALL.into_iter().map(Caller::Own).collect();
+    all.extend(Role::ALL.into_iter().map(Caller::Foreign));
+    all.push(Caller::Operator);
+    all.push(Caller::Anonymous);
+    all
+}
+
+/// The expected status, and whether the caller's refusal must be logged.
+fn expected(rule: Rule, caller: Caller) -> (u16, bool) {
+    match (rule, caller) {
+        (Rule::Public(status), _) => (status, false),
+        (_, Caller::Anonymous) => (401, false),
+        (Rule::Authenticated(status), _) => (status, false),
+        (Rule::AnyStaff(_, _), Caller::Operator) => (403, false),
+        (Rule::AnyStaff(permission, status), Caller::Own(role) | Caller::Foreign(role)) => {
+            if role.allows(permission) {
+                (status, false)
+            } else {
+                (403, false)
+            }
+        }
+        (Rule::Tenant(..), Caller::Operator) => (403, true),
+        (Rule::Tenant(..), Caller::Foreign(_)) => (404, true),
+        (Rule::Tenant(permission, status), Caller::Own(role)) => {
+            if role.allows(permission) {
+                (status, false)
+            } else {
+                (403, true)
+            }
+        }
+    }
+}
+
+/// The API routes the router declares, read from its source: nested ones
+/// under `/api/v1`, and the platform ones at the top.
+fn declared_api_routes() -> BTreeSet<String> {
+    let source = include_str!("../src/lib.rs");
+    let api_block = source
+        .split("let api = Router::new()")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_default();
+    let routes_in = |text: &str| -> Vec<String> {
+        text.split(".route(")
+            .skip(1)
+            .filter_map(|rest| rest.trim_start().strip_prefix('"'))
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut routes: BTreeSet<String> = routes_in(api_block)
+        .into_iter()
+        .map(|r| format!("/api/v1{r}"))
+        .collect();
+    let rest = source.replace(api_block, "");
+    for route in routes_in(&rest) {
+        if route.starts_with("/api/") || route == "/healthz" || route == "/metrics" {
+            routes.insert(route);
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_route_has_an_operation_and_every_operation_a_rule() {
+    let documented: BTreeSet<String> = kiban_web::openapi::OPERATIONS
+        .iter()
+        .map(|op| op.path.to_owned())
+        .collect();
+    let declared = declared_api_routes();
+    assert!(
+        declared.len() >= 10,
+        "the router's routes were read: {declared:?}"
+    );
+    for route in &declared {
+        assert!(
+            documented.contains(route) || route == "/api/openapi.json",
+            "route {route} is in the router but not in openapi::OPERATIONS (nor in the route matrix)"
+        );
+    }
+    let fixtures = Fixtures {
+        person: 1,
+        household: 1,
+        measures: Vec::new(),
+        next_measure: Default::default(),
+    };
+    for op in kiban_web::openapi::OPERATIONS {
+        assert!(
+            rule(op.id).is_some(),
+            "operation {} ({} {}) has no rule in the route matrix",
+            op.id,
+            op.method,
+            op.path
+        );
+        assert!(
+            request(op.id, OWN, &fixtures).is_some(),
+            "operation {} has no request in the route matrix",
+            op.id
+        );
+    }
+}
+
+async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) -> Fixtures {
+    let token = staff_token(app, m, Role::RegistryClerk).await;
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/municipalities/{m}/movements"),
+            Some(&token),
+            &json!({
+                "kind": "move_in", "event_date": "2024-04-01", "notified_on": "2024-04-05",
+                "address": {"postal_code": "1000001", "address_line": "境界町一丁目1番1号"},
+                "previous_address": "東京都千代田区千代田1番1号",
+                "persons": [{"name": name, "name_kana": kana, "birth_date": "1980-04-01",
+                             "sex": "male", "relationship": "head", "individual_number": number}],
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let person = body["persons"][0]["person_id"].as_u64().unwrap();
+    // Measures to end, one per caller of the matrix.
+    let mut measures = Vec::new();
+    for _ in 0..callers().len() {
+        let (status, body) = app
+            .post_json(
+                &format!("/api/v1/municipalities/{m}/persons/{person}/support-measures"),
+                Some(&token),
+                &json!({"reason": "stalking", "starts_on": "2024-05-01"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        measures.push(body["measure_id"].as_u64().unwrap());
+    }
+    Fixtures {
+        person,
+        household: body["household_id"].as_u64().unwrap(),
+        measures,
+        next_measure: Default::default(),
+    }
+}
+
+/// A fresh API token of a role's account (issued the service way, so that
+/// a logout in the matrix does not end the next cell's token).
+async fn staff_token(app: &TestApp, m: &str, role: Role) -> String {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    kiban_auth::issue_staff_token(
+        &tenant,
+        role.code(),
+        TokenKind::Api,
+        jiff::SignedDuration::from_hours(1),
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+async fn operator_token(app: &TestApp) -> String {
+    let db = &app.database.as_ref().unwrap().db;
+    kiban_auth::issue_operator_token(
+        db,
+        "ops",
+        TokenKind::Api,
+        jiff::SignedDuration::from_hours(1),
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+/// How many `refused` entries `actor` has in municipality `m`.
+async fn refusals(app: &TestApp, m: &str, actor: &str) -> usize {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    let mut tx = tenant.begin().await.unwrap();
+    let entries = kiban_audit::entries_by_actor(
+        &mut tx,
+        actor,
+        "2000-01-01T00:00:00Z",
+        "2100-01-01T00:00:00Z",
+        100_000,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    entries
+        .iter()
+        .filter(|e| e.action == kiban_audit::AuditAction::Refused)
+        .count()
+}
+
+#[tokio::test]
+async fn every_route_every_role_every_tenant() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let own = fixtures(&app, OWN, OWN_NAME, OWN_KANA, OWN_NUMBER).await;
+        let other = fixtures(&app, OTHER, OTHER_NAME, OTHER_KANA, OTHER_NUMBER).await;
+        let mut failures = Vec::new();
+        let mut cells = 0;
+        for op in kiban_web::openapi::OPERATIONS {
+            let rule = rule(op.id).unwrap();
+            for caller in callers() {
+                // Staff of OWN call OWN's paths; "foreign" staff are OWN's
+                // staff calling OTHER's paths (with OTHER's ids).
+                let (m, f) = match caller {
+                    Caller::Foreign(_) => (OTHER, &other),
+                    _ => (OWN, &own),
+                };
+                let (url, body) = request(op.id, m, f).unwrap();
+                let token = match caller {
+                    Caller::Own(role) | Caller::Foreign(role) => {
+                        Some(staff_token(&app, OWN, role).await)
+                    }
+                    Caller::Operator => Some(operator_token(&app).await),
+                    Caller::Anonymous => None,
+                };
+                // Where a refusal is logged, and under which actor.
+                let (log_m, actor) = match caller {
+                    Caller::Own(role) | Caller::Foreign(role) => (OWN, role.code().to_owned()),
+                    _ => (OWN, "operator:ops".to_owned()),
+                };
+                let before = refusals(&app, log_m, &actor).await;
+                let method =
+                    reqwest::Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
+                let mut builder = app.client.request(method, app.url(&url));
+                if let Some(t) = &token {
+                    builder = builder.bearer_auth(t);
+                }
+                if let Some(b) = &body {
+                    builder = builder.json(b);
+                }
+                let response = builder.send().await.unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap_or_default();
+                let (want, logged) = expected(rule, caller);
+                cells += 1;
+                if status != want {
+                    failures.push(format!(
+                        "{} {} as {caller:?}: {status}, expected {want}: {}",
+                        op.method,
+                        url,
+                        text.chars().take(200).collect::<String>()
+                    ));
+                }
+                // No other tenant's data reaches foreign staff; no resident
+                // data reaches an operator or an anonymous caller.
+                let forbidden_texts: &[&str] = match caller {
+                    Caller::Foreign(_) => &[OTHER_NAME, OTHER_KANA, OTHER_NUMBER],
+                    Caller::Operator | Caller::Anonymous => &[
+                        OWN_NAME,
+                        OWN_KANA,
+                        OWN_NUMBER,
+                        OTHER_NAME,
+                        OTHER_KANA,
+                        OTHER_NUMBER,
+                    ],
+                    Caller::Own(_) => &[OTHER_NAME, OTHER_KANA, OTHER_NUMBER],
+                };
+                for leak in forbidden_texts {
+                    if text.contains(leak) {
+                        failures.push(format!("{} {url} as {caller:?} leaks {leak}", op.method));
+                    }
+                }
+                if logged {
+                    let after = refusals(&app, log_m, &actor).await;
+                    if after <= before {
+                        failures.push(format!(
+                            "{} {url} as {caller:?}: the refusal is not in {log_m}'s access log",
+                            op.method
+                        ));
+                    }
+                }
+            }
+        }
+        // Foreign refusals are never written into the other municipality.
+        for role in Role::ALL {
+            assert_eq!(refusals(&app, OTHER, role.code()).await, 0, "{role:?}");
+        }
+        assert!(
+            failures.is_empty(),
+            "{backend:?}: {} of {cells} cells wrong:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        app.stop().await;
+    }
+}
