@@ -17,5 +17,10 @@ psql -h 127.0.0.1 -U postgres -d postgres -Atqc \
 # Benchmarks are not tests: they run with `cargo bench` (docs/performance.md).
 cargo nextest run --workspace --no-fail-fast "$@"
 
+# Fuzz targets for 30 s each (set KIBAN_SKIP_FUZZ=1 to leave them out).
+if [ -z "${KIBAN_SKIP_FUZZ:-}" ]; then
+  bash scripts/fuzz-short.sh 30
+fi
+
 cargo build --quiet -p kiban-cli
 KIBAN_BIN="$PWD/target/debug/kiban" node --test tests/browser/

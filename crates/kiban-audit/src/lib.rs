@@ -516,6 +516,97 @@ pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
     Ok(report)
 }
 
+/// Hashes a chain of stored entries the way [`append`] does, for one
+/// municipality: used to check an exported access log against the chain
+/// head its source recorded, and to re-chain it under another municipality
+/// code when a standard export is imported (the code is part of every hash,
+/// so a copied chain is re-hashed, never copied with foreign hashes).
+#[derive(Debug, Clone)]
+pub struct ChainHasher {
+    municipality: kiban_core::MunicipalityCode,
+    prev_hash: String,
+    entries: u64,
+}
+
+impl ChainHasher {
+    /// A chain of `municipality` starting at its first entry.
+    pub fn new(municipality: kiban_core::MunicipalityCode) -> Self {
+        Self {
+            municipality,
+            prev_hash: GENESIS_HASH.to_owned(),
+            entries: 0,
+        }
+    }
+
+    /// Adds the next entry; returns its `prev_hash` and `entry_hash`.
+    pub fn push(&mut self, entry: &StoredEntry) -> (String, String) {
+        let hash = entry_hash(
+            &self.prev_hash,
+            &Fields {
+                municipality_code: self.municipality.as_str(),
+                entry_id: entry.entry_id,
+                at: &entry.at,
+                actor: &entry.actor,
+                role: &entry.role,
+                action: entry.action.code(),
+                person_id: entry.person_id,
+                purpose: entry.purpose.as_deref(),
+                request_id: entry.request_id.as_deref(),
+                detail: &entry.detail,
+            },
+        );
+        self.entries += 1;
+        let prev = std::mem::replace(&mut self.prev_hash, hash.clone());
+        (prev, hash)
+    }
+
+    /// The hash of the last entry added ([`GENESIS_HASH`] before the first).
+    pub fn head(&self) -> &str {
+        &self.prev_hash
+    }
+
+    /// How many entries were added.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+}
+
+/// Writes entries of an imported access log, keeping their numbers and
+/// times, chained by `chain` (which must belong to the transaction's
+/// municipality; call in entry order, from entry 1). The caller sets the
+/// `audit_entry` counter past the last entry.
+pub async fn insert_imported(
+    tx: &mut TenantTx,
+    chain: &mut ChainHasher,
+    entries: &[StoredEntry],
+) -> Result<(), StoreError> {
+    if chain.municipality != tx.municipality() {
+        return Err(StoreError::Corrupt {
+            column: "audit_log".into(),
+            reason: "chain of another municipality".into(),
+        });
+    }
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let (prev, hash) = chain.push(entry);
+        rows.push(vec![
+            Arg::Int(entry.entry_id),
+            Arg::from(entry.at.as_str()),
+            Arg::from(entry.actor.as_str()),
+            Arg::from(entry.role.as_str()),
+            Arg::from(entry.action.code()),
+            Arg::from(entry.person_id),
+            Arg::from(entry.purpose.as_deref()),
+            Arg::from(entry.request_id.as_deref()),
+            Arg::from(entry.detail.as_str()),
+            Arg::Text(prev),
+            Arg::Text(hash),
+        ]);
+    }
+    tx.insert_rows("audit_log", &COLUMNS, &rows).await?;
+    Ok(())
+}
+
 const SELECT_ENTRY: &str = "SELECT entry_id, at, actor, role, action, person_id, purpose, \
                             request_id, detail FROM audit_log";
 

@@ -11,7 +11,7 @@ use kiban_store::platform::{self, Municipality};
 use kiban_store::{Database, MasterKey, StoreError};
 
 use crate::output::{emit, say};
-use crate::{Command, demo};
+use crate::{Command, demo, exchange, legacy};
 
 /// A failed command: its exit code and the message for people.
 #[derive(Debug)]
@@ -272,6 +272,8 @@ pub enum AuditCommand {
 pub enum BenchCommand {
     /// Demo generation rows/second next to a raw multi-row INSERT of the same rows.
     DemoInsert(demo::BenchArgs),
+    /// Standard export and import rows/second next to the engine's raw limit.
+    Exchange(crate::exchange_bench::BenchArgs),
     /// Certificates/second through the HTTP API (p50/p90/p99) and batch pages/second.
     Certificates(crate::certificates::BenchArgs),
 }
@@ -402,7 +404,13 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
             Ok(())
         }
         Command::Calc(args) => calc(args),
+        Command::Export(args) => exchange::export(&database_url, args).await,
+        Command::Import(args) => exchange::import(&database_url, args).await,
+        Command::ImportLegacy(args) => legacy::import_legacy(&database_url, args).await,
         Command::Bench(BenchCommand::DemoInsert(args)) => demo::bench(&database_url, args).await,
+        Command::Bench(BenchCommand::Exchange(args)) => {
+            crate::exchange_bench::bench(&database_url, args).await
+        }
         Command::Bench(BenchCommand::Certificates(args)) => {
             crate::certificates::bench(&database_url, args).await
         }

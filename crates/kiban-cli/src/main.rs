@@ -7,6 +7,9 @@
 mod certificates;
 mod commands;
 mod demo;
+mod exchange;
+mod exchange_bench;
+mod legacy;
 mod output;
 
 use std::process::ExitCode;
@@ -64,6 +67,12 @@ enum Command {
     /// The access log (利用履歴).
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Writes the municipality's whole data in the standard exchange format.
+    Export(exchange::ExportArgs),
+    /// Loads a standard-format export into an empty municipality (all or nothing).
+    Import(exchange::ImportArgs),
+    /// Migrates a legacy extract and writes the cleansing report.
+    ImportLegacy(legacy::ImportLegacyArgs),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(commands::BenchCommand),

@@ -16,6 +16,7 @@
 
 pub mod platform;
 mod query;
+pub mod raw;
 mod sequences;
 mod tenant;
 #[cfg(feature = "testing")]

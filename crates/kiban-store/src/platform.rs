@@ -288,3 +288,25 @@ pub async fn revoke_operator_token(db: &Database, token_id: &str) -> Result<(), 
     .await?;
     Ok(())
 }
+
+/// The tables that hold tenant data: every table with a
+/// `municipality_code` column, except `municipalities` itself, by name. Read
+/// from the schema (`sqlite_master` / `information_schema`), so a table added
+/// by a later migration appears here without any other change (the standard
+/// export checks that it knows every one).
+pub async fn tenant_tables(db: &Database) -> Result<Vec<String>, StoreError> {
+    let sql = match db.backend() {
+        crate::Backend::Sqlite => {
+            "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND c.name = 'municipality_code' \
+             AND m.name <> 'municipalities' ORDER BY m.name"
+        }
+        crate::Backend::Postgres => {
+            "SELECT table_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name = 'municipality_code' \
+             AND table_name <> 'municipalities' ORDER BY table_name"
+        }
+    };
+    let rows = fetch_all(db, sql, &[]).await?;
+    rows.iter().map(|r| r.text(0)).collect()
+}

@@ -47,6 +47,29 @@ impl TenantDb {
 }
 
 impl TenantDb {
+    /// Starts a read-only transaction whose reads all see one snapshot, for
+    /// work that reads a whole municipality across many statements (the
+    /// standard export): `REPEATABLE READ, READ ONLY` on PostgreSQL (whose
+    /// default gives each statement its own snapshot); on SQLite a deferred
+    /// transaction, whose first read fixes the snapshot (WAL mode) without
+    /// holding the write lock, so clerks keep working meanwhile.
+    pub async fn begin_snapshot(&self) -> Result<TenantTx, StoreError> {
+        let inner = match &self.db.pool {
+            Pool::Sqlite(p) => Inner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Inner::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+            ),
+        };
+        Ok(TenantTx {
+            inner,
+            municipality: self.municipality,
+            master_key: self.db.master_key.clone(),
+        })
+    }
+}
+
+impl TenantDb {
     /// Starts a transaction for reading only (deferred on SQLite, so readers
     /// do not queue behind writers). Use [`TenantDb::begin`] for anything
     /// that may write, including an access-log entry.

@@ -90,6 +90,45 @@ pub fn parse_fixed_cp932(file: &[u8], gaiji: &GaijiMap) -> Result<LegacyExtract,
     })
 }
 
+impl LegacyExtract {
+    /// Adds to the report what registering the households changes: a
+    /// resident whose 住定日 precedes their head's is recorded from the
+    /// head's 住定日, because a household begins with its head
+    /// (`residence_before_head`, `during_migration`). The importer calls it
+    /// before registering; the reader does not, as it knows nothing of how
+    /// households are registered.
+    pub fn note_registration_adjustments(&mut self) {
+        note_residence_before_head(&self.households, &mut self.report.issues);
+        self.report
+            .issues
+            .sort_by_key(|issue| (issue.record, issue.field));
+    }
+}
+
+fn note_residence_before_head(households: &[LegacyHousehold], issues: &mut Vec<CleansingIssue>) {
+    for household in households {
+        let Some(head) = household.head() else {
+            continue;
+        };
+        let founded = head.residence_start_date;
+        for member in &household.members {
+            if member.status.is_resident() && member.residence_start_date < founded {
+                issues.push(CleansingIssue {
+                    record: member.record,
+                    person_id: format!("{:010}", member.person_id),
+                    field: LegacyField::ResidenceStartDate,
+                    code: IssueCode::ResidenceBeforeHead,
+                    message: format!(
+                        "住定日（{}）が世帯主の住定日（{}）より前のため、世帯主の住定日から記録します",
+                        format_ja(member.residence_start_date),
+                        format_ja(founded)
+                    ),
+                });
+            }
+        }
+    }
+}
+
 /// Builds the error for a byte of a record.
 fn at(record: usize, byte: usize, problem: LegacyFileProblem) -> LegacyFileError {
     LegacyFileError {

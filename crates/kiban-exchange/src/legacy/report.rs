@@ -56,6 +56,11 @@ pub enum IssueCode {
     StatusRemovalMismatch,
     /// `gaiji_mapped`: a 外字 replaced through the map.
     GaijiMapped,
+    /// `residence_before_head` (an addition to the contract's codes): a
+    /// resident's 住定日 is earlier than that of the household's head; the
+    /// household begins with its head, so the member's residence is recorded
+    /// from the head's 住定日.
+    ResidenceBeforeHead,
     /// `extra_spaces`: leading or repeated spaces in a name, normalized.
     ExtraSpaces,
     /// `missing_postal_code`: 郵便番号 blank for a resident.
@@ -67,7 +72,7 @@ pub enum IssueCode {
 
 impl IssueCode {
     /// Every code, in the order of the contract.
-    pub const ALL: [IssueCode; 13] = [
+    pub const ALL: [IssueCode; 14] = [
         IssueCode::InvalidDate,
         IssueCode::MissingName,
         IssueCode::DuplicatePersonId,
@@ -78,6 +83,7 @@ impl IssueCode {
         IssueCode::RemovalBeforeResidence,
         IssueCode::StatusRemovalMismatch,
         IssueCode::GaijiMapped,
+        IssueCode::ResidenceBeforeHead,
         IssueCode::ExtraSpaces,
         IssueCode::MissingPostalCode,
         IssueCode::UnknownRelationshipCode,
@@ -96,6 +102,7 @@ impl IssueCode {
             IssueCode::RemovalBeforeResidence => "removal_before_residence",
             IssueCode::StatusRemovalMismatch => "status_removal_mismatch",
             IssueCode::GaijiMapped => "gaiji_mapped",
+            IssueCode::ResidenceBeforeHead => "residence_before_head",
             IssueCode::ExtraSpaces => "extra_spaces",
             IssueCode::MissingPostalCode => "missing_postal_code",
             IssueCode::UnknownRelationshipCode => "unknown_relationship_code",
@@ -114,7 +121,9 @@ impl IssueCode {
             | IssueCode::InvalidIndividualNumber
             | IssueCode::RemovalBeforeResidence
             | IssueCode::StatusRemovalMismatch => IssueClass::BeforeMigration,
-            IssueCode::GaijiMapped | IssueCode::ExtraSpaces => IssueClass::DuringMigration,
+            IssueCode::GaijiMapped | IssueCode::ExtraSpaces | IssueCode::ResidenceBeforeHead => {
+                IssueClass::DuringMigration
+            }
             IssueCode::MissingPostalCode | IssueCode::UnknownRelationshipCode => {
                 IssueClass::AfterMigration
             }

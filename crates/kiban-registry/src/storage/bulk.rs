@@ -34,9 +34,10 @@ use kiban_core::{Date, KanaName, PersonName, Relationship, Sex};
 use kiban_store::{Arg, StoreError, TenantTx};
 
 use crate::domain::{
-    self, Action, Address, AddressText, BirthCommand, Details, HouseholdId, MoveInCommand,
-    MoveInPerson, MovementCommand, MovementId, Nationality, PersonId, PersonInput, Reason,
-    RecordedSequence, Recording, Rejection, SequentialIds, StatusOfResidence, Timeline,
+    self, Action, Address, AddressText, BirthCommand, Death, Details, HouseholdId, IdAllocator,
+    MoveInCommand, MoveInPerson, MoveOut, MovementCommand, MovementId, Nationality, PersonId,
+    PersonInput, Reason, RecordedSequence, Recording, Rejection, SequentialIds, StatusOfResidence,
+    Timeline,
 };
 
 use super::rows::{
@@ -318,14 +319,166 @@ pub fn build_rows(
     recorded_by: &str,
     recorded_at: Timestamp,
 ) -> Result<BulkRows, RegistryError> {
-    let today = japan_date(recorded_at);
-    let recorded_at = timestamp_text(recorded_at);
-    let mut ids = SequentialIds::starting_at(
+    let mut ids = BulkIds::Sequential(SequentialIds::starting_at(
         first_ids.first_person_id,
         first_ids.first_household_id,
         first_ids.first_resident_record_serial,
-    );
-    let mut next_movement = first_ids.first_movement_id;
+    ));
+    let mut rows = build(
+        households,
+        None,
+        &mut ids,
+        first_ids.first_movement_id,
+        recorded_by,
+        recorded_at,
+    )?;
+    if let BulkIds::Sequential(ids) = &ids {
+        rows.counts.persons = ids.next_person - first_ids.first_person_id;
+        rows.counts.households = ids.next_household - first_ids.first_household_id;
+    }
+    if rows.persons.len() as u64 != rows.counts.persons
+        || rows.households.len() as u64 != rows.counts.households
+    {
+        return Err(RegistryError::Store(StoreError::Corrupt {
+            column: "persons".into(),
+            reason: "bulk registration built fewer rows than it numbered".into(),
+        }));
+    }
+    Ok(rows)
+}
+
+/// How a registered person leaves the register again (除票), for a
+/// migration of removed records: a 転出 or a 死亡 on a given day, recorded
+/// after the registering movements of the household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemovalKind {
+    /// 転出, to the given address (転出先住所).
+    MoveOut {
+        /// 転出先住所.
+        destination: AddressText,
+    },
+    /// 死亡.
+    Death,
+}
+
+/// A removal of one member of a [`NewHousehold`] (see [`RemovalKind`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The index of the member in [`NewHousehold::members`].
+    pub member: usize,
+    /// 異動日 of the removal (消除日).
+    pub on: Date,
+    /// 転出 or 死亡.
+    pub kind: RemovalKind,
+}
+
+/// A household to register with numbers chosen by the caller, as a
+/// migration does to keep the legacy system's 宛名番号 and 世帯番号, and
+/// with the removals of members who are no longer residents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresetHousehold {
+    /// The household and its members.
+    pub household: NewHousehold,
+    /// Its 世帯番号.
+    pub household_id: u64,
+    /// The 宛名番号 of each member, in the order of the members.
+    pub person_ids: Vec<u64>,
+    /// Members leaving again, in any order (recorded by date).
+    pub removals: Vec<Removal>,
+}
+
+/// Like [`build_rows`], but with the 宛名番号 and 世帯番号 of each
+/// [`PresetHousehold`] and its removals recorded after its registration.
+/// Movement numbers and 住民票コード serials count up from `first_ids` (its
+/// person and household numbers are not used). The caller makes sure the
+/// preset numbers are unused.
+pub fn build_rows_preset(
+    households: &[PresetHousehold],
+    first_ids: IdBlock,
+    recorded_by: &str,
+    recorded_at: Timestamp,
+) -> Result<BulkRows, RegistryError> {
+    for (i, preset) in households.iter().enumerate() {
+        if preset.person_ids.len() != preset.household.members.len() {
+            return Err(at_household(
+                i,
+                Rejection::new("members", Reason::NoPersons),
+            ));
+        }
+    }
+    let plain: Vec<NewHousehold> = households.iter().map(|p| p.household.clone()).collect();
+    let mut ids = BulkIds::Preset {
+        persons: std::collections::VecDeque::new(),
+        household: None,
+        next_resident_record_serial: first_ids.first_resident_record_serial,
+    };
+    let mut rows = build(
+        &plain,
+        Some(households),
+        &mut ids,
+        first_ids.first_movement_id,
+        recorded_by,
+        recorded_at,
+    )?;
+    rows.counts.persons = households.iter().map(|h| h.person_ids.len() as u64).sum();
+    rows.counts.households = households.len() as u64;
+    Ok(rows)
+}
+
+/// The numbers handed to the domain: counted up, or preset per group.
+enum BulkIds {
+    Sequential(SequentialIds),
+    Preset {
+        persons: std::collections::VecDeque<u64>,
+        household: Option<u64>,
+        next_resident_record_serial: u64,
+    },
+}
+
+impl IdAllocator for BulkIds {
+    fn next_person_id(&mut self) -> PersonId {
+        match self {
+            BulkIds::Sequential(ids) => ids.next_person_id(),
+            BulkIds::Preset { persons, .. } => PersonId::new(persons.pop_front().unwrap_or(0)),
+        }
+    }
+
+    fn next_household_id(&mut self) -> HouseholdId {
+        match self {
+            BulkIds::Sequential(ids) => ids.next_household_id(),
+            BulkIds::Preset { household, .. } => HouseholdId::new(household.take().unwrap_or(0)),
+        }
+    }
+
+    fn next_resident_record_code(
+        &mut self,
+    ) -> Result<kiban_core::ResidentRecordCode, kiban_core::ValueError> {
+        match self {
+            BulkIds::Sequential(ids) => ids.next_resident_record_code(),
+            BulkIds::Preset {
+                next_resident_record_serial,
+                ..
+            } => {
+                let code =
+                    kiban_core::ResidentRecordCode::from_serial(*next_resident_record_serial)?;
+                *next_resident_record_serial += 1;
+                Ok(code)
+            }
+        }
+    }
+}
+
+fn build(
+    households: &[NewHousehold],
+    presets: Option<&[PresetHousehold]>,
+    ids: &mut BulkIds,
+    first_movement_id: u64,
+    recorded_by: &str,
+    recorded_at: Timestamp,
+) -> Result<BulkRows, RegistryError> {
+    let today = japan_date(recorded_at);
+    let recorded_at = timestamp_text(recorded_at);
+    let mut next_movement = first_movement_id;
     let persons_hint: usize = households.iter().map(|h| h.members.len()).sum();
     let mut rows = BulkRows {
         households: Vec::with_capacity(households.len()),
@@ -336,52 +489,119 @@ pub fn build_rows(
         ..BulkRows::default()
     };
     for (i, household) in households.iter().enumerate() {
+        let preset = presets.and_then(|p| p.get(i));
         let groups = plan(household).map_err(|r| at_household(i, r))?;
         let mut movements = Vec::with_capacity(groups.len());
         let mut household_id = HouseholdId::new(0);
         let mut registered_by: Vec<(PersonId, MovementId)> =
             Vec::with_capacity(household.members.len());
-        for group in &groups {
-            let action = match &group.step {
-                Step::Found(members) => Action::MoveIn(MoveInCommand {
+        let mut member_ids: Vec<Option<PersonId>> = vec![None; household.members.len()];
+        let mut steps: Vec<(Date, Option<&Group>, Option<&Removal>)> =
+            groups.iter().map(|g| (g.date, Some(g), None)).collect();
+        if let Some(preset) = preset {
+            let mut removals: Vec<&Removal> = preset.removals.iter().collect();
+            removals.sort_by_key(|r| (r.on, r.member));
+            steps.extend(removals.into_iter().map(|r| (r.on, None, Some(r))));
+        }
+        for (date, group, removal) in steps {
+            if let (Some(preset), Some(group)) = (preset, group)
+                && let BulkIds::Preset {
+                    persons, household, ..
+                } = &mut *ids
+            {
+                *persons = group
+                    .members()
+                    .iter()
+                    .map(|&j| preset.person_ids.get(j).copied().unwrap_or(0))
+                    .collect();
+                *household = Some(preset.household_id);
+            }
+            let action = match (group.map(|g| &g.step), removal) {
+                (Some(Step::Found(members)), _) => Action::MoveIn(MoveInCommand {
                     persons: move_in_persons(household, members),
                     address: household.address.clone(),
                     previous_address: previous_address(household, members),
                     household_id: None,
                 }),
-                Step::Join(members) => Action::MoveIn(MoveInCommand {
+                (Some(Step::Join(members)), _) => Action::MoveIn(MoveInCommand {
                     persons: move_in_persons(household, members),
                     address: household.address.clone(),
                     previous_address: previous_address(household, members),
                     household_id: Some(household_id),
                 }),
-                Step::Birth(j) => Action::Birth(BirthCommand {
+                (Some(Step::Birth(j)), _) => Action::Birth(BirthCommand {
                     household_id,
                     person: household.members[*j].input(),
                 }),
+                (None, Some(removal)) => {
+                    let Some(person_id) = member_ids.get(removal.member).copied().flatten() else {
+                        return Err(at_household(
+                            i,
+                            Rejection::new(
+                                format!("members[{}]", removal.member),
+                                Reason::NoPersons,
+                            ),
+                        ));
+                    };
+                    match &removal.kind {
+                        RemovalKind::MoveOut { destination } => Action::MoveOut(MoveOut {
+                            person_ids: vec![person_id],
+                            destination_address: destination.clone(),
+                            new_head_person_id: None,
+                        }),
+                        RemovalKind::Death => Action::Death(Death {
+                            person_id,
+                            new_head_person_id: None,
+                        }),
+                    }
+                }
+                (None, None) => continue,
             };
             let command = MovementCommand {
-                event_date: group.date,
+                event_date: date,
                 // Notified on the day it happened; a date after today is
                 // then reported as the 異動日 in the future it is.
-                notified_on: group.date.min(today),
+                notified_on: date.min(today),
                 action,
             };
             let recording = Recording {
                 id: MovementId::new(next_movement),
                 sequence: RecordedSequence::new(next_movement),
             };
-            let accepted = domain::record_movement(&movements, command, recording, today, &mut ids)
-                .map_err(|r| locate(i, group, r))?;
+            let accepted = domain::record_movement(&movements, command, recording, today, ids)
+                .map_err(|r| match (group, removal) {
+                    (Some(group), _) => locate(i, group, r),
+                    (None, Some(removal)) => at_household(
+                        i,
+                        Rejection::new(format!("members[{}].removal", removal.member), r.reason),
+                    ),
+                    (None, None) => at_household(i, r),
+                })?;
             next_movement += 1;
             let movement = accepted.movement;
             match &movement.details {
                 Details::MoveIn(record) => {
                     household_id = record.household_id;
                     registered_by.extend(record.persons.iter().map(|p| (p.person_id, movement.id)));
+                    if let Some(group) = group {
+                        for (&j, p) in group.members().iter().zip(&record.persons) {
+                            member_ids[j] = Some(p.person_id);
+                        }
+                    }
                 }
-                Details::Birth(birth) => registered_by.push((birth.person.person_id, movement.id)),
-                _ => {}
+                Details::Birth(birth) => {
+                    registered_by.push((birth.person.person_id, movement.id));
+                    if let Some(&j) = group.and_then(|g| g.members().first()) {
+                        member_ids[j] = Some(birth.person.person_id);
+                    }
+                }
+                _ => {
+                    for (p, m) in registered_by.iter_mut() {
+                        if removal.is_some_and(|r| member_ids[r.member] == Some(*p)) {
+                            *m = movement.id;
+                        }
+                    }
+                }
             }
             rows.movements
                 .push(movement_row(&movement, &recorded_at, recorded_by)?);
@@ -405,19 +625,7 @@ pub fn build_rows(
             rows.persons.push(person_row(&record, last));
         }
     }
-    rows.counts = IdCounts {
-        persons: ids.next_person - first_ids.first_person_id,
-        households: ids.next_household - first_ids.first_household_id,
-        movements: next_movement - first_ids.first_movement_id,
-    };
-    if rows.persons.len() as u64 != rows.counts.persons
-        || rows.households.len() as u64 != rows.counts.households
-    {
-        return Err(RegistryError::Store(StoreError::Corrupt {
-            column: "persons".into(),
-            reason: "bulk registration built fewer rows than it numbered".into(),
-        }));
-    }
+    rows.counts.movements = next_movement - first_movement_id;
     Ok(rows)
 }
 
@@ -509,6 +717,80 @@ pub async fn register_households(
         counts: rows.counts,
         first_person_id: block.first_person_id,
         first_household_id: block.first_household_id,
+    })
+}
+
+/// Makes sure the counter `name` hands out numbers above `max` from now on
+/// (after a registration with preset numbers).
+async fn advance_past(tx: &mut TenantTx, name: &str, max: u64) -> Result<(), StoreError> {
+    let next = first(tx.next_numbers(name, 1).await?) + 1;
+    if max >= next {
+        tx.next_numbers(name, count(max - next + 1)?).await?;
+    }
+    Ok(())
+}
+
+/// Registers households whose 宛名番号 and 世帯番号 the caller chose (a
+/// migration keeping the legacy numbers), with their removals, in the
+/// caller's transaction, like [`register_households`]: movement numbers and
+/// 住民票コード come from the counters, the person and household counters
+/// are moved past the highest preset number, and one access-log entry
+/// (`bulk_register`) is appended. The caller makes sure that the preset
+/// numbers are not in use (e.g. by registering into an empty municipality).
+pub async fn register_preset_households(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    households: &[PresetHousehold],
+) -> Result<BulkStats, RegistryError> {
+    let plain: Vec<NewHousehold> = households.iter().map(|p| p.household.clone()).collect();
+    let mut counts = id_counts(&plain)?;
+    counts.movements += households
+        .iter()
+        .map(|h| h.removals.len() as u64)
+        .sum::<u64>();
+    if counts.households == 0 {
+        return Ok(BulkStats {
+            counts,
+            first_person_id: 0,
+            first_household_id: 0,
+        });
+    }
+    let first_movement = tx
+        .next_numbers(MOVEMENT_SEQUENCE, count(counts.movements)?)
+        .await?;
+    let max_person = households
+        .iter()
+        .flat_map(|h| h.person_ids.iter().copied())
+        .max()
+        .unwrap_or(0);
+    let max_household = households.iter().map(|h| h.household_id).max().unwrap_or(0);
+    advance_past(tx, PERSON_SEQUENCE, max_person).await?;
+    advance_past(tx, HOUSEHOLD_SEQUENCE, max_household).await?;
+    let first_serial = tx
+        .next_numbers(RESIDENT_RECORD_SEQUENCE, count(counts.persons)?)
+        .await?;
+    let block = IdBlock {
+        first_person_id: 0,
+        first_household_id: 0,
+        first_movement_id: first(first_movement),
+        first_resident_record_serial: first(first_serial),
+    };
+    let rows = build_rows_preset(households, block, &actor.login, Timestamp::now())?;
+    insert_rows(tx, &rows).await?;
+    let min_person = households
+        .iter()
+        .flat_map(|h| h.person_ids.iter().copied())
+        .min()
+        .unwrap_or(0);
+    let detail = format!(
+        "bulk_register households={} persons={} movements={} person_ids={}..={}",
+        counts.households, counts.persons, counts.movements, min_person, max_person,
+    );
+    kiban_audit::append(tx, &actor.entry(AuditAction::BulkRegister, None, detail)).await?;
+    Ok(BulkStats {
+        counts: rows.counts,
+        first_person_id: min_person,
+        first_household_id: households.first().map_or(0, |h| h.household_id),
     })
 }
 

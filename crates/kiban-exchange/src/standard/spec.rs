@@ -1,0 +1,911 @@
+//! The one list of what the standard exchange format holds (移行データ
+//! 標準フォーマットの定義): every exported entity with its fields, every
+//! tenant table deliberately left out with the reason, and the code tables.
+//!
+//! A new business adds its tables here (and to `docs/exchange-format.md`);
+//! a test reads the schema and fails while a table with a
+//! `municipality_code` column is in neither [`ENTITIES`] nor [`EXCLUDED`].
+
+/// The kind of value a field holds, and how it is written in the CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// A whole number, in decimal without leading zeros or `+` (e.g. `-3`,
+    /// `0`, `120`), from −2⁶³ to 2⁶³−1.
+    Integer,
+    /// A flag: `0` (no) or `1` (yes).
+    Flag,
+    /// Text (UTF-8).
+    Text,
+    /// A calendar date `YYYY-MM-DD`.
+    Date,
+    /// An instant in RFC 3339 with its offset (Kiban writes UTC with
+    /// microseconds, `2026-04-01T00:00:00.000000Z`).
+    Timestamp,
+    /// A JSON document (one value).
+    Json,
+    /// A code of the named code table ([`CODE_TABLES`]).
+    Code(&'static str),
+    /// Bytes (an image), written in Base64 (RFC 4648, standard alphabet,
+    /// with padding).
+    Binary,
+}
+
+impl FieldType {
+    /// Whether the database column holds an integer (`INTEGER` / `BIGINT`).
+    pub const fn is_integer_column(self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Flag)
+    }
+
+    /// The type's name in the layout specification.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FieldType::Integer => "整数",
+            FieldType::Flag => "フラグ(0/1)",
+            FieldType::Text => "文字列",
+            FieldType::Date => "日付",
+            FieldType::Timestamp => "日時",
+            FieldType::Json => "JSON",
+            FieldType::Code(_) => "コード",
+            FieldType::Binary => "バイナリ(Base64)",
+        }
+    }
+
+    /// Whether the database column holds bytes (`BLOB` / `BYTEA`).
+    pub const fn is_binary_column(self) -> bool {
+        matches!(self, FieldType::Binary)
+    }
+}
+
+/// One field (項目) of an entity: a column of its CSV file and of its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// The column name (also the CSV header).
+    pub column: &'static str,
+    /// The Japanese name (項目名).
+    pub name_ja: &'static str,
+    /// Whether a value is required (必須); an empty field is NULL.
+    pub required: bool,
+    /// The type.
+    pub ty: FieldType,
+    /// The maximum length in characters (Unicode scalar values), for text.
+    pub max_chars: usize,
+    /// Whether the value may hold 外字 as Unicode with variation selectors
+    /// (IVS, U+E0100–U+E01EF). Other fields must not contain them.
+    pub ivs: bool,
+}
+
+/// A reference from fields of one entity to the key of another (参照).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    /// The referring columns, in the order of the target's key.
+    pub columns: &'static [&'static str],
+    /// The file of the target entity.
+    pub target: &'static str,
+}
+
+/// A column of the table that the export leaves out, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OmittedColumn {
+    /// The column.
+    pub column: &'static str,
+    /// Why it is not exported.
+    pub reason: &'static str,
+    /// The text value written on import, when the column is `NOT NULL`
+    /// without a default.
+    pub import_value: Option<&'static str>,
+}
+
+/// How the rows of an entity are loaded on import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    /// Inserted as they are.
+    Rows,
+    /// The access log: re-chained under the target municipality.
+    AuditChain,
+}
+
+/// One exported entity (エンティティ): one CSV file, one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntitySpec {
+    /// The file name, e.g. `persons.csv`.
+    pub file: &'static str,
+    /// The table.
+    pub table: &'static str,
+    /// The Japanese name.
+    pub name_ja: &'static str,
+    /// What one row is.
+    pub description: &'static str,
+    /// The fields, in file order.
+    pub fields: &'static [FieldSpec],
+    /// The key columns (unique within the municipality); rows are written in
+    /// key order.
+    pub key: &'static [&'static str],
+    /// References to other entities.
+    pub references: &'static [Reference],
+    /// Table columns that are not exported.
+    pub omitted: &'static [OmittedColumn],
+    /// How the rows are loaded.
+    pub load: Load,
+}
+
+impl EntitySpec {
+    /// The position of a column among the fields.
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.column == column)
+    }
+
+    /// The field positions of the key.
+    pub fn key_positions(&self) -> Vec<usize> {
+        self.key.iter().filter_map(|c| self.position(c)).collect()
+    }
+}
+
+/// A tenant table that is not exported, and why (出力対象外).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExcludedTable {
+    /// The table.
+    pub table: &'static str,
+    /// Why it is not exported.
+    pub reason: &'static str,
+}
+
+/// A code table (コード表): the codes a field may hold, with their Japanese
+/// labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeTable {
+    /// The table's name, as [`FieldType::Code`] names it.
+    pub name: &'static str,
+    /// The Japanese name.
+    pub name_ja: &'static str,
+    /// (code, Japanese label).
+    pub codes: &'static [(&'static str, &'static str)],
+}
+
+impl CodeTable {
+    /// Whether `code` is in the table.
+    pub fn contains(&self, code: &str) -> bool {
+        self.codes.iter().any(|(c, _)| *c == code)
+    }
+}
+
+/// The code table of a name.
+pub fn code_table(name: &str) -> Option<&'static CodeTable> {
+    CODE_TABLES.iter().find(|t| t.name == name)
+}
+
+/// The entity of a file.
+pub fn entity(file: &str) -> Option<&'static EntitySpec> {
+    ENTITIES.iter().find(|e| e.file == file)
+}
+
+/// The file that lists the code tables.
+pub const CODE_TABLES_FILE: &str = "code_tables.csv";
+/// The manifest.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+const fn field(
+    column: &'static str,
+    name_ja: &'static str,
+    required: bool,
+    ty: FieldType,
+    max_chars: usize,
+) -> FieldSpec {
+    FieldSpec {
+        column,
+        name_ja,
+        required,
+        ty,
+        max_chars,
+        ivs: false,
+    }
+}
+
+const fn name_field(
+    column: &'static str,
+    name_ja: &'static str,
+    required: bool,
+    max_chars: usize,
+) -> FieldSpec {
+    FieldSpec {
+        column,
+        name_ja,
+        required,
+        ty: FieldType::Text,
+        max_chars,
+        ivs: true,
+    }
+}
+
+const INT: FieldType = FieldType::Integer;
+const TEXT: FieldType = FieldType::Text;
+const DATE: FieldType = FieldType::Date;
+const TIMESTAMP: FieldType = FieldType::Timestamp;
+/// The length limit of integers, dates and codes (not checked separately).
+const N: usize = 64;
+
+/// Every exported entity, in the order of loading (a referenced entity
+/// before the entities whose database foreign keys need it).
+pub const ENTITIES: &[EntitySpec] = &[
+    EntitySpec {
+        file: "number_sequences.csv",
+        table: "number_sequences",
+        name_ja: "採番状況",
+        description: "団体ごとの番号（宛名番号・世帯番号・異動番号・利用履歴番号など）の次に払い出す値。",
+        fields: &[
+            field("sequence_name", "採番名", true, TEXT, 64),
+            field("next_value", "次の値", true, INT, N),
+        ],
+        key: &["sequence_name"],
+        references: &[],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "staff_accounts.csv",
+        table: "staff_accounts",
+        name_ja: "職員アカウント",
+        description: "団体の職員のアカウント（パスワードを除く）。",
+        fields: &[
+            field("login", "ログイン名", true, TEXT, 64),
+            name_field("display_name", "表示名", true, 100),
+            field("role", "役割", true, FieldType::Code("staff_role"), N),
+            field("disabled", "無効", true, FieldType::Flag, 1),
+            field("created_at", "作成日時", true, TIMESTAMP, N),
+        ],
+        key: &["login"],
+        references: &[],
+        omitted: &[
+            OmittedColumn {
+                column: "password_hash",
+                reason: "秘密情報（パスワードのハッシュ）は出力しない。取り込んだアカウントはパスワードが未設定で、新しいパスワードを設定するまでログインできない。",
+                import_value: Some(""),
+            },
+            OmittedColumn {
+                column: "failed_logins",
+                reason: "ログイン失敗回数はこの環境の一時的な状態。取り込み時は 0。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "locked_until",
+                reason: "ロック期限はこの環境の一時的な状態。取り込み時は空。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "totp_sealed_secret",
+                reason: "二要素認証（TOTP）の秘密鍵は出力しない。取り込んだアカウントは二要素認証を登録し直す。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "totp_enabled",
+                reason: "同上（取り込み時は未登録 0）。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "totp_last_step",
+                reason: "同上（取り込み時は空）。",
+                import_value: None,
+            },
+        ],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "movements.csv",
+        table: "movements",
+        name_ja: "異動",
+        description: "住民記録の異動（転入・出生・転居・転出・死亡・世帯分離・職権修正・取消し）。住民記録の正本で、更新・削除されない。",
+        fields: &[
+            field("movement_id", "異動番号", true, INT, N),
+            field(
+                "kind",
+                "異動事由",
+                true,
+                FieldType::Code("movement_kind"),
+                N,
+            ),
+            field("event_date", "異動日", true, DATE, N),
+            field("notified_on", "届出日", true, DATE, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+            field("cancels_movement_id", "取消対象異動番号", false, INT, N),
+            FieldSpec {
+                column: "payload",
+                name_ja: "異動内容",
+                required: true,
+                ty: FieldType::Json,
+                max_chars: 1_000_000,
+                ivs: true,
+            },
+        ],
+        key: &["movement_id"],
+        references: &[Reference {
+            columns: &["cancels_movement_id"],
+            target: "movements.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "households.csv",
+        table: "households",
+        name_ja: "世帯",
+        description: "世帯の現在の状態（異動から作られる検索用の写し）。",
+        fields: &[
+            field("household_id", "世帯番号", true, INT, N),
+            field("head_person_id", "世帯主の宛名番号", false, INT, N),
+            field("postal_code", "郵便番号", false, TEXT, 7),
+            name_field("address_line", "住所", true, 200),
+            name_field("katagaki", "方書", false, 200),
+        ],
+        key: &["household_id"],
+        references: &[Reference {
+            columns: &["head_person_id"],
+            target: "persons.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "persons.csv",
+        table: "persons",
+        name_ja: "個人（住民票）",
+        description: "住民・除票の現在の状態（異動から作られる検索用の写し）。",
+        fields: &[
+            field("person_id", "宛名番号", true, INT, N),
+            field("household_id", "世帯番号", true, INT, N),
+            field("resident_record_code", "住民票コード", true, TEXT, 11),
+            name_field("name", "氏名", true, 100),
+            name_field("name_search", "氏名（検索用）", true, 100),
+            field("name_kana", "フリガナ", true, TEXT, 100),
+            field("kana_key", "フリガナ（検索用）", true, TEXT, 100),
+            field("birth_date", "生年月日", true, DATE, N),
+            field("sex", "性別", true, FieldType::Code("sex"), N),
+            field(
+                "relationship",
+                "続柄",
+                true,
+                FieldType::Code("relationship"),
+                N,
+            ),
+            field("nationality", "国籍", true, TEXT, 2),
+            field("status_of_residence", "在留資格", false, TEXT, 100),
+            field("period_of_stay_until", "在留期間の満了の日", false, DATE, N),
+            field("postal_code", "郵便番号", false, TEXT, 7),
+            name_field("address_line", "住所", true, 200),
+            name_field("katagaki", "方書", false, 200),
+            field(
+                "status",
+                "住民状態",
+                true,
+                FieldType::Code("person_status"),
+                N,
+            ),
+            field("resident_from", "住民となった年月日", true, DATE, N),
+            field("removed_on", "消除日", false, DATE, N),
+            field("last_movement_id", "最終異動番号", true, INT, N),
+        ],
+        key: &["person_id"],
+        references: &[
+            Reference {
+                columns: &["household_id"],
+                target: "households.csv",
+            },
+            Reference {
+                columns: &["last_movement_id"],
+                target: "movements.csv",
+            },
+        ],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "support_measures.csv",
+        table: "support_measures",
+        name_ja: "支援措置",
+        description: "ＤＶ・ストーカー行為等・児童虐待等の被害者の支援措置（住所の非表示・証明書の交付制限）。期間つきで記録し、更新・削除しない。",
+        fields: &[
+            field("measure_id", "措置番号", true, INT, N),
+            field("person_id", "宛名番号", true, INT, N),
+            field(
+                "reason",
+                "事由",
+                true,
+                FieldType::Code("support_measure_reason"),
+                N,
+            ),
+            field("starts_on", "開始日", true, DATE, N),
+            field("ends_on", "終了予定日", true, DATE, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["measure_id"],
+        references: &[Reference {
+            columns: &["person_id"],
+            target: "persons.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "support_measure_ends.csv",
+        table: "support_measure_ends",
+        name_ja: "支援措置の終了",
+        description: "支援措置を予定より早く終えた記録（措置ごとに1件まで）。",
+        fields: &[
+            field("measure_id", "措置番号", true, INT, N),
+            field("ended_on", "終了日", true, DATE, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["measure_id"],
+        references: &[Reference {
+            columns: &["measure_id"],
+            target: "support_measures.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "certifier_settings.csv",
+        table: "certifier_settings",
+        name_ja: "認証者（市町村長）と公印",
+        description: "証明書の認証者の職名・氏名と公印の画像。版ごとに記録し、最大の版が有効。",
+        fields: &[
+            field("version", "版", true, INT, N),
+            name_field("mayor_title", "職名", true, 100),
+            name_field("mayor_name", "氏名", true, 100),
+            field(
+                "official_seal_png",
+                "公印画像（PNG）",
+                false,
+                FieldType::Binary,
+                20_000_000,
+            ),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["version"],
+        references: &[],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "seal_registrations.csv",
+        table: "seal_registrations",
+        name_ja: "印鑑登録",
+        description: "印鑑登録の申請1件ごと、印影の画像つき。状態の変化は seal_registration_states.csv。",
+        fields: &[
+            field("registration_id", "登録番号", true, INT, N),
+            field("person_id", "宛名番号", true, INT, N),
+            field(
+                "procedure",
+                "登録の手続",
+                true,
+                FieldType::Code("seal_procedure"),
+                N,
+            ),
+            field(
+                "impression_png",
+                "印影画像（PNG）",
+                true,
+                FieldType::Binary,
+                20_000_000,
+            ),
+            field("impression_sha256", "印影のSHA-256", true, TEXT, 64),
+            field("applied_on", "申請日", true, DATE, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["registration_id"],
+        references: &[Reference {
+            columns: &["person_id"],
+            target: "persons.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "seal_registration_states.csv",
+        table: "seal_registration_states",
+        name_ja: "印鑑登録の状態",
+        description: "印鑑登録の状態の変化（照会回答待ち・登録・廃止・失効）1件ごと。更新しない。",
+        fields: &[
+            field("registration_id", "登録番号", true, INT, N),
+            field("version", "版", true, INT, N),
+            field("status", "状態", true, FieldType::Code("seal_status"), N),
+            field("change", "変更の内容", true, TEXT, 64),
+            field("seal_card_number", "印鑑登録証の番号", false, TEXT, 64),
+            field("reply_due_on", "回答期限", false, DATE, N),
+            field("effective_on", "効力発生日", true, DATE, N),
+            field(
+                "source_event_id",
+                "契機となった連携イベント番号",
+                false,
+                INT,
+                N,
+            ),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["registration_id", "version"],
+        references: &[Reference {
+            columns: &["registration_id"],
+            target: "seal_registrations.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "seal_capacity_records.csv",
+        table: "seal_capacity_records",
+        name_ja: "印鑑登録の資格（成年被後見人）",
+        description: "成年被後見人であるかどうかの記録（印鑑登録ができない）。版ごと。",
+        fields: &[
+            field("person_id", "宛名番号", true, INT, N),
+            field("version", "版", true, INT, N),
+            field("adult_ward", "成年被後見人", true, FieldType::Flag, 1),
+            field("effective_on", "効力発生日", true, DATE, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["person_id", "version"],
+        references: &[Reference {
+            columns: &["person_id"],
+            target: "persons.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "certificates.csv",
+        table: "certificates",
+        name_ja: "証明書の交付履歴",
+        description: "交付した証明書（住民票の写し・印鑑登録証明書など）1通ごと。",
+        fields: &[
+            field("certificate_id", "交付番号", true, INT, N),
+            field("number_year", "証明書番号の年", true, INT, N),
+            field("number_serial", "証明書番号の連番", true, INT, N),
+            field("certificate_number", "証明書番号", true, TEXT, 64),
+            field("kind", "証明書の種類", true, TEXT, 64),
+            field("issued_on", "交付日", true, DATE, N),
+            field("issued_at", "交付日時", true, TIMESTAMP, N),
+            field("issued_by", "交付者", true, TEXT, 64),
+            field("issued_by_role", "交付者の役割", true, TEXT, 64),
+            field("household_id", "世帯番号", false, INT, N),
+            field("seal_registration_id", "印鑑登録番号", false, INT, N),
+            FieldSpec {
+                column: "items",
+                name_ja: "記載事項",
+                required: true,
+                ty: FieldType::Json,
+                max_chars: 1_000_000,
+                ivs: true,
+            },
+            field("purpose", "利用目的", false, TEXT, 500),
+            field("verification_code", "検証コード", true, TEXT, 64),
+            field("sha256", "PDFのSHA-256", true, TEXT, 64),
+            field("page_count", "ページ数", true, INT, N),
+        ],
+        key: &["certificate_id"],
+        references: &[
+            Reference {
+                columns: &["household_id"],
+                target: "households.csv",
+            },
+            Reference {
+                columns: &["seal_registration_id"],
+                target: "seal_registrations.csv",
+            },
+        ],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "certificate_persons.csv",
+        table: "certificate_persons",
+        name_ja: "証明書の対象者",
+        description: "証明書に記載した個人（記載順）。",
+        fields: &[
+            field("certificate_id", "交付番号", true, INT, N),
+            field("position", "記載順", true, INT, N),
+            field("person_id", "宛名番号", true, INT, N),
+        ],
+        key: &["certificate_id", "position"],
+        references: &[
+            Reference {
+                columns: &["certificate_id"],
+                target: "certificates.csv",
+            },
+            Reference {
+                columns: &["person_id"],
+                target: "persons.csv",
+            },
+        ],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "movement_persons.csv",
+        table: "movement_persons",
+        name_ja: "異動対象者",
+        description: "異動と、それが関わる個人の組。",
+        fields: &[
+            field("person_id", "宛名番号", true, INT, N),
+            field("movement_id", "異動番号", true, INT, N),
+        ],
+        key: &["person_id", "movement_id"],
+        references: &[
+            Reference {
+                columns: &["person_id"],
+                target: "persons.csv",
+            },
+            Reference {
+                columns: &["movement_id"],
+                target: "movements.csv",
+            },
+        ],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "movement_households.csv",
+        table: "movement_households",
+        name_ja: "異動対象世帯",
+        description: "異動と、それが関わる世帯の組。",
+        fields: &[
+            field("household_id", "世帯番号", true, INT, N),
+            field("movement_id", "異動番号", true, INT, N),
+        ],
+        key: &["household_id", "movement_id"],
+        references: &[
+            Reference {
+                columns: &["household_id"],
+                target: "households.csv",
+            },
+            Reference {
+                columns: &["movement_id"],
+                target: "movements.csv",
+            },
+        ],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "outbox.csv",
+        table: "outbox",
+        name_ja: "庁内連携イベント",
+        description: "他業務へ伝える出来事（転出・死亡など）。",
+        fields: &[
+            field("event_id", "イベント番号", true, INT, N),
+            field(
+                "event_kind",
+                "イベント種別",
+                true,
+                FieldType::Code("event_kind"),
+                N,
+            ),
+            field("movement_id", "異動番号", false, INT, N),
+            FieldSpec {
+                column: "payload",
+                name_ja: "イベント内容",
+                required: true,
+                ty: FieldType::Json,
+                max_chars: 1_000_000,
+                ivs: true,
+            },
+            field("created_at", "作成日時", true, TIMESTAMP, N),
+        ],
+        key: &["event_id"],
+        references: &[Reference {
+            columns: &["movement_id"],
+            target: "movements.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "outbox_offsets.csv",
+        table: "outbox_offsets",
+        name_ja: "庁内連携の処理位置",
+        description: "連携先ごとの、処理済みの最後のイベント番号。",
+        fields: &[
+            field("consumer", "連携先", true, TEXT, 64),
+            field("last_event_id", "処理済みイベント番号", true, INT, N),
+        ],
+        key: &["consumer"],
+        references: &[],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "audit_log.csv",
+        table: "audit_log",
+        name_ja: "利用履歴（アクセスログ）",
+        description: "誰が・いつ・誰の情報を・何のために参照・更新したか。",
+        fields: &[
+            field("entry_id", "履歴番号", true, INT, N),
+            field("at", "日時", true, TIMESTAMP, N),
+            field("actor", "利用者", true, TEXT, 100),
+            field("role", "役割", true, TEXT, 64),
+            field("action", "操作", true, FieldType::Code("audit_action"), N),
+            field("person_id", "対象者の宛名番号", false, INT, N),
+            field("purpose", "利用目的", false, TEXT, 500),
+            field("request_id", "要求ID", false, TEXT, 100),
+            field("detail", "内容", true, TEXT, 2_000),
+        ],
+        key: &["entry_id"],
+        references: &[],
+        omitted: &[
+            OmittedColumn {
+                column: "prev_hash",
+                reason: "ハッシュ連鎖は団体コードを含むため、取り込み先の団体コードで計算し直す。出力元の連鎖の末尾ハッシュは manifest.json の audit_chain.head_hash に記録し、取り込み時に照合する。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "entry_hash",
+                reason: "同上（取り込み先で計算し直す）。",
+                import_value: None,
+            },
+        ],
+        load: Load::AuditChain,
+    },
+];
+
+/// Tenant tables that are deliberately not exported.
+pub const EXCLUDED: &[ExcludedTable] = &[
+    ExcludedTable {
+        table: "staff_tokens",
+        reason: "APIトークンとログインセッションはこの環境の認証情報（秘密）であり、団体のデータではない。",
+    },
+    ExcludedTable {
+        table: "tenant_keys",
+        reason: "団体のデータ鍵はこの環境のマスター鍵で包んだ暗号鍵であり、出力しない。",
+    },
+    ExcludedTable {
+        table: "individual_numbers",
+        reason: "個人番号（特定個人情報）はこの環境の団体鍵で封かんしており、平文でも封かんのままでも CSV には出力しない。移行には別途、保護された手段が必要（版1の対象外）。",
+    },
+    ExcludedTable {
+        table: "job_progress",
+        reason: "実行中のジョブ（デモ生成・バッチ）の進み具合はこの環境の運用状態であり、団体のデータではない。",
+    },
+];
+
+/// The code tables of the format (`code_tables.csv`).
+pub const CODE_TABLES: &[CodeTable] = &[
+    CodeTable {
+        name: "sex",
+        name_ja: "性別",
+        codes: &[("male", "男"), ("female", "女")],
+    },
+    CodeTable {
+        name: "relationship",
+        name_ja: "続柄",
+        codes: &[
+            ("head", "世帯主"),
+            ("spouse", "妻・夫"),
+            ("child", "子"),
+            ("parent", "父・母"),
+            ("other_relative", "その他の親族"),
+            ("cohabitant", "同居人"),
+        ],
+    },
+    CodeTable {
+        name: "person_status",
+        name_ja: "住民状態",
+        codes: &[
+            ("resident", "住民"),
+            ("moved_out", "転出（除票）"),
+            ("deceased", "死亡（除票）"),
+        ],
+    },
+    CodeTable {
+        name: "movement_kind",
+        name_ja: "異動事由",
+        codes: &[
+            ("move_in", "転入"),
+            ("birth", "出生"),
+            ("address_change", "転居"),
+            ("move_out", "転出"),
+            ("death", "死亡"),
+            ("household_split", "世帯分離"),
+            ("ex_officio_correction", "職権修正"),
+            ("cancellation", "異動の取消し"),
+        ],
+    },
+    CodeTable {
+        name: "event_kind",
+        name_ja: "庁内連携イベント種別",
+        codes: &[
+            ("resident_moved_in", "転入"),
+            ("resident_born", "出生"),
+            ("resident_address_changed", "転居"),
+            ("resident_moved_out", "転出"),
+            ("resident_died", "死亡"),
+            ("household_changed", "世帯変更"),
+            ("resident_record_corrected", "住民票の修正"),
+            ("movement_cancelled", "異動の取消し"),
+        ],
+    },
+    CodeTable {
+        name: "audit_action",
+        name_ja: "利用履歴の操作",
+        codes: &[
+            ("read", "参照"),
+            ("change", "更新"),
+            ("reveal", "個人番号表示"),
+            ("export", "出力"),
+            ("print", "印刷"),
+            ("refused", "拒否"),
+            ("bulk_register", "一括登録"),
+        ],
+    },
+    CodeTable {
+        name: "support_measure_reason",
+        name_ja: "支援措置の事由",
+        codes: &[
+            ("domestic_violence", "ＤＶ"),
+            ("stalking", "ストーカー行為等"),
+            ("child_abuse", "児童虐待等"),
+            ("other", "その他"),
+        ],
+    },
+    CodeTable {
+        name: "seal_procedure",
+        name_ja: "印鑑登録の手続",
+        codes: &[
+            ("identity_verified", "本人確認による登録"),
+            ("inquiry", "照会による登録"),
+        ],
+    },
+    CodeTable {
+        name: "seal_status",
+        name_ja: "印鑑登録の状態",
+        codes: &[
+            ("awaiting_reply", "照会回答待ち"),
+            ("registered", "登録"),
+            ("abolished", "廃止"),
+            ("expired", "失効"),
+        ],
+    },
+    CodeTable {
+        name: "staff_role",
+        name_ja: "職員の役割",
+        codes: &[
+            ("municipality_admin", "団体管理者"),
+            ("registry_clerk", "住民記録担当"),
+            ("tax_clerk", "税務担当"),
+            ("nhi_clerk", "国保担当"),
+            ("supervisor", "監督者"),
+            ("auditor", "監査担当"),
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_is_consistent() {
+        let mut files: Vec<_> = ENTITIES.iter().map(|e| e.file).collect();
+        files.sort_unstable();
+        files.dedup();
+        assert_eq!(files.len(), ENTITIES.len());
+        for (i, e) in ENTITIES.iter().enumerate() {
+            assert_eq!(e.key_positions().len(), e.key.len(), "{}", e.file);
+            for r in e.references {
+                assert!(entity(r.target).is_some(), "{} → {}", e.file, r.target);
+                for c in r.columns {
+                    assert!(e.position(c).is_some(), "{}.{c}", e.file);
+                }
+            }
+            for f in e.fields {
+                if let FieldType::Code(t) = f.ty {
+                    assert!(code_table(t).is_some(), "{}.{} → {t}", e.file, f.column);
+                }
+            }
+            assert!(!EXCLUDED.iter().any(|x| x.table == e.table));
+            assert!(ENTITIES[..i].iter().all(|o| o.table != e.table));
+        }
+    }
+}
