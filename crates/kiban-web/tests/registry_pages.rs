@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{PASSWORD, TestApp, code};
+use common::{TestApp, code};
 use kiban_store::testing::BACKENDS;
 
 const DEMO: &str = "990019";
