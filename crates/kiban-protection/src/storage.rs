@@ -330,6 +330,14 @@ pub async fn withheld(
     if person_ids.is_empty() {
         return Ok(BTreeSet::new());
     }
+    // Measures are rare: look in a read transaction first, so that the
+    // common case takes no write lock (one writer at a time on SQLite).
+    let mut read = tenant.begin_read().await?;
+    let any = protected_among(&mut read, person_ids, on).await?;
+    read.rollback().await?;
+    if any.is_empty() {
+        return Ok(any);
+    }
     let mut tx = tenant.begin().await?;
     let protected = protected_among(&mut tx, person_ids, on).await?;
     if protected.is_empty() {
