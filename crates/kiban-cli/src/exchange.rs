@@ -103,11 +103,19 @@ fn select_sql(spec: &EntitySpec, keyset: bool) -> String {
         columns.join(", "),
         spec.table
     );
+    // The row comparison and the order start with municipality_code, as
+    // every primary key does, so that each page is one range scan of the
+    // key's index (PostgreSQL uses a row comparison as an index condition
+    // only from the index's first column; without it every page rescanned
+    // the municipality's rows).
     if keyset {
         let params: Vec<String> = (0..spec.key.len()).map(|i| format!("${}", i + 2)).collect();
-        sql.push_str(&format!(" AND ({key}) > ({})", params.join(", ")));
+        sql.push_str(&format!(
+            " AND (municipality_code, {key}) > ($1, {})",
+            params.join(", ")
+        ));
     }
-    sql.push_str(&format!(" ORDER BY {key} LIMIT {PAGE}"));
+    sql.push_str(&format!(" ORDER BY municipality_code, {key} LIMIT {PAGE}"));
     sql
 }
 

@@ -33,15 +33,31 @@ impl TenantDb {
     /// (`BEGIN IMMEDIATE`), because nearly every business action writes (at
     /// least its access-log entry), and a deferred transaction could fail
     /// when upgrading from reading to writing.
+    ///
+    /// On SQLite, writers wait for their turn in arrival order (see
+    /// `Database::writer`); a turn not given within the busy timeout fails
+    /// like SQLite's own busy error would.
     pub async fn begin(&self) -> Result<TenantTx, StoreError> {
-        let inner = match &self.db.pool {
-            Pool::Sqlite(p) => Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Inner::Postgres(p.begin().await?),
+        let (inner, turn) = match &self.db.pool {
+            Pool::Sqlite(p) => {
+                let turn = tokio::time::timeout(
+                    crate::SQLITE_BUSY_TIMEOUT,
+                    self.db.writer.clone().lock_owned(),
+                )
+                .await
+                .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                (
+                    Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                    Some(turn),
+                )
+            }
+            Pool::Postgres(p) => (Inner::Postgres(p.begin().await?), None),
         };
         Ok(TenantTx {
             inner,
             municipality: self.municipality,
             master_key: self.db.master_key.clone(),
+            _turn: turn,
         })
     }
 }
@@ -65,6 +81,7 @@ impl TenantDb {
             inner,
             municipality: self.municipality,
             master_key: self.db.master_key.clone(),
+            _turn: None,
         })
     }
 }
@@ -82,6 +99,7 @@ impl TenantDb {
             inner,
             municipality: self.municipality,
             master_key: self.db.master_key.clone(),
+            _turn: None,
         })
     }
 }
@@ -100,6 +118,9 @@ pub struct TenantTx {
     inner: Inner,
     municipality: MunicipalityCode,
     master_key: Option<crate::MasterKey>,
+    /// The SQLite writer's turn, held until commit or rollback (declared
+    /// last: dropped after the transaction).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// SQLite reads `$N` as a *named* parameter and resolves each name by a
