@@ -268,6 +268,27 @@ pub struct Guarded {
     pub entry: Option<AuditEntry>,
 }
 
+/// The access-log entry of an attempt on a person: none when no measure
+/// protects them, `read` with `support_measure override …` when a
+/// permitted role confirmed, `refused` otherwise.
+fn attempt_entry(
+    actor: &Actor,
+    person_id: i64,
+    decision: Decision,
+    exposure: Exposure,
+) -> Option<AuditEntry> {
+    let (action, outcome) = match decision {
+        Decision::NotProtected => return None,
+        Decision::Overridden => (AuditAction::Read, "override"),
+        Decision::Refused => (AuditAction::Refused, "refused"),
+    };
+    Some(actor.entry(
+        action,
+        Some(person_id),
+        format!("support_measure {outcome} {}", exposure.code()),
+    ))
+}
+
 /// The guard: may `actor` expose `exposure` of `person_id` on `on`?
 ///
 /// `may_override` is whether the actor's role holds the permission to
@@ -291,19 +312,7 @@ pub async fn check(
 ) -> Result<Guarded, StoreError> {
     let protected = protected_among(tx, &[person_id], on).await?;
     let decision = decide(protected.contains(&person_id), may_override, confirmed);
-    let entry = match decision {
-        Decision::NotProtected => None,
-        Decision::Overridden => Some(actor.entry(
-            AuditAction::Read,
-            Some(person_id),
-            format!("support_measure override {}", exposure.code()),
-        )),
-        Decision::Refused => Some(actor.entry(
-            AuditAction::Refused,
-            Some(person_id),
-            format!("support_measure refused {}", exposure.code()),
-        )),
-    };
+    let entry = attempt_entry(actor, person_id, decision, exposure);
     Ok(Guarded { decision, entry })
 }
 
@@ -344,22 +353,17 @@ pub async fn withheld(
         tx.rollback().await?;
         return Ok(protected);
     }
-    let mut entries = Vec::with_capacity(protected.len());
-    let mut refused = BTreeSet::new();
-    for person_id in &protected {
-        let decision = decide(true, may_override, confirmed);
-        let (action, outcome) = if decision.allows() {
-            (AuditAction::Read, "override")
-        } else {
-            refused.insert(*person_id);
-            (AuditAction::Refused, "refused")
-        };
-        entries.push(actor.entry(
-            action,
-            Some(*person_id),
-            format!("support_measure {outcome} {}", exposure.code()),
-        ));
-    }
+    // Every protected person gets the same answer on one request.
+    let decision = decide(true, may_override, confirmed);
+    let entries: Vec<AuditEntry> = protected
+        .iter()
+        .filter_map(|id| attempt_entry(actor, *id, decision, exposure))
+        .collect();
+    let refused = if decision.allows() {
+        BTreeSet::new()
+    } else {
+        protected
+    };
     kiban_audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok(refused)

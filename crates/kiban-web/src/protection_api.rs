@@ -64,9 +64,7 @@ fn date_member(body: &Value, name: &'static str) -> Result<Option<kiban_core::Da
 }
 
 fn person_number(text: &str) -> Result<i64, ApiError> {
-    crate::registry_api::parse_person_id(text)
-        .and_then(|p| i64::try_from(p.get()).ok())
-        .ok_or_else(ApiError::not_found)
+    crate::registry_api::person_number(Some(text)).ok_or_else(ApiError::not_found)
 }
 
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}/support-measures`.

@@ -139,7 +139,7 @@ pub(crate) fn parse_person_id(text: &str) -> Option<PersonId> {
 }
 
 /// The access-log number of a path's person id.
-fn person_number(text: Option<&str>) -> Option<i64> {
+pub(crate) fn person_number(text: Option<&str>) -> Option<i64> {
     text.and_then(parse_person_id)
         .and_then(|p| i64::try_from(p.get()).ok())
 }
