@@ -122,6 +122,10 @@ pub struct Database {
     /// handler, which sleeps and retries and so lets late comers overtake
     /// (long tails under load). Unused on PostgreSQL.
     pub(crate) writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Municipalities known to exist. A municipality is never deleted, so
+    /// once found it need not be looked up again for every request.
+    pub(crate) known:
+        std::sync::Arc<std::sync::RwLock<std::collections::BTreeSet<MunicipalityCode>>>,
 }
 
 /// How many parameters one multi-row statement may carry on PostgreSQL
@@ -172,6 +176,7 @@ impl Database {
                 pool: Pool::Sqlite(pool),
                 master_key: None,
                 writer: std::sync::Arc::default(),
+                known: std::sync::Arc::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
@@ -188,6 +193,7 @@ impl Database {
                 pool: Pool::Postgres(pool),
                 master_key: None,
                 writer: std::sync::Arc::default(),
+                known: std::sync::Arc::default(),
             })
         } else {
             Err(StoreError::InvalidUrl(url.to_owned()))
@@ -290,11 +296,20 @@ impl Database {
     /// A handle bound to one municipality: the only way to reach tenant data.
     /// Fails when the municipality does not exist.
     pub async fn tenant(&self, municipality: MunicipalityCode) -> Result<TenantDb, StoreError> {
-        if platform::find_municipality(self, municipality)
-            .await?
-            .is_none()
-        {
-            return Err(StoreError::UnknownMunicipality(municipality));
+        let known = self
+            .known
+            .read()
+            .is_ok_and(|known| known.contains(&municipality));
+        if !known {
+            if platform::find_municipality(self, municipality)
+                .await?
+                .is_none()
+            {
+                return Err(StoreError::UnknownMunicipality(municipality));
+            }
+            if let Ok(mut known) = self.known.write() {
+                known.insert(municipality);
+            }
         }
         Ok(TenantDb::new(self.clone(), municipality))
     }

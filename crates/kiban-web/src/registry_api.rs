@@ -23,7 +23,7 @@ use kiban_registry::domain::{
     Action, Address, AddressChange, AddressDraft, AddressText, BirthCommand, Cancellation, Changes,
     Death, ExOfficioCorrection, HouseholdId, HouseholdSplitCommand, MoveInCommand, MoveInPerson,
     MoveOut, MovementCommand, MovementId, MovementKind, PersonId, PersonInput, PersonInputDraft,
-    PersonRecord, ReasonText, Rejection, RejectionKind, parse_date, parse_field,
+    PersonListing, PersonRecord, ReasonText, Rejection, RejectionKind, parse_date, parse_field,
 };
 use kiban_registry::storage::{self, HistoryEntry, RegistryError, SearchQuery};
 use kiban_store::TenantDb;
@@ -455,6 +455,11 @@ fn address_json(address: &Address) -> Value {
 
 /// The person view of the contract.
 fn person_json(record: &PersonRecord) -> Value {
+    listing_json(&PersonListing::from(record.clone()))
+}
+
+/// The person view of the contract (also each search result).
+fn listing_json(record: &PersonListing) -> Value {
     json!({
         "person_id": record.person_id.get(),
         "household_id": record.household_id.get(),
@@ -875,7 +880,10 @@ pub async fn search(
     let results = storage::search(&tenant, &actor, &query)
         .await
         .map_err(registry_error)?;
-    let ids: Vec<i64> = results.iter().map(person_number_of).collect();
+    let ids: Vec<i64> = results
+        .iter()
+        .map(|r| i64::try_from(r.person_id.get()).unwrap_or(i64::MAX))
+        .collect();
     let withheld = withheld_addresses(
         &tenant,
         &actor,
@@ -886,7 +894,7 @@ pub async fn search(
     .await?;
     let results: Vec<Value> = results
         .iter()
-        .map(|record| guarded(person_json(record), &withheld))
+        .map(|record| guarded(listing_json(record), &withheld))
         .collect();
     Ok(Json(json!({ "results": results })).into_response())
 }

@@ -35,7 +35,8 @@ use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
 use kiban_core::{Date, Relationship, Sex};
 use kiban_protection::Exposure;
 use kiban_registry::domain::{
-    HouseholdId, HouseholdRecord, MovementKind, PersonRecord, RejectionKind, ResidentStatus,
+    HouseholdId, HouseholdRecord, MovementKind, PersonListing, PersonRecord, RejectionKind,
+    ResidentStatus,
 };
 use kiban_registry::storage::{self, HistoryEntry, RegistryError, SearchQuery};
 use kiban_store::TenantDb;
@@ -242,8 +243,8 @@ fn timestamp_ja(at: Timestamp) -> String {
     )
 }
 
-fn status_ja(record: &PersonRecord) -> String {
-    match (record.status, record.removed_on) {
+fn status_ja(status: ResidentStatus, removed_on: Option<Date>) -> String {
+    match (status, removed_on) {
         (ResidentStatus::Resident, _) => "住民".to_owned(),
         (ResidentStatus::MovedOut, Some(on)) => format!("転出（{}消除）", format_ja(on)),
         (ResidentStatus::Deceased, Some(on)) => format!("死亡（{}消除）", format_ja(on)),
@@ -288,7 +289,7 @@ pub struct PersonRow {
 }
 
 impl PersonRow {
-    fn of(record: &PersonRecord) -> Self {
+    fn of(record: &PersonListing) -> Self {
         Self {
             person_id: record.person_id.get(),
             name: record.name.as_str().to_owned(),
@@ -297,7 +298,7 @@ impl PersonRow {
             sex: record.sex.label_ja(),
             relationship: record.relationship.label_ja(record.sex),
             address: address_ja(&record.address),
-            status: status_ja(record),
+            status: status_ja(record.status, record.removed_on),
             resident: record.status == ResidentStatus::Resident,
             head: false,
         }
@@ -323,7 +324,7 @@ impl PersonRow {
             .iter()
             .map(|m| Self {
                 head: Some(m.person_id) == household.head_person_id,
-                ..Self::of(m)
+                ..Self::of(&PersonListing::from(m.clone()))
             })
             .collect()
     }
@@ -596,7 +597,7 @@ impl RecordView {
                 .destination_address
                 .as_ref()
                 .map(|a| hidden(a.as_str().to_owned())),
-            status: status_ja(record),
+            status: status_ja(record.status, record.removed_on),
             resident: record.status == ResidentStatus::Resident,
             resident_from: date_ja(record.resident_from),
             resident_record_code: record.resident_record_code.as_str().to_owned(),
@@ -1564,7 +1565,7 @@ fn context_lines(context: &FormContext) -> Vec<String> {
             person.name_kana.as_str(),
             date_ja(person.birth_date),
             shown_address(context, &person.address),
-            status_ja(person)
+            status_ja(person.status, person.removed_on)
         ));
     }
     lines

@@ -23,7 +23,7 @@ pub use movement::{
     MoveInCommand, MoveInPerson, MoveInRecord, MoveOut, Movement, MovementCommand, MovementKind,
     RegisteredPerson,
 };
-pub use record::{HouseholdRecord, PersonRecord, PersonVersion, ResidentStatus};
+pub use record::{HouseholdRecord, PersonListing, PersonRecord, PersonVersion, ResidentStatus};
 pub use rejection::{Reason, Rejection, RejectionKind};
 pub use timeline::Timeline;
 pub use validate::{Accepted, Recording, record_movement};

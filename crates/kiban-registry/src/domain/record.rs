@@ -83,6 +83,78 @@ impl PersonRecord {
     }
 }
 
+/// A person as a search lists them (検索結果): every field of the person
+/// view, which is [`PersonRecord`] without the 転入前住所 and 転出先住所.
+/// Storage can list these from its projection of the latest state when no
+/// movement after the date concerns the person, without folding history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonListing {
+    /// 宛名番号.
+    pub person_id: PersonId,
+    /// 世帯番号 (the last household, for a removed person).
+    pub household_id: HouseholdId,
+    /// 氏名, exactly as written.
+    pub name: PersonName,
+    /// フリガナ.
+    pub name_kana: KanaName,
+    /// 生年月日.
+    pub birth_date: Date,
+    /// 性別.
+    pub sex: Sex,
+    /// 続柄.
+    pub relationship: Relationship,
+    /// 国籍.
+    pub nationality: Nationality,
+    /// 在留資格.
+    pub status_of_residence: Option<StatusOfResidence>,
+    /// 在留期間の満了の日.
+    pub period_of_stay_until: Option<Date>,
+    /// 住所 (the last one, for a removed person).
+    pub address: Address,
+    /// Resident, moved out or deceased on the date asked about.
+    pub status: ResidentStatus,
+    /// 住民となった年月日.
+    pub resident_from: Date,
+    /// 消除日.
+    pub removed_on: Option<Date>,
+    /// 住民票コード.
+    pub resident_record_code: ResidentRecordCode,
+    /// 個人番号; show it with [`PersonListing::individual_number_masked`].
+    pub individual_number: Option<IndividualNumber>,
+}
+
+impl PersonListing {
+    /// The 個人番号 masked for display (`********9018`).
+    pub fn individual_number_masked(&self) -> Option<String> {
+        self.individual_number
+            .as_ref()
+            .map(IndividualNumber::masked)
+    }
+}
+
+impl From<PersonRecord> for PersonListing {
+    fn from(record: PersonRecord) -> Self {
+        Self {
+            person_id: record.person_id,
+            household_id: record.household_id,
+            name: record.name,
+            name_kana: record.name_kana,
+            birth_date: record.birth_date,
+            sex: record.sex,
+            relationship: record.relationship,
+            nationality: record.nationality,
+            status_of_residence: record.status_of_residence,
+            period_of_stay_until: record.period_of_stay_until,
+            address: record.address,
+            status: record.status,
+            resident_from: record.resident_from,
+            removed_on: record.removed_on,
+            resident_record_code: record.resident_record_code,
+            individual_number: record.individual_number,
+        }
+    }
+}
+
 /// A household (世帯) as of a date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HouseholdRecord {

@@ -197,15 +197,41 @@ pub async fn individual_number_unlogged(
     current_number(tx, person).await
 }
 
+/// A view of a person that carries their 個人番号.
+pub(crate) trait NumberHolder {
+    /// Whose.
+    fn person(&self) -> PersonId;
+    /// Sets the number (`None`: none stored).
+    fn set_individual_number(&mut self, number: Option<IndividualNumber>);
+}
+
+impl NumberHolder for PersonRecord {
+    fn person(&self) -> PersonId {
+        self.person_id
+    }
+    fn set_individual_number(&mut self, number: Option<IndividualNumber>) {
+        self.individual_number = number;
+    }
+}
+
+impl NumberHolder for crate::domain::PersonListing {
+    fn person(&self) -> PersonId {
+        self.person_id
+    }
+    fn set_individual_number(&mut self, number: Option<IndividualNumber>) {
+        self.individual_number = number;
+    }
+}
+
 /// Fills `individual_number` of each record with the person's current
 /// number, so that views can show it masked. One query per 200 persons and
 /// one key lookup in all.
-pub(crate) async fn attach_numbers<'a>(
+pub(crate) async fn attach_numbers<'a, R: NumberHolder + 'a>(
     tx: &mut TenantTx,
-    records: impl IntoIterator<Item = &'a mut PersonRecord>,
+    records: impl IntoIterator<Item = &'a mut R>,
 ) -> Result<(), StoreError> {
-    let mut records: Vec<&mut PersonRecord> = records.into_iter().collect();
-    let ids: Vec<u64> = records.iter().map(|r| r.person_id.get()).collect();
+    let mut records: Vec<&mut R> = records.into_iter().collect();
+    let ids: Vec<u64> = records.iter().map(|r| r.person().get()).collect();
     let mut latest: std::collections::BTreeMap<u64, (i64, Vec<u8>)> = Default::default();
     for chunk in ids.chunks(200) {
         let list: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
@@ -244,7 +270,8 @@ pub(crate) async fn attach_numbers<'a>(
         numbers.insert(*person, number);
     }
     for record in &mut records {
-        record.individual_number = numbers.get(&record.person_id.get()).cloned();
+        let number = numbers.get(&record.person().get()).cloned();
+        record.set_individual_number(number);
     }
     Ok(())
 }

@@ -1,16 +1,17 @@
 //! Loading movements through the domain's closure protocol, and the reads of
 //! the registry, each with its access-log entries in the same transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, AuditEntry};
-use kiban_core::{Date, PersonName};
-use kiban_store::{Arg, StoreError, TenantDb, TenantTx};
+use kiban_core::{Date, KanaName, PersonName, PostalCode, Relationship, ResidentRecordCode, Sex};
+use kiban_store::{Arg, Backend, Row, StoreError, TenantDb, TenantTx};
 
 use crate::domain::{
-    Closure, HouseholdId, HouseholdRecord, Mentions, Movement, PersonId, PersonRecord,
-    PersonVersion, Reason, Rejection, ResidentStatus, Timeline,
+    Address, AddressText, Closure, HouseholdId, HouseholdRecord, Mentions, Movement, Nationality,
+    PersonId, PersonListing, PersonRecord, PersonVersion, Reason, Rejection, ResidentStatus,
+    StatusOfResidence, Timeline,
 };
 
 use super::RegistryError;
@@ -112,15 +113,93 @@ fn person_number(person: PersonId) -> Option<i64> {
     i64::try_from(person.get()).ok()
 }
 
-fn read_entries<'a>(
+fn read_entries(
     actor: &Actor,
-    records: impl IntoIterator<Item = &'a PersonRecord>,
+    persons: impl IntoIterator<Item = PersonId>,
     detail: &str,
 ) -> Vec<AuditEntry> {
-    records
+    persons
         .into_iter()
-        .map(|r| actor.entry(AuditAction::Read, person_number(r.person_id), detail))
+        .map(|p| actor.entry(AuditAction::Read, person_number(p), detail))
         .collect()
+}
+
+/// The registry's version: the movement counter of the municipality.
+/// Every change to what the registry's reads return (movements, their
+/// index rows and projections, 個人番号) is made by a transaction that takes
+/// movement numbers, so an unchanged counter means unchanged registry data.
+async fn registry_version(tx: &mut TenantTx) -> Result<Option<i64>, StoreError> {
+    tx.fetch_optional(
+        "SELECT next_value FROM number_sequences \
+         WHERE municipality_code = $1 AND sequence_name = $2",
+        &[Arg::from(super::MOVEMENT_SEQUENCE)],
+    )
+    .await?
+    .map(|row| row.int(0))
+    .transpose()
+}
+
+/// A read of the registry and its access-log entries, committed together:
+/// a read whose entries cannot be written returns nothing.
+///
+/// On PostgreSQL both happen in one transaction (readers do not block each
+/// other; only the access log's counter is locked, from the append to the
+/// commit). SQLite has one writer at a time, and holding its lock while
+/// reading made every read wait for all the reads before it. So there the
+/// reading is done first in a read transaction, which runs beside the
+/// others; [`LoggedRead::write`] then starts the writing transaction and
+/// checks that the registry's version is still the one read. If a
+/// movement was recorded in between, the caller reads again in the writing
+/// transaction. Either way the entries are committed with, and the caller
+/// returns, exactly the registry's state at that commit.
+struct LoggedRead {
+    tx: TenantTx,
+    /// The registry's version when reading began (SQLite only).
+    seen: Option<Option<i64>>,
+}
+
+impl LoggedRead {
+    async fn begin(tenant: &TenantDb) -> Result<Self, StoreError> {
+        Ok(match tenant.backend() {
+            Backend::Postgres => Self {
+                tx: tenant.begin().await?,
+                seen: None,
+            },
+            Backend::Sqlite => {
+                let mut tx = tenant.begin_read().await?;
+                let seen = registry_version(&mut tx).await?;
+                Self {
+                    tx,
+                    seen: Some(seen),
+                }
+            }
+        })
+    }
+
+    /// The transaction to read in.
+    fn tx(&mut self) -> &mut TenantTx {
+        &mut self.tx
+    }
+
+    /// Moves to the writing transaction (after ending the reading one, so
+    /// that no request holds two connections); `true` when what was read
+    /// may have changed since and must be read again (in
+    /// [`LoggedRead::tx`]).
+    async fn write(self, tenant: &TenantDb) -> Result<(Self, bool), StoreError> {
+        let Some(seen) = self.seen else {
+            return Ok((self, false));
+        };
+        self.tx.commit().await?;
+        let mut tx = tenant.begin().await?;
+        let stale = registry_version(&mut tx).await? != seen;
+        Ok((Self { tx, seen: None }, stale))
+    }
+
+    /// Appends the entries and commits.
+    async fn commit(mut self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        kiban_audit::append_many(&mut self.tx, entries).await?;
+        self.tx.commit().await
+    }
 }
 
 /// A person's record (住民票, or 除票 once removed) as of `as_of`; `None` if
@@ -133,15 +212,30 @@ pub async fn person_as_of(
     person_id: PersonId,
     as_of: Date,
 ) -> Result<Option<PersonRecord>, RegistryError> {
-    let mut tx = tenant.begin().await?;
-    let movements = load_closure(&mut tx, persons([person_id])).await?;
-    let mut record = Timeline::new(&movements).person_as_of(person_id, as_of);
-    attach_numbers(&mut tx, record.iter_mut()).await?;
-    if let Some(record) = &record {
-        let detail = format!("person_as_of {as_of}");
-        kiban_audit::append_many(&mut tx, &read_entries(actor, [record], &detail)).await?;
+    let mut read = LoggedRead::begin(tenant).await?;
+    let mut record = person_unlogged(read.tx(), person_id, as_of).await?;
+    let (mut read, stale) = read.write(tenant).await?;
+    if stale {
+        record = person_unlogged(read.tx(), person_id, as_of).await?;
     }
-    tx.commit().await?;
+    let detail = format!("person_as_of {as_of}");
+    read.commit(&read_entries(
+        actor,
+        record.iter().map(|r| r.person_id),
+        &detail,
+    ))
+    .await?;
+    Ok(record)
+}
+
+async fn person_unlogged(
+    tx: &mut TenantTx,
+    person_id: PersonId,
+    as_of: Date,
+) -> Result<Option<PersonRecord>, StoreError> {
+    let movements = load_closure(tx, persons([person_id])).await?;
+    let mut record = Timeline::new(&movements).person_as_of(person_id, as_of);
+    attach_numbers(tx, record.iter_mut()).await?;
     Ok(record)
 }
 
@@ -165,16 +259,34 @@ pub async fn person_history(
     actor: &Actor,
     person_id: PersonId,
 ) -> Result<Option<Vec<HistoryEntry>>, RegistryError> {
-    let mut tx = tenant.begin().await?;
-    let movements = load_closure(&mut tx, persons([person_id])).await?;
+    let mut read = LoggedRead::begin(tenant).await?;
+    let mut history = history_unlogged(read.tx(), person_id).await?;
+    let (mut read, stale) = read.write(tenant).await?;
+    if stale {
+        history = history_unlogged(read.tx(), person_id).await?;
+    }
+    let entries: Vec<AuditEntry> = history
+        .iter()
+        .map(|_| {
+            actor.entry(
+                AuditAction::Read,
+                person_number(person_id),
+                "person_history",
+            )
+        })
+        .collect();
+    read.commit(&entries).await?;
+    Ok(history)
+}
+
+async fn history_unlogged(
+    tx: &mut TenantTx,
+    person_id: PersonId,
+) -> Result<Option<Vec<HistoryEntry>>, RegistryError> {
+    let movements = load_closure(tx, persons([person_id])).await?;
     let mut versions = Timeline::new(&movements).person_history(person_id);
-    attach_numbers(
-        &mut tx,
-        versions.iter_mut().filter_map(|v| v.record.as_mut()),
-    )
-    .await?;
+    attach_numbers(tx, versions.iter_mut().filter_map(|v| v.record.as_mut())).await?;
     if versions.is_empty() {
-        tx.commit().await?;
         return Ok(None);
     }
     let ids: Vec<u64> = versions.iter().map(|v| v.movement_id.get()).collect();
@@ -211,13 +323,6 @@ pub async fn person_history(
             recorded_by,
         });
     }
-    let entry = actor.entry(
-        AuditAction::Read,
-        person_number(person_id),
-        "person_history",
-    );
-    kiban_audit::append(&mut tx, &entry).await?;
-    tx.commit().await?;
     Ok(Some(entries))
 }
 
@@ -230,19 +335,33 @@ pub async fn household_as_of(
     household_id: HouseholdId,
     as_of: Date,
 ) -> Result<Option<HouseholdRecord>, RegistryError> {
-    let mut tx = tenant.begin().await?;
+    let mut read = LoggedRead::begin(tenant).await?;
+    let mut record = household_unlogged(read.tx(), household_id, as_of).await?;
+    let (mut read, stale) = read.write(tenant).await?;
+    if stale {
+        record = household_unlogged(read.tx(), household_id, as_of).await?;
+    }
+    let detail = format!("household_as_of {household_id} {as_of}");
+    let entries = record
+        .as_ref()
+        .map(|r| read_entries(actor, r.members.iter().map(|m| m.person_id), &detail))
+        .unwrap_or_default();
+    read.commit(&entries).await?;
+    Ok(record)
+}
+
+async fn household_unlogged(
+    tx: &mut TenantTx,
+    household_id: HouseholdId,
+    as_of: Date,
+) -> Result<Option<HouseholdRecord>, StoreError> {
     let mut start = Mentions::default();
     start.households.insert(household_id);
-    let movements = load_closure(&mut tx, start).await?;
+    let movements = load_closure(tx, start).await?;
     let mut record = Timeline::new(&movements).household_as_of(household_id, as_of);
     if let Some(record) = &mut record {
-        attach_numbers(&mut tx, record.members.iter_mut()).await?;
+        attach_numbers(tx, record.members.iter_mut()).await?;
     }
-    if let Some(record) = &record {
-        let detail = format!("household_as_of {household_id} {as_of}");
-        kiban_audit::append_many(&mut tx, &read_entries(actor, &record.members, &detail)).await?;
-    }
-    tx.commit().await?;
     Ok(record)
 }
 
@@ -299,8 +418,8 @@ pub async fn search(
     tenant: &TenantDb,
     actor: &Actor,
     query: &SearchQuery,
-) -> Result<Vec<PersonRecord>, RegistryError> {
-    let mut sql = String::from("SELECT person_id FROM persons WHERE municipality_code = $1");
+) -> Result<Vec<PersonListing>, RegistryError> {
+    let mut sql = format!("SELECT {LISTING_COLUMNS} FROM persons WHERE municipality_code = $1");
     let mut args: Vec<Arg> = Vec::new();
     let kana_prefix = match query.name_kana.as_deref().map(str::trim) {
         Some(kana) if !kana.is_empty() => {
@@ -331,7 +450,53 @@ pub async fn search(
         let p = next(&mut args, Arg::from(birth_date));
         sql.push_str(&format!(" AND birth_date = {p}"));
     }
-    let mut tx = tenant.begin().await?;
+    let criteria = Criteria {
+        sql,
+        args,
+        kana_prefix,
+        by_name,
+        by_address,
+    };
+    let mut read = LoggedRead::begin(tenant).await?;
+    let mut results = search_unlogged(read.tx(), query, &criteria).await?;
+    let (mut read, stale) = read.write(tenant).await?;
+    if stale {
+        results = search_unlogged(read.tx(), query, &criteria).await?;
+    }
+    let detail = format!("search {}", query.as_of);
+    read.commit(&read_entries(
+        actor,
+        results.iter().map(|r| r.person_id),
+        &detail,
+    ))
+    .await?;
+    Ok(results)
+}
+
+/// The part of a search's statement built from the query alone.
+struct Criteria {
+    sql: String,
+    args: Vec<Arg>,
+    kana_prefix: Option<String>,
+    by_name: bool,
+    by_address: bool,
+}
+
+async fn search_unlogged(
+    tx: &mut TenantTx,
+    query: &SearchQuery,
+    criteria: &Criteria,
+) -> Result<Vec<PersonListing>, RegistryError> {
+    let Criteria {
+        kana_prefix,
+        by_name,
+        by_address,
+        ..
+    } = criteria;
+    let (by_name, by_address) = (*by_name, *by_address);
+    // Each attempt builds its statement afresh.
+    let mut sql = criteria.sql.clone();
+    let mut args = criteria.args.clone();
     if let Some(address) = query.address.as_deref().map(str::trim)
         && !address.is_empty()
     {
@@ -383,47 +548,159 @@ pub async fn search(
     };
     sql.push_str(&format!(" ORDER BY {order} LIMIT {p}"));
 
-    let candidates: Vec<PersonId> = tx
-        .fetch_all(&sql, &args)
-        .await?
+    let rows = tx.fetch_all(&sql, &args).await?;
+    let candidates: Vec<PersonId> = rows
         .iter()
         .map(|row| {
             row.int(0)
                 .map(|id| PersonId::new(u64::try_from(id).unwrap_or(0)))
         })
         .collect::<Result<_, _>>()?;
-    let mut results = Vec::with_capacity(candidates.len());
-    if !candidates.is_empty() {
-        let movements = load_closure(&mut tx, persons(candidates.iter().copied())).await?;
-        // One fold for every candidate (not one per candidate).
-        let mut records: BTreeMap<PersonId, PersonRecord> = Timeline::new(&movements)
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A candidate's projection row is its state as of the date unless a
+    // movement dated after it concerns them: those are folded.
+    let later = concerned_after(tx, &candidates, query.as_of).await?;
+    let mut folded: BTreeMap<PersonId, PersonRecord> = BTreeMap::new();
+    if !later.is_empty() {
+        let movements = load_closure(tx, persons(later.iter().copied())).await?;
+        // One fold for every such candidate (not one per candidate).
+        folded = Timeline::new(&movements)
             .persons_as_of(query.as_of)
             .into_iter()
+            .filter(|record| later.contains(&record.person_id))
             .map(|record| (record.person_id, record))
             .collect();
-        for person in &candidates {
-            let Some(record) = records.remove(person) else {
+    }
+    let mut results = Vec::with_capacity(candidates.len());
+    for (person, row) in candidates.iter().zip(&rows) {
+        let listing = if later.contains(person) {
+            let Some(record) = folded.remove(person) else {
                 continue;
             };
-            if !query.include_removed && record.status != ResidentStatus::Resident {
-                continue;
-            }
-            if let Some(prefix) = &kana_prefix
-                && !record.name_kana.search_key().starts_with(prefix.as_str())
-            {
-                continue;
-            }
-            results.push(record);
-            if results.len() >= limit as usize {
-                break;
-            }
+            PersonListing::from(record)
+        } else {
+            listing_of(row)?
+        };
+        if !query.include_removed && listing.status != ResidentStatus::Resident {
+            continue;
+        }
+        if let Some(prefix) = kana_prefix
+            && !listing.name_kana.search_key().starts_with(prefix.as_str())
+        {
+            continue;
+        }
+        results.push(listing);
+        if results.len() >= limit as usize {
+            break;
         }
     }
-    attach_numbers(&mut tx, results.iter_mut()).await?;
-    let detail = format!("search {}", query.as_of);
-    kiban_audit::append_many(&mut tx, &read_entries(actor, &results, &detail)).await?;
-    tx.commit().await?;
+    attach_numbers(tx, results.iter_mut()).await?;
     Ok(results)
+}
+
+/// The columns of `persons` a listing is read from, in [`listing_of`]'s
+/// order.
+const LISTING_COLUMNS: &str = "person_id, household_id, resident_record_code, name, name_kana, \
+     birth_date, sex, relationship, nationality, status_of_residence, period_of_stay_until, \
+     postal_code, address_line, katagaki, status, resident_from, removed_on";
+
+fn listing_of(row: &Row) -> Result<PersonListing, StoreError> {
+    fn parse<T, E: std::fmt::Display>(
+        column: &str,
+        text: &str,
+        parser: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, StoreError> {
+        parser(text).map_err(|e| StoreError::Corrupt {
+            column: format!("persons.{column}"),
+            reason: format!("{text}: {e}"),
+        })
+    }
+    let id = |i: usize| -> Result<u64, StoreError> {
+        u64::try_from(row.int(i)?).map_err(|_| StoreError::Corrupt {
+            column: "persons".into(),
+            reason: "negative number".into(),
+        })
+    };
+    let status = match row.text(14)?.as_str() {
+        "resident" => ResidentStatus::Resident,
+        "moved_out" => ResidentStatus::MovedOut,
+        "deceased" => ResidentStatus::Deceased,
+        other => {
+            return Err(StoreError::Corrupt {
+                column: "persons.status".into(),
+                reason: other.to_owned(),
+            });
+        }
+    };
+    Ok(PersonListing {
+        person_id: PersonId::new(id(0)?),
+        household_id: HouseholdId::new(id(1)?),
+        resident_record_code: parse(
+            "resident_record_code",
+            &row.text(2)?,
+            ResidentRecordCode::parse,
+        )?,
+        name: parse("name", &row.text(3)?, PersonName::parse)?,
+        name_kana: parse("name_kana", &row.text(4)?, KanaName::parse)?,
+        birth_date: row.date(5)?,
+        sex: parse("sex", &row.text(6)?, Sex::parse)?,
+        relationship: parse("relationship", &row.text(7)?, Relationship::parse)?,
+        nationality: parse("nationality", &row.text(8)?, Nationality::parse)?,
+        status_of_residence: row
+            .opt_text(9)?
+            .map(|s| parse("status_of_residence", &s, StatusOfResidence::parse))
+            .transpose()?,
+        period_of_stay_until: row.opt_date(10)?,
+        address: Address {
+            postal_code: parse(
+                "postal_code",
+                &row.opt_text(11)?.unwrap_or_default(),
+                PostalCode::parse,
+            )?,
+            address_line: parse("address_line", &row.text(12)?, AddressText::parse)?,
+            katagaki: row
+                .opt_text(13)?
+                .map(|k| parse("katagaki", &k, AddressText::parse))
+                .transpose()?,
+        },
+        status,
+        resident_from: row.date(15)?,
+        removed_on: row.opt_date(16)?,
+        individual_number: None,
+    })
+}
+
+/// Which of `candidates` a movement dated after `as_of` concerns: one
+/// naming them or their household (the projection's). Such movements are
+/// few (only a planned 転出 is dated in the future), and are found by the
+/// `movements_event_date` index.
+async fn concerned_after(
+    tx: &mut TenantTx,
+    candidates: &[PersonId],
+    as_of: Date,
+) -> Result<BTreeSet<PersonId>, StoreError> {
+    let mut found = BTreeSet::new();
+    for chunk in candidates.chunks(IN_LIST_CHUNK) {
+        let list = in_list(3, chunk.len());
+        let sql = format!(
+            "SELECT person_id FROM movement_persons \
+             WHERE municipality_code = $1 AND person_id IN ({list}) AND movement_id IN \
+               (SELECT movement_id FROM movements WHERE municipality_code = $1 AND event_date > $2) \
+             UNION \
+             SELECT p.person_id FROM persons p JOIN movement_households h \
+               ON h.municipality_code = p.municipality_code AND h.household_id = p.household_id \
+             WHERE p.municipality_code = $1 AND p.person_id IN ({list}) AND h.movement_id IN \
+               (SELECT movement_id FROM movements WHERE municipality_code = $1 AND event_date > $2)"
+        );
+        let mut args = vec![Arg::from(as_of)];
+        args.extend(chunk.iter().map(|p| int(p.get())));
+        for row in tx.fetch_all(&sql, &args).await? {
+            found.insert(PersonId::new(u64::try_from(row.int(0)?).unwrap_or(0)));
+        }
+    }
+    Ok(found)
 }
 
 /// Persons' records as of `as_of` (in the order asked; `None` for a person

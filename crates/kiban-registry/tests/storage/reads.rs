@@ -1,7 +1,7 @@
 //! Search and reads through storage: kana folding, other criteria, as-of
 //! dates, removed persons, the access log of every result, and tenants.
 
-use kiban_registry::domain::{PersonId, ResidentStatus};
+use kiban_registry::domain::{PersonId, PersonListing, ResidentStatus};
 use kiban_registry::storage::{
     SearchQuery, household_as_of, person_as_of, person_history, record_movement, search,
 };
@@ -309,6 +309,69 @@ async fn another_municipalitys_ids_are_not_found() {
         };
         assert!(ids(&other, by_number).await.is_empty());
         assert_eq!(count(&other, "audit_log").await, 0);
+        t.cleanup().await.unwrap();
+    }
+}
+
+/// A search lists a person from the projection of the latest state unless
+/// a movement dated after the date concerns them: whatever the date, and
+/// with a planned 転出 of a head pending (which changes the spouse's 続柄
+/// only from its date), every listing is exactly the person's record as of
+/// the date, and the persons listed are exactly those the records give.
+#[tokio::test]
+async fn search_listings_agree_with_reads_as_of_every_date() {
+    for backend in BACKENDS {
+        let (t, demo, _) = setup(backend).await;
+        town(&demo).await;
+        // 山田 太郎 (1), head, notifies today a 転出 on 3月15日; 花子 (2)
+        // becomes head then.
+        record_movement(
+            &demo,
+            &clerk(),
+            command("2026-03-15", TODAY, move_out(&[p(1)], Some(p(2)))),
+            d(TODAY),
+        )
+        .await
+        .unwrap();
+        for as_of in [
+            "2019-06-01",
+            "2020-04-01",
+            "2023-12-31",
+            "2024-01-01",
+            TODAY,
+            "2026-03-14",
+            "2026-03-15",
+            "2027-01-01",
+        ] {
+            for include_removed in [false, true] {
+                let q = SearchQuery {
+                    include_removed,
+                    ..query(as_of)
+                };
+                let listed = search(&demo, &clerk(), &q).await.unwrap();
+                let mut expected = Vec::new();
+                for n in 1..=4 {
+                    let record = person_as_of(&demo, &clerk(), p(n), d(as_of)).await.unwrap();
+                    if let Some(record) = record
+                        && (include_removed || record.status == ResidentStatus::Resident)
+                    {
+                        expected.push(PersonListing::from(record));
+                    }
+                }
+                let mut got = listed.clone();
+                got.sort_by_key(|l| l.person_id.get());
+                assert_eq!(
+                    got, expected,
+                    "{backend:?} as of {as_of}, removed {include_removed}"
+                );
+            }
+        }
+        // The case the projection alone would get wrong: today 花子 is
+        // still the spouse and 太郎 still resident.
+        let today = search(&demo, &clerk(), &query(TODAY)).await.unwrap();
+        let hanako = today.iter().find(|l| l.person_id == p(2)).unwrap();
+        assert_eq!(hanako.relationship.code(), "spouse", "{backend:?}");
+        assert!(today.iter().any(|l| l.person_id == p(1)), "{backend:?}");
         t.cleanup().await.unwrap();
     }
 }
