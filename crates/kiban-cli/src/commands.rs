@@ -159,6 +159,10 @@ pub struct ServeArgs {
     /// Hours after which a browser session ends however it is used.
     #[arg(long, default_value_t = 8)]
     session_hours: i64,
+    /// Requests worked on at once; more wait their turn (default: four per
+    /// core).
+    #[arg(long)]
+    max_concurrent_requests: Option<usize>,
 }
 
 /// `kiban municipality …`.
@@ -489,6 +493,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             "--session-idle-minutes: 1 から 1440 の範囲で指定してください",
         ));
     }
+    if args.max_concurrent_requests == Some(0) {
+        return Err(CliError::invalid(
+            "--max-concurrent-requests: 1 以上で指定してください",
+        ));
+    }
     if !(1..=24 * 7).contains(&args.session_hours) {
         return Err(CliError::invalid(
             "--session-hours: 1 から 168 の範囲で指定してください",
@@ -535,6 +544,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             secure_cookies: args.secure_cookies,
             session_idle_minutes: args.session_idle_minutes,
             session_hours: args.session_hours,
+            max_concurrent_requests: args
+                .max_concurrent_requests
+                .unwrap_or_else(kiban_web::default_max_concurrent_requests),
             ..kiban_web::WebConfig::default()
         },
     );

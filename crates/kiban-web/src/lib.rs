@@ -48,6 +48,15 @@ pub struct WebConfig {
     /// printed in the verification QR code of certificates; empty prints
     /// the path only.
     pub public_origin: String,
+    /// How many requests are worked on at once; later ones wait their turn
+    /// (first come, first served). A few per core keeps the database's
+    /// writer from waiting behind dozens of half-done requests.
+    pub max_concurrent_requests: usize,
+}
+
+/// The default of [`WebConfig::max_concurrent_requests`]: four per core.
+pub fn default_max_concurrent_requests() -> usize {
+    std::thread::available_parallelism().map_or(8, |n| n.get().saturating_mul(4))
 }
 
 impl Default for WebConfig {
@@ -58,6 +67,7 @@ impl Default for WebConfig {
             session_idle_minutes: 30,
             api_token_hours: 8,
             public_origin: String::new(),
+            max_concurrent_requests: default_max_concurrent_requests(),
         }
     }
 }
@@ -121,6 +131,7 @@ impl AppState {
 
 /// The whole application: screens, API, health and metrics.
 pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_concurrent_requests.max(1);
     let api = Router::new()
         .route("/sessions", post(api::create_session))
         .route("/sessions/current", delete(api::delete_current_session))
@@ -246,5 +257,6 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(pages::not_found)
         .with_state(state);
+    let app = app.layer(tower::limit::ConcurrencyLimitLayer::new(limit));
     security::layers(metrics_layer::layer(app))
 }
