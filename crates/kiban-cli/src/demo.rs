@@ -261,6 +261,9 @@ pub async fn fill(
         written += u64::from(chunk.residents);
         bar.inc(u64::from(chunk.residents));
     }
+    // A bulk load: without fresh statistics the planner takes the
+    // municipality for a nearly empty one.
+    db.refresh_statistics().await?;
     bar.finish_and_clear();
     Ok(written)
 }

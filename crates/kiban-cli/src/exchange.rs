@@ -30,16 +30,16 @@ use kiban_core::MunicipalityCode;
 use kiban_exchange::standard::{
     AuditChain, CODE_TABLES_FILE, ENTITIES, EXCLUDED, EntitySpec, ExchangeError, FORMAT_NAME,
     FORMAT_VERSION, Load, MANIFEST_FILE, Manifest, ManifestFile, References, TableReader,
-    TableWriter, Value, check_against_manifest, decode_binary, encode_binary, read_code_tables,
-    write_code_tables,
+    TableWriter, Value, ValueRef, check_against_manifest, decode_binary, encode_binary,
+    read_code_tables, write_code_tables,
 };
 use kiban_store::platform;
-use kiban_store::{Arg, Database, Row, TenantDb, TenantTx, now_text};
+use kiban_store::{Arg, ColumnKind, Database, Field, TenantDb, TenantTx, now_text};
 
 use crate::commands::{CliError, open_migrated, parse_code};
 use crate::output::say;
 
-/// Rows read per statement on export, and inserted per batch on import.
+/// Rows inserted per batch on import.
 const PAGE: usize = 5_000;
 
 /// `kiban export`.
@@ -92,48 +92,55 @@ pub async fn check_every_table_listed(db: &Database) -> Result<(), CliError> {
     }
 }
 
-fn select_sql(spec: &EntitySpec, keyset: bool) -> String {
+/// The query of one entity: its fields (and, for the access log, the
+/// stored hash to check) in key order. One statement per entity, streamed:
+/// its plan does not depend on the planner's statistics, unlike pages,
+/// each of which the planner may choose to answer by sorting the whole
+/// municipality.
+fn select_sql(spec: &EntitySpec) -> String {
     let mut columns: Vec<&str> = spec.fields.iter().map(|f| f.column).collect();
     if spec.load == Load::AuditChain {
         columns.push("entry_hash");
     }
-    let key = spec.key.join(", ");
-    let mut sql = format!(
-        "SELECT {} FROM {} WHERE municipality_code = $1",
+    // The order starts with municipality_code, as every primary key does,
+    // so that the key's index gives the order.
+    format!(
+        "SELECT {} FROM {} WHERE municipality_code = $1 ORDER BY municipality_code, {}",
         columns.join(", "),
-        spec.table
-    );
-    // The row comparison and the order start with municipality_code, as
-    // every primary key does, so that each page is one range scan of the
-    // key's index (PostgreSQL uses a row comparison as an index condition
-    // only from the index's first column; without it every page rescanned
-    // the municipality's rows).
-    if keyset {
-        let params: Vec<String> = (0..spec.key.len()).map(|i| format!("${}", i + 2)).collect();
-        sql.push_str(&format!(
-            " AND (municipality_code, {key}) > ($1, {})",
-            params.join(", ")
-        ));
-    }
-    sql.push_str(&format!(" ORDER BY municipality_code, {key} LIMIT {PAGE}"));
-    sql
+        spec.table,
+        spec.key.join(", ")
+    )
 }
 
-fn row_values(spec: &EntitySpec, row: &Row) -> Result<Vec<Value>, CliError> {
-    spec.fields
+/// What each selected column holds, as [`select_sql`] selects them.
+fn column_kinds(spec: &EntitySpec) -> Vec<ColumnKind> {
+    let mut kinds: Vec<ColumnKind> = spec
+        .fields
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            Ok(if f.ty.is_integer_column() {
-                row.opt_int(i)?.map_or(Value::Null, Value::Int)
+        .map(|f| {
+            if f.ty.is_integer_column() {
+                ColumnKind::Int
             } else if f.ty.is_binary_column() {
-                row.opt_bytes(i)?
-                    .map_or(Value::Null, |b| Value::Text(encode_binary(&b)))
+                ColumnKind::Bytes
             } else {
-                row.opt_text(i)?.map_or(Value::Null, Value::Text)
-            })
+                ColumnKind::Text
+            }
         })
-        .collect()
+        .collect();
+    if spec.load == Load::AuditChain {
+        kinds.push(ColumnKind::Text);
+    }
+    kinds
+}
+
+/// The value of a field as exported: bytes in Base64, the rest as read.
+fn to_value(field: &Field<'_>) -> Value {
+    match *field {
+        Field::Null => Value::Null,
+        Field::Int(v) => Value::Int(v),
+        Field::Text(t) => Value::Text(t.to_owned()),
+        Field::Bytes(b) => Value::Text(encode_binary(b)),
+    }
 }
 
 fn stored_entry(row: &[Value]) -> Option<StoredEntry> {
@@ -158,10 +165,54 @@ fn stored_entry(row: &[Value]) -> Option<StoredEntry> {
     })
 }
 
+/// The access-log entry of a streamed row (its fields as selected).
+fn stored_entry_of(row: &[Field<'_>]) -> Option<StoredEntry> {
+    let text = |i: usize| match row.get(i) {
+        Some(Field::Text(t)) => Some((*t).to_owned()),
+        _ => None,
+    };
+    let int = |i: usize| match row.get(i) {
+        Some(Field::Int(v)) => Some(*v),
+        _ => None,
+    };
+    Some(StoredEntry {
+        entry_id: int(0)?,
+        at: text(1)?,
+        actor: text(2)?,
+        role: text(3)?,
+        action: match row.get(4) {
+            Some(Field::Text(code)) => AuditAction::from_code(code)?,
+            _ => return None,
+        },
+        person_id: int(5),
+        purpose: text(6),
+        request_id: text(7),
+        detail: text(8)?,
+    })
+}
+
+/// Checks one access-log row against the chain: the hash computed from the
+/// previous one and the row's fields must be the stored one.
+fn check_chain(chain: &mut ChainHasher, row: &[Field<'_>], stored: usize) -> Result<(), CliError> {
+    let entry = stored_entry_of(row)
+        .ok_or_else(|| CliError::runtime("利用履歴に読めない行があります".to_owned()))?;
+    let (_, hash) = chain.push(&entry);
+    match row.get(stored) {
+        Some(Field::Text(stored)) if *stored == hash => Ok(()),
+        _ => Err(CliError::runtime(format!(
+            "利用履歴 {} のハッシュが一致しません。`kiban audit verify` で確認してください（出力を中止しました）",
+            entry.entry_id
+        ))),
+    }
+}
+
+/// Rows between two updates of the progress bar.
+const PROGRESS_STEP: u64 = 4_096;
+
 /// Writes one entity's file from the transaction; returns its manifest
-/// entry. Tables keyed by integers are read page by page in key order;
-/// the few keyed by text are read whole and sorted by bytes, so the order
-/// is the same on every engine.
+/// entry. Tables keyed by integers are streamed in key order, each row
+/// written as it arrives; the few keyed by text are read whole and sorted
+/// by bytes, so the order is the same on every engine.
 async fn export_entity(
     tx: &mut TenantTx,
     spec: &'static EntitySpec,
@@ -171,68 +222,66 @@ async fn export_entity(
 ) -> Result<ManifestFile, CliError> {
     let path = dir.join(spec.file);
     let file = File::create(&path).map_err(|e| io_at(&path, &e))?;
-    let mut writer = TableWriter::new(spec, BufWriter::new(file)).map_err(|e| io_at(&path, &e))?;
-    let key_positions = spec.key_positions();
+    let mut writer = TableWriter::new(spec, BufWriter::with_capacity(1 << 20, file))
+        .map_err(|e| io_at(&path, &e))?;
     let integer_key = spec.key.iter().all(|k| {
         spec.fields
             .iter()
             .any(|f| f.column == *k && f.ty.is_integer_column())
     });
-    let mut last_key: Option<Vec<Arg>> = None;
-    loop {
-        let rows = match (&last_key, integer_key) {
-            (Some(key), true) => tx.fetch_all(&select_sql(spec, true), key).await?,
-            (None, true) => tx.fetch_all(&select_sql(spec, false), &[]).await?,
-            (_, false) => {
-                let sql = select_sql(spec, false).replace(&format!(" LIMIT {PAGE}"), "");
-                tx.fetch_all(&sql, &[]).await?
-            }
-        };
-        let count = rows.len();
-        let mut values = Vec::with_capacity(count);
-        for row in &rows {
-            values.push(row_values(spec, row)?);
-        }
-        if !integer_key {
-            values.sort_by(|a, b| {
-                let key = |r: &Vec<Value>| {
-                    key_positions
-                        .iter()
-                        .map(|&i| r[i].to_field().into_owned())
-                        .collect::<Vec<_>>()
-                };
-                key(a).cmp(&key(b))
-            });
-        }
-        for (row, raw) in values.iter().zip(&rows) {
+    let sql = select_sql(spec);
+    let kinds = column_kinds(spec);
+    let fields = spec.fields.len();
+    if integer_key {
+        let mut base64 = String::new();
+        let mut count = 0u64;
+        tx.for_each_row(&sql, &kinds, |row| {
             if spec.load == Load::AuditChain {
-                let entry = stored_entry(row).ok_or_else(|| {
-                    CliError::runtime("利用履歴に読めない行があります".to_owned())
-                })?;
-                let (_, hash) = chain.push(&entry);
-                let stored = raw.text(spec.fields.len())?;
-                if hash != stored {
-                    return Err(CliError::runtime(format!(
-                        "利用履歴 {} のハッシュが一致しません。`kiban audit verify` で確認してください（出力を中止しました）",
-                        entry.entry_id
-                    )));
-                }
+                check_chain(chain, row, fields)?;
             }
-            writer.write_row(row).map_err(|e| io_at(&path, &e))?;
-        }
-        bar.inc(count as u64);
-        if !integer_key || count < PAGE {
-            break;
-        }
-        last_key = values.last().map(|r| {
+            for field in &row[..fields.min(row.len())] {
+                let value = match *field {
+                    Field::Null => ValueRef::Null,
+                    Field::Int(v) => ValueRef::Int(v),
+                    Field::Text(t) => ValueRef::Text(t),
+                    Field::Bytes(b) => {
+                        base64 = encode_binary(b);
+                        ValueRef::Text(&base64)
+                    }
+                };
+                writer.write_value(value).map_err(|e| io_at(&path, &e))?;
+            }
+            writer.end_row().map_err(|e| io_at(&path, &e))?;
+            count += 1;
+            if count.is_multiple_of(PROGRESS_STEP) {
+                bar.inc(PROGRESS_STEP);
+            }
+            Ok::<(), CliError>(())
+        })
+        .await?;
+        bar.inc(count % PROGRESS_STEP);
+    } else {
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        tx.for_each_row(&sql, &kinds, |row| {
+            if spec.load == Load::AuditChain {
+                check_chain(chain, row, fields)?;
+            }
+            rows.push(row[..fields.min(row.len())].iter().map(to_value).collect());
+            Ok::<(), CliError>(())
+        })
+        .await?;
+        let key_positions = spec.key_positions();
+        let key = |r: &Vec<Value>| {
             key_positions
                 .iter()
-                .map(|&i| match &r[i] {
-                    Value::Int(v) => Arg::Int(*v),
-                    _ => Arg::NullInt,
-                })
-                .collect()
-        });
+                .map(|&i| r[i].to_field().into_owned())
+                .collect::<Vec<_>>()
+        };
+        rows.sort_by_cached_key(key);
+        for row in &rows {
+            writer.write_row(row).map_err(|e| io_at(&path, &e))?;
+        }
+        bar.inc(rows.len() as u64);
     }
     let written = writer.finish().map_err(|e| io_at(&path, &e))?;
     Ok(ManifestFile {
@@ -683,6 +732,9 @@ pub async fn import_from(
     )
     .await?;
     tx.commit().await?;
+    // A bulk load: without fresh statistics the planner takes the new
+    // municipality for an empty one.
+    db.refresh_statistics().await?;
     bar.finish_and_clear();
     Ok(ImportSummary {
         rows,

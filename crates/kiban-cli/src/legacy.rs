@@ -360,6 +360,9 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
         }
         let started = Instant::now();
         register(&tenant, &planned, report.imported as u64).await?;
+        // A bulk load: without fresh statistics the planner takes the
+        // municipality for an empty one.
+        db.refresh_statistics().await?;
         db.close().await;
         Ok(started.elapsed().as_secs_f64())
     }

@@ -18,6 +18,7 @@ pub mod platform;
 mod query;
 pub mod raw;
 mod sequences;
+pub mod stream;
 mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -32,6 +33,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use query::{Arg, Row};
+pub use stream::{ColumnKind, Field};
 pub use tenant::{TenantDb, TenantTx};
 pub use vault::{MasterKey, MasterKeyError};
 
@@ -312,6 +314,37 @@ impl Database {
             }
         }
         Ok(TenantDb::new(self.clone(), municipality))
+    }
+
+    /// Refreshes the planner's statistics of every table, after a bulk load
+    /// (demo generation, import): without them PostgreSQL plans a large
+    /// municipality's queries as if its tables were nearly empty. On
+    /// PostgreSQL `ANALYZE`; on SQLite `PRAGMA optimize`, which analyses
+    /// only the tables whose statistics are missing or out of date, each
+    /// with a bounded sample (`analysis_limit`), taking its turn as a
+    /// writer.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Postgres(p) => {
+                sqlx::query("ANALYZE").execute(p).await?;
+            }
+            Pool::Sqlite(p) => {
+                let _turn =
+                    tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.writer.clone().lock_owned())
+                        .await
+                        .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                let mut connection = p.acquire().await?;
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(&mut *connection)
+                    .await?;
+                // 0x10000: every table of the schema, not only those this
+                // connection has used; 0x02: analyse where needed.
+                sqlx::query("PRAGMA optimize = 0x10002")
+                    .execute(&mut *connection)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes the pool, waiting for connections to be returned.

@@ -3,7 +3,11 @@
 use kiban_core::MunicipalityCode;
 use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 
+use futures_util::TryStreamExt;
+use sqlx::Row as _;
+
 use crate::query::{Arg, Row, bind_postgres, bind_sqlite};
+use crate::stream::{BinaryCopyParser, ColumnKind, Field};
 use crate::{Database, MAX_PARAMETERS_POSTGRES, MAX_PARAMETERS_SQLITE, Pool, StoreError};
 
 /// A database handle bound to one municipality. It cannot be built without a
@@ -245,6 +249,89 @@ impl TenantTx {
                 .map(Row::Postgres),
         };
         Ok(row)
+    }
+
+    /// Runs a query and calls `row` with each row's fields, streamed in the
+    /// query's order without holding the result in memory (see
+    /// [`crate::stream`]): `kinds` gives what each selected column holds.
+    /// The query takes no arguments but the municipality (`$1`). On
+    /// PostgreSQL it runs as `COPY (…) TO STDOUT (FORMAT binary)`, so its
+    /// plan is the one of a single statement, whatever the statistics.
+    pub async fn for_each_row<E: From<StoreError>>(
+        &mut self,
+        sql: &str,
+        kinds: &[ColumnKind],
+        mut row: impl FnMut(&[Field<'_>]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        check_scoped(sql)?;
+        let code = self.municipality;
+        match &mut self.inner {
+            Inner::Sqlite(tx) => {
+                let sql = sqlite_placeholders(sql).into_owned();
+                let mut rows = sqlx::query(AssertSqlSafe(sql))
+                    .bind(code.as_str())
+                    .fetch(&mut **tx);
+                while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
+                    let mut values = Vec::with_capacity(kinds.len());
+                    for (i, kind) in kinds.iter().enumerate() {
+                        let corrupt = |e: sqlx::Error| StoreError::Corrupt {
+                            column: format!("#{i}"),
+                            reason: e.to_string(),
+                        };
+                        values.push(match kind {
+                            ColumnKind::Int => r
+                                .try_get::<Option<i64>, _>(i)
+                                .map_err(corrupt)?
+                                .map_or(Field::Null, Field::Int),
+                            ColumnKind::Text => r
+                                .try_get::<Option<&str>, _>(i)
+                                .map_err(corrupt)?
+                                .map_or(Field::Null, Field::Text),
+                            ColumnKind::Bytes => r
+                                .try_get::<Option<&[u8]>, _>(i)
+                                .map_err(corrupt)?
+                                .map_or(Field::Null, Field::Bytes),
+                        });
+                    }
+                    row(&values)?;
+                }
+                Ok(())
+            }
+            Inner::Postgres(tx) => {
+                // COPY takes no parameters: the municipality code (six
+                // digits, checked when it was parsed) is written in as a
+                // literal, and no other parameter may remain.
+                let select = sql.replace("$1", &format!("'{}'", code.as_str()));
+                if select.contains('$') {
+                    return Err(
+                        StoreError::UnscopedStatement(sql.chars().take(120).collect()).into(),
+                    );
+                }
+                let statement = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
+                let mut chunks = tx
+                    .copy_out_raw(&statement)
+                    .await
+                    .map_err(StoreError::from)?;
+                let mut parser = BinaryCopyParser::new();
+                let mut fields = Vec::with_capacity(kinds.len());
+                // After a failure the rest is read and dropped: a COPY left
+                // unread would leave the connection unusable, even for the
+                // rollback.
+                let mut failure = None;
+                while let Some(chunk) = chunks.try_next().await.map_err(StoreError::from)? {
+                    if failure.is_none()
+                        && let Err(e) = parser.feed(&chunk, kinds, &mut fields, &mut row)
+                    {
+                        failure = Some(e);
+                    }
+                }
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+                parser.finish()?;
+                Ok(())
+            }
+        }
     }
 
     /// Inserts many rows into `table` with multi-row `INSERT` statements. The

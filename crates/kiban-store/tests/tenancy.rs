@@ -197,3 +197,71 @@ async fn a_failed_transaction_leaves_nothing() {
         t.cleanup().await.expect("cleanup");
     }
 }
+
+#[tokio::test]
+async fn streamed_rows_are_the_tenants_own_in_order() {
+    use kiban_store::{ColumnKind, Field};
+    for backend in BACKENDS {
+        let t = TestDatabase::new(backend).await.expect("test database");
+        two_municipalities(&t).await;
+        let chiyoda = t.db.tenant(code("131016")).await.expect("tenant");
+        let demo = t.db.tenant(code("990019")).await.expect("tenant");
+        for (tenant, rows) in [
+            (&chiyoda, vec![("b", 5), ("a", 10)]),
+            (&demo, vec![("c", 1)]),
+        ] {
+            let mut tx = tenant.begin().await.expect("begin");
+            let rows: Vec<Vec<Arg>> = rows
+                .into_iter()
+                .map(|(name, next)| vec![Arg::from(name), Arg::Int(next)])
+                .collect();
+            tx.insert_rows("number_sequences", &["sequence_name", "next_value"], &rows)
+                .await
+                .expect("insert");
+            tx.commit().await.expect("commit");
+        }
+        t.db.refresh_statistics().await.expect("statistics");
+        let mut tx = chiyoda.begin_snapshot().await.expect("begin");
+        let mut seen = Vec::new();
+        tx.for_each_row(
+            "SELECT sequence_name, next_value FROM number_sequences \
+             WHERE municipality_code = $1 ORDER BY municipality_code, sequence_name",
+            &[ColumnKind::Text, ColumnKind::Int],
+            |row| {
+                if let [Field::Text(name), Field::Int(next)] = row {
+                    seen.push(((*name).to_owned(), *next));
+                }
+                Ok::<(), StoreError>(())
+            },
+        )
+        .await
+        .expect("stream");
+        assert_eq!(
+            seen,
+            vec![("a".to_owned(), 10), ("b".to_owned(), 5)],
+            "{backend:?}"
+        );
+        // An integer expected where the column holds text is an error.
+        let wrong = tx
+            .for_each_row(
+                "SELECT sequence_name FROM number_sequences WHERE municipality_code = $1",
+                &[ColumnKind::Int],
+                |_| Ok::<(), StoreError>(()),
+            )
+            .await;
+        assert!(
+            matches!(wrong, Err(StoreError::Corrupt { .. })),
+            "{backend:?}"
+        );
+        let unscoped = tx
+            .for_each_row(
+                "SELECT sequence_name FROM number_sequences",
+                &[ColumnKind::Text],
+                |_| Ok::<(), StoreError>(()),
+            )
+            .await;
+        assert!(matches!(unscoped, Err(StoreError::UnscopedStatement(_))));
+        tx.rollback().await.expect("rollback");
+        t.cleanup().await.expect("cleanup");
+    }
+}

@@ -28,8 +28,8 @@ pub use spec::{
     FieldSpec, FieldType, Load, MANIFEST_FILE, OmittedColumn, Reference,
 };
 pub use table::{
-    TableReader, TableWriter, Value, WrittenFile, decode_binary, encode_binary, parse_field,
-    write_code_tables,
+    TableReader, TableWriter, Value, ValueRef, WrittenFile, decode_binary, encode_binary,
+    parse_field, write_code_tables,
 };
 pub use validate::{
     References, ValidatedExport, check_against_manifest, read_code_tables, read_export,

@@ -28,6 +28,27 @@ impl Value {
             Value::Text(t) => t.as_str().into(),
         }
     }
+
+    /// The value borrowed.
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(v) => ValueRef::Int(*v),
+            Value::Text(t) => ValueRef::Text(t),
+        }
+    }
+}
+
+/// One value of a row, borrowed: what a [`Value`] holds, for writing rows
+/// without building them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    /// No value (an empty CSV field).
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(&'a str),
 }
 
 /// A writer that counts and hashes what passes through it.
@@ -67,6 +88,8 @@ pub struct TableWriter<W: Write> {
     spec: &'static EntitySpec,
     csv: csv::Writer<HashingWriter<W>>,
     rows: u64,
+    /// Fields written of the row being written.
+    fields: usize,
 }
 
 /// What was written to a file: its row count and SHA-256.
@@ -106,21 +129,72 @@ impl<W: Write> TableWriter<W> {
     pub fn new(spec: &'static EntitySpec, out: W) -> std::io::Result<Self> {
         let mut csv = csv_writer(out);
         csv.write_record(spec.fields.iter().map(|f| f.column))?;
-        Ok(Self { spec, csv, rows: 0 })
+        Ok(Self {
+            spec,
+            csv,
+            rows: 0,
+            fields: 0,
+        })
     }
 
     /// Writes one row (one value per field, in field order).
     pub fn write_row(&mut self, row: &[Value]) -> std::io::Result<()> {
         if row.len() != self.spec.fields.len() {
-            return Err(std::io::Error::other(format!(
-                "{}: {} values for {} fields",
-                self.spec.file,
-                row.len(),
-                self.spec.fields.len()
-            )));
+            return Err(self.field_count_error(row.len()));
         }
         for value in row {
-            self.csv.write_field(value.to_field().as_bytes())?;
+            self.write_value(value.as_ref())?;
+        }
+        self.end_row()
+    }
+
+    fn field_count_error(&self, found: usize) -> std::io::Error {
+        std::io::Error::other(format!(
+            "{}: {found} values for {} fields",
+            self.spec.file,
+            self.spec.fields.len()
+        ))
+    }
+
+    /// Writes the next field of the current row (the row is ended by
+    /// [`TableWriter::end_row`]): the same bytes as [`TableWriter::write_row`]
+    /// writes, without building the row.
+    pub fn write_value(&mut self, value: ValueRef<'_>) -> std::io::Result<()> {
+        self.fields += 1;
+        match value {
+            ValueRef::Null => self.csv.write_field(b""),
+            ValueRef::Text(t) => self.csv.write_field(t.as_bytes()),
+            ValueRef::Int(v) => {
+                let mut digits = [0u8; 20];
+                let mut at = digits.len();
+                let mut rest = v.unsigned_abs();
+                loop {
+                    at -= 1;
+                    digits[at] = b'0' + (rest % 10) as u8;
+                    rest /= 10;
+                    if rest == 0 {
+                        break;
+                    }
+                }
+                if v < 0 {
+                    let mut signed = [0u8; 21];
+                    signed[0] = b'-';
+                    let len = digits.len() - at;
+                    signed[1..=len].copy_from_slice(&digits[at..]);
+                    self.csv.write_field(&signed[..=len])
+                } else {
+                    self.csv.write_field(&digits[at..])
+                }
+            }
+        }
+        .map_err(std::io::Error::other)
+    }
+
+    /// Ends the current row; fails unless it had one value per field.
+    pub fn end_row(&mut self) -> std::io::Result<()> {
+        let fields = std::mem::take(&mut self.fields);
+        if fields != self.spec.fields.len() {
+            return Err(self.field_count_error(fields));
         }
         self.csv.write_record(None::<&[u8]>)?;
         self.rows += 1;
@@ -403,6 +477,23 @@ mod tests {
             assert_eq!(parse_field(&f, bad), Err(Problem::NotInteger), "{bad}");
         }
         assert_eq!(parse_field(&f, ""), Err(Problem::Required));
+    }
+
+    #[test]
+    fn integers_are_written_as_to_field_writes_them() {
+        let spec = entity("movement_persons.csv").unwrap();
+        for v in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN, -100] {
+            let mut out = Vec::new();
+            let mut w = TableWriter::new(spec, &mut out).unwrap();
+            w.write_value(ValueRef::Int(v)).unwrap();
+            w.write_value(ValueRef::Null).unwrap();
+            w.end_row().unwrap();
+            w.finish().unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("person_id,movement_id\r\n{v},\r\n")
+            );
+        }
     }
 
     #[test]
