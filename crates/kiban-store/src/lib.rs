@@ -167,6 +167,9 @@ impl Database {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory")
+                // Checkpoints run in the background (see `checkpoints`),
+                // not in the committing transaction.
+                .pragma("wal_autocheckpoint", "0")
                 .log_statements(log::LevelFilter::Off)
                 .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600));
             let pool = SqlitePoolOptions::new()
@@ -174,12 +177,17 @@ impl Database {
                 .min_connections(1)
                 .connect_with(options)
                 .await?;
-            Ok(Self {
-                pool: Pool::Sqlite(pool),
+            let database = Self {
+                pool: Pool::Sqlite(pool.clone()),
                 master_key: None,
                 writer: std::sync::Arc::default(),
                 known: std::sync::Arc::default(),
-            })
+            };
+            tokio::spawn(checkpoints(
+                pool,
+                std::sync::Arc::downgrade(&database.writer),
+            ));
+            Ok(database)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::InvalidUrl(format!("{url}: {e}")))?
@@ -352,6 +360,39 @@ impl Database {
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// How often the background checkpoint of a SQLite database runs.
+const SQLITE_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Copies a SQLite database's write-ahead log back into the database file
+/// every [`SQLITE_CHECKPOINT_INTERVAL`], until the last handle of the pool
+/// is gone (`alive` no longer upgrades) or the pool is closed.
+///
+/// SQLite's own automatic checkpoint runs inside the `COMMIT` that crosses
+/// its threshold, so one writer in a few hundred waited several
+/// milliseconds for it, and every writer queued behind that one (the tail
+/// of the latencies). A `PASSIVE` checkpoint waits for no reader or writer;
+/// it copies what no reader still needs, and the log starts over once all
+/// of it has been copied.
+async fn checkpoints(pool: SqlitePool, alive: std::sync::Weak<tokio::sync::Mutex<()>>) {
+    let mut ticks = tokio::time::interval(SQLITE_CHECKPOINT_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if alive.upgrade().is_none() || pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "background checkpoint of the SQLite log failed");
         }
     }
 }

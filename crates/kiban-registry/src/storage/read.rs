@@ -22,7 +22,7 @@ use super::rows::int;
 /// At most this many numbers in one `IN (…)` list.
 const IN_LIST_CHUNK: usize = 2_000;
 
-fn in_list(first_param: usize, count: usize) -> String {
+pub(crate) fn in_list(first_param: usize, count: usize) -> String {
     let mut list = String::with_capacity(count * 6);
     for n in 0..count {
         if n > 0 {
@@ -128,7 +128,7 @@ fn read_entries(
 /// Every change to what the registry's reads return (movements, their
 /// index rows and projections, 個人番号) is made by a transaction that takes
 /// movement numbers, so an unchanged counter means unchanged registry data.
-async fn registry_version(tx: &mut TenantTx) -> Result<Option<i64>, StoreError> {
+pub(crate) async fn registry_version(tx: &mut TenantTx) -> Result<Option<i64>, StoreError> {
     tx.fetch_optional(
         "SELECT next_value FROM number_sequences \
          WHERE municipality_code = $1 AND sequence_name = $2",

@@ -7,15 +7,15 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction};
 use kiban_core::Date;
-use kiban_store::{Arg, StoreError, TenantDb};
+use kiban_store::{Arg, Backend, StoreError, TenantDb, TenantTx};
 use serde_json::{Value, json};
 
 use crate::domain::{
-    self, Action, Details, DomainEvent, HouseholdId, Movement, MovementCommand, MovementId,
-    PersonId, RecordedSequence, Recording, SequentialIds, Timeline,
+    self, Action, Details, DomainEvent, HouseholdId, Mentions, Movement, MovementCommand,
+    MovementId, PersonId, RecordedSequence, Recording, SequentialIds, Timeline,
 };
 
-use super::read::load_closure;
+use super::read::{in_list, load_closure, registry_version};
 use super::rows::{
     HOUSEHOLD_COLUMNS, MOVEMENT_COLUMNS, MOVEMENT_HOUSEHOLD_COLUMNS, MOVEMENT_PERSON_COLUMNS,
     PERSON_COLUMNS, household_row, index_rows, int, movement_row, person_row, upsert_rows,
@@ -259,6 +259,71 @@ fn answer(movement: &Movement, event: &DomainEvent) -> (Option<HouseholdId>, Vec
     }
 }
 
+/// The movements a command involves (its closure), read before its
+/// writing transaction, with the registry's version at that time.
+struct Preloaded {
+    /// The movement counter when read (`None`: no movement yet).
+    seen: Option<i64>,
+    /// What the command names, where the closure started.
+    start: Mentions,
+    movements: Vec<Movement>,
+}
+
+async fn preload(tenant: &TenantDb, command: &MovementCommand) -> Result<Preloaded, StoreError> {
+    let mut read = tenant.begin_read().await?;
+    let seen = registry_version(&mut read).await?;
+    let start = command.mentions();
+    let movements = load_closure(&mut read, start.clone()).await?;
+    read.commit().await?;
+    Ok(Preloaded {
+        seen,
+        start,
+        movements,
+    })
+}
+
+impl Preloaded {
+    /// Whether the closure read before is still the whole closure, in the
+    /// writing transaction that took movement number `number`: true when no
+    /// movement was recorded in between, or when none of those recorded in
+    /// between names a person or household of the closure (a movement that
+    /// names none of them, nor anyone the command names, is by the
+    /// closure's definition not part of it).
+    /// Movements are never changed, only added, and on SQLite every number
+    /// below `number` is committed by now.
+    async fn still_valid(&self, tx: &mut TenantTx, number: u64) -> Result<bool, StoreError> {
+        let first_new = self.seen.unwrap_or(1);
+        let number = i64::try_from(number).unwrap_or(i64::MAX);
+        if first_new >= number {
+            return Ok(true);
+        }
+        let mut named = self.start.clone();
+        for movement in &self.movements {
+            named.extend(&movement.mentions());
+        }
+        let persons: Vec<u64> = named.persons.iter().map(|p| p.get()).collect();
+        let households: Vec<u64> = named.households.iter().map(|h| h.get()).collect();
+        for (table, column, ids) in [
+            ("movement_persons", "person_id", &persons),
+            ("movement_households", "household_id", &households),
+        ] {
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "SELECT 1 FROM {table} WHERE municipality_code = $1 AND movement_id >= $2 \
+                     AND {column} IN ({}) LIMIT 1",
+                    in_list(3, chunk.len())
+                );
+                let mut args = vec![Arg::Int(first_new)];
+                args.extend(chunk.iter().map(|id| int(*id)));
+                if tx.fetch_optional(&sql, &args).await?.is_some() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// Records a movement (異動) requested on `today`, in one transaction:
 /// validates it through the domain against everything it involves (loaded
 /// with the closure protocol), then writes the movement, its index rows,
@@ -273,11 +338,21 @@ pub async fn record_movement(
     command: MovementCommand,
     today: Date,
 ) -> Result<RecordedMovement, RegistryError> {
+    // On SQLite (one writer at a time) what the movement involves is read
+    // first, beside the other transactions, and only checked under the
+    // write lock (see `preload`).
+    let preloaded = match tenant.backend() {
+        Backend::Sqlite => Some(preload(tenant, &command).await?),
+        Backend::Postgres => None,
+    };
     let mut tx = tenant.begin().await?;
     // First: the movement counter's row lock serializes the municipality's
     // movements (see the module documentation).
     let number = take(&mut tx, MOVEMENT_SEQUENCE, 1).await?;
-    let mut existing = load_closure(&mut tx, command.mentions()).await?;
+    let mut existing = match preloaded {
+        Some(preloaded) if preloaded.still_valid(&mut tx, number).await? => preloaded.movements,
+        _ => load_closure(&mut tx, command.mentions()).await?,
+    };
     let (new_persons, new_households) = needs(&command);
     let first_person = take(&mut tx, PERSON_SEQUENCE, new_persons).await?;
     let first_household = take(&mut tx, HOUSEHOLD_SEQUENCE, new_households).await?;

@@ -5,7 +5,8 @@ use kiban_audit::{AuditAction, entries_for_person, verify};
 use kiban_core::{IndividualNumber, KanaName};
 use kiban_registry::domain::{Changes, MovementId, MovementKind, RejectionKind, ResidentStatus};
 use kiban_registry::storage::{
-    RegistryError, household_as_of, person_as_of, person_history, record_movement,
+    RegistryError, SearchQuery, household_as_of, person_as_of, person_history, record_movement,
+    search,
 };
 use kiban_store::TenantDb;
 use kiban_store::testing::BACKENDS;
@@ -586,6 +587,115 @@ async fn concurrent_movements_on_one_household_see_each_other() {
         }
         assert_eq!(accepted, 1, "{backend:?}");
         assert_eq!(count(&demo, "movements").await, 2);
+        assert!(verify(&demo).await.unwrap().is_intact());
+        t.cleanup().await.unwrap();
+    }
+}
+
+/// A movement's closure is read before its write lock on SQLite and checked
+/// under it. A birth into a household and a 転居 of that household recorded
+/// at the same time, each many times over on households of their own:
+/// whichever commits first, the other sees it, so every member ends at the
+/// new address (on the date and in the projection), and unrelated
+/// households' movements do not disturb each other.
+#[tokio::test]
+async fn a_movement_sees_what_was_recorded_while_it_was_read() {
+    for backend in BACKENDS {
+        let (t, demo, _) = setup(backend).await;
+        let households = 6;
+        for n in 0..households {
+            record_movement(
+                &demo,
+                &clerk(),
+                command(
+                    "2020-04-01",
+                    "2020-04-01",
+                    move_in(
+                        vec![person(
+                            "山田 太郎",
+                            "ヤマダ タロウ",
+                            "1980-04-01",
+                            "male",
+                            "head",
+                        )],
+                        &format!("デモ市中央一丁目{}番3号", n + 1),
+                        None,
+                    ),
+                ),
+                d(TODAY),
+            )
+            .await
+            .unwrap();
+        }
+        let mut tasks = Vec::new();
+        for n in 1..=households {
+            let (a, b) = (demo.clone(), demo.clone());
+            tasks.push(tokio::spawn(async move {
+                record_movement(
+                    &a,
+                    &clerk(),
+                    command(
+                        "2026-02-01",
+                        "2026-02-02",
+                        birth(
+                            h(n),
+                            person(
+                                "山田 一郎",
+                                "ヤマダ イチロウ",
+                                "2026-02-01",
+                                "male",
+                                "child",
+                            ),
+                        ),
+                    ),
+                    d(TODAY),
+                )
+                .await
+            }));
+            tasks.push(tokio::spawn(async move {
+                record_movement(
+                    &b,
+                    &clerk(),
+                    command(TODAY, TODAY, address_change(h(n), "デモ市桜台二丁目5番6号")),
+                    d(TODAY),
+                )
+                .await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        for n in 1..=households {
+            let household = household_as_of(&demo, &clerk(), h(n), d(TODAY))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(household.members.len(), 2, "{backend:?} household {n}");
+            for member in &household.members {
+                assert_eq!(
+                    member.address.address_line.as_str(),
+                    "デモ市桜台二丁目5番6号",
+                    "{backend:?} household {n}"
+                );
+            }
+        }
+        let moved = search(
+            &demo,
+            &clerk(),
+            &SearchQuery {
+                name_kana: None,
+                name: None,
+                birth_date: None,
+                address: Some("デモ市桜台二丁目5番6号".into()),
+                person_id: None,
+                as_of: d(TODAY),
+                include_removed: false,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(moved.len(), 2 * households as usize, "{backend:?}");
         assert!(verify(&demo).await.unwrap().is_intact());
         t.cleanup().await.unwrap();
     }
