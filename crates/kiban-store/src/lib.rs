@@ -170,6 +170,7 @@ impl Database {
                 // Checkpoints run in the background (see `checkpoints`),
                 // not in the committing transaction.
                 .pragma("wal_autocheckpoint", "0")
+                .pragma("journal_size_limit", "67108864")
                 .log_statements(log::LevelFilter::Off)
                 .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600));
             let pool = SqlitePoolOptions::new()
@@ -367,32 +368,58 @@ impl Database {
 /// How often the background checkpoint of a SQLite database runs.
 const SQLITE_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 
+/// Beyond this many pages in the write-ahead log, the background
+/// checkpoint also starts the log over (32 MB with 4 KB pages).
+const SQLITE_RESTART_FRAMES: i64 = 8_192;
+
 /// Copies a SQLite database's write-ahead log back into the database file
 /// every [`SQLITE_CHECKPOINT_INTERVAL`], until the last handle of the pool
-/// is gone (`alive` no longer upgrades) or the pool is closed.
+/// is gone (`writer` no longer upgrades) or the pool is closed.
 ///
 /// SQLite's own automatic checkpoint runs inside the `COMMIT` that crosses
-/// its threshold, so one writer in a few hundred waited several
+/// its threshold, so one writer in a few hundred waited tens of
 /// milliseconds for it, and every writer queued behind that one (the tail
-/// of the latencies). A `PASSIVE` checkpoint waits for no reader or writer;
-/// it copies what no reader still needs, and the log starts over once all
-/// of it has been copied.
-async fn checkpoints(pool: SqlitePool, alive: std::sync::Weak<tokio::sync::Mutex<()>>) {
+/// of the latencies). A `PASSIVE` checkpoint waits for no reader or
+/// writer: it copies what no reader still needs. Under steady load some
+/// reader always holds the log, which then never starts over and grows
+/// (and every page read looks through all of it); so once it holds more
+/// than [`SQLITE_RESTART_FRAMES`] pages, a `RESTART` checkpoint is run in
+/// the writers' turn (they queue as usual meanwhile): it waits for the
+/// readers of the moment to finish, and the next writer starts the log
+/// from its beginning (`journal_size_limit` then trims the file).
+async fn checkpoints(pool: SqlitePool, writer: std::sync::Weak<tokio::sync::Mutex<()>>) {
     let mut ticks = tokio::time::interval(SQLITE_CHECKPOINT_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if alive.upgrade().is_none() || pool.is_closed() {
+        if writer.strong_count() == 0 || pool.is_closed() {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        let frames = match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await
+        {
+            Ok((_, log, _)) => log,
+            Err(e) => {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "background checkpoint of the SQLite log failed");
+                continue;
+            }
+        };
+        if frames <= SQLITE_RESTART_FRAMES {
+            continue;
+        }
+        let Some(turn) = writer.upgrade() else {
+            return;
+        };
+        let _turn = turn.lock().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
             .execute(&pool)
             .await
         {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!(error = %e, "background checkpoint of the SQLite log failed");
+            tracing::warn!(error = %e, "restarting the SQLite log failed");
         }
     }
 }
