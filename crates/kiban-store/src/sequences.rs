@@ -37,3 +37,17 @@ pub(crate) async fn next_numbers(
     };
     Ok(next - count)
 }
+
+pub(crate) async fn current_number(
+    tx: &mut TenantTx,
+    name: &str,
+) -> Result<Option<i64>, StoreError> {
+    tx.fetch_optional(
+        "SELECT next_value FROM number_sequences \
+         WHERE municipality_code = $1 AND sequence_name = $2",
+        &[Arg::from(name)],
+    )
+    .await?
+    .map(|row| row.int(0))
+    .transpose()
+}

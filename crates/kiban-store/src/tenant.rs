@@ -377,6 +377,13 @@ impl TenantTx {
         crate::sequences::next_numbers(self, name, count).await
     }
 
+    /// The number the municipality's sequence `name` will hand out next,
+    /// without taking it; `None` before its first use. Two equal answers
+    /// mean no transaction that took numbers committed in between.
+    pub async fn peek_next_number(&mut self, name: &str) -> Result<Option<i64>, StoreError> {
+        crate::sequences::current_number(self, name).await
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.inner {

@@ -607,8 +607,8 @@ fn guarded(mut view: Value, withheld: &BTreeSet<i64>) -> Value {
 }
 
 /// The 宛名番号 of a record as the access log and the guard number it.
-fn person_number_of(record: &PersonRecord) -> i64 {
-    i64::try_from(record.person_id.get()).unwrap_or(i64::MAX)
+fn person_number_of(person: PersonId) -> i64 {
+    i64::try_from(person.get()).unwrap_or(i64::MAX)
 }
 
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}`: a person's record
@@ -644,7 +644,7 @@ pub async fn person(
         &actor,
         &principal,
         query.confirm_support_measure.as_deref(),
-        &[person_number_of(&record)],
+        &[person_number_of(record.person_id)],
     )
     .await?;
     Ok(Json(guarded(person_json(&record), &withheld)).into_response())
@@ -729,7 +729,11 @@ pub async fn household(
         .await
         .map_err(registry_error)?
         .ok_or_else(ApiError::not_found)?;
-    let ids: Vec<i64> = record.members.iter().map(person_number_of).collect();
+    let ids: Vec<i64> = record
+        .members
+        .iter()
+        .map(|m| person_number_of(m.person_id))
+        .collect();
     let withheld = withheld_addresses(
         &tenant,
         &actor,
@@ -882,7 +886,7 @@ pub async fn search(
         .map_err(registry_error)?;
     let ids: Vec<i64> = results
         .iter()
-        .map(|r| i64::try_from(r.person_id.get()).unwrap_or(i64::MAX))
+        .map(|r| person_number_of(r.person_id))
         .collect();
     let withheld = withheld_addresses(
         &tenant,

@@ -19,7 +19,7 @@ use kiban_audit::{Actor, AuditAction};
 use kiban_core::IndividualNumber;
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
 
-use crate::domain::{Details, Movement, MovementId, PersonId, PersonRecord, Reason, Rejection};
+use crate::domain::{Details, Movement, MovementId, PersonId, Reason, Rejection};
 
 use super::RegistryError;
 use super::rows::int;
@@ -197,41 +197,15 @@ pub async fn individual_number_unlogged(
     current_number(tx, person).await
 }
 
-/// A view of a person that carries their 個人番号.
-pub(crate) trait NumberHolder {
-    /// Whose.
-    fn person(&self) -> PersonId;
-    /// Sets the number (`None`: none stored).
-    fn set_individual_number(&mut self, number: Option<IndividualNumber>);
-}
-
-impl NumberHolder for PersonRecord {
-    fn person(&self) -> PersonId {
-        self.person_id
-    }
-    fn set_individual_number(&mut self, number: Option<IndividualNumber>) {
-        self.individual_number = number;
-    }
-}
-
-impl NumberHolder for crate::domain::PersonListing {
-    fn person(&self) -> PersonId {
-        self.person_id
-    }
-    fn set_individual_number(&mut self, number: Option<IndividualNumber>) {
-        self.individual_number = number;
-    }
-}
-
-/// Fills `individual_number` of each record with the person's current
-/// number, so that views can show it masked. One query per 200 persons and
+/// Fills each person's `individual_number` (given with their 宛名番号)
+/// with their current number, so that views can show it masked. One query per 200 persons and
 /// one key lookup in all.
-pub(crate) async fn attach_numbers<'a, R: NumberHolder + 'a>(
+pub(crate) async fn attach_numbers<'a>(
     tx: &mut TenantTx,
-    records: impl IntoIterator<Item = &'a mut R>,
+    records: impl IntoIterator<Item = (PersonId, &'a mut Option<IndividualNumber>)>,
 ) -> Result<(), StoreError> {
-    let mut records: Vec<&mut R> = records.into_iter().collect();
-    let ids: Vec<u64> = records.iter().map(|r| r.person().get()).collect();
+    let mut records: Vec<(PersonId, &mut Option<IndividualNumber>)> = records.into_iter().collect();
+    let ids: Vec<u64> = records.iter().map(|(person, _)| person.get()).collect();
     let mut latest: std::collections::BTreeMap<u64, (i64, Vec<u8>)> = Default::default();
     for chunk in ids.chunks(200) {
         let list: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
@@ -269,9 +243,8 @@ pub(crate) async fn attach_numbers<'a, R: NumberHolder + 'a>(
         let number = IndividualNumber::parse(text).map_err(|_| corrupt("not a valid number"))?;
         numbers.insert(*person, number);
     }
-    for record in &mut records {
-        let number = numbers.get(&record.person().get()).cloned();
-        record.set_individual_number(number);
+    for (person, number) in &mut records {
+        **number = numbers.get(&person.get()).cloned();
     }
     Ok(())
 }

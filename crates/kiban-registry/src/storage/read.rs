@@ -20,7 +20,7 @@ use super::payload;
 use super::rows::int;
 
 /// At most this many numbers in one `IN (…)` list.
-const IN_LIST_CHUNK: usize = 2_000;
+pub(crate) const IN_LIST_CHUNK: usize = 2_000;
 
 pub(crate) fn in_list(first_param: usize, count: usize) -> String {
     let mut list = String::with_capacity(count * 6);
@@ -129,14 +129,7 @@ fn read_entries(
 /// index rows and projections, 個人番号) is made by a transaction that takes
 /// movement numbers, so an unchanged counter means unchanged registry data.
 pub(crate) async fn registry_version(tx: &mut TenantTx) -> Result<Option<i64>, StoreError> {
-    tx.fetch_optional(
-        "SELECT next_value FROM number_sequences \
-         WHERE municipality_code = $1 AND sequence_name = $2",
-        &[Arg::from(super::MOVEMENT_SEQUENCE)],
-    )
-    .await?
-    .map(|row| row.int(0))
-    .transpose()
+    tx.peek_next_number(super::MOVEMENT_SEQUENCE).await
 }
 
 /// A read of the registry and its access-log entries, committed together:
@@ -235,7 +228,13 @@ async fn person_unlogged(
 ) -> Result<Option<PersonRecord>, StoreError> {
     let movements = load_closure(tx, persons([person_id])).await?;
     let mut record = Timeline::new(&movements).person_as_of(person_id, as_of);
-    attach_numbers(tx, record.iter_mut()).await?;
+    attach_numbers(
+        tx,
+        record
+            .iter_mut()
+            .map(|r| (r.person_id, &mut r.individual_number)),
+    )
+    .await?;
     Ok(record)
 }
 
@@ -285,7 +284,14 @@ async fn history_unlogged(
 ) -> Result<Option<Vec<HistoryEntry>>, RegistryError> {
     let movements = load_closure(tx, persons([person_id])).await?;
     let mut versions = Timeline::new(&movements).person_history(person_id);
-    attach_numbers(tx, versions.iter_mut().filter_map(|v| v.record.as_mut())).await?;
+    attach_numbers(
+        tx,
+        versions
+            .iter_mut()
+            .filter_map(|v| v.record.as_mut())
+            .map(|r| (r.person_id, &mut r.individual_number)),
+    )
+    .await?;
     if versions.is_empty() {
         return Ok(None);
     }
@@ -360,7 +366,14 @@ async fn household_unlogged(
     let movements = load_closure(tx, start).await?;
     let mut record = Timeline::new(&movements).household_as_of(household_id, as_of);
     if let Some(record) = &mut record {
-        attach_numbers(tx, record.members.iter_mut()).await?;
+        attach_numbers(
+            tx,
+            record
+                .members
+                .iter_mut()
+                .map(|r| (r.person_id, &mut r.individual_number)),
+        )
+        .await?;
     }
     Ok(record)
 }
@@ -487,13 +500,7 @@ async fn search_unlogged(
     query: &SearchQuery,
     criteria: &Criteria,
 ) -> Result<Vec<PersonListing>, RegistryError> {
-    let Criteria {
-        kana_prefix,
-        by_name,
-        by_address,
-        ..
-    } = criteria;
-    let (by_name, by_address) = (*by_name, *by_address);
+    let kana_prefix = &criteria.kana_prefix;
     // Each attempt builds its statement afresh.
     let mut sql = criteria.sql.clone();
     let mut args = criteria.args.clone();
@@ -539,9 +546,9 @@ async fn search_unlogged(
     // the rows in order and the scan stops at the limit.
     let order = if kana_prefix.is_some() {
         "kana_key, person_id"
-    } else if by_name {
+    } else if criteria.by_name {
         "name_search, person_id"
-    } else if by_address {
+    } else if criteria.by_address {
         "address_line, person_id"
     } else {
         "kana_key, person_id"
@@ -596,7 +603,13 @@ async fn search_unlogged(
             break;
         }
     }
-    attach_numbers(tx, results.iter_mut()).await?;
+    attach_numbers(
+        tx,
+        results
+            .iter_mut()
+            .map(|r| (r.person_id, &mut r.individual_number)),
+    )
+    .await?;
     Ok(results)
 }
 

@@ -15,7 +15,7 @@ use crate::domain::{
     MovementId, PersonId, RecordedSequence, Recording, SequentialIds, Timeline,
 };
 
-use super::read::{in_list, load_closure, registry_version};
+use super::read::{IN_LIST_CHUNK, in_list, load_closure, registry_version};
 use super::rows::{
     HOUSEHOLD_COLUMNS, MOVEMENT_COLUMNS, MOVEMENT_HOUSEHOLD_COLUMNS, MOVEMENT_PERSON_COLUMNS,
     PERSON_COLUMNS, household_row, index_rows, int, movement_row, person_row, upsert_rows,
@@ -307,7 +307,7 @@ impl Preloaded {
             ("movement_persons", "person_id", &persons),
             ("movement_households", "household_id", &households),
         ] {
-            for chunk in ids.chunks(500) {
+            for chunk in ids.chunks(IN_LIST_CHUNK) {
                 let sql = format!(
                     "SELECT 1 FROM {table} WHERE municipality_code = $1 AND movement_id >= $2 \
                      AND {column} IN ({}) LIMIT 1",
