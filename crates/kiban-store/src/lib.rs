@@ -128,7 +128,18 @@ pub struct Database {
     /// once found it need not be looked up again for every request.
     pub(crate) known:
         std::sync::Arc<std::sync::RwLock<std::collections::BTreeSet<MunicipalityCode>>>,
+    /// SQLite: the one connection that writing transactions use (taken in
+    /// the writers' turn). SQLite drops a connection's page cache whenever
+    /// another connection has written since its last transaction; with
+    /// every writer on one connection, its cache (the access log's and the
+    /// registry's index pages) stays warm. `None` on PostgreSQL.
+    pub(crate) sqlite_writer: Option<SqlitePool>,
+    /// State that higher layers keep once per pool (see [`Database::per_pool`]).
+    shared: std::sync::Arc<std::sync::Mutex<SharedState>>,
 }
+
+type SharedState =
+    std::collections::HashMap<std::any::TypeId, std::sync::Arc<dyn std::any::Any + Send + Sync>>;
 
 /// How many parameters one multi-row statement may carry on PostgreSQL
 /// (its limit is 65,535).
@@ -176,6 +187,12 @@ impl Database {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            let writing = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .acquire_timeout(SQLITE_BUSY_TIMEOUT)
                 .connect_with(options)
                 .await?;
             let database = Self {
@@ -183,6 +200,8 @@ impl Database {
                 master_key: None,
                 writer: std::sync::Arc::default(),
                 known: std::sync::Arc::default(),
+                sqlite_writer: Some(writing),
+                shared: std::sync::Arc::default(),
             };
             tokio::spawn(checkpoints(
                 pool,
@@ -205,6 +224,8 @@ impl Database {
                 master_key: None,
                 writer: std::sync::Arc::default(),
                 known: std::sync::Arc::default(),
+                sqlite_writer: None,
+                shared: std::sync::Arc::default(),
             })
         } else {
             Err(StoreError::InvalidUrl(url.to_owned()))
@@ -217,6 +238,30 @@ impl Database {
     pub fn with_master_key(mut self, key: MasterKey) -> Self {
         self.master_key = Some(key);
         self
+    }
+
+    /// The state of type `T` that a higher layer keeps once per pool,
+    /// shared by every clone of this `Database` (e.g. the access log's
+    /// queue of entries waiting for a writing transaction); created with
+    /// `T::default()` on first use.
+    pub fn per_pool<T: std::any::Any + Default + Send + Sync>(&self) -> std::sync::Arc<T> {
+        let mut shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = shared
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| std::sync::Arc::new(T::default()));
+        match std::sync::Arc::clone(entry).downcast::<T>() {
+            Ok(state) => state,
+            // Unreachable: the map is keyed by the type. Replace rather
+            // than fail.
+            Err(_) => {
+                let state = std::sync::Arc::new(T::default());
+                *entry = state.clone();
+                state
+            }
+        }
     }
 
     /// Whether a master key is configured.
@@ -342,7 +387,7 @@ impl Database {
                     tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.writer.clone().lock_owned())
                         .await
                         .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
-                let mut connection = p.acquire().await?;
+                let mut connection = self.sqlite_writer.as_ref().unwrap_or(p).acquire().await?;
                 sqlx::query("PRAGMA analysis_limit = 1000")
                     .execute(&mut *connection)
                     .await?;
@@ -358,6 +403,9 @@ impl Database {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(writing) = &self.sqlite_writer {
+            writing.close().await;
+        }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,

@@ -33,6 +33,12 @@ impl TenantDb {
         self.db.backend()
     }
 
+    /// The state of type `T` kept once per pool (see
+    /// [`Database::per_pool`]).
+    pub fn per_pool<T: std::any::Any + Default + Send + Sync>(&self) -> std::sync::Arc<T> {
+        self.db.per_pool()
+    }
+
     /// Starts a transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), because nearly every business action writes (at
     /// least its access-log entry), and a deferred transaction could fail
@@ -50,8 +56,9 @@ impl TenantDb {
                 )
                 .await
                 .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                let writing = self.db.sqlite_writer.as_ref().unwrap_or(p);
                 (
-                    Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                    Inner::Sqlite(writing.begin_with("BEGIN IMMEDIATE").await?),
                     Some(turn),
                 )
             }
