@@ -30,8 +30,11 @@
 //! Architecture invariant: this crate knows nothing of any business or of
 //! HTTP; it stores and checks entries given to it.
 
+mod batch;
+
 use std::fmt;
 
+pub use batch::{Unchanged, append_if_unchanged};
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 

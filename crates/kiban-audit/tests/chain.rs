@@ -6,8 +6,8 @@
 )]
 
 use kiban_audit::{
-    Actor, AuditAction, BrokenEntry, Problem, append, append_many, entries_by_actor,
-    entries_for_person, verify,
+    Actor, AuditAction, BrokenEntry, Problem, Unchanged, append, append_if_unchanged, append_many,
+    entries_by_actor, entries_for_person, verify,
 };
 use kiban_core::MunicipalityCode;
 use kiban_store::platform::{self, Municipality};
@@ -263,6 +263,63 @@ async fn concurrent_appends_do_not_fork_the_chain() {
         let report = verify(&demo).await.expect("verify");
         assert!(report.is_intact(), "{backend:?}: {:?}", report.broken);
         assert_eq!(report.entries_checked, 8 * 8);
+        t.cleanup().await.expect("cleanup");
+    }
+}
+
+/// Reads logged at the same time share writing transactions: every entry
+/// whose condition holds is appended once, in one intact chain, with the
+/// entries of other municipalities kept apart; an entry whose condition no
+/// longer holds is not appended (its caller logs it itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_logged_at_once_share_commits_and_keep_the_chain() {
+    for backend in BACKENDS {
+        let t = TestDatabase::new(backend).await.expect("test database");
+        let a = tenant(&t, "131016").await;
+        let b = tenant(&t, "011002").await;
+        // The condition: the `movement` counter, never used here.
+        let mut tx = a.begin_read().await.expect("begin");
+        let seen = tx.peek_next_number("movement").await.expect("peek");
+        tx.rollback().await.expect("rollback");
+        assert_eq!(seen, None);
+        let unless = Unchanged {
+            sequence: "movement",
+            seen,
+        };
+        let mut tasks = Vec::new();
+        for i in 0..40i64 {
+            let tenant = if i % 4 == 0 { b.clone() } else { a.clone() };
+            tasks.push(tokio::spawn(async move {
+                let entries: Vec<_> = (0..3)
+                    .map(|k| {
+                        clerk().entry(AuditAction::Read, Some(i * 10 + k), format!("search {i}"))
+                    })
+                    .collect();
+                append_if_unchanged(&tenant, unless, entries).await
+            }));
+        }
+        for task in tasks {
+            assert!(task.await.expect("task"), "{backend:?}: appended");
+        }
+        for (tenant, requests) in [(&a, 30), (&b, 10)] {
+            let report = verify(tenant).await.expect("verify");
+            assert!(report.is_intact(), "{backend:?}: {report:?}");
+            assert_eq!(report.entries_checked, requests * 3, "{backend:?}");
+        }
+        let mut tx = a.begin_read().await.expect("begin");
+        let entries = entries_for_person(&mut tx, 11, 10).await.expect("entries");
+        tx.rollback().await.expect("rollback");
+        assert_eq!(entries.len(), 1, "{backend:?}");
+        assert_eq!(entries[0].detail, "search 1");
+
+        // The counter moves on: a read made before is not logged here.
+        let mut tx = a.begin().await.expect("begin");
+        tx.next_numbers("movement", 1).await.expect("take");
+        tx.commit().await.expect("commit");
+        let entry = clerk().entry(AuditAction::Read, Some(7), "stale read");
+        assert!(!append_if_unchanged(&a, unless, vec![entry]).await);
+        let report = verify(&a).await.expect("verify");
+        assert_eq!(report.entries_checked, 90, "{backend:?}: nothing appended");
         t.cleanup().await.expect("cleanup");
     }
 }

@@ -218,9 +218,19 @@ pub async fn measures_of(
         .collect()
 }
 
+/// At most this many protected households are gathered first; beyond,
+/// each person asked about is looked up.
+const PROTECTED_HOUSEHOLDS_GATHERED: i64 = 200;
+
 /// Which of the given persons a measure protects on `on`: those under an
 /// active measure themselves, and those who share a household with such a
 /// person (their address is the protected person's address).
+///
+/// Measures are rare: the households under an active measure are gathered
+/// first (one short range of the measures) and their members compared
+/// with the persons asked about, which reads a few pages instead of every
+/// person's household. Where more households are protected than
+/// [`PROTECTED_HOUSEHOLDS_GATHERED`], each person is looked up instead.
 ///
 /// # Errors
 /// A database failure.
@@ -230,8 +240,70 @@ pub async fn protected_among(
     on: Date,
 ) -> Result<BTreeSet<i64>, StoreError> {
     let mut protected = BTreeSet::new();
+    if person_ids.is_empty() {
+        return Ok(protected);
+    }
     let day = on.to_string();
-    // Measures are rare: one indexed query per chunk of ids.
+    // One more than gathered, to know when there are more. The limit is
+    // written into the statement: SQLite plans with a bound LIMIT's value
+    // and so would prepare the statement again at every execution.
+    let households: BTreeSet<i64> = tx
+        .fetch_all(
+            &format!(
+                "SELECT DISTINCT q.household_id FROM support_measures m \
+                 JOIN persons q ON q.municipality_code = m.municipality_code \
+                 AND q.person_id = m.person_id \
+                 LEFT JOIN support_measure_ends e \
+                 ON e.municipality_code = m.municipality_code AND e.measure_id = m.measure_id \
+                 WHERE m.municipality_code = $1 AND m.starts_on <= $2 AND m.ends_on >= $2 \
+                 AND (e.ended_on IS NULL OR e.ended_on >= $2) LIMIT {}",
+                PROTECTED_HOUSEHOLDS_GATHERED + 1
+            ),
+            &[Arg::Text(day.clone())],
+        )
+        .await?
+        .iter()
+        .map(|row| row.int(0))
+        .collect::<Result<_, _>>()?;
+    if households.is_empty() {
+        return Ok(protected);
+    }
+    if households.len() as i64 <= PROTECTED_HOUSEHOLDS_GATHERED {
+        let wanted: BTreeSet<i64> = person_ids.iter().copied().collect();
+        let ids: Vec<i64> = households.into_iter().collect();
+        for chunk in ids.chunks(200) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT person_id FROM persons WHERE municipality_code = $1 \
+                 AND household_id IN ({})",
+                placeholders.join(", ")
+            );
+            let args: Vec<Arg> = chunk.iter().map(|id| Arg::Int(*id)).collect();
+            for row in tx.fetch_all(&sql, &args).await? {
+                let member = row.int(0)?;
+                if wanted.contains(&member) {
+                    protected.insert(member);
+                }
+            }
+        }
+        // Debug builds (the tests) check the answer against the other way.
+        if cfg!(debug_assertions) {
+            let each = protected_each(tx, person_ids, &day).await?;
+            debug_assert_eq!(protected, each, "protected_among: both ways agree");
+        }
+        return Ok(protected);
+    }
+    protected_each(tx, person_ids, &day).await
+}
+
+/// [`protected_among`] by looking up each person's household.
+async fn protected_each(
+    tx: &mut TenantTx,
+    person_ids: &[i64],
+    day: &str,
+) -> Result<BTreeSet<i64>, StoreError> {
+    let mut protected = BTreeSet::new();
     for chunk in person_ids.chunks(200) {
         let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
@@ -247,7 +319,7 @@ pub async fn protected_among(
             placeholders.join(", ")
         );
         let mut args = Vec::with_capacity(chunk.len() + 1);
-        args.push(Arg::Text(day.clone()));
+        args.push(Arg::from(day));
         args.extend(chunk.iter().map(|id| Arg::Int(*id)));
         for row in tx.fetch_all(&sql, &args).await? {
             protected.insert(row.int(0)?);

@@ -140,14 +140,17 @@ pub(crate) async fn registry_version(tx: &mut TenantTx) -> Result<Option<i64>, S
 /// commit). SQLite has one writer at a time, and holding its lock while
 /// reading made every read wait for all the reads before it. So there the
 /// reading is done first in a read transaction, which runs beside the
-/// others; [`LoggedRead::write`] then starts the writing transaction and
-/// checks that the registry's version is still the one read. If a
-/// movement was recorded in between, the caller reads again in the writing
-/// transaction. Either way the entries are committed with, and the caller
-/// returns, exactly the registry's state at that commit.
+/// others, noting the registry's version; the entries are then appended by
+/// a writing transaction shared with the other reads of the moment
+/// ([`kiban_audit::append_if_unchanged`]), provided the version is still the
+/// one read. If a movement was recorded in between, the caller reads again
+/// in its own writing transaction and commits the entries there. Either way
+/// the entries are committed with, and the caller returns, exactly the
+/// registry's state at that commit.
 struct LoggedRead {
     tx: TenantTx,
-    /// The registry's version when reading began (SQLite only).
+    /// The registry's version when reading began (SQLite's read
+    /// transaction only).
     seen: Option<Option<i64>>,
 }
 
@@ -174,21 +177,38 @@ impl LoggedRead {
         &mut self.tx
     }
 
-    /// Moves to the writing transaction (after ending the reading one, so
-    /// that no request holds two connections); `true` when what was read
-    /// may have changed since and must be read again (in
-    /// [`LoggedRead::tx`]).
-    async fn write(self, tenant: &TenantDb) -> Result<(Self, bool), StoreError> {
+    /// Commits `entries` for what was read: `None` when done; otherwise
+    /// the registry changed since it was read (or the shared transaction
+    /// failed) and the caller must read again in the returned writing
+    /// transaction and [`LoggedRead::commit`] the entries of that reading.
+    async fn log(
+        mut self,
+        tenant: &TenantDb,
+        entries: Vec<AuditEntry>,
+    ) -> Result<Option<Self>, StoreError> {
         let Some(seen) = self.seen else {
-            return Ok((self, false));
+            kiban_audit::append_many(&mut self.tx, &entries).await?;
+            self.tx.commit().await?;
+            return Ok(None);
         };
+        // The reading transaction ends first, so that no request holds two
+        // connections.
         self.tx.commit().await?;
-        let mut tx = tenant.begin().await?;
-        let stale = registry_version(&mut tx).await? != seen;
-        Ok((Self { tx, seen: None }, stale))
+        let unless = kiban_audit::Unchanged {
+            sequence: super::MOVEMENT_SEQUENCE,
+            seen,
+        };
+        if kiban_audit::append_if_unchanged(tenant, unless, entries).await {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            tx: tenant.begin().await?,
+            seen: None,
+        }))
     }
 
-    /// Appends the entries and commits.
+    /// Appends the entries and commits (after reading again, see
+    /// [`LoggedRead::log`]).
     async fn commit(mut self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         kiban_audit::append_many(&mut self.tx, entries).await?;
         self.tx.commit().await
@@ -205,19 +225,16 @@ pub async fn person_as_of(
     person_id: PersonId,
     as_of: Date,
 ) -> Result<Option<PersonRecord>, RegistryError> {
+    let detail = format!("person_as_of {as_of}");
+    let entries = |record: &Option<PersonRecord>| {
+        read_entries(actor, record.iter().map(|r| r.person_id), &detail)
+    };
     let mut read = LoggedRead::begin(tenant).await?;
     let mut record = person_unlogged(read.tx(), person_id, as_of).await?;
-    let (mut read, stale) = read.write(tenant).await?;
-    if stale {
-        record = person_unlogged(read.tx(), person_id, as_of).await?;
+    if let Some(mut again) = read.log(tenant, entries(&record)).await? {
+        record = person_unlogged(again.tx(), person_id, as_of).await?;
+        again.commit(&entries(&record)).await?;
     }
-    let detail = format!("person_as_of {as_of}");
-    read.commit(&read_entries(
-        actor,
-        record.iter().map(|r| r.person_id),
-        &detail,
-    ))
-    .await?;
     Ok(record)
 }
 
@@ -258,23 +275,24 @@ pub async fn person_history(
     actor: &Actor,
     person_id: PersonId,
 ) -> Result<Option<Vec<HistoryEntry>>, RegistryError> {
+    let entries = |history: &Option<Vec<HistoryEntry>>| -> Vec<AuditEntry> {
+        history
+            .iter()
+            .map(|_| {
+                actor.entry(
+                    AuditAction::Read,
+                    person_number(person_id),
+                    "person_history",
+                )
+            })
+            .collect()
+    };
     let mut read = LoggedRead::begin(tenant).await?;
     let mut history = history_unlogged(read.tx(), person_id).await?;
-    let (mut read, stale) = read.write(tenant).await?;
-    if stale {
-        history = history_unlogged(read.tx(), person_id).await?;
+    if let Some(mut again) = read.log(tenant, entries(&history)).await? {
+        history = history_unlogged(again.tx(), person_id).await?;
+        again.commit(&entries(&history)).await?;
     }
-    let entries: Vec<AuditEntry> = history
-        .iter()
-        .map(|_| {
-            actor.entry(
-                AuditAction::Read,
-                person_number(person_id),
-                "person_history",
-            )
-        })
-        .collect();
-    read.commit(&entries).await?;
     Ok(history)
 }
 
@@ -341,18 +359,19 @@ pub async fn household_as_of(
     household_id: HouseholdId,
     as_of: Date,
 ) -> Result<Option<HouseholdRecord>, RegistryError> {
+    let detail = format!("household_as_of {household_id} {as_of}");
+    let entries = |record: &Option<HouseholdRecord>| {
+        record
+            .as_ref()
+            .map(|r| read_entries(actor, r.members.iter().map(|m| m.person_id), &detail))
+            .unwrap_or_default()
+    };
     let mut read = LoggedRead::begin(tenant).await?;
     let mut record = household_unlogged(read.tx(), household_id, as_of).await?;
-    let (mut read, stale) = read.write(tenant).await?;
-    if stale {
-        record = household_unlogged(read.tx(), household_id, as_of).await?;
+    if let Some(mut again) = read.log(tenant, entries(&record)).await? {
+        record = household_unlogged(again.tx(), household_id, as_of).await?;
+        again.commit(&entries(&record)).await?;
     }
-    let detail = format!("household_as_of {household_id} {as_of}");
-    let entries = record
-        .as_ref()
-        .map(|r| read_entries(actor, r.members.iter().map(|m| m.person_id), &detail))
-        .unwrap_or_default();
-    read.commit(&entries).await?;
     Ok(record)
 }
 
@@ -470,19 +489,16 @@ pub async fn search(
         by_name,
         by_address,
     };
+    let detail = format!("search {}", query.as_of);
+    let entries = |results: &[PersonListing]| {
+        read_entries(actor, results.iter().map(|r| r.person_id), &detail)
+    };
     let mut read = LoggedRead::begin(tenant).await?;
     let mut results = search_unlogged(read.tx(), query, &criteria).await?;
-    let (mut read, stale) = read.write(tenant).await?;
-    if stale {
-        results = search_unlogged(read.tx(), query, &criteria).await?;
+    if let Some(mut again) = read.log(tenant, entries(&results)).await? {
+        results = search_unlogged(again.tx(), query, &criteria).await?;
+        again.commit(&entries(&results)).await?;
     }
-    let detail = format!("search {}", query.as_of);
-    read.commit(&read_entries(
-        actor,
-        results.iter().map(|r| r.person_id),
-        &detail,
-    ))
-    .await?;
     Ok(results)
 }
 
@@ -541,7 +557,10 @@ async fn search_unlogged(
         sql.push_str(&format!(" AND (status = 'resident' OR removed_on > {p})"));
     }
     let limit = query.limit.min(1_000);
-    let p = next(&mut args, Arg::from(limit.saturating_add(10)));
+    // The limit is written into the statement, not bound: SQLite plans
+    // with a bound LIMIT's value and so prepares such a statement again at
+    // every execution.
+    let fetch = limit.saturating_add(10);
     // In the order of the first prefix criterion, so that its index gives
     // the rows in order and the scan stops at the limit.
     let order = if kana_prefix.is_some() {
@@ -553,14 +572,17 @@ async fn search_unlogged(
     } else {
         "kana_key, person_id"
     };
-    sql.push_str(&format!(" ORDER BY {order} LIMIT {p}"));
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {fetch}"));
 
     let rows = tx.fetch_all(&sql, &args).await?;
-    let candidates: Vec<PersonId> = rows
+    // Each candidate with its household (the first two listing columns).
+    let candidates: Vec<(PersonId, HouseholdId)> = rows
         .iter()
         .map(|row| {
-            row.int(0)
-                .map(|id| PersonId::new(u64::try_from(id).unwrap_or(0)))
+            Ok::<_, StoreError>((
+                PersonId::new(u64::try_from(row.int(0)?).unwrap_or(0)),
+                HouseholdId::new(u64::try_from(row.int(1)?).unwrap_or(0)),
+            ))
         })
         .collect::<Result<_, _>>()?;
     if candidates.is_empty() {
@@ -581,7 +603,7 @@ async fn search_unlogged(
             .collect();
     }
     let mut results = Vec::with_capacity(candidates.len());
-    for (person, row) in candidates.iter().zip(&rows) {
+    for ((person, _), row) in candidates.iter().zip(&rows) {
         let listing = if later.contains(person) {
             let Some(record) = folded.remove(person) else {
                 continue;
@@ -685,17 +707,98 @@ fn listing_of(row: &Row) -> Result<PersonListing, StoreError> {
     })
 }
 
-/// Which of `candidates` a movement dated after `as_of` concerns: one
-/// naming them or their household (the projection's). Such movements are
-/// few (only a planned 転出 is dated in the future), and are found by the
-/// `movements_event_date` index.
+/// At most this many movements dated after a search's date are checked
+/// from the movements' side; beyond, each candidate is looked up.
+const LATER_MOVEMENTS_CHECKED: usize = 200;
+
+/// Which candidates a movement dated after `as_of` concerns (named in its
+/// index rows, or through their household). `households` gives each
+/// candidate's household in the `persons` projection.
+///
+/// Such movements are few when `as_of` is today (only a planned 転出 is
+/// dated in the future): they are read first, and their persons and
+/// households compared with the candidates, which reads a few pages
+/// instead of every candidate's index entries. For a date in the past
+/// (many later movements) each candidate is looked up instead.
 async fn concerned_after(
     tx: &mut TenantTx,
-    candidates: &[PersonId],
+    candidates: &[(PersonId, HouseholdId)],
+    as_of: Date,
+) -> Result<BTreeSet<PersonId>, StoreError> {
+    let later: Vec<i64> = tx
+        .fetch_all(
+            // One more than checked, to know when there are more. (A
+            // literal LIMIT: see `search_unlogged`.)
+            &format!(
+                "SELECT movement_id FROM movements WHERE municipality_code = $1 \
+                 AND event_date > $2 ORDER BY event_date, movement_id LIMIT {}",
+                LATER_MOVEMENTS_CHECKED + 1
+            ),
+            &[Arg::from(as_of)],
+        )
+        .await?
+        .iter()
+        .map(|row| row.int(0))
+        .collect::<Result<_, _>>()?;
+    if later.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    if later.len() <= LATER_MOVEMENTS_CHECKED {
+        let list = in_list(2, later.len());
+        let args: Vec<Arg> = later.iter().map(|id| Arg::Int(*id)).collect();
+        let mut persons = BTreeSet::new();
+        for row in tx
+            .fetch_all(
+                &format!(
+                    "SELECT person_id FROM movement_persons \
+                     WHERE municipality_code = $1 AND movement_id IN ({list})"
+                ),
+                &args,
+            )
+            .await?
+        {
+            persons.insert(row.int(0)?);
+        }
+        let mut households = BTreeSet::new();
+        for row in tx
+            .fetch_all(
+                &format!(
+                    "SELECT household_id FROM movement_households \
+                     WHERE municipality_code = $1 AND movement_id IN ({list})"
+                ),
+                &args,
+            )
+            .await?
+        {
+            households.insert(row.int(0)?);
+        }
+        let found: BTreeSet<PersonId> = candidates
+            .iter()
+            .filter(|(person, household)| {
+                i64::try_from(person.get()).is_ok_and(|p| persons.contains(&p))
+                    || i64::try_from(household.get()).is_ok_and(|h| households.contains(&h))
+            })
+            .map(|(person, _)| *person)
+            .collect();
+        // Debug builds (the tests) check the answer against the other way.
+        if cfg!(debug_assertions) {
+            let each = concerned_after_each(tx, candidates, as_of).await?;
+            debug_assert_eq!(found, each, "concerned_after: both ways agree");
+        }
+        return Ok(found);
+    }
+    concerned_after_each(tx, candidates, as_of).await
+}
+
+/// [`concerned_after`] by looking up each candidate.
+async fn concerned_after_each(
+    tx: &mut TenantTx,
+    candidates: &[(PersonId, HouseholdId)],
     as_of: Date,
 ) -> Result<BTreeSet<PersonId>, StoreError> {
     let mut found = BTreeSet::new();
-    for chunk in candidates.chunks(IN_LIST_CHUNK) {
+    let ids: Vec<PersonId> = candidates.iter().map(|(person, _)| *person).collect();
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
         let list = in_list(3, chunk.len());
         let sql = format!(
             "SELECT person_id FROM movement_persons \
