@@ -10,6 +10,8 @@
 #
 #   scripts/bench-registry.sh [--residents N] [--seconds S] [--connections C]
 #                             [--search-limit L] [--database-url URL]
+#                             [--runs person,search,address-change]
+#                             [--max-concurrent-requests N]
 #
 # L is the page size of a search (default 20, as a screen page; the API
 # returns at most 200); every person returned is read and logged.
@@ -28,6 +30,8 @@ connections=50
 database_url=""
 search_limit=20
 port=18092
+runs="person search address-change"
+serve_options=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --residents) residents=$2; shift 2 ;;
@@ -36,6 +40,8 @@ while [ $# -gt 0 ]; do
         --search-limit) search_limit=$2; shift 2 ;;
         --database-url) database_url=$2; shift 2 ;;
         --port) port=$2; shift 2 ;;
+        --runs) runs=${2//,/ }; shift 2 ;;
+        --max-concurrent-requests) serve_options+=(--max-concurrent-requests "$2"); shift 2 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
 done
@@ -69,7 +75,7 @@ head -c 24 /dev/urandom | base64 | kiban user create --municipality "$m" --login
 token=$(kiban token create --municipality "$m" --login bench-registry --ttl-hours 4 2>/dev/null)
 
 # Started directly (not through the function) so that $! is the server.
-"$bin" --database-url "$database_url" serve --listen "127.0.0.1:$port" --no-worker \
+"$bin" --database-url "$database_url" serve --listen "127.0.0.1:$port" --no-worker "${serve_options[@]}" \
     >/dev/null 2>"$work/server.log" &
 server=$!
 for _ in $(seq 1 150); do
@@ -98,7 +104,7 @@ export KIBAN_TOKEN=$token KIBAN_MUNICIPALITY=$m KIBAN_MAX_PERSON=$max_person \
        KIBAN_MAX_HOUSEHOLD=$max_household KIBAN_TODAY=$(TZ=Asia/Tokyo date +%F) \
        KIBAN_SEARCH_LIMIT=$search_limit
 results=()
-for script in person search address-change; do
+for script in $runs; do
     echo "== bench/registry-$script.lua"
     wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "bench/registry-$script.lua" \
         "http://127.0.0.1:$port" | tee "$work/$script.txt"

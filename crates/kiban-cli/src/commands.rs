@@ -159,10 +159,14 @@ pub struct ServeArgs {
     /// Hours after which a browser session ends however it is used.
     #[arg(long, default_value_t = 8)]
     session_hours: i64,
-    /// Requests worked on at once; more wait their turn (default: four per
+    /// Requests worked on at once; more wait their turn (default: 32 per
     /// core).
     #[arg(long)]
     max_concurrent_requests: Option<usize>,
+    /// Of those, requests that change data (POST, PUT, DELETE, …) worked on
+    /// at once; more wait their turn (default: four per core).
+    #[arg(long)]
+    max_concurrent_changes: Option<usize>,
 }
 
 /// `kiban municipality …`.
@@ -498,6 +502,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             "--max-concurrent-requests: 1 以上で指定してください",
         ));
     }
+    if args.max_concurrent_changes == Some(0) {
+        return Err(CliError::invalid(
+            "--max-concurrent-changes: 1 以上で指定してください",
+        ));
+    }
     if !(1..=24 * 7).contains(&args.session_hours) {
         return Err(CliError::invalid(
             "--session-hours: 1 から 168 の範囲で指定してください",
@@ -547,6 +556,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             max_concurrent_requests: args
                 .max_concurrent_requests
                 .unwrap_or_else(kiban_web::default_max_concurrent_requests),
+            max_concurrent_changes: args
+                .max_concurrent_changes
+                .unwrap_or_else(kiban_web::default_max_concurrent_changes),
             ..kiban_web::WebConfig::default()
         },
     );

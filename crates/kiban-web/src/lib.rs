@@ -49,14 +49,29 @@ pub struct WebConfig {
     /// the path only.
     pub public_origin: String,
     /// How many requests are worked on at once; later ones wait their turn
-    /// (first come, first served). A few per core keeps the database's
-    /// writer from waiting behind dozens of half-done requests.
+    /// (first come, first served).
     pub max_concurrent_requests: usize,
+    /// How many of them may change data (any method but GET, HEAD and
+    /// OPTIONS) at once; later ones wait their turn. Changes queue for the
+    /// database's writer (one at a time on SQLite): a few per core keep
+    /// the one holding it from waiting for the processor behind dozens of
+    /// half-done changes. Reads are not held back by this: they run beside
+    /// each other and share the commits of their access-log entries.
+    pub max_concurrent_changes: usize,
 }
 
-/// The default of [`WebConfig::max_concurrent_requests`]: four per core.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// The default of [`WebConfig::max_concurrent_requests`]: 32 per core.
 pub fn default_max_concurrent_requests() -> usize {
-    std::thread::available_parallelism().map_or(8, |n| n.get().saturating_mul(4))
+    cores().saturating_mul(32)
+}
+
+/// The default of [`WebConfig::max_concurrent_changes`]: four per core.
+pub fn default_max_concurrent_changes() -> usize {
+    cores().saturating_mul(4)
 }
 
 impl Default for WebConfig {
@@ -68,6 +83,7 @@ impl Default for WebConfig {
             api_token_hours: 8,
             public_origin: String::new(),
             max_concurrent_requests: default_max_concurrent_requests(),
+            max_concurrent_changes: default_max_concurrent_changes(),
         }
     }
 }
@@ -129,9 +145,32 @@ impl AppState {
     }
 }
 
+/// Lets a request that changes data wait for one of the turns of
+/// [`WebConfig::max_concurrent_changes`]; reads pass.
+async fn one_change_turn(
+    axum::extract::State(turns): axum::extract::State<std::sync::Arc<tokio::sync::Semaphore>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method();
+    let reads = method == axum::http::Method::GET
+        || method == axum::http::Method::HEAD
+        || method == axum::http::Method::OPTIONS;
+    if reads {
+        return next.run(request).await;
+    }
+    // The semaphore is never closed: a failed acquire cannot happen, and
+    // would only let the request through.
+    let _turn = turns.acquire().await.ok();
+    next.run(request).await
+}
+
 /// The whole application: screens, API, health and metrics.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_concurrent_requests.max(1);
+    let changes = std::sync::Arc::new(tokio::sync::Semaphore::new(
+        state.config.max_concurrent_changes.max(1),
+    ));
     let api = Router::new()
         .route("/sessions", post(api::create_session))
         .route("/sessions/current", delete(api::delete_current_session))
@@ -257,6 +296,11 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(pages::not_found)
         .with_state(state);
-    let app = app.layer(tower::limit::ConcurrencyLimitLayer::new(limit));
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(
+            changes,
+            one_change_turn,
+        ))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(limit));
     security::layers(metrics_layer::layer(app))
 }
