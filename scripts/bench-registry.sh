@@ -11,7 +11,7 @@
 #   scripts/bench-registry.sh [--residents N] [--seconds S] [--connections C]
 #                             [--search-limit L] [--database-url URL]
 #                             [--runs person,search,address-change]
-#                             [--max-concurrent-requests N]
+#                             [--max-concurrent-requests N] [--max-concurrent-changes N]
 #
 # L is the page size of a search (default 20, as a screen page; the API
 # returns at most 200); every person returned is read and logged.
@@ -42,6 +42,7 @@ while [ $# -gt 0 ]; do
         --port) port=$2; shift 2 ;;
         --runs) runs=${2//,/ }; shift 2 ;;
         --max-concurrent-requests) serve_options+=(--max-concurrent-requests "$2"); shift 2 ;;
+        --max-concurrent-changes) serve_options+=(--max-concurrent-changes "$2"); shift 2 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
 done
