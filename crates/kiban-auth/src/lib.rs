@@ -606,9 +606,9 @@ async fn authenticate_with(
                 }
                 Err(e) => return Err(e.into()),
             };
-            let mut tx = tenant.begin_read().await?;
-            let row = tx
-                .fetch_optional(
+            // One statement on its own: checked on every request.
+            let row = tenant
+                .fetch_one_statement(
                     "SELECT t.login, t.kind, t.secret_sha256, t.expires_at, t.revoked_at, a.role, a.disabled, a.display_name, t.last_used_at, t.enrolment_only \
                      FROM staff_tokens t JOIN staff_accounts a \
                        ON a.municipality_code = t.municipality_code AND a.login = t.login \
@@ -616,7 +616,6 @@ async fn authenticate_with(
                     &[Arg::from(parts.token_id.as_str())],
                 )
                 .await?;
-            tx.commit().await?;
             let Some(row) = row else {
                 return Err(AuthError::InvalidCredentials);
             };

@@ -115,6 +115,38 @@ impl TenantDb {
     }
 }
 
+impl TenantDb {
+    /// Runs one reading statement on its own, outside any explicit
+    /// transaction, and returns at most one row. A single statement reads
+    /// one snapshot on both engines; this saves the round trips of
+    /// `BEGIN` and `COMMIT` on a hot path (the check of a bearer token on
+    /// every request). Anything that reads more than once, or writes, uses
+    /// a transaction.
+    pub async fn fetch_one_statement(
+        &self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<Row>, StoreError> {
+        check_scoped(sql)?;
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(Arg::Text(self.municipality.as_str().to_owned()));
+        all.extend_from_slice(args);
+        Ok(match &self.db.pool {
+            Pool::Sqlite(p) => bind_sqlite(
+                sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
+                &all,
+            )
+            .fetch_optional(p)
+            .await?
+            .map(Row::Sqlite),
+            Pool::Postgres(p) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
+                .fetch_optional(p)
+                .await?
+                .map(Row::Postgres),
+        })
+    }
+}
+
 enum Inner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),

@@ -96,6 +96,31 @@ async fn tenant_handles_see_only_their_own_rows() {
             .expect("select");
         let logins: Vec<String> = rows.iter().map(|r| r.text(0).expect("text")).collect();
         assert_eq!(logins, vec!["a".to_owned()], "{backend:?}");
+        // A statement on its own is scoped the same way.
+        for (tenant, other) in [(&chiyoda, "b"), (&demo, "a")] {
+            let row = tenant
+                .fetch_one_statement(
+                    "SELECT login FROM staff_accounts WHERE municipality_code = $1 AND login = $2",
+                    &[Arg::from(other)],
+                )
+                .await
+                .expect("select");
+            assert!(row.is_none(), "{backend:?}: another municipality's row");
+        }
+        let own = demo
+            .fetch_one_statement(
+                "SELECT login FROM staff_accounts WHERE municipality_code = $1 AND login = $2",
+                &[Arg::from("b")],
+            )
+            .await
+            .expect("select")
+            .expect("own row");
+        assert_eq!(own.text(0).expect("text"), "b");
+        assert!(matches!(
+            demo.fetch_one_statement("SELECT login FROM staff_accounts", &[])
+                .await,
+            Err(kiban_store::StoreError::UnscopedStatement(_))
+        ));
         // A statement without the tenant parameter is refused before it runs.
         let unscoped = tx.fetch_all("SELECT login FROM staff_accounts", &[]).await;
         assert!(matches!(unscoped, Err(StoreError::UnscopedStatement(_))));
