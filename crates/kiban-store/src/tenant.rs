@@ -128,9 +128,7 @@ impl TenantDb {
         args: &[Arg],
     ) -> Result<Option<Row>, StoreError> {
         check_scoped(sql)?;
-        let mut all = Vec::with_capacity(args.len() + 1);
-        all.push(Arg::Text(self.municipality.as_str().to_owned()));
-        all.extend_from_slice(args);
+        let all = scoped_args(self.municipality, args);
         Ok(match &self.db.pool {
             Pool::Sqlite(p) => bind_sqlite(
                 sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
@@ -186,6 +184,15 @@ pub(crate) fn sqlite_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The arguments of a tenant statement: the municipality code as `$1`,
+/// then the caller's.
+fn scoped_args(municipality: MunicipalityCode, args: &[Arg]) -> Vec<Arg> {
+    let mut all = Vec::with_capacity(args.len() + 1);
+    all.push(Arg::Text(municipality.as_str().to_owned()));
+    all.extend_from_slice(args);
+    all
+}
+
 fn check_scoped(sql: &str) -> Result<(), StoreError> {
     if sql.contains("$1") && sql.contains("municipality_code") {
         Ok(())
@@ -216,10 +223,7 @@ impl TenantTx {
     }
 
     fn full_args(&self, args: &[Arg]) -> Vec<Arg> {
-        let mut all = Vec::with_capacity(args.len() + 1);
-        all.push(Arg::Text(self.municipality.as_str().to_owned()));
-        all.extend_from_slice(args);
-        all
+        scoped_args(self.municipality, args)
     }
 
     /// Executes a statement; returns the number of rows affected.

@@ -51,8 +51,8 @@ pub struct WebConfig {
     /// How many requests are worked on at once; later ones wait their turn
     /// (first come, first served).
     pub max_concurrent_requests: usize,
-    /// How many of them may change data (any method but GET, HEAD and
-    /// OPTIONS) at once; later ones wait their turn. Changes queue for the
+    /// How many of them may change data (any method but GET, HEAD, OPTIONS
+    /// and TRACE) at once; later ones wait their turn. Changes queue for the
     /// database's writer (one at a time on SQLite): a few per core keep
     /// the one holding it from waiting for the processor behind dozens of
     /// half-done changes. Reads are not held back by this: they run beside
@@ -152,11 +152,8 @@ async fn one_change_turn(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let method = request.method();
-    let reads = method == axum::http::Method::GET
-        || method == axum::http::Method::HEAD
-        || method == axum::http::Method::OPTIONS;
-    if reads {
+    // GET, HEAD, OPTIONS and TRACE change nothing.
+    if request.method().is_safe() {
         return next.run(request).await;
     }
     // The semaphore is never closed: a failed acquire cannot happen, and
