@@ -14,6 +14,7 @@
 //! business's rules; it stores what it is given, in one transaction per
 //! business action.
 
+mod direct;
 pub mod platform;
 mod query;
 pub mod raw;
@@ -49,6 +50,10 @@ pub enum StoreError {
     /// The database reported an error.
     #[error("データベースエラー: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite reported an error on a connection driven directly (see
+    /// `direct`).
+    #[error("データベースエラー: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// Applying migrations failed.
     #[error("マイグレーションに失敗しました: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -128,14 +133,24 @@ pub struct Database {
     /// once found it need not be looked up again for every request.
     pub(crate) known:
         std::sync::Arc<std::sync::RwLock<std::collections::BTreeSet<MunicipalityCode>>>,
-    /// SQLite: the one connection that writing transactions use (taken in
-    /// the writers' turn). SQLite drops a connection's page cache whenever
-    /// another connection has written since its last transaction; with
-    /// every writer on one connection, its cache (the access log's and the
-    /// registry's index pages) stays warm. `None` on PostgreSQL.
-    pub(crate) sqlite_writer: Option<SqlitePool>,
+    /// SQLite: the connections that tenant transactions run on, driven on
+    /// the request's own thread (see [`direct`]). `None` on PostgreSQL.
+    pub(crate) direct: Option<DirectPools>,
     /// State that higher layers keep once per pool (see [`Database::per_pool`]).
     shared: std::sync::Arc<std::sync::Mutex<SharedState>>,
+}
+
+/// The SQLite connections of tenant transactions (see [`direct`]).
+#[derive(Clone)]
+pub(crate) struct DirectPools {
+    /// For reading transactions and single statements.
+    pub(crate) readers: std::sync::Arc<direct::DirectPool>,
+    /// The one connection that writing transactions use (taken in the
+    /// writers' turn). SQLite drops a connection's page cache whenever
+    /// another connection has written since its last transaction; with
+    /// every writer on one connection, its cache (the access log's and the
+    /// registry's index pages) stays warm.
+    pub(crate) writer: std::sync::Arc<direct::DirectPool>,
 }
 
 type SharedState =
@@ -146,6 +161,8 @@ type SharedState =
 pub const MAX_PARAMETERS_POSTGRES: usize = 30_000;
 /// How long a SQLite writer waits for its turn before failing.
 pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many SQLite connections tenant transactions may read on at once.
+const SQLITE_READERS: usize = 8;
 /// How many parameters one multi-row statement may carry on SQLite. Binding
 /// looks each parameter's name up in a list, so the cost of a statement grows
 /// with the square of its parameters: many small statements are faster than
@@ -187,20 +204,18 @@ impl Database {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
-                .connect_with(options.clone())
-                .await?;
-            let writing = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .acquire_timeout(SQLITE_BUSY_TIMEOUT)
                 .connect_with(options)
                 .await?;
+            let file = std::path::PathBuf::from(path);
             let database = Self {
                 pool: Pool::Sqlite(pool.clone()),
                 master_key: None,
                 writer: std::sync::Arc::default(),
                 known: std::sync::Arc::default(),
-                sqlite_writer: Some(writing),
+                direct: Some(DirectPools {
+                    readers: direct::DirectPool::new(file.clone(), SQLITE_READERS),
+                    writer: direct::DirectPool::new(file, 1),
+                }),
                 shared: std::sync::Arc::default(),
             };
             tokio::spawn(checkpoints(
@@ -224,7 +239,7 @@ impl Database {
                 master_key: None,
                 writer: std::sync::Arc::default(),
                 known: std::sync::Arc::default(),
-                sqlite_writer: None,
+                direct: None,
                 shared: std::sync::Arc::default(),
             })
         } else {
@@ -387,7 +402,7 @@ impl Database {
                     tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.writer.clone().lock_owned())
                         .await
                         .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
-                let mut connection = self.sqlite_writer.as_ref().unwrap_or(p).acquire().await?;
+                let mut connection = p.acquire().await?;
                 sqlx::query("PRAGMA analysis_limit = 1000")
                     .execute(&mut *connection)
                     .await?;
@@ -403,8 +418,9 @@ impl Database {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        if let Some(writing) = &self.sqlite_writer {
-            writing.close().await;
+        if let Some(direct) = &self.direct {
+            direct.readers.close();
+            direct.writer.close();
         }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,

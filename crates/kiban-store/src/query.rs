@@ -134,6 +134,8 @@ pub enum Row {
     Sqlite(SqliteRow),
     /// A PostgreSQL row.
     Postgres(PgRow),
+    /// A SQLite row read on the caller's thread (see [`crate::direct`]).
+    Direct(Vec<rusqlite::types::Value>),
 }
 
 fn corrupt(idx: usize, e: sqlx::Error) -> StoreError {
@@ -143,12 +145,70 @@ fn corrupt(idx: usize, e: sqlx::Error) -> StoreError {
     }
 }
 
+fn direct(
+    values: &[rusqlite::types::Value],
+    idx: usize,
+) -> Result<&rusqlite::types::Value, StoreError> {
+    values.get(idx).ok_or_else(|| StoreError::Corrupt {
+        column: format!("#{idx}"),
+        reason: "no such column".into(),
+    })
+}
+
+fn mismatch(idx: usize, expected: &str, found: &rusqlite::types::Value) -> StoreError {
+    StoreError::Corrupt {
+        column: format!("#{idx}"),
+        reason: format!("expected {expected}, found {:?}", found.data_type()),
+    }
+}
+
+fn direct_int(values: &[rusqlite::types::Value], idx: usize) -> Result<Option<i64>, StoreError> {
+    use rusqlite::types::Value;
+    match direct(values, idx)? {
+        Value::Null => Ok(None),
+        Value::Integer(v) => Ok(Some(*v)),
+        other => Err(mismatch(idx, "an integer", other)),
+    }
+}
+
+fn direct_text(
+    values: &[rusqlite::types::Value],
+    idx: usize,
+) -> Result<Option<String>, StoreError> {
+    use rusqlite::types::Value;
+    match direct(values, idx)? {
+        Value::Null => Ok(None),
+        Value::Text(v) => Ok(Some(v.clone())),
+        other => Err(mismatch(idx, "text", other)),
+    }
+}
+
+fn direct_bytes(
+    values: &[rusqlite::types::Value],
+    idx: usize,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    use rusqlite::types::Value;
+    match direct(values, idx)? {
+        Value::Null => Ok(None),
+        Value::Blob(v) => Ok(Some(v.clone())),
+        other => Err(mismatch(idx, "bytes", other)),
+    }
+}
+
+fn not_null<T>(idx: usize, value: Option<T>) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::Corrupt {
+        column: format!("#{idx}"),
+        reason: "unexpected NULL".into(),
+    })
+}
+
 impl Row {
     /// An integer column.
     pub fn int(&self, idx: usize) -> Result<i64, StoreError> {
         match self {
             Row::Sqlite(r) => r.try_get::<i64, _>(idx),
             Row::Postgres(r) => r.try_get::<i64, _>(idx),
+            Row::Direct(values) => return not_null(idx, direct_int(values, idx)?),
         }
         .map_err(|e| corrupt(idx, e))
     }
@@ -158,6 +218,7 @@ impl Row {
         match self {
             Row::Sqlite(r) => r.try_get::<Option<i64>, _>(idx),
             Row::Postgres(r) => r.try_get::<Option<i64>, _>(idx),
+            Row::Direct(values) => return direct_int(values, idx),
         }
         .map_err(|e| corrupt(idx, e))
     }
@@ -167,6 +228,7 @@ impl Row {
         match self {
             Row::Sqlite(r) => r.try_get::<String, _>(idx),
             Row::Postgres(r) => r.try_get::<String, _>(idx),
+            Row::Direct(values) => return not_null(idx, direct_text(values, idx)?),
         }
         .map_err(|e| corrupt(idx, e))
     }
@@ -176,6 +238,7 @@ impl Row {
         match self {
             Row::Sqlite(r) => r.try_get::<Option<String>, _>(idx),
             Row::Postgres(r) => r.try_get::<Option<String>, _>(idx),
+            Row::Direct(values) => return direct_text(values, idx),
         }
         .map_err(|e| corrupt(idx, e))
     }
@@ -185,6 +248,7 @@ impl Row {
         match self {
             Row::Sqlite(r) => r.try_get::<Vec<u8>, _>(idx),
             Row::Postgres(r) => r.try_get::<Vec<u8>, _>(idx),
+            Row::Direct(values) => return not_null(idx, direct_bytes(values, idx)?),
         }
         .map_err(|e| corrupt(idx, e))
     }
@@ -194,6 +258,7 @@ impl Row {
         match self {
             Row::Sqlite(r) => r.try_get::<Option<Vec<u8>>, _>(idx),
             Row::Postgres(r) => r.try_get::<Option<Vec<u8>>, _>(idx),
+            Row::Direct(values) => return direct_bytes(values, idx),
         }
         .map_err(|e| corrupt(idx, e))
     }

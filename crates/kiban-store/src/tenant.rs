@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 use futures_util::TryStreamExt;
 use sqlx::Row as _;
 
+use crate::direct::Pooled;
 use crate::query::{Arg, Row, bind_postgres, bind_sqlite};
 use crate::stream::{BinaryCopyParser, ColumnKind, Field};
 use crate::{Database, MAX_PARAMETERS_POSTGRES, MAX_PARAMETERS_SQLITE, Pool, StoreError};
@@ -56,11 +57,14 @@ impl TenantDb {
                 )
                 .await
                 .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
-                let writing = self.db.sqlite_writer.as_ref().unwrap_or(p);
-                (
-                    Inner::Sqlite(writing.begin_with("BEGIN IMMEDIATE").await?),
-                    Some(turn),
-                )
+                let inner = match &self.db.direct {
+                    Some(direct) => Inner::Direct(DirectTx::begin(
+                        direct.writer.acquire().await?,
+                        "BEGIN IMMEDIATE",
+                    )?),
+                    None => Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                };
+                (inner, Some(turn))
             }
             Pool::Postgres(p) => (Inner::Postgres(p.begin().await?), None),
         };
@@ -102,9 +106,12 @@ impl TenantDb {
     /// do not queue behind writers). Use [`TenantDb::begin`] for anything
     /// that may write, including an access-log entry.
     pub async fn begin_read(&self) -> Result<TenantTx, StoreError> {
-        let inner = match &self.db.pool {
-            Pool::Sqlite(p) => Inner::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Inner::Postgres(p.begin().await?),
+        let inner = match (&self.db.pool, &self.db.direct) {
+            (Pool::Sqlite(_), Some(direct)) => {
+                Inner::Direct(DirectTx::begin(direct.readers.acquire().await?, "BEGIN")?)
+            }
+            (Pool::Sqlite(p), None) => Inner::Sqlite(p.begin().await?),
+            (Pool::Postgres(p), _) => Inner::Postgres(p.begin().await?),
         };
         Ok(TenantTx {
             inner,
@@ -130,6 +137,13 @@ impl TenantDb {
         check_scoped(sql)?;
         let all = scoped_args(self.municipality, args);
         Ok(match &self.db.pool {
+            Pool::Sqlite(_) if let Some(direct) = &self.db.direct => direct
+                .readers
+                .acquire()
+                .await?
+                .fetch(&sqlite_placeholders(sql), &all, 1)?
+                .pop()
+                .map(Row::Direct),
             Pool::Sqlite(p) => bind_sqlite(
                 sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
                 &all,
@@ -148,6 +162,39 @@ impl TenantDb {
 enum Inner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    /// SQLite driven on the caller's thread (see [`crate::direct`]).
+    Direct(DirectTx),
+}
+
+/// A transaction on a directly driven SQLite connection: rolled back when
+/// dropped unless committed.
+struct DirectTx {
+    conn: Pooled,
+    open: bool,
+}
+
+impl DirectTx {
+    fn begin(conn: Pooled, statement: &str) -> Result<Self, StoreError> {
+        conn.batch(statement)?;
+        Ok(Self { conn, open: true })
+    }
+
+    fn end(&mut self, statement: &str) -> Result<(), StoreError> {
+        self.conn.batch(statement)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for DirectTx {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            // A failure leaves the connection in its transaction; it is
+            // then closed instead of reused (see `Pooled`), which rolls
+            // back all the same.
+            let _ = self.conn.batch("ROLLBACK");
+        }
+    }
 }
 
 /// A transaction bound to one municipality. Every statement gets the
@@ -217,7 +264,7 @@ impl TenantTx {
     /// The engine behind the transaction.
     pub fn backend(&self) -> crate::Backend {
         match self.inner {
-            Inner::Sqlite(_) => crate::Backend::Sqlite,
+            Inner::Sqlite(_) | Inner::Direct(_) => crate::Backend::Sqlite,
             Inner::Postgres(_) => crate::Backend::Postgres,
         }
     }
@@ -242,6 +289,7 @@ impl TenantTx {
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
+            Inner::Direct(tx) => tx.conn.execute(&sqlite_placeholders(sql), &all)?,
         };
         Ok(affected)
     }
@@ -265,6 +313,12 @@ impl TenantTx {
                 .await?
                 .into_iter()
                 .map(Row::Postgres)
+                .collect(),
+            Inner::Direct(tx) => tx
+                .conn
+                .fetch(&sqlite_placeholders(sql), &all, usize::MAX)?
+                .into_iter()
+                .map(Row::Direct)
                 .collect(),
         };
         Ok(rows)
@@ -290,6 +344,11 @@ impl TenantTx {
                 .fetch_optional(&mut **tx)
                 .await?
                 .map(Row::Postgres),
+            Inner::Direct(tx) => tx
+                .conn
+                .fetch(&sqlite_placeholders(sql), &all, 1)?
+                .pop()
+                .map(Row::Direct),
         };
         Ok(row)
     }
@@ -309,6 +368,12 @@ impl TenantTx {
         check_scoped(sql)?;
         let code = self.municipality;
         match &mut self.inner {
+            Inner::Direct(tx) => tx.conn.for_each(
+                &sqlite_placeholders(sql),
+                &[Arg::Text(code.as_str().to_owned())],
+                kinds,
+                row,
+            ),
             Inner::Sqlite(tx) => {
                 let sql = sqlite_placeholders(sql).into_owned();
                 let mut rows = sqlx::query(AssertSqlSafe(sql))
@@ -391,7 +456,7 @@ impl TenantTx {
         }
         let per_row = columns.len();
         let max_parameters = match self.inner {
-            Inner::Sqlite(_) => MAX_PARAMETERS_SQLITE,
+            Inner::Sqlite(_) | Inner::Direct(_) => MAX_PARAMETERS_SQLITE,
             Inner::Postgres(_) => MAX_PARAMETERS_POSTGRES,
         };
         let rows_per_statement = (max_parameters / per_row.max(1)).max(1);
@@ -432,6 +497,7 @@ impl TenantTx {
         match self.inner {
             Inner::Sqlite(tx) => tx.commit().await?,
             Inner::Postgres(tx) => tx.commit().await?,
+            Inner::Direct(mut tx) => tx.end("COMMIT")?,
         }
         Ok(())
     }
@@ -441,6 +507,7 @@ impl TenantTx {
         match self.inner {
             Inner::Sqlite(tx) => tx.rollback().await?,
             Inner::Postgres(tx) => tx.rollback().await?,
+            Inner::Direct(mut tx) => tx.end("ROLLBACK")?,
         }
         Ok(())
     }
