@@ -220,6 +220,7 @@ impl Database {
             };
             tokio::spawn(checkpoints(
                 pool,
+                std::path::PathBuf::from(path),
                 std::sync::Arc::downgrade(&database.writer),
             ));
             Ok(database)
@@ -436,6 +437,21 @@ const SQLITE_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 /// checkpoint also starts the log over (32 MB with 4 KB pages).
 const SQLITE_RESTART_FRAMES: i64 = 8_192;
 
+/// Beyond this many pages in the log, it is started over by a `RESTART`
+/// checkpoint, which waits for every reader of an older snapshot (128 MB
+/// with 4 KB pages).
+const SQLITE_FORCE_RESTART_FRAMES: i64 = 32_768;
+
+/// The log is started over once at most this many of its pages were
+/// written during the last checkpoint (and are left to copy and sync), so
+/// that the writers wait for little copying.
+const SQLITE_RESTART_REMAINDER: i64 = 1_024;
+
+/// How many `PASSIVE` checkpoints in a row may try to bring what is left
+/// to copy under [`SQLITE_RESTART_REMAINDER`] before the log is started
+/// over all the same.
+const SQLITE_CATCH_UP_ROUNDS: usize = 8;
+
 /// Copies a SQLite database's write-ahead log back into the database file
 /// every [`SQLITE_CHECKPOINT_INTERVAL`], until the last handle of the pool
 /// is gone (`writer` no longer upgrades) or the pool is closed.
@@ -444,14 +460,31 @@ const SQLITE_RESTART_FRAMES: i64 = 8_192;
 /// its threshold, so one writer in a few hundred waited tens of
 /// milliseconds for it, and every writer queued behind that one (the tail
 /// of the latencies). A `PASSIVE` checkpoint waits for no reader or
-/// writer: it copies what no reader still needs. Under steady load some
-/// reader always holds the log, which then never starts over and grows
-/// (and every page read looks through all of it); so once it holds more
-/// than [`SQLITE_RESTART_FRAMES`] pages, a `RESTART` checkpoint is run in
-/// the writers' turn (they queue as usual meanwhile): it waits for the
-/// readers of the moment to finish, and the next writer starts the log
-/// from its beginning (`journal_size_limit` then trims the file).
-async fn checkpoints(pool: SqlitePool, writer: std::sync::Weak<tokio::sync::Mutex<()>>) {
+/// writer: it copies what no reader still needs. But the log starts over
+/// only when a writer begins while all of it has been copied, which under
+/// a steady stream of writes never happens by itself: the log would grow
+/// without end (and every page read looks through all of it). So once it
+/// holds more than [`SQLITE_RESTART_FRAMES`] pages, the checkpoint copies
+/// its last pages in the writers' turn (they queue as usual meanwhile), and
+/// the next writer starts the log from its beginning (`journal_size_limit`
+/// then trims the file).
+///
+/// Whatever is copied and synced in the turn, the writers wait for. Under a
+/// load of movements, a `RESTART` checkpoint there held them for about
+/// 100 ms at a time: it synced every page copied since the database file's
+/// last sync, and then waited for the readers of older snapshots with
+/// SQLite's growing sleeps. So before the turn is taken, `PASSIVE`
+/// checkpoints are repeated back to back (writers keep going), each with
+/// less to copy than the one before, until little was written during the
+/// last one, and both files are flushed; in the turn, one more `PASSIVE`
+/// checkpoint copies and syncs only what came since. A `RESTART`, which
+/// waits for readers, is kept for a log that still grew beyond
+/// [`SQLITE_FORCE_RESTART_FRAMES`] (see [`restart_log`]).
+async fn checkpoints(
+    pool: SqlitePool,
+    file: std::path::PathBuf,
+    writer: std::sync::Weak<tokio::sync::Mutex<()>>,
+) {
     let mut ticks = tokio::time::interval(SQLITE_CHECKPOINT_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -459,31 +492,115 @@ async fn checkpoints(pool: SqlitePool, writer: std::sync::Weak<tokio::sync::Mute
         if writer.strong_count() == 0 || pool.is_closed() {
             return;
         }
-        let frames = match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
-            .await
-        {
-            Ok((_, log, _)) => log,
-            Err(e) => {
-                if pool.is_closed() {
-                    return;
-                }
-                tracing::warn!(error = %e, "background checkpoint of the SQLite log failed");
-                continue;
+        let Some((mut frames, mut copied)) = passive_checkpoint(&pool).await else {
+            if pool.is_closed() {
+                return;
             }
+            continue;
         };
         if frames <= SQLITE_RESTART_FRAMES {
             continue;
+        }
+        // Back to back, each checkpoint has less to copy and sync than the
+        // one before, until what was written during one is little.
+        for _ in 0..SQLITE_CATCH_UP_ROUNDS {
+            let Some((now, done)) = passive_checkpoint(&pool).await else {
+                break;
+            };
+            let fresh = now - copied;
+            (frames, copied) = (now, done);
+            if fresh <= SQLITE_RESTART_REMAINDER && frames - copied <= SQLITE_RESTART_REMAINDER {
+                break;
+            }
+        }
+        // The pages copied so far, and the log, are flushed to disk before
+        // the turn is taken (each file's own data, through another
+        // descriptor): the `RESTART` syncs both files too, and the sync of
+        // the database file, of every page the checkpoints had copied since
+        // its last sync, held the writers for about 50 ms.
+        let flush = file.clone();
+        let flushed = tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&flush)?.sync_data()?;
+            let mut log = flush.into_os_string();
+            log.push("-wal");
+            std::fs::File::open(log)?.sync_data()
+        })
+        .await;
+        match flushed {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "flushing the SQLite database file failed"),
+            Err(e) => tracing::warn!(error = %e, "flushing the SQLite database file failed"),
         }
         let Some(turn) = writer.upgrade() else {
             return;
         };
         let _turn = turn.lock().await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-            .execute(&pool)
+        if frames > SQLITE_FORCE_RESTART_FRAMES {
+            if let Err(e) = restart_log(&pool).await {
+                tracing::warn!(error = %e, "restarting the SQLite log failed");
+            }
+        } else {
+            // With the writers paused, this copies the last pages of the
+            // log; the next writer then starts the log over by itself
+            // (unless a reader of an older snapshot is still about: then
+            // the next tick tries again).
+            let _ = passive_checkpoint(&pool).await;
+        }
+    }
+}
+
+/// How long a `RESTART` checkpoint, in the writers' turn, waits for the
+/// readers of older snapshots to finish before it gives up until the next
+/// tick.
+const SQLITE_RESTART_PATIENCE: Duration = Duration::from_millis(20);
+
+/// Runs `RESTART` checkpoints, in the caller's writers' turn, until one
+/// starts the log over or [`SQLITE_RESTART_PATIENCE`] has passed. SQLite's
+/// own busy handler would wait for the readers in sleeps of growing length
+/// (1, 2, 5, 10, 15, 20, 25 ms, …): under load some reader was always
+/// about, and each restart held the writers for about 100 ms. Here the
+/// checkpoint does not wait (`busy_timeout` 0 on its connection) and is
+/// tried again every millisecond: readers' transactions last well under
+/// that.
+async fn restart_log(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA busy_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    let deadline = tokio::time::Instant::now() + SQLITE_RESTART_PATIENCE;
+    let outcome = loop {
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)")
+            .fetch_one(&mut *conn)
             .await
         {
-            tracing::warn!(error = %e, "restarting the SQLite log failed");
+            Ok((0, _, _)) => break Ok(()),
+            Ok(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Ok(_) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    let timeout = format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis());
+    sqlx::query(sqlx::AssertSqlSafe(timeout))
+        .execute(&mut *conn)
+        .await?;
+    outcome
+}
+
+/// One `PASSIVE` checkpoint: the pages in the log and how many of them are
+/// copied to the database file by now; `None` if it failed (logged).
+async fn passive_checkpoint(pool: &SqlitePool) -> Option<(i64, i64)> {
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await
+    {
+        Ok((_, log, copied)) => Some((log, copied)),
+        Err(e) => {
+            if !pool.is_closed() {
+                tracing::warn!(error = %e, "background checkpoint of the SQLite log failed");
+            }
+            None
         }
     }
 }
