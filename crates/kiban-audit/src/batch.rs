@@ -154,7 +154,21 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>) {
             continue;
         };
         // A failed batch appended nothing: its requests log themselves.
-        let accepted = append_batch(tx, &mut batch).await.unwrap_or_default();
+        // SQLite runs a transaction's statements on the calling thread: the
+        // batch (hundreds of entries) runs on a thread of its own, not on
+        // one of the runtime's, whose other requests would wait meanwhile.
+        let runtime = tokio::runtime::Handle::current();
+        let (accepted, batch) = match tokio::task::spawn_blocking(move || {
+            let accepted = runtime.block_on(append_batch(tx, &mut batch));
+            (accepted.unwrap_or_default(), batch)
+        })
+        .await
+        {
+            Ok(done) => done,
+            // The thread panicked: its requests were dropped with it, and
+            // their senders with them (they log themselves).
+            Err(_) => continue,
+        };
         for (n, request) in batch.into_iter().enumerate() {
             let _ = request.done.send(accepted.get(n).copied().unwrap_or(false));
         }
