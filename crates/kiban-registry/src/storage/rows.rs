@@ -1,12 +1,15 @@
 //! The rows of the registry's tables, built from domain values: shared by
 //! the recording of single movements and by bulk registration.
 
-use kiban_store::{Arg, StoreError, TenantTx};
+use std::collections::BTreeMap;
+
+use kiban_store::{Arg, Row, StoreError, TenantTx};
 
 use crate::domain::search::{kana_key, name_key};
 use crate::domain::{Details, HouseholdRecord, Mentions, Movement, PersonRecord};
 
 use super::payload;
+use super::read::{IN_LIST_CHUNK, in_list};
 
 /// Columns of `movements` after `municipality_code`.
 pub(crate) const MOVEMENT_COLUMNS: [&str; 8] = [
@@ -143,35 +146,92 @@ pub(crate) fn household_row(record: &HouseholdRecord) -> Vec<Arg> {
     ]
 }
 
-/// Inserts rows or, when the key (`municipality_code` and the first column)
-/// exists, replaces every other column.
+/// Inserts rows or, when the key (`municipality_code` and the first
+/// column, an integer) exists, replaces the other columns, writing only
+/// those whose value changed: the current rows are read first, a row that
+/// is the same is left alone, and an update sets only the changed columns,
+/// so that the database rewrites only the indexes of those (a 転居 changes
+/// the address of a person's row, not the name, kana or birth date that
+/// three other indexes hold). Callers hold the registry's write lock (see
+/// the module documentation), so nothing changes between the read and the
+/// write.
 pub(crate) async fn upsert_rows(
     tx: &mut TenantTx,
     table: &str,
     columns: &[&str],
     rows: &[Vec<Arg>],
 ) -> Result<(), StoreError> {
+    let Some(key) = columns.first() else {
+        return Ok(());
+    };
+    let mut current: BTreeMap<i64, Row> = BTreeMap::new();
+    for chunk in rows.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE municipality_code = $1 AND {key} IN ({})",
+            columns.join(", "),
+            in_list(2, chunk.len())
+        );
+        let keys: Vec<Arg> = chunk.iter().map(|row| row[0].clone()).collect();
+        for row in tx.fetch_all(&sql, &keys).await? {
+            current.insert(row.int(0)?, row);
+        }
+    }
     for row in rows {
-        let mut sql = format!("INSERT INTO {table} (municipality_code");
-        for column in columns {
-            sql.push_str(", ");
-            sql.push_str(column);
+        if row.len() != columns.len() {
+            return Err(StoreError::Corrupt {
+                column: table.to_owned(),
+                reason: format!("{} values for {} columns", row.len(), columns.len()),
+            });
         }
-        sql.push_str(") VALUES ($1");
-        for n in 0..columns.len() {
-            sql.push_str(&format!(", ${}", n + 2));
+        let Arg::Int(key_value) = row[0] else {
+            return Err(StoreError::Corrupt {
+                column: format!("{table}.{key}"),
+                reason: "the key is not an integer".into(),
+            });
+        };
+        let Some(old) = current.get(&key_value) else {
+            tx.insert_rows(table, columns, std::slice::from_ref(row))
+                .await?;
+            continue;
+        };
+        let changed: Vec<usize> = (1..columns.len())
+            .filter(|&i| !same_value(&row[i], old, i))
+            .collect();
+        if changed.is_empty() {
+            continue;
         }
-        sql.push_str(&format!(
-            ") ON CONFLICT (municipality_code, {}) DO UPDATE SET ",
-            columns[0]
-        ));
-        for (i, column) in columns.iter().enumerate().skip(1) {
-            if i > 1 {
+        let mut sql = format!("UPDATE {table} SET ");
+        let mut args = Vec::with_capacity(changed.len() + 1);
+        for (n, &i) in changed.iter().enumerate() {
+            if n > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("{column} = excluded.{column}"));
+            sql.push_str(&format!("{} = ${}", columns[i], n + 2));
+            args.push(row[i].clone());
         }
-        tx.execute(&sql, row).await?;
+        sql.push_str(&format!(
+            " WHERE municipality_code = $1 AND {key} = ${}",
+            changed.len() + 2
+        ));
+        args.push(row[0].clone());
+        tx.execute(&sql, &args).await?;
     }
     Ok(())
+}
+
+/// Whether column `i` of `row` holds `value` (a value read back in another
+/// form counts as different, so it is written again).
+fn same_value(value: &Arg, row: &Row, i: usize) -> bool {
+    match value {
+        Arg::Int(v) => row.opt_int(i).is_ok_and(|old| old == Some(*v)),
+        Arg::Text(v) => row
+            .opt_text(i)
+            .is_ok_and(|old| old.as_deref() == Some(v.as_str())),
+        Arg::Bytes(v) => row
+            .opt_bytes(i)
+            .is_ok_and(|old| old.as_deref() == Some(v.as_slice())),
+        Arg::NullInt => row.opt_int(i).is_ok_and(|old| old.is_none()),
+        Arg::NullText => row.opt_text(i).is_ok_and(|old| old.is_none()),
+        Arg::NullBytes => row.opt_bytes(i).is_ok_and(|old| old.is_none()),
+    }
 }
