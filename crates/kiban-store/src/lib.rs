@@ -248,6 +248,14 @@ impl Database {
         }
     }
 
+    /// The directly driven SQLite connections (see [`direct`]); every
+    /// SQLite pool has them, a PostgreSQL pool none.
+    pub(crate) fn direct(&self) -> Result<&DirectPools, StoreError> {
+        self.direct
+            .as_ref()
+            .ok_or(StoreError::Database(sqlx::Error::PoolClosed))
+    }
+
     /// This pool with the master key that wraps the municipalities' keys
     /// (see [`MasterKey`]); without one, sealed values can be neither
     /// written nor read.

@@ -50,21 +50,18 @@ impl TenantDb {
     /// like SQLite's own busy error would.
     pub async fn begin(&self) -> Result<TenantTx, StoreError> {
         let (inner, turn) = match &self.db.pool {
-            Pool::Sqlite(p) => {
+            Pool::Sqlite(_) => {
                 let turn = tokio::time::timeout(
                     crate::SQLITE_BUSY_TIMEOUT,
                     self.db.writer.clone().lock_owned(),
                 )
                 .await
                 .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
-                let inner = match &self.db.direct {
-                    Some(direct) => Inner::Direct(DirectTx::begin(
-                        direct.writer.acquire().await?,
-                        "BEGIN IMMEDIATE",
-                    )?),
-                    None => Inner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-                };
-                (inner, Some(turn))
+                let conn = self.db.direct()?.writer.acquire().await?;
+                (
+                    Inner::Direct(DirectTx::begin(conn, "BEGIN IMMEDIATE")?),
+                    Some(turn),
+                )
             }
             Pool::Postgres(p) => (Inner::Postgres(p.begin().await?), None),
         };
@@ -106,12 +103,12 @@ impl TenantDb {
     /// do not queue behind writers). Use [`TenantDb::begin`] for anything
     /// that may write, including an access-log entry.
     pub async fn begin_read(&self) -> Result<TenantTx, StoreError> {
-        let inner = match (&self.db.pool, &self.db.direct) {
-            (Pool::Sqlite(_), Some(direct)) => {
-                Inner::Direct(DirectTx::begin(direct.readers.acquire().await?, "BEGIN")?)
+        let inner = match &self.db.pool {
+            Pool::Sqlite(_) => {
+                let conn = self.db.direct()?.readers.acquire().await?;
+                Inner::Direct(DirectTx::begin(conn, "BEGIN")?)
             }
-            (Pool::Sqlite(p), None) => Inner::Sqlite(p.begin().await?),
-            (Pool::Postgres(p), _) => Inner::Postgres(p.begin().await?),
+            Pool::Postgres(p) => Inner::Postgres(p.begin().await?),
         };
         Ok(TenantTx {
             inner,
@@ -137,20 +134,15 @@ impl TenantDb {
         check_scoped(sql)?;
         let all = scoped_args(self.municipality, args);
         Ok(match &self.db.pool {
-            Pool::Sqlite(_) if let Some(direct) = &self.db.direct => direct
+            Pool::Sqlite(_) => self
+                .db
+                .direct()?
                 .readers
                 .acquire()
                 .await?
                 .fetch(&sqlite_placeholders(sql), &all, 1)?
                 .pop()
                 .map(Row::Direct),
-            Pool::Sqlite(p) => bind_sqlite(
-                sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
-                &all,
-            )
-            .fetch_optional(p)
-            .await?
-            .map(Row::Sqlite),
             Pool::Postgres(p) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), &all)
                 .fetch_optional(p)
                 .await?
