@@ -1,8 +1,10 @@
-//! Group commit of the entries of reads (SQLite).
+//! Group commit of the entries of reads.
 //!
-//! SQLite has one writer at a time, and a read that is logged is a write:
-//! with many clerks reading at once, each read's own writing transaction
-//! (take the turn, check, append, commit) queued behind all the others.
+//! A read that is logged is a write, and writes queue: SQLite has one
+//! writer at a time, and on PostgreSQL the access log's counter is locked
+//! from the append to the commit. With many clerks reading at once, each
+//! read's own writing transaction (take the turn, check, append, commit)
+//! queued behind all the others.
 //! Here the entries of reads that finish at about the same time are
 //! appended by one writing transaction: a single task per pool takes the
 //! writers' turn, gathers every request that arrived meanwhile, checks each
@@ -84,8 +86,6 @@ impl Queue {
 /// failed, or the shared transaction did): the caller must then append
 /// the entries in its own transaction, after reading again there.
 ///
-/// Meant for SQLite; on PostgreSQL, where writers do not queue for one
-/// lock, it works the same but gains nothing.
 pub async fn append_if_unchanged(
     tenant: &TenantDb,
     unless: Unchanged,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, AuditEntry};
 use kiban_core::{Date, KanaName, PersonName, PostalCode, Relationship, ResidentRecordCode, Sex};
-use kiban_store::{Arg, Backend, Row, StoreError, TenantDb, TenantTx};
+use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx};
 
 use crate::domain::{
     Address, AddressText, Closure, HouseholdId, HouseholdRecord, Mentions, Movement, Nationality,
@@ -135,40 +135,36 @@ pub(crate) async fn registry_version(tx: &mut TenantTx) -> Result<Option<i64>, S
 /// A read of the registry and its access-log entries, committed together:
 /// a read whose entries cannot be written returns nothing.
 ///
-/// On PostgreSQL both happen in one transaction (readers do not block each
-/// other; only the access log's counter is locked, from the append to the
-/// commit). SQLite has one writer at a time, and holding its lock while
-/// reading made every read wait for all the reads before it. So there the
-/// reading is done first in a read transaction, which runs beside the
-/// others, noting the registry's version; the entries are then appended by
-/// a writing transaction shared with the other reads of the moment
+/// Appending entries is a write, and writes queue: on SQLite for its one
+/// writer, on PostgreSQL for the row lock of the access log's counter (held
+/// from the append to the commit, so that the chain stays in order). Had
+/// each read appended in its own transaction, every read would wait for
+/// all the reads before it, commit by commit. So the reading is done first
+/// in a read transaction, which runs beside the others, noting the
+/// registry's version; the entries are then appended by a writing
+/// transaction shared with the other reads of the moment
 /// ([`kiban_audit::append_if_unchanged`]), provided the version is still the
 /// one read. If a movement was recorded in between, the caller reads again
-/// in its own writing transaction and commits the entries there. Either way
-/// the entries are committed with, and the caller returns, exactly the
-/// registry's state at that commit.
+/// in its own writing transaction and commits the entries there.
+///
+/// An unchanged version also means that every statement of the reading saw
+/// the same registry, even where each statement takes its own snapshot
+/// (PostgreSQL's `READ COMMITTED`): a movement committed between two of
+/// them would have changed the version.
 struct LoggedRead {
     tx: TenantTx,
-    /// The registry's version when reading began (SQLite's read
-    /// transaction only).
+    /// The registry's version when reading began (`None` for a writing
+    /// transaction that reads again and appends itself).
     seen: Option<Option<i64>>,
 }
 
 impl LoggedRead {
     async fn begin(tenant: &TenantDb) -> Result<Self, StoreError> {
-        Ok(match tenant.backend() {
-            Backend::Postgres => Self {
-                tx: tenant.begin().await?,
-                seen: None,
-            },
-            Backend::Sqlite => {
-                let mut tx = tenant.begin_read().await?;
-                let seen = registry_version(&mut tx).await?;
-                Self {
-                    tx,
-                    seen: Some(seen),
-                }
-            }
+        let mut tx = tenant.begin_read().await?;
+        let seen = registry_version(&mut tx).await?;
+        Ok(Self {
+            tx,
+            seen: Some(seen),
         })
     }
 
