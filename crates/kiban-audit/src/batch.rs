@@ -85,7 +85,6 @@ impl Queue {
 /// they are committed. `false` means nothing was appended (the condition
 /// failed, or the shared transaction did): the caller must then append
 /// the entries in its own transaction, after reading again there.
-///
 pub async fn append_if_unchanged(
     tenant: &TenantDb,
     unless: Unchanged,

@@ -740,34 +740,8 @@ async fn concerned_after(
         return Ok(BTreeSet::new());
     }
     if later.len() <= LATER_MOVEMENTS_CHECKED {
-        let list = in_list(2, later.len());
-        let args: Vec<Arg> = later.iter().map(|id| Arg::Int(*id)).collect();
-        let mut persons = BTreeSet::new();
-        for row in tx
-            .fetch_all(
-                &format!(
-                    "SELECT person_id FROM movement_persons \
-                     WHERE municipality_code = $1 AND movement_id IN ({list})"
-                ),
-                &args,
-            )
-            .await?
-        {
-            persons.insert(row.int(0)?);
-        }
-        let mut households = BTreeSet::new();
-        for row in tx
-            .fetch_all(
-                &format!(
-                    "SELECT household_id FROM movement_households \
-                     WHERE municipality_code = $1 AND movement_id IN ({list})"
-                ),
-                &args,
-            )
-            .await?
-        {
-            households.insert(row.int(0)?);
-        }
+        let persons = named_by(tx, "movement_persons", "person_id", &later).await?;
+        let households = named_by(tx, "movement_households", "household_id", &later).await?;
         let found: BTreeSet<PersonId> = candidates
             .iter()
             .filter(|(person, household)| {
@@ -784,6 +758,27 @@ async fn concerned_after(
         return Ok(found);
     }
     concerned_after_each(tx, candidates, as_of).await
+}
+
+/// The `column` values (persons or households) that the index table
+/// `table` holds for the movements `movements` (at most
+/// [`LATER_MOVEMENTS_CHECKED`]).
+async fn named_by(
+    tx: &mut TenantTx,
+    table: &str,
+    column: &str,
+    movements: &[i64],
+) -> Result<BTreeSet<i64>, StoreError> {
+    let sql = format!(
+        "SELECT {column} FROM {table} WHERE municipality_code = $1 AND movement_id IN ({})",
+        in_list(2, movements.len())
+    );
+    let args: Vec<Arg> = movements.iter().map(|id| Arg::Int(*id)).collect();
+    tx.fetch_all(&sql, &args)
+        .await?
+        .iter()
+        .map(|row| row.int(0))
+        .collect()
 }
 
 /// [`concerned_after`] by looking up each candidate.
