@@ -24,6 +24,13 @@
 //! last statements before commit, which keeps the lock short and takes it
 //! after every other sequence (no lock-order deadlocks).
 //!
+//! Index by person: the entries about a person are found through
+//! `audit_log_persons`, which is filled a chunk ([`INDEX_CHUNK`]) at a
+//! time, sorted by person, by the appending transaction that makes a chunk
+//! due; the entries after the indexed part are read from the log itself.
+//! The index is not part of the chain; [`verify`] checks it against the
+//! log.
+//!
 //! Entries hold no personal data in `detail` (no names, addresses, 個人番号):
 //! the person is named by `person_id` only.
 //!
@@ -46,6 +53,16 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// How many entries [`verify`] reads per query.
 const VERIFY_PAGE: i64 = 5_000;
+
+/// How many entries of the log wait, at most, before they are added to the
+/// index by person (`audit_log_persons`), and how many are added by one
+/// statement. The log is appended alone; once this many entries are not
+/// yet indexed, the transaction that appends adds them, sorted by person,
+/// so that the entries about one person in the chunk land on one page of
+/// the index instead of each on a page of its own. Readers by person read
+/// the entries not yet indexed from the log itself ([`entries_for_person`]),
+/// so an entry is found by person from the moment it is committed.
+pub const INDEX_CHUNK: i64 = 1_024;
 
 /// What an entry records (the kind of access), with stable codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -329,7 +346,51 @@ pub async fn append_many(tx: &mut TenantTx, entries: &[AuditEntry]) -> Result<i6
         ]);
     }
     tx.insert_rows("audit_log", &COLUMNS, &rows).await?;
+    index_if_due(tx, first + count - 1).await?;
     Ok(first)
+}
+
+/// How far the municipality's log is in its index by person: the highest
+/// entry number indexed (0: none).
+async fn indexed_through(tx: &mut TenantTx) -> Result<i64, StoreError> {
+    tx.fetch_optional(
+        "SELECT through_entry_id FROM audit_log_indexed WHERE municipality_code = $1",
+        &[],
+    )
+    .await?
+    .map_or(Ok(0), |row| row.int(0))
+}
+
+/// Adds the entries up to `last` to the index by person when at least
+/// [`INDEX_CHUNK`] of them are not yet in it, a chunk (sorted by person)
+/// per statement. Called after appending, in the appending transaction:
+/// entries are appended one transaction at a time per municipality (see
+/// the crate documentation on locking), so two transactions never index
+/// the same entries.
+async fn index_if_due(tx: &mut TenantTx, last: i64) -> Result<(), StoreError> {
+    let mut through = indexed_through(tx).await?;
+    if last - through < INDEX_CHUNK {
+        return Ok(());
+    }
+    while through < last {
+        let upto = last.min(through.saturating_add(INDEX_CHUNK));
+        tx.execute(
+            "INSERT INTO audit_log_persons (municipality_code, person_id, entry_id) \
+             SELECT municipality_code, person_id, entry_id FROM audit_log \
+             WHERE municipality_code = $1 AND entry_id > $2 AND entry_id <= $3 \
+             AND person_id IS NOT NULL ORDER BY person_id, entry_id",
+            &[Arg::Int(through), Arg::Int(upto)],
+        )
+        .await?;
+        through = upto;
+    }
+    tx.execute(
+        "INSERT INTO audit_log_indexed (municipality_code, through_entry_id) VALUES ($1, $2) \
+         ON CONFLICT (municipality_code) DO UPDATE SET through_entry_id = excluded.through_entry_id",
+        &[Arg::Int(through)],
+    )
+    .await?;
+    Ok(())
 }
 
 /// What is wrong with the first broken entry of a chain.
@@ -352,6 +413,10 @@ pub enum Problem {
         /// The last number the sequence handed out.
         last_allocated: i64,
     },
+    /// The entry is about a person and within the indexed part of the log,
+    /// but the index by person does not list it: reading that person's
+    /// access log would not show it.
+    NotIndexed,
 }
 
 /// The first entry at which a chain breaks.
@@ -385,6 +450,10 @@ impl fmt::Display for BrokenEntry {
                 f,
                 "利用履歴 {id} 以降（{last_allocated} まで）がありません（末尾が削除されています）"
             ),
+            Problem::NotIndexed => write!(
+                f,
+                "利用履歴 {id} が本人別の索引にありません（索引から削除されています。本人の利用履歴に表示されません）"
+            ),
         }
     }
 }
@@ -411,14 +480,18 @@ impl VerifyReport {
 /// broken entry: a missing number (deleted), a `prev_hash` that is not the
 /// previous entry's hash (deleted, inserted or reordered), an entry whose
 /// fields do not give its hash (edited), or missing entries at the end.
+/// It also checks that each entry about a person in the indexed part of the
+/// log is in the index by person (`audit_log_persons`), which is not part
+/// of the chain: an entry deleted from the index alone would be hidden from
+/// that person's access log.
 ///
 /// It reads in pages, each in a short transaction, up to the last entry
 /// committed when it started; entries appended meanwhile are left for the
 /// next run.
 pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
     let municipality = tenant.municipality();
-    let last_allocated = {
-        let mut tx = tenant.begin().await?;
+    let (last_allocated, indexed) = {
+        let mut tx = tenant.begin_read().await?;
         let row = tx
             .fetch_optional(
                 "SELECT next_value FROM number_sequences \
@@ -426,11 +499,13 @@ pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
                 &[Arg::from(AUDIT_SEQUENCE)],
             )
             .await?;
+        let indexed = indexed_through(&mut tx).await?;
         tx.rollback().await?;
-        match row {
+        let last_allocated = match row {
             Some(row) => row.int(0)? - 1,
             None => 0,
-        }
+        };
+        (last_allocated, indexed)
     };
     let mut report = VerifyReport {
         entries_checked: 0,
@@ -440,8 +515,8 @@ pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut expected = 1i64;
     loop {
-        let rows = {
-            let mut tx = tenant.begin().await?;
+        let (rows, not_indexed) = {
+            let mut tx = tenant.begin_read().await?;
             let rows = tx
                 .fetch_all(
                     "SELECT entry_id, at, actor, role, action, person_id, purpose, request_id, \
@@ -455,8 +530,26 @@ pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
                     ],
                 )
                 .await?;
+            // The first entry of this page that is about a person, indexed
+            // by number but missing from the index (one lookup each).
+            let not_indexed = match rows.last() {
+                Some(last) if expected <= indexed => tx
+                    .fetch_optional(
+                        "SELECT a.entry_id FROM audit_log a \
+                         WHERE a.municipality_code = $1 AND a.entry_id >= $2 AND a.entry_id <= $3 \
+                         AND a.person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audit_log_persons p \
+                         WHERE p.municipality_code = a.municipality_code \
+                         AND p.person_id = a.person_id AND p.entry_id = a.entry_id) \
+                         ORDER BY a.entry_id LIMIT 1",
+                        &[Arg::Int(expected), Arg::Int(last.int(0)?.min(indexed))],
+                    )
+                    .await?
+                    .map(|row| row.int(0))
+                    .transpose()?,
+                _ => None,
+            };
             tx.rollback().await?;
-            rows
+            (rows, not_indexed)
         };
         if rows.is_empty() {
             break;
@@ -502,6 +595,10 @@ pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
             );
             if computed != stored_hash {
                 report.broken = broken(Problem::HashMismatch);
+                return Ok(report);
+            }
+            if not_indexed == Some(entry_id) {
+                report.broken = broken(Problem::NotIndexed);
                 return Ok(report);
             }
             prev_hash = stored_hash;
@@ -607,6 +704,9 @@ pub async fn insert_imported(
         ]);
     }
     tx.insert_rows("audit_log", &COLUMNS, &rows).await?;
+    if let Some(last) = entries.last() {
+        index_if_due(tx, last.entry_id).await?;
+    }
     Ok(())
 }
 
@@ -640,14 +740,45 @@ pub async fn entries_for_person(
     person_id: i64,
     limit: u32,
 ) -> Result<Vec<StoredEntry>, StoreError> {
-    let sql = format!(
-        "{SELECT_ENTRY} WHERE municipality_code = $1 AND person_id = $2 \
-         ORDER BY entry_id DESC LIMIT $3"
+    // The newest entries are not indexed yet: they are found in the log
+    // after the indexed part (at most about two chunks, by entry number),
+    // the older ones through the index. Both statements use the same
+    // `through`, so an entry indexed meanwhile is neither missed nor read
+    // twice (the index only ever grows with the number that says how far).
+    let through = indexed_through(tx).await?;
+    let newest = format!(
+        "{SELECT_ENTRY} WHERE municipality_code = $1 AND entry_id > $2 AND person_id = $3 \
+         ORDER BY entry_id DESC LIMIT $4"
     );
-    let rows = tx
-        .fetch_all(&sql, &[Arg::Int(person_id), Arg::from(limit)])
-        .await?;
-    rows.iter().map(stored_entry).collect()
+    let mut entries = tx
+        .fetch_all(
+            &newest,
+            &[Arg::Int(through), Arg::Int(person_id), Arg::from(limit)],
+        )
+        .await?
+        .iter()
+        .map(stored_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    let rest = u64::from(limit).saturating_sub(entries.len() as u64);
+    if rest > 0 && through > 0 {
+        let older = "SELECT a.entry_id, a.at, a.actor, a.role, a.action, a.person_id, a.purpose, \
+             a.request_id, a.detail FROM audit_log_persons p JOIN audit_log a \
+             ON a.municipality_code = p.municipality_code AND a.entry_id = p.entry_id \
+             WHERE p.municipality_code = $1 AND p.person_id = $2 AND p.entry_id <= $3 \
+             AND a.person_id = p.person_id \
+             ORDER BY p.entry_id DESC LIMIT $4";
+        let rest = i64::try_from(rest).unwrap_or(i64::MAX);
+        for row in tx
+            .fetch_all(
+                older,
+                &[Arg::Int(person_id), Arg::Int(through), Arg::Int(rest)],
+            )
+            .await?
+        {
+            entries.push(stored_entry(&row)?);
+        }
+    }
+    Ok(entries)
 }
 
 /// The entries of one staff member written from `from_at` (inclusive) to

@@ -6,8 +6,8 @@
 )]
 
 use kiban_audit::{
-    Actor, AuditAction, BrokenEntry, Problem, Unchanged, append, append_if_unchanged, append_many,
-    entries_by_actor, entries_for_person, verify,
+    Actor, AuditAction, BrokenEntry, INDEX_CHUNK, Problem, Unchanged, append, append_if_unchanged,
+    append_many, entries_by_actor, entries_for_person, verify,
 };
 use kiban_core::MunicipalityCode;
 use kiban_store::platform::{self, Municipality};
@@ -110,6 +110,148 @@ async fn an_untouched_chain_verifies_and_reads_back() {
         assert_eq!(by_tanaka.len(), 37);
         assert_eq!(by_tanaka[0].entry_id, 1, "oldest first");
         tx.rollback().await.expect("rollback");
+        t.cleanup().await.expect("cleanup");
+    }
+}
+
+/// The entry numbers about `person`, newest first, as read back.
+async fn numbers_about(tenant: &TenantDb, person: i64, limit: u32) -> Vec<i64> {
+    let mut tx = tenant.begin_read().await.expect("begin");
+    let entries = entries_for_person(&mut tx, person, limit)
+        .await
+        .expect("entries");
+    tx.rollback().await.expect("rollback");
+    assert!(entries.iter().all(|e| e.person_id == Some(person)));
+    entries.iter().map(|e| e.entry_id).collect()
+}
+
+#[tokio::test]
+async fn entries_by_person_are_found_before_and_after_they_are_indexed() {
+    let chunk = usize::try_from(INDEX_CHUNK).expect("chunk");
+    for backend in BACKENDS {
+        let t = TestDatabase::new(backend).await.expect("test database");
+        let demo = tenant(&t, "990019").await;
+        let other = tenant(&t, "131016").await;
+        // Entry n is about person n % 7 (0: about no one), in appends of
+        // varying size, so that the index is filled at some of them, in
+        // several chunks at the largest, and a tail is left unindexed.
+        let about = |n: i64| (n % 7 != 0).then_some(n % 7);
+        let mut next = 1i64;
+        for size in [1, chunk - 1, 3, chunk * 2 + 5, 1, 10] {
+            let mut tx = demo.begin().await.expect("begin");
+            let entries: Vec<_> = (next..next + size as i64)
+                .map(|n| clerk().entry(AuditAction::Read, about(n), format!("read {n}")))
+                .collect();
+            assert_eq!(append_many(&mut tx, &entries).await.expect("append"), next);
+            tx.commit().await.expect("commit");
+            next += size as i64;
+            // Every entry is found by person at once, newest first, and no
+            // entry twice, whether it is indexed yet or not.
+            let expected: Vec<i64> = (1..next).rev().filter(|n| about(*n) == Some(3)).collect();
+            assert_eq!(
+                numbers_about(&demo, 3, u32::MAX).await,
+                expected,
+                "{backend:?}: after {} entries",
+                next - 1
+            );
+            // A limit that ends in the tail, and one that ends in the index.
+            let two = expected.len().min(2);
+            assert_eq!(numbers_about(&demo, 3, 2).await, expected[..two].to_vec());
+            let deep = expected.len().min(chunk / 7 + 3);
+            assert_eq!(
+                numbers_about(&demo, 3, u32::try_from(deep).expect("limit")).await,
+                expected[..deep].to_vec(),
+                "{backend:?}"
+            );
+        }
+        let mut tx = demo.begin_read().await.expect("begin");
+        let indexed = tx
+            .fetch_optional(
+                "SELECT COUNT(*) FROM audit_log_persons WHERE municipality_code = $1",
+                &[],
+            )
+            .await
+            .expect("count")
+            .expect("row")
+            .int(0)
+            .expect("count");
+        tx.rollback().await.expect("rollback");
+        assert!(indexed > 0, "{backend:?}: the index was filled");
+        assert!(numbers_about(&demo, 0, 10).await.is_empty());
+        // Another municipality's log, indexed or not, holds nothing of them.
+        assert!(numbers_about(&other, 3, 10).await.is_empty());
+        append_entries(&other, 2).await;
+        assert_eq!(numbers_about(&other, 1, 10).await, vec![1]);
+        let report = verify(&demo).await.expect("verify");
+        assert!(report.is_intact(), "{backend:?}: {report:?}");
+
+        // The index is not part of the chain, so verify checks it: an
+        // entry deleted from the index alone is named, and a link added to
+        // the index shows no entry about another person.
+        let hidden = 7 * 100 + 3;
+        tamper(
+            &demo,
+            "DELETE FROM audit_log_persons WHERE municipality_code = $1 AND entry_id = $2",
+            &[Arg::Int(hidden)],
+        )
+        .await;
+        let found = broken(&demo).await;
+        assert_eq!(found.entry_id, hidden, "{backend:?}");
+        assert_eq!(found.problem, Problem::NotIndexed);
+        assert!(found.to_string().contains("索引"));
+        tamper(
+            &demo,
+            "INSERT INTO audit_log_persons (municipality_code, person_id, entry_id) VALUES ($1, 3, 1)",
+            &[],
+        )
+        .await;
+        assert!(!numbers_about(&demo, 3, u32::MAX).await.contains(&1));
+        t.cleanup().await.expect("cleanup");
+    }
+}
+
+#[tokio::test]
+async fn the_index_by_person_is_built_from_a_log_written_before_it() {
+    for backend in BACKENDS {
+        // Migration 0009 added the index: a log written before it is
+        // indexed by the migration, every entry about a person.
+        let t = TestDatabase::migrated_to(backend, 8)
+            .await
+            .expect("test database");
+        let demo = tenant(&t, "990019").await;
+        let other = tenant(&t, "131016").await;
+        for (tenant, entries) in [(&demo, 40i64), (&other, 5)] {
+            let mut tx = tenant.begin().await.expect("begin");
+            for n in 1..=entries {
+                tx.execute(
+                    "INSERT INTO audit_log (municipality_code, entry_id, at, actor, role, action, \
+                     person_id, detail, prev_hash, entry_hash) \
+                     VALUES ($1, $2, '2026-01-01T00:00:00Z', 'tanaka', 'registry_clerk', 'read', \
+                     $3, 'before', 'p', 'h')",
+                    &[Arg::Int(n), Arg::from((n % 4 != 0).then_some(n % 4))],
+                )
+                .await
+                .expect("insert");
+            }
+            tx.commit().await.expect("commit");
+        }
+        t.db.migrate().await.expect("migrate");
+        let expected: Vec<i64> = (1..=40).rev().filter(|n| n % 4 == 2).collect();
+        assert_eq!(numbers_about(&demo, 2, 100).await, expected, "{backend:?}");
+        assert_eq!(numbers_about(&other, 2, 100).await, vec![2], "{backend:?}");
+        let mut tx = demo.begin_read().await.expect("begin");
+        let links = tx
+            .fetch_optional(
+                "SELECT COUNT(*), MIN(through_entry_id) FROM audit_log_persons \
+                 JOIN audit_log_indexed USING (municipality_code) WHERE municipality_code = $1",
+                &[],
+            )
+            .await
+            .expect("count")
+            .expect("row");
+        tx.rollback().await.expect("rollback");
+        assert_eq!(links.int(0).expect("count"), 30, "{backend:?}: indexed");
+        assert_eq!(links.int(1).expect("through"), 40, "{backend:?}");
         t.cleanup().await.expect("cleanup");
     }
 }

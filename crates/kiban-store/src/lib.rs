@@ -332,6 +332,16 @@ impl Database {
         Ok(())
     }
 
+    /// Applies the migrations up to and including `version` only: for tests
+    /// of a later migration on data written before it.
+    pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run_to(version, p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run_to(version, p).await?,
+        }
+        Ok(())
+    }
+
     /// Whether every migration this binary knows has been applied.
     pub async fn is_migrated(&self) -> Result<bool, StoreError> {
         let expected = match &self.pool {

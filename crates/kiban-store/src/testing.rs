@@ -41,15 +41,34 @@ fn random_suffix() -> String {
 impl TestDatabase {
     /// Creates and migrates a fresh database on `backend`.
     pub async fn new(backend: Backend) -> Result<Self, StoreError> {
+        Self::create(backend, None).await
+    }
+
+    /// Creates a fresh database on `backend` with the migrations up to and
+    /// including `version` only (apply the rest with [`Database::migrate`]).
+    pub async fn migrated_to(backend: Backend, version: i64) -> Result<Self, StoreError> {
+        Self::create(backend, Some(version)).await
+    }
+
+    async fn create(backend: Backend, version: Option<i64>) -> Result<Self, StoreError> {
+        let migrate = |db: Database| async move {
+            match version {
+                Some(version) => db.migrate_to(version).await?,
+                None => db.migrate().await?,
+            }
+            Ok::<_, StoreError>(db)
+        };
         match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("kiban-test-{}", random_suffix()));
                 let url = format!("sqlite://{}", dir.join("kiban.db").display());
                 let master_key = MasterKey::generate();
-                let db = Database::connect(&url)
-                    .await?
-                    .with_master_key(master_key.clone());
-                db.migrate().await?;
+                let db = migrate(
+                    Database::connect(&url)
+                        .await?
+                        .with_master_key(master_key.clone()),
+                )
+                .await?;
                 Ok(Self {
                     db,
                     url,
@@ -73,10 +92,12 @@ impl TestDatabase {
                     None => return Err(StoreError::InvalidUrl(server)),
                 };
                 let master_key = MasterKey::generate();
-                let db = Database::connect(&url)
-                    .await?
-                    .with_master_key(master_key.clone());
-                db.migrate().await?;
+                let db = migrate(
+                    Database::connect(&url)
+                        .await?
+                        .with_master_key(master_key.clone()),
+                )
+                .await?;
                 Ok(Self {
                     db,
                     url,

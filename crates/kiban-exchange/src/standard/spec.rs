@@ -765,6 +765,14 @@ pub const EXCLUDED: &[ExcludedTable] = &[
         reason: "個人番号（特定個人情報）はこの環境の団体鍵で封かんしており、平文でも封かんのままでも CSV には出力しない。移行には別途、保護された手段が必要（版1の対象外）。",
     },
     ExcludedTable {
+        table: "audit_log_persons",
+        reason: "利用履歴の本人別索引であり、audit_log.csv から作り直せる。取り込み先で取り込んだ利用履歴から作る。",
+    },
+    ExcludedTable {
+        table: "audit_log_indexed",
+        reason: "利用履歴の本人別索引をどこまで作ったかの記録であり、取り込み先で索引とともに作り直す。",
+    },
+    ExcludedTable {
         table: "job_progress",
         reason: "実行中のジョブ（デモ生成・バッチ）の進み具合はこの環境の運用状態であり、団体のデータではない。",
     },
