@@ -157,6 +157,8 @@ test("individual numbers: masked for a tax clerk, revealed with a purpose, in th
   assert.ok(rows.some((r) => r.includes("個人番号表示") && r.includes("registry")
     && r.includes("転入届の本人確認のため")), rows.join("\n"));
   assert.ok(rows.some((r) => r.includes("参照") && r.includes("tax")), rows.join("\n"));
+  // Times in 和暦 with the 西暦 year.
+  assert.ok(rows.every((r) => /令和\d+年（\d{4}年）\d+月\d+日 \d\d:\d\d:\d\d/.test(r)), rows.join("\n"));
   assert.ok(!(await auditor.content()).includes(NUMBER));
   mkdirSync(join(here, "test-results"), { recursive: true });
   await auditor.screenshot({ path: join(here, "test-results", "access-log.png"), fullPage: true });

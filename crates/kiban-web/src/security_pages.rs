@@ -18,6 +18,7 @@ use base64::Engine;
 use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{AuthError, Permission, Principal, Role, TokenKind};
+use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
 use kiban_registry::domain::PersonId;
 use kiban_registry::storage::{self as registry, Revealed};
 use kiban_store::TenantDb;
@@ -475,7 +476,10 @@ pub struct AccessLogQuery {
 
 struct EntryRow {
     entry_id: i64,
+    /// Japan time, `YYYY-MM-DD HH:MM:SS` (the CSV).
     at: String,
+    /// Japan time with the date in 和暦 and 西暦 (the screen).
+    at_ja: String,
     actor: String,
     role: String,
     action: &'static str,
@@ -495,22 +499,31 @@ struct AccessLogPage<'a> {
     csv_query: String,
 }
 
-/// A stored time (RFC 3339, UTC) in Japan time, `YYYY-MM-DD HH:MM:SS`.
-fn japan_time(at: &str) -> String {
-    at.parse::<Timestamp>().map_or_else(
-        |_| at.to_owned(),
-        |t| {
-            t.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        },
-    )
+/// A stored time (RFC 3339, UTC) in Japan time; `None` if unreadable.
+fn japan_time(at: &str) -> Option<jiff::ZonedDateTime> {
+    at.parse::<Timestamp>()
+        .ok()
+        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(9))))
 }
 
 fn entry_row(entry: &StoredEntry) -> EntryRow {
+    let time = japan_time(&entry.at);
     EntryRow {
         entry_id: entry.entry_id,
-        at: japan_time(&entry.at),
+        at: time.as_ref().map_or_else(
+            || entry.at.clone(),
+            |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        ),
+        at_ja: time.as_ref().map_or_else(
+            || entry.at.clone(),
+            |t| {
+                format!(
+                    "{} {}",
+                    format_ja_with_western(t.date()),
+                    t.strftime("%H:%M:%S")
+                )
+            },
+        ),
         actor: entry.actor.clone(),
         role: role_label(&entry.role),
         action: entry.action.label_ja(),
@@ -552,11 +565,16 @@ fn parse_day(field: &str, raw: &str) -> Result<Option<kiban_core::Date>, ApiErro
     if raw.is_empty() {
         return Ok(None);
     }
-    kiban_core::date::parse_iso(raw).map(Some).map_err(|_| {
+    parse_date_input(raw).map(Some).map_err(|e| {
+        let label = if field == "from" {
+            "期間（開始日）"
+        } else {
+            "期間（終了日）"
+        };
         ApiError::invalid(
             "invalid_date",
             field,
-            format!("{field} は YYYY-MM-DD の日付で指定してください"),
+            format!("{label}: {e}（令和8年11月1日 や 2026-11-01 の形で入力してください）"),
         )
     })
 }
@@ -639,7 +657,11 @@ async fn read_entries(
             )
             .await?;
             (
-                format!("職員 {who} の利用履歴（{from} 〜 {to}）"),
+                format!(
+                    "職員 {who} の利用履歴（{} 〜 {}）",
+                    format_ja(*from),
+                    format_ja(*to)
+                ),
                 entries,
                 None,
                 format!("access_log_screen actor {} {from} {to}", sanitize(who)),

@@ -627,12 +627,38 @@ async fn screens_mask_reveal_and_show_the_access_log() {
             .await
             .unwrap();
         assert!(html.contains("職員 registry_clerk の利用履歴") && html.contains("個人番号表示"));
+        // Times on the screen in 和暦 with the 西暦 year; the period may be
+        // typed in 和暦 too.
+        let today_ja = kiban_core::wareki::format_ja(today);
+        let time_ja = kiban_core::wareki::format_ja_with_western(today);
+        assert!(html.contains(&time_ja), "{html}");
+        let html = auditor
+            .get(app.url(&format!(
+                "/app/access-log?actor=registry_clerk&from={}",
+                today_ja
+                    .bytes()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect::<String>()
+            )))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("（{today_ja} 〜 {today_ja}）"))
+                && html.contains("個人番号表示"),
+            "{html}"
+        );
         let bad = auditor
             .get(app.url("/app/access-log?actor=registry_clerk&from=2026-13-01"))
             .send()
             .await
             .unwrap();
         assert_eq!(bad.status(), 422);
+        let message = bad.text().await.unwrap();
+        assert!(message.contains("期間（開始日）"), "{message}");
         let csv = auditor
             .get(app.url(&format!("/app/access-log.csv?person_id={person}")))
             .send()
