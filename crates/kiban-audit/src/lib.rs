@@ -741,7 +741,8 @@ pub async fn entries_for_person(
     limit: u32,
 ) -> Result<Vec<StoredEntry>, StoreError> {
     // The newest entries are not indexed yet: they are found in the log
-    // after the indexed part (at most about two chunks, by entry number),
+    // after the indexed part (fewer than INDEX_CHUNK entries, read by entry
+    // number: every append that leaves a whole chunk indexes it),
     // the older ones through the index. Both statements use the same
     // `through`, so an entry indexed meanwhile is neither missed nor read
     // twice (the index only ever grows with the number that says how far).
