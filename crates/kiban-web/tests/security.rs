@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::{PASSWORD, TestApp, code, csrf_field, element_text, new_client};
+use common::{PASSWORD, TestApp, code, csrf_field, element_text, get_text, new_client};
 use kiban_store::Backend;
 use kiban_store::testing::BACKENDS;
 use serde_json::{Value, json};
@@ -567,14 +567,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         let clerk_client = new_client();
         app.login_screen_with(&clerk_client, DEMO, "registry_clerk")
             .await;
-        let html = clerk_client
-            .get(app.url(&screen))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get_text(&clerk_client, &app.url(&screen)).await;
         assert!(html.contains("reveal-form"));
         let csrf = csrf_field(&html);
         let empty = clerk_client
@@ -601,14 +594,11 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         // and exports CSV (logged as an export).
         let auditor = new_client();
         app.login_screen_with(&auditor, DEMO, "auditor").await;
-        let html = auditor
-            .get(app.url(&format!("/app/access-log?person_id={person}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get_text(
+            &auditor,
+            &app.url(&format!("/app/access-log?person_id={person}")),
+        )
+        .await;
         assert!(
             html.contains("個人番号表示") && html.contains("窓口での本人確認"),
             "{html}"
@@ -616,36 +606,30 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         assert!(html.contains("拒否") && html.contains("税務担当"));
         assert!(!html.contains(NUMBER));
         let today = kiban_registry::storage::japan_date(jiff::Timestamp::now());
-        let html = auditor
-            .get(app.url(&format!(
+        let html = get_text(
+            &auditor,
+            &app.url(&format!(
                 "/app/access-log?actor=registry_clerk&from={today}&to={today}"
-            )))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            )),
+        )
+        .await;
         assert!(html.contains("職員 registry_clerk の利用履歴") && html.contains("個人番号表示"));
         // Times on the screen in 和暦 with the 西暦 year; the period may be
         // typed in 和暦 too.
         let today_ja = kiban_core::wareki::format_ja(today);
         let time_ja = kiban_core::wareki::format_ja_with_western(today);
         assert!(html.contains(&time_ja), "{html}");
-        let html = auditor
-            .get(app.url(&format!(
+        let html = get_text(
+            &auditor,
+            &app.url(&format!(
                 "/app/access-log?actor=registry_clerk&from={}",
                 today_ja
                     .bytes()
                     .map(|b| format!("%{b:02X}"))
                     .collect::<String>()
-            )))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            )),
+        )
+        .await;
         assert!(
             html.contains(&format!("（{today_ja} 〜 {today_ja}）"))
                 && html.contains("個人番号表示"),
@@ -865,14 +849,7 @@ async fn administrators_manage_their_own_staff_only() {
         let chiyoda_admin = new_client();
         app.login_screen_with(&chiyoda_admin, CHIYODA, "municipality_admin")
             .await;
-        let html = chiyoda_admin
-            .get(app.url("/app/staff"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get_text(&chiyoda_admin, &app.url("/app/staff")).await;
         assert!(
             !html.contains("new.clerk"),
             "another municipality's staff are not listed"

@@ -36,6 +36,11 @@ pub fn new_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The body of a `GET` of `url` by `client` (with its cookies), as text.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// The value of the first `name="csrf"` field of a page.
 pub fn csrf_field(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
