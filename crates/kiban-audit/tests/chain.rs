@@ -165,18 +165,26 @@ async fn entries_by_person_are_found_before_and_after_they_are_indexed() {
             );
         }
         let mut tx = demo.begin_read().await.expect("begin");
-        let indexed = tx
+        let row = tx
             .fetch_optional(
-                "SELECT COUNT(*) FROM audit_log_persons WHERE municipality_code = $1",
+                "SELECT COUNT(*), MIN(through_entry_id) FROM audit_log_persons \
+                 JOIN audit_log_indexed USING (municipality_code) WHERE municipality_code = $1",
                 &[],
             )
             .await
             .expect("count")
-            .expect("row")
-            .int(0)
-            .expect("count");
+            .expect("row");
         tx.rollback().await.expect("rollback");
+        let (indexed, through) = (row.int(0).expect("count"), row.int(1).expect("through"));
         assert!(indexed > 0, "{backend:?}: the index was filled");
+        // Every append that left a whole chunk waiting indexed it, and the
+        // index holds exactly the entries about a person up to there.
+        assert!(
+            through > 0 && next - 1 - through < INDEX_CHUNK,
+            "{backend:?}: {through}"
+        );
+        let about_someone = (1..=through).filter(|n| about(*n).is_some()).count();
+        assert_eq!(indexed, i64::try_from(about_someone).expect("count"));
         assert!(numbers_about(&demo, 0, 10).await.is_empty());
         // Another municipality's log, indexed or not, holds nothing of them.
         assert!(numbers_about(&other, 3, 10).await.is_empty());

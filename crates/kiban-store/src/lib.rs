@@ -543,10 +543,8 @@ async fn checkpoints(
             std::fs::File::open(log)?.sync_data()
         })
         .await;
-        match flushed {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "flushing the SQLite database file failed"),
-            Err(e) => tracing::warn!(error = %e, "flushing the SQLite database file failed"),
+        if let Err(e) = flushed.map_err(std::io::Error::from).and_then(|done| done) {
+            tracing::warn!(error = %e, "flushing the SQLite database file failed");
         }
         let Some(turn) = writer.upgrade() else {
             return;

@@ -499,11 +499,12 @@ struct AccessLogPage<'a> {
     csv_query: String,
 }
 
-/// A stored time (RFC 3339, UTC) in Japan time; `None` if unreadable.
-fn japan_time(at: &str) -> Option<jiff::ZonedDateTime> {
+/// A stored time (RFC 3339, UTC) in Japan time (UTC+9, as
+/// `registry::japan_date`); `None` if unreadable.
+fn japan_time(at: &str) -> Option<jiff::civil::DateTime> {
     at.parse::<Timestamp>()
         .ok()
-        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(9))))
+        .map(|t| jiff::tz::offset(9).to_datetime(t))
 }
 
 fn entry_row(entry: &StoredEntry) -> EntryRow {
@@ -560,17 +561,12 @@ enum Selection {
     },
 }
 
-fn parse_day(field: &str, raw: &str) -> Result<Option<kiban_core::Date>, ApiError> {
+fn parse_day(field: &str, label: &str, raw: &str) -> Result<Option<kiban_core::Date>, ApiError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
     parse_date_input(raw).map(Some).map_err(|e| {
-        let label = if field == "from" {
-            "期間（開始日）"
-        } else {
-            "期間（終了日）"
-        };
         ApiError::invalid(
             "invalid_date",
             field,
@@ -600,8 +596,8 @@ fn selection(query: &AccessLogQuery) -> Result<Option<Selection>, ApiError> {
         return Ok(None);
     }
     let today = registry::japan_date(Timestamp::now());
-    let to = parse_day("to", &query.to)?.unwrap_or(today);
-    let from = match parse_day("from", &query.from)? {
+    let to = parse_day("to", "期間（終了日）", &query.to)?.unwrap_or(today);
+    let from = match parse_day("from", "期間（開始日）", &query.from)? {
         Some(d) => d,
         None => to.checked_sub(jiff::Span::new().days(30)).unwrap_or(to),
     };

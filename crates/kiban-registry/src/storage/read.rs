@@ -153,19 +153,15 @@ pub(crate) async fn registry_version(tx: &mut TenantTx) -> Result<Option<i64>, S
 /// them would have changed the version.
 struct LoggedRead {
     tx: TenantTx,
-    /// The registry's version when reading began (`None` for a writing
-    /// transaction that reads again and appends itself).
-    seen: Option<Option<i64>>,
+    /// The registry's version when reading began.
+    seen: Option<i64>,
 }
 
 impl LoggedRead {
     async fn begin(tenant: &TenantDb) -> Result<Self, StoreError> {
         let mut tx = tenant.begin_read().await?;
         let seen = registry_version(&mut tx).await?;
-        Ok(Self {
-            tx,
-            seen: Some(seen),
-        })
+        Ok(Self { tx, seen })
     }
 
     /// The transaction to read in.
@@ -176,35 +172,41 @@ impl LoggedRead {
     /// Commits `entries` for what was read: `None` when done; otherwise
     /// the registry changed since it was read (or the shared transaction
     /// failed) and the caller must read again in the returned writing
-    /// transaction and [`LoggedRead::commit`] the entries of that reading.
+    /// transaction and [`ReadAgain::commit`] the entries of that reading.
     async fn log(
-        mut self,
+        self,
         tenant: &TenantDb,
         entries: Vec<AuditEntry>,
-    ) -> Result<Option<Self>, StoreError> {
-        let Some(seen) = self.seen else {
-            kiban_audit::append_many(&mut self.tx, &entries).await?;
-            self.tx.commit().await?;
-            return Ok(None);
-        };
+    ) -> Result<Option<ReadAgain>, StoreError> {
         // The reading transaction ends first, so that no request holds two
         // connections.
         self.tx.commit().await?;
         let unless = kiban_audit::Unchanged {
             sequence: super::MOVEMENT_SEQUENCE,
-            seen,
+            seen: self.seen,
         };
         if kiban_audit::append_if_unchanged(tenant, unless, entries).await {
             return Ok(None);
         }
-        Ok(Some(Self {
+        Ok(Some(ReadAgain {
             tx: tenant.begin().await?,
-            seen: None,
         }))
     }
+}
 
-    /// Appends the entries and commits (after reading again, see
-    /// [`LoggedRead::log`]).
+/// The writing transaction in which a [`LoggedRead`] whose registry changed
+/// reads again and appends its own entries.
+struct ReadAgain {
+    tx: TenantTx,
+}
+
+impl ReadAgain {
+    /// The transaction to read in.
+    fn tx(&mut self) -> &mut TenantTx {
+        &mut self.tx
+    }
+
+    /// Appends the entries and commits.
     async fn commit(mut self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         kiban_audit::append_many(&mut self.tx, entries).await?;
         self.tx.commit().await
