@@ -49,7 +49,7 @@ done
 
 if ! command -v wrk >/dev/null; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get install -y -qq wrk >/dev/null
+    $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null
 fi
 if [ -z "${KIBAN_BIN:-}" ]; then
     cargo build --release --quiet -p kiban-cli

@@ -8,6 +8,8 @@
 #
 # Idempotent: prints nothing and changes nothing when everything is installed.
 # Runs `apt-get update` only when a package cannot be installed without it.
+# Waits for the dpkg lock held by another install, up to
+# KIBAN_APT_LOCK_TIMEOUT seconds (600 by default), instead of failing at once.
 set -euo pipefail
 
 packages=(fonts-ipamj-mincho fonts-ipaexfont poppler-utils)
@@ -31,6 +33,9 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+apt_get() {
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout="${KIBAN_APT_LOCK_TIMEOUT:-600}" "$@"
+}
 echo "install-fonts: installing ${missing[*]}" >&2
 # A package unknown to the local lists needs the lists refreshed first.
 needs_update=false
@@ -40,10 +45,10 @@ for package in "${missing[@]}"; do
     fi
 done
 if [ "$needs_update" = true ]; then
-    "${sudo[@]}" apt-get update -qq
+    apt_get update -qq
 fi
-if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+if ! apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
     # The lists may name versions the mirror no longer has: refresh once and retry.
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_get update -qq
+    apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

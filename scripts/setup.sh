@@ -2,6 +2,9 @@
 # Prepares this machine for Kiban's tests: Debian packages (PostgreSQL,
 # Chromium, fonts), a running PostgreSQL, cargo-nextest and the browser
 # test's npm packages. Idempotent and quiet when everything is in place.
+# When another package install holds the dpkg lock (a fresh machine's
+# automatic updates), apt-get waits for it, up to KIBAN_APT_LOCK_TIMEOUT
+# seconds (600 by default), instead of failing at once.
 # Everything comes from the package registries (Debian, crates.io, npm):
 # nothing else is downloaded.
 set -euo pipefail
@@ -9,6 +12,10 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
+export KIBAN_APT_LOCK_TIMEOUT=${KIBAN_APT_LOCK_TIMEOUT:-600}
+apt_get() {
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout="$KIBAN_APT_LOCK_TIMEOUT" "$@"
+}
 
 apt_updated=false
 apt_install() {
@@ -20,10 +27,10 @@ apt_install() {
     [ "${#missing[@]}" -eq 0 ] && return 0
     echo "setup: installing ${missing[*]}" >&2
     if [ "$apt_updated" = false ]; then
-        "${sudo[@]}" apt-get update -qq >/dev/null
+        apt_get update -qq >/dev/null
         apt_updated=true
     fi
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # Fonts for printing (and poppler-utils for the PDF tests).
