@@ -1,5 +1,5 @@
 //! The repository as a newcomer finds it: the setup script on a fresh
-//! machine.
+//! machine, and the documentation's links.
 #![expect(clippy::unwrap_used, reason = "test fixtures panic on broken setup")]
 
 use std::path::{Path, PathBuf};
@@ -117,4 +117,115 @@ esac"#,
     );
     assert_eq!(String::from_utf8_lossy(&again.stdout), "");
     assert_eq!(String::from_utf8_lossy(&again.stderr), "");
+}
+
+/// The documentation a user of the project reads: README.md,
+/// ARCHITECTURE.md and every Markdown file under docs/.
+fn documentation() -> Vec<PathBuf> {
+    fn markdown_under(dir: &Path, found: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                markdown_under(&path, found);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                found.push(path);
+            }
+        }
+    }
+    let root = repository();
+    let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    markdown_under(&root.join("docs"), &mut files);
+    files
+}
+
+/// The targets of the Markdown links of `text`: inline `[text](target)`
+/// and reference definitions `[label]: target`.
+fn link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("](") {
+        let after = &rest[at + 2..];
+        let end = after.find(')').unwrap_or(after.len());
+        targets.push(after[..end].trim().to_owned());
+        rest = &after[end..];
+    }
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.starts_with('[')
+            && let Some(at) = line.find("]: ")
+        {
+            targets.push(line[at + 3..].trim().to_owned());
+        }
+    }
+    targets
+}
+
+/// Users of the project have only the repository: no link may lead into
+/// the workplace's `../shared` folder, and every relative link must reach a
+/// file of the repository.
+#[test]
+fn documentation_links_stay_inside_the_repository() {
+    let files = documentation();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with("docs/contracts/api-v1.md"))
+    );
+    let mut faults = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let name = file
+            .strip_prefix(repository())
+            .unwrap()
+            .display()
+            .to_string();
+        if text.contains("../shared") {
+            faults.push(format!("{name}: refers to ../shared"));
+        }
+        for target in link_targets(&text) {
+            if target.is_empty()
+                || target.starts_with('#')
+                || target.contains("://")
+                || target.starts_with("mailto:")
+            {
+                continue;
+            }
+            let path = target.split('#').next().unwrap_or_default();
+            if !file.parent().unwrap().join(path).exists() {
+                faults.push(format!("{name}: link to {target}, which does not exist"));
+            }
+        }
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+/// The README names the contracts through docs/contracts/, and every
+/// contract the index there lists is in the repository.
+#[test]
+fn the_contracts_are_in_the_repository() {
+    let root = repository();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        link_targets(&readme)
+            .iter()
+            .any(|t| t.starts_with("docs/contracts/")),
+        "README.md does not link to docs/contracts/"
+    );
+    let index = std::fs::read_to_string(root.join("docs/contracts/README.md")).unwrap();
+    let mut listed = 0;
+    for line in index.lines() {
+        if let Some(rest) = line.strip_prefix("- `")
+            && let Some(end) = rest.find('`')
+            && rest[..end].ends_with(".md")
+        {
+            listed += 1;
+            let contract = root.join("docs/contracts").join(&rest[..end]);
+            assert!(contract.is_file(), "{} is listed but missing", &rest[..end]);
+        }
+    }
+    assert!(listed >= 9, "the index lists {listed} contracts");
 }
