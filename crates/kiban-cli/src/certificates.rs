@@ -209,7 +209,9 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
         .await
         .map_err(|e| CliError::runtime(e.message))?;
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, kiban_web::router(state)).await;
+        let app =
+            kiban_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let _ = axum::serve(listener, app).await;
     });
     let token = kiban_auth::issue_staff_token(
         &tenant,

@@ -43,9 +43,12 @@ impl CliError {
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
         match e {
+            // A missing master key is a missing setting: the message names
+            // --master-key-file and KIBAN_MASTER_KEY.
             StoreError::InvalidUrl(_)
             | StoreError::UnknownMunicipality(_)
-            | StoreError::Conflict(_) => CliError::invalid(e.to_string()),
+            | StoreError::Conflict(_)
+            | StoreError::NoMasterKey => CliError::invalid(e.to_string()),
             other => CliError::runtime(other.to_string()),
         }
     }
@@ -167,6 +170,17 @@ pub struct ServeArgs {
     /// at once; more wait their turn (default: four per core).
     #[arg(long)]
     max_concurrent_changes: Option<usize>,
+    /// The public certificate verification: requests per minute from one
+    /// client address once its burst is spent (0: no limit).
+    #[arg(long, default_value_t = kiban_web::DEFAULT_VERIFY_RATE_PER_MINUTE)]
+    verify_rate_per_minute: u32,
+    /// Verification requests one client address may make at once.
+    #[arg(long, default_value_t = kiban_web::DEFAULT_VERIFY_BURST)]
+    verify_burst: u32,
+    /// A reverse proxy whose X-Forwarded-For names the client address (for
+    /// the verification's rate limit); repeat for several.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// `kiban municipality …`.
@@ -507,6 +521,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             "--max-concurrent-changes: 1 以上で指定してください",
         ));
     }
+    if args.verify_rate_per_minute > 0 && args.verify_burst == 0 {
+        return Err(CliError::invalid(
+            "--verify-burst: 1 以上で指定してください（制限をなくすには --verify-rate-per-minute 0）",
+        ));
+    }
     if !(1..=24 * 7).contains(&args.session_hours) {
         return Err(CliError::invalid(
             "--session-hours: 1 から 168 の範囲で指定してください",
@@ -559,6 +578,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             max_concurrent_changes: args
                 .max_concurrent_changes
                 .unwrap_or_else(kiban_web::default_max_concurrent_changes),
+            verify_rate_per_minute: args.verify_rate_per_minute,
+            verify_burst: args.verify_burst,
+            trusted_proxies: args.trusted_proxies,
             ..kiban_web::WebConfig::default()
         },
     );
@@ -583,7 +605,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         }
     }
     say("終了するには Ctrl+C を押してください。");
-    axum::serve(listener, kiban_web::router(state))
+    let app = kiban_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

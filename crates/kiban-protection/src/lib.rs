@@ -109,6 +109,24 @@ impl SupportMeasure {
     pub fn is_active_on(&self, on: Date) -> bool {
         self.starts_on <= on && on <= self.last_day()
     }
+
+    /// The period of this measure's extension (延長): a new measure from
+    /// the day after its granted last day, for one year. `None` when it was
+    /// ended early, or when one of `measures` (the person's) already
+    /// protects that day (it was extended already).
+    pub fn extension_period(&self, measures: &[SupportMeasure]) -> Option<(Date, Date)> {
+        if self.ended_on.is_some() {
+            return None;
+        }
+        let starts_on = self.ends_on.tomorrow().ok()?;
+        if measures
+            .iter()
+            .any(|m| m.person_id == self.person_id && m.is_active_on(starts_on))
+        {
+            return None;
+        }
+        period(starts_on, None).ok()
+    }
 }
 
 /// The period of a new measure: one year from its start unless given
@@ -244,6 +262,24 @@ mod tests {
         assert!(!ended.is_active_on(d("2026-10-01")));
         let late = measure("2026-04-01", "2027-03-31", Some("2028-01-01"));
         assert_eq!(late.last_day(), d("2027-03-31"));
+    }
+
+    #[test]
+    fn an_extension_follows_the_last_day_once() {
+        let first = measure("2026-04-01", "2027-03-31", None);
+        assert_eq!(
+            first.extension_period(std::slice::from_ref(&first)),
+            Some((d("2027-04-01"), d("2028-03-31")))
+        );
+        let extension = SupportMeasure {
+            measure_id: 2,
+            starts_on: d("2027-04-01"),
+            ends_on: d("2028-03-31"),
+            ..first.clone()
+        };
+        assert_eq!(first.extension_period(&[first.clone(), extension]), None);
+        let ended = measure("2026-04-01", "2027-03-31", Some("2026-09-30"));
+        assert_eq!(ended.extension_period(&[]), None);
     }
 
     #[test]

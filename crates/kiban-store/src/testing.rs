@@ -109,6 +109,15 @@ impl TestDatabase {
         }
     }
 
+    /// The same pool without a master key, as a server started without
+    /// one runs: sealing or opening a value fails with
+    /// [`StoreError::NoMasterKey`].
+    pub fn db_without_master_key(&self) -> Database {
+        let mut db = self.db.clone();
+        db.master_key = None;
+        db
+    }
+
     /// Closes the pool and removes the database.
     pub async fn cleanup(self) -> Result<(), StoreError> {
         self.db.close().await;

@@ -232,7 +232,7 @@ pub(crate) fn certificate_error(error: CertificateError) -> ApiError {
             message: format!("証明書を印刷できません: {error}"),
             field: None,
         },
-        CertificateError::Store(e) => ApiError::internal(e),
+        CertificateError::Store(e) => ApiError::from(e),
     }
 }
 
@@ -309,6 +309,9 @@ fn tenant_may(principal: &Principal, tenant: &TenantDb, permission: Permission) 
     principal.may(tenant.municipality(), permission)
 }
 
+/// The permission that issuing a certificate needs (API and screens).
+pub(crate) const ISSUE_PERMISSION: Permission = Permission::RegistryWrite;
+
 pub(crate) async fn authorize_issue(
     state: &AppState,
     principal: &Principal,
@@ -321,7 +324,7 @@ pub(crate) async fn authorize_issue(
         principal,
         headers,
         m,
-        Permission::RegistryWrite,
+        ISSUE_PERMISSION,
         Target {
             operation,
             person: None,

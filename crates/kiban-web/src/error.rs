@@ -85,6 +85,20 @@ impl ApiError {
         }
     }
 
+    /// 503: a request would seal or open a value (個人番号, a second-factor
+    /// secret) but the service was started without a master key.
+    pub fn master_key_not_configured() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "master_key_not_configured",
+            message: "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱えません。\
+                      運用者が --master-key-file または環境変数 KIBAN_MASTER_KEY でマスター鍵を指定して\
+                      起動し直す必要があります"
+                .into(),
+            field: None,
+        }
+    }
+
     /// 500: the detail goes to the log, not to the client.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
@@ -98,8 +112,13 @@ impl ApiError {
 }
 
 impl From<kiban_store::StoreError> for ApiError {
+    /// A missing master key is 503 `master_key_not_configured`; every
+    /// other storage failure is 500.
     fn from(e: kiban_store::StoreError) -> Self {
-        ApiError::internal(e)
+        match e {
+            kiban_store::StoreError::NoMasterKey => ApiError::master_key_not_configured(),
+            e => ApiError::internal(e),
+        }
     }
 }
 
@@ -131,10 +150,16 @@ impl From<kiban_auth::AuthError> for ApiError {
                 field: None,
             },
             E::NoSuchAccount(_) => ApiError::not_found(),
-            E::Store(e) => ApiError::internal(e),
+            E::Store(e) => e.into(),
         }
     }
 }
+
+/// The code of the [`ApiError`] a response was made from, kept in the
+/// response's extensions so that the screens can answer some errors with a
+/// page of their own (see `pages::screen_errors`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ErrorCode(pub(crate) &'static str);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -142,6 +167,8 @@ impl IntoResponse for ApiError {
         if let (Some(field), Some(obj)) = (self.field, error.as_object_mut()) {
             obj.insert("field".into(), serde_json::Value::String(field));
         }
-        (self.status, axum::Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
     }
 }

@@ -13,7 +13,7 @@ use kiban_registry::storage::{self, Revealed};
 use serde_json::{Value, json};
 
 use crate::api::json_body;
-use crate::registry_api::{Target, authorize, parse_person_id};
+use crate::registry_api::{Target, authorize, parse_person_id, registry_error};
 use crate::security_pages::parse_purpose;
 use crate::session::ApiPrincipal;
 use crate::{ApiError, AppState};
@@ -70,10 +70,14 @@ pub async fn reveal(
         }
     };
     let person = parse_person_id(&person_id).ok_or_else(ApiError::not_found)?;
+    if !state.db.has_master_key() {
+        // Nothing could be opened: answer so before writing anything.
+        return Err(ApiError::master_key_not_configured());
+    }
     actor.purpose = Some(purpose);
     let revealed = storage::reveal_individual_number(&tenant, &actor, person)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(registry_error)?;
     let number = match revealed {
         Revealed::NoSuchPerson => return Err(ApiError::not_found()),
         Revealed::NoNumber => Value::Null,

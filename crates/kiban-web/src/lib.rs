@@ -16,6 +16,8 @@ mod metrics_layer;
 pub mod openapi;
 mod pages;
 mod protection_api;
+mod protection_pages;
+mod rate_limit;
 mod registry_api;
 mod registry_pages;
 mod seal_api;
@@ -58,7 +60,23 @@ pub struct WebConfig {
     /// half-done changes. Reads are not held back by this: they run beside
     /// each other and share the commits of their access-log entries.
     pub max_concurrent_changes: usize,
+    /// The public certificate verification (API and screen): requests per
+    /// minute from one client address once its burst is spent; 0 turns
+    /// the limit off.
+    pub verify_rate_per_minute: u32,
+    /// How many verification requests one client address may make at once
+    /// before the rate applies.
+    pub verify_burst: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client address of
+    /// the verification's rate limit; from any other peer the header is
+    /// ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
+
+/// The default of [`WebConfig::verify_rate_per_minute`].
+pub const DEFAULT_VERIFY_RATE_PER_MINUTE: u32 = 30;
+/// The default of [`WebConfig::verify_burst`].
+pub const DEFAULT_VERIFY_BURST: u32 = 10;
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
@@ -84,6 +102,9 @@ impl Default for WebConfig {
             public_origin: String::new(),
             max_concurrent_requests: default_max_concurrent_requests(),
             max_concurrent_changes: default_max_concurrent_changes(),
+            verify_rate_per_minute: DEFAULT_VERIFY_RATE_PER_MINUTE,
+            verify_burst: DEFAULT_VERIFY_BURST,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -162,8 +183,18 @@ async fn one_change_turn(
     next.run(request).await
 }
 
-/// The whole application: screens, API, health and metrics.
+/// The whole application: screens, API, health and metrics. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the rate limit of
+/// the public verification counts requests by the peer's address.
 pub fn router(state: AppState) -> Router {
+    let verify_limit = rate_limit::VerifyLimit::from_config(&state.config);
+    let limited = |api: bool| {
+        let limited = rate_limit::Limited {
+            limit: verify_limit.clone(),
+            api,
+        };
+        axum::middleware::from_fn_with_state(limited, rate_limit::limit)
+    };
     let limit = state.config.max_concurrent_requests.max(1);
     let changes = std::sync::Arc::new(tokio::sync::Semaphore::new(
         state.config.max_concurrent_changes.max(1),
@@ -210,7 +241,10 @@ pub fn router(state: AppState) -> Router {
             "/municipalities/{m}/certificates",
             post(certificate_api::create),
         )
-        .route("/certificates/verify/{code}", get(certificate_api::verify))
+        .route(
+            "/certificates/verify/{code}",
+            get(certificate_api::verify).route_layer(limited(true)),
+        )
         .route(
             "/municipalities/{m}/seal-registrations",
             post(seal_api::create),
@@ -262,6 +296,10 @@ pub fn router(state: AppState) -> Router {
             "/app/persons/{person_id}/individual-number/reveal",
             post(security_pages::reveal_individual_number),
         )
+        .route(
+            "/app/persons/{person_id}/support-measures",
+            get(protection_pages::list).post(protection_pages::submit),
+        )
         .route("/app/access-log", get(security_pages::access_log))
         .route("/app/access-log.csv", get(security_pages::access_log_csv))
         .route(
@@ -280,7 +318,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/app/certificates/verify",
-            get(certificate_pages::verify_form),
+            get(certificate_pages::verify_form).route_layer(limited(false)),
         )
         .route("/app/seal", get(seal_pages::index))
         .route("/app/seal/register", post(seal_pages::register))
@@ -294,6 +332,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state);
     let app = app
+        .layer(axum::middleware::from_fn(pages::screen_errors))
         .layer(axum::middleware::from_fn_with_state(
             changes,
             one_change_turn,

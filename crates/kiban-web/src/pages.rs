@@ -329,3 +329,42 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
         Err(e) => ApiError::internal(e).into_response(),
     }
 }
+
+#[derive(Template)]
+#[template(path = "registry/error.html")]
+struct ServiceErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// Screens answer the errors that a clerk can act on with a page rather
+/// than the API's JSON: today a missing master key (503
+/// `master_key_not_configured`), which any screen that seals or opens a
+/// value (movements with a 個人番号, its reveal, second-factor enrolment)
+/// may meet. API responses pass unchanged.
+pub(crate) async fn screen_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let code = response
+        .extensions()
+        .get::<crate::error::ErrorCode>()
+        .copied();
+    match code {
+        Some(crate::error::ErrorCode("master_key_not_configured")) if !api => {
+            let page = ServiceErrorPage {
+                title: "マスター鍵が設定されていません",
+                message: "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱う操作はできません。\
+                          何も登録していません。運用者に、--master-key-file または環境変数 KIBAN_MASTER_KEY で\
+                          マスター鍵を指定して起動し直すよう依頼してください。",
+            };
+            match page.render() {
+                Ok(html) => (StatusCode::SERVICE_UNAVAILABLE, Html(html)).into_response(),
+                Err(e) => ApiError::internal(e).into_response(),
+            }
+        }
+        _ => response,
+    }
+}

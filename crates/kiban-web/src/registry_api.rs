@@ -150,11 +150,11 @@ pub(crate) fn today() -> Date {
 }
 
 /// A registry error as the API answers it: 422 or 409 naming the field for
-/// a rejection, 500 for a storage failure.
-fn registry_error(error: RegistryError) -> ApiError {
+/// a rejection, 503 without a master key, 500 for another storage failure.
+pub(crate) fn registry_error(error: RegistryError) -> ApiError {
     match error {
         RegistryError::Rejected(rejection) => rejection_error(rejection),
-        RegistryError::Store(e) => ApiError::internal(e),
+        RegistryError::Store(e) => ApiError::from(e),
     }
 }
 

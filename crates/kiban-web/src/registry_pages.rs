@@ -74,6 +74,7 @@ pub struct Chrome {
 struct Screen {
     tenant: TenantDb,
     actor: Actor,
+    role: Role,
     chrome: Chrome,
     jar: CookieJar,
 }
@@ -166,6 +167,7 @@ async fn screen(
     Ok(Screen {
         tenant,
         actor,
+        role: *role,
         chrome: Chrome {
             municipality_name: found.name,
             municipality_code: found.code.as_str().to_owned(),
@@ -186,7 +188,7 @@ fn storage_failure(error: RegistryError) -> Response {
             "入力内容を確認してください",
             &rejection.reason.to_string(),
         ),
-        RegistryError::Store(e) => ApiError::internal(e).into_response(),
+        RegistryError::Store(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -615,6 +617,10 @@ struct PersonPage {
     record: RecordView,
     members: Vec<PersonRow>,
     history: Vec<HistoryRow>,
+    /// The links to other screens about the person, each shown only to
+    /// the roles that may use it: 証明書交付, and 支援措置.
+    may_issue_certificates: bool,
+    may_manage_measures: bool,
 }
 
 /// The query of a view: the movement just recorded, to confirm it.
@@ -679,6 +685,8 @@ pub async fn person(
             .rev()
             .map(|entry| HistoryRow::of(entry, hide))
             .collect(),
+        may_issue_certificates: screen.role.allows(crate::certificate_api::ISSUE_PERMISSION),
+        may_manage_measures: crate::protection_pages::may_manage_on_screen(screen.role),
     };
     match render(&page) {
         Ok(html) => (screen.jar, html).into_response(),

@@ -36,7 +36,7 @@ pub(crate) fn seal_error(error: SealError) -> ApiError {
     match error {
         SealError::Refused(refusal) => refusal_error(&refusal),
         SealError::NotFound => ApiError::not_found(),
-        SealError::Store(e) => ApiError::internal(e),
+        SealError::Store(e) => ApiError::from(e),
     }
 }
 

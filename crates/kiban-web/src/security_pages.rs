@@ -25,6 +25,7 @@ use kiban_store::TenantDb;
 use serde::Deserialize;
 
 use crate::pages::{NAVIGATION, NavItem, csrf_from, render};
+use crate::registry_api::registry_error;
 use crate::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 use crate::{ApiError, AppState};
 
@@ -37,23 +38,23 @@ const PURPOSE_MAX_CHARS: usize = 200;
 
 /// What every staff screen shows around its content.
 pub(crate) struct Frame {
-    municipality_name: String,
-    municipality_code: String,
-    user_name: String,
-    role_label: &'static str,
-    navigation: &'static [NavItem],
-    csrf: String,
-    notice: Option<String>,
-    error: Option<String>,
+    pub(crate) municipality_name: String,
+    pub(crate) municipality_code: String,
+    pub(crate) user_name: String,
+    pub(crate) role_label: &'static str,
+    pub(crate) navigation: &'static [NavItem],
+    pub(crate) csrf: String,
+    pub(crate) notice: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// A logged-in staff member on a screen, allowed the permission asked for.
-struct Screen {
-    tenant: TenantDb,
-    actor: Actor,
-    role: Role,
-    frame: Frame,
-    jar: CookieJar,
+pub(crate) struct Screen {
+    pub(crate) tenant: TenantDb,
+    pub(crate) actor: Actor,
+    pub(crate) role: Role,
+    pub(crate) frame: Frame,
+    pub(crate) jar: CookieJar,
 }
 
 #[derive(Template)]
@@ -71,7 +72,7 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Writes one `refused` entry in the caller's own municipality.
-async fn refuse(
+pub(crate) async fn refuse(
     tenant: &TenantDb,
     actor: &Actor,
     person_id: Option<i64>,
@@ -87,14 +88,14 @@ async fn refuse(
     Ok(())
 }
 
-fn message(status: StatusCode, frame: Frame, title: &str) -> Result<Response, ApiError> {
+pub(crate) fn message(status: StatusCode, frame: Frame, title: &str) -> Result<Response, ApiError> {
     Ok((status, render(&MessagePage { frame, title })?).into_response())
 }
 
 /// Resolves the screen's staff member and checks `permission`. `Err` holds
 /// the response to send: the login page, 403 for operators, or 403 with a
 /// `refused` entry for a role without the permission.
-async fn screen(
+pub(crate) async fn screen(
     state: &AppState,
     jar: CookieJar,
     headers: &HeaderMap,
@@ -341,7 +342,7 @@ pub async fn individual_number(
     };
     let masked = registry::masked_individual_number(&s.tenant, &s.actor, person)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(registry_error)?;
     let Some(masked) = masked else {
         return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
     };
@@ -418,7 +419,7 @@ pub async fn reveal_individual_number(
         Err(e) => {
             let masked = registry::masked_individual_number(&s.tenant, &s.actor, person)
                 .await
-                .map_err(ApiError::internal)?;
+                .map_err(registry_error)?;
             let Some(masked) = masked else {
                 return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
             };
@@ -435,11 +436,15 @@ pub async fn reveal_individual_number(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, s.jar, render(&page)?).into_response());
         }
     };
+    if !state.db.has_master_key() {
+        // Nothing could be opened: answer so before writing anything.
+        return Err(ApiError::master_key_not_configured());
+    }
     let mut actor = s.actor;
     actor.purpose = Some(purpose.clone());
     let revealed = registry::reveal_individual_number(&s.tenant, &actor, person)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(registry_error)?;
     let number = match revealed {
         Revealed::NoSuchPerson => {
             return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
@@ -561,7 +566,11 @@ enum Selection {
     },
 }
 
-fn parse_day(field: &str, label: &str, raw: &str) -> Result<Option<kiban_core::Date>, ApiError> {
+pub(crate) fn parse_day(
+    field: &str,
+    label: &str,
+    raw: &str,
+) -> Result<Option<kiban_core::Date>, ApiError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);

@@ -910,3 +910,98 @@ async fn the_individual_number_is_printed_only_when_asked_with_a_purpose() {
         app.stop().await;
     }
 }
+
+/// A client of its own, connecting from `local` (any address of the
+/// loopback network), without cookies or redirects.
+fn client_from(local: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(local.parse::<std::net::IpAddr>().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn verify_status(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
+    let mut request = client.get(app.url(path));
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    request.send().await.unwrap()
+}
+
+/// The public verification is limited per client address: past the burst
+/// the API answers 429 `rate_limited` and the screen a page, both with
+/// `Retry-After`; another address keeps its own quota; behind a trusted
+/// proxy the client is the one named by `X-Forwarded-For`, and the header
+/// from anyone else changes nothing.
+#[tokio::test]
+async fn the_public_verification_is_rate_limited_per_client_address() {
+    let config = kiban_web::WebConfig {
+        verify_rate_per_minute: 1,
+        verify_burst: 3,
+        trusted_proxies: vec!["127.0.0.3".parse().unwrap()],
+        ..TestApp::config()
+    };
+    let app = TestApp::spawn_with_config(kiban_store::Backend::Sqlite, config).await;
+    let api = "/api/v1/certificates/verify/990019-AAAAA-AAAAA-AAAAA-AAAAA-AAAA";
+    let screen = "/app/certificates/verify?code=990019-AAAAA";
+    let first = client_from("127.0.0.1");
+
+    // The burst: two API requests and one screen request pass.
+    for path in [api, api, screen] {
+        let response = verify_status(&app, &first, path, None).await;
+        assert_ne!(response.status(), 429, "{path}");
+    }
+    // The next one is refused, on the API as JSON …
+    let refused = verify_status(&app, &first, api, None).await;
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("待ってから")
+    );
+    // … and on the screen as a page.
+    let page = verify_status(&app, &first, screen, None).await;
+    assert_eq!(page.status(), 429);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("しばらくお待ちください")
+    );
+    // A forwarded address from a peer that is not a trusted proxy is ignored.
+    let forged = verify_status(&app, &first, api, Some("203.0.113.9")).await;
+    assert_eq!(forged.status(), 429);
+
+    // Another client address is not affected.
+    let second = client_from("127.0.0.2");
+    let response = verify_status(&app, &second, api, None).await;
+    assert_ne!(response.status(), 429);
+
+    // Behind the trusted proxy each forwarded client has its own quota.
+    let proxy = client_from("127.0.0.3");
+    for _ in 0..3 {
+        let response = verify_status(&app, &proxy, api, Some("203.0.113.5")).await;
+        assert_ne!(response.status(), 429);
+    }
+    let response = verify_status(&app, &proxy, api, Some("203.0.113.5")).await;
+    assert_eq!(response.status(), 429);
+    let response = verify_status(&app, &proxy, api, Some("203.0.113.6, 127.0.0.3")).await;
+    assert_ne!(response.status(), 429);
+    app.stop().await;
+}

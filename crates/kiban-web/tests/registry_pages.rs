@@ -543,3 +543,178 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
         app.stop().await;
     }
 }
+
+/// The person page links to the 個人番号 page, to certificate issuance and
+/// to 支援措置, each only for the roles that may use it; the 支援措置
+/// screen (supervisor) records a measure through its 確認画面 with dates
+/// in 和暦, extends it and ends it early, CSRF-checked and logged.
+#[tokio::test]
+async fn person_links_and_the_support_measure_screen() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token(Some(DEMO), "registry_clerk").await;
+        let (status, body) = app
+            .post_json(
+                &format!("/api/v1/municipalities/{DEMO}/movements"),
+                Some(&token),
+                &serde_json::json!({
+                    "kind": "move_in",
+                    "event_date": "2024-04-01",
+                    "notified_on": "2024-04-05",
+                    "address": {"postal_code": "1000001", "address_line": "デモ市中央三丁目4番5号"},
+                    "previous_address": "東京都千代田区千代田1番1号",
+                    "persons": [{"name": "保護 花子", "name_kana": "ホゴ ハナコ",
+                                 "birth_date": "1985-06-01", "sex": "female", "relationship": "head"}],
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let person = body["persons"][0]["person_id"].as_i64().unwrap();
+        let household = body["household_id"].as_u64().unwrap();
+        let person_page = format!("/registry/persons/{person}");
+        let screen = format!("/app/persons/{person}/support-measures");
+        let certificate_link = format!("href=\"/app/certificates/new?household_id={household}\"");
+
+        // The registry clerk: 個人番号 and 証明書交付; not 支援措置, whose
+        // screen refuses them (logged).
+        let clerk = browser(&app, "registry_clerk").await;
+        let (_, html) = page(&clerk, &app, &person_page).await;
+        assert!(html.contains(&format!("href=\"/app/persons/{person}/individual-number\"")));
+        assert!(html.contains(&certificate_link));
+        assert!(!html.contains("link-support-measures"));
+        let (status, _) = page(&clerk, &app, &screen).await;
+        assert_eq!(status, 403);
+        assert!(
+            person_entries(&app, person)
+                .await
+                .contains(&("registry_clerk".to_owned(), "refused".to_owned()))
+        );
+
+        // A tax clerk may read the person but neither issue nor protect.
+        let tax = browser(&app, "tax_clerk").await;
+        let (_, html) = page(&tax, &app, &person_page).await;
+        assert!(html.contains("link-individual-number"));
+        assert!(!html.contains(&certificate_link));
+        assert!(!html.contains("link-support-measures"));
+
+        // The supervisor.
+        let supervisor = browser(&app, "supervisor").await;
+        let (_, html) = page(&supervisor, &app, &person_page).await;
+        assert!(html.contains(&format!("href=\"{screen}\"")));
+        let (status, html) = page(&supervisor, &app, &screen).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("支援措置は記録されていません") && !html.contains("<script"));
+        let csrf = csrf_of(&html);
+        let today = kiban_registry::storage::japan_date(jiff::Timestamp::now());
+        let today_wareki = kiban_core::wareki::format_ja(today);
+        let count_measures = || {
+            count(
+                &app,
+                "SELECT COUNT(*) FROM support_measures WHERE municipality_code = $1",
+            )
+        };
+
+        // Field errors name the field; nothing is recorded.
+        let record = |step: &'static str, ends_on: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("action", "record".to_owned()),
+                ("step", step.to_owned()),
+                ("reason", "stalking".to_owned()),
+                ("starts_on", today_wareki.clone()),
+                ("ends_on", ends_on.to_owned()),
+            ]
+        };
+        let post_form = async |form: Vec<(&'static str, String)>| {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(&supervisor, &app, &screen, &pairs).await
+        };
+        let (status, html, _) = post_form(record("confirm", "令和0年1月1日")).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("終了日: "), "{html}");
+        assert!(html.contains("<option value=\"stalking\" selected>"));
+        assert_eq!(count_measures().await, 0);
+
+        // The 確認画面 shows 和暦 with 西暦 and records nothing yet.
+        let (status, html, _) = post_form(record("confirm", "")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("支援措置の記録の確認"));
+        assert!(html.contains(&kiban_core::wareki::format_ja_with_western(today)));
+        assert_eq!(count_measures().await, 0);
+
+        // Without the CSRF token nothing is recorded.
+        let mut forged = record("commit", "");
+        forged[0].1 = String::new();
+        let (status, _, _) = post_form(forged).await;
+        assert_eq!(status, 403);
+        assert_eq!(count_measures().await, 0);
+
+        // Recorded: back to the list with a notice.
+        let (status, _, location) = post_form(record("commit", "")).await;
+        assert_eq!(status, 303);
+        let location = location.unwrap();
+        assert!(location.contains("done=recorded&measure="), "{location}");
+        let (_, html) = page(&supervisor, &app, &location).await;
+        assert!(html.contains("を記録しました") && html.contains("措置中"));
+        let first = location.rsplit('=').next().unwrap().to_owned();
+
+        // Extended once: a second measure; the first is not offered again.
+        let extend = |step: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("action", "extend".to_owned()),
+                ("step", step.to_owned()),
+                ("measure_id", first.clone()),
+            ]
+        };
+        let (status, html, _) = post_form(extend("confirm")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("支援措置の延長の確認") && html.contains("延長後の開始日"));
+        let (status, _, location) = post_form(extend("commit")).await;
+        assert_eq!(status, 303);
+        assert!(location.unwrap().contains("done=extended"));
+        assert_eq!(count_measures().await, 2);
+        let (_, html) = page(&supervisor, &app, &screen).await;
+        assert!(!html.contains(&format!("id=\"extend-{first}\"")));
+        let (status, html, _) = post_form(extend("commit")).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("延長できません"));
+        assert_eq!(count_measures().await, 2);
+
+        // Ended early today (和暦 typed).
+        let end = |step: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("action", "end".to_owned()),
+                ("step", step.to_owned()),
+                ("measure_id", first.clone()),
+                ("ended_on", today_wareki.clone()),
+            ]
+        };
+        let (status, html, _) = post_form(end("confirm")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("支援措置の早期終了の確認"));
+        let (status, _, location) = post_form(end("commit")).await;
+        assert_eq!(status, 303);
+        let (_, html) = page(&supervisor, &app, &location.unwrap()).await;
+        assert!(html.contains("早期終了しました") && html.contains("早期終了"));
+
+        // Every view and change is in the person's access log.
+        let entries = person_entries(&app, person).await;
+        let supervisor_entries: Vec<&str> = entries
+            .iter()
+            .filter(|(actor, _)| actor == "supervisor")
+            .map(|(_, action)| action.as_str())
+            .collect();
+        assert_eq!(
+            supervisor_entries
+                .iter()
+                .filter(|a| **a == "change")
+                .count(),
+            3,
+            "{supervisor_entries:?}"
+        );
+        assert!(supervisor_entries.contains(&"read"));
+        app.stop().await;
+    }
+}

@@ -918,3 +918,189 @@ async fn administrators_manage_their_own_staff_only() {
         app.stop().await;
     }
 }
+
+/// How many rows of `table` of municipality `m` match `condition`.
+async fn rows(app: &TestApp, m: &str, table: &str, condition: &str) -> i64 {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    let mut tx = tenant.begin().await.unwrap();
+    let row = tx
+        .fetch_optional(
+            &format!("SELECT COUNT(*) FROM {table} WHERE municipality_code = $1 AND {condition}"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let n = row.int(0).unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+fn names_the_master_key_settings(text: &str) -> bool {
+    text.contains("マスター鍵")
+        && text.contains("--master-key-file")
+        && text.contains("KIBAN_MASTER_KEY")
+}
+
+/// A server started without a master key: every request that would seal or
+/// open a value (a movement carrying a 個人番号, a search by it, its reveal,
+/// second-factor enrolment) gets 503 `master_key_not_configured` (a page on
+/// the screens) naming the settings, and stores nothing; the rest works.
+#[tokio::test]
+async fn without_a_master_key_sealing_requests_get_503_and_store_nothing() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn_without_master_key(backend).await;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let mut move_in = json!({
+            "kind": "move_in",
+            "event_date": "2024-04-01",
+            "notified_on": "2024-04-05",
+            "address": {"postal_code": "1000001", "address_line": "デモ市中央一丁目2番3号"},
+            "previous_address": "東京都千代田区千代田1番1号",
+            "persons": [person_with_number("番号 太郎", "バンゴウ タロウ", "head", NUMBER)],
+        });
+
+        // API: the movement with a number is refused, nothing is stored.
+        let (status, body) = app
+            .post_json(&path(DEMO, "/movements"), Some(&clerk), &move_in)
+            .await;
+        assert_eq!(status, 503, "{backend:?} {body}");
+        assert_eq!(body["error"]["code"], "master_key_not_configured");
+        assert!(names_the_master_key_settings(
+            body["error"]["message"].as_str().unwrap()
+        ));
+        assert!(!body.to_string().contains(NUMBER));
+        for table in ["movements", "persons", "individual_numbers", "tenant_keys"] {
+            assert_eq!(rows(&app, DEMO, table, "1 = 1").await, 0, "{table}");
+        }
+
+        // The same movement without a number is recorded.
+        move_in["persons"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("individual_number");
+        let (status, body) = app
+            .post_json(&path(DEMO, "/movements"), Some(&clerk), &move_in)
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let person = body["persons"][0]["person_id"].as_u64().unwrap();
+
+        // A search by number and a reveal cannot be answered.
+        let (status, body) = get(
+            &app,
+            &path(DEMO, &format!("/persons?individual_number={NUMBER}")),
+            &clerk,
+        )
+        .await;
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("master_key_not_configured"));
+        let (status, body) = app
+            .post_json(
+                &path(DEMO, &format!("/persons/{person}/individual-number/reveal")),
+                Some(&clerk),
+                &json!({"purpose": "窓口での本人確認"}),
+            )
+            .await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "master_key_not_configured");
+        assert!(
+            !entries_of(&app, DEMO, "registry_clerk")
+                .await
+                .iter()
+                .any(|e| e.action == kiban_audit::AuditAction::Reveal),
+            "nothing was revealed"
+        );
+
+        // Screens: the movement form with a number gets a page, not JSON.
+        let browser = app.screen_session(DEMO, "registry_clerk").await;
+        let html = get_text(&browser, &app.url("/registry/movements/move_in")).await;
+        let csrf = csrf_field(&html);
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("step", "commit"),
+            ("rows", "1"),
+            ("event_date", "令和6年4月1日"),
+            ("notified_on", "2024-04-05"),
+            ("previous_address", "東京都千代田区千代田1番1号"),
+            ("household_id", ""),
+            ("address.postal_code", "100-0001"),
+            ("address.address_line", "デモ市中央一丁目5番"),
+            ("address.katagaki", ""),
+            ("persons[0].name", "番号　花子"),
+            ("persons[0].name_kana", "バンゴウ　ハナコ"),
+            ("persons[0].birth_date", "昭和55年4月1日"),
+            ("persons[0].sex", "female"),
+            ("persons[0].relationship", "head"),
+            ("persons[0].nationality", "JP"),
+            ("persons[0].individual_number", OTHER_NUMBER),
+        ];
+        let response = browser
+            .post(app.url("/registry/movements/move_in"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = response.text().await.unwrap();
+        assert!(names_the_master_key_settings(&html), "{html}");
+        assert!(!html.contains(OTHER_NUMBER));
+        assert_eq!(rows(&app, DEMO, "movements", "1 = 1").await, 1);
+        assert_eq!(rows(&app, DEMO, "individual_numbers", "1 = 1").await, 0);
+
+        // The reveal screen.
+        let screen = format!("/app/persons/{person}/individual-number");
+        let html = get_text(&browser, &app.url(&screen)).await;
+        let csrf = csrf_field(&html);
+        let response = browser
+            .post(app.url(&format!("{screen}/reveal")))
+            .form(&[("purpose", "窓口での本人確認"), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        assert!(names_the_master_key_settings(
+            &response.text().await.unwrap()
+        ));
+
+        // Second-factor enrolment at a supervisor's first login.
+        let supervisor = new_client();
+        let html = get_text(&supervisor, &app.url("/login")).await;
+        let csrf = csrf_field(&html);
+        let response = supervisor
+            .post(app.url("/login"))
+            .form(&[
+                ("municipality_code", DEMO),
+                ("login", "supervisor"),
+                ("password", PASSWORD),
+                ("otp", ""),
+                ("csrf", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["location"], "/enrol");
+        let response = supervisor.get(app.url("/enrol")).send().await.unwrap();
+        assert_eq!(response.status(), 503);
+        assert!(names_the_master_key_settings(
+            &response.text().await.unwrap()
+        ));
+        assert_eq!(
+            rows(
+                &app,
+                DEMO,
+                "staff_accounts",
+                "totp_sealed_secret IS NOT NULL"
+            )
+            .await,
+            0
+        );
+        app.stop().await;
+    }
+}

@@ -67,7 +67,36 @@ pub fn code(s: &str) -> MunicipalityCode {
 impl TestApp {
     /// Starts the app with two municipalities (131016 千代田区 and 990019
     /// デモ市), a staff account per role in each, and an operator.
+    /// The public verification's rate limit is off: tests call it more
+    /// often than one client could ([`TestApp::spawn_with_config`] sets one).
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, true, Self::config()).await
+    }
+
+    /// [`TestApp::spawn`] as `kiban serve` runs when no master key is
+    /// configured (the database's own pool keeps its key, for checks).
+    pub async fn spawn_without_master_key(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, false, Self::config()).await
+    }
+
+    /// [`TestApp::spawn`] with web settings of the test's own.
+    pub async fn spawn_with_config(backend: Backend, config: kiban_web::WebConfig) -> TestApp {
+        Self::spawn_with(backend, true, config).await
+    }
+
+    /// The settings of [`TestApp::spawn`].
+    pub fn config() -> kiban_web::WebConfig {
+        kiban_web::WebConfig {
+            verify_rate_per_minute: 0,
+            ..kiban_web::WebConfig::default()
+        }
+    }
+
+    async fn spawn_with(
+        backend: Backend,
+        master_key: bool,
+        config: kiban_web::WebConfig,
+    ) -> TestApp {
         let database = TestDatabase::new(backend).await.unwrap();
         let db = database.db.clone();
         for (c, name) in [("131016", "千代田区"), ("990019", "デモ市")] {
@@ -99,11 +128,16 @@ impl TestApp {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = kiban_web::AppState::new(db, kiban_web::WebConfig::default());
+        let served = if master_key {
+            db
+        } else {
+            database.db_without_master_key()
+        };
+        let state = kiban_web::AppState::new(served, config);
         let server = tokio::spawn(async move {
-            axum::serve(listener, kiban_web::router(state))
-                .await
-                .unwrap();
+            let app = kiban_web::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.unwrap();
         });
         let client = new_client();
         TestApp {
@@ -153,6 +187,30 @@ impl TestApp {
         assert_eq!(response.status(), 201, "login {login}");
         let json: Value = response.json().await.unwrap();
         json["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A browser holding a screen session of `login`, made the service way
+    /// (no password, no second factor), for screens a test reaches without
+    /// going through the login.
+    pub async fn screen_session(&self, municipality: &str, login: &str) -> reqwest::Client {
+        let db = &self.database.as_ref().unwrap().db;
+        let tenant = db.tenant(code(municipality)).await.unwrap();
+        let issued = kiban_auth::issue_staff_token(
+            &tenant,
+            login,
+            kiban_auth::TokenKind::Session,
+            jiff::SignedDuration::from_hours(8),
+        )
+        .await
+        .unwrap();
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let url: reqwest::Url = self.base.parse().unwrap();
+        jar.add_cookie_str(&format!("kiban_session={}; Path=/", issued.token), &url);
+        reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// The second-factor code of an account enrolled through
