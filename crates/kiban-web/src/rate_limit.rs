@@ -147,8 +147,6 @@ pub(crate) async fn limit(
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
-
     use super::*;
 
     fn limit(trusted: &[&str]) -> Arc<VerifyLimit> {
