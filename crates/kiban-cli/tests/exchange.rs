@@ -20,8 +20,8 @@ use kiban_registry::domain::{
     Action, AddressText, Death, MoveOut, MovementCommand, MovementId, PersonId,
 };
 use kiban_registry::storage::{
-    Revealed, japan_date, masked_individual_number, record_movement, reveal_individual_number,
-    store_individual_number,
+    Revealed, japan_date, masked_individual_number, persons_with_individual_number,
+    record_movement, reveal_individual_number, store_individual_number,
 };
 use kiban_store::testing::{BACKENDS, TestDatabase};
 use kiban_store::{Backend, Database, platform};
@@ -694,6 +694,14 @@ async fn individual_numbers_travel_encrypted_to_the_recipient_across_engines() {
                 Revealed::Number(n) => assert_eq!(n.as_str(), number),
                 other => panic!("{person}: {other:?}"),
             }
+            // Searchable by its keyed hash under the target's keys.
+            let found = persons_with_individual_number(
+                &tenant,
+                &kiban_core::IndividualNumber::parse(number).unwrap(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(found, vec![PersonId::new(*person)]);
         }
         // A re-export from the target, to the same recipient, carries the
         // same numbers, every version.
