@@ -104,6 +104,7 @@ static BASE: LazyLock<(BTreeMap<String, Vec<u8>>, Manifest)> = LazyLock::new(|| 
             entries: 0,
             head_hash: "0".repeat(64),
         },
+        individual_numbers: Default::default(),
         files: listed,
     };
     (files, manifest)

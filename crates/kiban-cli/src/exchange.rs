@@ -17,6 +17,10 @@
 //! chain head recorded in the manifest, and the import appends its own
 //! entry (`bulk_register`) naming the source and that head, so the new chain
 //! verifies with `kiban audit verify` and ties back to the old one.
+//!
+//! 個人番号 travel only encrypted, and only on request: with `--recipient`
+//! the export adds `individual_numbers.csv.age`, and such an export is
+//! imported only with `--identity` (see [`crate::exchange_numbers`]).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -28,15 +32,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kiban_audit::{Actor, AuditAction, ChainHasher, StoredEntry};
 use kiban_core::MunicipalityCode;
 use kiban_exchange::standard::{
-    AuditChain, CODE_TABLES_FILE, ENTITIES, EXCLUDED, EntitySpec, ExchangeError, FORMAT_NAME,
-    FORMAT_VERSION, Load, MANIFEST_FILE, Manifest, ManifestFile, References, TableReader,
-    TableWriter, Value, ValueRef, check_against_manifest, decode_binary, encode_binary,
-    read_code_tables, write_code_tables,
+    AuditChain, CODE_TABLES_FILE, ENTITIES, EXCLUDED, EncryptedNumbers, EntitySpec, ExchangeError,
+    FORMAT_NAME, FORMAT_VERSION, INDIVIDUAL_NUMBERS, INDIVIDUAL_NUMBERS_ENCRYPTION,
+    INDIVIDUAL_NUMBERS_FILE, IndividualNumbers, Load, MANIFEST_FILE, Manifest, ManifestFile,
+    References, TableReader, TableWriter, Value, ValueRef, check_against_manifest, decode_binary,
+    encode_binary, read_code_tables, write_code_tables,
 };
 use kiban_store::platform;
 use kiban_store::{Arg, ColumnKind, Database, Field, TenantDb, TenantTx, now_text};
 
 use crate::commands::{CliError, open_migrated, parse_code};
+use crate::exchange_numbers::{self, Identity, Recipient};
 use crate::output::say;
 
 /// Rows inserted per batch on import.
@@ -51,6 +57,11 @@ pub struct ExportArgs {
     /// The directory to write (created; must be empty).
     #[arg(long)]
     out: PathBuf,
+    /// The receiving party's age X25519 public key (`age1…`): the export
+    /// then also carries the 個人番号, encrypted to that key only
+    /// (`individual_numbers.csv.age`). Without it no 個人番号 leaves.
+    #[arg(long, value_name = "AGE_RECIPIENT")]
+    recipient: Option<String>,
 }
 
 /// `kiban import`.
@@ -62,6 +73,10 @@ pub struct ImportArgs {
     /// The directory of a standard export.
     #[arg(long = "in")]
     input: PathBuf,
+    /// The age identity file (`AGE-SECRET-KEY-1…`) matching the export's
+    /// recipient: required when the export carries 個人番号.
+    #[arg(long, value_name = "FILE")]
+    identity: Option<PathBuf>,
 }
 
 fn invalid(e: &ExchangeError) -> CliError {
@@ -321,12 +336,14 @@ pub struct ExportSummary {
     pub rows: u64,
 }
 
-/// Exports `code` into `dir` (see the module documentation).
+/// Exports `code` into `dir` (see the module documentation), with the
+/// 個人番号 encrypted to `recipient` when one is given.
 pub async fn export_to(
     db: &Database,
     code: MunicipalityCode,
     dir: &Path,
     show_progress: bool,
+    recipient: Option<&Recipient>,
 ) -> Result<ExportSummary, CliError> {
     let municipality = platform::find_municipality(db, code)
         .await?
@@ -334,6 +351,9 @@ pub async fn export_to(
             CliError::invalid(format!("団体コード {code} の団体は登録されていません"))
         })?;
     check_every_table_listed(db).await?;
+    if recipient.is_some() {
+        exchange_numbers::require_master_key(db).await?;
+    }
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir).map_err(|e| io_at(dir, &e))?;
         if entries.next().is_some() {
@@ -350,6 +370,9 @@ pub async fn export_to(
     for spec in ENTITIES {
         total += count_rows(&mut tx, spec.table).await?;
     }
+    if recipient.is_some() {
+        total += count_rows(&mut tx, INDIVIDUAL_NUMBERS.table).await?;
+    }
     let bar = if show_progress {
         progress_bar(total, "行")
     } else {
@@ -362,6 +385,18 @@ pub async fn export_to(
         bar.set_message(spec.file);
         files.push(export_entity(&mut tx, spec, dir, &mut chain, &bar).await?);
     }
+    let individual_numbers = match recipient {
+        Some(recipient) => {
+            bar.set_message(INDIVIDUAL_NUMBERS_FILE);
+            files.push(exchange_numbers::export_numbers(&mut tx, dir, recipient, &bar).await?);
+            IndividualNumbers::Encrypted(EncryptedNumbers {
+                file: INDIVIDUAL_NUMBERS_FILE.to_owned(),
+                encryption: INDIVIDUAL_NUMBERS_ENCRYPTION.to_owned(),
+                recipient: recipient.as_str().to_owned(),
+            })
+        }
+        None => IndividualNumbers::default(),
+    };
     let path = dir.join(CODE_TABLES_FILE);
     let file = File::create(&path).map_err(|e| io_at(&path, &e))?;
     let written = write_code_tables(BufWriter::new(file)).map_err(|e| io_at(&path, &e))?;
@@ -386,6 +421,7 @@ pub async fn export_to(
             entries: chain.entries(),
             head_hash: chain.head().to_owned(),
         },
+        individual_numbers,
         files,
     };
     // The rows are read; the export's own entry follows in a short writing
@@ -394,6 +430,15 @@ pub async fn export_to(
     // committed. So the export does not contain its own entry (the next
     // one will).
     tx.rollback().await?;
+    // Whether 個人番号 left, and to whom (the key's fingerprint).
+    let numbers = match recipient {
+        Some(recipient) => format!(
+            "individual_numbers={} recipient_fingerprint={}",
+            manifest.file(INDIVIDUAL_NUMBERS_FILE).map_or(0, |f| f.rows),
+            recipient.fingerprint()
+        ),
+        None => "individual_numbers=not_exported".to_owned(),
+    };
     let mut tx = tenant.begin().await?;
     kiban_audit::append(
         &mut tx,
@@ -401,7 +446,7 @@ pub async fn export_to(
             AuditAction::Export,
             None,
             format!(
-                "standard_export format_version={FORMAT_VERSION} rows={rows} audit_entries={}",
+                "standard_export format_version={FORMAT_VERSION} rows={rows} audit_entries={} {numbers}",
                 manifest.audit_chain.entries
             ),
         ),
@@ -425,14 +470,24 @@ pub async fn export_to(
 /// `kiban export`.
 pub async fn export(database_url: &str, args: ExportArgs) -> Result<(), CliError> {
     let code = parse_code("--municipality", &args.municipality)?;
+    let recipient = args
+        .recipient
+        .as_deref()
+        .map(Recipient::parse)
+        .transpose()?;
     let db = open_migrated(database_url).await?;
     let started = Instant::now();
-    let summary = export_to(&db, code, &args.out, true).await?;
+    let summary = export_to(&db, code, &args.out, true, recipient.as_ref()).await?;
     let seconds = started.elapsed().as_secs_f64();
     say(&format!(
-        "団体 {code} を標準形式で {} に出力しました（{} 行、{seconds:.1} 秒）。",
+        "団体 {code} を標準形式で {} に出力しました（{} 行、{seconds:.1} 秒）。{}",
         args.out.display(),
-        summary.rows
+        summary.rows,
+        if recipient.is_some() {
+            "個人番号は --recipient の鍵で暗号化して含めました。"
+        } else {
+            "個人番号は含めていません（含めるには --recipient）。"
+        }
     ));
     db.close().await;
     Ok(())
@@ -622,12 +677,14 @@ pub struct ImportSummary {
     pub source: String,
 }
 
-/// Imports the export in `dir` into `tenant` (see the module documentation).
+/// Imports the export in `dir` into `tenant` (see the module documentation),
+/// its 個人番号 opened with `identity` when it carries them.
 pub async fn import_from(
     db: &Database,
     tenant: &TenantDb,
     dir: &Path,
     show_progress: bool,
+    identity: Option<&Identity>,
 ) -> Result<ImportSummary, CliError> {
     check_every_table_listed(db).await?;
     let manifest_path = dir.join(MANIFEST_FILE);
@@ -649,12 +706,33 @@ pub async fn import_from(
         &read_code_tables(&code_tables).map_err(|e| invalid(&e))?,
     )
     .map_err(|e| invalid(&e))?;
+    // 個人番号: all or nothing, checked before anything is written.
+    let identity = match (manifest.individual_numbers.exported(), identity) {
+        (true, None) => {
+            return Err(CliError::invalid(format!(
+                "取り込めません: {MANIFEST_FILE} 項目 individual_numbers: この出力には暗号化した個人番号（{INDIVIDUAL_NUMBERS_FILE}）が含まれています。受け取り側の age の秘密鍵ファイルを --identity で指定してください（個人番号を除いて取り込むことはできません）"
+            )));
+        }
+        (false, Some(_)) => {
+            return Err(CliError::invalid(format!(
+                "--identity: この出力には個人番号が含まれていません（{MANIFEST_FILE} の individual_numbers が not_exported）"
+            )));
+        }
+        (true, Some(identity)) => {
+            exchange_numbers::require_master_key(db).await?;
+            exchange_numbers::check_numbers_file(dir, &manifest, identity)?;
+            Some(identity)
+        }
+        (false, None) => None,
+    };
 
     let mut tx = tenant.begin().await?;
     require_empty(db, &mut tx).await?;
     let total: u64 = ENTITIES
         .iter()
-        .filter_map(|e| manifest.file(e.file))
+        .map(|e| e.file)
+        .chain(identity.map(|_| INDIVIDUAL_NUMBERS_FILE))
+        .filter_map(|file| manifest.file(file))
         .map(|f| f.rows)
         .sum();
     let bar = if show_progress {
@@ -703,6 +781,22 @@ pub async fn import_from(
         let read = reader.finish().map_err(|e| invalid(&e))?;
         check_against_manifest(&manifest, spec.file, &read).map_err(|e| invalid(&e))?;
     }
+    let numbers = match identity {
+        Some(identity) => {
+            bar.set_message(INDIVIDUAL_NUMBERS_FILE);
+            let loaded = exchange_numbers::import_numbers(
+                &mut tx,
+                dir,
+                &manifest,
+                identity,
+                &mut references,
+                &bar,
+            )
+            .await?;
+            format!("individual_numbers={loaded}")
+        }
+        None => "individual_numbers=not_exported".to_owned(),
+    };
     references.finish().map_err(|e| invalid(&e))?;
     counters.check()?;
     if source_chain.head() != manifest.audit_chain.head_hash
@@ -722,7 +816,7 @@ pub async fn import_from(
             AuditAction::BulkRegister,
             None,
             format!(
-                "standard_import source={} exported_at={} rows={rows} source_audit_entries={} source_chain_head={}",
+                "standard_import source={} exported_at={} rows={rows} source_audit_entries={} source_chain_head={} {numbers}",
                 manifest.municipality_code,
                 manifest.exported_at,
                 manifest.audit_chain.entries,
@@ -745,10 +839,11 @@ pub async fn import_from(
 /// `kiban import`.
 pub async fn import(database_url: &str, args: ImportArgs) -> Result<(), CliError> {
     let code = parse_code("--municipality", &args.municipality)?;
+    let identity = args.identity.as_deref().map(Identity::read).transpose()?;
     let db = open_migrated(database_url).await?;
     let tenant = db.tenant(code).await?;
     let started = Instant::now();
-    let summary = import_from(&db, &tenant, &args.input, true).await?;
+    let summary = import_from(&db, &tenant, &args.input, true, identity.as_ref()).await?;
     let seconds = started.elapsed().as_secs_f64();
     say(&format!(
         "団体 {} の標準形式データを団体 {code} に取り込みました（{} 行、{seconds:.1} 秒）。",

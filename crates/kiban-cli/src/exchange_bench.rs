@@ -141,7 +141,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
 
     // Export: Kiban's, then the raw limit.
     let started = Instant::now();
-    let exported = export_to(&db, source, &kiban_dir, false).await?;
+    let exported = export_to(&db, source, &kiban_dir, false, None).await?;
     let export_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let mut raw_rows = 0;
@@ -162,7 +162,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
     // the raw limit on the same rows prepared beforehand.
     let tenant = db.tenant(target).await?;
     let started = Instant::now();
-    let imported = import_from(&db, &tenant, &kiban_dir, false).await?;
+    let imported = import_from(&db, &tenant, &kiban_dir, false, None).await?;
     let import_seconds = started.elapsed().as_secs_f64();
     let mut prepared = Vec::new();
     for spec in ENTITIES {

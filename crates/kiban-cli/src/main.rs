@@ -9,6 +9,7 @@ mod commands;
 mod demo;
 mod exchange;
 mod exchange_bench;
+mod exchange_numbers;
 mod legacy;
 mod output;
 

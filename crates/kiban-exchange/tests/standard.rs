@@ -105,6 +105,7 @@ fn export(edit: impl Fn(&str, &mut Vec<Vec<Value>>)) -> BTreeMap<String, Vec<u8>
             entries: 0,
             head_hash: "0".repeat(64),
         },
+        individual_numbers: Default::default(),
         files: listed,
     };
     files.insert(
@@ -250,6 +251,80 @@ fn the_manifest_guards_the_files() {
     ));
 }
 
+/// `individual_numbers`: `"not_exported"` by default (and for a manifest
+/// written before the field existed); when encrypted, the file must be
+/// listed, with the digest of its bytes; otherwise it may not be.
+#[test]
+fn the_manifest_says_whether_individual_numbers_travel() {
+    use kiban_exchange::standard::{
+        EncryptedNumbers, INDIVIDUAL_NUMBERS_ENCRYPTION, INDIVIDUAL_NUMBERS_FILE, IndividualNumbers,
+    };
+    use sha2::{Digest, Sha256};
+    let files = export(|_, _| {});
+    let text = String::from_utf8(files[MANIFEST_FILE].clone()).unwrap();
+    assert!(
+        text.contains("\"individual_numbers\": \"not_exported\""),
+        "{text}"
+    );
+    let old = text.replace("  \"individual_numbers\": \"not_exported\",\n", "");
+    assert_ne!(old, text);
+    assert_eq!(
+        Manifest::parse(old.as_bytes()).unwrap().individual_numbers,
+        IndividualNumbers::default()
+    );
+
+    let encrypted = b"age-encryption.org/v1\n(not really)".to_vec();
+    let with_numbers = |listed: bool, bytes: &[u8]| {
+        let mut files = files.clone();
+        let mut manifest = Manifest::parse(&files[MANIFEST_FILE]).unwrap();
+        manifest.individual_numbers = IndividualNumbers::Encrypted(EncryptedNumbers {
+            file: INDIVIDUAL_NUMBERS_FILE.to_owned(),
+            encryption: INDIVIDUAL_NUMBERS_ENCRYPTION.to_owned(),
+            recipient: "age1…".to_owned(),
+        });
+        if listed {
+            manifest.files.push(ManifestFile {
+                file: INDIVIDUAL_NUMBERS_FILE.to_owned(),
+                rows: 1,
+                sha256: hex::encode(Sha256::digest(&encrypted)),
+            });
+        }
+        files.insert(INDIVIDUAL_NUMBERS_FILE.to_owned(), bytes.to_vec());
+        files.insert(
+            MANIFEST_FILE.to_owned(),
+            manifest.to_json().unwrap().into_bytes(),
+        );
+        files
+    };
+    assert!(read_export(&with_numbers(true, &encrypted)).is_ok());
+    let error = read_export(&with_numbers(false, &encrypted)).unwrap_err();
+    assert_eq!(
+        (error.file.as_str(), error.problem),
+        (INDIVIDUAL_NUMBERS_FILE, Problem::MissingFile)
+    );
+    let error = read_export(&with_numbers(true, b"altered")).unwrap_err();
+    assert_eq!(
+        (error.file.as_str(), error.problem),
+        (INDIVIDUAL_NUMBERS_FILE, Problem::Digest)
+    );
+    // Listed while the manifest says not_exported: refused.
+    let mut files = files.clone();
+    let mut manifest = Manifest::parse(&files[MANIFEST_FILE]).unwrap();
+    manifest.files.push(ManifestFile {
+        file: INDIVIDUAL_NUMBERS_FILE.to_owned(),
+        rows: 1,
+        sha256: hex::encode(Sha256::digest(&encrypted)),
+    });
+    files.insert(
+        MANIFEST_FILE.to_owned(),
+        manifest.to_json().unwrap().into_bytes(),
+    );
+    assert_eq!(
+        read_export(&files).unwrap_err().problem,
+        Problem::UnknownFile
+    );
+}
+
 #[test]
 fn every_code_table_is_named_once() {
     let mut names: Vec<_> = spec::CODE_TABLES.iter().map(|t| t.name).collect();
@@ -263,7 +338,7 @@ fn every_code_table_is_named_once() {
 #[test]
 fn the_layout_specification_covers_every_field() {
     let doc = include_str!("../../../docs/exchange-format.md");
-    for entity in ENTITIES {
+    for entity in ENTITIES.iter().chain([&spec::INDIVIDUAL_NUMBERS]) {
         let heading = format!("### {}: ", entity.file);
         let start = doc.find(&heading).unwrap_or_else(|| panic!("{heading}"));
         let section = &doc[start..];

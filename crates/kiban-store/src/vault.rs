@@ -272,18 +272,56 @@ impl TenantTx {
             .collect()
     }
 
+    /// Seals several values with one key lookup: `(aad, plaintext)` in,
+    /// sealed bytes out in the same order (for bulk loads).
+    pub async fn seal_many(
+        &mut self,
+        items: &[(String, &[u8])],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = self.tenant_keys().await?;
+        items
+            .iter()
+            .map(|(aad, plaintext)| seal_with(&keys.data, aad, plaintext))
+            .collect()
+    }
+
+    /// The keyed hashes of several values in one search domain, with one
+    /// key lookup (see [`TenantTx::keyed_hash`]).
+    pub async fn keyed_hashes(
+        &mut self,
+        domain: &str,
+        values: &[&[u8]],
+    ) -> Result<Vec<String>, StoreError> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = self.tenant_keys().await?;
+        values
+            .iter()
+            .map(|value| keyed_hash_with(&keys.index, domain, value))
+            .collect()
+    }
+
     /// The keyed hash (HMAC-SHA256 under the municipality's index key, hex)
     /// of `value` in the search domain `domain` (e.g. `individual_number`):
     /// equal values give equal hashes in one municipality only.
     pub async fn keyed_hash(&mut self, domain: &str, value: &[u8]) -> Result<String, StoreError> {
         let keys = self.tenant_keys().await?;
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&keys.index)
-            .map_err(|_| sealing_failed("検索用の鍵の長さが不正です"))?;
-        mac.update(domain.as_bytes());
-        mac.update(&[0u8]);
-        mac.update(value);
-        Ok(hex::encode(mac.finalize().into_bytes()))
+        keyed_hash_with(&keys.index, domain, value)
     }
+}
+
+/// HMAC-SHA256 of `value` in `domain` under `index_key`, hex.
+fn keyed_hash_with(index_key: &[u8], domain: &str, value: &[u8]) -> Result<String, StoreError> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(index_key)
+        .map_err(|_| sealing_failed("検索用の鍵の長さが不正です"))?;
+    mac.update(domain.as_bytes());
+    mac.update(&[0u8]);
+    mac.update(value);
+    Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
 #[cfg(test)]

@@ -132,6 +132,13 @@ pub enum Problem {
         /// The number expected.
         expected: i64,
     },
+    /// Not a 個人番号 (12 digits whose check digit matches). The value is
+    /// never repeated.
+    #[error("個人番号として正しくありません（12桁の数字で、検査数字が合うこと）")]
+    IndividualNumber,
+    /// The current 個人番号 of another person too.
+    #[error("宛名番号 {0} の現在の個人番号と同じ番号です（同じ個人番号は1人にだけ）")]
+    SharedIndividualNumber(u64),
     /// The access log does not give the chain head of the manifest.
     #[error(
         "利用履歴のハッシュ連鎖の末尾がマニフェストの audit_chain.head_hash と一致しません（履歴が変更されています）"

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{ExchangeError, Problem};
-use super::spec::{CODE_TABLES_FILE, ENTITIES, MANIFEST_FILE};
+use super::spec::{CODE_TABLES_FILE, ENTITIES, INDIVIDUAL_NUMBERS_FILE, MANIFEST_FILE};
 
 /// The name of the format in the manifest.
 pub const FORMAT_NAME: &str = "kiban-standard-exchange";
@@ -29,6 +29,10 @@ pub struct Manifest {
     pub exported_at: String,
     /// The access log's hash chain at the source.
     pub audit_chain: AuditChain,
+    /// Whether the 個人番号 travel with the export (encrypted) or not. An
+    /// export written before this field existed holds none.
+    #[serde(default)]
+    pub individual_numbers: IndividualNumbers,
     /// Every file but the manifest, in the order of the format.
     pub files: Vec<ManifestFile>,
 }
@@ -42,6 +46,56 @@ pub struct AuditChain {
     pub entries: u64,
     /// The `entry_hash` of the last entry (64 zeros when there is none).
     pub head_hash: String,
+}
+
+/// The encryption of [`INDIVIDUAL_NUMBERS_FILE`]: age (age-encryption.org/v1)
+/// to one X25519 recipient.
+pub const INDIVIDUAL_NUMBERS_ENCRYPTION: &str = "age-x25519";
+
+/// Whether an export holds the 個人番号 (`individual_numbers` of the
+/// manifest): the text `"not_exported"`, or where and how they are
+/// encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IndividualNumbers {
+    /// Not in the export (`"not_exported"`).
+    LeftOut(LeftOut),
+    /// In [`INDIVIDUAL_NUMBERS_FILE`], encrypted to one recipient.
+    Encrypted(EncryptedNumbers),
+}
+
+impl Default for IndividualNumbers {
+    fn default() -> Self {
+        Self::LeftOut(LeftOut::NotExported)
+    }
+}
+
+/// The mark of an export without 個人番号.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftOut {
+    /// `"not_exported"`: no 個人番号 left the source.
+    NotExported,
+}
+
+/// Where the encrypted 個人番号 are, and for whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedNumbers {
+    /// Always [`INDIVIDUAL_NUMBERS_FILE`] (also listed in `files`).
+    pub file: String,
+    /// Always [`INDIVIDUAL_NUMBERS_ENCRYPTION`].
+    pub encryption: String,
+    /// The recipient's public key (`age1…`), so that the receiver knows
+    /// which of its identities opens the file.
+    pub recipient: String,
+}
+
+impl IndividualNumbers {
+    /// Whether the export holds them.
+    pub fn exported(&self) -> bool {
+        matches!(self, Self::Encrypted(_))
+    }
 }
 
 /// One file of an export.
@@ -102,8 +156,37 @@ impl Manifest {
                 Problem::Manifest("SHA-256（小文字の16進64桁）ではありません".to_owned()),
             ));
         }
+        if let IndividualNumbers::Encrypted(numbers) = &manifest.individual_numbers {
+            if numbers.file != INDIVIDUAL_NUMBERS_FILE {
+                return Err(manifest_error(
+                    Some("individual_numbers.file"),
+                    Problem::Manifest(format!("{INDIVIDUAL_NUMBERS_FILE} であること")),
+                ));
+            }
+            if numbers.encryption != INDIVIDUAL_NUMBERS_ENCRYPTION {
+                return Err(manifest_error(
+                    Some("individual_numbers.encryption"),
+                    Problem::Manifest(format!("{INDIVIDUAL_NUMBERS_ENCRYPTION} であること")),
+                ));
+            }
+            if !manifest
+                .files
+                .iter()
+                .any(|f| f.file == INDIVIDUAL_NUMBERS_FILE)
+            {
+                return Err(ExchangeError {
+                    file: INDIVIDUAL_NUMBERS_FILE.to_owned(),
+                    line: None,
+                    field: None,
+                    problem: Problem::MissingFile,
+                });
+            }
+        }
+        let numbers = manifest.individual_numbers.exported();
         for (i, f) in manifest.files.iter().enumerate() {
-            let known = f.file == CODE_TABLES_FILE || ENTITIES.iter().any(|e| e.file == f.file);
+            let known = f.file == CODE_TABLES_FILE
+                || ENTITIES.iter().any(|e| e.file == f.file)
+                || (numbers && f.file == INDIVIDUAL_NUMBERS_FILE);
             let at = format!("files[{i}].file");
             if !known {
                 return Err(manifest_error(Some(&at), Problem::UnknownFile));

@@ -22,14 +22,18 @@ mod table;
 mod validate;
 
 pub use error::{ExchangeError, Problem};
-pub use manifest::{AuditChain, FORMAT_NAME, FORMAT_VERSION, Manifest, ManifestFile};
+pub use manifest::{
+    AuditChain, EncryptedNumbers, FORMAT_NAME, FORMAT_VERSION, INDIVIDUAL_NUMBERS_ENCRYPTION,
+    IndividualNumbers, LeftOut, Manifest, ManifestFile,
+};
 pub use spec::{
     CODE_TABLES, CODE_TABLES_FILE, CodeTable, ENTITIES, EXCLUDED, EntitySpec, ExcludedTable,
-    FieldSpec, FieldType, Load, MANIFEST_FILE, OmittedColumn, Reference,
+    FieldSpec, FieldType, INDIVIDUAL_NUMBERS, INDIVIDUAL_NUMBERS_FILE, Load, MANIFEST_FILE,
+    OmittedColumn, Reference,
 };
 pub use table::{
-    TableReader, TableWriter, Value, ValueRef, WrittenFile, decode_binary, encode_binary,
-    parse_field, write_code_tables,
+    HashingReader, HashingWriter, TableReader, TableWriter, Value, ValueRef, WrittenFile,
+    decode_binary, encode_binary, parse_field, write_code_tables,
 };
 pub use validate::{
     References, ValidatedExport, check_against_manifest, read_code_tables, read_export,

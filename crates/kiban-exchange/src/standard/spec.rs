@@ -750,6 +750,54 @@ pub const ENTITIES: &[EntitySpec] = &[
     },
 ];
 
+/// The file of the 個人番号 in an export made with a recipient (`kiban
+/// export --recipient age1…`): the CSV of [`INDIVIDUAL_NUMBERS`],
+/// encrypted with age to that recipient only. Its plaintext never touches
+/// the disk.
+pub const INDIVIDUAL_NUMBERS_FILE: &str = "individual_numbers.csv.age";
+
+/// 個人番号 (特定個人情報): the layout of the CSV inside
+/// [`INDIVIDUAL_NUMBERS_FILE`]. Not one of [`ENTITIES`]: it is written only
+/// on request and only encrypted, and read only with the recipient's
+/// identity. Errors name the encrypted file and the line of the CSV in it.
+pub const INDIVIDUAL_NUMBERS: EntitySpec = EntitySpec {
+    file: INDIVIDUAL_NUMBERS_FILE,
+    table: "individual_numbers",
+    name_ja: "個人番号",
+    description: "個人番号（特定個人情報）の版ごとの記録。受け取る側の age の公開鍵でだけ復号できるよう暗号化して出力する（--recipient を指定したときだけ）。",
+    fields: &[
+        field("person_id", "宛名番号", true, INT, N),
+        field("version", "版", true, INT, N),
+        field("movement_id", "記録した異動の番号", true, INT, N),
+        field("individual_number", "個人番号", true, TEXT, 12),
+        field("recorded_at", "記録日時", true, TIMESTAMP, N),
+    ],
+    key: &["person_id", "version"],
+    references: &[
+        Reference {
+            columns: &["person_id"],
+            target: "persons.csv",
+        },
+        Reference {
+            columns: &["movement_id"],
+            target: "movements.csv",
+        },
+    ],
+    omitted: &[
+        OmittedColumn {
+            column: "sealed_number",
+            reason: "出力元の団体鍵で封かんした値は出力しない。ファイルには個人番号そのものを書き（ファイル全体を暗号化）、取り込み先で取り込み先の団体鍵により封かんし直す。",
+            import_value: None,
+        },
+        OmittedColumn {
+            column: "number_hash",
+            reason: "検索用の鍵付きハッシュは出力元の団体鍵によるもので、取り込み先で計算し直す。",
+            import_value: None,
+        },
+    ],
+    load: Load::Rows,
+};
+
 /// Tenant tables that are deliberately not exported.
 pub const EXCLUDED: &[ExcludedTable] = &[
     ExcludedTable {
@@ -762,7 +810,7 @@ pub const EXCLUDED: &[ExcludedTable] = &[
     },
     ExcludedTable {
         table: "individual_numbers",
-        reason: "個人番号（特定個人情報）はこの環境の団体鍵で封かんしており、平文でも封かんのままでも CSV には出力しない。移行には別途、保護された手段が必要（版1の対象外）。",
+        reason: "個人番号（特定個人情報）は平文の CSV には出力しない。--recipient（受け取る側の age の公開鍵）を指定した出力にだけ、その鍵で暗号化した individual_numbers.csv.age として含める（§4「individual_numbers.csv.age」）。",
     },
     ExcludedTable {
         table: "audit_log_persons",

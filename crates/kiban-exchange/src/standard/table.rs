@@ -69,6 +69,37 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+impl<W: Write> HashingWriter<W> {
+    /// Passes what is written on to `inner`, hashing it.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The inner writer and the SHA-256 (lower-case hex) of what was
+    /// written.
+    pub fn finish(self) -> (W, String) {
+        (self.inner, hex::encode(self.hasher.finalize()))
+    }
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Hashes what is read from `inner`.
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The SHA-256 (lower-case hex) of what was read.
+    pub fn finish(self) -> String {
+        hex::encode(self.hasher.finalize())
+    }
+}
+
 /// A reader that hashes what passes through it.
 pub struct HashingReader<R: Read> {
     inner: R,
@@ -204,6 +235,17 @@ impl<W: Write> TableWriter<W> {
     /// Flushes and returns the row count and digest.
     pub fn finish(self) -> std::io::Result<WrittenFile> {
         finish_csv(self.csv, self.rows)
+    }
+
+    /// Flushes and returns the row count and the writer given to
+    /// [`TableWriter::new`], for a writer that must be finished explicitly
+    /// (an encryptor writes its last block then).
+    pub fn into_inner(self) -> std::io::Result<(u64, W)> {
+        let inner = self
+            .csv
+            .into_inner()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok((self.rows, inner.inner))
     }
 }
 

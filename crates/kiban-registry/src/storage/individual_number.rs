@@ -365,3 +365,133 @@ pub async fn masked_individual_number(
     tx.commit().await?;
     Ok(Some(masked))
 }
+
+/// One stored version of a person's 個人番号, opened: what the standard
+/// exchange format carries (encrypted) when a municipality leaves.
+pub struct NumberVersion {
+    /// The person (宛名番号).
+    pub person_id: PersonId,
+    /// The version (1, 2, … for the same person).
+    pub version: i64,
+    /// The movement that recorded it.
+    pub movement_id: MovementId,
+    /// The number.
+    pub number: IndividualNumber,
+    /// When it was recorded (RFC 3339, UTC).
+    pub recorded_at: String,
+}
+
+impl std::fmt::Debug for NumberVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NumberVersion")
+            .field("person_id", &self.person_id)
+            .field("version", &self.version)
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The next `limit` stored 個人番号 versions after `after` (person, version)
+/// in key order, opened, for the standard export with a recipient. Writes
+/// no access-log entry: the export writes one for all of them.
+pub async fn individual_number_versions(
+    tx: &mut TenantTx,
+    after: Option<(PersonId, i64)>,
+    limit: usize,
+) -> Result<Vec<NumberVersion>, StoreError> {
+    let (person, version) = after.map_or((0, 0), |(p, v)| (p.get(), v));
+    let rows = tx
+        .fetch_all(
+            "SELECT person_id, version, movement_id, sealed_number, recorded_at \
+             FROM individual_numbers WHERE municipality_code = $1 \
+             AND (person_id > $2 OR (person_id = $2 AND version > $3)) \
+             ORDER BY municipality_code, person_id, version LIMIT $4",
+            &[
+                int(person),
+                Arg::Int(version),
+                Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        )
+        .await?;
+    let municipality = tx.municipality();
+    let mut keys = Vec::with_capacity(rows.len());
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let person = u64::try_from(row.int(0)?).map_err(|_| corrupt("negative person_id"))?;
+        let version = row.int(1)?;
+        let movement = u64::try_from(row.int(2)?).map_err(|_| corrupt("negative movement_id"))?;
+        items.push((aad(municipality.as_str(), person, version), row.bytes(3)?));
+        keys.push((person, version, movement, row.text(4)?));
+    }
+    let opened = tx.open_many(&items).await?;
+    keys.into_iter()
+        .zip(opened)
+        .map(|((person, version, movement, recorded_at), plain)| {
+            let text = std::str::from_utf8(&plain).map_err(|_| corrupt("not UTF-8"))?;
+            let number =
+                IndividualNumber::parse(text).map_err(|_| corrupt("not a valid number"))?;
+            Ok(NumberVersion {
+                person_id: PersonId::new(person),
+                version,
+                movement_id: MovementId::new(movement),
+                number,
+                recorded_at,
+            })
+        })
+        .collect()
+}
+
+/// Stores 個人番号 versions brought by the standard import as they were
+/// (same version, movement and time), each sealed under this
+/// municipality's keys and bound to its row, with its keyed hash. Their
+/// `persons` and `movements` rows must exist; the caller has checked the
+/// numbers and keys. For the import into an empty municipality only.
+pub async fn load_individual_number_versions(
+    tx: &mut TenantTx,
+    versions: &[NumberVersion],
+) -> Result<(), StoreError> {
+    if versions.is_empty() {
+        return Ok(());
+    }
+    let municipality = tx.municipality();
+    let plain: Vec<&[u8]> = versions
+        .iter()
+        .map(|v| v.number.as_str().as_bytes())
+        .collect();
+    let hashes = tx.keyed_hashes(HASH_DOMAIN, &plain).await?;
+    let items: Vec<(String, &[u8])> = versions
+        .iter()
+        .zip(&plain)
+        .map(|(v, p)| (aad(municipality.as_str(), v.person_id.get(), v.version), *p))
+        .collect();
+    let sealed = tx.seal_many(&items).await?;
+    let rows: Vec<Vec<Arg>> = versions
+        .iter()
+        .zip(sealed)
+        .zip(hashes)
+        .map(|((v, sealed), hash)| {
+            vec![
+                int(v.person_id.get()),
+                Arg::Int(v.version),
+                int(v.movement_id.get()),
+                Arg::Bytes(sealed),
+                Arg::Text(hash),
+                Arg::Text(v.recorded_at.clone()),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        "individual_numbers",
+        &[
+            "person_id",
+            "version",
+            "movement_id",
+            "sealed_number",
+            "number_hash",
+            "recorded_at",
+        ],
+        &rows,
+    )
+    .await?;
+    Ok(())
+}

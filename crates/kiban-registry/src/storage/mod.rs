@@ -43,7 +43,8 @@ use kiban_store::StoreError;
 use crate::domain::Rejection;
 
 pub use individual_number::{
-    Revealed, individual_number_unlogged, masked_individual_number, persons_with_individual_number,
+    NumberVersion, Revealed, individual_number_unlogged, individual_number_versions,
+    load_individual_number_versions, masked_individual_number, persons_with_individual_number,
     reveal_individual_number, store_individual_number,
 };
 pub use read::{
