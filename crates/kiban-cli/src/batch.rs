@@ -80,7 +80,7 @@ pub struct RunArgs {
     #[arg(long)]
     fiscal_year: Option<String>,
     /// Subjects per chunk when the run is planned.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 100_000)]
     chunk_size: u64,
     /// Attempts of a failing chunk before the run fails.
     #[arg(long, default_value_t = 5)]
@@ -95,7 +95,7 @@ pub struct RunArgs {
 #[derive(Args)]
 pub struct WorkerArgs {
     /// Subjects per chunk when a run is planned.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 100_000)]
     chunk_size: u64,
     /// Milliseconds to wait when there is no work.
     #[arg(long, default_value_t = 1_000)]

@@ -103,7 +103,7 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {
-            chunk_size: 10_000,
+            chunk_size: 100_000,
             max_attempts: 5,
             backoff: Duration::from_secs(2),
             worker: format!("pid-{}", std::process::id()),
