@@ -298,6 +298,9 @@ pub enum BenchCommand {
     Exchange(crate::exchange_bench::BenchArgs),
     /// Certificates/second through the HTTP API (p50/p90/p99) and batch pages/second.
     Certificates(crate::certificates::BenchArgs),
+    /// The population-statistics job next to the plain SQL aggregate, and
+    /// the job engine's own cost per chunk.
+    Jobs(crate::jobs_bench::BenchArgs),
 }
 
 pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
@@ -341,6 +344,8 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
             Ok(())
         }
         Command::Demo(DemoCommand::Generate(args)) => demo::generate(&database_url, args).await,
+        Command::Batch(command) => crate::batch::run(&database_url, command).await,
+        Command::Worker(args) => crate::batch::worker(&database_url, args).await,
         Command::User(UserCommand::Create {
             municipality,
             login,
@@ -435,6 +440,9 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         }
         Command::Bench(BenchCommand::Certificates(args)) => {
             crate::certificates::bench(&database_url, args).await
+        }
+        Command::Bench(BenchCommand::Jobs(args)) => {
+            crate::jobs_bench::run(&database_url, args).await
         }
         Command::Certificate(command) => crate::certificates::run(&database_url, command).await,
         Command::Audit(AuditCommand::Verify { municipality }) => {
@@ -566,6 +574,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
     let local = listener.local_addr()?;
     // The job worker: seal registration follows the registry's events.
     let worker = (!args.no_worker).then(|| crate::certificates::spawn_worker(db.clone()));
+    // The job engine's worker (batches), stopped after its current step.
+    let (job_worker_stop, job_worker_signal) = kiban_jobs::worker::Stop::new();
+    let job_worker =
+        (!args.no_worker).then(|| crate::batch::spawn_job_worker(db.clone(), job_worker_signal));
     let state = kiban_web::AppState::new(
         db.clone(),
         kiban_web::WebConfig {
@@ -614,6 +626,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::runtime(format!("サーバーエラー: {e}")))?;
     if let Some(worker) = worker {
         worker.abort();
+    }
+    job_worker_stop.stop();
+    if let Some(job_worker) = job_worker {
+        let _ = job_worker.await;
     }
     db.close().await;
     Ok(())

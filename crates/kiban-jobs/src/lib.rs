@@ -10,3 +10,13 @@
 //!
 //! Architecture invariant: this crate knows no business's rules and no
 //! HTTP; it reaches tenant data only through `kiban-store`'s tenant handle.
+
+pub mod engine;
+pub mod kind;
+pub mod worker;
+
+pub use engine::{EngineOptions, RunInfo, Status, Step, SubmitError};
+pub use kind::{
+    BoxFuture, ChunkResult, JobError, JobKind, Kinds, Output, ParamError, ParamSpec, ParamType,
+    Params, Parts, PlannedChunk, SubjectError,
+};
