@@ -1086,6 +1086,62 @@ async fn a_person_under_a_support_measure_is_not_certified() {
         )
         .await;
         assert_eq!(pdf.status, 403, "{}", error_of(&pdf));
+        // The supervisor (係長 at the counter) overrides the measure and
+        // issues the certificate in person: without the confirmation still
+        // refused, with it issued, and both the override and the print are
+        // in the protected person's access log under the supervisor.
+        let supervisor = app.token(Some(DEMO), "supervisor").await;
+        let pdf = issue(
+            &app,
+            DEMO,
+            &supervisor,
+            &json!({"kind": "resident_record_copy", "person_ids": [spouse], "purpose": "本人確認済み（係長確認）"}),
+        )
+        .await;
+        assert_eq!(pdf.status, 403, "{}", error_of(&pdf));
+        assert_eq!(error_of(&pdf)["error"]["code"], "protected_person");
+        let pdf = issue(
+            &app,
+            DEMO,
+            &supervisor,
+            &json!({"kind": "resident_record_copy", "person_ids": [spouse],
+                    "purpose": "本人確認済み（係長確認）", "confirm_support_measure": true}),
+        )
+        .await;
+        assert_eq!(pdf.status, 201, "{}", error_of(&pdf));
+        let db = &app.database.as_ref().unwrap().db;
+        let tenant = db.tenant(code(DEMO)).await.unwrap();
+        let mut tx = tenant.begin().await.unwrap();
+        let entries =
+            kiban_audit::entries_for_person(&mut tx, i64::try_from(spouse).unwrap(), 1_000)
+                .await
+                .unwrap();
+        tx.commit().await.unwrap();
+        let by_supervisor: Vec<(String, String)> = entries
+            .iter()
+            .filter(|e| e.actor == "supervisor")
+            .map(|e| (e.action.code().to_owned(), e.detail.clone()))
+            .collect();
+        assert!(
+            by_supervisor
+                .iter()
+                .any(|(action, d)| action == "read" && d.contains("support_measure override")),
+            "{by_supervisor:?}"
+        );
+        assert!(
+            by_supervisor.iter().any(|(action, _)| action == "print"),
+            "{by_supervisor:?}"
+        );
+        // A supervisor still records no movement.
+        let (status, _) = app
+            .post_json(
+                &path(DEMO, "/movements"),
+                Some(&supervisor),
+                &json!({"kind": "death", "event_date": "2025-06-01", "notified_on": "2025-06-02",
+                        "person_id": head, "new_head_person_id": spouse}),
+            )
+            .await;
+        assert_eq!(status, 403);
         app.stop().await;
     }
 }

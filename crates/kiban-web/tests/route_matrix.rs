@@ -63,9 +63,8 @@ fn rule(operation_id: &str) -> Option<Rule> {
             Rule::Tenant(Permission::ManageSupportMeasures, 200)
         }
         "recordSupportMeasure" => Rule::Tenant(Permission::ManageSupportMeasures, 201),
-        "issueCertificate" | "registerSeal" | "recordSealAdultWard" => {
-            Rule::Tenant(Permission::RegistryWrite, 201)
-        }
+        "issueCertificate" => Rule::Tenant(Permission::IssueCertificates, 201),
+        "registerSeal" | "recordSealAdultWard" => Rule::Tenant(Permission::RegistryWrite, 201),
         "replySealInquiry" | "abolishSealRegistration" | "reissueSealCard" => {
             Rule::Tenant(Permission::RegistryWrite, 200)
         }
