@@ -18,8 +18,8 @@ use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    self, Applicant, Change, Impression, Procedure, Refusal, SealCardNumber, SealStatus, Start,
-    State,
+    self, Applicant, Change, Impression, Procedure, Refusal, RestorationCheck, ReviewReason,
+    SealCardNumber, SealStatus, Start, State,
 };
 
 /// The counter of registration numbers (登録番号).
@@ -62,6 +62,12 @@ pub struct StateRow {
     pub recorded_at: String,
     /// Who recorded it.
     pub recorded_by: String,
+    /// The due day of the reply, while awaiting it.
+    pub reply_due_on: Option<Date>,
+    /// The outbox event that made the change, for the consumer's changes.
+    pub source_event_id: Option<i64>,
+    /// The clerk's reason, for a review decision (復活・廃止確定).
+    pub reason: Option<String>,
 }
 
 /// A registration as read (the impression is read only to print).
@@ -146,10 +152,27 @@ fn state_row(row: &Row) -> Result<StateRow, StoreError> {
         effective_on: row.date(4)?,
         recorded_at: row.text(5)?,
         recorded_by: row.text(6)?,
+        reply_due_on: row.opt_date(7)?,
+        source_event_id: row.opt_int(8)?,
+        reason: row.opt_text(9)?,
     })
 }
 
-const STATE_COLUMNS: &str = "version, status, change, seal_card_number, effective_on, recorded_at, recorded_by, reply_due_on";
+const STATE_COLUMNS: &str = "version, status, change, seal_card_number, effective_on, recorded_at, recorded_by, reply_due_on, source_event_id, reason";
+
+/// The state a stored row stands for.
+fn state_of(row: &StateRow) -> Result<State, StoreError> {
+    let card = row
+        .seal_card_number
+        .as_deref()
+        .map(|c| SealCardNumber::parse(c).ok_or_else(|| corrupt("seal_card_number", c)))
+        .transpose()?;
+    Ok(State {
+        status: row.status,
+        card,
+        reply_due_on: row.reply_due_on,
+    })
+}
 
 async fn history(tx: &mut TenantTx, registration_id: i64) -> Result<Vec<StateRow>, StoreError> {
     let sql = format!(
@@ -163,32 +186,30 @@ async fn history(tx: &mut TenantTx, registration_id: i64) -> Result<Vec<StateRow
         .collect()
 }
 
+/// The latest stored row.
+async fn latest_row(
+    tx: &mut TenantTx,
+    registration_id: i64,
+) -> Result<Option<StateRow>, StoreError> {
+    let sql = format!(
+        "SELECT {STATE_COLUMNS} FROM seal_registration_states \
+         WHERE municipality_code = $1 AND registration_id = $2 ORDER BY version DESC LIMIT 1"
+    );
+    tx.fetch_optional(&sql, &[int(registration_id)])
+        .await?
+        .map(|row| state_row(&row))
+        .transpose()
+}
+
 /// The latest state and its version.
 async fn latest(
     tx: &mut TenantTx,
     registration_id: i64,
 ) -> Result<Option<(State, i64)>, StoreError> {
-    let sql = format!(
-        "SELECT {STATE_COLUMNS} FROM seal_registration_states \
-         WHERE municipality_code = $1 AND registration_id = $2 ORDER BY version DESC LIMIT 1"
-    );
-    let Some(row) = tx.fetch_optional(&sql, &[int(registration_id)]).await? else {
+    let Some(stored) = latest_row(tx, registration_id).await? else {
         return Ok(None);
     };
-    let stored = state_row(&row)?;
-    let card = stored
-        .seal_card_number
-        .as_deref()
-        .map(|c| SealCardNumber::parse(c).ok_or_else(|| corrupt("seal_card_number", c)))
-        .transpose()?;
-    Ok(Some((
-        State {
-            status: stored.status,
-            card,
-            reply_due_on: row.opt_date(7)?,
-        },
-        stored.version,
-    )))
+    Ok(Some((state_of(&stored)?, stored.version)))
 }
 
 /// The holder of a registration.
@@ -244,10 +265,12 @@ async fn insert_state(
     effective_on: Date,
     source_event_id: Option<i64>,
     recorded_by: &str,
+    reason: Option<&str>,
 ) -> Result<(), StoreError> {
     tx.insert_rows(
         "seal_registration_states",
         &[
+            "reason",
             "registration_id",
             "version",
             "status",
@@ -260,6 +283,7 @@ async fn insert_state(
             "recorded_by",
         ],
         &[vec![
+            reason.map_or(Arg::NullText, Arg::from),
             int(registration_id),
             int(version),
             Arg::from(status.code()),
@@ -411,6 +435,7 @@ pub async fn register(
         today,
         None,
         &actor.login,
+        None,
     )
     .await?;
     let detail = format!(
@@ -503,6 +528,7 @@ pub async fn change(
         today,
         None,
         &actor.login,
+        None,
     )
     .await?;
     let detail = format!(
@@ -632,6 +658,7 @@ pub async fn record_adult_ward(
                     effective_on,
                     None,
                     &actor.login,
+                    None,
                 )
                 .await?;
             }
@@ -707,44 +734,176 @@ pub struct ConsumeReport {
     pub events_read: usize,
     /// Registrations abolished.
     pub abolished: usize,
+    /// Registrations put under review because the 転出 or 死亡 that
+    /// abolished them was cancelled.
+    pub under_review: usize,
 }
 
-/// The persons and the date of a `resident_moved_out` or `resident_died`
-/// event's payload.
-fn removal(kind: &str, payload: &str) -> Result<Option<(Change, Date, Vec<i64>)>, StoreError> {
-    let change = match kind {
-        "resident_moved_out" => Change::AbolishedMovedOut,
-        "resident_died" => Change::AbolishedDeceased,
-        _ => return Ok(None),
-    };
-    let bad = |reason: &str| StoreError::Corrupt {
+/// What one registry event did to seal registrations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventEffect {
+    /// Registrations abolished (転出・死亡).
+    pub abolished: usize,
+    /// Registrations put under review (取消し of a 転出 or 死亡).
+    pub under_review: usize,
+}
+
+fn payload_error(reason: &str) -> StoreError {
+    StoreError::Corrupt {
         column: "outbox.payload".into(),
         reason: reason.to_owned(),
-    };
-    let value: serde_json::Value =
-        serde_json::from_str(payload).map_err(|e| bad(&e.to_string()))?;
-    let event_date: Date = value["event_date"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("event_date"))?;
-    let persons: Vec<i64> = match (&value["person_ids"], &value["person_id"]) {
+    }
+}
+
+/// The persons of an event's payload (`person_ids`, or `person_id`).
+fn payload_persons(value: &serde_json::Value) -> Vec<i64> {
+    match (&value["person_ids"], &value["person_id"]) {
         (serde_json::Value::Array(ids), _) => ids.iter().filter_map(|v| v.as_i64()).collect(),
         (_, v) => v.as_i64().into_iter().collect(),
+    }
+}
+
+fn payload_date(value: &serde_json::Value, key: &str) -> Result<Date, StoreError> {
+    value[key]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| payload_error(key))
+}
+
+/// Applies one event of the registry's outbox to seal registrations, in
+/// the caller's transaction, with one `change` access-log entry per
+/// registration changed:
+///
+/// - `resident_moved_out`, `resident_died`: the registrations in force (or
+///   under review) of the persons are abolished ex officio, effective on
+///   the event's 異動日;
+/// - `movement_cancelled`: a registration whose latest change is the
+///   abolition made by the cancelled movement's event goes to
+///   `restoration_review` (see [`crate::domain`]: not silently restored),
+///   effective on the cancellation's 異動日;
+/// - every other kind changes nothing.
+///
+/// Idempotent by the domain's rules: an abolished registration is not
+/// abolished again, one under review is not put under review again. The
+/// loop that reads the outbox and keeps this consumer's offset
+/// ([`consume_registry_events`]) only calls this function.
+pub async fn apply_registry_event(
+    tx: &mut TenantTx,
+    event_id: i64,
+    kind: &str,
+    payload: &str,
+) -> Result<EventEffect, StoreError> {
+    let abolition = match kind {
+        "resident_moved_out" => Some(Change::AbolishedMovedOut),
+        "resident_died" => Some(Change::AbolishedDeceased),
+        "movement_cancelled" => None,
+        _ => return Ok(EventEffect::default()),
     };
-    Ok(Some((change, event_date, persons)))
+    let value: serde_json::Value =
+        serde_json::from_str(payload).map_err(|e| payload_error(&e.to_string()))?;
+    let event_date = payload_date(&value, "event_date")?;
+    let persons = payload_persons(&value);
+    let actor = Actor::new(WORKER_LOGIN, "system");
+    let mut effect = EventEffect::default();
+    let mut entries = Vec::new();
+    match abolition {
+        Some(change) => {
+            for person_id in persons {
+                for id in registrations_of(tx, person_id).await? {
+                    let Some((state, version)) = latest(tx, id).await? else {
+                        continue;
+                    };
+                    if !domain::abolished_by_event(&state) {
+                        continue;
+                    }
+                    insert_state(
+                        tx,
+                        id,
+                        version + 1,
+                        SealStatus::Abolished,
+                        change,
+                        None,
+                        None,
+                        event_date,
+                        Some(event_id),
+                        &actor.login,
+                        None,
+                    )
+                    .await?;
+                    effect.abolished += 1;
+                    entries.push(actor.entry(
+                        AuditAction::Change,
+                        Some(person_id),
+                        format!("seal_registration {id} {} event {event_id}", change.code()),
+                    ));
+                }
+            }
+        }
+        None => {
+            let cancelled = value["cancelled_movement_id"]
+                .as_i64()
+                .ok_or_else(|| payload_error("cancelled_movement_id"))?;
+            // The events of the cancelled movement: the abolitions they made
+            // name them as their source.
+            let sources: Vec<i64> = tx
+                .fetch_all(
+                    "SELECT event_id FROM outbox WHERE municipality_code = $1 AND movement_id = $2",
+                    &[int(cancelled)],
+                )
+                .await?
+                .iter()
+                .map(|r| r.int(0))
+                .collect::<Result<_, _>>()?;
+            for person_id in persons {
+                for id in registrations_of(tx, person_id).await? {
+                    let Some(row) = latest_row(tx, id).await? else {
+                        continue;
+                    };
+                    let from_cancelled = row.source_event_id.is_some_and(|e| sources.contains(&e));
+                    if !from_cancelled
+                        || !domain::review_after_cancellation(&state_of(&row)?, row.change)
+                    {
+                        continue;
+                    }
+                    insert_state(
+                        tx,
+                        id,
+                        row.version + 1,
+                        SealStatus::RestorationReview,
+                        Change::AbolitionUnderReview,
+                        None,
+                        None,
+                        event_date,
+                        Some(event_id),
+                        &actor.login,
+                        None,
+                    )
+                    .await?;
+                    effect.under_review += 1;
+                    entries.push(actor.entry(
+                        AuditAction::Change,
+                        Some(person_id),
+                        format!(
+                            "seal_registration {id} {} event {event_id}",
+                            Change::AbolitionUnderReview.code()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    kiban_audit::append_many(tx, &entries).await?;
+    Ok(effect)
 }
 
 /// Reads up to `limit` registry events after this consumer's offset and
-/// abolishes the registrations in force of persons who moved out or died
-/// (effective on the event's 異動日), in one transaction with the new offset
-/// and one `change` entry per abolition. Idempotent: an event is applied
-/// once, and an abolished registration is never abolished again. Returns
-/// what it did; call again while `events_read == limit`.
+/// applies each ([`apply_registry_event`]) in one transaction with the new
+/// offset. Idempotent: an event is applied once. Returns what it did; call
+/// again while `events_read == limit`.
 pub async fn consume_registry_events(
     tenant: &TenantDb,
     limit: i64,
 ) -> Result<ConsumeReport, StoreError> {
-    let actor = Actor::new(WORKER_LOGIN, "system");
     let mut tx = tenant.begin().await?;
     // Take the offset row's lock first (a no-op update), so two workers of
     // one municipality run one after the other.
@@ -779,45 +938,16 @@ pub async fn consume_registry_events(
         .await?;
     let mut report = ConsumeReport {
         events_read: events.len(),
-        abolished: 0,
+        ..ConsumeReport::default()
     };
     let mut last = offset;
-    let mut entries = Vec::new();
     for event in &events {
         let event_id = event.int(0)?;
         last = last.max(event_id);
-        let Some((change, event_date, persons)) = removal(&event.text(1)?, &event.text(2)?)? else {
-            continue;
-        };
-        for person_id in persons {
-            for id in registrations_of(&mut tx, person_id).await? {
-                let Some((state, version)) = latest(&mut tx, id).await? else {
-                    continue;
-                };
-                if !domain::abolished_by_event(&state) {
-                    continue;
-                }
-                insert_state(
-                    &mut tx,
-                    id,
-                    version + 1,
-                    SealStatus::Abolished,
-                    change,
-                    None,
-                    None,
-                    event_date,
-                    Some(event_id),
-                    &actor.login,
-                )
-                .await?;
-                report.abolished += 1;
-                entries.push(actor.entry(
-                    AuditAction::Change,
-                    Some(person_id),
-                    format!("seal_registration {id} {} event {event_id}", change.code()),
-                ));
-            }
-        }
+        let effect =
+            apply_registry_event(&mut tx, event_id, &event.text(1)?, &event.text(2)?).await?;
+        report.abolished += effect.abolished;
+        report.under_review += effect.under_review;
     }
     if last != offset {
         tx.execute(
@@ -827,7 +957,6 @@ pub async fn consume_registry_events(
         )
         .await?;
     }
-    kiban_audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -840,8 +969,212 @@ pub async fn drain_registry_events(tenant: &TenantDb) -> Result<ConsumeReport, S
         let report = consume_registry_events(tenant, BATCH).await?;
         total.events_read += report.events_read;
         total.abolished += report.abolished;
+        total.under_review += report.under_review;
         if report.events_read < BATCH as usize {
             return Ok(total);
         }
     }
+}
+
+/// A registration on the review list (転出取消により復活確認待ち).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewItem {
+    /// 登録番号.
+    pub registration_id: i64,
+    /// 宛名番号 of the holder.
+    pub person_id: i64,
+    /// The day of the cancellation that put it under review.
+    pub under_review_since: Date,
+    /// The abolition that was cancelled (`abolished_moved_out` or
+    /// `abolished_deceased`).
+    pub cancelled_abolition: Option<Change>,
+    /// The card the holder had before the abolition, if registered then.
+    pub card_before: Option<String>,
+}
+
+/// The registrations under review (`restoration_review`), by registration
+/// number, with one `read` entry per holder listed.
+pub async fn review_list(tenant: &TenantDb, actor: &Actor) -> Result<Vec<ReviewItem>, StoreError> {
+    let mut tx = tenant.begin().await?;
+    let rows = tx
+        .fetch_all(
+            "SELECT s.registration_id, r.person_id, s.version FROM seal_registration_states s \
+             JOIN seal_registrations r ON r.municipality_code = s.municipality_code \
+              AND r.registration_id = s.registration_id \
+             WHERE s.municipality_code = $1 AND s.status = 'restoration_review' \
+             ORDER BY s.registration_id, s.version",
+            &[],
+        )
+        .await?;
+    let mut items = Vec::new();
+    for row in rows {
+        let registration_id = row.int(0)?;
+        let person_id = row.int(1)?;
+        let version = row.int(2)?;
+        // Only those whose latest state is the review.
+        let rows = history(&mut tx, registration_id).await?;
+        if rows.last().map(|r| r.version) != Some(version) {
+            continue;
+        }
+        let (abolition, before) = before_abolition(&rows);
+        items.push(ReviewItem {
+            registration_id,
+            person_id,
+            under_review_since: rows.last().map_or(Date::MIN, |r| r.effective_on),
+            cancelled_abolition: abolition.map(|r| r.change),
+            card_before: before.and_then(|r| r.seal_card_number.clone()),
+        });
+    }
+    let entries: Vec<_> = items
+        .iter()
+        .map(|item| {
+            actor.entry(
+                AuditAction::Read,
+                Some(item.person_id),
+                format!(
+                    "seal_registration {} restoration_review list",
+                    item.registration_id
+                ),
+            )
+        })
+        .collect();
+    kiban_audit::append_many(&mut tx, &entries).await?;
+    tx.commit().await?;
+    Ok(items)
+}
+
+/// The abolition a review is about (the last ex-officio abolition by a
+/// movement) and the row in force before it.
+fn before_abolition(rows: &[StateRow]) -> (Option<&StateRow>, Option<&StateRow>) {
+    let Some(at) = rows
+        .iter()
+        .rposition(|r| r.change.is_abolition_by_movement())
+    else {
+        return (None, None);
+    };
+    let before = at.checked_sub(1).and_then(|i| rows.get(i));
+    (rows.get(at), before)
+}
+
+/// A clerk's decision on a registration under review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewDecision {
+    /// 復活: the registration returns to its state before the abolition.
+    Restore,
+    /// 廃止確定: the abolition stands.
+    ConfirmAbolition,
+}
+
+impl ReviewDecision {
+    fn operation(self) -> &'static str {
+        match self {
+            ReviewDecision::Restore => "restore",
+            ReviewDecision::ConfirmAbolition => "confirm_abolition",
+        }
+    }
+}
+
+/// Decides a registration under review on `today` (a new state row with the
+/// reason, and a `change` entry); a refusal is logged. Returns the
+/// registration after the decision.
+pub async fn decide_review(
+    tenant: &TenantDb,
+    actor: &Actor,
+    registration_id: i64,
+    decision: ReviewDecision,
+    reason: &ReviewReason,
+    today: Date,
+) -> Result<Registration, SealError> {
+    let mut tx = tenant.begin().await?;
+    let Some(person_id) = holder(&mut tx, registration_id).await? else {
+        tx.rollback().await?;
+        return Err(SealError::NotFound);
+    };
+    let rows = history(&mut tx, registration_id).await?;
+    let Some(last) = rows.last() else {
+        return Err(SealError::Store(corrupt(
+            "seal_registration_states",
+            "none",
+        )));
+    };
+    let state = state_of(last)?;
+    let checked = match decision {
+        ReviewDecision::ConfirmAbolition => domain::confirm_abolition(&state).map(|()| State {
+            status: SealStatus::Abolished,
+            card: None,
+            reply_due_on: None,
+        }),
+        ReviewDecision::Restore => {
+            let before = match before_abolition(&rows).1 {
+                Some(row) => state_of(row)?,
+                None => state.clone(),
+            };
+            let person = PersonId::new(u64::try_from(person_id).unwrap_or(0));
+            let resident =
+                kiban_registry::storage::persons_as_of_unlogged(&mut tx, &[person], today)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .flatten()
+                    .is_some_and(|r| r.status == ResidentStatus::Resident);
+            let mut has_other = false;
+            for id in registrations_of(&mut tx, person_id).await? {
+                if id != registration_id
+                    && let Some((other, _)) = latest(&mut tx, id).await?
+                    && other.is_active_on(today)
+                {
+                    has_other = true;
+                }
+            }
+            let check = RestorationCheck {
+                resident,
+                adult_ward: is_adult_ward(&mut tx, person_id, today).await?,
+                has_other_active_registration: has_other,
+            };
+            domain::restore(&state, &before, check)
+        }
+    };
+    let next = match checked {
+        Ok(next) => next,
+        Err(refusal) => {
+            tx.rollback().await?;
+            return refused(
+                tenant,
+                actor,
+                Some(person_id),
+                decision.operation(),
+                refusal,
+            )
+            .await;
+        }
+    };
+    let change = match decision {
+        ReviewDecision::Restore => Change::Restored,
+        ReviewDecision::ConfirmAbolition => Change::AbolitionConfirmed,
+    };
+    insert_state(
+        &mut tx,
+        registration_id,
+        last.version + 1,
+        next.status,
+        change,
+        next.card.as_ref(),
+        next.reply_due_on,
+        today,
+        None,
+        &actor.login,
+        Some(reason.as_str()),
+    )
+    .await?;
+    let detail = format!("seal_registration {registration_id} {}", change.code());
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Change, Some(person_id), detail),
+    )
+    .await?;
+    let registration = read_registration(&mut tx, registration_id, today)
+        .await?
+        .ok_or(SealError::NotFound)?;
+    tx.commit().await?;
+    Ok(registration)
 }

@@ -310,7 +310,7 @@ fn tenant_may(principal: &Principal, tenant: &TenantDb, permission: Permission) 
 }
 
 /// The permission that issuing a certificate needs (API and screens).
-pub(crate) const ISSUE_PERMISSION: Permission = Permission::RegistryWrite;
+pub(crate) const ISSUE_PERMISSION: Permission = Permission::IssueCertificates;
 
 pub(crate) async fn authorize_issue(
     state: &AppState,
