@@ -10,3 +10,6 @@
 //!
 //! Architecture invariant: this crate knows no business's rules and no
 //! HTTP; it reaches tenant data only through `kiban-store`'s tenant handle.
+
+pub mod calendar;
+pub mod schedule;
