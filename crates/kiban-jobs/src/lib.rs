@@ -12,4 +12,5 @@
 //! HTTP; it reaches tenant data only through `kiban-store`'s tenant handle.
 
 pub mod calendar;
+pub mod consumer;
 pub mod schedule;
