@@ -13,4 +13,13 @@
 
 pub mod calendar;
 pub mod consumer;
+pub mod engine;
+pub mod kind;
 pub mod schedule;
+pub mod worker;
+
+pub use engine::{EngineOptions, RunInfo, Status, Step, SubmitError};
+pub use kind::{
+    BoxFuture, ChunkResult, JobError, JobKind, Kinds, Output, ParamError, ParamSpec, ParamType,
+    Params, Parts, PlannedChunk, SubjectError,
+};

@@ -788,6 +788,26 @@ pub const EXCLUDED: &[ExcludedTable] = &[
         table: "job_progress",
         reason: "実行中のジョブ（デモ生成・バッチ）の進み具合はこの環境の運用状態であり、団体のデータではない。",
     },
+    ExcludedTable {
+        table: "jobs",
+        reason: "バッチの実行記録はこの環境の運用状態であり、団体のデータではない。結果は業務のデータから作り直せる。",
+    },
+    ExcludedTable {
+        table: "job_chunks",
+        reason: "バッチの分割と進み具合はこの環境の運用状態であり、団体のデータではない。",
+    },
+    ExcludedTable {
+        table: "job_output_parts",
+        reason: "バッチの途中結果は出力を作るための一時的なものであり、団体のデータではない。",
+    },
+    ExcludedTable {
+        table: "job_outputs",
+        reason: "バッチの出力ファイル（統計表・通知書など）は業務のデータから作った写しであり、移行先で作り直す。個人情報を含むものもあり、交換形式には載せない。",
+    },
+    ExcludedTable {
+        table: "job_errors",
+        reason: "バッチの対象ごとのエラーはこの環境の実行記録であり、団体のデータではない。",
+    },
 ];
 
 /// The code tables of the format (`code_tables.csv`).
