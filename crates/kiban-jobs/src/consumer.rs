@@ -779,3 +779,53 @@ pub async fn dismiss_dead_letter(
     tx.commit().await?;
     Ok(())
 }
+
+/// The worker's task that runs every consumer of every municipality until
+/// each has read every event (or waits for a failing event's next
+/// attempt).
+pub struct ConsumersTask {
+    /// The consumers, in order.
+    pub consumers: Vec<&'static Consumer>,
+    /// How failing events are retried.
+    pub policy: RetryPolicy,
+}
+
+impl crate::worker::WorkerTask for ConsumersTask {
+    fn name(&self) -> &'static str {
+        "outbox consumers"
+    }
+
+    fn tick<'a>(
+        &'a self,
+        db: &'a kiban_store::Database,
+    ) -> crate::kind::BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut worked = false;
+            for municipality in kiban_store::platform::list_municipalities(db).await? {
+                let tenant = db.tenant(municipality.code).await?;
+                for consumer in &self.consumers {
+                    match drain(&tenant, consumer, &self.policy).await {
+                        Ok(report) => {
+                            if report.parked > 0 {
+                                tracing::warn!(
+                                    municipality = municipality.code.as_str(),
+                                    consumer = consumer.name,
+                                    parked = report.parked,
+                                    "outbox consumer parked events as dead letters"
+                                );
+                            }
+                            worked |= report.handled > 0 || report.parked > 0;
+                        }
+                        Err(e) => tracing::warn!(
+                            municipality = municipality.code.as_str(),
+                            consumer = consumer.name,
+                            error = %e,
+                            "outbox consumer failed; retrying later"
+                        ),
+                    }
+                }
+            }
+            Ok(worked)
+        })
+    }
+}

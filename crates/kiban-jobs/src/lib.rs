@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod consumer;
 pub mod engine;
 pub mod kind;
+pub mod plan;
 pub mod schedule;
 pub mod worker;
 
