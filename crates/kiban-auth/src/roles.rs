@@ -44,6 +44,10 @@ pub enum Permission {
     OverrideSupportMeasures,
     /// 個人番号: reveal it in full (stating a purpose) and search by it.
     IndividualNumber,
+    /// The registry's batch jobs (バッチ処理: start, follow, read their
+    /// outputs, plan them) and the consumers of its events (positions,
+    /// dead letters).
+    RegistryJobs,
 }
 
 impl Role {
@@ -99,7 +103,10 @@ impl Role {
         use Permission as P;
         match self {
             Role::MunicipalityAdmin => {
-                matches!(permission, P::ManageStaff | P::AuditRead | P::Calculate)
+                matches!(
+                    permission,
+                    P::ManageStaff | P::AuditRead | P::Calculate | P::RegistryJobs
+                )
             }
             Role::RegistryClerk => matches!(
                 permission,
@@ -108,6 +115,7 @@ impl Role {
                     | P::Calculate
                     | P::ManageSupportMeasures
                     | P::IndividualNumber
+                    | P::RegistryJobs
             ),
             Role::TaxClerk => matches!(permission, P::RegistryRead | P::Tax | P::Calculate),
             Role::NhiClerk => matches!(permission, P::RegistryRead | P::Nhi | P::Calculate),
@@ -120,6 +128,7 @@ impl Role {
                     | P::ManageSupportMeasures
                     | P::OverrideSupportMeasures
                     | P::IndividualNumber
+                    | P::RegistryJobs
             ),
             Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
         }

@@ -13,6 +13,7 @@
 
 use kiban_audit::{Actor, AuditAction};
 use kiban_core::Date;
+use kiban_jobs::consumer::{Consumer, EventHandler, HandlerFuture, OutboxEvent, RetryPolicy};
 use kiban_registry::domain::{PersonId, ResidentStatus};
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
@@ -709,6 +710,13 @@ pub struct ConsumeReport {
     pub abolished: usize,
 }
 
+/// What one registry event changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventEffect {
+    /// Registrations abolished.
+    pub abolished: usize,
+}
+
 /// The persons and the date of a `resident_moved_out` or `resident_died`
 /// event's payload.
 fn removal(kind: &str, payload: &str) -> Result<Option<(Change, Date, Vec<i64>)>, StoreError> {
@@ -734,114 +742,138 @@ fn removal(kind: &str, payload: &str) -> Result<Option<(Change, Date, Vec<i64>)>
     Ok(Some((change, event_date, persons)))
 }
 
-/// Reads up to `limit` registry events after this consumer's offset and
-/// abolishes the registrations in force of persons who moved out or died
-/// (effective on the event's 異動日), in one transaction with the new offset
-/// and one `change` entry per abolition. Idempotent: an event is applied
-/// once, and an abolished registration is never abolished again. Returns
-/// what it did; call again while `events_read == limit`.
-pub async fn consume_registry_events(
-    tenant: &TenantDb,
-    limit: i64,
-) -> Result<ConsumeReport, StoreError> {
+/// Applies one registry event inside `tx`: a `resident_moved_out` or
+/// `resident_died` abolishes the registrations in force of its persons,
+/// effective on the event's 異動日, with one `change` entry per abolition;
+/// every other kind changes nothing. Idempotent by the domain's rules (an
+/// abolished registration is never abolished again).
+pub async fn apply_registry_event(
+    tx: &mut TenantTx,
+    event_id: i64,
+    kind: &str,
+    payload: &str,
+) -> Result<EventEffect, StoreError> {
     let actor = Actor::new(WORKER_LOGIN, "system");
-    let mut tx = tenant.begin().await?;
-    // Take the offset row's lock first (a no-op update), so two workers of
-    // one municipality run one after the other.
-    tx.execute(
-        "INSERT INTO outbox_offsets (municipality_code, consumer, last_event_id) \
-         VALUES ($1, $2, 0) ON CONFLICT (municipality_code, consumer) DO NOTHING",
-        &[Arg::from(CONSUMER)],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE outbox_offsets SET last_event_id = last_event_id \
-         WHERE municipality_code = $1 AND consumer = $2",
-        &[Arg::from(CONSUMER)],
-    )
-    .await?;
-    let offset = tx
+    let mut effect = EventEffect::default();
+    let Some((change, event_date, persons)) = removal(kind, payload)? else {
+        return Ok(effect);
+    };
+    let mut entries = Vec::new();
+    for person_id in persons {
+        for id in registrations_of(tx, person_id).await? {
+            let Some((state, version)) = latest(tx, id).await? else {
+                continue;
+            };
+            if !domain::abolished_by_event(&state) {
+                continue;
+            }
+            insert_state(
+                tx,
+                id,
+                version + 1,
+                SealStatus::Abolished,
+                change,
+                None,
+                None,
+                event_date,
+                Some(event_id),
+                &actor.login,
+            )
+            .await?;
+            effect.abolished += 1;
+            entries.push(actor.entry(
+                AuditAction::Change,
+                Some(person_id),
+                format!("seal_registration {id} {} event {event_id}", change.code()),
+            ));
+        }
+    }
+    kiban_audit::append_many(tx, &entries).await?;
+    Ok(effect)
+}
+
+/// The handler of this business's consumer of the registry's outbox.
+struct RegistryEvents;
+
+impl EventHandler for RegistryEvents {
+    fn handle<'a>(&'a self, tx: &'a mut TenantTx, event: &'a OutboxEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            apply_registry_event(tx, event.event_id, &event.event_kind, &event.payload).await?;
+            Ok(())
+        })
+    }
+}
+
+static REGISTRY_EVENTS: RegistryEvents = RegistryEvents;
+
+/// Seal registration as a consumer of the registry's outbox: the platform
+/// (`kiban_jobs::consumer`) keeps its position, runs it in order, retries a
+/// failing event and parks it as a dead letter; the worker runs it.
+pub static REGISTRY_CONSUMER: Consumer = Consumer {
+    name: CONSUMER,
+    label: "印鑑登録（転出・死亡による廃止）",
+    business: "seal",
+    event_kinds: &["resident_moved_out", "resident_died"],
+    handler: &REGISTRY_EVENTS,
+};
+
+/// How many registrations the consumer abolished for events after
+/// `after` up to `until`.
+async fn abolished_between(tenant: &TenantDb, after: i64, until: i64) -> Result<usize, StoreError> {
+    let mut tx = tenant.begin_read().await?;
+    let count = tx
         .fetch_optional(
-            "SELECT last_event_id FROM outbox_offsets \
-             WHERE municipality_code = $1 AND consumer = $2",
-            &[Arg::from(CONSUMER)],
+            "SELECT COUNT(*) FROM seal_registration_states WHERE municipality_code = $1 \
+             AND source_event_id > $2 AND source_event_id <= $3 AND status = $4",
+            &[
+                int(after),
+                int(until),
+                Arg::from(SealStatus::Abolished.code()),
+            ],
         )
         .await?
         .map(|r| r.int(0))
         .transpose()?
         .unwrap_or(0);
-    let events = tx
-        .fetch_all(
-            "SELECT event_id, event_kind, payload FROM outbox \
-             WHERE municipality_code = $1 AND event_id > $2 ORDER BY event_id LIMIT $3",
-            &[int(offset), int(limit.max(1))],
-        )
-        .await?;
-    let mut report = ConsumeReport {
-        events_read: events.len(),
-        abolished: 0,
-    };
-    let mut last = offset;
-    let mut entries = Vec::new();
-    for event in &events {
-        let event_id = event.int(0)?;
-        last = last.max(event_id);
-        let Some((change, event_date, persons)) = removal(&event.text(1)?, &event.text(2)?)? else {
-            continue;
-        };
-        for person_id in persons {
-            for id in registrations_of(&mut tx, person_id).await? {
-                let Some((state, version)) = latest(&mut tx, id).await? else {
-                    continue;
-                };
-                if !domain::abolished_by_event(&state) {
-                    continue;
-                }
-                insert_state(
-                    &mut tx,
-                    id,
-                    version + 1,
-                    SealStatus::Abolished,
-                    change,
-                    None,
-                    None,
-                    event_date,
-                    Some(event_id),
-                    &actor.login,
-                )
-                .await?;
-                report.abolished += 1;
-                entries.push(actor.entry(
-                    AuditAction::Change,
-                    Some(person_id),
-                    format!("seal_registration {id} {} event {event_id}", change.code()),
-                ));
-            }
-        }
-    }
-    if last != offset {
-        tx.execute(
-            "UPDATE outbox_offsets SET last_event_id = $3 \
-             WHERE municipality_code = $1 AND consumer = $2",
-            &[Arg::from(CONSUMER), int(last)],
-        )
-        .await?;
-    }
-    kiban_audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
-    Ok(report)
+    Ok(usize::try_from(count).unwrap_or(0))
 }
 
-/// Runs [`consume_registry_events`] until the outbox is drained.
+async fn position(tenant: &TenantDb) -> Result<i64, StoreError> {
+    Ok(
+        kiban_jobs::consumer::positions(tenant, &[&REGISTRY_CONSUMER])
+            .await?
+            .first()
+            .map_or(0, |p| p.last_event_id),
+    )
+}
+
+/// Runs the consumer once over up to `limit` events (what the worker does,
+/// for tests and tools): see [`REGISTRY_CONSUMER`].
+pub async fn consume_registry_events(
+    tenant: &TenantDb,
+    limit: i64,
+) -> Result<ConsumeReport, StoreError> {
+    let before = position(tenant).await?;
+    let report =
+        kiban_jobs::consumer::run(tenant, &REGISTRY_CONSUMER, &RetryPolicy::default(), limit)
+            .await?;
+    let after = position(tenant).await?;
+    Ok(ConsumeReport {
+        events_read: report.events_read,
+        abolished: abolished_between(tenant, before, after).await?,
+    })
+}
+
+/// Runs the consumer until the outbox is drained (or it waits for a failing
+/// event's next attempt).
 pub async fn drain_registry_events(tenant: &TenantDb) -> Result<ConsumeReport, StoreError> {
-    const BATCH: i64 = 500;
-    let mut total = ConsumeReport::default();
-    loop {
-        let report = consume_registry_events(tenant, BATCH).await?;
-        total.events_read += report.events_read;
-        total.abolished += report.abolished;
-        if report.events_read < BATCH as usize {
-            return Ok(total);
-        }
-    }
+    let before = position(tenant).await?;
+    let report =
+        kiban_jobs::consumer::drain(tenant, &REGISTRY_CONSUMER, &RetryPolicy::default()).await?;
+    let after = position(tenant).await?;
+    Ok(ConsumeReport {
+        events_read: report.events_read,
+        abolished: abolished_between(tenant, before, after).await?,
+    })
 }
