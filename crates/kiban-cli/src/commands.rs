@@ -288,6 +288,9 @@ pub enum BenchCommand {
     Exchange(crate::exchange_bench::BenchArgs),
     /// Certificates/second through the HTTP API (p50/p90/p99) and batch pages/second.
     Certificates(crate::certificates::BenchArgs),
+    /// The population-statistics job next to the plain SQL aggregate, and
+    /// the job engine's own cost per chunk.
+    Jobs(crate::jobs_bench::BenchArgs),
 }
 
 pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
@@ -331,6 +334,8 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
             Ok(())
         }
         Command::Demo(DemoCommand::Generate(args)) => demo::generate(&database_url, args).await,
+        Command::Batch(command) => crate::batch::run(&database_url, command).await,
+        Command::Worker(args) => crate::batch::worker(&database_url, args).await,
         Command::User(UserCommand::Create {
             municipality,
             login,
@@ -425,6 +430,9 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         }
         Command::Bench(BenchCommand::Certificates(args)) => {
             crate::certificates::bench(&database_url, args).await
+        }
+        Command::Bench(BenchCommand::Jobs(args)) => {
+            crate::jobs_bench::run(&database_url, args).await
         }
         Command::Certificate(command) => crate::certificates::run(&database_url, command).await,
         Command::Audit(AuditCommand::Verify { municipality }) => {
@@ -550,17 +558,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::runtime(format!("{} で待ち受けできません: {e}", args.listen)))?;
     let local = listener.local_addr()?;
     // The job worker: runs the jobs, the outbox consumers (seal
-    // registration follows the registry's events) and the batch plans.
+    // registration follows the registry's events) and the batch plans;
+    // stopped after its current step.
     let (stop_worker, stop) = kiban_jobs::worker::Stop::new();
-    let worker = (!args.no_worker).then(|| {
-        tokio::spawn(kiban_jobs::worker::run(
-            db.clone(),
-            kiban_web::job_kinds(),
-            kiban_jobs::worker::WorkerOptions::default(),
-            worker_tasks(args.outbox_attempts),
-            stop,
-        ))
-    });
+    let worker = (!args.no_worker)
+        .then(|| crate::batch::spawn_job_worker(db.clone(), stop, args.outbox_attempts));
     let state = kiban_web::AppState::new(
         db.clone(),
         kiban_web::WebConfig {

@@ -4,11 +4,13 @@
 //! arguments or input. Messages for people go to stderr, machine output
 //! (JSON, tokens, passwords) to stdout.
 
+mod batch;
 mod certificates;
 mod commands;
 mod demo;
 mod exchange;
 mod exchange_bench;
+mod jobs_bench;
 mod legacy;
 mod output;
 
@@ -83,6 +85,11 @@ enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
+    /// Jobs and batches (バッチ): list, run, status, output, cancel.
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
+    /// Runs only the job worker (no web server) until Ctrl-C.
+    Worker(batch::WorkerArgs),
     /// Certificates (証明書): settings.
     #[command(subcommand)]
     Certificate(certificates::CertificateCommand),

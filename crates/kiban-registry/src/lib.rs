@@ -42,4 +42,5 @@
 //! change, and registers whole populations at once ([`storage::bulk`]).
 
 pub mod domain;
+pub mod jobs;
 pub mod storage;

@@ -114,7 +114,7 @@ pub fn consumers() -> Vec<&'static kiban_jobs::consumer::Consumer> {
 
 /// The job kinds every business declares, in the order they are listed.
 pub fn job_kinds() -> kiban_jobs::Kinds {
-    kiban_jobs::Kinds::new(Vec::new())
+    kiban_jobs::Kinds::new(vec![Box::new(kiban_registry::jobs::PopulationStatistics)])
 }
 
 impl AppState {

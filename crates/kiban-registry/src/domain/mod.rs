@@ -10,6 +10,7 @@ mod movement;
 mod record;
 mod rejection;
 pub mod search;
+pub mod statistics;
 mod timeline;
 mod validate;
 mod values;

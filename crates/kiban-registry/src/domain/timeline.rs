@@ -116,6 +116,17 @@ impl<'a> Timeline<'a> {
             .collect()
     }
 
+    /// Every household founded by `as_of` among the loaded movements, with
+    /// its members resident on that day, ordered by 世帯番号 (one fold for
+    /// all of them).
+    pub fn households_as_of(&self, as_of: Date) -> Vec<HouseholdRecord> {
+        let fold = self.fold_as_of(as_of);
+        fold.households
+            .keys()
+            .filter_map(|h| fold.household_record(*h))
+            .collect()
+    }
+
     /// Whether the person is a resident on `as_of`.
     pub fn is_resident_on(&self, person: PersonId, as_of: Date) -> bool {
         self.person_as_of(person, as_of)

@@ -35,6 +35,7 @@ pub mod payload;
 mod read;
 mod record;
 mod rows;
+pub mod statistics;
 
 use jiff::Timestamp;
 use kiban_core::Date;

@@ -9,3 +9,4 @@ mod bulk;
 mod common;
 mod movements;
 mod reads;
+mod statistics;
