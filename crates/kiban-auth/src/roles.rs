@@ -14,7 +14,8 @@ pub enum Role {
     TaxClerk,
     /// 国保担当: national health insurance.
     NhiClerk,
-    /// 監督者: reads every business, approves.
+    /// 監督者: reads every business, approves, overrides 支援措置 and issues
+    /// certificates (never records movements).
     Supervisor,
     /// 監査担当: reads the access log.
     Auditor,
@@ -44,6 +45,11 @@ pub enum Permission {
     OverrideSupportMeasures,
     /// 個人番号: reveal it in full (stating a purpose) and search by it.
     IndividualNumber,
+    /// Issue certificates (証明書の交付: 住民票の写し, 印鑑登録証明書, …).
+    /// Held by registry clerks and by supervisors, so that a supervisor
+    /// (係長 at the counter) who overrides a 支援措置 can issue the
+    /// certificate without handing the confirmed case to a clerk.
+    IssueCertificates,
     /// The registry's batch jobs (バッチ処理: start, follow, read their
     /// outputs, plan them) and the consumers of its events (positions,
     /// dead letters).
@@ -115,6 +121,7 @@ impl Role {
                     | P::Calculate
                     | P::ManageSupportMeasures
                     | P::IndividualNumber
+                    | P::IssueCertificates
                     | P::RegistryJobs
             ),
             Role::TaxClerk => matches!(permission, P::RegistryRead | P::Tax | P::Calculate),
@@ -128,6 +135,7 @@ impl Role {
                     | P::ManageSupportMeasures
                     | P::OverrideSupportMeasures
                     | P::IndividualNumber
+                    | P::IssueCertificates
                     | P::RegistryJobs
             ),
             Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
@@ -224,6 +232,17 @@ mod tests {
             .filter(|r| r.allows(Permission::IndividualNumber))
             .collect();
         assert_eq!(reveal, [Role::RegistryClerk, Role::Supervisor]);
+        // Some role both issues certificates and overrides 支援措置: the
+        // supervisor at the counter.
+        let issue_and_override: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| {
+                r.allows(Permission::IssueCertificates)
+                    && r.allows(Permission::OverrideSupportMeasures)
+            })
+            .collect();
+        assert_eq!(issue_and_override, [Role::Supervisor]);
+        assert!(!Role::Supervisor.allows(Permission::RegistryWrite));
         let second: Vec<Role> = Role::ALL
             .into_iter()
             .filter(|r| r.requires_second_factor())

@@ -13,9 +13,33 @@
 //! | `awaiting_reply` or `registered` | `abolished_on_request` (廃止申請) | `abolished` |
 //! | `awaiting_reply` or `registered` | `abolished_moved_out` / `abolished_deceased` (住民記録の転出・死亡による職権廃止) | `abolished` |
 //! | `awaiting_reply` or `registered` | `abolished_adult_ward` (成年被後見人となったことによる職権廃止) | `abolished` |
+//! | `abolished` by `abolished_moved_out` / `abolished_deceased` | `abolition_under_review` (その転出・死亡が住民記録で取り消された) | `restoration_review` |
+//! | `restoration_review` | `restored` (確認のうえ復活、理由つき) | the state before the abolition, with its card |
+//! | `restoration_review` | `abolition_confirmed` (確認のうえ廃止を確定、理由つき) | `abolished` |
 //!
 //! An inquiry not answered by its due day reads as `expired` (期限切れ):
 //! the applicant must apply again.
+//!
+//! ## A cancelled 転出 or 死亡 (異動の取消し)
+//!
+//! A seal registration is abolished ex officio when its holder moves out or
+//! dies (印鑑登録事務処理要領; each municipality's 印鑑条例). When the
+//! registry later cancels that 転出 or 死亡 (取消し: the movement was
+//! recorded in error and never happened), the abolition lost its basis:
+//! the registration should not have ended. It is nevertheless not put back
+//! in force silently, because what happened at the counter meanwhile is
+//! not in the registry: the holder may have returned the seal card (印鑑登録証)
+//! with the 転出届, the card may have been destroyed, or the holder may want
+//! to register another seal. So the consumer of the registry's events moves
+//! such a registration to [`SealStatus::RestorationReview`]
+//! (転出取消により復活確認待ち), which certifies nothing, blocks a new
+//! application, and puts it on the seal clerk's review list. A clerk then,
+//! after checking with the holder, either [`restore`]s it (the card still in
+//! the holder's hands becomes valid again; a new state row with the reason)
+//! or confirms the abolition ([`confirm_abolition`], also with the reason;
+//! the holder applies anew if they wish). Only a registration whose latest
+//! change is the abolition by the cancelled movement is touched: one changed
+//! by a clerk since stays as it is.
 
 use kiban_core::Date;
 use kiban_core::date::age_on;
@@ -84,6 +108,10 @@ pub enum SealStatus {
     Abolished,
     /// `expired` (期限切れ): an inquiry whose reply did not come in time.
     Expired,
+    /// `restoration_review` (転出取消により復活確認待ち): abolished by a 転出
+    /// or 死亡 that the registry cancelled; waits for a clerk to restore it
+    /// or confirm the abolition. Certifies nothing.
+    RestorationReview,
 }
 
 impl SealStatus {
@@ -94,6 +122,7 @@ impl SealStatus {
             SealStatus::Registered => "registered",
             SealStatus::Abolished => "abolished",
             SealStatus::Expired => "expired",
+            SealStatus::RestorationReview => "restoration_review",
         }
     }
 
@@ -104,6 +133,7 @@ impl SealStatus {
             SealStatus::Registered,
             SealStatus::Abolished,
             SealStatus::Expired,
+            SealStatus::RestorationReview,
         ]
         .into_iter()
         .find(|s| s.code() == code)
@@ -116,6 +146,7 @@ impl SealStatus {
             SealStatus::Registered => "登録済み",
             SealStatus::Abolished => "廃止",
             SealStatus::Expired => "期限切れ",
+            SealStatus::RestorationReview => "転出取消により復活確認待ち",
         }
     }
 }
@@ -137,11 +168,19 @@ pub enum Change {
     AbolishedDeceased,
     /// `abolished_adult_ward`: the holder became an adult ward (成年被後見人).
     AbolishedAdultWard,
+    /// `abolition_under_review`: the 転出 or 死亡 that abolished the
+    /// registration was cancelled in the registry (異動の取消し); the
+    /// registration awaits a clerk's review.
+    AbolitionUnderReview,
+    /// `restored`: a clerk restored the registration after the review.
+    Restored,
+    /// `abolition_confirmed`: a clerk confirmed the abolition after the review.
+    AbolitionConfirmed,
 }
 
 impl Change {
     /// Every change.
-    pub const ALL: [Change; 7] = [
+    pub const ALL: [Change; 10] = [
         Change::Applied,
         Change::Replied,
         Change::CardReissued,
@@ -149,6 +188,9 @@ impl Change {
         Change::AbolishedMovedOut,
         Change::AbolishedDeceased,
         Change::AbolishedAdultWard,
+        Change::AbolitionUnderReview,
+        Change::Restored,
+        Change::AbolitionConfirmed,
     ];
 
     /// The stable code.
@@ -161,6 +203,9 @@ impl Change {
             Change::AbolishedMovedOut => "abolished_moved_out",
             Change::AbolishedDeceased => "abolished_deceased",
             Change::AbolishedAdultWard => "abolished_adult_ward",
+            Change::AbolitionUnderReview => "abolition_under_review",
+            Change::Restored => "restored",
+            Change::AbolitionConfirmed => "abolition_confirmed",
         }
     }
 
@@ -179,7 +224,16 @@ impl Change {
             Change::AbolishedMovedOut => "廃止（転出）",
             Change::AbolishedDeceased => "廃止（死亡）",
             Change::AbolishedAdultWard => "廃止（成年被後見人）",
+            Change::AbolitionUnderReview => "転出・死亡の取消し（復活確認待ち）",
+            Change::Restored => "復活（確認済み）",
+            Change::AbolitionConfirmed => "廃止の確定（確認済み）",
         }
+    }
+
+    /// Whether the change is an ex-officio abolition by a registry event
+    /// (転出・死亡) that a cancellation of that event puts under review.
+    pub fn is_abolition_by_movement(self) -> bool {
+        matches!(self, Change::AbolishedMovedOut | Change::AbolishedDeceased)
     }
 }
 
@@ -331,6 +385,13 @@ pub enum Refusal {
     /// The card was replaced, or its registration abolished.
     #[error("この印鑑登録証は無効です（廃止または再交付済み）")]
     CardNoLongerValid,
+    /// A review decision for a registration that is not under review.
+    #[error("この印鑑登録は復活確認待ちではありません")]
+    NotUnderReview,
+    /// A review decision without its reason (or with one that is too long
+    /// or not plain text).
+    #[error("理由を200文字以内の1行の文章で入力してください")]
+    ReasonRequired,
 }
 
 /// Whether a refusal is about a field's value (422) or the current state (409).
@@ -358,6 +419,8 @@ impl Refusal {
             Refusal::AlreadyAbolished => "already_abolished",
             Refusal::UnknownCard => "unknown_seal_card",
             Refusal::CardNoLongerValid => "seal_card_invalid",
+            Refusal::NotUnderReview => "not_under_review",
+            Refusal::ReasonRequired => "missing_field",
         }
     }
 
@@ -369,13 +432,15 @@ impl Refusal {
             | Refusal::AdultWard
             | Refusal::InvalidImpression(_)
             | Refusal::UnknownProcedure
-            | Refusal::UnknownCard => RefusalKind::Invalid,
+            | Refusal::UnknownCard
+            | Refusal::ReasonRequired => RefusalKind::Invalid,
             Refusal::AlreadyRegistered
             | Refusal::NotAwaitingReply
             | Refusal::ReplyOverdue(_)
             | Refusal::NotRegistered
             | Refusal::AlreadyAbolished
-            | Refusal::CardNoLongerValid => RefusalKind::Conflict,
+            | Refusal::CardNoLongerValid
+            | Refusal::NotUnderReview => RefusalKind::Conflict,
         }
     }
 
@@ -386,6 +451,7 @@ impl Refusal {
             Refusal::InvalidImpression(_) => Some("impression_png_base64"),
             Refusal::UnknownProcedure => Some("procedure"),
             Refusal::UnknownCard | Refusal::CardNoLongerValid => Some("seal_card_number"),
+            Refusal::ReasonRequired => Some("reason"),
             _ => None,
         }
     }
@@ -459,10 +525,11 @@ impl State {
     }
 
     /// Whether the registration blocks a new one on `today`.
+    /// A registration under review blocks one too: the clerk decides first.
     pub fn is_active_on(&self, today: Date) -> bool {
         matches!(
             self.status_on(today),
-            SealStatus::AwaitingReply | SealStatus::Registered
+            SealStatus::AwaitingReply | SealStatus::Registered | SealStatus::RestorationReview
         )
     }
 }
@@ -475,7 +542,7 @@ pub fn reply(state: &State, today: Date) -> Result<(), Refusal> {
             state.reply_due_on.unwrap_or(Date::MIN),
         )),
         SealStatus::Abolished => Err(Refusal::AlreadyAbolished),
-        SealStatus::Registered => Err(Refusal::NotAwaitingReply),
+        SealStatus::Registered | SealStatus::RestorationReview => Err(Refusal::NotAwaitingReply),
     }
 }
 
@@ -484,25 +551,119 @@ pub fn reissue_card(state: &State, today: Date) -> Result<(), Refusal> {
     match state.status_on(today) {
         SealStatus::Registered => Ok(()),
         SealStatus::Abolished | SealStatus::Expired => Err(Refusal::AlreadyAbolished),
-        SealStatus::AwaitingReply => Err(Refusal::NotRegistered),
+        SealStatus::AwaitingReply | SealStatus::RestorationReview => Err(Refusal::NotRegistered),
     }
 }
 
-/// Allows an abolition on request.
+/// Allows an abolition on request (also of a registration under review:
+/// the holder's request settles the review).
 pub fn abolish(state: &State, today: Date) -> Result<(), Refusal> {
     match state.status_on(today) {
-        SealStatus::Registered | SealStatus::AwaitingReply => Ok(()),
+        SealStatus::Registered | SealStatus::AwaitingReply | SealStatus::RestorationReview => {
+            Ok(())
+        }
         SealStatus::Abolished | SealStatus::Expired => Err(Refusal::AlreadyAbolished),
     }
 }
 
 /// Whether a registry event (転出・死亡) abolishes this registration: only
-/// one in force. Applying the same event twice abolishes once.
+/// one in force or under review. Applying the same event twice abolishes
+/// once.
 pub fn abolished_by_event(state: &State) -> bool {
     matches!(
         state.status,
-        SealStatus::Registered | SealStatus::AwaitingReply
+        SealStatus::Registered | SealStatus::AwaitingReply | SealStatus::RestorationReview
     )
+}
+
+/// Whether the cancellation (取消し) of the registry movement that made
+/// `last_change` puts this registration under review: only when that
+/// change, an ex-officio abolition by 転出 or 死亡, is still the latest
+/// (a clerk's later change stands). The caller checks that the change came
+/// from the cancelled movement. Applying the same cancellation twice
+/// changes the registration once.
+pub fn review_after_cancellation(state: &State, last_change: Change) -> bool {
+    state.status == SealStatus::Abolished && last_change.is_abolition_by_movement()
+}
+
+/// The longest reason of a review decision, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// The reason a clerk gives for a review decision (復活・廃止確定の理由):
+/// trimmed, not empty, at most [`MAX_REASON_CHARS`] characters, one line
+/// of ordinary text (no control characters, private-use characters or
+/// variation selectors, which the standard export does not carry in a
+/// free-text field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewReason(String);
+
+impl ReviewReason {
+    /// Checks the text.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        let trimmed = text.trim();
+        let unusual = |c: char| {
+            c.is_control()
+                || matches!(u32::from(c), 0xE000..=0xF8FF | 0xF0000.. | 0xFE00..=0xFE0F | 0xE0100..=0xE01EF)
+        };
+        if trimmed.is_empty()
+            || trimmed.chars().count() > MAX_REASON_CHARS
+            || trimmed.chars().any(unusual)
+        {
+            return Err(Refusal::ReasonRequired);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the registry and the seal records say about the holder on the day
+/// a registration under review would be restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestorationCheck {
+    /// Whether the holder is a resident that day (the cancellation made
+    /// them one again, unless a later movement removed them).
+    pub resident: bool,
+    /// Whether the holder is recorded as an adult ward (成年被後見人).
+    pub adult_ward: bool,
+    /// Whether the holder has another registration in force.
+    pub has_other_active_registration: bool,
+}
+
+/// Restores a registration under review: it returns to the state in force
+/// before the abolition (`before_abolition`: registered with its card, or
+/// awaiting the reply with its due day). Refused when not under review,
+/// when the holder is no longer a resident or is an adult ward, or when
+/// another registration is in force.
+pub fn restore(
+    state: &State,
+    before_abolition: &State,
+    check: RestorationCheck,
+) -> Result<State, Refusal> {
+    if state.status != SealStatus::RestorationReview {
+        return Err(Refusal::NotUnderReview);
+    }
+    if !check.resident {
+        return Err(Refusal::NotResident);
+    }
+    if check.adult_ward {
+        return Err(Refusal::AdultWard);
+    }
+    if check.has_other_active_registration {
+        return Err(Refusal::AlreadyRegistered);
+    }
+    Ok(before_abolition.clone())
+}
+
+/// Confirms the abolition of a registration under review.
+pub fn confirm_abolition(state: &State) -> Result<(), Refusal> {
+    if state.status != SealStatus::RestorationReview {
+        return Err(Refusal::NotUnderReview);
+    }
+    Ok(())
 }
 
 /// Checks that a card may certify: it is the card in force of a registered seal.
@@ -613,6 +774,77 @@ mod tests {
         let altered: String = altered.into_iter().collect();
         assert_eq!(SealCardNumber::parse(&altered), None);
         assert_eq!(SealCardNumber::parse("abc"), None);
+    }
+
+    #[test]
+    fn a_cancelled_move_out_puts_the_abolition_under_review() {
+        let card = SealCardNumber::from_serial(7).unwrap();
+        let registered = State {
+            status: SealStatus::Registered,
+            card: Some(card.clone()),
+            reply_due_on: None,
+        };
+        let abolished = State {
+            status: SealStatus::Abolished,
+            card: None,
+            reply_due_on: None,
+        };
+        assert!(review_after_cancellation(
+            &abolished,
+            Change::AbolishedMovedOut
+        ));
+        assert!(review_after_cancellation(
+            &abolished,
+            Change::AbolishedDeceased
+        ));
+        // A clerk's abolition, or one already under review, stays.
+        assert!(!review_after_cancellation(
+            &abolished,
+            Change::AbolishedOnRequest
+        ));
+        assert!(!review_after_cancellation(&registered, Change::Applied));
+        let review = State {
+            status: SealStatus::RestorationReview,
+            card: None,
+            reply_due_on: None,
+        };
+        let today = d("2026-04-01");
+        // Under review: certifies nothing, blocks a new application.
+        assert_eq!(
+            certify(&review, &card, today),
+            Err(Refusal::CardNoLongerValid)
+        );
+        assert!(review.is_active_on(today));
+        let ok = RestorationCheck {
+            resident: true,
+            adult_ward: false,
+            has_other_active_registration: false,
+        };
+        assert_eq!(restore(&review, &registered, ok), Ok(registered.clone()));
+        assert_eq!(
+            restore(&registered, &registered, ok),
+            Err(Refusal::NotUnderReview)
+        );
+        assert_eq!(
+            restore(
+                &review,
+                &registered,
+                RestorationCheck {
+                    resident: false,
+                    ..ok
+                }
+            ),
+            Err(Refusal::NotResident)
+        );
+        assert_eq!(confirm_abolition(&review), Ok(()));
+        assert_eq!(confirm_abolition(&abolished), Err(Refusal::NotUnderReview));
+        assert_eq!(ReviewReason::parse("  "), Err(Refusal::ReasonRequired));
+        assert_eq!(
+            ReviewReason::parse(" 登録証を本人が所持 ")
+                .unwrap()
+                .as_str(),
+            "登録証を本人が所持"
+        );
     }
 
     #[test]

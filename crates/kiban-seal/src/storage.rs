@@ -13,14 +13,14 @@
 
 use kiban_audit::{Actor, AuditAction};
 use kiban_core::Date;
-use kiban_jobs::consumer::{Consumer, EventHandler, HandlerFuture, OutboxEvent, RetryPolicy};
 use kiban_registry::domain::{PersonId, ResidentStatus};
+use kiban_jobs::consumer::{Consumer, EventHandler, HandlerFuture, OutboxEvent, RetryPolicy};
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    self, Applicant, Change, Impression, Procedure, Refusal, SealCardNumber, SealStatus, Start,
-    State,
+    self, Applicant, Change, Impression, Procedure, Refusal, RestorationCheck, ReviewReason,
+    SealCardNumber, SealStatus, Start, State,
 };
 
 /// The counter of registration numbers (登録番号).
@@ -63,6 +63,12 @@ pub struct StateRow {
     pub recorded_at: String,
     /// Who recorded it.
     pub recorded_by: String,
+    /// The due day of the reply, while awaiting it.
+    pub reply_due_on: Option<Date>,
+    /// The outbox event that made the change, for the consumer's changes.
+    pub source_event_id: Option<i64>,
+    /// The clerk's reason, for a review decision (復活・廃止確定).
+    pub reason: Option<String>,
 }
 
 /// A registration as read (the impression is read only to print).
@@ -147,10 +153,27 @@ fn state_row(row: &Row) -> Result<StateRow, StoreError> {
         effective_on: row.date(4)?,
         recorded_at: row.text(5)?,
         recorded_by: row.text(6)?,
+        reply_due_on: row.opt_date(7)?,
+        source_event_id: row.opt_int(8)?,
+        reason: row.opt_text(9)?,
     })
 }
 
-const STATE_COLUMNS: &str = "version, status, change, seal_card_number, effective_on, recorded_at, recorded_by, reply_due_on";
+const STATE_COLUMNS: &str = "version, status, change, seal_card_number, effective_on, recorded_at, recorded_by, reply_due_on, source_event_id, reason";
+
+/// The state a stored row stands for.
+fn state_of(row: &StateRow) -> Result<State, StoreError> {
+    let card = row
+        .seal_card_number
+        .as_deref()
+        .map(|c| SealCardNumber::parse(c).ok_or_else(|| corrupt("seal_card_number", c)))
+        .transpose()?;
+    Ok(State {
+        status: row.status,
+        card,
+        reply_due_on: row.reply_due_on,
+    })
+}
 
 async fn history(tx: &mut TenantTx, registration_id: i64) -> Result<Vec<StateRow>, StoreError> {
     let sql = format!(
@@ -164,32 +187,30 @@ async fn history(tx: &mut TenantTx, registration_id: i64) -> Result<Vec<StateRow
         .collect()
 }
 
+/// The latest stored row.
+async fn latest_row(
+    tx: &mut TenantTx,
+    registration_id: i64,
+) -> Result<Option<StateRow>, StoreError> {
+    let sql = format!(
+        "SELECT {STATE_COLUMNS} FROM seal_registration_states \
+         WHERE municipality_code = $1 AND registration_id = $2 ORDER BY version DESC LIMIT 1"
+    );
+    tx.fetch_optional(&sql, &[int(registration_id)])
+        .await?
+        .map(|row| state_row(&row))
+        .transpose()
+}
+
 /// The latest state and its version.
 async fn latest(
     tx: &mut TenantTx,
     registration_id: i64,
 ) -> Result<Option<(State, i64)>, StoreError> {
-    let sql = format!(
-        "SELECT {STATE_COLUMNS} FROM seal_registration_states \
-         WHERE municipality_code = $1 AND registration_id = $2 ORDER BY version DESC LIMIT 1"
-    );
-    let Some(row) = tx.fetch_optional(&sql, &[int(registration_id)]).await? else {
+    let Some(stored) = latest_row(tx, registration_id).await? else {
         return Ok(None);
     };
-    let stored = state_row(&row)?;
-    let card = stored
-        .seal_card_number
-        .as_deref()
-        .map(|c| SealCardNumber::parse(c).ok_or_else(|| corrupt("seal_card_number", c)))
-        .transpose()?;
-    Ok(Some((
-        State {
-            status: stored.status,
-            card,
-            reply_due_on: row.opt_date(7)?,
-        },
-        stored.version,
-    )))
+    Ok(Some((state_of(&stored)?, stored.version)))
 }
 
 /// The holder of a registration.
@@ -245,10 +266,12 @@ async fn insert_state(
     effective_on: Date,
     source_event_id: Option<i64>,
     recorded_by: &str,
+    reason: Option<&str>,
 ) -> Result<(), StoreError> {
     tx.insert_rows(
         "seal_registration_states",
         &[
+            "reason",
             "registration_id",
             "version",
             "status",
@@ -261,6 +284,7 @@ async fn insert_state(
             "recorded_by",
         ],
         &[vec![
+            reason.map_or(Arg::NullText, Arg::from),
             int(registration_id),
             int(version),
             Arg::from(status.code()),
@@ -412,6 +436,7 @@ pub async fn register(
         today,
         None,
         &actor.login,
+        None,
     )
     .await?;
     let detail = format!(
@@ -504,6 +529,7 @@ pub async fn change(
         today,
         None,
         &actor.login,
+        None,
     )
     .await?;
     let detail = format!(
@@ -633,6 +659,7 @@ pub async fn record_adult_ward(
                     effective_on,
                     None,
                     &actor.login,
+                    None,
                 )
                 .await?;
             }
@@ -708,84 +735,162 @@ pub struct ConsumeReport {
     pub events_read: usize,
     /// Registrations abolished.
     pub abolished: usize,
+    /// Registrations put under review because the 転出 or 死亡 that
+    /// abolished them was cancelled.
+    pub under_review: usize,
 }
 
-/// What one registry event changed.
+/// What one registry event did to seal registrations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EventEffect {
-    /// Registrations abolished.
+    /// Registrations abolished (転出・死亡).
     pub abolished: usize,
+    /// Registrations put under review (取消し of a 転出 or 死亡).
+    pub under_review: usize,
 }
 
-/// The persons and the date of a `resident_moved_out` or `resident_died`
-/// event's payload.
-fn removal(kind: &str, payload: &str) -> Result<Option<(Change, Date, Vec<i64>)>, StoreError> {
-    let change = match kind {
-        "resident_moved_out" => Change::AbolishedMovedOut,
-        "resident_died" => Change::AbolishedDeceased,
-        _ => return Ok(None),
-    };
-    let bad = |reason: &str| StoreError::Corrupt {
+fn payload_error(reason: &str) -> StoreError {
+    StoreError::Corrupt {
         column: "outbox.payload".into(),
         reason: reason.to_owned(),
-    };
-    let value: serde_json::Value =
-        serde_json::from_str(payload).map_err(|e| bad(&e.to_string()))?;
-    let event_date: Date = value["event_date"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("event_date"))?;
-    let persons: Vec<i64> = match (&value["person_ids"], &value["person_id"]) {
-        (serde_json::Value::Array(ids), _) => ids.iter().filter_map(|v| v.as_i64()).collect(),
-        (_, v) => v.as_i64().into_iter().collect(),
-    };
-    Ok(Some((change, event_date, persons)))
+    }
 }
 
-/// Applies one registry event inside `tx`: a `resident_moved_out` or
-/// `resident_died` abolishes the registrations in force of its persons,
-/// effective on the event's 異動日, with one `change` entry per abolition;
-/// every other kind changes nothing. Idempotent by the domain's rules (an
-/// abolished registration is never abolished again).
+/// The persons of an event's payload (`person_ids`, or `person_id`).
+fn payload_persons(value: &serde_json::Value) -> Vec<i64> {
+    match (&value["person_ids"], &value["person_id"]) {
+        (serde_json::Value::Array(ids), _) => ids.iter().filter_map(|v| v.as_i64()).collect(),
+        (_, v) => v.as_i64().into_iter().collect(),
+    }
+}
+
+fn payload_date(value: &serde_json::Value, key: &str) -> Result<Date, StoreError> {
+    value[key]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| payload_error(key))
+}
+
+/// Applies one event of the registry's outbox to seal registrations, in
+/// the caller's transaction, with one `change` access-log entry per
+/// registration changed:
+///
+/// - `resident_moved_out`, `resident_died`: the registrations in force (or
+///   under review) of the persons are abolished ex officio, effective on
+///   the event's 異動日;
+/// - `movement_cancelled`: a registration whose latest change is the
+///   abolition made by the cancelled movement's event goes to
+///   `restoration_review` (see [`crate::domain`]: not silently restored),
+///   effective on the cancellation's 異動日;
+/// - every other kind changes nothing.
+///
+/// Idempotent by the domain's rules: an abolished registration is not
+/// abolished again, one under review is not put under review again. The
+/// platform's consumer ([`REGISTRY_CONSUMER`]) calls this function
+/// for each event, in the transaction that advances its position.
 pub async fn apply_registry_event(
     tx: &mut TenantTx,
     event_id: i64,
     kind: &str,
     payload: &str,
 ) -> Result<EventEffect, StoreError> {
+    let abolition = match kind {
+        "resident_moved_out" => Some(Change::AbolishedMovedOut),
+        "resident_died" => Some(Change::AbolishedDeceased),
+        "movement_cancelled" => None,
+        _ => return Ok(EventEffect::default()),
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(payload).map_err(|e| payload_error(&e.to_string()))?;
+    let event_date = payload_date(&value, "event_date")?;
+    let persons = payload_persons(&value);
     let actor = Actor::new(WORKER_LOGIN, "system");
     let mut effect = EventEffect::default();
-    let Some((change, event_date, persons)) = removal(kind, payload)? else {
-        return Ok(effect);
-    };
     let mut entries = Vec::new();
-    for person_id in persons {
-        for id in registrations_of(tx, person_id).await? {
-            let Some((state, version)) = latest(tx, id).await? else {
-                continue;
-            };
-            if !domain::abolished_by_event(&state) {
-                continue;
+    match abolition {
+        Some(change) => {
+            for person_id in persons {
+                for id in registrations_of(tx, person_id).await? {
+                    let Some((state, version)) = latest(tx, id).await? else {
+                        continue;
+                    };
+                    if !domain::abolished_by_event(&state) {
+                        continue;
+                    }
+                    insert_state(
+                        tx,
+                        id,
+                        version + 1,
+                        SealStatus::Abolished,
+                        change,
+                        None,
+                        None,
+                        event_date,
+                        Some(event_id),
+                        &actor.login,
+                        None,
+                    )
+                    .await?;
+                    effect.abolished += 1;
+                    entries.push(actor.entry(
+                        AuditAction::Change,
+                        Some(person_id),
+                        format!("seal_registration {id} {} event {event_id}", change.code()),
+                    ));
+                }
             }
-            insert_state(
-                tx,
-                id,
-                version + 1,
-                SealStatus::Abolished,
-                change,
-                None,
-                None,
-                event_date,
-                Some(event_id),
-                &actor.login,
-            )
-            .await?;
-            effect.abolished += 1;
-            entries.push(actor.entry(
-                AuditAction::Change,
-                Some(person_id),
-                format!("seal_registration {id} {} event {event_id}", change.code()),
-            ));
+        }
+        None => {
+            let cancelled = value["cancelled_movement_id"]
+                .as_i64()
+                .ok_or_else(|| payload_error("cancelled_movement_id"))?;
+            // The events of the cancelled movement: the abolitions they made
+            // name them as their source.
+            let sources: Vec<i64> = tx
+                .fetch_all(
+                    "SELECT event_id FROM outbox WHERE municipality_code = $1 AND movement_id = $2",
+                    &[int(cancelled)],
+                )
+                .await?
+                .iter()
+                .map(|r| r.int(0))
+                .collect::<Result<_, _>>()?;
+            for person_id in persons {
+                for id in registrations_of(tx, person_id).await? {
+                    let Some(row) = latest_row(tx, id).await? else {
+                        continue;
+                    };
+                    let from_cancelled = row.source_event_id.is_some_and(|e| sources.contains(&e));
+                    if !from_cancelled
+                        || !domain::review_after_cancellation(&state_of(&row)?, row.change)
+                    {
+                        continue;
+                    }
+                    insert_state(
+                        tx,
+                        id,
+                        row.version + 1,
+                        SealStatus::RestorationReview,
+                        Change::AbolitionUnderReview,
+                        None,
+                        None,
+                        event_date,
+                        Some(event_id),
+                        &actor.login,
+                        None,
+                    )
+                    .await?;
+                    effect.under_review += 1;
+                    entries.push(actor.entry(
+                        AuditAction::Change,
+                        Some(person_id),
+                        format!(
+                            "seal_registration {id} {} event {event_id}",
+                            Change::AbolitionUnderReview.code()
+                        ),
+                    ));
+                }
+            }
         }
     }
     kiban_audit::append_many(tx, &entries).await?;
@@ -813,23 +918,24 @@ pub static REGISTRY_CONSUMER: Consumer = Consumer {
     name: CONSUMER,
     label: "印鑑登録（転出・死亡による廃止）",
     business: "seal",
-    event_kinds: &["resident_moved_out", "resident_died"],
+    event_kinds: &["resident_moved_out", "resident_died", "movement_cancelled"],
     handler: &REGISTRY_EVENTS,
 };
 
-/// How many registrations the consumer abolished for events after
-/// `after` up to `until`.
-async fn abolished_between(tenant: &TenantDb, after: i64, until: i64) -> Result<usize, StoreError> {
+/// How many registrations the consumer's changes for events after `after`
+/// up to `until` left in `status`.
+async fn changed_between(
+    tenant: &TenantDb,
+    after: i64,
+    until: i64,
+    status: SealStatus,
+) -> Result<usize, StoreError> {
     let mut tx = tenant.begin_read().await?;
     let count = tx
         .fetch_optional(
             "SELECT COUNT(*) FROM seal_registration_states WHERE municipality_code = $1 \
              AND source_event_id > $2 AND source_event_id <= $3 AND status = $4",
-            &[
-                int(after),
-                int(until),
-                Arg::from(SealStatus::Abolished.code()),
-            ],
+            &[int(after), int(until), Arg::from(status.code())],
         )
         .await?
         .map(|r| r.int(0))
@@ -848,6 +954,20 @@ async fn position(tenant: &TenantDb) -> Result<i64, StoreError> {
     )
 }
 
+async fn report(
+    tenant: &TenantDb,
+    before: i64,
+    events_read: usize,
+) -> Result<ConsumeReport, StoreError> {
+    let after = position(tenant).await?;
+    Ok(ConsumeReport {
+        events_read,
+        abolished: changed_between(tenant, before, after, SealStatus::Abolished).await?,
+        under_review: changed_between(tenant, before, after, SealStatus::RestorationReview)
+            .await?,
+    })
+}
+
 /// Runs the consumer once over up to `limit` events (what the worker does,
 /// for tests and tools): see [`REGISTRY_CONSUMER`].
 pub async fn consume_registry_events(
@@ -855,25 +975,219 @@ pub async fn consume_registry_events(
     limit: i64,
 ) -> Result<ConsumeReport, StoreError> {
     let before = position(tenant).await?;
-    let report =
-        kiban_jobs::consumer::run(tenant, &REGISTRY_CONSUMER, &RetryPolicy::default(), limit)
-            .await?;
-    let after = position(tenant).await?;
-    Ok(ConsumeReport {
-        events_read: report.events_read,
-        abolished: abolished_between(tenant, before, after).await?,
-    })
+    let run = kiban_jobs::consumer::run(tenant, &REGISTRY_CONSUMER, &RetryPolicy::default(), limit)
+        .await?;
+    report(tenant, before, run.events_read).await
 }
 
 /// Runs the consumer until the outbox is drained (or it waits for a failing
 /// event's next attempt).
 pub async fn drain_registry_events(tenant: &TenantDb) -> Result<ConsumeReport, StoreError> {
     let before = position(tenant).await?;
-    let report =
+    let run =
         kiban_jobs::consumer::drain(tenant, &REGISTRY_CONSUMER, &RetryPolicy::default()).await?;
-    let after = position(tenant).await?;
-    Ok(ConsumeReport {
-        events_read: report.events_read,
-        abolished: abolished_between(tenant, before, after).await?,
-    })
+    report(tenant, before, run.events_read).await
+}
+
+/// A registration on the review list (転出取消により復活確認待ち).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewItem {
+    /// 登録番号.
+    pub registration_id: i64,
+    /// 宛名番号 of the holder.
+    pub person_id: i64,
+    /// The day of the cancellation that put it under review.
+    pub under_review_since: Date,
+    /// The abolition that was cancelled (`abolished_moved_out` or
+    /// `abolished_deceased`).
+    pub cancelled_abolition: Option<Change>,
+    /// The card the holder had before the abolition, if registered then.
+    pub card_before: Option<String>,
+}
+
+/// The registrations under review (`restoration_review`), by registration
+/// number, with one `read` entry per holder listed.
+pub async fn review_list(tenant: &TenantDb, actor: &Actor) -> Result<Vec<ReviewItem>, StoreError> {
+    let mut tx = tenant.begin().await?;
+    let rows = tx
+        .fetch_all(
+            "SELECT s.registration_id, r.person_id, s.version FROM seal_registration_states s \
+             JOIN seal_registrations r ON r.municipality_code = s.municipality_code \
+              AND r.registration_id = s.registration_id \
+             WHERE s.municipality_code = $1 AND s.status = 'restoration_review' \
+             ORDER BY s.registration_id, s.version",
+            &[],
+        )
+        .await?;
+    let mut items = Vec::new();
+    for row in rows {
+        let registration_id = row.int(0)?;
+        let person_id = row.int(1)?;
+        let version = row.int(2)?;
+        // Only those whose latest state is the review.
+        let rows = history(&mut tx, registration_id).await?;
+        if rows.last().map(|r| r.version) != Some(version) {
+            continue;
+        }
+        let (abolition, before) = before_abolition(&rows);
+        items.push(ReviewItem {
+            registration_id,
+            person_id,
+            under_review_since: rows.last().map_or(Date::MIN, |r| r.effective_on),
+            cancelled_abolition: abolition.map(|r| r.change),
+            card_before: before.and_then(|r| r.seal_card_number.clone()),
+        });
+    }
+    let entries: Vec<_> = items
+        .iter()
+        .map(|item| {
+            actor.entry(
+                AuditAction::Read,
+                Some(item.person_id),
+                format!(
+                    "seal_registration {} restoration_review list",
+                    item.registration_id
+                ),
+            )
+        })
+        .collect();
+    kiban_audit::append_many(&mut tx, &entries).await?;
+    tx.commit().await?;
+    Ok(items)
+}
+
+/// The abolition a review is about (the last ex-officio abolition by a
+/// movement) and the row in force before it.
+fn before_abolition(rows: &[StateRow]) -> (Option<&StateRow>, Option<&StateRow>) {
+    let Some(at) = rows
+        .iter()
+        .rposition(|r| r.change.is_abolition_by_movement())
+    else {
+        return (None, None);
+    };
+    let before = at.checked_sub(1).and_then(|i| rows.get(i));
+    (rows.get(at), before)
+}
+
+/// A clerk's decision on a registration under review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewDecision {
+    /// 復活: the registration returns to its state before the abolition.
+    Restore,
+    /// 廃止確定: the abolition stands.
+    ConfirmAbolition,
+}
+
+impl ReviewDecision {
+    fn operation(self) -> &'static str {
+        match self {
+            ReviewDecision::Restore => "restore",
+            ReviewDecision::ConfirmAbolition => "confirm_abolition",
+        }
+    }
+}
+
+/// Decides a registration under review on `today` (a new state row with the
+/// reason, and a `change` entry); a refusal is logged. Returns the
+/// registration after the decision.
+pub async fn decide_review(
+    tenant: &TenantDb,
+    actor: &Actor,
+    registration_id: i64,
+    decision: ReviewDecision,
+    reason: &ReviewReason,
+    today: Date,
+) -> Result<Registration, SealError> {
+    let mut tx = tenant.begin().await?;
+    let Some(person_id) = holder(&mut tx, registration_id).await? else {
+        tx.rollback().await?;
+        return Err(SealError::NotFound);
+    };
+    let rows = history(&mut tx, registration_id).await?;
+    let Some(last) = rows.last() else {
+        return Err(SealError::Store(corrupt(
+            "seal_registration_states",
+            "none",
+        )));
+    };
+    let state = state_of(last)?;
+    let checked = match decision {
+        ReviewDecision::ConfirmAbolition => domain::confirm_abolition(&state).map(|()| State {
+            status: SealStatus::Abolished,
+            card: None,
+            reply_due_on: None,
+        }),
+        ReviewDecision::Restore => {
+            let before = match before_abolition(&rows).1 {
+                Some(row) => state_of(row)?,
+                None => state.clone(),
+            };
+            let person = PersonId::new(u64::try_from(person_id).unwrap_or(0));
+            let resident =
+                kiban_registry::storage::persons_as_of_unlogged(&mut tx, &[person], today)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .flatten()
+                    .is_some_and(|r| r.status == ResidentStatus::Resident);
+            let mut has_other = false;
+            for id in registrations_of(&mut tx, person_id).await? {
+                if id != registration_id
+                    && let Some((other, _)) = latest(&mut tx, id).await?
+                    && other.is_active_on(today)
+                {
+                    has_other = true;
+                }
+            }
+            let check = RestorationCheck {
+                resident,
+                adult_ward: is_adult_ward(&mut tx, person_id, today).await?,
+                has_other_active_registration: has_other,
+            };
+            domain::restore(&state, &before, check)
+        }
+    };
+    let next = match checked {
+        Ok(next) => next,
+        Err(refusal) => {
+            tx.rollback().await?;
+            return refused(
+                tenant,
+                actor,
+                Some(person_id),
+                decision.operation(),
+                refusal,
+            )
+            .await;
+        }
+    };
+    let change = match decision {
+        ReviewDecision::Restore => Change::Restored,
+        ReviewDecision::ConfirmAbolition => Change::AbolitionConfirmed,
+    };
+    insert_state(
+        &mut tx,
+        registration_id,
+        last.version + 1,
+        next.status,
+        change,
+        next.card.as_ref(),
+        next.reply_due_on,
+        today,
+        None,
+        &actor.login,
+        Some(reason.as_str()),
+    )
+    .await?;
+    let detail = format!("seal_registration {registration_id} {}", change.code());
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Change, Some(person_id), detail),
+    )
+    .await?;
+    let registration = read_registration(&mut tx, registration_id, today)
+        .await?
+        .ok_or(SealError::NotFound)?;
+    tx.commit().await?;
+    Ok(registration)
 }

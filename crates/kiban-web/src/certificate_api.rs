@@ -321,7 +321,7 @@ pub(crate) async fn authorize_issue(
         principal,
         headers,
         m,
-        Permission::RegistryWrite,
+        Permission::IssueCertificates,
         Target {
             operation,
             person: None,

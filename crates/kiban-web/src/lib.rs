@@ -251,6 +251,18 @@ pub fn router(state: AppState) -> Router {
             post(seal_api::card_reissue),
         )
         .route(
+            "/municipalities/{m}/seal-registrations/{id}/restore",
+            post(seal_api::restore),
+        )
+        .route(
+            "/municipalities/{m}/seal-registrations/{id}/confirm-abolition",
+            post(seal_api::confirm_abolition),
+        )
+        .route(
+            "/municipalities/{m}/seal-restoration-reviews",
+            get(seal_api::review_list),
+        )
+        .route(
             "/municipalities/{m}/seal-adult-wards",
             post(seal_api::adult_ward),
         )
@@ -338,8 +350,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/app/seal", get(seal_pages::index))
         .route("/app/seal/register", post(seal_pages::register))
+        .route("/app/seal/reviews", get(seal_pages::reviews))
         .route("/app/seal/{id}", get(seal_pages::show))
         .route("/app/seal/{id}/change", post(seal_pages::change))
+        .route("/app/seal/{id}/review", post(seal_pages::review))
         .route("/app/seal/certificate", post(seal_pages::certificate))
         .route("/app/batch", get(batch_pages::index))
         .route("/app/batch/confirm", post(batch_pages::confirm))

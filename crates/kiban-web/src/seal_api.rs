@@ -1,7 +1,9 @@
 //! The seal-registration JSON API (印鑑登録):
 //! `POST …/seal-registrations`, `…/{id}/reply`, `…/{id}/abolish`,
-//! `…/{id}/card-reissue`, `GET …/{id}`, and `POST …/seal-adult-wards`
-//! (成年被後見人 records).
+//! `…/{id}/card-reissue`, `GET …/{id}`, `POST …/seal-adult-wards`
+//! (成年被後見人 records), and the review of registrations whose abolishing
+//! 転出 or 死亡 was cancelled: `GET …/seal-restoration-reviews`,
+//! `POST …/{id}/restore`, `…/{id}/confirm-abolition`.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -11,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use kiban_auth::Permission;
 use kiban_registry::domain::PersonId;
-use kiban_seal::domain::{Impression, Procedure, Refusal, RefusalKind};
-use kiban_seal::storage::{self, ClerkChange, Registration, SealError};
+use kiban_seal::domain::{Impression, Procedure, Refusal, RefusalKind, ReviewReason};
+use kiban_seal::storage::{self, ClerkChange, Registration, ReviewDecision, ReviewItem, SealError};
 use serde_json::{Value, json};
 
 use crate::api::json_body;
@@ -54,6 +56,7 @@ pub(crate) fn registration_json(r: &Registration) -> Value {
                 "effective_on": h.effective_on.to_string(),
                 "recorded_at": h.recorded_at,
                 "recorded_by": h.recorded_by,
+                "reason": h.reason,
             })
         })
         .collect();
@@ -380,4 +383,135 @@ pub async fn adult_ward(
         Json(json!({"person_id": person.get(), "adult_ward": adult_ward, "effective_on": effective_on.to_string()})),
     )
         .into_response())
+}
+
+/// The JSON of an item of the review list.
+pub(crate) fn review_item_json(item: &ReviewItem) -> Value {
+    json!({
+        "registration_id": item.registration_id,
+        "person_id": item.person_id,
+        "status": kiban_seal::domain::SealStatus::RestorationReview.code(),
+        "under_review_since": item.under_review_since.to_string(),
+        "cancelled_abolition": item.cancelled_abolition.map(|c| c.code()),
+        "seal_card_number_before": item.card_before,
+    })
+}
+
+/// `GET /api/v1/municipalities/{m}/seal-restoration-reviews`: the
+/// registrations awaiting a clerk's review after their abolishing 転出 or
+/// 死亡 was cancelled, each listed holder logged as `read`.
+pub async fn review_list(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(m): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (tenant, actor) = tenant_for(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryRead,
+        "seal_review_list",
+    )
+    .await?;
+    let items = storage::review_list(&tenant, &actor).await?;
+    let list: Vec<Value> = items.iter().map(review_item_json).collect();
+    Ok(Json(json!({"registrations": list})).into_response())
+}
+
+async fn review(
+    state: AppState,
+    principal: kiban_auth::Principal,
+    headers: HeaderMap,
+    (m, id): (String, String),
+    body: Bytes,
+    decision: ReviewDecision,
+    operation: &'static str,
+) -> Result<Response, ApiError> {
+    let (tenant, actor) = tenant_for(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryWrite,
+        operation,
+    )
+    .await?;
+    let id = registration_number(&id)?;
+    let value = json_body(&body)?;
+    let reason = match value.get("reason") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                "missing_field",
+                "reason",
+                "reason は必須です（確認の結果と理由）",
+            ));
+        }
+        Some(Value::String(text)) => ReviewReason::parse(text).map_err(|r| refusal_error(&r))?,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_type",
+                "reason",
+                "reason は文字列で指定してください",
+            ));
+        }
+    };
+    let registration = storage::decide_review(
+        &tenant,
+        &actor,
+        id,
+        decision,
+        &reason,
+        kiban_certificate::storage::today(),
+    )
+    .await
+    .map_err(seal_error)?;
+    Ok(Json(json!({
+        "status": registration.status.code(),
+        "seal_card_number": registration.seal_card_number.as_ref().map(|c| c.as_str()),
+    }))
+    .into_response())
+}
+
+/// `POST …/seal-registrations/{id}/restore` body `{"reason"}`: restores a
+/// registration under review (復活).
+pub async fn restore(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(path): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    review(
+        state,
+        principal,
+        headers,
+        path,
+        body,
+        ReviewDecision::Restore,
+        "seal_restore",
+    )
+    .await
+}
+
+/// `POST …/seal-registrations/{id}/confirm-abolition` body `{"reason"}`:
+/// confirms the abolition of a registration under review (廃止確定).
+pub async fn confirm_abolition(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(path): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    review(
+        state,
+        principal,
+        headers,
+        path,
+        body,
+        ReviewDecision::ConfirmAbolition,
+        "seal_confirm_abolition",
+    )
+    .await
 }

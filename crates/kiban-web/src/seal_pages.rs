@@ -1,6 +1,7 @@
 //! Seal-registration screens (印鑑登録): a person's registrations, the
 //! application (with the impression uploaded as PNG), reply, card reissue,
-//! abolition, and the 印鑑登録証明書 by card number.
+//! abolition, the 印鑑登録証明書 by card number, and the review list
+//! (転出取消により復活確認待ち) with its two decisions.
 
 use std::collections::HashMap;
 
@@ -15,8 +16,11 @@ use kiban_certificate::domain::CertificateKind;
 use kiban_certificate::storage::{IssueRequest, Subject};
 use kiban_core::wareki;
 use kiban_registry::domain::PersonId;
-use kiban_seal::domain::{Impression, MAX_IMPRESSION_BYTES, Procedure, REPLY_DEADLINE_DAYS};
-use kiban_seal::storage::{self, ClerkChange, Registration};
+use kiban_seal::domain::{
+    Impression, MAX_IMPRESSION_BYTES, MAX_REASON_CHARS, Procedure, REPLY_DEADLINE_DAYS,
+    ReviewReason, SealStatus,
+};
+use kiban_seal::storage::{self, ClerkChange, Registration, ReviewDecision};
 use serde::Deserialize;
 
 use crate::certificate_api::{self, MAX_PURPOSE_CHARS};
@@ -53,6 +57,22 @@ struct HistoryRow {
     card: String,
     effective_on: String,
     recorded_by: String,
+    reason: String,
+}
+
+struct ReviewRow {
+    id: i64,
+    person_id: i64,
+    since: String,
+    abolition: &'static str,
+    card_before: String,
+}
+
+#[derive(Template)]
+#[template(path = "seal_reviews.html")]
+struct SealReviews {
+    chrome: Chrome,
+    reviews: Vec<ReviewRow>,
 }
 
 #[derive(Template)]
@@ -68,6 +88,8 @@ struct SealShow {
     status: &'static str,
     card: String,
     reply_due: Option<String>,
+    under_review: bool,
+    max_reason: usize,
     history: Vec<HistoryRow>,
 }
 
@@ -313,6 +335,8 @@ async fn show_page(
             .as_ref()
             .map_or_else(|| "－".to_owned(), |c| c.as_str().to_owned()),
         reply_due: r.reply_due_on.map(wareki::format_ja),
+        under_review: r.status == SealStatus::RestorationReview,
+        max_reason: MAX_REASON_CHARS,
         history: r
             .history
             .iter()
@@ -323,6 +347,7 @@ async fn show_page(
                 card: h.seal_card_number.clone().unwrap_or_else(|| "－".into()),
                 effective_on: wareki::format_ja(h.effective_on),
                 recorded_by: h.recorded_by.clone(),
+                reason: h.reason.clone().unwrap_or_default(),
             })
             .collect(),
     };
@@ -411,6 +436,106 @@ pub async fn change(
         }
         Err(e) => {
             let e = seal_error(e);
+            if !e.status.is_client_error() || e.status == StatusCode::NOT_FOUND {
+                return Err(e);
+            }
+            (Some(e.message), None, e.status)
+        }
+    };
+    show_page(
+        &state, &principal, &headers, chrome, id, error, notice, status, jar,
+    )
+    .await
+}
+
+/// `GET /app/seal/reviews`: the registrations awaiting a clerk's review
+/// (転出取消により復活確認待ち), each listed holder logged as `read`.
+pub async fn reviews(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let (tenant, actor) = tenant_for(
+        &state,
+        &principal,
+        &headers,
+        &chrome,
+        Permission::RegistryRead,
+        "seal_review_list",
+    )
+    .await?;
+    let reviews = storage::review_list(&tenant, &actor)
+        .await?
+        .into_iter()
+        .map(|item| ReviewRow {
+            id: item.registration_id,
+            person_id: item.person_id,
+            since: wareki::format_ja(item.under_review_since),
+            abolition: item.cancelled_abolition.map_or("－", |c| c.label_ja()),
+            card_before: item.card_before.unwrap_or_else(|| "－".into()),
+        })
+        .collect();
+    let page = SealReviews { chrome, reviews };
+    Ok((jar, render(&page)?).into_response())
+}
+
+/// `POST /app/seal/{id}/review` with `decision` = `restore` or
+/// `confirm_abolition` and `reason`.
+pub async fn review(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    if !session::csrf_ok(&jar, fields.get("csrf").map_or("", String::as_str)) {
+        return Err(ApiError::forbidden());
+    }
+    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let id = registration_id(&id)?;
+    let decision = match fields.get("decision").map(String::as_str) {
+        Some("restore") => ReviewDecision::Restore,
+        Some("confirm_abolition") => ReviewDecision::ConfirmAbolition,
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_value",
+                "decision",
+                "確認の結果を選んでください",
+            ));
+        }
+    };
+    let (tenant, actor) = tenant_for(
+        &state,
+        &principal,
+        &headers,
+        &chrome,
+        Permission::RegistryWrite,
+        "seal_review",
+    )
+    .await?;
+    let today = kiban_certificate::storage::today();
+    let outcome = match ReviewReason::parse(fields.get("reason").map_or("", String::as_str)) {
+        Ok(reason) => storage::decide_review(&tenant, &actor, id, decision, &reason, today)
+            .await
+            .map_err(seal_error),
+        Err(refusal) => Err(refusal_error(&refusal)),
+    };
+    let (error, notice, status) = match outcome {
+        Ok(_) => {
+            let notice = match decision {
+                ReviewDecision::Restore => "印鑑登録を復活しました。廃止前の登録証が有効です。",
+                ReviewDecision::ConfirmAbolition => "印鑑登録の廃止を確定しました。",
+            };
+            (None, Some(notice.to_owned()), StatusCode::OK)
+        }
+        Err(e) => {
             if !e.status.is_client_error() || e.status == StatusCode::NOT_FOUND {
                 return Err(e);
             }

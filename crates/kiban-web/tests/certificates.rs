@@ -799,6 +799,239 @@ async fn a_registry_move_out_abolishes_the_seal_once() {
     }
 }
 
+/// 転出 of the spouse, the seal consumer, 取消し of the 転出, the consumer:
+/// the seal is under review, not silently registered.
+async fn move_out_then_cancel(
+    app: &TestApp,
+    clerk: &str,
+    tenant: &kiban_store::TenantDb,
+    person: u64,
+    move_out_on: &str,
+) -> kiban_seal::storage::ConsumeReport {
+    let (status, body) = app
+        .post_json(
+            &path(DEMO, "/movements"),
+            Some(clerk),
+            &json!({"kind": "move_out", "event_date": move_out_on, "notified_on": move_out_on,
+                    "person_ids": [person], "destination_address": "大阪府大阪市北区梅田1丁目1番1号"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let move_out = body["movement_id"].as_u64().unwrap();
+    let report = kiban_seal::storage::drain_registry_events(tenant)
+        .await
+        .unwrap();
+    assert_eq!(report.abolished, 1);
+    let (status, body) = app
+        .post_json(
+            &path(DEMO, "/movements"),
+            Some(clerk),
+            &json!({"kind": "cancellation", "event_date": move_out_on, "notified_on": move_out_on,
+                    "movement_id": move_out, "reason": "転出届の誤り（転出していない）"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    kiban_seal::storage::drain_registry_events(tenant)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_cancelled_move_out_puts_the_seal_on_the_review_list() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let (_, [_, spouse, _]) = move_in_family(&app, &clerk).await;
+        let (status, body) = seal_post(
+            &app,
+            &clerk,
+            "/seal-registrations",
+            &json!({"person_id": spouse, "procedure": "identity_verified", "impression_png_base64": impression_base64()}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let registration = body["registration_id"].as_i64().unwrap();
+        let card = body["seal_card_number"].as_str().unwrap().to_owned();
+        let tenant = app
+            .database
+            .as_ref()
+            .unwrap()
+            .db
+            .tenant(code(DEMO))
+            .await
+            .unwrap();
+        kiban_seal::storage::drain_registry_events(&tenant)
+            .await
+            .unwrap();
+
+        let report = move_out_then_cancel(&app, &clerk, &tenant, spouse, "2025-03-31").await;
+        assert_eq!(report.under_review, 1);
+        assert_eq!(report.abolished, 0);
+        // Idempotent: nothing more on the next run.
+        let report = kiban_seal::storage::drain_registry_events(&tenant)
+            .await
+            .unwrap();
+        assert_eq!(report, kiban_seal::storage::ConsumeReport::default());
+        let seal = format!("/seal-registrations/{registration}");
+        let (_, body) = get_json(&app, &path(DEMO, &seal), Some(&clerk)).await;
+        assert_eq!(body["status"], "restoration_review", "{body}");
+        let changes: Vec<&str> = body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["change"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            changes,
+            ["applied", "abolished_moved_out", "abolition_under_review"]
+        );
+        assert_eq!(body["seal_card_number"], Value::Null);
+
+        // On the review list (API), with the card it had; every holder
+        // listed is logged as read.
+        let (status, list) =
+            get_json(&app, &path(DEMO, "/seal-restoration-reviews"), Some(&clerk)).await;
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list["registrations"].as_array().unwrap().len(), 1);
+        assert_eq!(list["registrations"][0]["registration_id"], registration);
+        assert_eq!(list["registrations"][0]["person_id"], spouse);
+        assert_eq!(
+            list["registrations"][0]["cancelled_abolition"],
+            "abolished_moved_out"
+        );
+        assert_eq!(list["registrations"][0]["seal_card_number_before"], card);
+        // Another municipality's list is empty, and its decisions are 404.
+        let other = app.token(Some(CHIYODA), "registry_clerk").await;
+        let (_, others) = get_json(
+            &app,
+            &format!("/api/v1/municipalities/{CHIYODA}/seal-restoration-reviews"),
+            Some(&other),
+        )
+        .await;
+        assert_eq!(others["registrations"], json!([]));
+        let (status, _) = app
+            .post_json(
+                &format!(
+                    "/api/v1/municipalities/{CHIYODA}/seal-registrations/{registration}/restore"
+                ),
+                Some(&other),
+                &json!({"reason": "越境"}),
+            )
+            .await;
+        assert_eq!(status, 404);
+
+        // Under review, the card certifies nothing and no new application
+        // is taken.
+        let (status, body) = seal_post(
+            &app,
+            &clerk,
+            "/seal-registrations",
+            &json!({"person_id": spouse, "procedure": "identity_verified", "impression_png_base64": impression_base64()}),
+        )
+        .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "already_registered");
+
+        // A decision needs its reason.
+        let (status, body) = seal_post(&app, &clerk, &format!("{seal}/restore"), &json!({})).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "reason");
+        let (status, body) = seal_post(
+            &app,
+            &clerk,
+            &format!("{seal}/restore"),
+            &json!({"reason": "  "}),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "reason");
+        // Restored: registered again with the card it had.
+        let (status, body) = seal_post(
+            &app,
+            &clerk,
+            &format!("{seal}/restore"),
+            &json!({"reason": "本人が登録証を所持していることを確認"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "registered");
+        assert_eq!(body["seal_card_number"], card.as_str());
+        let (_, body) = get_json(&app, &path(DEMO, &seal), Some(&clerk)).await;
+        assert_eq!(body["history"][3]["change"], "restored");
+        assert_eq!(
+            body["history"][3]["reason"],
+            "本人が登録証を所持していることを確認"
+        );
+        let (_, list) =
+            get_json(&app, &path(DEMO, "/seal-restoration-reviews"), Some(&clerk)).await;
+        assert_eq!(list["registrations"], json!([]));
+        // A second decision is refused (409) and logged.
+        let (status, body) = seal_post(
+            &app,
+            &clerk,
+            &format!("{seal}/confirm-abolition"),
+            &json!({"reason": "二度目"}),
+        )
+        .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "not_under_review");
+
+        // Again: moved out, cancelled, and this time the abolition is
+        // confirmed on the screens (the card was returned at the counter).
+        let report = move_out_then_cancel(&app, &clerk, &tenant, spouse, "2025-06-30").await;
+        assert_eq!(report.under_review, 1);
+        app.login_screen(DEMO, "registry_clerk").await;
+        let html = common::get_text(&app.client, &app.url("/app/seal")).await;
+        assert!(html.contains("href=\"/app/seal/reviews\""), "{html}");
+        let html = common::get_text(&app.client, &app.url("/app/seal/reviews")).await;
+        assert!(
+            html.contains(&format!("href=\"/app/seal/{registration}\"")),
+            "{html}"
+        );
+        assert!(html.contains("廃止（転出）"), "{html}");
+        let html =
+            common::get_text(&app.client, &app.url(&format!("/app/seal/{registration}"))).await;
+        assert!(html.contains("転出取消により復活確認待ち"), "{html}");
+        let csrf = common::csrf_field(&html);
+        let response = app
+            .client
+            .post(app.url(&format!("/app/seal/{registration}/review")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("decision", "confirm_abolition"),
+                ("reason", "転出届の際に登録証を返納済み"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let html = response.text().await.unwrap();
+        assert_eq!(
+            common::element_text(&html, "seal-status").as_deref(),
+            Some("廃止")
+        );
+        assert!(html.contains("転出届の際に登録証を返納済み"), "{html}");
+        let html = common::get_text(&app.client, &app.url("/app/seal/reviews")).await;
+        assert!(html.contains("id=\"no-reviews\""), "{html}");
+
+        // Each step is in the holder's access log.
+        let entries = audit(&app, DEMO, spouse).await;
+        for expected in [
+            "abolition_under_review",
+            "restored",
+            "abolition_confirmed",
+            "restoration_review list",
+        ] {
+            assert!(
+                entries.iter().any(|(_, d)| d.contains(expected)),
+                "{expected}: {entries:?}"
+            );
+        }
+        assert!(entries.iter().any(|(action, _)| action == "refused"));
+        app.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn a_person_under_a_support_measure_is_not_certified() {
     for backend in BACKENDS {
@@ -853,6 +1086,62 @@ async fn a_person_under_a_support_measure_is_not_certified() {
         )
         .await;
         assert_eq!(pdf.status, 403, "{}", error_of(&pdf));
+        // The supervisor (係長 at the counter) overrides the measure and
+        // issues the certificate in person: without the confirmation still
+        // refused, with it issued, and both the override and the print are
+        // in the protected person's access log under the supervisor.
+        let supervisor = app.token(Some(DEMO), "supervisor").await;
+        let pdf = issue(
+            &app,
+            DEMO,
+            &supervisor,
+            &json!({"kind": "resident_record_copy", "person_ids": [spouse], "purpose": "本人確認済み（係長確認）"}),
+        )
+        .await;
+        assert_eq!(pdf.status, 403, "{}", error_of(&pdf));
+        assert_eq!(error_of(&pdf)["error"]["code"], "protected_person");
+        let pdf = issue(
+            &app,
+            DEMO,
+            &supervisor,
+            &json!({"kind": "resident_record_copy", "person_ids": [spouse],
+                    "purpose": "本人確認済み（係長確認）", "confirm_support_measure": true}),
+        )
+        .await;
+        assert_eq!(pdf.status, 201, "{}", error_of(&pdf));
+        let db = &app.database.as_ref().unwrap().db;
+        let tenant = db.tenant(code(DEMO)).await.unwrap();
+        let mut tx = tenant.begin().await.unwrap();
+        let entries =
+            kiban_audit::entries_for_person(&mut tx, i64::try_from(spouse).unwrap(), 1_000)
+                .await
+                .unwrap();
+        tx.commit().await.unwrap();
+        let by_supervisor: Vec<(String, String)> = entries
+            .iter()
+            .filter(|e| e.actor == "supervisor")
+            .map(|e| (e.action.code().to_owned(), e.detail.clone()))
+            .collect();
+        assert!(
+            by_supervisor
+                .iter()
+                .any(|(action, d)| action == "read" && d.contains("support_measure override")),
+            "{by_supervisor:?}"
+        );
+        assert!(
+            by_supervisor.iter().any(|(action, _)| action == "print"),
+            "{by_supervisor:?}"
+        );
+        // A supervisor still records no movement.
+        let (status, _) = app
+            .post_json(
+                &path(DEMO, "/movements"),
+                Some(&supervisor),
+                &json!({"kind": "death", "event_date": "2025-06-01", "notified_on": "2025-06-02",
+                        "person_id": head, "new_head_person_id": spouse}),
+            )
+            .await;
+        assert_eq!(status, 403);
         app.stop().await;
     }
 }

@@ -63,13 +63,17 @@ fn rule(operation_id: &str) -> Option<Rule> {
             Rule::Tenant(Permission::ManageSupportMeasures, 200)
         }
         "recordSupportMeasure" => Rule::Tenant(Permission::ManageSupportMeasures, 201),
-        "issueCertificate" | "registerSeal" | "recordSealAdultWard" => {
-            Rule::Tenant(Permission::RegistryWrite, 201)
-        }
+        "issueCertificate" => Rule::Tenant(Permission::IssueCertificates, 201),
+        "registerSeal" | "recordSealAdultWard" => Rule::Tenant(Permission::RegistryWrite, 201),
         "replySealInquiry" | "abolishSealRegistration" | "reissueSealCard" => {
             Rule::Tenant(Permission::RegistryWrite, 200)
         }
-        "getSealRegistration" => Rule::Tenant(Permission::RegistryRead, 200),
+        "getSealRegistration" | "listSealRestorationReviews" => {
+            Rule::Tenant(Permission::RegistryRead, 200)
+        }
+        "restoreSealRegistration" | "confirmSealAbolition" => {
+            Rule::Tenant(Permission::RegistryWrite, 200)
+        }
         // Jobs: decided by the job's business (registry jobs here).
         "submitJob" => Rule::Tenant(Permission::RegistryJobs, 202),
         "listJobKinds"
@@ -98,7 +102,8 @@ struct Fixtures {
     next_measure: std::cell::Cell<usize>,
     /// Seal fixtures: a resident without a seal, a registration awaiting
     /// the inquiry's reply, a registered one to abolish, another to reissue
-    /// the card of and read.
+    /// the card of and read, and two under review (their holders' 転出 was
+    /// cancelled) to restore and to confirm the abolition of.
     seal: SealFixtures,
     /// A finished run of `population-statistics` (its outputs readable).
     job: i64,
@@ -114,6 +119,8 @@ struct SealFixtures {
     awaiting: u64,
     to_abolish: u64,
     registered: u64,
+    to_restore: u64,
+    to_confirm: u64,
 }
 
 /// The request of an operation in municipality `m` about its fixtures:
@@ -200,6 +207,18 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
                 f.seal.registered
             ),
             Some(json!({})),
+        ),
+        "listSealRestorationReviews" => (format!("{base}/seal-restoration-reviews"), None),
+        "restoreSealRegistration" => (
+            format!("{base}/seal-registrations/{}/restore", f.seal.to_restore),
+            Some(json!({"reason": "登録証を本人が所持していることを確認"})),
+        ),
+        "confirmSealAbolition" => (
+            format!(
+                "{base}/seal-registrations/{}/confirm-abolition",
+                f.seal.to_confirm
+            ),
+            Some(json!({"reason": "転出届の際に登録証を返納済み"})),
         ),
         "recordSealAdultWard" => (
             format!("{base}/seal-adult-wards"),
@@ -501,8 +520,10 @@ async fn dead_letter_fixtures(app: &TestApp, m: &str, count: usize) -> Vec<i64> 
     ids
 }
 
-/// Four adults with their seals in the states the matrix needs, and the
-/// municipality's certifier (市長名) for certificates.
+/// Six adults with their seals in the states the matrix needs (two under
+/// review: moved out, the seal consumer run, the 転出 cancelled, the
+/// consumer run again), and the municipality's certifier (市長名) for
+/// certificates.
 async fn seal_fixtures(app: &TestApp, m: &str, token: &str) -> SealFixtures {
     let db = &app.database.as_ref().unwrap().db;
     let tenant = db.tenant(code(m)).await.unwrap();
@@ -532,7 +553,9 @@ async fn seal_fixtures(app: &TestApp, m: &str, token: &str) -> SealFixtures {
                 "persons": [adult("印鑑 一子", "インカン イチコ", "head"),
                             adult("印鑑 二子", "インカン ニコ", "other_relative"),
                             adult("印鑑 三子", "インカン ミツコ", "other_relative"),
-                            adult("印鑑 四子", "インカン ヨツコ", "other_relative")],
+                            adult("印鑑 四子", "インカン ヨツコ", "other_relative"),
+                            adult("印鑑 五子", "インカン イツコ", "other_relative"),
+                            adult("印鑑 六子", "インカン ムツコ", "other_relative")],
             }),
         )
         .await;
@@ -548,6 +571,8 @@ async fn seal_fixtures(app: &TestApp, m: &str, token: &str) -> SealFixtures {
         (ids[1], "inquiry"),
         (ids[2], "identity_verified"),
         (ids[3], "identity_verified"),
+        (ids[4], "identity_verified"),
+        (ids[5], "identity_verified"),
     ] {
         let (status, body) = app
             .post_json(
@@ -559,11 +584,39 @@ async fn seal_fixtures(app: &TestApp, m: &str, token: &str) -> SealFixtures {
         assert_eq!(status, 201, "{body}");
         registrations.push(body["registration_id"].as_u64().unwrap());
     }
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/municipalities/{m}/movements"),
+            Some(token),
+            &json!({"kind": "move_out", "event_date": "2024-05-01", "notified_on": "2024-04-25",
+                    "person_ids": [ids[4], ids[5]], "destination_address": "大阪府大阪市北区梅田1丁目1番1号"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let move_out = body["movement_id"].as_u64().unwrap();
+    kiban_seal::storage::drain_registry_events(&tenant)
+        .await
+        .unwrap();
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/municipalities/{m}/movements"),
+            Some(token),
+            &json!({"kind": "cancellation", "event_date": "2024-05-10", "notified_on": "2024-05-10",
+                    "movement_id": move_out, "reason": "転出届の誤り"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let report = kiban_seal::storage::drain_registry_events(&tenant)
+        .await
+        .unwrap();
+    assert_eq!(report.under_review, 2);
     SealFixtures {
         unregistered: ids[0],
         awaiting: registrations[0],
         to_abolish: registrations[1],
         registered: registrations[2],
+        to_restore: registrations[3],
+        to_confirm: registrations[4],
     }
 }
 

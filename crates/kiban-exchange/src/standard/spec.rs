@@ -507,7 +507,7 @@ pub const ENTITIES: &[EntitySpec] = &[
         file: "seal_registration_states.csv",
         table: "seal_registration_states",
         name_ja: "印鑑登録の状態",
-        description: "印鑑登録の状態の変化（照会回答待ち・登録・廃止・失効）1件ごと。更新しない。",
+        description: "印鑑登録の状態の変化（照会回答待ち・登録・廃止・失効・復活確認待ち）1件ごと。更新しない。",
         fields: &[
             field("registration_id", "登録番号", true, INT, N),
             field("version", "版", true, INT, N),
@@ -525,6 +525,7 @@ pub const ENTITIES: &[EntitySpec] = &[
             ),
             field("recorded_at", "記録日時", true, TIMESTAMP, N),
             field("recorded_by", "記録者", true, TEXT, 64),
+            field("reason", "理由（復活・廃止確定）", false, TEXT, 200),
         ],
         key: &["registration_id", "version"],
         references: &[Reference {
@@ -905,6 +906,7 @@ pub const CODE_TABLES: &[CodeTable] = &[
             ("registered", "登録"),
             ("abolished", "廃止"),
             ("expired", "失効"),
+            ("restoration_review", "転出取消により復活確認待ち"),
         ],
     },
     CodeTable {
