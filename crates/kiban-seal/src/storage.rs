@@ -13,8 +13,8 @@
 
 use kiban_audit::{Actor, AuditAction};
 use kiban_core::Date;
-use kiban_registry::domain::{PersonId, ResidentStatus};
 use kiban_jobs::consumer::{Consumer, EventHandler, HandlerFuture, OutboxEvent, RetryPolicy};
+use kiban_registry::domain::{PersonId, ResidentStatus};
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 
@@ -963,8 +963,7 @@ async fn report(
     Ok(ConsumeReport {
         events_read,
         abolished: changed_between(tenant, before, after, SealStatus::Abolished).await?,
-        under_review: changed_between(tenant, before, after, SealStatus::RestorationReview)
-            .await?,
+        under_review: changed_between(tenant, before, after, SealStatus::RestorationReview).await?,
     })
 }
 
