@@ -62,6 +62,8 @@ psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null
 
 # Chromium for the screen tests, Node.js for Playwright.
 apt_install chromium
+# The batch screen test writes an outbox event with the sqlite3 shell.
+apt_install sqlite3
 command -v node >/dev/null || apt_install nodejs npm
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

@@ -50,6 +50,10 @@ pub enum Permission {
     /// (係長 at the counter) who overrides a 支援措置 can issue the
     /// certificate without handing the confirmed case to a clerk.
     IssueCertificates,
+    /// The registry's batch jobs (バッチ処理: start, follow, read their
+    /// outputs, plan them) and the consumers of its events (positions,
+    /// dead letters).
+    RegistryJobs,
 }
 
 impl Role {
@@ -105,7 +109,10 @@ impl Role {
         use Permission as P;
         match self {
             Role::MunicipalityAdmin => {
-                matches!(permission, P::ManageStaff | P::AuditRead | P::Calculate)
+                matches!(
+                    permission,
+                    P::ManageStaff | P::AuditRead | P::Calculate | P::RegistryJobs
+                )
             }
             Role::RegistryClerk => matches!(
                 permission,
@@ -115,6 +122,7 @@ impl Role {
                     | P::ManageSupportMeasures
                     | P::IndividualNumber
                     | P::IssueCertificates
+                    | P::RegistryJobs
             ),
             Role::TaxClerk => matches!(permission, P::RegistryRead | P::Tax | P::Calculate),
             Role::NhiClerk => matches!(permission, P::RegistryRead | P::Nhi | P::Calculate),
@@ -128,6 +136,7 @@ impl Role {
                     | P::OverrideSupportMeasures
                     | P::IndividualNumber
                     | P::IssueCertificates
+                    | P::RegistryJobs
             ),
             Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
         }

@@ -19,7 +19,7 @@ use crate::output::{emit, say};
 
 /// Every job kind of this binary, from the businesses' declarations.
 pub fn job_kinds() -> Kinds {
-    Kinds::new(vec![Box::new(kiban_registry::jobs::PopulationStatistics)])
+    kiban_web::job_kinds()
 }
 
 /// `kiban batch …`.
@@ -103,6 +103,10 @@ pub struct WorkerArgs {
     /// The worker's name, recorded on the chunks it commits.
     #[arg(long)]
     name: Option<String>,
+    /// Attempts at an outbox event a consumer fails on before it is parked
+    /// as a dead letter.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..))]
+    outbox_attempts: i64,
 }
 
 fn the_actor() -> Actor {
@@ -292,17 +296,23 @@ pub async fn worker(url: &str, args: WorkerArgs) -> Result<(), CliError> {
         },
         idle: Duration::from_millis(args.idle_ms),
     };
-    worker::run(db, job_kinds(), options, Vec::new(), stop).await;
+    let tasks = crate::commands::worker_tasks(args.outbox_attempts);
+    worker::run(db, job_kinds(), options, tasks, stop).await;
     Ok(())
 }
 
-/// Spawns the job worker of `kiban serve`; stops when `stop` is asked.
-pub fn spawn_job_worker(db: kiban_store::Database, stop: Stop) -> tokio::task::JoinHandle<()> {
+/// Spawns the job worker of `kiban serve` (with the outbox consumers and
+/// the batch plans); stops when `stop` is asked.
+pub fn spawn_job_worker(
+    db: kiban_store::Database,
+    stop: Stop,
+    outbox_attempts: i64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(worker::run(
         db,
         job_kinds(),
         WorkerOptions::default(),
-        Vec::new(),
+        crate::commands::worker_tasks(outbox_attempts),
         stop,
     ))
 }

@@ -12,8 +12,6 @@ use kiban_audit::Actor;
 use kiban_certificate::domain::{CertificateNumber, IssuanceFacts, VerificationCode};
 use kiban_certificate::storage::Certifier;
 use kiban_registry::domain::{HouseholdId, HouseholdRecord, PersonRecord};
-use kiban_store::Database;
-use kiban_store::platform;
 use rand::RngCore;
 
 use crate::commands::{CliError, open_migrated, parse_code};
@@ -82,49 +80,6 @@ pub async fn run(database_url: &str, command: CertificateCommand) -> Result<(), 
             Ok(())
         }
     }
-}
-
-/// How often the worker looks at the outbox.
-const WORKER_INTERVAL: Duration = Duration::from_secs(5);
-
-/// The job worker of `kiban serve`: every few seconds, for each
-/// municipality, seal registration consumes the registry's events
-/// (転出・死亡 abolish the seal). Logs counts only, never personal data.
-pub fn spawn_worker(db: Database) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(WORKER_INTERVAL);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
-            let municipalities = match platform::list_municipalities(&db).await {
-                Ok(list) => list,
-                Err(e) => {
-                    tracing::warn!(error = %e, "worker: cannot list municipalities");
-                    continue;
-                }
-            };
-            for m in municipalities {
-                let result = match db.tenant(m.code).await {
-                    Ok(tenant) => kiban_seal::storage::drain_registry_events(&tenant).await,
-                    Err(e) => Err(e),
-                };
-                match result {
-                    Ok(report) if report.events_read > 0 => tracing::info!(
-                        municipality = m.code.as_str(),
-                        events = report.events_read,
-                        abolished = report.abolished,
-                        "seal registration consumed registry events"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(
-                        municipality = m.code.as_str(),
-                        error = %e,
-                        "seal registration worker failed; retrying later"
-                    ),
-                }
-            }
-        }
-    })
 }
 
 /// `kiban bench certificates`.

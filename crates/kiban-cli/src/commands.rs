@@ -153,6 +153,10 @@ pub struct ServeArgs {
     /// Do not run the job worker in this process.
     #[arg(long)]
     no_worker: bool,
+    /// Attempts at an outbox event a consumer fails on before it is parked
+    /// as a dead letter (waiting 10 s, 20 s, 40 s, … in between).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..))]
+    outbox_attempts: i64,
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
@@ -572,12 +576,12 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::runtime(format!("{} で待ち受けできません: {e}", args.listen)))?;
     let local = listener.local_addr()?;
-    // The job worker: seal registration follows the registry's events.
-    let worker = (!args.no_worker).then(|| crate::certificates::spawn_worker(db.clone()));
-    // The job engine's worker (batches), stopped after its current step.
-    let (job_worker_stop, job_worker_signal) = kiban_jobs::worker::Stop::new();
-    let job_worker =
-        (!args.no_worker).then(|| crate::batch::spawn_job_worker(db.clone(), job_worker_signal));
+    // The job worker: runs the jobs, the outbox consumers (seal
+    // registration follows the registry's events) and the batch plans;
+    // stopped after its current step.
+    let (stop_worker, stop) = kiban_jobs::worker::Stop::new();
+    let worker = (!args.no_worker)
+        .then(|| crate::batch::spawn_job_worker(db.clone(), stop, args.outbox_attempts));
     let state = kiban_web::AppState::new(
         db.clone(),
         kiban_web::WebConfig {
@@ -625,12 +629,26 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::runtime(format!("サーバーエラー: {e}")))?;
     if let Some(worker) = worker {
-        worker.abort();
-    }
-    job_worker_stop.stop();
-    if let Some(job_worker) = job_worker {
-        let _ = job_worker.await;
+        stop_worker.stop();
+        let _ = worker.await;
     }
     db.close().await;
     Ok(())
+}
+
+/// The recurring tasks of the worker besides the jobs: every business's
+/// outbox consumers and the batch plans.
+pub(crate) fn worker_tasks(outbox_attempts: i64) -> Vec<Box<dyn kiban_jobs::worker::WorkerTask>> {
+    vec![
+        Box::new(kiban_jobs::consumer::ConsumersTask {
+            consumers: kiban_web::consumers(),
+            policy: kiban_jobs::consumer::RetryPolicy {
+                max_attempts: outbox_attempts,
+                ..kiban_jobs::consumer::RetryPolicy::default()
+            },
+        }),
+        Box::new(kiban_jobs::plan::PlanTask {
+            kinds: kiban_web::job_kinds(),
+        }),
+    ]
 }

@@ -288,7 +288,9 @@ pub async fn submit_or_resume(
     Ok((id, false))
 }
 
-async fn insert_run(
+/// Queues a run of `job` with checked `params` inside `tx` (the plan
+/// records its slot in the same transaction).
+pub async fn insert_run(
     tx: &mut TenantTx,
     job: &str,
     params: &Params,

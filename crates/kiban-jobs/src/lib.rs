@@ -11,8 +11,12 @@
 //! Architecture invariant: this crate knows no business's rules and no
 //! HTTP; it reaches tenant data only through `kiban-store`'s tenant handle.
 
+pub mod calendar;
+pub mod consumer;
 pub mod engine;
 pub mod kind;
+pub mod plan;
+pub mod schedule;
 pub mod worker;
 
 pub use engine::{EngineOptions, RunInfo, Status, Step, SubmitError};

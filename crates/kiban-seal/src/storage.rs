@@ -13,6 +13,7 @@
 
 use kiban_audit::{Actor, AuditAction};
 use kiban_core::Date;
+use kiban_jobs::consumer::{Consumer, EventHandler, HandlerFuture, OutboxEvent, RetryPolicy};
 use kiban_registry::domain::{PersonId, ResidentStatus};
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
@@ -785,8 +786,8 @@ fn payload_date(value: &serde_json::Value, key: &str) -> Result<Date, StoreError
 ///
 /// Idempotent by the domain's rules: an abolished registration is not
 /// abolished again, one under review is not put under review again. The
-/// loop that reads the outbox and keeps this consumer's offset
-/// ([`consume_registry_events`]) only calls this function.
+/// platform's consumer ([`REGISTRY_CONSUMER`]) calls this function
+/// for each event, in the transaction that advances its position.
 pub async fn apply_registry_event(
     tx: &mut TenantTx,
     event_id: i64,
@@ -896,84 +897,95 @@ pub async fn apply_registry_event(
     Ok(effect)
 }
 
-/// Reads up to `limit` registry events after this consumer's offset and
-/// applies each ([`apply_registry_event`]) in one transaction with the new
-/// offset. Idempotent: an event is applied once. Returns what it did; call
-/// again while `events_read == limit`.
-pub async fn consume_registry_events(
+/// The handler of this business's consumer of the registry's outbox.
+struct RegistryEvents;
+
+impl EventHandler for RegistryEvents {
+    fn handle<'a>(&'a self, tx: &'a mut TenantTx, event: &'a OutboxEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            apply_registry_event(tx, event.event_id, &event.event_kind, &event.payload).await?;
+            Ok(())
+        })
+    }
+}
+
+static REGISTRY_EVENTS: RegistryEvents = RegistryEvents;
+
+/// Seal registration as a consumer of the registry's outbox: the platform
+/// (`kiban_jobs::consumer`) keeps its position, runs it in order, retries a
+/// failing event and parks it as a dead letter; the worker runs it.
+pub static REGISTRY_CONSUMER: Consumer = Consumer {
+    name: CONSUMER,
+    label: "印鑑登録（転出・死亡による廃止）",
+    business: "seal",
+    event_kinds: &["resident_moved_out", "resident_died", "movement_cancelled"],
+    handler: &REGISTRY_EVENTS,
+};
+
+/// How many registrations the consumer's changes for events after `after`
+/// up to `until` left in `status`.
+async fn changed_between(
     tenant: &TenantDb,
-    limit: i64,
-) -> Result<ConsumeReport, StoreError> {
-    let mut tx = tenant.begin().await?;
-    // Take the offset row's lock first (a no-op update), so two workers of
-    // one municipality run one after the other.
-    tx.execute(
-        "INSERT INTO outbox_offsets (municipality_code, consumer, last_event_id) \
-         VALUES ($1, $2, 0) ON CONFLICT (municipality_code, consumer) DO NOTHING",
-        &[Arg::from(CONSUMER)],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE outbox_offsets SET last_event_id = last_event_id \
-         WHERE municipality_code = $1 AND consumer = $2",
-        &[Arg::from(CONSUMER)],
-    )
-    .await?;
-    let offset = tx
+    after: i64,
+    until: i64,
+    status: SealStatus,
+) -> Result<usize, StoreError> {
+    let mut tx = tenant.begin_read().await?;
+    let count = tx
         .fetch_optional(
-            "SELECT last_event_id FROM outbox_offsets \
-             WHERE municipality_code = $1 AND consumer = $2",
-            &[Arg::from(CONSUMER)],
+            "SELECT COUNT(*) FROM seal_registration_states WHERE municipality_code = $1 \
+             AND source_event_id > $2 AND source_event_id <= $3 AND status = $4",
+            &[int(after), int(until), Arg::from(status.code())],
         )
         .await?
         .map(|r| r.int(0))
         .transpose()?
         .unwrap_or(0);
-    let events = tx
-        .fetch_all(
-            "SELECT event_id, event_kind, payload FROM outbox \
-             WHERE municipality_code = $1 AND event_id > $2 ORDER BY event_id LIMIT $3",
-            &[int(offset), int(limit.max(1))],
-        )
-        .await?;
-    let mut report = ConsumeReport {
-        events_read: events.len(),
-        ..ConsumeReport::default()
-    };
-    let mut last = offset;
-    for event in &events {
-        let event_id = event.int(0)?;
-        last = last.max(event_id);
-        let effect =
-            apply_registry_event(&mut tx, event_id, &event.text(1)?, &event.text(2)?).await?;
-        report.abolished += effect.abolished;
-        report.under_review += effect.under_review;
-    }
-    if last != offset {
-        tx.execute(
-            "UPDATE outbox_offsets SET last_event_id = $3 \
-             WHERE municipality_code = $1 AND consumer = $2",
-            &[Arg::from(CONSUMER), int(last)],
-        )
-        .await?;
-    }
     tx.commit().await?;
-    Ok(report)
+    Ok(usize::try_from(count).unwrap_or(0))
 }
 
-/// Runs [`consume_registry_events`] until the outbox is drained.
+async fn position(tenant: &TenantDb) -> Result<i64, StoreError> {
+    Ok(
+        kiban_jobs::consumer::positions(tenant, &[&REGISTRY_CONSUMER])
+            .await?
+            .first()
+            .map_or(0, |p| p.last_event_id),
+    )
+}
+
+async fn report(
+    tenant: &TenantDb,
+    before: i64,
+    events_read: usize,
+) -> Result<ConsumeReport, StoreError> {
+    let after = position(tenant).await?;
+    Ok(ConsumeReport {
+        events_read,
+        abolished: changed_between(tenant, before, after, SealStatus::Abolished).await?,
+        under_review: changed_between(tenant, before, after, SealStatus::RestorationReview).await?,
+    })
+}
+
+/// Runs the consumer once over up to `limit` events (what the worker does,
+/// for tests and tools): see [`REGISTRY_CONSUMER`].
+pub async fn consume_registry_events(
+    tenant: &TenantDb,
+    limit: i64,
+) -> Result<ConsumeReport, StoreError> {
+    let before = position(tenant).await?;
+    let run = kiban_jobs::consumer::run(tenant, &REGISTRY_CONSUMER, &RetryPolicy::default(), limit)
+        .await?;
+    report(tenant, before, run.events_read).await
+}
+
+/// Runs the consumer until the outbox is drained (or it waits for a failing
+/// event's next attempt).
 pub async fn drain_registry_events(tenant: &TenantDb) -> Result<ConsumeReport, StoreError> {
-    const BATCH: i64 = 500;
-    let mut total = ConsumeReport::default();
-    loop {
-        let report = consume_registry_events(tenant, BATCH).await?;
-        total.events_read += report.events_read;
-        total.abolished += report.abolished;
-        total.under_review += report.under_review;
-        if report.events_read < BATCH as usize {
-            return Ok(total);
-        }
-    }
+    let before = position(tenant).await?;
+    let run =
+        kiban_jobs::consumer::drain(tenant, &REGISTRY_CONSUMER, &RetryPolicy::default()).await?;
+    report(tenant, before, run.events_read).await
 }
 
 /// A registration on the review list (転出取消により復活確認待ち).

@@ -8,10 +8,12 @@
 //! the server (no CDN): stylesheets and scripts are compiled into the binary.
 
 mod api;
+mod batch_pages;
 mod certificate_api;
 mod certificate_pages;
 mod error;
 mod individual_number_api;
+pub mod jobs_api;
 mod metrics_layer;
 pub mod openapi;
 mod pages;
@@ -119,6 +121,21 @@ pub struct AppState {
     metrics: PrometheusHandle,
     /// The printing engine, loaded (fonts) at the first certificate.
     print: Arc<std::sync::OnceLock<Result<kiban_print::PrintEngine, String>>>,
+    /// The job kinds of every business ([`job_kinds`]).
+    pub kinds: kiban_jobs::Kinds,
+    /// The outbox consumers of every business ([`consumers`]).
+    pub consumers: Arc<Vec<&'static kiban_jobs::consumer::Consumer>>,
+}
+
+/// The outbox consumers every business declares, in the order the console
+/// lists them.
+pub fn consumers() -> Vec<&'static kiban_jobs::consumer::Consumer> {
+    vec![&kiban_seal::storage::REGISTRY_CONSUMER]
+}
+
+/// The job kinds every business declares, in the order they are listed.
+pub fn job_kinds() -> kiban_jobs::Kinds {
+    kiban_jobs::Kinds::new(vec![Box::new(kiban_registry::jobs::PopulationStatistics)])
 }
 
 impl AppState {
@@ -129,6 +146,8 @@ impl AppState {
             config: Arc::new(config),
             metrics: metrics_layer::handle(),
             print: Arc::new(std::sync::OnceLock::new()),
+            kinds: job_kinds(),
+            consumers: Arc::new(consumers()),
         }
     }
 
@@ -280,6 +299,41 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/municipalities/{m}/seal-adult-wards",
             post(seal_api::adult_ward),
+        )
+        // Jobs and batches (バッチ処理) and the outbox consumers.
+        .route("/municipalities/{m}/jobs/kinds", get(jobs_api::kinds))
+        .route(
+            "/municipalities/{m}/jobs",
+            get(jobs_api::list).post(jobs_api::submit),
+        )
+        .route(
+            "/municipalities/{m}/jobs/plan",
+            get(jobs_api::get_plan).put(jobs_api::put_plan),
+        )
+        .route("/municipalities/{m}/jobs/{job_id}", get(jobs_api::get))
+        .route(
+            "/municipalities/{m}/jobs/{job_id}/outputs/{name}",
+            get(jobs_api::output),
+        )
+        .route(
+            "/municipalities/{m}/jobs/{job_id}/cancel",
+            post(jobs_api::cancel),
+        )
+        .route(
+            "/municipalities/{m}/outbox/consumers",
+            get(jobs_api::consumers),
+        )
+        .route(
+            "/municipalities/{m}/outbox/dead-letters",
+            get(jobs_api::dead_letters),
+        )
+        .route(
+            "/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/retry",
+            post(jobs_api::retry_dead_letter),
+        )
+        .route(
+            "/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/dismiss",
+            post(jobs_api::dismiss_dead_letter),
         );
     let app = Router::new()
         .route("/", get(pages::root))
@@ -339,6 +393,23 @@ pub fn router(state: AppState) -> Router {
         .route("/app/seal/{id}/change", post(seal_pages::change))
         .route("/app/seal/{id}/review", post(seal_pages::review))
         .route("/app/seal/certificate", post(seal_pages::certificate))
+        .route("/app/batch", get(batch_pages::index))
+        .route("/app/batch/confirm", post(batch_pages::confirm))
+        .route("/app/batch/submit", post(batch_pages::submit))
+        .route("/app/batch/progress", get(batch_pages::progress))
+        .route("/app/batch/plan", post(batch_pages::save_plan))
+        .route("/app/batch/jobs/{job_id}", get(batch_pages::job))
+        .route(
+            "/app/batch/jobs/{job_id}/outputs/{name}",
+            get(batch_pages::output),
+        )
+        .route("/app/batch/jobs/{job_id}/cancel", post(batch_pages::cancel))
+        .route("/app/batch/jobs/{job_id}/resume", post(batch_pages::resume))
+        .route(
+            "/app/batch/dead-letters/{action}",
+            post(batch_pages::dead_letter),
+        )
+        .route("/static/batch.js", get(batch_pages::script))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics_layer::render))
         .route("/api/openapi.json", get(openapi::serve))

@@ -64,6 +64,10 @@ pub const NAVIGATION: &[NavItem] = &[
         href: None,
     },
     NavItem {
+        label: "バッチ管理",
+        href: Some("/app/batch"),
+    },
+    NavItem {
         label: "利用履歴",
         href: Some("/app/access-log"),
     },

@@ -43,6 +43,7 @@ async fn health_metrics_and_openapi() {
             let request = match op.method {
                 "get" => app.client.get(app.url(&path)),
                 "post" => app.client.post(app.url(&path)).json(&json!({})),
+                "put" => app.client.put(app.url(&path)).json(&json!({})),
                 "delete" => app.client.delete(app.url(&path)),
                 other => panic!("method {other}"),
             };

@@ -74,6 +74,19 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "restoreSealRegistration" | "confirmSealAbolition" => {
             Rule::Tenant(Permission::RegistryWrite, 200)
         }
+        // Jobs: decided by the job's business (registry jobs here).
+        "submitJob" => Rule::Tenant(Permission::RegistryJobs, 202),
+        "listJobKinds"
+        | "listJobs"
+        | "getJob"
+        | "getJobOutput"
+        | "cancelJob"
+        | "getJobPlan"
+        | "putJobPlan"
+        | "listOutboxConsumers"
+        | "listOutboxDeadLetters"
+        | "retryOutboxDeadLetter"
+        | "dismissOutboxDeadLetter" => Rule::Tenant(Permission::RegistryJobs, 200),
         // An unknown verification code: 404 to anyone, with no hint.
         "verifyCertificate" => Rule::Public(404),
         _ => return None,
@@ -92,6 +105,12 @@ struct Fixtures {
     /// the card of and read, and two under review (their holders' 転出 was
     /// cancelled) to restore and to confirm the abolition of.
     seal: SealFixtures,
+    /// A finished run of `population-statistics` (its outputs readable).
+    job: i64,
+    /// Parked dead letters of the seal consumer: each request to retry or
+    /// dismiss one takes the next.
+    letters: Vec<i64>,
+    next_letter: std::cell::Cell<usize>,
 }
 
 #[derive(Default)]
@@ -205,6 +224,40 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             format!("{base}/seal-adult-wards"),
             Some(json!({"person_id": person, "adult_ward": true, "effective_on": "2024-06-01"})),
         ),
+        "listJobKinds" => (format!("{base}/jobs/kinds"), None),
+        "submitJob" => (
+            format!("{base}/jobs"),
+            Some(json!({"job": "population-statistics", "params": {"as_of": "2026-12-01"}})),
+        ),
+        "listJobs" => (format!("{base}/jobs?status=succeeded"), None),
+        "getJob" => (format!("{base}/jobs/{}", f.job), None),
+        "getJobOutput" => (
+            format!("{base}/jobs/{}/outputs/population.csv", f.job),
+            None,
+        ),
+        "cancelJob" => (format!("{base}/jobs/{}/cancel", f.job), Some(json!({}))),
+        "getJobPlan" => (format!("{base}/jobs/plan"), None),
+        "putJobPlan" => (
+            format!("{base}/jobs/plan"),
+            Some(json!({"plan": [{"job": "population-statistics",
+                                  "params": {"as_of": "2026-12-01"}, "schedule": "monthly:01"}]})),
+        ),
+        "listOutboxConsumers" => (format!("{base}/outbox/consumers"), None),
+        "listOutboxDeadLetters" => (format!("{base}/outbox/dead-letters"), None),
+        "retryOutboxDeadLetter" | "dismissOutboxDeadLetter" => {
+            let n = f.next_letter.get();
+            f.next_letter.set(n + 1);
+            let event = f.letters.get(n).copied().unwrap_or(999_999);
+            let action = if operation_id == "retryOutboxDeadLetter" {
+                "retry"
+            } else {
+                "dismiss"
+            };
+            (
+                format!("{base}/outbox/dead-letters/seal_registration/{event}/{action}"),
+                Some(json!({})),
+            )
+        }
         _ => return None,
     })
 }
@@ -317,6 +370,9 @@ fn every_route_has_an_operation_and_every_operation_a_rule() {
         measures: Vec::new(),
         next_measure: Default::default(),
         seal: SealFixtures::default(),
+        job: 1,
+        letters: Vec::new(),
+        next_letter: Default::default(),
     };
     for op in kiban_web::openapi::OPERATIONS {
         assert!(
@@ -371,7 +427,97 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         measures,
         next_measure: Default::default(),
         seal: seal_fixtures(app, m, &token).await,
+        job: job_fixture(app, m).await,
+        letters: dead_letter_fixtures(app, m, 2 * callers().len()).await,
+        next_letter: Default::default(),
     }
+}
+
+/// A finished run of `population-statistics` in `m`.
+async fn job_fixture(app: &TestApp, m: &str) -> i64 {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    let kinds = kiban_web::job_kinds();
+    let params = [("as_of".to_owned(), "2026-12-01".to_owned())]
+        .into_iter()
+        .collect();
+    let id = kiban_jobs::engine::submit(&tenant, &kinds, "population-statistics", &params, "test")
+        .await
+        .unwrap();
+    let status = kiban_jobs::engine::run_to_end(
+        &tenant,
+        &kinds,
+        id,
+        &kiban_jobs::EngineOptions::default(),
+        std::time::Duration::from_millis(10),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, kiban_jobs::Status::Succeeded);
+    id
+}
+
+/// `count` parked dead letters of the seal consumer in `m`, on events it
+/// handles without effect (a move-out of nobody with a seal), so that a
+/// retry succeeds.
+async fn dead_letter_fixtures(app: &TestApp, m: &str, count: usize) -> Vec<i64> {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    // Let the consumer catch up first, so that the events below are behind
+    // its position (as parked events are).
+    kiban_jobs::consumer::drain(
+        &tenant,
+        &kiban_seal::storage::REGISTRY_CONSUMER,
+        &kiban_jobs::consumer::RetryPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let mut tx = tenant.begin().await.unwrap();
+    let first = tx
+        .fetch_optional(
+            "SELECT COALESCE(MAX(event_id), 0) + 1000 FROM outbox WHERE municipality_code = $1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .int(0)
+        .unwrap();
+    let now = kiban_store::now_text();
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let id = first + i64::try_from(i).unwrap();
+        tx.execute(
+            "INSERT INTO outbox (municipality_code, event_id, event_kind, movement_id, payload, created_at) \
+             VALUES ($1, $2, 'resident_moved_out', NULL, $3, $4)",
+            &[
+                kiban_store::Arg::Int(id),
+                kiban_store::Arg::from(r#"{"event_date":"2024-06-01","person_ids":[999999]}"#),
+                kiban_store::Arg::from(now.as_str()),
+            ],
+        )
+        .await
+        .unwrap();
+        tx.execute(
+            "INSERT INTO outbox_dead_letters (municipality_code, consumer, event_id, event_kind, status, \
+             attempts, error, first_failed_at, last_failed_at, parked_at) \
+             VALUES ($1, 'seal_registration', $2, 'resident_moved_out', 'parked', 5, 'テスト', $3, $3, $3)",
+            &[kiban_store::Arg::Int(id), kiban_store::Arg::from(now.as_str())],
+        )
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    tx.execute(
+        "UPDATE outbox_offsets SET last_event_id = $2 \
+         WHERE municipality_code = $1 AND consumer = 'seal_registration'",
+        &[kiban_store::Arg::Int(first + i64::try_from(count).unwrap())],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    ids
 }
 
 /// Six adults with their seals in the states the matrix needs (two under

@@ -806,6 +806,18 @@ pub const EXCLUDED: &[ExcludedTable] = &[
         reason: "APIトークンとログインセッションはこの環境の認証情報（秘密）であり、団体のデータではない。",
     },
     ExcludedTable {
+        table: "job_plans",
+        reason: "バッチの計画（いつどのジョブを実行するか）はこの環境の運用設定であり、業務のデータではない。移行先の製品の計画として改めて設定する。",
+    },
+    ExcludedTable {
+        table: "job_plan_slots",
+        reason: "計画からどの回の実行を登録したかの記録はこの環境の運用状態であり、団体のデータではない。",
+    },
+    ExcludedTable {
+        table: "outbox_dead_letters",
+        reason: "庁内連携で処理できなかったイベントの一覧はこの環境の運用状態（イベント自体は outbox.csv にある）であり、団体のデータではない。",
+    },
+    ExcludedTable {
         table: "tenant_keys",
         reason: "団体のデータ鍵はこの環境のマスター鍵で包んだ暗号鍵であり、出力しない。",
     },
