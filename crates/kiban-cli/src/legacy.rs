@@ -13,7 +13,10 @@
 //!   出生 when born on that day) on their 住定日;
 //! - each removed person (除票) is registered alone in a household of its own
 //!   (a new 世帯番号) from their 住定日, then removed by a 転出 or 死亡 on
-//!   their 消除日.
+//!   their 消除日;
+//! - a foreign person (国籍 set) is registered with 在留資格・在留期間
+//!   "not yet known" (the layout has neither), listed in the report as
+//!   `missing_residence_status` for a clerk to complete by 職権修正.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -25,7 +28,7 @@ use kiban_core::{PostalCode, Relationship};
 use kiban_exchange::legacy::{
     CleansingReport, GaijiMap, LegacyExtract, LegacyPerson, LegacyStatus, parse_fixed_cp932,
 };
-use kiban_registry::domain::{Address, AddressText, Nationality};
+use kiban_registry::domain::{Address, AddressText, Nationality, StatusOfResidence};
 use kiban_registry::storage::bulk::{
     self, NewHousehold, NewResident, PresetHousehold, Removal, RemovalKind,
 };
@@ -96,12 +99,6 @@ fn not_imported(report: &CleansingReport) -> CleansingReport {
 
 fn resident(person: &LegacyPerson, relationship: Relationship) -> Result<NewResident, CliError> {
     let record = person.record;
-    if !person.nationality.is_japanese() {
-        return Err(CliError::invalid(format!(
-            "レコード{record}: 外国人住民は移行データに在留資格・在留期間がないため登録できません（国籍 {}）",
-            person.nationality
-        )));
-    }
     let nationality = Nationality::parse(person.nationality.as_str())
         .map_err(|e| CliError::invalid(format!("レコード{record}: 国籍: {e}")))?;
     Ok(NewResident {
@@ -110,8 +107,12 @@ fn resident(person: &LegacyPerson, relationship: Relationship) -> Result<NewResi
         birth_date: person.birth_date,
         sex: person.sex,
         relationship,
+        // The layout carries no 在留資格・在留期間: a foreign resident is
+        // registered with them unknown (reported as
+        // `missing_residence_status`, completed later by 職権修正).
+        status_of_residence: (!nationality.is_japanese())
+            .then(StatusOfResidence::unknown_after_migration),
         nationality,
-        status_of_residence: None,
         period_of_stay_until: None,
         resident_from: person.residence_start_date,
         previous_address: None,

@@ -492,3 +492,94 @@ async fn a_malformed_file_is_rejected_with_a_report() {
     assert_eq!(wrong_format.status.code(), Some(2));
     test.cleanup().await.unwrap();
 }
+
+/// Foreign residents (国籍 set) are imported with 在留資格・在留期間 "not
+/// yet known": the layout has neither. The report lists each as the
+/// `after_migration` issue `missing_residence_status`.
+#[tokio::test]
+async fn foreign_residents_are_imported_with_their_status_unknown() {
+    for backend in BACKENDS {
+        let test = setup(backend).await;
+        let files = Files::new();
+        let mut records = clean();
+        records.push(LegacyRecordSpec {
+            name: "スミス　ジョン".to_owned(),
+            name_kana: "ｽﾐｽ ｼﾞｮﾝ".to_owned(),
+            nationality: "US".to_owned(),
+            ..resident(4001, 504, "01")
+        });
+        records.push(LegacyRecordSpec {
+            name: "グエン　ラン".to_owned(),
+            name_kana: "ｸﾞｴﾝ ﾗﾝ".to_owned(),
+            sex: "2".to_owned(),
+            nationality: "VN".to_owned(),
+            ..resident(4002, 504, "02")
+        });
+        let (out, report) = run(&test.url, &files, &records);
+        assert!(out.status.success(), "{backend:?}: {out:?}");
+        assert_eq!(report["records"], 8);
+        assert_eq!(report["imported"], 8);
+        let foreign: Vec<_> = codes(&report)
+            .into_iter()
+            .filter(|c| c.3 == "missing_residence_status")
+            .collect();
+        assert_eq!(
+            foreign,
+            vec![
+                (
+                    7,
+                    "nationality".to_owned(),
+                    "after_migration".to_owned(),
+                    "missing_residence_status".to_owned()
+                ),
+                (
+                    8,
+                    "nationality".to_owned(),
+                    "after_migration".to_owned(),
+                    "missing_residence_status".to_owned()
+                ),
+            ]
+        );
+        let issue = report["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "missing_residence_status")
+            .unwrap();
+        assert_eq!(issue["person_id"], "0000004001");
+        assert!(
+            issue["message"].as_str().unwrap().contains("在留資格"),
+            "{issue}"
+        );
+        assert_eq!(report["summary"]["after_migration"], 3);
+        let persons = query(
+            &test.db,
+            "SELECT person_id, status, nationality, status_of_residence, \
+             CASE WHEN period_of_stay_until IS NULL THEN 'none' ELSE 'set' END \
+             FROM persons WHERE municipality_code = $1 AND person_id >= 4000 ORDER BY person_id",
+        )
+        .await;
+        assert_eq!(
+            persons,
+            vec![
+                vec![
+                    "4001".to_owned(),
+                    "resident".to_owned(),
+                    "US".to_owned(),
+                    "未設定（移行後要確認）".to_owned(),
+                    "none".to_owned()
+                ],
+                vec![
+                    "4002".to_owned(),
+                    "resident".to_owned(),
+                    "VN".to_owned(),
+                    "未設定（移行後要確認）".to_owned(),
+                    "none".to_owned()
+                ],
+            ]
+        );
+        let verify = kiban(&test.url, &["audit", "verify", "--municipality", CODE]);
+        assert!(verify.status.success(), "{verify:?}");
+        test.cleanup().await.unwrap();
+    }
+}

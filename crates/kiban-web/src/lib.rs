@@ -228,6 +228,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/municipalities/{m}/persons", get(registry_api::search))
         .route(
+            "/municipalities/{m}/follow-up/missing-residence-status",
+            get(registry_api::missing_residence_status),
+        )
+        .route(
             "/municipalities/{m}/persons/{person_id}",
             get(registry_api::person),
         )
@@ -341,6 +345,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/app", get(pages::shell))
         .route("/registry", get(registry_pages::search))
+        .route(
+            "/registry/follow-up/missing-residence-status",
+            get(registry_pages::missing_residence_status),
+        )
         .route("/registry/persons/{person_id}", get(registry_pages::person))
         .route(
             "/registry/households/{household_id}",

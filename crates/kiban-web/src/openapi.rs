@@ -103,6 +103,15 @@ pub const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "get",
+        path: "/api/v1/municipalities/{m}/follow-up/missing-residence-status",
+        id: "listMissingResidenceStatus",
+        summary: "移行後要確認（在留資格未設定）の住民を一覧する",
+        tag: "registry",
+        access: Access::Staff,
+        success: 200,
+    },
+    Operation {
+        method: "get",
         path: "/api/v1/municipalities/{m}/persons/{person_id}",
         id: "getPerson",
         summary: "基準日時点の住民票（除票）を読む",

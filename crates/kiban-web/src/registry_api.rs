@@ -903,6 +903,53 @@ pub async fn search(
     Ok(Json(json!({ "results": results })).into_response())
 }
 
+/// `GET /api/v1/municipalities/{m}/follow-up/missing-residence-status`: the
+/// follow-up list (移行後要確認) of residents migrated with 在留資格・在留期間
+/// not yet known, until a 職権修正 sets them. One `read` entry per person
+/// listed.
+pub async fn missing_residence_status(
+    State(state): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(m): Path<String>,
+    Query(params): Query<AsOfQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = Target {
+        operation: "follow_up_missing_residence_status",
+        person: None,
+    };
+    let (tenant, actor) = authorize(
+        &state,
+        &principal,
+        &headers,
+        &m,
+        Permission::RegistryRead,
+        target,
+    )
+    .await?;
+    let date = as_of(params.as_of.as_deref())?;
+    let results = storage::missing_residence_status(&tenant, &actor, date, SEARCH_LIMIT)
+        .await
+        .map_err(registry_error)?;
+    let ids: Vec<i64> = results
+        .iter()
+        .map(|r| person_number_of(r.person_id))
+        .collect();
+    let withheld = withheld_addresses(
+        &tenant,
+        &actor,
+        &principal,
+        params.confirm_support_measure.as_deref(),
+        &ids,
+    )
+    .await?;
+    let results: Vec<Value> = results
+        .iter()
+        .map(|record| guarded(listing_json(record), &withheld))
+        .collect();
+    Ok(Json(json!({ "as_of": date.to_string(), "results": results })).into_response())
+}
+
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}/access-log`: who read
 /// or changed a person's data, and every refused attempt (auditors and
 /// municipality administrators). The auditor's own read is logged too.

@@ -496,6 +496,65 @@ pub async fn search(
     }
 }
 
+#[derive(Template)]
+#[template(path = "registry/follow_up.html")]
+struct FollowUpPage {
+    chrome: Chrome,
+    results: Vec<PersonRow>,
+    truncated: bool,
+}
+
+/// `GET /registry/follow-up/missing-residence-status`: 移行後要確認（在留資格
+/// 未設定）, the residents migrated without 在留資格・在留期間, each linking to
+/// the person page where a 職権修正 completes the record.
+pub async fn missing_residence_status(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Response {
+    let target = Target {
+        operation: "follow_up_missing_residence_status",
+        person: None,
+    };
+    let screen = match screen(&state, jar, &headers, Permission::RegistryRead, target).await {
+        Ok(screen) => screen,
+        Err(response) => return response,
+    };
+    let results = match storage::missing_residence_status(
+        &screen.tenant,
+        &screen.actor,
+        today(),
+        SEARCH_LIMIT,
+    )
+    .await
+    {
+        Ok(results) => results,
+        Err(e) => return storage_failure(e),
+    };
+    let hidden = match withheld(
+        &screen.tenant,
+        &screen.actor,
+        results.iter().map(|r| r.person_id.get()),
+    )
+    .await
+    {
+        Ok(hidden) => hidden,
+        Err(response) => return response,
+    };
+    let page = FollowUpPage {
+        truncated: results.len() >= SEARCH_LIMIT as usize,
+        results: results
+            .iter()
+            .map(|r| PersonRow::of(r).guarded(&hidden))
+            .collect(),
+        chrome: screen.chrome,
+    };
+    match render(&page) {
+        Ok(html) => (screen.jar, html).into_response(),
+        Err(response) => response,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Person and household views.
 // ---------------------------------------------------------------------------

@@ -736,3 +736,108 @@ async fn split_correction_and_death() {
         app.stop().await;
     }
 }
+
+/// A foreign resident migrated without 在留資格 (the legacy import's bulk
+/// path) is on the follow-up list, with one `read` entry; other
+/// municipalities do not see them; the "not yet known" state cannot be
+/// entered through a 転入.
+#[tokio::test]
+async fn migrated_foreign_residents_are_on_the_follow_up_list() {
+    use kiban_registry::domain::{
+        Address, AddressText, Nationality, StatusOfResidence, parse_date,
+    };
+    use kiban_registry::storage::bulk::{NewHousehold, NewResident, register_households};
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let db = app.database.as_ref().unwrap().db.clone();
+        let tenant = db.tenant(code(DEMO)).await.unwrap();
+        let mut tx = tenant.begin().await.unwrap();
+        let resident = NewResident {
+            name: kiban_core::PersonName::parse("スミス ジョン").unwrap(),
+            name_kana: kiban_core::KanaName::parse("スミス ジョン").unwrap(),
+            birth_date: parse_date("birth_date", "1985-03-01").unwrap(),
+            sex: kiban_core::Sex::Male,
+            relationship: kiban_core::Relationship::Head,
+            nationality: Nationality::parse("US").unwrap(),
+            status_of_residence: Some(StatusOfResidence::unknown_after_migration()),
+            period_of_stay_until: None,
+            resident_from: parse_date("resident_from", "2020-04-01").unwrap(),
+            previous_address: None,
+            born_here: false,
+        };
+        let household = NewHousehold {
+            address: Address {
+                postal_code: kiban_core::PostalCode::parse("1000001").unwrap(),
+                address_line: AddressText::parse("デモ市中央一丁目1番1号").unwrap(),
+                katagaki: None,
+            },
+            members: vec![resident],
+        };
+        let actor = kiban_audit::Actor::new("migration", "system");
+        let stats = register_households(&mut tx, &actor, &[household])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let person = stats.first_person_id;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let list = path(DEMO, "/follow-up/missing-residence-status");
+        let (status, body) = get(&app, &list, &clerk).await;
+        assert_eq!(status, 200, "{body}");
+        let ids: Vec<u64> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["person_id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, vec![person], "{body}");
+        assert_eq!(
+            body["results"][0]["status_of_residence"],
+            "未設定（移行後要確認）"
+        );
+        assert!(
+            audit_actions(&app, DEMO, "registry_clerk")
+                .await
+                .contains(&"read".to_owned())
+        );
+        let other = app.token(Some(CHIYODA), "registry_clerk").await;
+        let (status, body) = get(
+            &app,
+            &path(CHIYODA, "/follow-up/missing-residence-status"),
+            &other,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["results"], json!([]));
+        let mut foreigner = person_json_with_unknown_status();
+        foreigner["nationality"] = json!("US");
+        let (status, body) = app
+            .post_json(
+                &path(DEMO, "/movements"),
+                Some(&clerk),
+                &json!({
+                    "kind": "move_in",
+                    "event_date": "2025-04-01",
+                    "notified_on": "2025-04-01",
+                    "address": address("デモ市南町一丁目1番1号"),
+                    "previous_address": "アメリカ合衆国",
+                    "persons": [foreigner],
+                }),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "persons[0].status_of_residence");
+        app.stop().await;
+    }
+}
+
+fn person_json_with_unknown_status() -> Value {
+    let mut p = person(
+        "スミス メアリー",
+        "スミス メアリー",
+        "1990-01-01",
+        "female",
+        "head",
+    );
+    p["status_of_residence"] = json!("未設定（移行後要確認）");
+    p
+}

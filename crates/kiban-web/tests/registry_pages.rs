@@ -718,3 +718,62 @@ async fn person_links_and_the_support_measure_screen() {
         app.stop().await;
     }
 }
+
+/// The follow-up list 移行後要確認（在留資格未設定）: linked from the search
+/// screen, listing a foreign resident migrated without 在留資格 (the legacy
+/// import's bulk path), whose person page shows the status as unknown.
+#[tokio::test]
+async fn the_follow_up_list_shows_migrated_foreign_residents() {
+    use kiban_registry::domain::{
+        Address, AddressText, Nationality, StatusOfResidence, parse_date,
+    };
+    use kiban_registry::storage::bulk::{NewHousehold, NewResident, register_households};
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let db = app.database.as_ref().unwrap().db.clone();
+        let tenant = db.tenant(code(DEMO)).await.unwrap();
+        let mut tx = tenant.begin().await.unwrap();
+        let household = NewHousehold {
+            address: Address {
+                postal_code: kiban_core::PostalCode::parse("1000001").unwrap(),
+                address_line: AddressText::parse("デモ市中央一丁目1番1号").unwrap(),
+                katagaki: None,
+            },
+            members: vec![NewResident {
+                name: kiban_core::PersonName::parse("スミス ジョン").unwrap(),
+                name_kana: kiban_core::KanaName::parse("スミス ジョン").unwrap(),
+                birth_date: parse_date("birth_date", "1985-03-01").unwrap(),
+                sex: kiban_core::Sex::Male,
+                relationship: kiban_core::Relationship::Head,
+                nationality: Nationality::parse("US").unwrap(),
+                status_of_residence: Some(StatusOfResidence::unknown_after_migration()),
+                period_of_stay_until: None,
+                resident_from: parse_date("resident_from", "2020-04-01").unwrap(),
+                previous_address: None,
+                born_here: false,
+            }],
+        };
+        let actor = kiban_audit::Actor::new("migration", "system");
+        let stats = register_households(&mut tx, &actor, &[household])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let person = stats.first_person_id;
+        let clerk = browser(&app, "registry_clerk").await;
+        let (status, search) = page(&clerk, &app, "/registry").await;
+        assert_eq!(status, 200);
+        assert!(search.contains("href=\"/registry/follow-up/missing-residence-status\""));
+        let (status, list) =
+            page(&clerk, &app, "/registry/follow-up/missing-residence-status").await;
+        assert_eq!(status, 200, "{list}");
+        assert!(list.contains("移行後要確認（在留資格未設定）"));
+        assert!(
+            list.contains(&format!("href=\"/registry/persons/{person}\"")),
+            "{list}"
+        );
+        let (status, view) = page(&clerk, &app, &format!("/registry/persons/{person}")).await;
+        assert_eq!(status, 200);
+        assert!(view.contains("未設定（移行後要確認）"), "{view}");
+        app.stop().await;
+    }
+}

@@ -54,9 +54,11 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "deleteCurrentSession" => Rule::Authenticated(204),
         "calculate" => Rule::AnyStaff(Permission::Calculate, 200),
         "recordMovement" => Rule::Tenant(Permission::RegistryWrite, 201),
-        "searchPersons" | "getPerson" | "getPersonHistory" | "getHousehold" => {
-            Rule::Tenant(Permission::RegistryRead, 200)
-        }
+        "searchPersons"
+        | "getPerson"
+        | "getPersonHistory"
+        | "getHousehold"
+        | "listMissingResidenceStatus" => Rule::Tenant(Permission::RegistryRead, 200),
         "getPersonAccessLog" => Rule::Tenant(Permission::AuditRead, 200),
         "revealIndividualNumber" => Rule::Tenant(Permission::IndividualNumber, 200),
         "listSupportMeasures" | "endSupportMeasure" => {
@@ -153,6 +155,9 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
         ),
         "searchPersons" => (format!("{base}/persons?include_removed=true"), None),
         "getPerson" => (format!("{base}/persons/{person}"), None),
+        "listMissingResidenceStatus" => {
+            (format!("{base}/follow-up/missing-residence-status"), None)
+        }
         "getPersonHistory" => (format!("{base}/persons/{person}/history"), None),
         "getHousehold" => (format!("{base}/households/{}", f.household), None),
         "getPersonAccessLog" => (format!("{base}/persons/{person}/access-log"), None),

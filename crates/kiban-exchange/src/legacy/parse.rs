@@ -99,9 +99,32 @@ impl LegacyExtract {
     /// households are registered.
     pub fn note_registration_adjustments(&mut self) {
         note_residence_before_head(&self.households, &mut self.report.issues);
+        note_missing_residence_status(&self.households, &mut self.report.issues);
         self.report
             .issues
             .sort_by_key(|issue| (issue.record, issue.field));
+    }
+}
+
+/// Every foreign person (国籍 set) is migrated with 在留資格・在留期間
+/// unknown, which the layout does not carry: one `after_migration` issue
+/// each, for the clerks' follow-up list.
+fn note_missing_residence_status(households: &[LegacyHousehold], issues: &mut Vec<CleansingIssue>) {
+    for household in households {
+        for member in &household.members {
+            if !member.nationality.is_japanese() {
+                issues.push(CleansingIssue {
+                    record: member.record,
+                    person_id: format!("{:010}", member.person_id),
+                    field: LegacyField::Nationality,
+                    code: IssueCode::MissingResidenceStatus,
+                    message: format!(
+                        "外国人住民（国籍 {}）の在留資格・在留期間が移行データにないため、未設定で登録します。職権修正で在留資格・在留期間を登録してください",
+                        member.nationality
+                    ),
+                });
+            }
+        }
     }
 }
 

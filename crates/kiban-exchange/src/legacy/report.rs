@@ -68,11 +68,14 @@ pub enum IssueCode {
     /// `unknown_relationship_code`: a 続柄 outside the table, migrated as
     /// その他の親族.
     UnknownRelationshipCode,
+    /// `missing_residence_status`: a foreign resident (国籍 set); the layout
+    /// carries no 在留資格・在留期間, so they are migrated as unknown.
+    MissingResidenceStatus,
 }
 
 impl IssueCode {
     /// Every code, in the order of the contract.
-    pub const ALL: [IssueCode; 14] = [
+    pub const ALL: [IssueCode; 15] = [
         IssueCode::InvalidDate,
         IssueCode::MissingName,
         IssueCode::DuplicatePersonId,
@@ -87,6 +90,7 @@ impl IssueCode {
         IssueCode::ExtraSpaces,
         IssueCode::MissingPostalCode,
         IssueCode::UnknownRelationshipCode,
+        IssueCode::MissingResidenceStatus,
     ];
 
     /// The stable snake_case code.
@@ -106,6 +110,7 @@ impl IssueCode {
             IssueCode::ExtraSpaces => "extra_spaces",
             IssueCode::MissingPostalCode => "missing_postal_code",
             IssueCode::UnknownRelationshipCode => "unknown_relationship_code",
+            IssueCode::MissingResidenceStatus => "missing_residence_status",
         }
     }
 
@@ -124,9 +129,9 @@ impl IssueCode {
             IssueCode::GaijiMapped | IssueCode::ExtraSpaces | IssueCode::ResidenceBeforeHead => {
                 IssueClass::DuringMigration
             }
-            IssueCode::MissingPostalCode | IssueCode::UnknownRelationshipCode => {
-                IssueClass::AfterMigration
-            }
+            IssueCode::MissingPostalCode
+            | IssueCode::UnknownRelationshipCode
+            | IssueCode::MissingResidenceStatus => IssueClass::AfterMigration,
         }
     }
 }

@@ -30,5 +30,5 @@ pub use timeline::Timeline;
 pub use validate::{Accepted, Recording, record_movement};
 pub use values::{
     Address, AddressDraft, AddressText, Nationality, PersonInput, PersonInputDraft, ReasonText,
-    StatusOfResidence, parse_date, parse_field,
+    STATUS_OF_RESIDENCE_UNKNOWN, StatusOfResidence, parse_date, parse_field,
 };

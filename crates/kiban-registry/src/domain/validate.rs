@@ -294,6 +294,16 @@ fn check_person_input(input: &PersonInput, date: Date, path: &str) -> Result<(),
             Reason::MissingStatusOfResidence,
         ));
     };
+    if status.is_unknown() {
+        // Migrated without 在留資格・在留期間: both unknown until corrected.
+        return match input.period_of_stay_until {
+            None => Ok(()),
+            Some(_) => Err(Rejection::new(
+                at("status_of_residence"),
+                Reason::MissingStatusOfResidence,
+            )),
+        };
+    }
     match (status.is_permanent(), input.period_of_stay_until) {
         (true, None) => Ok(()),
         (true, Some(_)) => Err(Rejection::new(

@@ -58,19 +58,50 @@ impl fmt::Display for Nationality {
     }
 }
 
+/// How the 在留資格 of a resident migrated without one (the legacy layout
+/// carries none) is written: shown on screens and stored as such.
+pub const STATUS_OF_RESIDENCE_UNKNOWN: &str = "未設定（移行後要確認）";
+
 /// 在留資格 of a foreign resident, as written on the residence card
-/// (e.g. `永住者`, `技術・人文知識・国際業務`).
+/// (e.g. `永住者`, `技術・人文知識・国際業務`), or "not yet known" for a
+/// foreign resident migrated from a legacy system without it
+/// ([`StatusOfResidence::unknown_after_migration`]), until a clerk completes
+/// the record by 職権修正.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StatusOfResidence(String);
 
 impl StatusOfResidence {
-    /// Parses a non-empty status; surrounding white space is dropped.
+    /// Parses a non-empty status; surrounding white space is dropped. The
+    /// "not yet known" state cannot be entered: input naming it is refused.
     pub fn parse(input: &str) -> Result<Self, ValueError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(ValueError::Empty);
         }
+        if trimmed == STATUS_OF_RESIDENCE_UNKNOWN {
+            return Err(ValueError::OutOfRange(trimmed.to_owned()));
+        }
         Ok(Self(trimmed.to_owned()))
+    }
+
+    /// "Not yet known": for the migration path only (a legacy extract
+    /// without 在留資格・在留期間). Such a person stays on the follow-up
+    /// list until a 職権修正 sets the status.
+    pub fn unknown_after_migration() -> Self {
+        Self(STATUS_OF_RESIDENCE_UNKNOWN.to_owned())
+    }
+
+    /// Reads a stored status, the "not yet known" state included.
+    pub fn from_stored(input: &str) -> Result<Self, ValueError> {
+        if input.trim() == STATUS_OF_RESIDENCE_UNKNOWN {
+            return Ok(Self::unknown_after_migration());
+        }
+        Self::parse(input)
+    }
+
+    /// Whether the status is "not yet known" (migrated without one).
+    pub fn is_unknown(&self) -> bool {
+        self.0 == STATUS_OF_RESIDENCE_UNKNOWN
     }
 
     /// The status as written.

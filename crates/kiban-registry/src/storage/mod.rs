@@ -49,8 +49,8 @@ pub use individual_number::{
     reveal_individual_number, store_individual_number,
 };
 pub use read::{
-    HistoryEntry, SearchQuery, household_as_of, household_as_of_unlogged, person_as_of,
-    person_history, persons_as_of_unlogged, search,
+    HistoryEntry, SearchQuery, household_as_of, household_as_of_unlogged, missing_residence_status,
+    person_as_of, person_history, persons_as_of_unlogged, search,
 };
 pub use record::{PersonPlacement, RecordedMovement, record_movement};
 

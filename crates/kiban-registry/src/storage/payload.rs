@@ -281,7 +281,7 @@ fn person(p: &PersonV1<'_>) -> Result<RegisteredPerson, StoreError> {
             status_of_residence: p
                 .status_of_residence
                 .as_deref()
-                .map(|s| parse("status_of_residence", s, StatusOfResidence::parse))
+                .map(|s| parse("status_of_residence", s, StatusOfResidence::from_stored))
                 .transpose()?,
             period_of_stay_until: p
                 .period_of_stay_until

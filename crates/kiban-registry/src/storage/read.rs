@@ -11,7 +11,7 @@ use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx};
 use crate::domain::{
     Address, AddressText, Closure, HouseholdId, HouseholdRecord, Mentions, Movement, Nationality,
     PersonId, PersonListing, PersonRecord, PersonVersion, Reason, Rejection, ResidentStatus,
-    StatusOfResidence, Timeline,
+    STATUS_OF_RESIDENCE_UNKNOWN, StatusOfResidence, Timeline,
 };
 
 use super::RegistryError;
@@ -500,6 +500,60 @@ pub async fn search(
     Ok(results)
 }
 
+/// The follow-up list of foreign residents migrated without 在留資格・在留期間
+/// (移行後要確認): the residents as of `as_of` whose status is "not yet
+/// known" ([`crate::domain::StatusOfResidence::is_unknown`]), in フリガナ
+/// order, at most `limit`. A 職権修正 that sets the status takes a person
+/// off the list. Writes one `read` entry per person returned.
+pub async fn missing_residence_status(
+    tenant: &TenantDb,
+    actor: &Actor,
+    as_of: Date,
+    limit: u32,
+) -> Result<Vec<PersonListing>, RegistryError> {
+    let query = SearchQuery {
+        name_kana: None,
+        name: None,
+        birth_date: None,
+        address: None,
+        person_id: None,
+        as_of,
+        include_removed: false,
+        limit,
+    };
+    let criteria = Criteria {
+        sql: format!(
+            "SELECT {LISTING_COLUMNS} FROM persons WHERE municipality_code = $1 \
+             AND status_of_residence = $2"
+        ),
+        args: vec![Arg::from(STATUS_OF_RESIDENCE_UNKNOWN)],
+        kana_prefix: None,
+        by_name: false,
+        by_address: false,
+    };
+    let unknown = |results: Vec<PersonListing>| -> Vec<PersonListing> {
+        results
+            .into_iter()
+            .filter(|r| {
+                r.status_of_residence
+                    .as_ref()
+                    .is_some_and(|s| s.is_unknown())
+            })
+            .collect()
+    };
+    let detail = format!("follow-up missing_residence_status {as_of}");
+    let entries = |results: &[PersonListing]| {
+        read_entries(actor, results.iter().map(|r| r.person_id), &detail)
+    };
+    let mut read = LoggedRead::begin(tenant).await?;
+    let mut results = unknown(search_unlogged(read.tx(), &query, &criteria).await?);
+    if let Some(mut again) = read.log(tenant, entries(&results)).await? {
+        results = unknown(search_unlogged(again.tx(), &query, &criteria).await?);
+        again.commit(&entries(&results)).await?;
+    }
+    Ok(results)
+}
+
 /// The part of a search's statement built from the query alone.
 struct Criteria {
     sql: String,
@@ -683,7 +737,7 @@ fn listing_of(row: &Row) -> Result<PersonListing, StoreError> {
         nationality: parse("nationality", &row.text(8)?, Nationality::parse)?,
         status_of_residence: row
             .opt_text(9)?
-            .map(|s| parse("status_of_residence", &s, StatusOfResidence::parse))
+            .map(|s| parse("status_of_residence", &s, StatusOfResidence::from_stored))
             .transpose()?,
         period_of_stay_until: row.opt_date(10)?,
         address: Address {
