@@ -665,23 +665,7 @@ pub async fn output(
     let output = engine::read_output(&tenant, &state.kinds, &actor, run.job_id, &name)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let filename: String = output
-        .info
-        .name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, output.info.content_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-{filename}\"", run.job_id),
-            ),
-        ],
-        output.content,
-    )
-        .into_response())
+    Ok(jobs_api::download(run.job_id, output))
 }
 
 /// `POST /app/batch/jobs/{job_id}/cancel`.

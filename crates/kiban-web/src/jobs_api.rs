@@ -288,23 +288,29 @@ pub async fn output(
     let output = engine::read_output(&tenant, &state.kinds, &actor, run.job_id, &name)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    Ok(download(run.job_id, output))
+}
+
+/// A stored output as a download (`{job_id}-{name}`, the name reduced to
+/// safe characters), for the API and the batch console alike.
+pub(crate) fn download(job_id: i64, output: engine::StoredOutput) -> Response {
     let filename: String = output
         .info
         .name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .collect();
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, output.info.content_type.clone()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-{filename}\"", run.job_id),
+                format!("attachment; filename=\"{job_id}-{filename}\""),
             ),
         ],
         output.content,
     )
-        .into_response())
+        .into_response()
 }
 
 /// `POST …/jobs/{job_id}/cancel`: 200 with the status after the request.
