@@ -23,7 +23,8 @@ use kiban_registry::domain::{
     Action, Address, AddressChange, AddressDraft, AddressText, BirthCommand, Cancellation, Changes,
     Death, ExOfficioCorrection, HouseholdId, HouseholdSplitCommand, MoveInCommand, MoveInPerson,
     MoveOut, MovementCommand, MovementId, MovementKind, PersonId, PersonInput, PersonInputDraft,
-    PersonListing, PersonRecord, ReasonText, Rejection, RejectionKind, parse_date, parse_field,
+    PersonListing, PersonRecord, ReasonText, Rejection, RejectionKind, StatusOfResidence,
+    parse_date, parse_field,
 };
 use kiban_registry::storage::{self, HistoryEntry, RegistryError, SearchQuery};
 use kiban_store::TenantDb;
@@ -334,7 +335,17 @@ fn changes(obj: &Map<String, Value>) -> Result<Changes, ApiError> {
         .map(|t| parse_field("changes.sex", t.trim(), Sex::parse))
         .transpose()
         .map_err(rejection_error)?;
+    let status_of_residence = opt_text(fields, path, "status_of_residence")?
+        .map(|t| parse_field("changes.status_of_residence", &t, StatusOfResidence::parse))
+        .transpose()
+        .map_err(rejection_error)?;
+    let period_of_stay_until = opt_text(fields, path, "period_of_stay_until")?
+        .map(|t| parse_date("changes.period_of_stay_until", &t))
+        .transpose()
+        .map_err(rejection_error)?;
     Ok(Changes {
+        status_of_residence,
+        period_of_stay_until,
         name,
         name_kana,
         birth_date,

@@ -1219,6 +1219,11 @@ fn form_sections(kind: MovementKind, context: &FormContext, rows: usize) -> Vec<
                             Input::Select(sex_options("（訂正しない）")),
                             Json::Text,
                         ),
+                        Field::text("changes.status_of_residence", "在留資格（外国人住民）"),
+                        Field::date(
+                            "changes.period_of_stay_until",
+                            "在留期間の満了日（外国人住民）",
+                        ),
                     ],
                 ),
             ]

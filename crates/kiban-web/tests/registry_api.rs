@@ -744,7 +744,8 @@ async fn split_correction_and_death() {
 #[tokio::test]
 async fn migrated_foreign_residents_are_on_the_follow_up_list() {
     use kiban_registry::domain::{
-        Address, AddressText, Nationality, StatusOfResidence, parse_date,
+        Address, AddressText, Nationality, STATUS_OF_RESIDENCE_UNKNOWN, StatusOfResidence,
+        parse_date,
     };
     use kiban_registry::storage::bulk::{NewHousehold, NewResident, register_households};
     for backend in BACKENDS {
@@ -826,6 +827,56 @@ async fn migrated_foreign_residents_are_on_the_follow_up_list() {
             .await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(body["error"]["field"], "persons[0].status_of_residence");
+
+        // A clerk completes the record by 職権修正: a status that needs a
+        // period of stay is refused without one, naming it.
+        let correction = |changes: serde_json::Value| {
+            json!({
+                "kind": "ex_officio_correction",
+                "event_date": "2025-06-02",
+                "notified_on": "2025-06-02",
+                "person_id": person,
+                "changes": changes,
+                "reason": "在留カードにより在留資格を確認",
+            })
+        };
+        let movements = path(DEMO, "/movements");
+        let (status, body) = app
+            .post_json(
+                &movements,
+                Some(&clerk),
+                &correction(json!({"status_of_residence": "留学"})),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "changes.period_of_stay_until");
+        let (status, body) = app
+            .post_json(
+                &movements,
+                Some(&clerk),
+                &correction(json!({"status_of_residence": STATUS_OF_RESIDENCE_UNKNOWN})),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "changes.status_of_residence");
+        let (status, body) = app
+            .post_json(
+                &movements,
+                Some(&clerk),
+                &correction(json!({
+                    "status_of_residence": "留学",
+                    "period_of_stay_until": "2030-03-31",
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = get(&app, &list, &clerk).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["results"], json!([]), "completed: off the list");
+        let (status, body) = get(&app, &path(DEMO, &format!("/persons/{person}")), &clerk).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status_of_residence"], "留学");
+        assert_eq!(body["period_of_stay_until"], "2030-03-31");
         app.stop().await;
     }
 }

@@ -17,7 +17,7 @@ use super::ids::{HouseholdId, PersonId};
 use super::movement::{Changes, Details, Movement, RegisteredPerson};
 use super::record::{HouseholdRecord, PersonRecord, ResidentStatus};
 use super::rejection::Reason;
-use super::values::{Address, AddressText, PersonInput};
+use super::values::{Address, AddressText, PersonInput, StatusOfResidence};
 
 /// The values corrected by 職権修正, applied over what was registered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub(crate) struct Overlay<'a> {
     name_kana: Option<&'a KanaName>,
     birth_date: Option<Date>,
     sex: Option<Sex>,
+    status_of_residence: Option<&'a StatusOfResidence>,
+    period_of_stay_until: Option<Option<Date>>,
 }
 
 impl<'a> Overlay<'a> {
@@ -41,6 +43,12 @@ impl<'a> Overlay<'a> {
         }
         if let Some(sex) = changes.sex {
             self.sex = Some(sex);
+        }
+        if let Some(status) = &changes.status_of_residence {
+            self.status_of_residence = Some(status);
+            self.period_of_stay_until = Some(changes.period_of_stay_until);
+        } else if let Some(until) = changes.period_of_stay_until {
+            self.period_of_stay_until = Some(Some(until));
         }
     }
 }
@@ -259,9 +267,59 @@ impl<'a> Fold<'a> {
                 Ok(())
             }
             Details::ExOfficioCorrection(correction) => {
-                self.require_resident(correction.person_id, "person_id")
+                self.require_resident(correction.person_id, "person_id")?;
+                self.check_residence_correction(correction.person_id, &correction.changes, date)
             }
             Details::Cancellation(_) => Ok(()),
+        }
+    }
+
+    /// A 職権修正 of 在留資格・在留期間: only for a foreign resident, and the
+    /// result must hold as for a 転入 (a status that is known; a period of
+    /// stay not yet over unless the status is permanent, none if it is).
+    fn check_residence_correction(
+        &self,
+        person: PersonId,
+        changes: &Changes,
+        date: Date,
+    ) -> Result<(), Violation> {
+        if changes.status_of_residence.is_none() && changes.period_of_stay_until.is_none() {
+            return Ok(());
+        }
+        let status_field = "changes.status_of_residence";
+        let period_field = "changes.period_of_stay_until";
+        let Some(record) = self.person_record(person) else {
+            return Err(violation(
+                "person_id",
+                Reason::NotResident { person_id: person },
+            ));
+        };
+        if record.nationality.is_japanese() {
+            let field = if changes.status_of_residence.is_some() {
+                status_field
+            } else {
+                period_field
+            };
+            return Err(violation(field, Reason::ForeignFieldsForJapanese));
+        }
+        let (status, until) = match &changes.status_of_residence {
+            Some(status) => (Some(status), changes.period_of_stay_until),
+            None => (
+                record.status_of_residence.as_ref(),
+                changes.period_of_stay_until.or(record.period_of_stay_until),
+            ),
+        };
+        let Some(status) = status.filter(|s| !s.is_unknown()) else {
+            return Err(violation(status_field, Reason::MissingStatusOfResidence));
+        };
+        match (status.is_permanent(), until) {
+            (true, None) => Ok(()),
+            (true, Some(_)) => Err(violation(period_field, Reason::PeriodOfStayForPermanent)),
+            (false, None) => Err(violation(period_field, Reason::MissingPeriodOfStay)),
+            (false, Some(until)) if until < date => {
+                Err(violation(period_field, Reason::PeriodOfStayExpired))
+            }
+            (false, Some(_)) => Ok(()),
         }
     }
 
@@ -567,8 +625,13 @@ impl<'a> Fold<'a> {
             sex: overlay.sex.unwrap_or(input.sex),
             relationship: state.relationship,
             nationality: input.nationality,
-            status_of_residence: input.status_of_residence.clone(),
-            period_of_stay_until: input.period_of_stay_until,
+            status_of_residence: overlay
+                .status_of_residence
+                .or(input.status_of_residence.as_ref())
+                .cloned(),
+            period_of_stay_until: overlay
+                .period_of_stay_until
+                .unwrap_or(input.period_of_stay_until),
             address: state.address.clone(),
             previous_address: state.previous_address.cloned(),
             status: state.status,

@@ -8,7 +8,7 @@ use kiban_core::PersonName;
 use kiban_core::{Date, ResidentRecordCode, Sex};
 
 use super::ids::{HouseholdId, MovementId, PersonId, RecordedSequence};
-use super::values::{Address, AddressText, PersonInput, ReasonText};
+use super::values::{Address, AddressText, PersonInput, ReasonText, StatusOfResidence};
 
 /// The kind of a movement (異動事由), with the codes of the API contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -226,6 +226,12 @@ pub struct Changes {
     pub birth_date: Option<Date>,
     /// 性別.
     pub sex: Option<Sex>,
+    /// 在留資格 of a foreign resident (e.g. completing one migrated without
+    /// it). Setting it also sets the period of stay to
+    /// [`Changes::period_of_stay_until`] (none for a permanent status).
+    pub status_of_residence: Option<StatusOfResidence>,
+    /// 在留期間の満了日 of a foreign resident.
+    pub period_of_stay_until: Option<Date>,
 }
 
 impl Changes {
@@ -235,6 +241,8 @@ impl Changes {
             && self.name_kana.is_none()
             && self.birth_date.is_none()
             && self.sex.is_none()
+            && self.status_of_residence.is_none()
+            && self.period_of_stay_until.is_none()
     }
 
     /// The fields corrected, by their API names.
@@ -252,6 +260,12 @@ impl Changes {
         if self.sex.is_some() {
             fields.push(CorrectedField::Sex);
         }
+        if self.status_of_residence.is_some() {
+            fields.push(CorrectedField::StatusOfResidence);
+        }
+        if self.period_of_stay_until.is_some() {
+            fields.push(CorrectedField::PeriodOfStayUntil);
+        }
         fields
     }
 }
@@ -267,6 +281,10 @@ pub enum CorrectedField {
     BirthDate,
     /// `sex`.
     Sex,
+    /// `status_of_residence`.
+    StatusOfResidence,
+    /// `period_of_stay_until`.
+    PeriodOfStayUntil,
 }
 
 impl CorrectedField {
@@ -277,6 +295,8 @@ impl CorrectedField {
             CorrectedField::NameKana => "name_kana",
             CorrectedField::BirthDate => "birth_date",
             CorrectedField::Sex => "sex",
+            CorrectedField::StatusOfResidence => "status_of_residence",
+            CorrectedField::PeriodOfStayUntil => "period_of_stay_until",
         }
     }
 }

@@ -129,6 +129,10 @@ struct ChangesV1<'a> {
     birth_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sex: Option<Text<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_of_residence: Option<Text<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    period_of_stay_until: Option<String>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -215,6 +219,15 @@ pub fn encode(details: &Details) -> Result<String, StoreError> {
                     .map(|n| Cow::Borrowed(n.as_str())),
                 birth_date: correction.changes.birth_date.map(|d| d.to_string()),
                 sex: correction.changes.sex.map(|s| Cow::Borrowed(s.code())),
+                status_of_residence: correction
+                    .changes
+                    .status_of_residence
+                    .as_ref()
+                    .map(|s| Cow::Borrowed(s.as_str())),
+                period_of_stay_until: correction
+                    .changes
+                    .period_of_stay_until
+                    .map(|d| d.to_string()),
             },
             reason: Cow::Borrowed(correction.reason.as_str()),
         },
@@ -396,6 +409,16 @@ pub fn decode(
                     .sex
                     .as_deref()
                     .map(|s| parse("changes.sex", s, Sex::parse))
+                    .transpose()?,
+                status_of_residence: changes
+                    .status_of_residence
+                    .as_deref()
+                    .map(|s| parse("changes.status_of_residence", s, StatusOfResidence::parse))
+                    .transpose()?,
+                period_of_stay_until: changes
+                    .period_of_stay_until
+                    .as_deref()
+                    .map(|d| date("changes.period_of_stay_until", d))
                     .transpose()?,
             },
             reason: parse("reason", reason, ReasonText::parse)?,
