@@ -576,6 +576,26 @@ pub struct AsOfQuery {
     confirm_support_measure: Option<String>,
 }
 
+/// The JSON of listed persons, each address withheld where a 支援措置
+/// requires it (see [`withheld_addresses`]).
+async fn guarded_listings(
+    tenant: &TenantDb,
+    actor: &Actor,
+    principal: &Principal,
+    confirm: Option<&str>,
+    listings: &[PersonListing],
+) -> Result<Vec<Value>, ApiError> {
+    let ids: Vec<i64> = listings
+        .iter()
+        .map(|r| person_number_of(r.person_id))
+        .collect();
+    let withheld = withheld_addresses(tenant, actor, principal, confirm, &ids).await?;
+    Ok(listings
+        .iter()
+        .map(|record| guarded(listing_json(record), &withheld))
+        .collect())
+}
+
 /// The addresses to withhold under 支援措置 (the platform rule of
 /// `kiban-protection`): of the persons given, those protected today whose
 /// address this principal may not see on this request. Every attempt on a
@@ -895,22 +915,14 @@ pub async fn search(
     let results = storage::search(&tenant, &actor, &query)
         .await
         .map_err(registry_error)?;
-    let ids: Vec<i64> = results
-        .iter()
-        .map(|r| person_number_of(r.person_id))
-        .collect();
-    let withheld = withheld_addresses(
+    let results = guarded_listings(
         &tenant,
         &actor,
         &principal,
         params.confirm_support_measure.as_deref(),
-        &ids,
+        &results,
     )
     .await?;
-    let results: Vec<Value> = results
-        .iter()
-        .map(|record| guarded(listing_json(record), &withheld))
-        .collect();
     Ok(Json(json!({ "results": results })).into_response())
 }
 
@@ -942,22 +954,14 @@ pub async fn missing_residence_status(
     let results = storage::missing_residence_status(&tenant, &actor, date, SEARCH_LIMIT)
         .await
         .map_err(registry_error)?;
-    let ids: Vec<i64> = results
-        .iter()
-        .map(|r| person_number_of(r.person_id))
-        .collect();
-    let withheld = withheld_addresses(
+    let results = guarded_listings(
         &tenant,
         &actor,
         &principal,
         params.confirm_support_measure.as_deref(),
-        &ids,
+        &results,
     )
     .await?;
-    let results: Vec<Value> = results
-        .iter()
-        .map(|record| guarded(listing_json(record), &withheld))
-        .collect();
     Ok(Json(json!({ "as_of": date.to_string(), "results": results })).into_response())
 }
 
