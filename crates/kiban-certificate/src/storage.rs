@@ -16,12 +16,11 @@
 //! its number unused (欠番) and writes one `refused` entry per person naming
 //! the number, so that the read of step 1 is still in the access log.
 
-use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, AuditEntry};
 use kiban_core::{Date, MunicipalityCode};
 use kiban_print::{Document, PngImage, PrintEngine, PrintError, Verification};
 use kiban_registry::domain::{HouseholdId, PersonId, PersonRecord, ResidentStatus};
-use kiban_registry::storage::{household_as_of_unlogged, persons_as_of_unlogged};
+use kiban_registry::port::RegistryReads;
 use kiban_store::{Arg, Database, StoreError, TenantDb, TenantTx, now_text};
 use rand::RngCore;
 
@@ -244,8 +243,9 @@ impl Content {
             Content::Seal { .. } => return Ok(()),
         };
         for person in persons.iter_mut() {
-            person.individual_number =
-                kiban_registry::storage::individual_number_unlogged(tx, person.person_id).await?;
+            person.individual_number = RegistryReads::within(tx)
+                .individual_number(person.person_id)
+                .await?;
         }
         Ok(())
     }
@@ -304,7 +304,9 @@ async fn head_name(
     household: HouseholdId,
     on: Date,
 ) -> Result<String, StoreError> {
-    let record = household_as_of_unlogged(tx, household, on).await?;
+    let record = RegistryReads::within(tx)
+        .household_as_of(household, on)
+        .await?;
     Ok(record
         .and_then(|h| {
             let head = h.head_person_id?;
@@ -330,7 +332,7 @@ async fn chosen_persons(
             "1人以上を指定してください",
         ));
     }
-    let records = persons_as_of_unlogged(tx, ids, on).await?;
+    let records = RegistryReads::within(tx).persons_as_of(ids, on).await?;
     let mut persons = Vec::with_capacity(ids.len());
     for (index, record) in records.into_iter().enumerate() {
         let field = format!("person_ids[{index}]");
@@ -376,7 +378,10 @@ async fn content(
     use CertificateKind as K;
     match (&request.subject, request.kind) {
         (Subject::Household(household_id), K::ResidentRecordCopy | K::RecordItemCertificate) => {
-            let Some(household) = household_as_of_unlogged(tx, *household_id, today).await? else {
+            let Some(household) = RegistryReads::within(tx)
+                .household_as_of(*household_id, today)
+                .await?
+            else {
                 return Err(not_certifiable(
                     "household_id".into(),
                     "世帯が見つかりません",
@@ -399,7 +404,10 @@ async fn content(
         (Subject::Persons(ids), K::ResidentRecordCopy | K::RecordItemCertificate) => {
             let persons = chosen_persons(tx, ids, today, true).await?;
             let household_id = persons[0].household_id;
-            let Some(household) = household_as_of_unlogged(tx, household_id, today).await? else {
+            let Some(household) = RegistryReads::within(tx)
+                .household_as_of(household_id, today)
+                .await?
+            else {
                 return Err(StoreError::Corrupt {
                     column: "household".into(),
                     reason: format!("household {household_id} of a resident not found"),
@@ -427,7 +435,8 @@ async fn content(
                 Ok(seal) => seal,
                 Err(refusal) => return Err(refusal.into()),
             };
-            let holder = persons_as_of_unlogged(tx, &[seal.person_id], today)
+            let holder = RegistryReads::within(tx)
+                .persons_as_of(&[seal.person_id], today)
                 .await?
                 .into_iter()
                 .next()
@@ -460,13 +469,13 @@ async fn content(
 async fn known_persons(tx: &mut TenantTx, request: &IssueRequest, today: Date) -> Vec<i64> {
     let ids = match &request.subject {
         Subject::Persons(ids) => ids.clone(),
-        Subject::Household(h) => match household_as_of_unlogged(tx, *h, today).await {
+        Subject::Household(h) => match RegistryReads::within(tx).household_as_of(*h, today).await {
             Ok(Some(household)) => household.members.iter().map(|m| m.person_id).collect(),
             _ => Vec::new(),
         },
         Subject::SealCard(_) => Vec::new(),
     };
-    match persons_as_of_unlogged(tx, &ids, today).await {
+    match RegistryReads::within(tx).persons_as_of(&ids, today).await {
         Ok(records) => records
             .into_iter()
             .flatten()
@@ -826,9 +835,4 @@ pub async fn recent(tenant: &TenantDb, limit: i64) -> Result<Vec<IssuedSummary>,
     }
     tx.commit().await?;
     Ok(out)
-}
-
-/// Today in Japan.
-pub fn today() -> Date {
-    kiban_registry::storage::japan_date(Timestamp::now())
 }

@@ -131,7 +131,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
     crate::demo::ensure_demo_municipality(&db, args.residents).await?;
     let code = parse_code("demo", crate::demo::DEMO_CODE)?;
     let tenant = db.tenant(code).await?;
-    let today = kiban_certificate::storage::today();
+    let today = kiban_core::today_in_japan();
 
     // The households to print (up to 200), read as a clerk would.
     let actor = Actor::new("bench", "registry_clerk");

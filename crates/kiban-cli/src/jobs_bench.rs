@@ -104,7 +104,7 @@ pub async fn run(url: &str, args: BenchArgs) -> Result<(), CliError> {
     let as_of = match &args.as_of {
         Some(text) => kiban_core::date::parse_iso(text)
             .map_err(|e| CliError::invalid(format!("--as-of {text}: {e}")))?,
-        None => kiban_registry::storage::japan_date(jiff::Timestamp::now()),
+        None => kiban_core::today_in_japan(),
     };
     let kinds = Kinds::new(vec![
         Box::new(kiban_registry::jobs::PopulationStatistics),

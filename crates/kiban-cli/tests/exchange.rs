@@ -20,8 +20,8 @@ use kiban_registry::domain::{
     Action, AddressText, Death, MoveOut, MovementCommand, MovementId, PersonId,
 };
 use kiban_registry::storage::{
-    Revealed, japan_date, masked_individual_number, persons_with_individual_number,
-    record_movement, reveal_individual_number, store_individual_number,
+    Revealed, masked_individual_number, persons_with_individual_number, record_movement,
+    reveal_individual_number, store_individual_number,
 };
 use kiban_store::testing::{BACKENDS, TestDatabase};
 use kiban_store::{Backend, Database, platform};
@@ -200,7 +200,7 @@ async fn extra_movements(db: &Database) {
         .await
         .unwrap();
     tx.rollback().await.unwrap();
-    let today = japan_date(jiff::Timestamp::now());
+    let today = kiban_core::today_in_japan();
     let clerk = Actor::new("clerk", "registry_clerk");
     for (i, row) in rows.iter().enumerate() {
         let person = PersonId::new(u64::try_from(row.int(0).unwrap()).unwrap());

@@ -8,6 +8,17 @@ use crate::ValueError;
 /// A calendar date (no time zone).
 pub type Date = jiff::civil::Date;
 
+/// The calendar date in Japan (UTC+9, no daylight saving) at the instant
+/// `at`: the day a counter in Japan is living at that moment.
+pub fn japan_date(at: jiff::Timestamp) -> Date {
+    jiff::tz::offset(9).to_datetime(at).date()
+}
+
+/// Today in Japan.
+pub fn today_in_japan() -> Date {
+    japan_date(jiff::Timestamp::now())
+}
+
 /// Builds a date, naming the problem when it does not exist (2月30日).
 pub fn date(year: i16, month: i8, day: i8) -> Result<Date, ValueError> {
     Date::new(year, month, day)

@@ -19,7 +19,7 @@ pub mod rate;
 pub mod wareki;
 pub mod working;
 
-pub use date::{Date, age_on, school_entry_date};
+pub use date::{Date, age_on, japan_date, school_entry_date, today_in_japan};
 pub use fiscal::FiscalYear;
 pub use kana::KanaName;
 pub use money::Yen;

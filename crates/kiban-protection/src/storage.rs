@@ -272,12 +272,10 @@ pub async fn protected_among(
         let wanted: BTreeSet<i64> = person_ids.iter().copied().collect();
         let ids: Vec<i64> = households.into_iter().collect();
         for chunk in ids.chunks(200) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
                 "SELECT person_id FROM persons WHERE municipality_code = $1 \
                  AND household_id IN ({})",
-                placeholders.join(", ")
+                kiban_store::in_list(2, chunk.len())
             );
             let args: Vec<Arg> = chunk.iter().map(|id| Arg::Int(*id)).collect();
             for row in tx.fetch_all(&sql, &args).await? {
@@ -305,7 +303,6 @@ async fn protected_each(
 ) -> Result<BTreeSet<i64>, StoreError> {
     let mut protected = BTreeSet::new();
     for chunk in person_ids.chunks(200) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
             "SELECT p.person_id FROM persons p WHERE p.municipality_code = $1 \
              AND p.person_id IN ({}) AND EXISTS (\
@@ -316,7 +313,7 @@ async fn protected_each(
              WHERE q.municipality_code = $1 AND q.household_id = p.household_id \
              AND m.starts_on <= $2 AND m.ends_on >= $2 \
              AND (e.ended_on IS NULL OR e.ended_on >= $2))",
-            placeholders.join(", ")
+            kiban_store::in_list(3, chunk.len())
         );
         let mut args = Vec::with_capacity(chunk.len() + 1);
         args.push(Arg::from(day));

@@ -43,4 +43,5 @@
 
 pub mod domain;
 pub mod jobs;
+pub mod port;
 pub mod storage;

@@ -358,7 +358,8 @@ pub async fn register(
 ) -> Result<Registration, SealError> {
     let person_id = person_number(person).ok_or(SealError::NotFound)?;
     let mut tx = tenant.begin().await?;
-    let record = kiban_registry::storage::persons_as_of_unlogged(&mut tx, &[person], today)
+    let record = kiban_registry::port::RegistryReads::within(&mut tx)
+        .persons_as_of(&[person], today)
         .await?
         .into_iter()
         .next()
@@ -1122,13 +1123,13 @@ pub async fn decide_review(
                 None => state.clone(),
             };
             let person = PersonId::new(u64::try_from(person_id).unwrap_or(0));
-            let resident =
-                kiban_registry::storage::persons_as_of_unlogged(&mut tx, &[person], today)
-                    .await?
-                    .into_iter()
-                    .next()
-                    .flatten()
-                    .is_some_and(|r| r.status == ResidentStatus::Resident);
+            let resident = kiban_registry::port::RegistryReads::within(&mut tx)
+                .persons_as_of(&[person], today)
+                .await?
+                .into_iter()
+                .next()
+                .flatten()
+                .is_some_and(|r| r.status == ResidentStatus::Resident);
             let mut has_other = false;
             for id in registrations_of(&mut tx, person_id).await? {
                 if id != registration_id

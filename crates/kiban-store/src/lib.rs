@@ -33,7 +33,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
-pub use query::{Arg, Row};
+pub use query::{Arg, IN_LIST_CHUNK, Row, in_list};
 pub use stream::{ColumnKind, Field};
 pub use tenant::{TenantDb, TenantTx};
 pub use vault::{MasterKey, MasterKeyError};

@@ -287,3 +287,35 @@ impl Row {
         }
     }
 }
+
+/// At most this many values in one `IN (…)` list: far below both engines'
+/// limits on bound parameters (SQLite 32,766, PostgreSQL 65,535), so that
+/// a query keeps room for its other parameters.
+pub const IN_LIST_CHUNK: usize = 2_000;
+
+/// The placeholders of an `IN (…)` list of `count` values whose first is
+/// bound as parameter `first_param`: `in_list(2, 3)` is `$2, $3, $4`.
+/// Split longer lists with [`IN_LIST_CHUNK`].
+pub fn in_list(first_param: usize, count: usize) -> String {
+    let mut list = String::with_capacity(count * 6);
+    for n in 0..count {
+        if n > 0 {
+            list.push_str(", ");
+        }
+        list.push('$');
+        list.push_str(&(first_param + n).to_string());
+    }
+    list
+}
+
+#[cfg(test)]
+mod in_list_tests {
+    use super::in_list;
+
+    #[test]
+    fn numbers_the_placeholders_from_the_first() {
+        assert_eq!(in_list(2, 3), "$2, $3, $4");
+        assert_eq!(in_list(1, 1), "$1");
+        assert_eq!(in_list(5, 0), "");
+    }
+}

@@ -7,183 +7,40 @@
 //! crates and `kiban-store`'s tenant handle. Nothing is loaded from outside
 //! the server (no CDN): stylesheets and scripts are compiled into the binary.
 
-mod api;
-mod batch_pages;
-mod certificate_api;
-mod certificate_pages;
-mod error;
-mod individual_number_api;
-pub mod jobs_api;
-mod metrics_layer;
-pub mod openapi;
-mod pages;
-mod protection_api;
-mod protection_pages;
-mod rate_limit;
-mod registry_api;
-mod registry_pages;
-mod seal_api;
-mod seal_pages;
-mod security;
-mod security_pages;
-mod session;
+mod audit;
+mod certificates;
+mod individual_number;
+mod jobs;
+mod kit;
+mod platform;
+mod protection;
+mod registry;
+mod seal;
+mod staff;
 
-use std::sync::Arc;
+// The short names the router below uses.
+use audit::pages as audit_pages;
+use certificates::{api as certificate_api, pages as certificate_pages};
+use individual_number::api as individual_number_api;
+use individual_number::pages as individual_number_pages;
+use jobs::{api as jobs_api, pages as batch_pages};
+use kit::{error, layers as security, metrics as metrics_layer, rate_limit};
+use platform::{api, pages};
+use protection::{api as protection_api, pages as protection_pages};
+use registry::{api as registry_api, movements as registry_movements, pages as registry_pages};
+use seal::{api as seal_api, pages as seal_pages};
+use staff::{enrol as staff_enrol, pages as staff_pages};
+
+pub use kit::openapi;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
-use kiban_store::Database;
-use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use error::ApiError;
-
-/// Settings of the web server.
-#[derive(Debug, Clone)]
-pub struct WebConfig {
-    /// Mark cookies `Secure` (behind HTTPS). Off for the local demo on http.
-    pub secure_cookies: bool,
-    /// Lifetime of a browser session, in hours (absolute timeout).
-    pub session_hours: i64,
-    /// A browser session unused for this many minutes ends (idle timeout).
-    pub session_idle_minutes: i64,
-    /// Lifetime of an API token made by `POST /api/v1/sessions`, in hours.
-    pub api_token_hours: i64,
-    /// The public origin of the service (e.g. `https://kiban.example.jp`),
-    /// printed in the verification QR code of certificates; empty prints
-    /// the path only.
-    pub public_origin: String,
-    /// How many requests are worked on at once; later ones wait their turn
-    /// (first come, first served).
-    pub max_concurrent_requests: usize,
-    /// How many of them may change data (any method but GET, HEAD, OPTIONS
-    /// and TRACE) at once; later ones wait their turn. Changes queue for the
-    /// database's writer (one at a time on SQLite): a few per core keep
-    /// the one holding it from waiting for the processor behind dozens of
-    /// half-done changes. Reads are not held back by this: they run beside
-    /// each other and share the commits of their access-log entries.
-    pub max_concurrent_changes: usize,
-    /// The public certificate verification (API and screen): requests per
-    /// minute from one client address once its burst is spent; 0 turns
-    /// the limit off.
-    pub verify_rate_per_minute: u32,
-    /// How many verification requests one client address may make at once
-    /// before the rate applies.
-    pub verify_burst: u32,
-    /// Reverse proxies whose `X-Forwarded-For` names the client address of
-    /// the verification's rate limit; from any other peer the header is
-    /// ignored.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-}
-
-/// The default of [`WebConfig::verify_rate_per_minute`].
-pub const DEFAULT_VERIFY_RATE_PER_MINUTE: u32 = 30;
-/// The default of [`WebConfig::verify_burst`].
-pub const DEFAULT_VERIFY_BURST: u32 = 10;
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
-}
-
-/// The default of [`WebConfig::max_concurrent_requests`]: 32 per core.
-pub fn default_max_concurrent_requests() -> usize {
-    cores().saturating_mul(32)
-}
-
-/// The default of [`WebConfig::max_concurrent_changes`]: four per core.
-pub fn default_max_concurrent_changes() -> usize {
-    cores().saturating_mul(4)
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            secure_cookies: false,
-            session_hours: 8,
-            session_idle_minutes: 30,
-            api_token_hours: 8,
-            public_origin: String::new(),
-            max_concurrent_requests: default_max_concurrent_requests(),
-            max_concurrent_changes: default_max_concurrent_changes(),
-            verify_rate_per_minute: DEFAULT_VERIFY_RATE_PER_MINUTE,
-            verify_burst: DEFAULT_VERIFY_BURST,
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database of the shared service.
-    pub db: Database,
-    /// Web settings.
-    pub config: Arc<WebConfig>,
-    metrics: PrometheusHandle,
-    /// The printing engine, loaded (fonts) at the first certificate.
-    print: Arc<std::sync::OnceLock<Result<kiban_print::PrintEngine, String>>>,
-    /// The job kinds of every business ([`job_kinds`]).
-    pub kinds: kiban_jobs::Kinds,
-    /// The outbox consumers of every business ([`consumers`]).
-    pub consumers: Arc<Vec<&'static kiban_jobs::consumer::Consumer>>,
-}
-
-/// The outbox consumers every business declares, in the order the console
-/// lists them.
-pub fn consumers() -> Vec<&'static kiban_jobs::consumer::Consumer> {
-    vec![&kiban_seal::storage::REGISTRY_CONSUMER]
-}
-
-/// The job kinds every business declares, in the order they are listed.
-pub fn job_kinds() -> kiban_jobs::Kinds {
-    kiban_jobs::Kinds::new(vec![Box::new(kiban_registry::jobs::PopulationStatistics)])
-}
-
-impl AppState {
-    /// Builds the state; installs the Prometheus recorder once per process.
-    pub fn new(db: Database, config: WebConfig) -> Self {
-        Self {
-            db,
-            config: Arc::new(config),
-            metrics: metrics_layer::handle(),
-            print: Arc::new(std::sync::OnceLock::new()),
-            kinds: job_kinds(),
-            consumers: Arc::new(consumers()),
-        }
-    }
-
-    /// The printing engine (fonts loaded once, on a blocking thread).
-    pub async fn print_engine(&self) -> Result<kiban_print::PrintEngine, ApiError> {
-        if let Some(loaded) = self.print.get() {
-            return loaded.clone().map_err(ApiError::internal);
-        }
-        let cell = self.print.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            cell.get_or_init(|| {
-                kiban_print::PrintEngine::new(&kiban_print::PrintConfig::default())
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        loaded.map_err(ApiError::internal)
-    }
-
-    /// What issuing a certificate of municipality `m` needs to print.
-    pub(crate) async fn printing(
-        &self,
-        m: kiban_core::MunicipalityCode,
-    ) -> Result<kiban_certificate::storage::Printing, ApiError> {
-        let municipality = kiban_store::platform::find_municipality(&self.db, m)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        Ok(kiban_certificate::storage::Printing {
-            engine: self.print_engine().await?,
-            origin: self.config.public_origin.clone(),
-            municipality_name: municipality.name,
-        })
-    }
-}
+pub use kit::state::{
+    AppState, DEFAULT_VERIFY_BURST, DEFAULT_VERIFY_RATE_PER_MINUTE, WebConfig, consumers,
+    default_max_concurrent_changes, default_max_concurrent_requests, job_kinds,
+};
 
 /// Lets a request that changes data wait for one of the turns of
 /// [`WebConfig::max_concurrent_changes`]; reads pass.
@@ -356,33 +213,33 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/registry/movements/{kind}",
-            get(registry_pages::movement_form).post(registry_pages::movement_submit),
+            get(registry_movements::movement_form).post(registry_movements::movement_submit),
         )
         .route(
             "/enrol",
-            get(security_pages::enrol_form).post(security_pages::enrol_submit),
+            get(staff_enrol::enrol_form).post(staff_enrol::enrol_submit),
         )
         .route(
             "/app/persons/{person_id}/individual-number",
-            get(security_pages::individual_number),
+            get(individual_number_pages::individual_number),
         )
         .route(
             "/app/persons/{person_id}/individual-number/reveal",
-            post(security_pages::reveal_individual_number),
+            post(individual_number_pages::reveal_individual_number),
         )
         .route(
             "/app/persons/{person_id}/support-measures",
             get(protection_pages::list).post(protection_pages::submit),
         )
-        .route("/app/access-log", get(security_pages::access_log))
-        .route("/app/access-log.csv", get(security_pages::access_log_csv))
+        .route("/app/access-log", get(audit_pages::access_log))
+        .route("/app/access-log.csv", get(audit_pages::access_log_csv))
         .route(
             "/app/staff",
-            get(security_pages::staff_list).post(security_pages::staff_create),
+            get(staff_pages::staff_list).post(staff_pages::staff_create),
         )
         .route(
             "/app/staff/{login}/{action}",
-            post(security_pages::staff_action),
+            post(staff_pages::staff_action),
         )
         .route("/static/kiban.css", get(pages::stylesheet))
         // Certificate and seal-registration screens.

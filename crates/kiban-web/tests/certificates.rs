@@ -1044,7 +1044,7 @@ async fn a_person_under_a_support_measure_is_not_certified() {
                 &path(DEMO, &format!("/persons/{spouse}/support-measures")),
                 Some(&clerk),
                 &json!({"reason": "domestic_violence",
-                        "starts_on": kiban_certificate::storage::today().to_string()}),
+                        "starts_on": kiban_core::today_in_japan().to_string()}),
             )
             .await;
         assert_eq!(status, 201, "{body}");

@@ -605,7 +605,7 @@ async fn person_links_and_the_support_measure_screen() {
         assert_eq!(status, 200);
         assert!(html.contains("支援措置は記録されていません") && !html.contains("<script"));
         let csrf = csrf_of(&html);
-        let today = kiban_registry::storage::japan_date(jiff::Timestamp::now());
+        let today = kiban_core::today_in_japan();
         let today_wareki = kiban_core::wareki::format_ja(today);
         let count_measures = || {
             count(

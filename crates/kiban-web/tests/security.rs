@@ -605,7 +605,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         );
         assert!(html.contains("拒否") && html.contains("税務担当"));
         assert!(!html.contains(NUMBER));
-        let today = kiban_registry::storage::japan_date(jiff::Timestamp::now());
+        let today = kiban_core::today_in_japan();
         let html = get_text(
             &auditor,
             &app.url(&format!(

@@ -190,7 +190,7 @@ async fn current_number(
 /// an access-log entry**: for a business action (a certificate that prints
 /// it) that writes its own `reveal` entry in that transaction. The caller
 /// has checked the permission.
-pub async fn individual_number_unlogged(
+pub(crate) async fn individual_number_unlogged(
     tx: &mut TenantTx,
     person: PersonId,
 ) -> Result<Option<IndividualNumber>, StoreError> {
@@ -208,11 +208,10 @@ pub(crate) async fn attach_numbers<'a>(
     let ids: Vec<u64> = records.iter().map(|(person, _)| person.get()).collect();
     let mut latest: std::collections::BTreeMap<u64, (i64, Vec<u8>)> = Default::default();
     for chunk in ids.chunks(200) {
-        let list: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
         let sql = format!(
             "SELECT person_id, version, sealed_number FROM individual_numbers \
              WHERE municipality_code = $1 AND person_id IN ({})",
-            list.join(", ")
+            kiban_store::in_list(2, chunk.len())
         );
         let args: Vec<Arg> = chunk.iter().map(|id| int(*id)).collect();
         for row in tx.fetch_all(&sql, &args).await? {

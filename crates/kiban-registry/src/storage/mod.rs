@@ -38,20 +38,21 @@ mod rows;
 pub mod statistics;
 
 use jiff::Timestamp;
-use kiban_core::Date;
 use kiban_store::StoreError;
 
 use crate::domain::Rejection;
 
+pub(crate) use individual_number::individual_number_unlogged;
 pub use individual_number::{
-    NumberVersion, Revealed, individual_number_unlogged, individual_number_versions,
-    load_individual_number_versions, masked_individual_number, persons_with_individual_number,
-    reveal_individual_number, store_individual_number,
+    NumberVersion, Revealed, individual_number_versions, load_individual_number_versions,
+    masked_individual_number, persons_with_individual_number, reveal_individual_number,
+    store_individual_number,
 };
 pub use read::{
-    HistoryEntry, SearchQuery, household_as_of, household_as_of_unlogged, missing_residence_status,
-    person_as_of, person_history, persons_as_of_unlogged, search,
+    HistoryEntry, SearchQuery, household_as_of, missing_residence_status, person_as_of,
+    person_history, search,
 };
+pub(crate) use read::{household_as_of_unlogged, persons_as_of_unlogged};
 pub use record::{PersonPlacement, RecordedMovement, record_movement};
 
 /// The counter of movement numbers (異動番号), also the recorded sequence.
@@ -88,10 +89,7 @@ impl RegistryError {
     }
 }
 
-/// The calendar date in Japan (UTC+9) at `at`.
-pub fn japan_date(at: Timestamp) -> Date {
-    jiff::tz::offset(9).to_datetime(at).date()
-}
+use kiban_core::japan_date;
 
 /// A timestamp as stored: RFC 3339 in UTC with microseconds.
 pub(crate) fn timestamp_text(at: Timestamp) -> String {

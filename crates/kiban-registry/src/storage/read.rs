@@ -19,20 +19,7 @@ use super::individual_number::attach_numbers;
 use super::payload;
 use super::rows::int;
 
-/// At most this many numbers in one `IN (…)` list.
-pub(crate) const IN_LIST_CHUNK: usize = 2_000;
-
-pub(crate) fn in_list(first_param: usize, count: usize) -> String {
-    let mut list = String::with_capacity(count * 6);
-    for n in 0..count {
-        if n > 0 {
-            list.push_str(", ");
-        }
-        list.push('$');
-        list.push_str(&(first_param + n).to_string());
-    }
-    list
-}
+pub(crate) use kiban_store::{IN_LIST_CHUNK, in_list};
 
 async fn fetch_movements(
     tx: &mut TenantTx,
@@ -871,7 +858,7 @@ async fn concerned_after_each(
 /// an access-log entry**: for another business's action (e.g. issuing a
 /// certificate, registering a seal) that writes its own entry for these
 /// persons in the same transaction.
-pub async fn persons_as_of_unlogged(
+pub(crate) async fn persons_as_of_unlogged(
     tx: &mut TenantTx,
     person_ids: &[PersonId],
     as_of: Date,
@@ -886,7 +873,7 @@ pub async fn persons_as_of_unlogged(
 
 /// A household as of `as_of`, read in the caller's transaction **without an
 /// access-log entry** (see [`persons_as_of_unlogged`]).
-pub async fn household_as_of_unlogged(
+pub(crate) async fn household_as_of_unlogged(
     tx: &mut TenantTx,
     household_id: HouseholdId,
     as_of: Date,

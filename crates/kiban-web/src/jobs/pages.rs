@@ -29,10 +29,10 @@ use kiban_jobs::{Kinds, Status};
 use kiban_store::TenantDb;
 use serde_json::json;
 
-use crate::certificate_pages::{Chrome, render, screen_staff};
-use crate::jobs_api::{self, may_use};
-use crate::registry_api::{Target, authorize, refuse};
-use crate::session;
+use crate::certificates::pages::{Chrome, render, screen_staff};
+use crate::jobs::api::{self, may_use};
+use crate::kit::door::{Target, authorize, refuse};
+use crate::kit::session;
 use crate::{ApiError, AppState};
 
 /// Extra empty rows offered for new plan entries.
@@ -309,7 +309,7 @@ async fn index_page(
         None => {
             let mut rows: Vec<PlanRow> = plan::get(&tenant)
                 .await
-                .map_err(jobs_api::plan_error)?
+                .map_err(api::plan_error)?
                 .iter()
                 .enumerate()
                 .map(|(index, e)| PlanRow {
@@ -504,7 +504,7 @@ pub async fn confirm(
     let job = field(&fields, "job").to_owned();
     let params = submitted_params(&fields);
     let Some(kind) = state.kinds.get(&job) else {
-        let error = jobs_api::submit_error(kiban_jobs::SubmitError::UnknownJob(job.clone()));
+        let error = api::submit_error(kiban_jobs::SubmitError::UnknownJob(job.clone()));
         return refused_submission(
             &state, &principal, &headers, chrome, jar, &job, &params, error,
         )
@@ -517,7 +517,7 @@ pub async fn confirm(
     let checked = match engine::check_params(&state.kinds, &job, &params) {
         Ok(checked) => checked,
         Err(e) => {
-            let error = jobs_api::submit_error(e);
+            let error = api::submit_error(e);
             return refused_submission(
                 &state, &principal, &headers, chrome, jar, &job, &params, error,
             )
@@ -556,7 +556,7 @@ pub async fn submit(
     match engine::submit(&tenant, &state.kinds, &job, &params, &actor.login).await {
         Ok(job_id) => Ok((jar, Redirect::to(&format!("/app/batch/jobs/{job_id}"))).into_response()),
         Err(e) => {
-            let error = jobs_api::submit_error(e);
+            let error = api::submit_error(e);
             refused_submission(
                 &state, &principal, &headers, chrome, jar, &job, &params, error,
             )
@@ -665,7 +665,7 @@ pub async fn output(
     let output = engine::read_output(&tenant, &state.kinds, &actor, run.job_id, &name)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(jobs_api::download(run.job_id, output))
+    Ok(api::download(run.job_id, output))
 }
 
 /// `POST /app/batch/jobs/{job_id}/cancel`.
@@ -709,7 +709,7 @@ pub async fn resume(
     let (job_id, _) =
         engine::submit_or_resume(&tenant, &state.kinds, &run.job, &params, &actor.login)
             .await
-            .map_err(jobs_api::submit_error)?;
+            .map_err(api::submit_error)?;
     Ok((jar, Redirect::to(&format!("/app/batch/jobs/{job_id}"))).into_response())
 }
 
@@ -854,7 +854,7 @@ pub async fn save_plan(
                 .await;
             }
             Err(e) => {
-                let error = jobs_api::plan_error(e);
+                let error = api::plan_error(e);
                 if error.status != StatusCode::UNPROCESSABLE_ENTITY {
                     return Err(error);
                 }
@@ -939,7 +939,7 @@ pub async fn dead_letter(
             StatusCode::OK,
         ),
         Err(e) => {
-            let error = jobs_api::dead_letter_error(e);
+            let error = api::dead_letter_error(e);
             if error.status != StatusCode::CONFLICT {
                 return Err(error);
             }
@@ -972,7 +972,7 @@ pub async fn script() -> Response {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../static/batch.js"),
+        include_str!("../../static/batch.js"),
     )
         .into_response()
 }

@@ -17,9 +17,9 @@ use kiban_registry::domain::{HouseholdId, PersonId};
 use kiban_store::TenantDb;
 use serde_json::{Map, Value, json};
 
-use crate::api::json_body;
-use crate::registry_api::{Target, authorize};
-use crate::session::ApiPrincipal;
+use crate::kit::door::{Target, authorize};
+use crate::kit::session::ApiPrincipal;
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 /// The longest purpose (利用目的) accepted, in characters.
@@ -245,9 +245,15 @@ pub(crate) async fn issue(
     request: &IssueRequest,
 ) -> Result<Issued, ApiError> {
     let printing = state.printing(tenant.municipality()).await?;
-    storage::issue(tenant, actor, &printing, request, storage::today())
-        .await
-        .map_err(certificate_error)
+    storage::issue(
+        tenant,
+        actor,
+        &printing,
+        request,
+        kiban_core::today_in_japan(),
+    )
+    .await
+    .map_err(certificate_error)
 }
 
 /// The PDF response of an issued certificate.

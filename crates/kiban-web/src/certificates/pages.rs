@@ -18,9 +18,9 @@ use kiban_registry::domain::{HouseholdId, HouseholdRecord, PersonId};
 use kiban_store::TenantDb;
 use serde::Deserialize;
 
-use crate::certificate_api::{self, MAX_PURPOSE_CHARS};
-use crate::pages::{NAVIGATION, NavItem, csrf_from};
-use crate::session;
+use crate::certificates::api::{self, MAX_PURPOSE_CHARS};
+use crate::kit::session;
+use crate::platform::pages::{NAVIGATION, NavItem, csrf_from};
 use crate::{ApiError, AppState};
 
 /// What every business screen shows around its content.
@@ -227,9 +227,8 @@ async fn page(
 ) -> Result<Response, ApiError> {
     let m = chrome.municipality_code.clone();
     let (tenant, actor) =
-        certificate_api::authorize_issue(state, principal, headers, &m, "certificate_screen")
-            .await?;
-    let today = kiban_certificate::storage::today();
+        api::authorize_issue(state, principal, headers, &m, "certificate_screen").await?;
+    let today = kiban_core::today_in_japan();
     let mut household = None;
     let mut error = form.error;
     if let Some(id) = parse_household(&form.household_id) {
@@ -386,9 +385,8 @@ pub async fn submit(
     // Print the persons in the household's order (head first).
     let m = chrome.municipality_code.clone();
     let (tenant, mut actor) =
-        certificate_api::authorize_issue(&state, &principal, &headers, &m, "issue_certificate")
-            .await?;
-    let today = kiban_certificate::storage::today();
+        api::authorize_issue(&state, &principal, &headers, &m, "issue_certificate").await?;
+    let today = kiban_core::today_in_japan();
     if let Some(id) = parse_household(&form.household_id)
         && let Ok(Some(record)) =
             kiban_registry::storage::household_as_of(&tenant, &actor, id, today).await
@@ -444,8 +442,8 @@ pub async fn submit(
         support_measure: kiban_certificate::storage::SupportMeasureOverride::default(),
     };
     actor.purpose = request.purpose.clone();
-    match certificate_api::issue(&state, &tenant, &actor, &request).await {
-        Ok(issued) => Ok(certificate_api::pdf_response(StatusCode::OK, issued)),
+    match api::issue(&state, &tenant, &actor, &request).await {
+        Ok(issued) => Ok(api::pdf_response(StatusCode::OK, issued)),
         Err(error) if error.status.is_client_error() => {
             form.error = Some(error.message);
             page(

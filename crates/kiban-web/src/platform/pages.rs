@@ -10,7 +10,7 @@ use kiban_auth::{Principal, Role, TokenKind};
 use kiban_core::MunicipalityCode;
 use serde::Deserialize;
 
-use crate::session::{self, CSRF_COOKIE, SESSION_COOKIE};
+use crate::kit::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 use crate::{ApiError, AppState};
 
 /// One entry of the navigation: a business, and whether it exists yet.
@@ -318,7 +318,7 @@ pub async fn stylesheet() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../static/kiban.css"),
+        include_str!("../../static/kiban.css"),
     )
         .into_response()
 }
@@ -354,10 +354,10 @@ pub(crate) async fn screen_errors(
     let response = next.run(request).await;
     let code = response
         .extensions()
-        .get::<crate::error::ErrorCode>()
+        .get::<crate::kit::error::ErrorCode>()
         .copied();
     match code {
-        Some(crate::error::ErrorCode("master_key_not_configured")) if !api => {
+        Some(crate::kit::error::ErrorCode("master_key_not_configured")) if !api => {
             let page = ServiceErrorPage {
                 title: "マスター鍵が設定されていません",
                 message: "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱う操作はできません。\

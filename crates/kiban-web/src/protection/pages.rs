@@ -24,11 +24,14 @@ use kiban_core::wareki::format_ja_with_western;
 use kiban_protection::{PeriodError, ProtectionError, Reason, SupportMeasure};
 use serde::Deserialize;
 
-use crate::pages::render;
-use crate::registry_api::{parse_person_id, today};
-use crate::security_pages::{Frame, Screen, message, parse_day, refuse, screen};
-use crate::session;
+use crate::audit::pages::parse_day;
+use crate::kit::door::parse_person_id;
+use crate::kit::door::refuse;
+use crate::kit::frame::{Frame, Screen, message, screen};
+use crate::kit::session;
+use crate::platform::pages::render;
 use crate::{ApiError, AppState};
+use kiban_core::today_in_japan as today;
 
 /// Whether a role may use this screen: it manages measures and may
 /// override them.

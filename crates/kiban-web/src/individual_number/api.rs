@@ -12,10 +12,11 @@ use kiban_auth::Permission;
 use kiban_registry::storage::{self, Revealed};
 use serde_json::{Value, json};
 
-use crate::api::json_body;
-use crate::registry_api::{Target, authorize, parse_person_id, registry_error};
-use crate::security_pages::parse_purpose;
-use crate::session::ApiPrincipal;
+use crate::individual_number::pages::parse_purpose;
+use crate::kit::door::{Target, authorize, parse_person_id};
+use crate::kit::session::ApiPrincipal;
+use crate::platform::api::json_body;
+use crate::registry::api::registry_error;
 use crate::{ApiError, AppState};
 
 /// `POST …/persons/{person_id}/individual-number/reveal` body

@@ -17,9 +17,9 @@ use kiban_seal::domain::{Impression, Procedure, Refusal, RefusalKind, ReviewReas
 use kiban_seal::storage::{self, ClerkChange, Registration, ReviewDecision, ReviewItem, SealError};
 use serde_json::{Value, json};
 
-use crate::api::json_body;
-use crate::registry_api::{Target, authorize};
-use crate::session::ApiPrincipal;
+use crate::kit::door::{Target, authorize};
+use crate::kit::session::ApiPrincipal;
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 pub(crate) fn refusal_error(refusal: &Refusal) -> ApiError {
@@ -192,7 +192,7 @@ pub async fn create(
         person,
         procedure,
         &png,
-        kiban_certificate::storage::today(),
+        kiban_core::today_in_japan(),
     )
     .await
     .map_err(seal_error)?;
@@ -234,15 +234,9 @@ async fn clerk_change(
     )
     .await?;
     let id = registration_number(&id)?;
-    let registration = storage::change(
-        &tenant,
-        &actor,
-        id,
-        change,
-        kiban_certificate::storage::today(),
-    )
-    .await
-    .map_err(seal_error)?;
+    let registration = storage::change(&tenant, &actor, id, change, kiban_core::today_in_japan())
+        .await
+        .map_err(seal_error)?;
     let body = match change {
         ClerkChange::Abolish => json!({"status": registration.status.code()}),
         ClerkChange::Reply | ClerkChange::ReissueCard => json!({
@@ -327,7 +321,7 @@ pub async fn get(
     )
     .await?;
     let id = registration_number(&id)?;
-    let registration = storage::get(&tenant, &actor, id, kiban_certificate::storage::today())
+    let registration = storage::get(&tenant, &actor, id, kiban_core::today_in_japan())
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(registration_json(&registration)).into_response())
@@ -364,7 +358,7 @@ pub async fn adult_ward(
                 "adult_ward は true または false で指定してください",
             )
         })?;
-    let today = kiban_certificate::storage::today();
+    let today = kiban_core::today_in_japan();
     let effective_on = match value.get("effective_on").and_then(Value::as_str) {
         None => today,
         Some(text) => kiban_core::date::parse_iso(text).map_err(|_| {
@@ -463,7 +457,7 @@ async fn review(
         id,
         decision,
         &reason,
-        kiban_certificate::storage::today(),
+        kiban_core::today_in_japan(),
     )
     .await
     .map_err(seal_error)?;

@@ -10,7 +10,7 @@ use kiban_core::MunicipalityCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::session::ApiPrincipal;
+use crate::kit::session::ApiPrincipal;
 use crate::{ApiError, AppState};
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

@@ -13,9 +13,9 @@ use kiban_protection::{ProtectionError, Reason, SupportMeasure};
 use kiban_registry::domain::parse_date;
 use serde_json::{Value, json};
 
-use crate::api::json_body;
-use crate::registry_api::{Target, authorize};
-use crate::session::ApiPrincipal;
+use crate::kit::door::{Target, authorize};
+use crate::kit::session::ApiPrincipal;
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 fn measure_json(measure: &SupportMeasure) -> Value {
@@ -64,7 +64,7 @@ fn date_member(body: &Value, name: &'static str) -> Result<Option<kiban_core::Da
 }
 
 fn person_number(text: &str) -> Result<i64, ApiError> {
-    crate::registry_api::person_number(Some(text)).ok_or_else(ApiError::not_found)
+    crate::kit::door::person_number(Some(text)).ok_or_else(ApiError::not_found)
 }
 
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}/support-measures`.

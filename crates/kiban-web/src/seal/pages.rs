@@ -23,11 +23,11 @@ use kiban_seal::domain::{
 use kiban_seal::storage::{self, ClerkChange, Registration, ReviewDecision};
 use serde::Deserialize;
 
-use crate::certificate_api::{self, MAX_PURPOSE_CHARS};
-use crate::certificate_pages::{Chrome, render, screen_staff};
-use crate::registry_api::{Target, authorize};
-use crate::seal_api::{refusal_error, seal_error};
-use crate::session;
+use crate::certificates::api::{self, MAX_PURPOSE_CHARS};
+use crate::certificates::pages::{Chrome, render, screen_staff};
+use crate::kit::door::{Target, authorize};
+use crate::kit::session;
+use crate::seal::api::{refusal_error, seal_error};
 use crate::{ApiError, AppState};
 
 struct RegistrationRow {
@@ -147,7 +147,7 @@ async fn index_page(
         )
         .await?;
         searched = true;
-        let today = kiban_certificate::storage::today();
+        let today = kiban_core::today_in_japan();
         registrations = storage::list_for_person(&tenant, &actor, person, today)
             .await?
             .iter()
@@ -268,7 +268,7 @@ pub async fn register(
             person,
             procedure,
             &impression,
-            kiban_certificate::storage::today(),
+            kiban_core::today_in_japan(),
         )
         .await
         .map_err(|e| fail(seal_error(e).message))
@@ -317,7 +317,7 @@ async fn show_page(
         "seal_get",
     )
     .await?;
-    let today = kiban_certificate::storage::today();
+    let today = kiban_core::today_in_japan();
     let Some(r) = storage::get(&tenant, &actor, id, today).await? else {
         return Err(ApiError::not_found());
     };
@@ -424,7 +424,7 @@ pub async fn change(
         "seal_change",
     )
     .await?;
-    let today = kiban_certificate::storage::today();
+    let today = kiban_core::today_in_japan();
     let (error, notice, status) = match storage::change(&tenant, &actor, id, change, today).await {
         Ok(_) => {
             let notice = match change {
@@ -520,7 +520,7 @@ pub async fn review(
         "seal_review",
     )
     .await?;
-    let today = kiban_certificate::storage::today();
+    let today = kiban_core::today_in_japan();
     let outcome = match ReviewReason::parse(fields.get("reason").map_or("", String::as_str)) {
         Ok(reason) => storage::decide_review(&tenant, &actor, id, decision, &reason, today)
             .await
@@ -562,7 +562,7 @@ pub async fn certificate(
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    let (tenant, mut actor) = certificate_api::authorize_issue(
+    let (tenant, mut actor) = api::authorize_issue(
         &state,
         &principal,
         &headers,
@@ -582,8 +582,8 @@ pub async fn certificate(
         support_measure: kiban_certificate::storage::SupportMeasureOverride::default(),
     };
     actor.purpose = request.purpose.clone();
-    match certificate_api::issue(&state, &tenant, &actor, &request).await {
-        Ok(issued) => Ok(certificate_api::pdf_response(StatusCode::OK, issued)),
+    match api::issue(&state, &tenant, &actor, &request).await {
+        Ok(issued) => Ok(api::pdf_response(StatusCode::OK, issued)),
         Err(error) if error.status.is_client_error() => {
             index_page(
                 &state,

@@ -28,9 +28,9 @@ use kiban_store::TenantDb;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api::json_body;
-use crate::registry_api::{Target, authorize, refuse};
-use crate::session::ApiPrincipal;
+use crate::kit::door::{Target, authorize, refuse};
+use crate::kit::session::ApiPrincipal;
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 /// The permission that lets a role start and read the jobs, and follow the

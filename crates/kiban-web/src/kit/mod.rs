@@ -1,0 +1,9 @@
+pub(crate) mod door;
+pub(crate) mod error;
+pub(crate) mod frame;
+pub(crate) mod layers;
+pub(crate) mod metrics;
+pub mod openapi;
+pub(crate) mod rate_limit;
+pub(crate) mod session;
+pub(crate) mod state;

@@ -1,0 +1,2 @@
+pub(crate) mod enrol;
+pub(crate) mod pages;
