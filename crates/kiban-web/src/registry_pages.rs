@@ -186,7 +186,7 @@ fn storage_failure(error: RegistryError) -> Response {
         RegistryError::Rejected(rejection) => error_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "入力内容を確認してください",
-            &rejection.reason.to_string(),
+            &rejection.message().text(),
         ),
         RegistryError::Store(e) => ApiError::from(e).into_response(),
     }
@@ -415,7 +415,8 @@ pub async fn search(
             match parse_date_input(&page.birth_date) {
                 Ok(date) => Some(date),
                 Err(e) => {
-                    page.errors.insert("birth_date", format!("生年月日: {e}"));
+                    page.errors
+                        .insert("birth_date", format!("生年月日: {}", e.message().text()));
                     None
                 }
             }
@@ -483,7 +484,7 @@ pub async fn search(
                 }
                 Err(RegistryError::Rejected(rejection)) => {
                     page.errors
-                        .insert("name", format!("氏名: {}", rejection.reason));
+                        .insert("name", format!("氏名: {}", rejection.message().text()));
                     status = StatusCode::UNPROCESSABLE_ENTITY;
                 }
                 Err(e) => return storage_failure(e),
@@ -1382,7 +1383,7 @@ fn build_body(kind: MovementKind, sections: &[Section], values: &Values) -> Buil
                 Json::Date => match parse_date_input(raw) {
                     Ok(date) => Value::String(date.to_string()),
                     Err(e) => {
-                        errors.insert(field.name.clone(), e.to_string());
+                        errors.insert(field.name.clone(), e.message().text());
                         continue;
                     }
                 },
@@ -2046,7 +2047,7 @@ pub async fn movement_submit(
     let command = match registry_api::movement_command(&built.body) {
         Ok(command) => command,
         Err(error) => {
-            let message = if error.code == "missing_field" {
+            let message = if error.code == kiban_core::ErrorCode::MissingField {
                 "入力してください".to_owned()
             } else {
                 error.message
@@ -2105,7 +2106,7 @@ pub async fn movement_submit(
                 &sections,
                 &built.rows,
                 Some(&rejection.field),
-                rejection.reason.to_string(),
+                rejection.message().text(),
             );
             form_page(screen, status, kind, &context, &values, &placed)
         }

@@ -18,6 +18,7 @@ use base64::Engine;
 use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{AuthError, Permission, Principal, Role, TokenKind};
+use kiban_core::Message;
 use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
 use kiban_registry::domain::PersonId;
 use kiban_registry::storage::{self as registry, Revealed};
@@ -374,11 +375,11 @@ pub(crate) fn parse_purpose(raw: &str) -> Result<String, ApiError> {
         || purpose.chars().any(char::is_control)
     {
         return Err(ApiError::invalid(
-            "invalid_purpose",
             "purpose",
-            format!(
-                "利用目的を{PURPOSE_MIN_CHARS}文字以上{PURPOSE_MAX_CHARS}文字以内で入力してください"
-            ),
+            Message::PurposeLength {
+                min: PURPOSE_MIN_CHARS.to_string(),
+                max: PURPOSE_MAX_CHARS.to_string(),
+            },
         ));
     }
     Ok(purpose.to_owned())
@@ -577,9 +578,11 @@ pub(crate) fn parse_day(
     }
     parse_date_input(raw).map(Some).map_err(|e| {
         ApiError::invalid(
-            "invalid_date",
             field,
-            format!("{label}: {e}（令和8年11月1日 や 2026-11-01 の形で入力してください）"),
+            Message::ScreenDate {
+                label: label.into(),
+                detail: e.message().text(),
+            },
         )
     })
 }
@@ -592,13 +595,7 @@ fn selection(query: &AccessLogQuery) -> Result<Option<Selection>, ApiError> {
             .ok()
             .filter(|n| *n > 0)
             .map(|n| Some(Selection::Person(n)))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "invalid_value",
-                    "person_id",
-                    "宛名番号は正の整数で指定してください",
-                )
-            });
+            .ok_or_else(|| ApiError::invalid("person_id", Message::PersonIdMustBePositive {}));
     }
     let actor = query.actor.trim();
     if actor.is_empty() {
@@ -611,11 +608,7 @@ fn selection(query: &AccessLogQuery) -> Result<Option<Selection>, ApiError> {
         None => to.checked_sub(jiff::Span::new().days(30)).unwrap_or(to),
     };
     if from > to {
-        return Err(ApiError::invalid(
-            "invalid_period",
-            "from",
-            "期間の開始日は終了日以前にしてください",
-        ));
+        return Err(ApiError::invalid("from", Message::PeriodReversed {}));
     }
     Ok(Some(Selection::Actor {
         actor: actor.to_owned(),
@@ -785,9 +778,8 @@ pub async fn access_log_csv(
     };
     let Some(selection) = selection(&query)? else {
         return Err(ApiError::invalid(
-            "missing_field",
             "person_id",
-            "宛名番号、または職員のログインIDを指定してください",
+            Message::PersonOrActorRequired {},
         ));
     };
     let (_, entries) = read_entries(&s.tenant, &s.actor, &selection, AuditAction::Export).await?;
@@ -935,14 +927,13 @@ pub struct CreateStaffForm {
 fn auth_message(e: AuthError) -> Result<(StatusCode, String), ApiError> {
     match e {
         AuthError::InvalidInput { message, .. } => Ok((StatusCode::UNPROCESSABLE_ENTITY, message)),
-        AuthError::Duplicate(login) => Ok((
-            StatusCode::CONFLICT,
-            format!("ログインID「{login}」は既に使われています"),
-        )),
-        AuthError::NoSuchAccount(login) => Ok((
-            StatusCode::NOT_FOUND,
-            format!("ログインID「{login}」の職員はいません"),
-        )),
+        e @ (AuthError::Duplicate(_) | AuthError::NoSuchAccount(_)) => match e.message() {
+            Some(message) => Ok((
+                StatusCode::from_u16(message.status()).unwrap_or(StatusCode::CONFLICT),
+                message.text(),
+            )),
+            None => Err(e.into()),
+        },
         other => Err(other.into()),
     }
 }
