@@ -35,10 +35,10 @@ use kiban_store::{Arg, Database, StoreError, TenantDb, now_text};
 pub enum AuthError {
     /// Wrong login, wrong password, unknown or expired token: one answer for
     /// all, so that nobody learns whether a login exists.
-    #[error("ログインIDまたはパスワードが正しくありません")]
+    #[error("wrong login or password")]
     InvalidCredentials,
     /// Too many failures: the account is locked for a while.
-    #[error("ログインの失敗が続いたため、しばらくログインできません")]
+    #[error("locked after too many failed logins")]
     Locked,
     /// A value given for an account is not acceptable.
     #[error("{field}: {message}")]
@@ -49,22 +49,45 @@ pub enum AuthError {
         message: String,
     },
     /// The account exists already.
-    #[error("ログインID「{0}」は既に使われています")]
+    #[error("login {0:?} is taken")]
     Duplicate(String),
     /// The password was right but the second-factor code (確認コード) is
     /// missing, wrong or already used.
-    #[error("確認コード（6桁）が正しくないか、既に使われています")]
+    #[error("wrong or reused second-factor code")]
     WrongSecondFactor,
     /// The account's second factor is already in force (enrolment is over;
     /// an administrator can reset it).
-    #[error("二要素認証は既に登録されています")]
+    #[error("the second factor is already enrolled")]
     AlreadyEnrolled,
     /// No such account in the municipality (staff management).
-    #[error("ログインID「{0}」の職員はいません")]
+    #[error("no staff account {0:?}")]
     NoSuchAccount(String),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl AuthError {
+    /// The catalogue's message for clerks (none for a storage failure).
+    pub fn message(&self) -> Option<kiban_core::Message> {
+        use kiban_core::Message as M;
+        Some(match self {
+            AuthError::InvalidCredentials => M::InvalidCredentials {},
+            AuthError::Locked => M::TooManyAttempts {},
+            AuthError::InvalidInput { message, .. } => M::AccountValue {
+                detail: message.clone(),
+            },
+            AuthError::Duplicate(login) => M::LoginTaken {
+                login: login.clone(),
+            },
+            AuthError::WrongSecondFactor => M::WrongSecondFactor {},
+            AuthError::AlreadyEnrolled => M::AlreadyEnrolled {},
+            AuthError::NoSuchAccount(login) => M::NoSuchAccount {
+                login: login.clone(),
+            },
+            AuthError::Store(_) => return None,
+        })
+    }
 }
 
 /// Failed logins after which an account is locked.

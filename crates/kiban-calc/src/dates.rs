@@ -32,7 +32,7 @@ pub(crate) fn school_entry(input: &Value) -> Result<Value, CalcError> {
     let input: SchoolEntryInput = wire::parse(input)?;
     let birth = wire::date("birth_date", &input.birth_date)?;
     let entry = kiban_core::school_entry_date(birth)
-        .map_err(|e| CalcError::invalid("birth_date", e.to_string()))?;
+        .map_err(|e| CalcError::invalid("birth_date", e.message().text()))?;
     Ok(json!({"school_entry_date": entry.to_string()}))
 }
 

@@ -149,7 +149,10 @@ fn house(index: usize, input: &HouseInput) -> Result<House, CalcError> {
 pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
     let input: Input = wire::parse(input)?;
     let fiscal_year = FiscalYear::new(input.fiscal_year).map_err(|e| {
-        CalcError::unsupported_fiscal_year("fiscal_year", format!("fiscal_year: {e}"))
+        CalcError::unsupported_fiscal_year(
+            "fiscal_year",
+            format!("fiscal_year: {}", e.message().text()),
+        )
     })?;
     let rates = match &input.rates {
         None => TaxRates {

@@ -32,7 +32,10 @@ struct VehicleInput {
 pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
     let input: Input = wire::parse(input)?;
     let fiscal_year = FiscalYear::new(input.fiscal_year).map_err(|e| {
-        CalcError::unsupported_fiscal_year("fiscal_year", format!("fiscal_year: {e}"))
+        CalcError::unsupported_fiscal_year(
+            "fiscal_year",
+            format!("fiscal_year: {}", e.message().text()),
+        )
     })?;
     let v = input.vehicle;
     let class = VehicleClass::from_code(&v.class).ok_or_else(|| {

@@ -123,7 +123,10 @@ fn part_rates(path: &str, r: &PartRatesWire) -> Result<PartRates, CalcError> {
 
 fn to_domain(input: &Input) -> Result<NhiInput, CalcError> {
     let fiscal_year = FiscalYear::new(input.fiscal_year).map_err(|e| {
-        CalcError::unsupported_fiscal_year("fiscal_year", format!("fiscal_year: {e}"))
+        CalcError::unsupported_fiscal_year(
+            "fiscal_year",
+            format!("fiscal_year: {}", e.message().text()),
+        )
     })?;
     let mut rates = Vec::new();
     for (part, wire_rates) in [

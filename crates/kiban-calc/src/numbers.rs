@@ -58,7 +58,7 @@ pub(crate) fn check_digit(input: &Value) -> Result<Value, CalcError> {
             }
             let (check, full) = scheme
                 .complete(&cleaned)
-                .map_err(|e| CalcError::invalid("base", format!("base: {e}")))?;
+                .map_err(|e| CalcError::invalid("base", format!("base: {}", e.message().text())))?;
             Ok(json!({"check_digit": check, "full": full}))
         }
         (Some(_), Some(_)) => Err(CalcError::invalid(

@@ -228,7 +228,10 @@ pub(crate) fn birth_or_age(
 
 fn to_domain(input: &Input) -> Result<ResidentTaxInput, CalcError> {
     let fiscal_year = FiscalYear::new(input.fiscal_year).map_err(|e| {
-        CalcError::unsupported_fiscal_year("fiscal_year", format!("fiscal_year: {e}"))
+        CalcError::unsupported_fiscal_year(
+            "fiscal_year",
+            format!("fiscal_year: {}", e.message().text()),
+        )
     })?;
     let year_end = kiban_income::income_year_end(fiscal_year);
 

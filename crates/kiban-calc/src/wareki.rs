@@ -46,7 +46,11 @@ pub(crate) fn wareki(input: &Value) -> Result<Value, CalcError> {
 }
 
 fn invalid_date(field: &str, error: &kiban_core::ValueError) -> CalcError {
-    CalcError::field("invalid_date", field, format!("{field}: {error}"))
+    CalcError::field(
+        "invalid_date",
+        field,
+        format!("{field}: {}", error.message().text()),
+    )
 }
 
 #[cfg(test)]

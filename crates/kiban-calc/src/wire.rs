@@ -52,8 +52,13 @@ fn backquoted_after(message: &str, prefix: &str) -> Option<String> {
 
 /// Parses an ISO date field, naming it on error.
 pub fn date(field: &str, value: &str) -> Result<kiban_core::Date, CalcError> {
-    kiban_core::date::parse_iso(value)
-        .map_err(|e| CalcError::field("invalid_date", field, format!("{field}: {e}")))
+    kiban_core::date::parse_iso(value).map_err(|e| {
+        CalcError::field(
+            "invalid_date",
+            field,
+            format!("{field}: {}", e.message().text()),
+        )
+    })
 }
 
 /// Parses a decimal rate string field, naming it on error.
@@ -61,7 +66,10 @@ pub fn rate(field: &str, value: &str) -> Result<kiban_core::Rate, CalcError> {
     kiban_core::Rate::parse(value).map_err(|e| {
         CalcError::invalid(
             field,
-            format!("{field}: 率は \"0.0961\" のような小数の文字列で指定してください（{e}）"),
+            format!(
+                "{field}: 率は \"0.0961\" のような小数の文字列で指定してください（{}）",
+                e.message().text()
+            ),
         )
     })
 }
@@ -92,8 +100,13 @@ pub fn working(working: &kiban_core::working::Working) -> Value {
 
 /// Parses a month field `YYYY-MM`, naming it on error.
 pub fn month(field: &str, value: &str) -> Result<kiban_core::YearMonth, CalcError> {
-    kiban_core::YearMonth::parse(value)
-        .map_err(|e| CalcError::field("invalid_date", field, format!("{field}: {e}")))
+    kiban_core::YearMonth::parse(value).map_err(|e| {
+        CalcError::field(
+            "invalid_date",
+            field,
+            format!("{field}: {}", e.message().text()),
+        )
+    })
 }
 
 /// The error for a rule book that has no data for the year asked for (422

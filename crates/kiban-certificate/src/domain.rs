@@ -162,7 +162,7 @@ impl Item {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// An item code that does not exist, or that this kind cannot show.
-    #[error("{field}: 「{code}」はこの証明書で選べる記載事項ではありません")]
+    #[error("{field}: {code:?} is not an item of this certificate")]
     UnknownItem {
         /// `items[i]`.
         field: String,
@@ -170,13 +170,13 @@ pub enum Refusal {
         code: String,
     },
     /// 個人番号 was asked for but may not be printed (not permitted).
-    #[error("個人番号を記載する権限がありません")]
+    #[error("{field}: the individual number may not be printed")]
     IndividualNumberNotPermitted {
         /// `items[i]`.
         field: String,
     },
     /// 本籍・筆頭者 was asked for, but the registry does not hold it.
-    #[error("本籍・筆頭者は住民記録に保持していないため記載できません")]
+    #[error("{field}: the permanent domicile is not held")]
     PermanentDomicileNotHeld {
         /// `items[i]`.
         field: String,
@@ -184,7 +184,7 @@ pub enum Refusal {
     /// A person is not in the registry as the certificate needs (not found
     /// on the issue date, or not a resident for a 住民票の写し, or not
     /// removed for a 除票の写し).
-    #[error("{field}: {message}")]
+    #[error("{field}: the person cannot be certified")]
     PersonNotCertifiable {
         /// `person_ids[i]` or `household_id`.
         field: String,
@@ -192,13 +192,13 @@ pub enum Refusal {
         message: &'static str,
     },
     /// The persons asked for do not belong to one household.
-    #[error("person_ids: 同じ世帯の方だけを1枚の住民票の写しに記載できます")]
+    #[error("person_ids: persons of different households")]
     DifferentHouseholds,
     /// The municipality has not set who certifies (市区町村長名).
-    #[error("証明書の認証者（市区町村長名）が設定されていません")]
+    #[error("no certifier configured")]
     CertifierNotConfigured,
     /// The person is protected (支援措置) and the caller may not override.
-    #[error("支援措置の対象者のため、この証明書は交付できません")]
+    #[error("{field}: the person is protected by a support measure")]
     Protected {
         /// The field naming the person.
         field: String,
@@ -206,6 +206,26 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            Refusal::UnknownItem { field, code } => M::CertificateUnknownItem {
+                field: field.clone(),
+                code: code.clone(),
+            },
+            Refusal::IndividualNumberNotPermitted { .. } => M::IndividualNumberNotPermitted {},
+            Refusal::PermanentDomicileNotHeld { .. } => M::PermanentDomicileNotHeld {},
+            Refusal::PersonNotCertifiable { field, message } => M::NotCertifiable {
+                field: field.clone(),
+                detail: (*message).to_owned(),
+            },
+            Refusal::DifferentHouseholds => M::CertificateDifferentHouseholds {},
+            Refusal::CertifierNotConfigured => M::CertifierNotConfigured {},
+            Refusal::Protected { .. } => M::ProtectedPerson {},
+        }
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {

@@ -137,7 +137,9 @@ fn parse_params(args: &RunArgs) -> Result<BTreeMap<String, String>, CliError> {
 
 fn submit_error(e: SubmitError) -> CliError {
     match e {
-        SubmitError::UnknownJob(job) => CliError::invalid(format!("ジョブ「{job}」はありません")),
+        SubmitError::UnknownJob(job) => {
+            CliError::invalid(kiban_core::Message::UnknownJob { job }.text())
+        }
         SubmitError::Param(p) => {
             CliError::invalid(format!("パラメータ {}: {}", p.field, p.message))
         }

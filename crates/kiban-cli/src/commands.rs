@@ -61,7 +61,10 @@ impl From<AuthError> for CliError {
             AuthError::InvalidCredentials => {
                 CliError::invalid("アカウントが見つからないか、無効になっています")
             }
-            other => CliError::invalid(other.to_string()),
+            other => match other.message() {
+                Some(message) => CliError::invalid(message.text()),
+                None => CliError::runtime(other.to_string()),
+            },
         }
     }
 }

@@ -274,8 +274,10 @@ async fn register(
                         .map(|r| format!("レコード{r}: "))
                         .unwrap_or_default();
                     CliError::invalid(format!(
-                        "{record}登録できません（{}）: {rejection}",
-                        rejection.field
+                        "{record}登録できません（{}）: {}: {}",
+                        rejection.field,
+                        rejection.field,
+                        rejection.message().text()
                     ))
                 }
                 None => CliError::runtime(format!("登録に失敗しました: {e}")),

@@ -4,6 +4,7 @@
 //! constructor (`parse`) and, once built, is known to be valid. Nothing in this
 //! crate does IO.
 
+pub mod catalogue;
 pub mod date;
 pub mod digits;
 pub mod fiscal;
@@ -19,6 +20,7 @@ pub mod rate;
 pub mod wareki;
 pub mod working;
 
+pub use catalogue::{ErrorCode, Message};
 pub use date::{Date, age_on, japan_date, school_entry_date, today_in_japan};
 pub use fiscal::FiscalYear;
 pub use kana::KanaName;
@@ -37,27 +39,49 @@ pub use wareki::{Era, Wareki, parse_date_input, parse_wareki, to_wareki};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
     /// The input was empty or only white space.
-    #[error("値が空です")]
+    #[error("empty value")]
     Empty,
     /// The input contained something other than the digits expected.
-    #[error("{expected}桁の数字で入力してください")]
+    #[error("expected {expected} digits")]
     WrongLength {
         /// The number of digits expected.
         expected: usize,
     },
     /// The input contained a character that is not allowed.
-    #[error("使用できない文字が含まれています")]
+    #[error("a character that is not allowed")]
     InvalidCharacter,
     /// The check digit does not match the rest of the number.
-    #[error("検査数字（チェックディジット）が正しくありません（正しくは {expected}）")]
+    #[error("wrong check digit (expected {expected})")]
     CheckDigit {
         /// The check digit the rest of the number calls for.
         expected: u8,
     },
     /// A number outside the range the value allows.
-    #[error("範囲外の値です: {0}")]
+    #[error("value out of range: {0}")]
     OutOfRange(String),
     /// A date that does not exist or cannot be read.
-    #[error("日付が正しくありません: {0}")]
+    #[error("invalid date: {0}")]
     InvalidDate(String),
+}
+
+impl ValueError {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> Message {
+        match self {
+            ValueError::Empty => Message::ValueEmpty {},
+            ValueError::WrongLength { expected } => Message::ValueWrongLength {
+                expected: expected.to_string(),
+            },
+            ValueError::InvalidCharacter => Message::ValueInvalidCharacter {},
+            ValueError::CheckDigit { expected } => Message::ValueCheckDigit {
+                expected: expected.to_string(),
+            },
+            ValueError::OutOfRange(detail) => Message::ValueOutOfRange {
+                detail: detail.clone(),
+            },
+            ValueError::InvalidDate(detail) => Message::ValueInvalidDate {
+                detail: detail.clone(),
+            },
+        }
+    }
 }

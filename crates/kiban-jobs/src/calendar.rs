@@ -24,7 +24,7 @@ const TABLE: &str = include_str!("../../../rules/holidays/syukujitsu.csv");
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     /// The date's year is outside the years the holiday table covers.
-    #[error("{year}年は祝日表（{first}年〜{last}年）の範囲外です")]
+    #[error("year {year} is outside the holiday table ({first} to {last})")]
     NotCovered {
         /// The year asked about.
         year: i16,
@@ -34,13 +34,31 @@ pub enum CalendarError {
         last: i16,
     },
     /// The compiled-in table could not be read (a broken update).
-    #[error("祝日表の{line}行目が読めません: {reason}")]
+    #[error("line {line} of the holiday table cannot be read: {reason}")]
     Table {
         /// The line number (1-based, header included).
         line: usize,
         /// What is wrong with it.
         reason: String,
     },
+}
+
+impl CalendarError {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            CalendarError::NotCovered { year, first, last } => M::CalendarNotCovered {
+                year: year.to_string(),
+                first: first.to_string(),
+                last: last.to_string(),
+            },
+            CalendarError::Table { line, reason } => M::CalendarTable {
+                line: line.to_string(),
+                reason: reason.clone(),
+            },
+        }
+    }
 }
 
 /// The parsed holiday table: date → name, and the years it covers.

@@ -636,14 +636,14 @@ pub async fn dead_letters(
 #[derive(Debug, thiserror::Error)]
 pub enum DeadLetterError {
     /// No such dead letter (or no such consumer) in this municipality.
-    #[error("保留中の連携イベントが見つかりません")]
+    #[error("no such dead letter")]
     NotFound,
     /// It is not parked (being retried, or already resolved).
-    #[error("この連携イベントは保留中ではありません（{}）", .0.label())]
+    #[error("the dead letter is not parked ({0:?})")]
     NotParked(DeadLetterStatus),
     /// The handler failed again; the dead letter stays parked with the new
     /// error.
-    #[error("再処理に失敗しました: {0}")]
+    #[error("the retry failed: {0}")]
     HandlerFailed(String),
     /// The database failed.
     #[error(transparent)]

@@ -221,7 +221,7 @@ pub fn output_json(o: &OutputInfo) -> serde_json::Value {
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     /// No such job kind.
-    #[error("ジョブ「{0}」はありません")]
+    #[error("no job kind {0:?}")]
     UnknownJob(String),
     /// A parameter is unknown, missing or invalid.
     #[error(transparent)]

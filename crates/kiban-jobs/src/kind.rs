@@ -91,7 +91,7 @@ impl Params {
             let value = value.trim();
             let canonical = match spec.kind {
                 ParamType::Date => kiban_core::date::parse_iso(value)
-                    .map_err(|e| ParamError::new(name, e.to_string()))?
+                    .map_err(|e| ParamError::new(name, e.message().text()))?
                     .to_string(),
                 ParamType::FiscalYear => {
                     let year: i32 = value.parse().map_err(|_| {
@@ -101,7 +101,7 @@ impl Params {
                         )
                     })?;
                     FiscalYear::new(year)
-                        .map_err(|e| ParamError::new(name, e.to_string()))?
+                        .map_err(|e| ParamError::new(name, e.message().text()))?
                         .start_year()
                         .to_string()
                 }
@@ -141,7 +141,7 @@ impl Params {
         let value = self
             .get(name)
             .ok_or_else(|| ParamError::new(name, "必須のパラメータがありません"))?;
-        kiban_core::date::parse_iso(value).map_err(|e| ParamError::new(name, e.to_string()))
+        kiban_core::date::parse_iso(value).map_err(|e| ParamError::new(name, e.message().text()))
     }
 
     /// The integer (or fiscal-year) parameter `name`.

@@ -123,7 +123,7 @@ fn check(kinds: &Kinds, entries: &[PlanEntry]) -> Result<Vec<Checked>, PlanError
                 Err(SubmitError::Store(e)) => return Err(PlanError::Store(e)),
             };
             let schedule = Schedule::parse(entry.schedule.trim())
-                .map_err(|e| invalid("schedule", e.to_string()))?;
+                .map_err(|e| invalid("schedule", e.message().text()))?;
             Ok(Checked {
                 job: entry.job.clone(),
                 params,

@@ -69,19 +69,38 @@ pub enum Schedule {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
     /// Not one of the known forms.
-    #[error(
-        "スケジュール「{0}」の形式が不明です（yearly:MM-DD, monthly:DD, monthly:last, daily:HH:MM, business-days:HH:MM のいずれか）"
-    )]
+    #[error("schedule {0:?}: unknown form")]
     UnknownForm(String),
     /// The month is not 01–12.
-    #[error("スケジュール「{0}」の月が 01〜12 ではありません")]
+    #[error("schedule {0:?}: the month is not 01 to 12")]
     Month(String),
     /// The day does not exist in the month (in every year).
-    #[error("スケジュール「{0}」の日がその月にありません")]
+    #[error("schedule {0:?}: no such day in the month")]
     Day(String),
     /// The time is not HH:MM within 00:00–23:59.
-    #[error("スケジュール「{0}」の時刻が HH:MM（00:00〜23:59）ではありません")]
+    #[error("schedule {0:?}: the time is not HH:MM (00:00 to 23:59)")]
     Time(String),
+}
+
+impl ScheduleError {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            ScheduleError::UnknownForm(schedule) => M::ScheduleUnknownForm {
+                schedule: schedule.clone(),
+            },
+            ScheduleError::Month(schedule) => M::ScheduleMonth {
+                schedule: schedule.clone(),
+            },
+            ScheduleError::Day(schedule) => M::ScheduleDay {
+                schedule: schedule.clone(),
+            },
+            ScheduleError::Time(schedule) => M::ScheduleTime {
+                schedule: schedule.clone(),
+            },
+        }
+    }
 }
 
 fn two_digits(text: &str) -> Option<i8> {
@@ -305,6 +324,11 @@ mod tests {
         check("weekly:mon", ScheduleError::UnknownForm);
         check("", ScheduleError::UnknownForm);
         let message = Schedule::parse("yearly:02-30").unwrap_err().to_string();
+        assert!(message.contains("yearly:02-30"), "{message}");
+        let message = Schedule::parse("yearly:02-30")
+            .unwrap_err()
+            .message()
+            .text();
         assert!(message.contains("yearly:02-30"), "{message}");
     }
 

@@ -154,19 +154,31 @@ pub fn period(starts_on: Date, ends_on: Option<Date>) -> Result<(Date, Date), Pe
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
     /// The start date has no anniversary in the calendar's range.
-    #[error("starts_on は範囲外の日付です")]
+    #[error("starts_on is out of range")]
     StartOutOfRange,
     /// The end is before the start.
-    #[error("ends_on は starts_on 以後の日付にしてください")]
+    #[error("ends_on is before starts_on")]
     EndsBeforeStart,
     /// Longer than one year: extend with a new measure instead.
-    #[error(
-        "支援措置の期間は1年以内です（ends_on は {latest} まで。延長は新しい支援措置として記録します）"
-    )]
+    #[error("a support measure lasts at most one year (ends_on at the latest {latest})")]
     LongerThanOneYear {
         /// The latest allowed last day.
         latest: Date,
     },
+}
+
+impl PeriodError {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            PeriodError::StartOutOfRange => M::MeasureStartOutOfRange {},
+            PeriodError::EndsBeforeStart => M::MeasureEndsBeforeStart {},
+            PeriodError::LongerThanOneYear { latest } => M::MeasureLongerThanOneYear {
+                latest: latest.to_string(),
+            },
+        }
+    }
 }
 
 /// What a business is about to expose.

@@ -21,16 +21,16 @@ pub enum ProtectionError {
     #[error(transparent)]
     Period(#[from] PeriodError),
     /// No such person in this municipality (field `person_id`).
-    #[error("宛名番号 {0} の住民はいません")]
+    #[error("no person {0}")]
     UnknownPerson(i64),
     /// No such measure in this municipality (field `measure_id`).
-    #[error("支援措置 {0} はありません")]
+    #[error("no support measure {0}")]
     UnknownMeasure(i64),
     /// The measure was already ended (field `measure_id`).
-    #[error("支援措置 {0} は既に終了しています")]
+    #[error("support measure {0} has already ended")]
     AlreadyEnded(i64),
     /// The early end is outside the measure's period (field `ended_on`).
-    #[error("ended_on は支援措置の期間（{starts_on}〜{ends_on}）内の日付にしてください")]
+    #[error("ended_on is outside the period {starts_on} to {ends_on}")]
     EndOutsidePeriod {
         /// First day.
         starts_on: Date,
@@ -43,7 +43,31 @@ pub enum ProtectionError {
 }
 
 impl ProtectionError {
-    /// The request field the error is about, if any.
+    /// The catalogue's message for clerks (none for a storage failure).
+    pub fn message(&self) -> Option<kiban_core::Message> {
+        use kiban_core::Message as M;
+        Some(match self {
+            ProtectionError::Period(e) => e.message(),
+            ProtectionError::UnknownPerson(id) => M::MeasureUnknownPerson {
+                person_id: id.to_string(),
+            },
+            ProtectionError::UnknownMeasure(id) => M::MeasureUnknown {
+                measure_id: id.to_string(),
+            },
+            ProtectionError::AlreadyEnded(id) => M::MeasureAlreadyEnded {
+                measure_id: id.to_string(),
+            },
+            ProtectionError::EndOutsidePeriod { starts_on, ends_on } => {
+                M::MeasureEndOutsidePeriod {
+                    starts_on: starts_on.to_string(),
+                    ends_on: ends_on.to_string(),
+                }
+            }
+            ProtectionError::Store(_) => return None,
+        })
+    }
+
+    /// The request field at fault, if one is.
     pub fn field(&self) -> Option<&'static str> {
         match self {
             ProtectionError::Period(PeriodError::StartOutOfRange) => Some("starts_on"),

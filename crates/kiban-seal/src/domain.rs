@@ -349,48 +349,48 @@ pub struct Applicant {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The person is not a resident on the day (転出・死亡・未登録).
-    #[error("住民登録のない方は印鑑登録できません")]
+    #[error("the applicant is not a resident")]
     NotResident,
     /// Under 15.
-    #[error("15歳未満の方は印鑑登録できません")]
+    #[error("the applicant is under 15")]
     Underage,
     /// An adult ward (成年被後見人).
-    #[error("成年被後見人の方は印鑑登録できません")]
+    #[error("the applicant is an adult ward")]
     AdultWard,
     /// The person already has a registration in force.
-    #[error("既に印鑑登録されています（または照会中です）")]
+    #[error("already registered (or the inquiry is pending)")]
     AlreadyRegistered,
     /// The impression image is not acceptable.
     #[error("{0}")]
     InvalidImpression(String),
     /// The procedure code is not one of the two.
-    #[error("procedure は identity_verified または inquiry で指定してください")]
+    #[error("procedure must be identity_verified or inquiry")]
     UnknownProcedure,
     /// A reply for a registration that is not awaiting one.
-    #[error("この印鑑登録は回答待ちではありません")]
+    #[error("the registration is not awaiting its reply")]
     NotAwaitingReply,
     /// The reply came after its due day.
-    #[error("回答書の提出期限（{0}）を過ぎています。改めて申請してください")]
+    #[error("the reply was due on {0}")]
     ReplyOverdue(Date),
     /// A change of a registration that is not registered (e.g. a card
     /// reissue while awaiting the reply).
-    #[error("この印鑑登録は登録済みではありません")]
+    #[error("the registration is not registered")]
     NotRegistered,
     /// The registration is already abolished or expired.
-    #[error("この印鑑登録は既に廃止されています")]
+    #[error("the registration is already abolished")]
     AlreadyAbolished,
     /// The card number is malformed or belongs to no registration.
-    #[error("印鑑登録証の番号が正しくありません")]
+    #[error("unknown seal card number")]
     UnknownCard,
     /// The card was replaced, or its registration abolished.
-    #[error("この印鑑登録証は無効です（廃止または再交付済み）")]
+    #[error("the seal card is no longer valid (abolished or replaced)")]
     CardNoLongerValid,
     /// A review decision for a registration that is not under review.
-    #[error("この印鑑登録は復活確認待ちではありません")]
+    #[error("the registration is not under review")]
     NotUnderReview,
     /// A review decision without its reason (or with one that is too long
     /// or not plain text).
-    #[error("理由を200文字以内の1行の文章で入力してください")]
+    #[error("a reason of one line of at most 200 characters is required")]
     ReasonRequired,
 }
 
@@ -404,6 +404,31 @@ pub enum RefusalKind {
 }
 
 impl Refusal {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            Refusal::NotResident => M::SealNotResident {},
+            Refusal::Underage => M::SealUnderage {},
+            Refusal::AdultWard => M::SealAdultWard {},
+            Refusal::AlreadyRegistered => M::SealAlreadyRegistered {},
+            Refusal::InvalidImpression(detail) => M::SealInvalidImpression {
+                detail: detail.clone(),
+            },
+            Refusal::UnknownProcedure => M::SealUnknownProcedure {},
+            Refusal::NotAwaitingReply => M::SealNotAwaitingReply {},
+            Refusal::ReplyOverdue(due) => M::SealReplyOverdue {
+                due: due.to_string(),
+            },
+            Refusal::NotRegistered => M::SealNotRegistered {},
+            Refusal::AlreadyAbolished => M::SealAlreadyAbolished {},
+            Refusal::UnknownCard => M::SealUnknownCard {},
+            Refusal::CardNoLongerValid => M::SealCardNoLongerValid {},
+            Refusal::NotUnderReview => M::SealNotUnderReview {},
+            Refusal::ReasonRequired => M::SealReasonRequired {},
+        }
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {

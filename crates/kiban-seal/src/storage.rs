@@ -39,7 +39,7 @@ pub enum SealError {
     #[error("{0}")]
     Refused(#[from] Refusal),
     /// No such registration in this municipality.
-    #[error("印鑑登録が見つかりません")]
+    #[error("no such seal registration")]
     NotFound,
     /// The database failed.
     #[error(transparent)]

@@ -563,7 +563,7 @@ impl RecordReader<'_> {
             self.invalid(
                 LegacyField::Name,
                 0,
-                &format!("氏名として読めません（{e}）"),
+                &format!("氏名として読めません（{}）", e.message().text()),
             )
         })
     }
@@ -595,7 +595,7 @@ impl RecordReader<'_> {
                 self.invalid(
                     LegacyField::NameKana,
                     0,
-                    &format!("フリガナとして読めません（{e}）"),
+                    &format!("フリガナとして読めません（{}）", e.message().text()),
                 )
             })
     }
@@ -670,7 +670,7 @@ impl RecordReader<'_> {
         }
         PostalCode::parse(text)
             .map(Some)
-            .map_err(|e| self.invalid(field, 0, &e.to_string()))
+            .map_err(|e| self.invalid(field, 0, &e.message().text()))
     }
 
     /// 住民状態 against 消除日.
@@ -783,7 +783,7 @@ fn legacy_date(text: &str) -> Result<Date, String> {
         .map(Wareki::to_date)
         .map_err(|e| match e {
             ValueError::InvalidDate(message) => message,
-            other => other.to_string(),
+            other => other.message().text(),
         })
 }
 

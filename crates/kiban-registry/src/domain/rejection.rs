@@ -1,7 +1,8 @@
 //! Why a movement was refused: a [`Rejection`] names the field at fault and a
-//! [`Reason`] with a stable snake_case code and a Japanese message.
+//! [`Reason`] with a stable snake_case code and a message of the error
+//! catalogue ([`kiban_core::catalogue`]). `Display`s are English, for logs.
 
-use kiban_core::ValueError;
+use kiban_core::{Message, ValueError};
 
 use super::ids::{HouseholdId, MovementId, PersonId};
 use super::movement::MovementKind;
@@ -47,11 +48,18 @@ impl Rejection {
     pub fn code(&self) -> &'static str {
         self.reason.code()
     }
+
+    /// The catalogue's message for clerks (the reason's; the field is
+    /// answered beside it).
+    pub fn message(&self) -> Message {
+        self.reason.message()
+    }
 }
 
 /// Why a movement cannot be accepted. Each reason has a stable
 /// [`code`](Reason::code), a [`kind`](Reason::kind), and a Japanese message
-/// (its `Display`) for clerks.
+/// for clerks from the catalogue ([`message`](Reason::message)); its
+/// `Display` is English, for logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Reason {
     /// A value that cannot be parsed (empty name, bad kana, bad check digit,
@@ -59,148 +67,150 @@ pub enum Reason {
     #[error("{0}")]
     InvalidValue(ValueError),
     /// 異動日 after today (only a planned 転出 may be dated in the future).
-    #[error("異動日が処理日より後です（転出予定以外は指定できません）")]
+    #[error("event date after the processing date (only a planned move-out may be in the future)")]
     EventInFuture,
     /// 届出日 after today.
-    #[error("届出日が処理日より後です")]
+    #[error("notification date after the processing date")]
     NotifiedInFuture,
     /// 届出日 before 異動日 (allowed only for a planned 転出).
-    #[error("届出日が異動日より前です")]
+    #[error("notification date before the event date")]
     NotifiedBeforeEvent,
     /// A date of birth after the 異動日 or after today.
-    #[error("生年月日が異動日より後です")]
+    #[error("date of birth after the event date")]
     BornAfterEvent,
     /// The 異動日 of a 出生 differs from the date of birth.
-    #[error("出生の異動日は生年月日と同じ日でなければなりません")]
+    #[error("the event date of a birth must be the date of birth")]
     BirthDateMismatch,
     /// A foreign resident without 在留資格.
-    #[error("外国人住民は在留資格が必須です")]
+    #[error("a foreign resident needs a status of residence")]
     MissingStatusOfResidence,
     /// A foreign resident without 在留期間の満了の日 (permanent residents excepted).
-    #[error("外国人住民は在留期間の満了の日が必須です（永住者・特別永住者を除く）")]
+    #[error(
+        "a foreign resident needs the end of the period of stay (permanent residents excepted)"
+    )]
     MissingPeriodOfStay,
     /// 在留資格 or 在留期間 given for a Japanese national.
-    #[error("日本人住民には在留資格・在留期間を記載しません")]
+    #[error("no status of residence or period of stay for a Japanese resident")]
     ForeignFieldsForJapanese,
     /// 在留期間 already expired on the 異動日.
-    #[error("在留期間の満了の日が異動日より前です")]
+    #[error("the period of stay ends before the event date")]
     PeriodOfStayExpired,
     /// A permanent resident with a period of stay.
-    #[error("永住者・特別永住者には在留期間を記載しません")]
+    #[error("no period of stay for a permanent resident")]
     PeriodOfStayForPermanent,
     /// A new household needs exactly one person with relationship `head`.
-    #[error("新しい世帯には世帯主がちょうど1人必要です（{found}人指定されています）")]
+    #[error("a new household needs exactly one head ({found} given)")]
     HeadCount {
         /// How many `head` the request named.
         found: usize,
     },
     /// Persons joining an existing household cannot be its head.
-    #[error("既存の世帯に加わる人を世帯主にはできません")]
+    #[error("a person joining a household cannot be its head")]
     HeadWhenJoining,
     /// A list that must not be empty.
-    #[error("1人以上指定してください")]
+    #[error("name at least one person")]
     NoPersons,
     /// The same person named twice.
-    #[error("同じ人が重複して指定されています")]
+    #[error("the same person is named twice")]
     DuplicatePerson,
     /// An 職権修正 that changes nothing.
-    #[error("修正する項目を1つ以上指定してください")]
+    #[error("a correction must change at least one item")]
     NoChanges,
     /// The new head of a split household must be one of the persons split off.
-    #[error("新しい世帯の世帯主は分離する人の中から指定してください")]
+    #[error("the new head must be one of the persons split off")]
     NewHeadNotInGroup,
     /// The new head named in a 転出 is among those leaving.
-    #[error("新しい世帯主に転出する人は指定できません")]
+    #[error("the new head cannot be one of the persons moving out")]
     NewHeadLeaving,
     /// The person is not a resident on the 異動日 (never registered, not yet
     /// registered, moved out or deceased).
-    #[error("宛名番号 {person_id} の人は異動日に住民ではありません")]
+    #[error("person {person_id} is not a resident on the event date")]
     NotResident {
         /// The person.
         person_id: PersonId,
     },
     /// The 個人番号 is already that of another person of this municipality
     /// (the message names the person, never the number).
-    #[error("この個人番号は宛名番号 {person_id} の人に既に登録されています")]
+    #[error("the individual number is already registered for person {person_id}")]
     IndividualNumberInUse {
         /// The person who has the number.
         person_id: PersonId,
     },
     /// A returning resident (再転入) who is still a resident on the 異動日.
-    #[error("宛名番号 {person_id} の人は異動日に既に住民です")]
+    #[error("person {person_id} is already a resident on the event date")]
     AlreadyResident {
         /// The person.
         person_id: PersonId,
     },
     /// A returning resident who is recorded as deceased.
-    #[error("宛名番号 {person_id} の人は死亡により消除されています")]
+    #[error("person {person_id} was removed as deceased")]
     Deceased {
         /// The person.
         person_id: PersonId,
     },
     /// A movement dated before the person's (corrected) date of birth.
-    #[error("宛名番号 {person_id} の人の生年月日より前の異動です")]
+    #[error("movement before the date of birth of person {person_id}")]
     BeforeBirth {
         /// The person.
         person_id: PersonId,
     },
     /// The household has no resident member on the 異動日 (not yet founded,
     /// or dissolved).
-    #[error("世帯番号 {household_id} の世帯は異動日に存在しません")]
+    #[error("household {household_id} does not exist on the event date")]
     HouseholdNotActive {
         /// The household.
         household_id: HouseholdId,
     },
     /// A 転入 into an existing household at another address than the
     /// household's on the 異動日.
-    #[error("既存の世帯に加わる転入の住所は世帯の住所と同じでなければなりません")]
+    #[error("a move-in into a household must be at the household's address")]
     AddressDiffersFromHousehold,
     /// The head leaves or dies while others stay: a new head must be named.
-    #[error("世帯主が異動し世帯員が残るため、新しい世帯主の指定が必要です")]
+    #[error("the head moves and members stay: a new head must be named")]
     NewHeadRequired,
     /// The named new head is not a member who stays in the household.
-    #[error("新しい世帯主は残る世帯員の中から指定してください")]
+    #[error("the new head must be a member who stays")]
     NewHeadNotRemaining,
     /// A new head was named although the head stays (or no one remains).
-    #[error("世帯主は変わらないため、新しい世帯主は指定できません")]
+    #[error("the head does not change: no new head may be named")]
     NewHeadNotNeeded,
     /// A 世帯分離 of persons from different households.
-    #[error("分離する人は同じ世帯の世帯員でなければなりません")]
+    #[error("the persons split off must be members of one household")]
     DifferentHouseholds,
     /// A 世帯分離 of every member: nothing would remain.
-    #[error("世帯全員を分離することはできません")]
+    #[error("a whole household cannot be split off")]
     WholeHouseholdSplit,
     /// The head of the household splits off without heading the new household.
-    #[error("世帯主が分離する場合は新しい世帯の世帯主としてください")]
+    #[error("a head who splits off must head the new household")]
     SplitHeadMustLead,
     /// The head splits off leaving two or more members: the remaining
     /// household's head cannot be decided by the split.
-    #[error("世帯主が分離し2人以上が残るため、残る世帯の世帯主を決められません")]
+    #[error("the head splits off leaving two or more: the remaining head is undecided")]
     RemainingHeadUndecided,
     /// A cancellation of a movement that is not in the registry.
-    #[error("異動 {movement_id} はありません")]
+    #[error("no movement {movement_id}")]
     MovementNotFound {
         /// The movement named.
         movement_id: MovementId,
     },
     /// A cancellation of a movement already cancelled.
-    #[error("異動 {movement_id} は既に取り消されています")]
+    #[error("movement {movement_id} is already cancelled")]
     AlreadyCancelled {
         /// The movement named.
         movement_id: MovementId,
     },
     /// A cancellation of a cancellation.
-    #[error("取消しを取り消すことはできません")]
+    #[error("a cancellation cannot be cancelled")]
     CancelCancellation,
     /// A cancellation dated before the movement it cancels.
-    #[error("取消しの異動日が取り消す異動の異動日より前です")]
+    #[error("the cancellation is dated before the movement it cancels")]
     CancellationBeforeMovement,
     /// No 住民票コード can be assigned (the pool is exhausted).
-    #[error("住民票コードを割り当てられません: {0}")]
+    #[error("no resident record code can be assigned: {0}")]
     ResidentRecordCodeUnavailable(ValueError),
     /// Accepting the request would make a later (or, for a cancellation,
     /// dependent) movement invalid.
-    #[error("この異動により異動 {movement_id}（{}）が成り立たなくなります: {cause}", kind.label_ja())]
+    #[error("this movement would invalidate movement {movement_id} ({kind:?}): {cause}")]
     BreaksLaterMovement {
         /// The movement that would become invalid.
         movement_id: MovementId,
@@ -254,6 +264,82 @@ impl Reason {
             | CancellationBeforeMovement
             | ResidentRecordCodeUnavailable(_)
             | BreaksLaterMovement { .. } => RejectionKind::Conflict,
+        }
+    }
+
+    /// The catalogue's message for clerks, its parameters filled in.
+    pub fn message(&self) -> Message {
+        use Reason::*;
+        let person = |id: &PersonId| id.to_string();
+        match self {
+            InvalidValue(e) => Message::RejectedValue {
+                detail: e.message().text(),
+            },
+            EventInFuture => Message::EventInFuture {},
+            NotifiedInFuture => Message::NotifiedInFuture {},
+            NotifiedBeforeEvent => Message::NotifiedBeforeEvent {},
+            BornAfterEvent => Message::BornAfterEvent {},
+            BirthDateMismatch => Message::BirthDateMismatch {},
+            MissingStatusOfResidence => Message::MissingStatusOfResidence {},
+            MissingPeriodOfStay => Message::MissingPeriodOfStay {},
+            ForeignFieldsForJapanese => Message::ForeignFieldsForJapanese {},
+            PeriodOfStayExpired => Message::PeriodOfStayExpired {},
+            PeriodOfStayForPermanent => Message::PeriodOfStayForPermanent {},
+            HeadCount { found } => Message::HeadCount {
+                found: found.to_string(),
+            },
+            HeadWhenJoining => Message::HeadWhenJoining {},
+            NoPersons => Message::NoPersons {},
+            DuplicatePerson => Message::DuplicatePerson {},
+            NoChanges => Message::NoChanges {},
+            NewHeadNotInGroup => Message::NewHeadNotInGroup {},
+            NewHeadLeaving => Message::NewHeadLeaving {},
+            NotResident { person_id } => Message::NotResident {
+                person_id: person(person_id),
+            },
+            IndividualNumberInUse { person_id } => Message::IndividualNumberInUse {
+                person_id: person(person_id),
+            },
+            AlreadyResident { person_id } => Message::AlreadyResident {
+                person_id: person(person_id),
+            },
+            Deceased { person_id } => Message::Deceased {
+                person_id: person(person_id),
+            },
+            BeforeBirth { person_id } => Message::BeforeBirth {
+                person_id: person(person_id),
+            },
+            HouseholdNotActive { household_id } => Message::HouseholdNotActive {
+                household_id: household_id.to_string(),
+            },
+            AddressDiffersFromHousehold => Message::AddressDiffersFromHousehold {},
+            NewHeadRequired => Message::NewHeadRequired {},
+            NewHeadNotRemaining => Message::NewHeadNotRemaining {},
+            NewHeadNotNeeded => Message::NewHeadNotNeeded {},
+            DifferentHouseholds => Message::SplitDifferentHouseholds {},
+            WholeHouseholdSplit => Message::WholeHouseholdSplit {},
+            SplitHeadMustLead => Message::SplitHeadMustLead {},
+            RemainingHeadUndecided => Message::RemainingHeadUndecided {},
+            MovementNotFound { movement_id } => Message::MovementNotFound {
+                movement_id: movement_id.to_string(),
+            },
+            AlreadyCancelled { movement_id } => Message::AlreadyCancelled {
+                movement_id: movement_id.to_string(),
+            },
+            CancelCancellation => Message::CancelCancellation {},
+            CancellationBeforeMovement => Message::CancellationBeforeMovement {},
+            ResidentRecordCodeUnavailable(e) => Message::ResidentRecordCodeUnavailable {
+                detail: e.message().text(),
+            },
+            BreaksLaterMovement {
+                movement_id,
+                kind,
+                cause,
+            } => Message::BreaksLaterMovement {
+                movement_id: movement_id.to_string(),
+                kind: kind.label_ja().to_owned(),
+                cause: cause.message().text(),
+            },
         }
     }
 

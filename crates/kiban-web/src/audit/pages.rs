@@ -9,6 +9,7 @@ use axum_extra::extract::CookieJar;
 use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{Permission, Role};
+use kiban_core::Message;
 use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
 use kiban_store::TenantDb;
 use serde::Deserialize;
@@ -135,9 +136,11 @@ pub(crate) fn parse_day(
     }
     parse_date_input(raw).map(Some).map_err(|e| {
         ApiError::invalid(
-            "invalid_date",
             field,
-            format!("{label}: {e}（令和8年11月1日 や 2026-11-01 の形で入力してください）"),
+            Message::ScreenDate {
+                label: label.into(),
+                detail: e.message().text(),
+            },
         )
     })
 }
@@ -150,13 +153,7 @@ fn selection(query: &AccessLogQuery) -> Result<Option<Selection>, ApiError> {
             .ok()
             .filter(|n| *n > 0)
             .map(|n| Some(Selection::Person(n)))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "invalid_value",
-                    "person_id",
-                    "宛名番号は正の整数で指定してください",
-                )
-            });
+            .ok_or_else(|| ApiError::invalid("person_id", Message::PersonIdMustBePositive {}));
     }
     let actor = query.actor.trim();
     if actor.is_empty() {
@@ -169,11 +166,7 @@ fn selection(query: &AccessLogQuery) -> Result<Option<Selection>, ApiError> {
         None => to.checked_sub(jiff::Span::new().days(30)).unwrap_or(to),
     };
     if from > to {
-        return Err(ApiError::invalid(
-            "invalid_period",
-            "from",
-            "期間の開始日は終了日以前にしてください",
-        ));
+        return Err(ApiError::invalid("from", Message::PeriodReversed {}));
     }
     Ok(Some(Selection::Actor {
         actor: actor.to_owned(),
@@ -343,9 +336,8 @@ pub async fn access_log_csv(
     };
     let Some(selection) = selection(&query)? else {
         return Err(ApiError::invalid(
-            "missing_field",
             "person_id",
-            "宛名番号、または職員のログインIDを指定してください",
+            Message::PersonOrActorRequired {},
         ));
     };
     let (_, entries) = read_entries(&s.tenant, &s.actor, &selection, AuditAction::Export).await?;

@@ -13,6 +13,7 @@ use kiban_certificate::domain::{self, CertificateKind};
 use kiban_certificate::storage::{
     self, CertificateError, IssueRequest, Issued, Subject, SupportMeasureOverride,
 };
+use kiban_core::Message;
 use kiban_registry::domain::{HouseholdId, PersonId};
 use kiban_store::TenantDb;
 use serde_json::{Map, Value, json};
@@ -25,8 +26,8 @@ use crate::{ApiError, AppState};
 /// The longest purpose (利用目的) accepted, in characters.
 pub(crate) const MAX_PURPOSE_CHARS: usize = 200;
 
-fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(code, field, message)
+fn invalid(field: &str, message: Message) -> ApiError {
+    ApiError::invalid(field, message)
 }
 
 fn positive(value: &Value, field: &str) -> Result<u64, ApiError> {
@@ -38,9 +39,10 @@ fn positive(value: &Value, field: &str) -> Result<u64, ApiError> {
     n.filter(|n| *n > 0 && i64::try_from(*n).is_ok())
         .ok_or_else(|| {
             invalid(
-                "invalid_value",
                 field,
-                format!("{field} は正の整数で指定してください"),
+                Message::MustBePositive {
+                    field: field.into(),
+                },
             )
         })
 }
@@ -49,11 +51,7 @@ fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, Ap
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(
-            "invalid_type",
-            name,
-            format!("{name} は文字列で指定してください"),
-        )),
+        Some(_) => Err(invalid(name, Message::MustBeString { field: name.into() })),
     }
 }
 
@@ -63,21 +61,19 @@ pub(crate) fn parse_request(
     value: &Value,
     individual_number_permitted: bool,
 ) -> Result<IssueRequest, ApiError> {
-    let obj = value.as_object().ok_or_else(|| ApiError {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid_type",
-        message: "リクエストの本文はJSONオブジェクトでなければなりません".into(),
-        field: None,
-    })?;
-    let kind_code = opt_string(obj, "kind")?
-        .ok_or_else(|| invalid("missing_field", "kind", "kind は必須です"))?;
-    let kind = CertificateKind::from_code(&kind_code).ok_or_else(|| {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| ApiError::of(Message::BodyNotObject {}))?;
+    let kind_code = opt_string(obj, "kind")?.ok_or_else(|| {
         invalid(
-            "invalid_value",
             "kind",
-            "kind は resident_record_copy, removed_record_copy, record_item_certificate, seal_certificate のいずれかです",
+            Message::Required {
+                field: "kind".into(),
+            },
         )
     })?;
+    let kind = CertificateKind::from_code(&kind_code)
+        .ok_or_else(|| invalid("kind", Message::CertificateKindUnknown {}))?;
     let present = |name: &str| obj.get(name).is_some_and(|v| !v.is_null());
     let named: Vec<&str> = ["household_id", "person_ids", "seal_card_number"]
         .into_iter()
@@ -91,17 +87,14 @@ pub(crate) fn parse_request(
         ["person_ids"] => {
             let items = obj["person_ids"].as_array().ok_or_else(|| {
                 invalid(
-                    "invalid_type",
                     "person_ids",
-                    "person_ids は配列で指定してください",
+                    Message::MustBeArray {
+                        field: "person_ids".into(),
+                    },
                 )
             })?;
             if items.is_empty() || items.len() > 50 {
-                return Err(invalid(
-                    "invalid_value",
-                    "person_ids",
-                    "person_ids には1人以上50人以下を指定してください",
-                ));
+                return Err(invalid("person_ids", Message::PersonIdsCount {}));
             }
             Subject::Persons(
                 items
@@ -120,17 +113,12 @@ pub(crate) fn parse_request(
             } else {
                 "person_ids"
             };
-            return Err(invalid(
-                "missing_field",
-                field,
-                "household_id, person_ids または seal_card_number のいずれかを指定してください",
-            ));
+            return Err(invalid(field, Message::SubjectRequired {}));
         }
         _ => {
             return Err(invalid(
-                "invalid_value",
                 named.get(1).copied().unwrap_or("household_id"),
-                "household_id, person_ids, seal_card_number はどれか一つだけ指定してください",
+                Message::SubjectAmbiguous {},
             ));
         }
     };
@@ -140,20 +128,17 @@ pub(crate) fn parse_request(
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                v.as_str().map(str::to_owned).ok_or_else(|| {
-                    invalid(
-                        "invalid_type",
-                        &format!("items[{i}]"),
-                        "記載事項は文字列で指定してください",
-                    )
-                })
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| invalid(&format!("items[{i}]"), Message::ItemMustBeString {}))
             })
             .collect::<Result<_, _>>()?,
         Some(_) => {
             return Err(invalid(
-                "invalid_type",
                 "items",
-                "items は配列で指定してください",
+                Message::MustBeArray {
+                    field: "items".into(),
+                },
             ));
         }
     };
@@ -164,18 +149,18 @@ pub(crate) fn parse_request(
         .filter(|p| !p.is_empty());
     if purpose.is_none() && items.contains(&domain::Item::IndividualNumber) {
         return Err(invalid(
-            "missing_field",
             "purpose",
-            "個人番号を記載するときは purpose（利用目的）が必須です",
+            Message::PurposeRequiredForIndividualNumber {},
         ));
     }
     if let Some(p) = &purpose
         && (p.chars().count() > MAX_PURPOSE_CHARS || p.chars().any(char::is_control))
     {
         return Err(invalid(
-            "invalid_value",
             "purpose",
-            format!("purpose は改行を含まない{MAX_PURPOSE_CHARS}文字以内で指定してください"),
+            Message::CertificatePurposeLength {
+                max: MAX_PURPOSE_CHARS.to_string(),
+            },
         ));
     }
     let confirmed = match obj.get("confirm_support_measure") {
@@ -183,9 +168,10 @@ pub(crate) fn parse_request(
         Some(Value::Bool(b)) => *b,
         Some(_) => {
             return Err(invalid(
-                "invalid_type",
                 "confirm_support_measure",
-                "confirm_support_measure は true または false で指定してください",
+                Message::MustBeBooleanType {
+                    field: "confirm_support_measure".into(),
+                },
             ));
         }
     };
@@ -202,12 +188,7 @@ pub(crate) fn parse_request(
 }
 
 fn refusal_error(refusal: domain::Refusal) -> ApiError {
-    ApiError {
-        status: StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-        code: refusal.code(),
-        message: refusal.to_string(),
-        field: refusal.field().map(str::to_owned),
-    }
+    ApiError::about(refusal.field(), refusal.message())
 }
 
 /// An issuance error as the API answers it.
@@ -215,23 +196,11 @@ pub(crate) fn certificate_error(error: CertificateError) -> ApiError {
     match error {
         CertificateError::Refused(refusal) => refusal_error(refusal),
         CertificateError::SealRefused(refusal) => {
-            let status = match refusal.kind() {
-                kiban_seal::domain::RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-                kiban_seal::domain::RefusalKind::Conflict => StatusCode::CONFLICT,
-            };
-            ApiError {
-                status,
-                code: refusal.code(),
-                message: refusal.to_string(),
-                field: refusal.field().map(str::to_owned),
-            }
+            ApiError::about(refusal.field(), refusal.message())
         }
-        CertificateError::Print(error) => ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "unprintable",
-            message: format!("証明書を印刷できません: {error}"),
-            field: None,
-        },
+        CertificateError::Print(error) => ApiError::of(Message::Unprintable {
+            detail: error.to_string(),
+        }),
         CertificateError::Store(e) => ApiError::from(e),
     }
 }

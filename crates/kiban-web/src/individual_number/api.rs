@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kiban_auth::Permission;
+use kiban_core::Message;
 use kiban_registry::storage::{self, Revealed};
 use serde_json::{Value, json};
 
@@ -48,25 +49,23 @@ pub async fn reveal(
         .and_then(|obj| obj.keys().find(|k| k.as_str() != "purpose"))
     {
         return Err(ApiError::invalid(
-            "unknown_field",
             unknown.clone(),
-            format!("{unknown} という項目はありません"),
+            Message::UnknownField {
+                field: unknown.clone(),
+            },
         ));
     }
     let purpose = match value.get("purpose") {
         None | Some(Value::Null) => {
-            return Err(ApiError::invalid(
-                "missing_field",
-                "purpose",
-                "purpose（利用目的）は必須です",
-            ));
+            return Err(ApiError::invalid("purpose", Message::PurposeRequired {}));
         }
         Some(Value::String(text)) => parse_purpose(text)?,
         Some(_) => {
             return Err(ApiError::invalid(
-                "invalid_type",
                 "purpose",
-                "purpose は文字列で指定してください",
+                Message::MustBeString {
+                    field: "purpose".into(),
+                },
             ));
         }
     };

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use kiban_auth::Permission;
+use kiban_core::Message;
 use kiban_registry::domain::PersonId;
 use kiban_registry::storage::{self as registry, Revealed};
 use serde::Deserialize;
@@ -108,11 +109,11 @@ pub(crate) fn parse_purpose(raw: &str) -> Result<String, ApiError> {
         || purpose.chars().any(char::is_control)
     {
         return Err(ApiError::invalid(
-            "invalid_purpose",
             "purpose",
-            format!(
-                "利用目的を{PURPOSE_MIN_CHARS}文字以上{PURPOSE_MAX_CHARS}文字以内で入力してください"
-            ),
+            Message::PurposeLength {
+                min: PURPOSE_MIN_CHARS.to_string(),
+                max: PURPOSE_MAX_CHARS.to_string(),
+            },
         ));
     }
     Ok(purpose.to_owned())

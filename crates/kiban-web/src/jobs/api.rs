@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kiban_audit::Actor;
 use kiban_auth::{Permission, Principal};
+use kiban_core::Message;
 use kiban_jobs::consumer::{self, Consumer, DeadLetter, DeadLetterError, DeadLetterStatus};
 use kiban_jobs::engine::{self, RunFilter, RunInfo, SubmitError};
 use kiban_jobs::plan::{self, PlanEntry, PlanError, StoredEntry};
@@ -118,13 +119,13 @@ async fn run_for(
 
 pub(crate) fn submit_error(error: SubmitError) -> ApiError {
     match error {
-        SubmitError::UnknownJob(job) => {
-            ApiError::invalid("unknown_job", "job", format!("ジョブ「{job}」はありません"))
-        }
+        SubmitError::UnknownJob(job) => ApiError::invalid("job", Message::UnknownJob { job }),
         SubmitError::Param(e) => ApiError::invalid(
-            "invalid_param",
             format!("params.{}", e.field),
-            e.to_string(),
+            Message::InvalidParam {
+                field: e.field.clone(),
+                detail: e.message,
+            },
         ),
         SubmitError::Store(e) => ApiError::internal(e),
     }
@@ -144,9 +145,8 @@ fn params_of(value: Option<&Value>, prefix: &str) -> Result<BTreeMap<String, Str
                     Value::Bool(b) => b.to_string(),
                     _ => {
                         return Err(ApiError::invalid(
-                            "invalid_param",
                             format!("{prefix}params.{name}"),
-                            format!("{name}: 値は文字列で指定してください"),
+                            Message::ParamMustBeString { name: name.clone() },
                         ));
                     }
                 };
@@ -155,9 +155,10 @@ fn params_of(value: Option<&Value>, prefix: &str) -> Result<BTreeMap<String, Str
         }
         Some(_) => {
             return Err(ApiError::invalid(
-                "invalid_type",
                 format!("{prefix}params"),
-                "params はオブジェクトで指定してください",
+                Message::MustBeObject {
+                    field: "params".into(),
+                },
             ));
         }
     }
@@ -196,7 +197,14 @@ pub async fn submit(
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|j| !j.is_empty())
-        .ok_or_else(|| ApiError::invalid("missing_field", "job", "job は必須です"))?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "job",
+                Message::Required {
+                    field: "job".into(),
+                },
+            )
+        })?;
     let params = params_of(value.get("params"), "")?;
     let Some(kind) = state.kinds.get(job) else {
         return Err(submit_error(SubmitError::UnknownJob(job.to_owned())));
@@ -244,13 +252,10 @@ pub async fn list(
 fn run_filter(query: &ListQuery) -> Result<RunFilter, ApiError> {
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(code) => Some(Status::from_code(code).ok_or_else(|| {
-            ApiError::invalid(
-                "invalid_value",
-                "status",
-                "status は queued, running, succeeded, failed, cancelled のいずれかです",
-            )
-        })?),
+        Some(code) => Some(
+            Status::from_code(code)
+                .ok_or_else(|| ApiError::invalid("status", Message::JobStatusUnknown {}))?,
+        ),
     };
     Ok(RunFilter {
         status,
@@ -343,10 +348,14 @@ pub(crate) fn plan_entry_json(entry: &StoredEntry) -> Value {
 
 pub(crate) fn plan_error(error: PlanError) -> ApiError {
     match error {
-        PlanError::Invalid { field, message } => {
-            ApiError::invalid("invalid_plan", field.clone(), format!("{field}: {message}"))
-        }
-        PlanError::Calendar(e) => ApiError::invalid("invalid_plan", "plan", e.to_string()),
+        PlanError::Invalid { field, message } => ApiError::invalid(
+            field.clone(),
+            Message::InvalidPlan {
+                field,
+                detail: message,
+            },
+        ),
+        PlanError::Calendar(e) => ApiError::invalid("plan", e.message()),
         PlanError::Store(e) => ApiError::internal(e),
     }
 }
@@ -366,9 +375,10 @@ pub async fn get_plan(
 
 /// Reads the entries of a plan's JSON body (`{"plan":[…]}`).
 pub(crate) fn plan_entries(value: &Value) -> Result<Vec<PlanEntry>, ApiError> {
-    let items = value.get("plan").and_then(Value::as_array).ok_or_else(|| {
-        ApiError::invalid("missing_field", "plan", "plan は配列で指定してください")
-    })?;
+    let items = value
+        .get("plan")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::invalid("plan", Message::PlanMustBeArray {}))?;
     items
         .iter()
         .enumerate()
@@ -382,9 +392,10 @@ pub(crate) fn plan_entries(value: &Value) -> Result<Vec<PlanEntry>, ApiError> {
                     .map(str::to_owned)
                     .ok_or_else(|| {
                         ApiError::invalid(
-                            "missing_field",
                             format!("{prefix}{field}"),
-                            format!("{prefix}{field} は必須です"),
+                            Message::Required {
+                                field: format!("{prefix}{field}"),
+                            },
                         )
                     })
             };
@@ -504,13 +515,10 @@ pub async fn dead_letters(
     let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "outbox_dead_letters").await?;
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(code) => Some(DeadLetterStatus::parse(code).ok_or_else(|| {
-            ApiError::invalid(
-                "invalid_value",
-                "status",
-                "status は retrying, parked, retried, dismissed のいずれかです",
-            )
-        })?),
+        Some(code) => Some(
+            DeadLetterStatus::parse(code)
+                .ok_or_else(|| ApiError::invalid("status", Message::DeadLetterStatusUnknown {}))?,
+        ),
     };
     let visible = visible_consumers(&state, &principal);
     let letters: Vec<Value> = consumer::dead_letters(&tenant, status)
@@ -525,18 +533,10 @@ pub async fn dead_letters(
 pub(crate) fn dead_letter_error(error: DeadLetterError) -> ApiError {
     match error {
         DeadLetterError::NotFound => ApiError::not_found(),
-        e @ DeadLetterError::NotParked(_) => ApiError {
-            status: StatusCode::CONFLICT,
-            code: "not_parked",
-            message: e.to_string(),
-            field: None,
-        },
-        e @ DeadLetterError::HandlerFailed(_) => ApiError {
-            status: StatusCode::CONFLICT,
-            code: "retry_failed",
-            message: e.to_string(),
-            field: None,
-        },
+        DeadLetterError::NotParked(status) => ApiError::of(Message::NotParked {
+            status: status.label().to_owned(),
+        }),
+        DeadLetterError::HandlerFailed(detail) => ApiError::of(Message::RetryFailed { detail }),
         DeadLetterError::Store(e) => ApiError::internal(e),
     }
 }

@@ -3,16 +3,19 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kiban_core::{ErrorCode, Message};
 use serde_json::json;
 
 /// An error answered by the API. Each has a stable snake_case code and a
-/// Japanese message; internal failures are logged, never shown in detail.
+/// Japanese message, both from the error catalogue
+/// ([`kiban_core::catalogue`]); internal failures are logged, never shown in
+/// detail.
 #[derive(Debug)]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Japanese message.
     pub message: String,
     /// The JSON path of the field at fault.
@@ -20,93 +23,92 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// 400: the body is not JSON.
-    pub fn malformed(detail: impl std::fmt::Display) -> Self {
+    /// The error of a message of the catalogue: its code, its status and
+    /// its text, about no field in particular.
+    pub fn of(message: Message) -> Self {
         Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "malformed_json",
-            message: format!("リクエストの本文がJSONとして読めません（{detail}）"),
+            status: StatusCode::from_u16(message.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: message.code(),
+            message: message.text(),
             field: None,
         }
+    }
+
+    /// A message of the catalogue about one field (422 for a wrong value,
+    /// or the entry's status).
+    pub fn invalid(field: impl Into<String>, message: Message) -> Self {
+        Self {
+            field: Some(field.into()),
+            ..Self::of(message)
+        }
+    }
+
+    /// A message of the catalogue about a field, if one is named.
+    pub fn about(field: Option<&str>, message: Message) -> Self {
+        Self {
+            field: field.map(str::to_owned),
+            ..Self::of(message)
+        }
+    }
+
+    /// 400: the body is not JSON.
+    pub fn malformed(detail: impl std::fmt::Display) -> Self {
+        Self::of(Message::MalformedJson {
+            detail: detail.to_string(),
+        })
     }
 
     /// 401.
     pub fn unauthorized() -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            message: "認証が必要です。ログインIDとパスワード、またはトークンを確認してください"
-                .into(),
-            field: None,
-        }
+        Self::of(Message::Unauthorized {})
     }
 
     /// 403.
     pub fn forbidden() -> Self {
-        Self {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: "この操作を行う権限がありません".into(),
-            field: None,
-        }
+        Self::of(Message::Forbidden {})
     }
 
     /// 404.
     pub fn not_found() -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: "見つかりません".into(),
-            field: None,
-        }
-    }
-
-    /// 422 for one field.
-    pub fn invalid(
-        code: &'static str,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code,
-            message: message.into(),
-            field: Some(field.into()),
-        }
+        Self::of(Message::NotFound {})
     }
 
     /// 429.
     pub fn too_many_attempts() -> Self {
-        Self {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            code: "too_many_attempts",
-            message: "ログインの失敗が続いたため、しばらくログインできません".into(),
-            field: None,
-        }
+        Self::of(Message::TooManyAttempts {})
     }
 
     /// 503: a request would seal or open a value (個人番号, a second-factor
     /// secret) but the service was started without a master key.
     pub fn master_key_not_configured() -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "master_key_not_configured",
-            message: "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱えません。\
-                      運用者が --master-key-file または環境変数 KIBAN_MASTER_KEY でマスター鍵を指定して\
-                      起動し直す必要があります"
-                .into(),
-            field: None,
-        }
+        Self::of(Message::MasterKeyNotConfigured {})
     }
 
     /// 500: the detail goes to the log, not to the client.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
+        Self::of(Message::Internal {})
+    }
+
+    /// An error of the calculation engine (`kiban-calc`), which answers with
+    /// its own codes and Japanese messages: 404 for an unknown calculation,
+    /// 422 otherwise. A code that is not in the catalogue is an internal
+    /// error.
+    pub fn calculation(error: kiban_calc::CalcError) -> Self {
+        let Some(code) = ErrorCode::from_code(error.code) else {
+            return Self::internal(format!("calculation error code {}", error.code));
+        };
+        let status = if error.is_unknown_kind() {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
         Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal_error",
-            message: "システムエラーが発生しました。時間をおいて再度お試しください".into(),
-            field: None,
+            status,
+            code,
+            message: error.message,
+            field: error.field,
         }
     }
 }
@@ -128,29 +130,24 @@ impl From<kiban_auth::AuthError> for ApiError {
         match e {
             E::InvalidCredentials => ApiError::unauthorized(),
             E::Locked => ApiError::too_many_attempts(),
-            E::InvalidInput { field, message } => {
-                ApiError::invalid("invalid_value", field, message)
-            }
-            E::Duplicate(login) => Self {
-                status: StatusCode::CONFLICT,
-                code: "duplicate",
-                message: format!("ログインID「{login}」は既に使われています"),
-                field: Some("login".into()),
-            },
-            E::WrongSecondFactor => Self {
-                status: StatusCode::UNAUTHORIZED,
-                code: "invalid_otp",
-                message: "確認コード（6桁）が正しくないか、既に使われています".into(),
-                field: Some("otp".into()),
-            },
-            E::AlreadyEnrolled => Self {
-                status: StatusCode::CONFLICT,
-                code: "already_enrolled",
-                message: "二要素認証は既に登録されています".into(),
-                field: None,
-            },
             E::NoSuchAccount(_) => ApiError::not_found(),
             E::Store(e) => e.into(),
+            e @ E::InvalidInput { field, .. } => match e.message() {
+                Some(message) => ApiError::invalid(field, message),
+                None => ApiError::internal(e),
+            },
+            e @ E::Duplicate(_) => match e.message() {
+                Some(message) => ApiError::invalid("login", message),
+                None => ApiError::internal(e),
+            },
+            e @ E::WrongSecondFactor => match e.message() {
+                Some(message) => ApiError::invalid("otp", message),
+                None => ApiError::internal(e),
+            },
+            e @ E::AlreadyEnrolled => match e.message() {
+                Some(message) => ApiError::of(message),
+                None => ApiError::internal(e),
+            },
         }
     }
 }
@@ -159,16 +156,16 @@ impl From<kiban_auth::AuthError> for ApiError {
 /// response's extensions so that the screens can answer some errors with a
 /// page of their own (see `pages::screen_errors`).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ErrorCode(pub(crate) &'static str);
+pub(crate) struct AnsweredCode(pub(crate) ErrorCode);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({"code": self.code, "message": self.message});
+        let mut error = json!({"code": self.code.as_str(), "message": self.message});
         if let (Some(field), Some(obj)) = (self.field, error.as_object_mut()) {
             obj.insert("field".into(), serde_json::Value::String(field));
         }
         let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
-        response.extensions_mut().insert(ErrorCode(self.code));
+        response.extensions_mut().insert(AnsweredCode(self.code));
         response
     }
 }

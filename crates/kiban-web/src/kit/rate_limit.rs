@@ -118,17 +118,12 @@ pub(crate) async fn limit(
     let wait = not_until.wait_time_from(limit.limiter.clock().now());
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let seconds = seconds.max(1);
-    let message = format!(
-        "短い間に照会が多すぎるため、受け付けられません。{seconds}秒ほど待ってから再度お試しください。"
-    );
+    let error = ApiError::of(kiban_core::Message::RateLimited {
+        seconds: seconds.to_string(),
+    });
+    let message = error.message.clone();
     let mut response = if api {
-        ApiError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            code: "rate_limited",
-            message,
-            field: None,
-        }
-        .into_response()
+        error.into_response()
     } else {
         let page = RateLimitedPage {
             title: "しばらくお待ちください",

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kiban_auth::{Permission, Principal, TokenKind};
-use kiban_core::MunicipalityCode;
+use kiban_core::{Message, MunicipalityCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -54,8 +54,10 @@ pub async fn create_session(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let value = json_body(&body)?;
-    let request: SessionRequest = kiban_calc::wire::parse(&value)
-        .map_err(|e| ApiError::invalid(e.code, e.field.unwrap_or_default(), e.message))?;
+    let request: SessionRequest = kiban_calc::wire::parse(&value).map_err(|e| ApiError {
+        field: Some(e.field.clone().unwrap_or_default()),
+        ..ApiError::calculation(e)
+    })?;
     let ttl = jiff::SignedDuration::from_hours(state.config.api_token_hours);
     let issued = match request.municipality_code.as_deref() {
         Some(code) => {
@@ -79,12 +81,10 @@ pub async fn create_session(
             {
                 kiban_auth::LoginOutcome::Complete(_) => {}
                 kiban_auth::LoginOutcome::EnrolmentRequired(_) => {
-                    return Err(ApiError {
-                        status: StatusCode::FORBIDDEN,
-                        code: "second_factor_enrolment_required",
-                        message: "この役割では二要素認証が必要です。画面からログインして確認コードのアプリを登録してください".into(),
-                        field: Some("otp".into()),
-                    });
+                    return Err(ApiError::invalid(
+                        "otp",
+                        Message::SecondFactorEnrolmentRequired {},
+                    ));
                 }
             }
             kiban_auth::issue_staff_token(&tenant, &request.login, TokenKind::Api, ttl).await?
@@ -132,16 +132,9 @@ pub async fn calculate(
     match kiban_calc::run(&kind, &input) {
         Ok(result) => Ok(Json(result).into_response()),
         Err(e) if e.is_unknown_kind() => Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: e.code,
-            message: e.message,
             field: None,
+            ..ApiError::calculation(e)
         }),
-        Err(e) => Err(ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: e.code,
-            message: e.message,
-            field: e.field,
-        }),
+        Err(e) => Err(ApiError::calculation(e)),
     }
 }

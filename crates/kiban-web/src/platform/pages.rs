@@ -354,10 +354,10 @@ pub(crate) async fn screen_errors(
     let response = next.run(request).await;
     let code = response
         .extensions()
-        .get::<crate::kit::error::ErrorCode>()
+        .get::<crate::kit::error::AnsweredCode>()
         .copied();
     match code {
-        Some(crate::kit::error::ErrorCode("master_key_not_configured")) if !api => {
+        Some(crate::kit::error::AnsweredCode(kiban_core::ErrorCode::MasterKeyNotConfigured)) if !api => {
             let page = ServiceErrorPage {
                 title: "マスター鍵が設定されていません",
                 message: "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱う操作はできません。\

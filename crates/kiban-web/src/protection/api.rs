@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kiban_audit::AuditAction;
 use kiban_auth::Permission;
+use kiban_core::Message;
 use kiban_protection::{ProtectionError, Reason, SupportMeasure};
 use kiban_registry::domain::parse_date;
 use serde_json::{Value, json};
@@ -38,13 +39,10 @@ fn protection_error(error: ProtectionError) -> ApiError {
         (ProtectionError::UnknownPerson(_) | ProtectionError::UnknownMeasure(_), _) => {
             ApiError::not_found()
         }
-        (ProtectionError::AlreadyEnded(_), Some(field)) => ApiError {
-            status: StatusCode::CONFLICT,
-            code: "already_ended",
-            message: error.to_string(),
-            field: Some(field.into()),
+        (_, Some(field)) => match error.message() {
+            Some(message) => ApiError::invalid(field, message),
+            None => ApiError::internal(error),
         },
-        (_, Some(field)) => ApiError::invalid("invalid_value", field, error.to_string()),
     }
 }
 
@@ -52,13 +50,17 @@ fn protection_error(error: ProtectionError) -> ApiError {
 fn date_member(body: &Value, name: &'static str) -> Result<Option<kiban_core::Date>, ApiError> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => parse_date(name, text)
-            .map(Some)
-            .map_err(|r| ApiError::invalid("invalid_date", name, r.reason.to_string())),
+        Some(Value::String(text)) => parse_date(name, text).map(Some).map_err(|r| {
+            ApiError::invalid(
+                name,
+                Message::DateNotRead {
+                    detail: r.message().text(),
+                },
+            )
+        }),
         Some(_) => Err(ApiError::invalid(
-            "invalid_type",
             name,
-            format!("{name} は文字列（YYYY-MM-DD）で指定してください"),
+            Message::MustBeDateString { field: name.into() },
         )),
     }
 }
@@ -130,40 +132,43 @@ pub async fn record(
     let number = person_number(&person_id)?;
     let body = json_body(&body)?;
     if !body.is_object() {
-        return Err(ApiError::invalid(
-            "invalid_type",
-            "body",
-            "リクエストの本文はJSONオブジェクトでなければなりません",
-        ));
+        return Err(ApiError::invalid("body", Message::BodyNotObject {}));
     }
     let reason = match body.get("reason") {
         Some(Value::String(code)) => Reason::from_code(code.trim()).ok_or_else(|| {
             ApiError::invalid(
-                "invalid_value",
                 "reason",
-                format!(
-                    "reason は {} のいずれかで指定してください",
-                    Reason::ALL.map(Reason::code).join(", ")
-                ),
+                Message::ProtectionReasonUnknown {
+                    field: "reason".into(),
+                    codes: Reason::ALL.map(Reason::code).join(", "),
+                },
             )
         })?,
         None | Some(Value::Null) => {
             return Err(ApiError::invalid(
-                "missing_field",
                 "reason",
-                "reason は必須です",
+                Message::Required {
+                    field: "reason".into(),
+                },
             ));
         }
         Some(_) => {
             return Err(ApiError::invalid(
-                "invalid_type",
                 "reason",
-                "reason は文字列で指定してください",
+                Message::MustBeString {
+                    field: "reason".into(),
+                },
             ));
         }
     };
-    let starts_on = date_member(&body, "starts_on")?
-        .ok_or_else(|| ApiError::invalid("missing_field", "starts_on", "starts_on は必須です"))?;
+    let starts_on = date_member(&body, "starts_on")?.ok_or_else(|| {
+        ApiError::invalid(
+            "starts_on",
+            Message::Required {
+                field: "starts_on".into(),
+            },
+        )
+    })?;
     let ends_on = date_member(&body, "ends_on")?;
     let mut tx = tenant.begin().await?;
     match kiban_protection::record_measure(&mut tx, &actor, number, reason, starts_on, ends_on)
@@ -204,8 +209,14 @@ pub async fn end(
     .await?;
     let measure_id = person_number(&measure_id)?;
     let body = json_body(&body)?;
-    let ended_on = date_member(&body, "ended_on")?
-        .ok_or_else(|| ApiError::invalid("missing_field", "ended_on", "ended_on は必須です"))?;
+    let ended_on = date_member(&body, "ended_on")?.ok_or_else(|| {
+        ApiError::invalid(
+            "ended_on",
+            Message::Required {
+                field: "ended_on".into(),
+            },
+        )
+    })?;
     let mut tx = tenant.begin().await?;
     match kiban_protection::end_measure(&mut tx, &actor, measure_id, ended_on).await {
         Ok(measure) => {

@@ -493,7 +493,10 @@ async fn commit(
             match error {
                 ProtectionError::Store(e) => Err(e.into()),
                 ProtectionError::Period(e) => Ok(Err(period_refusal(&e))),
-                other => Ok(Err(Refusal(other.to_string()))),
+                other => match other.message() {
+                    Some(message) => Ok(Err(Refusal(message.text()))),
+                    None => Err(ApiError::internal(other)),
+                },
             }
         }
     }

@@ -16,14 +16,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{Permission, Principal};
-use kiban_core::{Date, KanaName, PersonName, Sex};
+use kiban_core::{Date, KanaName, Message, PersonName, Sex};
 use kiban_protection::Exposure;
 use kiban_registry::domain::{
     Action, Address, AddressChange, AddressDraft, AddressText, BirthCommand, Cancellation, Changes,
     Death, ExOfficioCorrection, HouseholdId, HouseholdSplitCommand, MoveInCommand, MoveInPerson,
     MoveOut, MovementCommand, MovementId, MovementKind, PersonId, PersonInput, PersonInputDraft,
-    PersonListing, PersonRecord, ReasonText, Rejection, RejectionKind, StatusOfResidence,
-    parse_date, parse_field,
+    PersonListing, PersonRecord, ReasonText, Rejection, StatusOfResidence, parse_date, parse_field,
 };
 use kiban_registry::storage::{self, HistoryEntry, RegistryError, SearchQuery};
 use kiban_store::TenantDb;
@@ -50,28 +49,25 @@ pub(crate) fn registry_error(error: RegistryError) -> ApiError {
 }
 
 fn rejection_error(rejection: Rejection) -> ApiError {
-    let status = match rejection.kind() {
-        RejectionKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        RejectionKind::Conflict => StatusCode::CONFLICT,
-    };
-    ApiError {
-        status,
-        code: rejection.code(),
-        message: rejection.reason.to_string(),
-        field: Some(rejection.field),
-    }
+    ApiError::invalid(rejection.field.clone(), rejection.message())
 }
 
 fn missing(field: &str) -> ApiError {
-    ApiError::invalid("missing_field", field, format!("{field} は必須です"))
+    ApiError::invalid(
+        field,
+        Message::Required {
+            field: field.into(),
+        },
+    )
 }
 
-fn wrong_type(field: &str, expected: &str) -> ApiError {
-    ApiError::invalid(
-        "invalid_type",
-        field,
-        format!("{field} は{expected}で指定してください"),
-    )
+/// A member of the wrong JSON type: `expected` says which message.
+fn wrong_type(field: &str, expected: fn(String) -> Message) -> ApiError {
+    ApiError::invalid(field, expected(field.into()))
+}
+
+fn array(field: String) -> Message {
+    Message::MustBeArray { field }
 }
 
 /// `{path}.{name}`, or `name` at the top level.
@@ -87,14 +83,9 @@ fn join(path: &str, name: &str) -> String {
 fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ApiError> {
     value.as_object().ok_or_else(|| {
         if path.is_empty() {
-            ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "invalid_type",
-                message: "リクエストの本文はJSONオブジェクトでなければなりません".into(),
-                field: None,
-            }
+            ApiError::of(Message::BodyNotObject {})
         } else {
-            wrong_type(path, "オブジェクト")
+            wrong_type(path, |field| Message::MustBeObject { field })
         }
     })
 }
@@ -104,7 +95,9 @@ fn opt_text(obj: &Map<String, Value>, path: &str, name: &str) -> Result<Option<S
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(wrong_type(&join(path, name), "文字列")),
+        Some(_) => Err(wrong_type(&join(path, name), |field| {
+            Message::MustBeString { field }
+        })),
     }
 }
 
@@ -123,9 +116,10 @@ fn number(value: &Value, field: &str) -> Result<u64, ApiError> {
     n.filter(|n| *n > 0 && i64::try_from(*n).is_ok())
         .ok_or_else(|| {
             ApiError::invalid(
-                "invalid_value",
                 field,
-                format!("{field} は正の整数で指定してください"),
+                Message::MustBePositive {
+                    field: field.into(),
+                },
             )
         })
 }
@@ -145,12 +139,11 @@ fn person_ids(obj: &Map<String, Value>, name: &str) -> Result<Vec<PersonId>, Api
     let Some(value) = obj.get(name).filter(|v| !v.is_null()) else {
         return Err(missing(name));
     };
-    let items = value.as_array().ok_or_else(|| wrong_type(name, "配列"))?;
+    let items = value.as_array().ok_or_else(|| wrong_type(name, array))?;
     if items.is_empty() {
         return Err(ApiError::invalid(
-            "empty_list",
             name,
-            format!("{name} には1人以上を指定してください"),
+            Message::EmptyPersonList { field: name.into() },
         ));
     }
     items
@@ -250,9 +243,10 @@ pub(crate) fn movement_command(body: &Value) -> Result<MovementCommand, ApiError
     let kind_code = text(obj, "", "kind")?;
     let kind = MovementKind::from_code(kind_code.trim()).ok_or_else(|| {
         ApiError::invalid(
-            "invalid_value",
             "kind",
-            format!("異動の種類「{kind_code}」は扱えません"),
+            Message::UnknownMovementKind {
+                kind: kind_code.to_string(),
+            },
         )
     })?;
     let event_date =
@@ -266,13 +260,9 @@ pub(crate) fn movement_command(body: &Value) -> Result<MovementCommand, ApiError
             };
             let list = list
                 .as_array()
-                .ok_or_else(|| wrong_type("persons", "配列"))?;
+                .ok_or_else(|| wrong_type("persons", array))?;
             if list.is_empty() {
-                return Err(ApiError::invalid(
-                    "empty_list",
-                    "persons",
-                    "転入する人を1人以上指定してください",
-                ));
+                return Err(ApiError::invalid("persons", Message::NoPersonsMovingIn {}));
             }
             let mut persons = Vec::with_capacity(list.len());
             for (i, value) in list.iter().enumerate() {
@@ -322,11 +312,7 @@ pub(crate) fn movement_command(body: &Value) -> Result<MovementCommand, ApiError
             let person_id = PersonId::new(required_number(obj, "", "person_id")?);
             let changes = changes(obj)?;
             if changes.is_empty() {
-                return Err(ApiError::invalid(
-                    "no_changes",
-                    "changes",
-                    "修正する項目を1つ以上指定してください",
-                ));
+                return Err(ApiError::invalid("changes", Message::NoChangesGiven {}));
             }
             Action::ExOfficioCorrection(ExOfficioCorrection {
                 person_id,
@@ -745,9 +731,10 @@ pub async fn search(
         Some("true") => true,
         Some(_) => {
             return Err(ApiError::invalid(
-                "invalid_value",
                 "include_removed",
-                "include_removed は true または false で指定してください",
+                Message::MustBeBoolean {
+                    field: "include_removed".into(),
+                },
             ));
         }
     };
@@ -765,11 +752,7 @@ pub async fn search(
             return Err(ApiError::forbidden());
         }
         let number = kiban_core::IndividualNumber::parse(raw).map_err(|_| {
-            ApiError::invalid(
-                "invalid_individual_number",
-                "individual_number",
-                "個人番号は検査数字の正しい12桁の数字で指定してください",
-            )
+            ApiError::invalid("individual_number", Message::InvalidIndividualNumber {})
         })?;
         let found = storage::persons_with_individual_number(&tenant, &number)
             .await
@@ -795,9 +778,11 @@ pub async fn search(
                 .filter(|n| (1..=SEARCH_LIMIT).contains(n))
                 .ok_or_else(|| {
                     ApiError::invalid(
-                        "invalid_value",
                         "limit",
-                        format!("limit は1から{SEARCH_LIMIT}までの整数で指定してください"),
+                        Message::LimitOutOfRange {
+                            field: "limit".into(),
+                            max: SEARCH_LIMIT.to_string(),
+                        },
                     )
                 })?,
         },

@@ -596,7 +596,7 @@ fn build_body(kind: MovementKind, sections: &[Section], values: &Values) -> Buil
                 Json::Date => match parse_date_input(raw) {
                     Ok(date) => Value::String(date.to_string()),
                     Err(e) => {
-                        errors.insert(field.name.clone(), e.to_string());
+                        errors.insert(field.name.clone(), e.message().text());
                         continue;
                     }
                 },
@@ -1260,7 +1260,7 @@ pub async fn movement_submit(
     let command = match registry_api::movement_command(&built.body) {
         Ok(command) => command,
         Err(error) => {
-            let message = if error.code == "missing_field" {
+            let message = if error.code == kiban_core::ErrorCode::MissingField {
                 "入力してください".to_owned()
             } else {
                 error.message
@@ -1319,7 +1319,7 @@ pub async fn movement_submit(
                 &sections,
                 &built.rows,
                 Some(&rejection.field),
-                rejection.reason.to_string(),
+                rejection.message().text(),
             );
             form_page(screen, status, kind, &context, &values, &placed)
         }

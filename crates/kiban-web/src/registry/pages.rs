@@ -180,7 +180,7 @@ pub(crate) fn storage_failure(error: RegistryError) -> Response {
         RegistryError::Rejected(rejection) => error_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "入力内容を確認してください",
-            &rejection.reason.to_string(),
+            &rejection.message().text(),
         ),
         RegistryError::Store(e) => ApiError::from(e).into_response(),
     }
@@ -409,7 +409,8 @@ pub async fn search(
             match parse_date_input(&page.birth_date) {
                 Ok(date) => Some(date),
                 Err(e) => {
-                    page.errors.insert("birth_date", format!("生年月日: {e}"));
+                    page.errors
+                        .insert("birth_date", format!("生年月日: {}", e.message().text()));
                     None
                 }
             }
@@ -477,7 +478,7 @@ pub async fn search(
                 }
                 Err(RegistryError::Rejected(rejection)) => {
                     page.errors
-                        .insert("name", format!("氏名: {}", rejection.reason));
+                        .insert("name", format!("氏名: {}", rejection.message().text()));
                     status = StatusCode::UNPROCESSABLE_ENTITY;
                 }
                 Err(e) => return storage_failure(e),

@@ -12,8 +12,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use kiban_auth::Permission;
+use kiban_core::Message;
 use kiban_registry::domain::PersonId;
-use kiban_seal::domain::{Impression, Procedure, Refusal, RefusalKind, ReviewReason};
+use kiban_seal::domain::{Impression, Procedure, Refusal, ReviewReason};
 use kiban_seal::storage::{self, ClerkChange, Registration, ReviewDecision, ReviewItem, SealError};
 use serde_json::{Value, json};
 
@@ -23,15 +24,7 @@ use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 pub(crate) fn refusal_error(refusal: &Refusal) -> ApiError {
-    ApiError {
-        status: match refusal.kind() {
-            RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-            RefusalKind::Conflict => StatusCode::CONFLICT,
-        },
-        code: refusal.code(),
-        message: refusal.to_string(),
-        field: refusal.field().map(str::to_owned),
-    }
+    ApiError::about(refusal.field(), refusal.message())
 }
 
 pub(crate) fn seal_error(error: SealError) -> ApiError {
@@ -76,9 +69,10 @@ fn person_id(value: Option<&Value>) -> Result<PersonId, ApiError> {
     let n = match value {
         None | Some(Value::Null) => {
             return Err(ApiError::invalid(
-                "missing_field",
                 "person_id",
-                "person_id は必須です",
+                Message::Required {
+                    field: "person_id".into(),
+                },
             ));
         }
         Some(Value::Number(n)) => n.as_u64(),
@@ -89,9 +83,10 @@ fn person_id(value: Option<&Value>) -> Result<PersonId, ApiError> {
         .map(PersonId::new)
         .ok_or_else(|| {
             ApiError::invalid(
-                "invalid_value",
                 "person_id",
-                "person_id は正の整数で指定してください",
+                Message::MustBePositive {
+                    field: "person_id".into(),
+                },
             )
         })
 }
@@ -108,9 +103,10 @@ pub(crate) fn impression(text: &str) -> Result<Impression, ApiError> {
         .or_else(|_| base64::engine::general_purpose::STANDARD.decode(&cleaned))
         .map_err(|_| {
             ApiError::invalid(
-                "invalid_value",
                 "impression_png_base64",
-                "impression_png_base64 はPNG画像をBase64で指定してください",
+                Message::ImpressionNotBase64Png {
+                    field: "impression_png_base64".into(),
+                },
             )
         })?;
     Impression::parse(bytes).map_err(|r| refusal_error(&r))
@@ -156,13 +152,9 @@ pub async fn create(
     )
     .await?;
     let value = json_body(&body)?;
-    let obj = value.as_object().ok_or_else(|| {
-        ApiError::invalid(
-            "invalid_type",
-            "",
-            "リクエストの本文はJSONオブジェクトでなければなりません",
-        )
-    })?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| ApiError::invalid("", Message::BodyNotObject {}))?;
     let person = person_id(obj.get("person_id"))?;
     let procedure = match obj.get("procedure").and_then(Value::as_str) {
         Some(code) => {
@@ -170,9 +162,10 @@ pub async fn create(
         }
         None => {
             return Err(ApiError::invalid(
-                "missing_field",
                 "procedure",
-                "procedure は必須です",
+                Message::Required {
+                    field: "procedure".into(),
+                },
             ));
         }
     };
@@ -180,9 +173,10 @@ pub async fn create(
         Some(text) => impression(text)?,
         None => {
             return Err(ApiError::invalid(
-                "missing_field",
                 "impression_png_base64",
-                "impression_png_base64 は必須です",
+                Message::Required {
+                    field: "impression_png_base64".into(),
+                },
             ));
         }
     };
@@ -353,9 +347,10 @@ pub async fn adult_ward(
         .and_then(Value::as_bool)
         .ok_or_else(|| {
             ApiError::invalid(
-                "invalid_value",
                 "adult_ward",
-                "adult_ward は true または false で指定してください",
+                Message::MustBeBoolean {
+                    field: "adult_ward".into(),
+                },
             )
         })?;
     let today = kiban_core::today_in_japan();
@@ -363,9 +358,10 @@ pub async fn adult_ward(
         None => today,
         Some(text) => kiban_core::date::parse_iso(text).map_err(|_| {
             ApiError::invalid(
-                "invalid_value",
                 "effective_on",
-                "effective_on は YYYY-MM-DD で指定してください",
+                Message::MustBeIsoDate {
+                    field: "effective_on".into(),
+                },
             )
         })?,
     };
@@ -437,17 +433,19 @@ async fn review(
     let reason = match value.get("reason") {
         None | Some(Value::Null) => {
             return Err(ApiError::invalid(
-                "missing_field",
                 "reason",
-                "reason は必須です（確認の結果と理由）",
+                Message::ReviewReasonRequired {
+                    field: "reason".into(),
+                },
             ));
         }
         Some(Value::String(text)) => ReviewReason::parse(text).map_err(|r| refusal_error(&r))?,
         Some(_) => {
             return Err(ApiError::invalid(
-                "invalid_type",
                 "reason",
-                "reason は文字列で指定してください",
+                Message::MustBeString {
+                    field: "reason".into(),
+                },
             ));
         }
     };

@@ -14,6 +14,7 @@ use axum_extra::extract::CookieJar;
 use kiban_auth::{Permission, Principal};
 use kiban_certificate::domain::CertificateKind;
 use kiban_certificate::storage::{IssueRequest, Subject};
+use kiban_core::Message;
 use kiban_core::wareki;
 use kiban_registry::domain::PersonId;
 use kiban_seal::domain::{
@@ -175,6 +176,16 @@ async fn index_page(
     Ok((status, jar, render(&page)?).into_response())
 }
 
+/// A part of an uploaded form that cannot be read.
+fn upload_error(field: &str, error: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::invalid(
+        field,
+        Message::UploadNotRead {
+            detail: error.to_string(),
+        },
+    )
+}
+
 /// The query of the seal screen.
 #[derive(Deserialize)]
 pub struct IndexQuery {
@@ -217,20 +228,17 @@ pub async fn register(
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| ApiError::invalid("invalid_value", "impression", e.to_string()))?
+        .map_err(|e| upload_error("impression", e))?
     {
         let name = field.name().unwrap_or("").to_owned();
         if name == "impression" {
             let bytes = field
                 .bytes()
                 .await
-                .map_err(|e| ApiError::invalid("invalid_value", "impression", e.to_string()))?;
+                .map_err(|e| upload_error("impression", e))?;
             png = Some(bytes.to_vec());
         } else {
-            let text = field
-                .text()
-                .await
-                .map_err(|e| ApiError::invalid("invalid_value", name.clone(), e.to_string()))?;
+            let text = field.text().await.map_err(|e| upload_error(&name, e))?;
             fields.insert(name, text);
         }
     }
@@ -408,11 +416,7 @@ pub async fn change(
         Some("card_reissue") => ClerkChange::ReissueCard,
         Some("abolish") => ClerkChange::Abolish,
         _ => {
-            return Err(ApiError::invalid(
-                "invalid_value",
-                "action",
-                "操作を選んでください",
-            ));
+            return Err(ApiError::invalid("action", Message::ChooseAction {}));
         }
     };
     let (tenant, actor) = tenant_for(
@@ -504,11 +508,7 @@ pub async fn review(
         Some("restore") => ReviewDecision::Restore,
         Some("confirm_abolition") => ReviewDecision::ConfirmAbolition,
         _ => {
-            return Err(ApiError::invalid(
-                "invalid_value",
-                "decision",
-                "確認の結果を選んでください",
-            ));
+            return Err(ApiError::invalid("decision", Message::ChooseDecision {}));
         }
     };
     let (tenant, actor) = tenant_for(

@@ -113,14 +113,13 @@ pub struct CreateStaffForm {
 fn auth_message(e: AuthError) -> Result<(StatusCode, String), ApiError> {
     match e {
         AuthError::InvalidInput { message, .. } => Ok((StatusCode::UNPROCESSABLE_ENTITY, message)),
-        AuthError::Duplicate(login) => Ok((
-            StatusCode::CONFLICT,
-            format!("ログインID「{login}」は既に使われています"),
-        )),
-        AuthError::NoSuchAccount(login) => Ok((
-            StatusCode::NOT_FOUND,
-            format!("ログインID「{login}」の職員はいません"),
-        )),
+        e @ (AuthError::Duplicate(_) | AuthError::NoSuchAccount(_)) => match e.message() {
+            Some(message) => Ok((
+                StatusCode::from_u16(message.status()).unwrap_or(StatusCode::CONFLICT),
+                message.text(),
+            )),
+            None => Err(e.into()),
+        },
         other => Err(other.into()),
     }
 }

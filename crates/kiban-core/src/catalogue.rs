@@ -1,0 +1,686 @@
+//! The error catalogue: every stable error code ([`ErrorCode`]) that the API
+//! and the screens answer, and every Japanese message ([`Message`]) shown to
+//! clerks, in one place.
+//!
+//! Domain and storage errors keep English `Display`s (for logs and
+//! developers); each exposes a [`Message`] (`fn message(&self)`), an entry of
+//! this catalogue with its parameters filled in by name. The web layer
+//! answers `{"error": {"code", "message", "field"}}` with the entry's code,
+//! status and [`Message::text`]; the CLI prints the same text.
+//!
+//! An entry is one line of the `catalogue!` table below: its name and named
+//! parameters, its code, the HTTP status the API answers with, and the
+//! Japanese template (parameters written `{name}`). Some codes have several
+//! messages (`missing_field` names different fields in different words);
+//! a code answered with two statuses (`not_resident`: 422 for a seal
+//! application, 409 for a movement) has an entry for each.
+//! `docs/API-DESIGN.md` lists the table; a test of `kiban-web` regenerates it.
+
+macro_rules! error_codes {
+    ($( $(#[doc = $doc:literal])* $name:ident = $code:literal, )*) => {
+        /// A stable snake_case error code of the API (`error.code`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorCode {
+            $( $(#[doc = $doc])* $name, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of the table.
+            pub const ALL: &'static [ErrorCode] = &[$( ErrorCode::$name, )*];
+
+            /// The code as written on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( ErrorCode::$name => $code, )*
+                }
+            }
+
+            /// The code written `code`, if there is one.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $( $code => Some(ErrorCode::$name), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request body is not JSON.
+    MalformedJson = "malformed_json",
+    /// No or wrong credentials.
+    Unauthorized = "unauthorized",
+    /// The principal may not do this.
+    Forbidden = "forbidden",
+    /// No such resource (in this municipality).
+    NotFound = "not_found",
+    /// Too many failed logins.
+    TooManyAttempts = "too_many_attempts",
+    /// Too many requests from one address.
+    RateLimited = "rate_limited",
+    /// The service has no master key.
+    MasterKeyNotConfigured = "master_key_not_configured",
+    /// An internal failure (logged).
+    InternalError = "internal_error",
+    /// A required member is missing.
+    MissingField = "missing_field",
+    /// A member of the wrong JSON type.
+    InvalidType = "invalid_type",
+    /// A member whose value is not acceptable.
+    InvalidValue = "invalid_value",
+    /// A member that the operation does not know.
+    UnknownField = "unknown_field",
+    /// A date that cannot be read.
+    InvalidDate = "invalid_date",
+    /// A period whose start is after its end.
+    InvalidPeriod = "invalid_period",
+    /// A 利用目的 that is too short, too long or not one line.
+    InvalidPurpose = "invalid_purpose",
+    /// An empty list.
+    EmptyList = "empty_list",
+    /// A malformed 個人番号.
+    InvalidIndividualNumber = "invalid_individual_number",
+    /// The login is taken.
+    Duplicate = "duplicate",
+    /// A wrong or reused 確認コード.
+    InvalidOtp = "invalid_otp",
+    /// The second factor is already enrolled.
+    AlreadyEnrolled = "already_enrolled",
+    /// The role needs a second factor that the account has not enrolled.
+    SecondFactorEnrolmentRequired = "second_factor_enrolment_required",
+    /// A calculation kind that does not exist.
+    UnknownCalculation = "unknown_calculation",
+    /// A fiscal year outside the rule data.
+    UnsupportedFiscalYear = "unsupported_fiscal_year",
+    /// The compiled-in rule data is broken.
+    RuleDataInvalid = "rule_data_invalid",
+    /// 異動日 in the future.
+    EventInFuture = "event_in_future",
+    /// 届出日 in the future.
+    NotifiedInFuture = "notified_in_future",
+    /// 届出日 before 異動日.
+    NotifiedBeforeEvent = "notified_before_event",
+    /// 生年月日 after 異動日.
+    BornAfterEvent = "born_after_event",
+    /// 出生 dated otherwise than the birth.
+    BirthDateMismatch = "birth_date_mismatch",
+    /// 在留資格 missing.
+    MissingStatusOfResidence = "missing_status_of_residence",
+    /// 在留期間 missing.
+    MissingPeriodOfStay = "missing_period_of_stay",
+    /// 在留資格 for a Japanese national.
+    ForeignFieldsForJapanese = "foreign_fields_for_japanese",
+    /// 在留期間 expired.
+    PeriodOfStayExpired = "period_of_stay_expired",
+    /// 在留期間 for a permanent resident.
+    PeriodOfStayForPermanent = "period_of_stay_for_permanent",
+    /// Not exactly one head.
+    HeadCount = "head_count",
+    /// A joining person made head.
+    HeadWhenJoining = "head_when_joining",
+    /// No persons.
+    NoPersons = "no_persons",
+    /// A person named twice.
+    DuplicatePerson = "duplicate_person",
+    /// A correction that changes nothing.
+    NoChanges = "no_changes",
+    /// New head outside the split group.
+    NewHeadNotInGroup = "new_head_not_in_group",
+    /// New head among those leaving.
+    NewHeadLeaving = "new_head_leaving",
+    /// Not a resident.
+    NotResident = "not_resident",
+    /// The 個人番号 is another person's.
+    IndividualNumberInUse = "individual_number_in_use",
+    /// Already a resident.
+    AlreadyResident = "already_resident",
+    /// Deceased.
+    Deceased = "deceased",
+    /// Before the birth.
+    BeforeBirth = "before_birth",
+    /// The household does not exist on the day.
+    HouseholdNotActive = "household_not_active",
+    /// Address differs from the household's.
+    AddressDiffersFromHousehold = "address_differs_from_household",
+    /// A new head must be named.
+    NewHeadRequired = "new_head_required",
+    /// New head not among those staying.
+    NewHeadNotRemaining = "new_head_not_remaining",
+    /// New head named needlessly.
+    NewHeadNotNeeded = "new_head_not_needed",
+    /// Persons of different households.
+    DifferentHouseholds = "different_households",
+    /// The whole household split.
+    WholeHouseholdSplit = "whole_household_split",
+    /// The head splits off without leading.
+    SplitHeadMustLead = "split_head_must_lead",
+    /// The remaining household's head is undecided.
+    RemainingHeadUndecided = "remaining_head_undecided",
+    /// No such movement.
+    MovementNotFound = "movement_not_found",
+    /// Already cancelled.
+    AlreadyCancelled = "already_cancelled",
+    /// A cancellation of a cancellation.
+    CancelCancellation = "cancel_cancellation",
+    /// A cancellation before its movement.
+    CancellationBeforeMovement = "cancellation_before_movement",
+    /// No 住民票コード left.
+    ResidentRecordCodeUnavailable = "resident_record_code_unavailable",
+    /// A later movement would break.
+    BreaksLaterMovement = "breaks_later_movement",
+    /// Under 15 (印鑑登録).
+    UnderMinimumAge = "under_minimum_age",
+    /// An adult ward (印鑑登録).
+    AdultWard = "adult_ward",
+    /// Already registered (印鑑登録).
+    AlreadyRegistered = "already_registered",
+    /// The impression image is not acceptable.
+    InvalidImpression = "invalid_impression",
+    /// Not awaiting the reply.
+    NotAwaitingReply = "not_awaiting_reply",
+    /// The reply is overdue.
+    ReplyOverdue = "reply_overdue",
+    /// Not registered.
+    NotRegistered = "not_registered",
+    /// Already abolished.
+    AlreadyAbolished = "already_abolished",
+    /// Unknown 印鑑登録証.
+    UnknownSealCard = "unknown_seal_card",
+    /// 印鑑登録証 no longer valid.
+    SealCardInvalid = "seal_card_invalid",
+    /// Not under review.
+    NotUnderReview = "not_under_review",
+    /// An item a certificate cannot show.
+    InvalidItem = "invalid_item",
+    /// 個人番号 may not be printed.
+    IndividualNumberNotPermitted = "individual_number_not_permitted",
+    /// An item the registry does not hold.
+    ItemNotHeld = "item_not_held",
+    /// A person who cannot be certified.
+    NotCertifiable = "not_certifiable",
+    /// No certifier configured.
+    CertifierNotConfigured = "certifier_not_configured",
+    /// A protected person (支援措置).
+    ProtectedPerson = "protected_person",
+    /// A certificate that cannot be printed.
+    Unprintable = "unprintable",
+    /// A support measure already ended.
+    AlreadyEnded = "already_ended",
+    /// No such job kind.
+    UnknownJob = "unknown_job",
+    /// A job parameter not acceptable.
+    InvalidParam = "invalid_param",
+    /// A plan entry not acceptable.
+    InvalidPlan = "invalid_plan",
+    /// A dead letter that is not parked.
+    NotParked = "not_parked",
+    /// A retry that failed again.
+    RetryFailed = "retry_failed",
+}
+
+/// One entry of the catalogue as a row of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// The name of the [`Message`] variant.
+    pub name: &'static str,
+    /// Its code.
+    pub code: ErrorCode,
+    /// The HTTP status the API answers with.
+    pub status: u16,
+    /// The Japanese template, parameters written `{name}`.
+    pub template: &'static str,
+    /// When it is answered (the variant's doc comment).
+    pub when: &'static str,
+}
+
+macro_rules! catalogue {
+    ($( #[doc = $when:literal] $name:ident { $($p:ident),* } => $code:ident, $status:literal, $template:literal; )*) => {
+        /// A message of the catalogue with its parameters. Its
+        /// [`text`](Message::text) is the Japanese shown to clerks.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Message {
+            $(
+                #[doc = $when]
+                $name { $(
+                    #[allow(missing_docs)]
+                    $p: String
+                ),* },
+            )*
+        }
+
+        impl Message {
+            /// The stable code.
+            pub fn code(&self) -> ErrorCode {
+                match self {
+                    $( Message::$name { .. } => ErrorCode::$code, )*
+                }
+            }
+
+            /// The HTTP status the API answers with.
+            pub fn status(&self) -> u16 {
+                match self {
+                    $( Message::$name { .. } => $status, )*
+                }
+            }
+
+            /// The Japanese text, the parameters filled in.
+            pub fn text(&self) -> String {
+                match self {
+                    $( Message::$name { $($p),* } => format!($template), )*
+                }
+            }
+
+            /// Every entry, in the order of the table.
+            pub const ENTRIES: &'static [Entry] = &[$(
+                Entry {
+                    name: stringify!($name),
+                    code: ErrorCode::$code,
+                    status: $status,
+                    template: $template,
+                    when: $when,
+                },
+            )*];
+        }
+    };
+}
+
+catalogue! {
+    // --- The API's own answers -------------------------------------------------
+    /// The request body is not JSON (the parser's detail follows).
+    MalformedJson { detail } => MalformedJson, 400, "リクエストの本文がJSONとして読めません（{detail}）";
+    /// No, wrong or expired credentials.
+    Unauthorized {} => Unauthorized, 401, "認証が必要です。ログインIDとパスワード、またはトークンを確認してください";
+    /// The principal's role does not allow the operation.
+    Forbidden {} => Forbidden, 403, "この操作を行う権限がありません";
+    /// No such resource in the caller's municipality.
+    NotFound {} => NotFound, 404, "見つかりません";
+    /// A login after too many failures (the account is locked for a while).
+    TooManyAttempts {} => TooManyAttempts, 429, "ログインの失敗が続いたため、しばらくログインできません";
+    /// Too many requests from one address; `seconds` to wait.
+    RateLimited { seconds } => RateLimited, 429, "短い間に照会が多すぎるため、受け付けられません。{seconds}秒ほど待ってから再度お試しください。";
+    /// A request would seal or open a value but no master key was configured.
+    MasterKeyNotConfigured {} => MasterKeyNotConfigured, 503, "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱えません。運用者が --master-key-file または環境変数 KIBAN_MASTER_KEY でマスター鍵を指定して起動し直す必要があります";
+    /// An internal failure; the detail goes to the log only.
+    Internal {} => InternalError, 500, "システムエラーが発生しました。時間をおいて再度お試しください";
+    /// A body that is JSON but not an object.
+    BodyNotObject {} => InvalidType, 422, "リクエストの本文はJSONオブジェクトでなければなりません";
+    /// A required member is missing.
+    Required { field } => MissingField, 422, "{field} は必須です";
+    /// A member that must be a string.
+    MustBeString { field } => InvalidType, 422, "{field} は文字列で指定してください";
+    /// A member that must be an array.
+    MustBeArray { field } => InvalidType, 422, "{field} は配列で指定してください";
+    /// A member that must be an object.
+    MustBeObject { field } => InvalidType, 422, "{field} はオブジェクトで指定してください";
+    /// A member that must be a date string.
+    MustBeDateString { field } => InvalidType, 422, "{field} は文字列（YYYY-MM-DD）で指定してください";
+    /// A flag given as something else than a boolean (type check).
+    MustBeBooleanType { field } => InvalidType, 422, "{field} は true または false で指定してください";
+    /// A flag given as something else than a boolean (value check).
+    MustBeBoolean { field } => InvalidValue, 422, "{field} は true または false で指定してください";
+    /// A member that must be a positive integer.
+    MustBePositive { field } => InvalidValue, 422, "{field} は正の整数で指定してください";
+    /// A date member not in `YYYY-MM-DD`.
+    MustBeIsoDate { field } => InvalidValue, 422, "{field} は YYYY-MM-DD で指定してください";
+    /// A `limit` outside 1..=`max`.
+    LimitOutOfRange { field, max } => InvalidValue, 422, "{field} は1から{max}までの整数で指定してください";
+    /// A member that the operation does not know.
+    UnknownField { field } => UnknownField, 422, "{field} という項目はありません";
+    /// A list that must name at least one person.
+    EmptyPersonList { field } => EmptyList, 422, "{field} には1人以上を指定してください";
+    /// A 転入 without persons.
+    NoPersonsMovingIn {} => EmptyList, 422, "転入する人を1人以上指定してください";
+    /// A movement kind that does not exist.
+    UnknownMovementKind { kind } => InvalidValue, 422, "異動の種類「{kind}」は扱えません";
+    /// An 職権修正 without changes (checked before the registry).
+    NoChangesGiven {} => NoChanges, 422, "修正する項目を1つ以上指定してください";
+    /// A malformed 個人番号 in a search.
+    InvalidIndividualNumber {} => InvalidIndividualNumber, 422, "個人番号は検査数字の正しい12桁の数字で指定してください";
+    /// A 利用目的 (purpose) missing.
+    PurposeRequired {} => MissingField, 422, "purpose（利用目的）は必須です";
+    /// A 利用目的 too short, too long or with control characters.
+    PurposeLength { min, max } => InvalidPurpose, 422, "利用目的を{min}文字以上{max}文字以内で入力してください";
+    /// A date typed on a screen that cannot be read.
+    ScreenDate { label, detail } => InvalidDate, 422, "{label}: {detail}（令和8年11月1日 や 2026-11-01 の形で入力してください）";
+    /// A date member that cannot be read (the reason follows).
+    DateNotRead { detail } => InvalidDate, 422, "{detail}";
+    /// A 宛名番号 on a screen that is not a positive integer.
+    PersonIdMustBePositive {} => InvalidValue, 422, "宛名番号は正の整数で指定してください";
+    /// A period whose start is after its end.
+    PeriodReversed {} => InvalidPeriod, 422, "期間の開始日は終了日以前にしてください";
+    /// An access-log search without whom to look for.
+    PersonOrActorRequired {} => MissingField, 422, "宛名番号、または職員のログインIDを指定してください";
+    /// A form upload that cannot be read (the reader's detail follows).
+    UploadNotRead { detail } => InvalidValue, 422, "{detail}";
+    /// No action chosen on a seal screen.
+    ChooseAction {} => InvalidValue, 422, "操作を選んでください";
+    /// No review decision chosen on a seal screen.
+    ChooseDecision {} => InvalidValue, 422, "確認の結果を選んでください";
+    /// A seal impression that is not Base64 PNG.
+    ImpressionNotBase64Png { field } => InvalidValue, 422, "{field} はPNG画像をBase64で指定してください";
+    /// A seal review decision without a reason.
+    ReviewReasonRequired { field } => MissingField, 422, "{field} は必須です（確認の結果と理由）";
+    /// A support-measure reason not among the codes.
+    ProtectionReasonUnknown { field, codes } => InvalidValue, 422, "{field} は {codes} のいずれかで指定してください";
+    /// A certificate kind not among the codes.
+    CertificateKindUnknown {} => InvalidValue, 422, "kind は resident_record_copy, removed_record_copy, record_item_certificate, seal_certificate のいずれかです";
+    /// A certificate for too few or too many persons.
+    PersonIdsCount {} => InvalidValue, 422, "person_ids には1人以上50人以下を指定してください";
+    /// A certificate request naming no subject.
+    SubjectRequired {} => MissingField, 422, "household_id, person_ids または seal_card_number のいずれかを指定してください";
+    /// A certificate request naming two subjects.
+    SubjectAmbiguous {} => InvalidValue, 422, "household_id, person_ids, seal_card_number はどれか一つだけ指定してください";
+    /// A certificate item that is not a string.
+    ItemMustBeString {} => InvalidType, 422, "記載事項は文字列で指定してください";
+    /// A certificate with 個人番号 without 利用目的.
+    PurposeRequiredForIndividualNumber {} => MissingField, 422, "個人番号を記載するときは purpose（利用目的）が必須です";
+    /// A certificate 利用目的 too long or not one line.
+    CertificatePurposeLength { max } => InvalidValue, 422, "purpose は改行を含まない{max}文字以内で指定してください";
+    /// A job-list status filter not among the codes.
+    JobStatusUnknown {} => InvalidValue, 422, "status は queued, running, succeeded, failed, cancelled のいずれかです";
+    /// A dead-letter status filter not among the codes.
+    DeadLetterStatusUnknown {} => InvalidValue, 422, "status は retrying, parked, retried, dismissed のいずれかです";
+    /// A job parameter that is not a string.
+    ParamMustBeString { name } => InvalidParam, 422, "{name}: 値は文字列で指定してください";
+    /// A plan that is not an array.
+    PlanMustBeArray {} => MissingField, 422, "plan は配列で指定してください";
+    /// A role that needs a second factor the account has not enrolled.
+    SecondFactorEnrolmentRequired {} => SecondFactorEnrolmentRequired, 403, "この役割では二要素認証が必要です。画面からログインして確認コードのアプリを登録してください";
+
+    // --- kiban-core: values ----------------------------------------------------
+    /// An empty value.
+    ValueEmpty {} => InvalidValue, 422, "値が空です";
+    /// A number of the wrong number of digits.
+    ValueWrongLength { expected } => InvalidValue, 422, "{expected}桁の数字で入力してください";
+    /// A character that is not allowed.
+    ValueInvalidCharacter {} => InvalidValue, 422, "使用できない文字が含まれています";
+    /// A wrong check digit.
+    ValueCheckDigit { expected } => InvalidValue, 422, "検査数字（チェックディジット）が正しくありません（正しくは {expected}）";
+    /// A value outside its range.
+    ValueOutOfRange { detail } => InvalidValue, 422, "範囲外の値です: {detail}";
+    /// A date that does not exist or cannot be read.
+    ValueInvalidDate { detail } => InvalidValue, 422, "日付が正しくありません: {detail}";
+
+    // --- kiban-auth ------------------------------------------------------------
+    /// A wrong login or password (staff-management screens).
+    InvalidCredentials {} => Unauthorized, 401, "ログインIDまたはパスワードが正しくありません";
+    /// An account value not acceptable (the rule's words follow).
+    AccountValue { detail } => InvalidValue, 422, "{detail}";
+    /// The login is taken.
+    LoginTaken { login } => Duplicate, 409, "ログインID「{login}」は既に使われています";
+    /// A wrong or reused 確認コード.
+    WrongSecondFactor {} => InvalidOtp, 401, "確認コード（6桁）が正しくないか、既に使われています";
+    /// The second factor is already enrolled.
+    AlreadyEnrolled {} => AlreadyEnrolled, 409, "二要素認証は既に登録されています";
+    /// No such staff login.
+    NoSuchAccount { login } => NotFound, 404, "ログインID「{login}」の職員はいません";
+
+    // --- kiban-registry: why a movement is refused -----------------------------
+    /// A value that cannot be read (the value's message follows).
+    RejectedValue { detail } => InvalidValue, 422, "{detail}";
+    /// 異動日 after today (only a planned 転出 may be dated in the future).
+    EventInFuture {} => EventInFuture, 422, "異動日が処理日より後です（転出予定以外は指定できません）";
+    /// 届出日 after today.
+    NotifiedInFuture {} => NotifiedInFuture, 422, "届出日が処理日より後です";
+    /// 届出日 before 異動日.
+    NotifiedBeforeEvent {} => NotifiedBeforeEvent, 422, "届出日が異動日より前です";
+    /// A date of birth after the 異動日.
+    BornAfterEvent {} => BornAfterEvent, 422, "生年月日が異動日より後です";
+    /// The 異動日 of a 出生 differs from the date of birth.
+    BirthDateMismatch {} => BirthDateMismatch, 422, "出生の異動日は生年月日と同じ日でなければなりません";
+    /// A foreign resident without 在留資格.
+    MissingStatusOfResidence {} => MissingStatusOfResidence, 422, "外国人住民は在留資格が必須です";
+    /// A foreign resident without 在留期間の満了の日.
+    MissingPeriodOfStay {} => MissingPeriodOfStay, 422, "外国人住民は在留期間の満了の日が必須です（永住者・特別永住者を除く）";
+    /// 在留資格 or 在留期間 for a Japanese national.
+    ForeignFieldsForJapanese {} => ForeignFieldsForJapanese, 422, "日本人住民には在留資格・在留期間を記載しません";
+    /// 在留期間 expired on the 異動日.
+    PeriodOfStayExpired {} => PeriodOfStayExpired, 422, "在留期間の満了の日が異動日より前です";
+    /// A permanent resident with a period of stay.
+    PeriodOfStayForPermanent {} => PeriodOfStayForPermanent, 422, "永住者・特別永住者には在留期間を記載しません";
+    /// A new household without exactly one head.
+    HeadCount { found } => HeadCount, 422, "新しい世帯には世帯主がちょうど1人必要です（{found}人指定されています）";
+    /// A person joining a household named its head.
+    HeadWhenJoining {} => HeadWhenJoining, 422, "既存の世帯に加わる人を世帯主にはできません";
+    /// An empty list of persons.
+    NoPersons {} => NoPersons, 422, "1人以上指定してください";
+    /// The same person twice.
+    DuplicatePerson {} => DuplicatePerson, 422, "同じ人が重複して指定されています";
+    /// An 職権修正 that changes nothing.
+    NoChanges {} => NoChanges, 422, "修正する項目を1つ以上指定してください";
+    /// The new head of a split household outside the group.
+    NewHeadNotInGroup {} => NewHeadNotInGroup, 422, "新しい世帯の世帯主は分離する人の中から指定してください";
+    /// The new head among those moving out.
+    NewHeadLeaving {} => NewHeadLeaving, 422, "新しい世帯主に転出する人は指定できません";
+    /// The person is not a resident on the 異動日.
+    NotResident { person_id } => NotResident, 409, "宛名番号 {person_id} の人は異動日に住民ではありません";
+    /// The 個人番号 is another person's (named by 宛名番号, never by the number).
+    IndividualNumberInUse { person_id } => IndividualNumberInUse, 409, "この個人番号は宛名番号 {person_id} の人に既に登録されています";
+    /// A returning resident who is still a resident.
+    AlreadyResident { person_id } => AlreadyResident, 409, "宛名番号 {person_id} の人は異動日に既に住民です";
+    /// A returning resident recorded as deceased.
+    Deceased { person_id } => Deceased, 409, "宛名番号 {person_id} の人は死亡により消除されています";
+    /// A movement before the person's birth.
+    BeforeBirth { person_id } => BeforeBirth, 409, "宛名番号 {person_id} の人の生年月日より前の異動です";
+    /// The household does not exist on the 異動日.
+    HouseholdNotActive { household_id } => HouseholdNotActive, 409, "世帯番号 {household_id} の世帯は異動日に存在しません";
+    /// A 転入 into a household at another address.
+    AddressDiffersFromHousehold {} => AddressDiffersFromHousehold, 409, "既存の世帯に加わる転入の住所は世帯の住所と同じでなければなりません";
+    /// The head leaves while others stay: a new head is needed.
+    NewHeadRequired {} => NewHeadRequired, 409, "世帯主が異動し世帯員が残るため、新しい世帯主の指定が必要です";
+    /// The new head does not stay in the household.
+    NewHeadNotRemaining {} => NewHeadNotRemaining, 409, "新しい世帯主は残る世帯員の中から指定してください";
+    /// A new head named although the head stays.
+    NewHeadNotNeeded {} => NewHeadNotNeeded, 409, "世帯主は変わらないため、新しい世帯主は指定できません";
+    /// A 世帯分離 of persons of different households.
+    SplitDifferentHouseholds {} => DifferentHouseholds, 409, "分離する人は同じ世帯の世帯員でなければなりません";
+    /// A 世帯分離 of every member.
+    WholeHouseholdSplit {} => WholeHouseholdSplit, 409, "世帯全員を分離することはできません";
+    /// The head splits off without heading the new household.
+    SplitHeadMustLead {} => SplitHeadMustLead, 409, "世帯主が分離する場合は新しい世帯の世帯主としてください";
+    /// The head splits off leaving two or more.
+    RemainingHeadUndecided {} => RemainingHeadUndecided, 409, "世帯主が分離し2人以上が残るため、残る世帯の世帯主を決められません";
+    /// A cancellation of a movement that does not exist.
+    MovementNotFound { movement_id } => MovementNotFound, 409, "異動 {movement_id} はありません";
+    /// A cancellation of a cancelled movement.
+    AlreadyCancelled { movement_id } => AlreadyCancelled, 409, "異動 {movement_id} は既に取り消されています";
+    /// A cancellation of a cancellation.
+    CancelCancellation {} => CancelCancellation, 409, "取消しを取り消すことはできません";
+    /// A cancellation dated before its movement.
+    CancellationBeforeMovement {} => CancellationBeforeMovement, 409, "取消しの異動日が取り消す異動の異動日より前です";
+    /// No 住民票コード can be assigned.
+    ResidentRecordCodeUnavailable { detail } => ResidentRecordCodeUnavailable, 409, "住民票コードを割り当てられません: {detail}";
+    /// A later movement (`kind` is its Japanese name) would become invalid; `cause` is its message.
+    BreaksLaterMovement { movement_id, kind, cause } => BreaksLaterMovement, 409, "この異動により異動 {movement_id}（{kind}）が成り立たなくなります: {cause}";
+
+    // --- kiban-seal: why a seal registration is refused -------------------------
+    /// An applicant without a resident record.
+    SealNotResident {} => NotResident, 422, "住民登録のない方は印鑑登録できません";
+    /// An applicant under 15.
+    SealUnderage {} => UnderMinimumAge, 422, "15歳未満の方は印鑑登録できません";
+    /// An applicant who is an adult ward.
+    SealAdultWard {} => AdultWard, 422, "成年被後見人の方は印鑑登録できません";
+    /// A second registration.
+    SealAlreadyRegistered {} => AlreadyRegistered, 409, "既に印鑑登録されています（または照会中です）";
+    /// An impression image not acceptable (the check's words follow).
+    SealInvalidImpression { detail } => InvalidImpression, 422, "{detail}";
+    /// A procedure not among the two.
+    SealUnknownProcedure {} => InvalidValue, 422, "procedure は identity_verified または inquiry で指定してください";
+    /// A reply for a registration not awaiting one.
+    SealNotAwaitingReply {} => NotAwaitingReply, 409, "この印鑑登録は回答待ちではありません";
+    /// A reply after its due day.
+    SealReplyOverdue { due } => ReplyOverdue, 409, "回答書の提出期限（{due}）を過ぎています。改めて申請してください";
+    /// A change of a registration not registered.
+    SealNotRegistered {} => NotRegistered, 409, "この印鑑登録は登録済みではありません";
+    /// A registration already abolished.
+    SealAlreadyAbolished {} => AlreadyAbolished, 409, "この印鑑登録は既に廃止されています";
+    /// A card number malformed or unknown.
+    SealUnknownCard {} => UnknownSealCard, 422, "印鑑登録証の番号が正しくありません";
+    /// A card replaced or abolished.
+    SealCardNoLongerValid {} => SealCardInvalid, 409, "この印鑑登録証は無効です（廃止または再交付済み）";
+    /// A review decision for a registration not under review.
+    SealNotUnderReview {} => NotUnderReview, 409, "この印鑑登録は復活確認待ちではありません";
+    /// A review decision without an acceptable reason.
+    SealReasonRequired {} => MissingField, 422, "理由を200文字以内の1行の文章で入力してください";
+
+    // --- kiban-certificate: why a certificate is refused -----------------------
+    /// An item code the certificate cannot show.
+    CertificateUnknownItem { field, code } => InvalidItem, 422, "{field}: 「{code}」はこの証明書で選べる記載事項ではありません";
+    /// 個人番号 asked for without the permission.
+    IndividualNumberNotPermitted {} => IndividualNumberNotPermitted, 422, "個人番号を記載する権限がありません";
+    /// 本籍・筆頭者 asked for.
+    PermanentDomicileNotHeld {} => ItemNotHeld, 422, "本籍・筆頭者は住民記録に保持していないため記載できません";
+    /// A person not in the registry as the certificate needs (`detail` says how).
+    NotCertifiable { field, detail } => NotCertifiable, 422, "{field}: {detail}";
+    /// Persons of different households on one 住民票の写し.
+    CertificateDifferentHouseholds {} => DifferentHouseholds, 422, "person_ids: 同じ世帯の方だけを1枚の住民票の写しに記載できます";
+    /// No 市区町村長名 configured.
+    CertifierNotConfigured {} => CertifierNotConfigured, 409, "証明書の認証者（市区町村長名）が設定されていません";
+    /// A protected person (支援措置) and no override.
+    ProtectedPerson {} => ProtectedPerson, 403, "支援措置の対象者のため、この証明書は交付できません";
+    /// The record cannot be printed (the printer's words follow).
+    Unprintable { detail } => Unprintable, 422, "証明書を印刷できません: {detail}";
+
+    // --- kiban-protection: 支援措置 ----------------------------------------------
+    /// A start date outside the calendar.
+    MeasureStartOutOfRange {} => InvalidValue, 422, "starts_on は範囲外の日付です";
+    /// An end before the start.
+    MeasureEndsBeforeStart {} => InvalidValue, 422, "ends_on は starts_on 以後の日付にしてください";
+    /// A period longer than one year; `latest` is the last day allowed.
+    MeasureLongerThanOneYear { latest } => InvalidValue, 422, "支援措置の期間は1年以内です（ends_on は {latest} まで。延長は新しい支援措置として記録します）";
+    /// A support measure for a person who does not exist.
+    MeasureUnknownPerson { person_id } => NotFound, 404, "宛名番号 {person_id} の住民はいません";
+    /// A support measure that does not exist.
+    MeasureUnknown { measure_id } => NotFound, 404, "支援措置 {measure_id} はありません";
+    /// An early end of a measure already ended.
+    MeasureAlreadyEnded { measure_id } => AlreadyEnded, 409, "支援措置 {measure_id} は既に終了しています";
+    /// An early end outside the measure's period.
+    MeasureEndOutsidePeriod { starts_on, ends_on } => InvalidValue, 422, "ended_on は支援措置の期間（{starts_on}〜{ends_on}）内の日付にしてください";
+
+    // --- kiban-jobs ------------------------------------------------------------
+    /// A job kind that does not exist.
+    UnknownJob { job } => UnknownJob, 422, "ジョブ「{job}」はありません";
+    /// A job parameter not acceptable (the kind's words follow).
+    InvalidParam { field, detail } => InvalidParam, 422, "{field}: {detail}";
+    /// A plan entry not acceptable (the check's words follow).
+    InvalidPlan { field, detail } => InvalidPlan, 422, "{field}: {detail}";
+    /// A date beyond the holiday table.
+    CalendarNotCovered { year, first, last } => InvalidPlan, 422, "{year}年は祝日表（{first}年〜{last}年）の範囲外です";
+    /// A line of the holiday table that cannot be read.
+    CalendarTable { line, reason } => InvalidPlan, 422, "祝日表の{line}行目が読めません: {reason}";
+    /// A schedule of an unknown form.
+    ScheduleUnknownForm { schedule } => InvalidPlan, 422, "スケジュール「{schedule}」の形式が不明です（yearly:MM-DD, monthly:DD, monthly:last, daily:HH:MM, business-days:HH:MM のいずれか）";
+    /// A schedule whose month is not 01–12.
+    ScheduleMonth { schedule } => InvalidPlan, 422, "スケジュール「{schedule}」の月が 01〜12 ではありません";
+    /// A schedule whose day is not in the month.
+    ScheduleDay { schedule } => InvalidPlan, 422, "スケジュール「{schedule}」の日がその月にありません";
+    /// A schedule whose time is not HH:MM.
+    ScheduleTime { schedule } => InvalidPlan, 422, "スケジュール「{schedule}」の時刻が HH:MM（00:00〜23:59）ではありません";
+    /// A dead letter that is not parked (`status` is its Japanese name).
+    NotParked { status } => NotParked, 409, "この連携イベントは保留中ではありません（{status}）";
+    /// A retry that failed again (the handler's words follow).
+    RetryFailed { detail } => RetryFailed, 409, "再処理に失敗しました: {detail}";
+}
+
+/// The codes answered with the calculation engine's own messages
+/// (`kiban-calc` keeps its wire errors), with their status.
+pub const CALCULATION_CODES: &[(ErrorCode, u16)] = &[
+    (ErrorCode::UnknownCalculation, 404),
+    (ErrorCode::UnsupportedFiscalYear, 422),
+    (ErrorCode::RuleDataInvalid, 422),
+];
+
+/// The catalogue as the Markdown table of `docs/API-DESIGN.md`: one row per
+/// message, grouped by code in the order of [`ErrorCode::ALL`].
+pub fn markdown_table() -> String {
+    let mut out = String::from("| code | status | message | when |\n|---|---|---|---|\n");
+    for &code in ErrorCode::ALL {
+        let mut rows = 0;
+        for entry in Message::ENTRIES.iter().filter(|e| e.code == code) {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                code.as_str(),
+                entry.status,
+                entry.template,
+                entry.when.trim()
+            ));
+            rows += 1;
+        }
+        if rows == 0 {
+            for (_, status) in CALCULATION_CODES.iter().filter(|(c, _)| *c == code) {
+                out.push_str(&format!(
+                    "| `{}` | {} | (the calculation engine's message) | Answered by `kiban-calc`. |\n",
+                    code.as_str(),
+                    status
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_snake_case(s: &str) -> bool {
+        !s.is_empty()
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && !s.ends_with('_')
+            && !s.contains("__")
+            && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &code in ErrorCode::ALL {
+            assert!(is_snake_case(code.as_str()), "{}", code.as_str());
+            assert!(seen.insert(code.as_str()), "twice: {}", code.as_str());
+            assert_eq!(ErrorCode::from_code(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_code("no_such_code"), None);
+    }
+
+    #[test]
+    fn every_code_has_a_message_and_every_entry_a_status() {
+        for &code in ErrorCode::ALL {
+            assert!(
+                Message::ENTRIES.iter().any(|e| e.code == code)
+                    || CALCULATION_CODES.iter().any(|(c, _)| *c == code),
+                "no message for {}",
+                code.as_str()
+            );
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for entry in Message::ENTRIES {
+            assert!(names.insert(entry.name), "twice: {}", entry.name);
+            assert!((400..600).contains(&entry.status), "{}", entry.name);
+            assert!(!entry.template.is_empty(), "{}", entry.name);
+            assert!(!entry.when.trim().is_empty(), "{}", entry.name);
+        }
+    }
+
+    #[test]
+    fn parameters_are_filled_in_by_name() {
+        let message = Message::LoginTaken {
+            login: "suzuki".into(),
+        };
+        assert_eq!(message.code(), ErrorCode::Duplicate);
+        assert_eq!(message.status(), 409);
+        assert_eq!(message.text(), "ログインID「suzuki」は既に使われています");
+        let nested = Message::BreaksLaterMovement {
+            movement_id: "7".into(),
+            kind: "転出".into(),
+            cause: Message::NotResident {
+                person_id: "3".into(),
+            }
+            .text(),
+        };
+        assert_eq!(
+            nested.text(),
+            "この異動により異動 7（転出）が成り立たなくなります: 宛名番号 3 の人は異動日に住民ではありません"
+        );
+    }
+}
