@@ -61,6 +61,10 @@ impl From<AuthError> for CliError {
             AuthError::InvalidCredentials => {
                 CliError::invalid("アカウントが見つからないか、無効になっています")
             }
+            // The option at fault first, as every other refusal names it.
+            AuthError::InvalidInput { field, ref message } => {
+                CliError::invalid(format!("--{field}: {message}"))
+            }
             other => match other.message() {
                 Some(message) => CliError::invalid(message.text()),
                 None => CliError::runtime(other.to_string()),
@@ -76,7 +80,8 @@ impl From<std::io::Error> for CliError {
 }
 
 pub(crate) fn parse_code(field: &str, code: &str) -> Result<MunicipalityCode, CliError> {
-    MunicipalityCode::parse(code).map_err(|e| CliError::invalid(format!("{field} {code}: {e}")))
+    MunicipalityCode::parse(code)
+        .map_err(|e| CliError::invalid(format!("{field} {code}: {}", e.message().text())))
 }
 
 /// The master key of this run, from `--master-key-file` or
