@@ -9,7 +9,7 @@
 mod common;
 
 use common::{TestApp, code};
-use kiban_store::testing::Backend;
+use kiban_store::testing::BACKENDS;
 use serde_json::{Value, json};
 
 const M: &str = "990019";
@@ -35,7 +35,7 @@ fn impression() -> String {
 
 #[tokio::test]
 async fn main_responses() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    let app = TestApp::spawn(BACKENDS[0]).await;
     let token = app.token(Some(M), "registry_clerk").await;
     let base = format!("/api/v1/municipalities/{M}");
 
