@@ -40,7 +40,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .reply(
             201,
             Reply::File(
-                "application/pdf",
+                &["application/pdf"],
                 "交付した証明書（ヘッダー X-Kiban-Certificate-Id・X-Kiban-Verification-Code ほか）",
             ),
         )
@@ -64,7 +64,10 @@ pub(crate) fn operations() -> Vec<Route> {
 /// The body of `POST …/certificates`: the kind, exactly one of
 /// `household_id`, `person_ids` and `seal_card_number`, the items and the
 /// purpose.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"kind": "resident_record_copy", "person_ids": [5],
                           "items": ["relationship"], "purpose": "年金の手続き"}))]

@@ -40,7 +40,10 @@ pub(crate) fn operations() -> Vec<Route> {
 }
 
 /// The body of a reveal.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"purpose": "児童手当の認定事務"}))]

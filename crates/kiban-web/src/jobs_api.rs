@@ -112,7 +112,10 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .reply(
             200,
-            Reply::File("application/octet-stream", "出力ファイル（CSV・PDF など）"),
+            Reply::File(
+                &["text/csv", "application/pdf", "application/octet-stream"],
+                "出力ファイル（CSV・PDF など）",
+            ),
         )
         .to(output),
         Operation::new(

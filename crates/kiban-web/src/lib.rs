@@ -310,8 +310,7 @@ pub fn router(state: AppState) -> Router {
         };
         app = app.route(route.operation.path, handler);
     }
-    let app = app
-        .with_state(state);
+    let app = app.with_state(state);
     let app = app
         .layer(axum::middleware::from_fn(pages::screen_errors))
         .layer(axum::middleware::from_fn_with_state(

@@ -56,8 +56,8 @@ pub(crate) enum Reply {
     Json(SchemaFn),
     /// No body.
     Empty,
-    /// A file of one media type (a PDF, a CSV).
-    File(&'static str, &'static str),
+    /// A file of one of these media types (a PDF, a CSV), and what it is.
+    File(&'static [&'static str], &'static str),
     /// Text of one media type (Prometheus metrics).
     Text(&'static str),
 }
@@ -241,10 +241,18 @@ impl Operation {
                 "content": {"application/json": {"schema": schema(schemas)}},
             }),
             Reply::Empty => json!({"description": "成功（本文なし）"}),
-            Reply::File(media, description) => json!({
-                "description": description,
-                "content": {media: {"schema": {"type": "string", "format": "binary"}}},
-            }),
+            Reply::File(media, description) => {
+                let content: serde_json::Map<String, Value> = media
+                    .iter()
+                    .map(|m| {
+                        (
+                            (*m).to_owned(),
+                            json!({"schema": {"type": "string", "format": "binary"}}),
+                        )
+                    })
+                    .collect();
+                json!({"description": description, "content": content})
+            }
             Reply::Text(media) => json!({
                 "description": "成功",
                 "content": {media: {"schema": {"type": "string"}}},
@@ -336,10 +344,7 @@ fn path_parameter(name: &str) -> Value {
             json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
             "番号",
         ),
-        "kind" => (
-            json!({"type": "string", "example": "wareki"}),
-            "計算の種類",
-        ),
+        "kind" => (json!({"type": "string", "example": "wareki"}), "計算の種類"),
         "code" => (
             json!({"type": "string", "example": "0000000000000000"}),
             "検証コード",

@@ -62,7 +62,10 @@ pub(crate) fn operations() -> Vec<Route> {
 }
 
 /// The body of `POST …/persons/{person_id}/support-measures`.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"reason": "domestic_violence", "starts_on": "2024-05-01"}))]
 pub struct SupportMeasureRequest {
@@ -78,7 +81,10 @@ pub struct SupportMeasureRequest {
 }
 
 /// The body of `POST …/support-measures/{measure_id}/end`.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"ended_on": "2024-06-01"}))]
 pub struct EndSupportMeasureRequest {

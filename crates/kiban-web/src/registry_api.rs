@@ -1117,7 +1117,10 @@ pub async fn access_log(
 
 /// The body of `POST …/movements`: `kind`, `event_date`, `notified_on`,
 /// and the fields of the kind (see the contract's table).
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -1173,7 +1176,10 @@ pub struct MovementRequest {
 }
 
 /// A person of a movement (出生 and each person of a 転入).
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
@@ -1208,7 +1214,10 @@ pub struct NewPerson {
 
 /// A person of a 転入: a [`NewPerson`], and the 宛名番号 of a former
 /// resident coming back.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveInPersonInput {
@@ -1242,7 +1251,10 @@ pub struct MoveInPersonInput {
 }
 
 /// An address as a movement gives it.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
@@ -1258,7 +1270,10 @@ pub struct AddressInput {
 }
 
 /// The values a 職権修正 corrects.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangesInput {
@@ -1568,7 +1583,11 @@ mod tests {
         // names it.
         let required: Vec<String> = schema_json::<MovementRequest>()["required"]
             .as_array()
-            .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         assert_eq!(required, ["kind", "event_date", "notified_on"]);
         for body in &all {
@@ -1602,7 +1621,11 @@ mod tests {
         // And the kinds the schema lists are the parser's.
         let kinds: Vec<String> = schema["properties"]["kind"]["enum"]
             .as_array()
-            .map(|k| k.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|k| {
+                k.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         assert_eq!(kinds.len(), MovementKind::ALL.len());
         for kind in kinds {

@@ -135,7 +135,10 @@ pub(crate) fn operations() -> Vec<Route> {
 }
 
 /// The body of `POST …/seal-registrations`.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"person_id": 5, "procedure": "identity_verified",
                           "impression_png_base64": "iVBORw0KGgo…"}))]
@@ -244,7 +247,10 @@ pub struct SealHistoryEntry {
 }
 
 /// The body of `POST /seal-adult-wards`.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"person_id": 5, "adult_ward": true, "effective_on": "2024-06-01"}))]
 pub struct AdultWardRequest {
@@ -300,7 +306,10 @@ pub struct SealReviewItem {
 }
 
 /// The body of a review's decision.
-#[expect(dead_code, reason = "documents the body that the handler's own parser reads")]
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"reason": "登録証を本人が所持していることを確認"}))]
 pub struct SealReviewRequest {

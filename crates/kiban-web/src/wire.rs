@@ -2,8 +2,8 @@
 //! codes come from the domain's own tables, so the document cannot drift
 //! from what the handlers accept and answer).
 
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::Array;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 /// A string that is one of `codes`.
 pub(crate) fn codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> Object {
@@ -41,9 +41,7 @@ pub(crate) fn relationship() -> Object {
 
 /// 異動の種類.
 pub(crate) fn movement_kind() -> Object {
-    codes(
-        kiban_registry::domain::MovementKind::ALL.map(kiban_registry::domain::MovementKind::code),
-    )
+    codes(kiban_registry::domain::MovementKind::ALL.map(kiban_registry::domain::MovementKind::code))
 }
 
 /// A person's state on the date read.

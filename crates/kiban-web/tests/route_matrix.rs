@@ -19,9 +19,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{TestApp, code};
-use kiban_web::openapi::Access;
 use kiban_auth::{Permission, Role, TokenKind};
 use kiban_store::testing::BACKENDS;
+use kiban_web::openapi::Access;
 use serde_json::{Value, json};
 
 const OWN: &str = "990019";
