@@ -17,6 +17,7 @@ mod protection;
 mod registry;
 mod seal;
 mod staff;
+mod wire;
 
 // The short names the router below uses.
 use audit::pages as audit_pages;
@@ -34,7 +35,7 @@ use staff::{enrol as staff_enrol, pages as staff_pages};
 pub use kit::openapi;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 
 pub use error::ApiError;
 pub use kit::state::{
@@ -75,128 +76,7 @@ pub fn router(state: AppState) -> Router {
     let changes = std::sync::Arc::new(tokio::sync::Semaphore::new(
         state.config.max_concurrent_changes.max(1),
     ));
-    let api = Router::new()
-        .route("/sessions", post(api::create_session))
-        .route("/sessions/current", delete(api::delete_current_session))
-        .route("/calc/{kind}", post(api::calculate))
-        .route(
-            "/municipalities/{m}/movements",
-            post(registry_api::record_movement),
-        )
-        .route("/municipalities/{m}/persons", get(registry_api::search))
-        .route(
-            "/municipalities/{m}/follow-up/missing-residence-status",
-            get(registry_api::missing_residence_status),
-        )
-        .route(
-            "/municipalities/{m}/persons/{person_id}",
-            get(registry_api::person),
-        )
-        .route(
-            "/municipalities/{m}/persons/{person_id}/history",
-            get(registry_api::person_history),
-        )
-        .route(
-            "/municipalities/{m}/persons/{person_id}/access-log",
-            get(registry_api::access_log),
-        )
-        .route(
-            "/municipalities/{m}/households/{household_id}",
-            get(registry_api::household),
-        )
-        .route(
-            "/municipalities/{m}/persons/{person_id}/support-measures",
-            get(protection_api::list).post(protection_api::record),
-        )
-        .route(
-            "/municipalities/{m}/support-measures/{measure_id}/end",
-            post(protection_api::end),
-        )
-        .route(
-            "/municipalities/{m}/persons/{person_id}/individual-number/reveal",
-            post(individual_number_api::reveal),
-        )
-        // Certificates (証明書) and seal registration (印鑑登録).
-        .route(
-            "/municipalities/{m}/certificates",
-            post(certificate_api::create),
-        )
-        .route(
-            "/certificates/verify/{code}",
-            get(certificate_api::verify).route_layer(limited(true)),
-        )
-        .route(
-            "/municipalities/{m}/seal-registrations",
-            post(seal_api::create),
-        )
-        .route(
-            "/municipalities/{m}/seal-registrations/{id}",
-            get(seal_api::get),
-        )
-        .route(
-            "/municipalities/{m}/seal-registrations/{id}/reply",
-            post(seal_api::reply),
-        )
-        .route(
-            "/municipalities/{m}/seal-registrations/{id}/abolish",
-            post(seal_api::abolish),
-        )
-        .route(
-            "/municipalities/{m}/seal-registrations/{id}/card-reissue",
-            post(seal_api::card_reissue),
-        )
-        .route(
-            "/municipalities/{m}/seal-registrations/{id}/restore",
-            post(seal_api::restore),
-        )
-        .route(
-            "/municipalities/{m}/seal-registrations/{id}/confirm-abolition",
-            post(seal_api::confirm_abolition),
-        )
-        .route(
-            "/municipalities/{m}/seal-restoration-reviews",
-            get(seal_api::review_list),
-        )
-        .route(
-            "/municipalities/{m}/seal-adult-wards",
-            post(seal_api::adult_ward),
-        )
-        // Jobs and batches (バッチ処理) and the outbox consumers.
-        .route("/municipalities/{m}/jobs/kinds", get(jobs_api::kinds))
-        .route(
-            "/municipalities/{m}/jobs",
-            get(jobs_api::list).post(jobs_api::submit),
-        )
-        .route(
-            "/municipalities/{m}/jobs/plan",
-            get(jobs_api::get_plan).put(jobs_api::put_plan),
-        )
-        .route("/municipalities/{m}/jobs/{job_id}", get(jobs_api::get))
-        .route(
-            "/municipalities/{m}/jobs/{job_id}/outputs/{name}",
-            get(jobs_api::output),
-        )
-        .route(
-            "/municipalities/{m}/jobs/{job_id}/cancel",
-            post(jobs_api::cancel),
-        )
-        .route(
-            "/municipalities/{m}/outbox/consumers",
-            get(jobs_api::consumers),
-        )
-        .route(
-            "/municipalities/{m}/outbox/dead-letters",
-            get(jobs_api::dead_letters),
-        )
-        .route(
-            "/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/retry",
-            post(jobs_api::retry_dead_letter),
-        )
-        .route(
-            "/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/dismiss",
-            post(jobs_api::dismiss_dead_letter),
-        );
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/", get(pages::root))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
@@ -275,12 +155,19 @@ pub fn router(state: AppState) -> Router {
             post(batch_pages::dead_letter),
         )
         .route("/static/batch.js", get(batch_pages::script))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(metrics_layer::render))
-        .route("/api/openapi.json", get(openapi::serve))
-        .nest("/api/v1", api)
-        .fallback(pages::not_found)
-        .with_state(state);
+        .fallback(pages::not_found);
+    // The JSON API, health and metrics: folded from the one table of
+    // operations (`openapi::routes`), which the OpenAPI document and the
+    // route matrix test read too.
+    for route in openapi::routes() {
+        let handler = if route.operation.rate_limited {
+            route.handler.route_layer(limited(true))
+        } else {
+            route.handler
+        };
+        app = app.route(route.operation.path, handler);
+    }
+    let app = app.with_state(state);
     let app = app
         .layer(axum::middleware::from_fn(pages::screen_errors))
         .layer(axum::middleware::from_fn_with_state(

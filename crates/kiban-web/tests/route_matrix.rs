@@ -4,10 +4,13 @@
 //! staff or to an operator carries a resident's data, and that every
 //! refusal is in the access log.
 //!
-//! The operations come from the OpenAPI table (`kiban_web::openapi::OPERATIONS`),
-//! and the router's source is checked against that table, so a new route
-//! without a rule here fails the test: add its rule to [`rule`] and its
-//! request to [`request`].
+//! The operations come from the one table of operations
+//! (`kiban_web::openapi::operations()`), from which the router and the
+//! OpenAPI document are built too, so a new operation without a rule here
+//! fails the test: add its rule to [`rule`] and its request to [`request`].
+//! Each rule is checked against what the table declares (its access, its
+//! permission, its success status), and every status the matrix expects
+//! must be documented on the operation.
 
 #![expect(clippy::unwrap_used, reason = "test helpers panic on broken setup")]
 
@@ -18,6 +21,7 @@ use std::collections::BTreeSet;
 use common::{TestApp, code};
 use kiban_auth::{Permission, Role, TokenKind};
 use kiban_store::testing::BACKENDS;
+use kiban_web::openapi::Access;
 use serde_json::{Value, json};
 
 const OWN: &str = "990019";
@@ -49,7 +53,7 @@ enum Rule {
 /// The rule of every operation. An operation without one fails the test.
 fn rule(operation_id: &str) -> Option<Rule> {
     Some(match operation_id {
-        "healthz" | "metrics" => Rule::Public(200),
+        "healthz" | "metrics" | "getOpenApiDocument" => Rule::Public(200),
         "createSession" => Rule::Public(401),
         "deleteCurrentSession" => Rule::Authenticated(204),
         "calculate" => Rule::AnyStaff(Permission::Calculate, 200),
@@ -133,6 +137,7 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
     Some(match operation_id {
         "healthz" => ("/healthz".into(), None),
         "metrics" => ("/metrics".into(), None),
+        "getOpenApiDocument" => ("/api/openapi.json".into(), None),
         "createSession" => (
             "/api/v1/sessions".into(),
             Some(
@@ -322,52 +327,49 @@ fn expected(rule: Rule, caller: Caller) -> (u16, bool) {
     }
 }
 
-/// The API routes the router declares, read from its source: nested ones
-/// under `/api/v1`, and the platform ones at the top.
-fn declared_api_routes() -> BTreeSet<String> {
-    let source = include_str!("../src/lib.rs");
-    let api_block = source
-        .split("let api = Router::new()")
-        .nth(1)
-        .and_then(|rest| rest.split(';').next())
-        .unwrap_or_default();
-    let routes_in = |text: &str| -> Vec<String> {
-        text.split(".route(")
-            .skip(1)
-            .filter_map(|rest| rest.trim_start().strip_prefix('"'))
-            .filter_map(|rest| rest.split('"').next())
-            .map(str::to_owned)
-            .collect()
-    };
-    let mut routes: BTreeSet<String> = routes_in(api_block)
-        .into_iter()
-        .map(|r| format!("/api/v1{r}"))
-        .collect();
-    let rest = source.replace(api_block, "");
-    for route in routes_in(&rest) {
-        if route.starts_with("/api/") || route == "/healthz" || route == "/metrics" {
-            routes.insert(route);
-        }
+/// Whether a rule of the matrix says what the table declares.
+fn agrees(rule: Rule, access: Access, success: u16) -> bool {
+    match (rule, access) {
+        (Rule::Public(_), Access::Public) => true,
+        (Rule::Authenticated(status), Access::Authenticated) => status == success,
+        (Rule::AnyStaff(p, status), Access::Staff(q)) => p == q && status == success,
+        (Rule::Tenant(p, status), Access::Tenant(q)) => p == q && status == success,
+        _ => false,
     }
-    routes
 }
 
 #[test]
-fn every_route_has_an_operation_and_every_operation_a_rule() {
-    let documented: BTreeSet<String> = kiban_web::openapi::OPERATIONS
-        .iter()
-        .map(|op| op.path.to_owned())
-        .collect();
-    let declared = declared_api_routes();
-    assert!(
-        declared.len() >= 10,
-        "the router's routes were read: {declared:?}"
-    );
-    for route in &declared {
+fn every_operation_has_a_rule_that_agrees_with_the_table() {
+    let operations = kiban_web::openapi::operations();
+    assert!(operations.len() >= 40, "{} operations", operations.len());
+    let mut ids = BTreeSet::new();
+    let mut routes = BTreeSet::new();
+    for op in &operations {
+        assert!(ids.insert(op.id), "operation id {} twice", op.id);
         assert!(
-            documented.contains(route) || route == "/api/openapi.json",
-            "route {route} is in the router but not in openapi::OPERATIONS (nor in the route matrix)"
+            routes.insert((op.method, op.path)),
+            "{} {} twice",
+            op.method,
+            op.path
         );
+        let Some(rule) = rule(op.id) else { continue };
+        assert!(
+            agrees(rule, op.access, op.success),
+            "{}: the matrix's rule {rule:?} is not what the table declares ({:?}, {})",
+            op.id,
+            op.access,
+            op.success
+        );
+        // Every status the matrix expects is documented on the operation.
+        let documented = op.error_statuses();
+        for caller in callers() {
+            let (status, _) = expected(rule, caller);
+            assert!(
+                status == op.success || documented.contains(&status),
+                "{}: {status} (as {caller:?}) is not documented ({documented:?})",
+                op.id
+            );
+        }
     }
     let fixtures = Fixtures {
         person: 1,
@@ -379,7 +381,7 @@ fn every_route_has_an_operation_and_every_operation_a_rule() {
         letters: Vec::new(),
         next_letter: Default::default(),
     };
-    for op in kiban_web::openapi::OPERATIONS {
+    for op in &operations {
         assert!(
             rule(op.id).is_some(),
             "operation {} ({} {}) has no rule in the route matrix",
@@ -683,7 +685,7 @@ async fn every_route_every_role_every_tenant() {
         let other = fixtures(&app, OTHER, OTHER_NAME, OTHER_KANA, OTHER_NUMBER).await;
         let mut failures = Vec::new();
         let mut cells = 0;
-        for op in kiban_web::openapi::OPERATIONS {
+        for op in &kiban_web::openapi::operations() {
             let rule = rule(op.id).unwrap();
             for caller in callers() {
                 // Staff of OWN call OWN's paths; "foreign" staff are OWN's

@@ -16,12 +16,102 @@ use kiban_certificate::storage::{
 use kiban_core::Message;
 use kiban_registry::domain::{HouseholdId, PersonId};
 use kiban_store::TenantDb;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::kit::door::{Target, authorize};
 use crate::kit::session::ApiPrincipal;
 use crate::platform::api::json_body;
+use crate::openapi::{Access, Operation, Reply, Route};
 use crate::{ApiError, AppState};
+
+/// The operations of certificates.
+pub(crate) fn operations() -> Vec<Route> {
+    vec![
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/certificates",
+            "issueCertificate",
+            "証明書（住民票の写し・除票の写し・記載事項証明書・印鑑登録証明書）を交付する（PDF）",
+            "certificates",
+            Access::Tenant(ISSUE_PERMISSION),
+        )
+        .body::<CertificateRequest>()
+        .reply(
+            201,
+            Reply::File(
+                &["application/pdf"],
+                "交付した証明書（ヘッダー X-Kiban-Certificate-Id・X-Kiban-Verification-Code ほか）",
+            ),
+        )
+        .errors(&[409, 503])
+        .to(create),
+        Operation::new(
+            "get",
+            "/api/v1/certificates/verify/{code}",
+            "verifyCertificate",
+            "検証コードで証明書の真正性を確認する（個人情報は返さない）",
+            "certificates",
+            Access::Public,
+        )
+        .json::<VerifiedCertificate>(200)
+        .errors(&[404])
+        .rate_limited()
+        .to(verify),
+    ]
+}
+
+/// The body of `POST …/certificates`: the kind, exactly one of
+/// `household_id`, `person_ids` and `seal_card_number`, the items and the
+/// purpose.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"kind": "resident_record_copy", "person_ids": [5],
+                          "items": ["relationship"], "purpose": "年金の手続き"}))]
+pub struct CertificateRequest {
+    /// The kind of certificate.
+    #[schema(schema_with = crate::wire::certificate_kind)]
+    pub kind: String,
+    /// The whole household (世帯全員).
+    #[schema(minimum = 1)]
+    pub household_id: Option<u64>,
+    /// Some persons (1 to 50).
+    #[schema(min_items = 1, max_items = 50)]
+    pub person_ids: Option<Vec<u64>>,
+    /// 印鑑登録証の番号 (`seal_certificate`).
+    pub seal_card_number: Option<String>,
+    /// 記載事項.
+    #[schema(schema_with = crate::wire::certificate_items)]
+    pub items: Option<Vec<String>>,
+    /// 利用目的 (required with `individual_number`; at most 200 characters).
+    #[schema(max_length = 200)]
+    pub purpose: Option<String>,
+    /// true: a role permitted to override 支援措置 confirms the issue.
+    pub confirm_support_measure: Option<bool>,
+}
+
+/// What the verification of a certificate tells (no personal data).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"valid": true, "kind": "resident_record_copy", "municipality_code": "990019",
+                          "issued_on": "2024-06-01", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}))]
+pub struct VerifiedCertificate {
+    /// Always true (an unknown code is 404).
+    pub valid: bool,
+    /// The kind of certificate.
+    #[schema(schema_with = crate::wire::certificate_kind)]
+    pub kind: String,
+    /// 団体コード of the issuing municipality.
+    pub municipality_code: String,
+    /// 交付日.
+    #[schema(format = Date)]
+    pub issued_on: String,
+    /// SHA-256 of the PDF issued (hex).
+    pub sha256: String,
+}
 
 /// The longest purpose (利用目的) accepted, in characters.
 pub(crate) const MAX_PURPOSE_CHARS: usize = 200;
@@ -317,12 +407,12 @@ pub async fn verify(
     let verified = storage::verify(&state.db, &code)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({
-        "valid": true,
-        "kind": verified.kind.code(),
-        "municipality_code": verified.municipality.as_str(),
-        "issued_on": verified.issued_on.to_string(),
-        "sha256": verified.sha256,
-    }))
+    Ok(Json(VerifiedCertificate {
+        valid: true,
+        kind: verified.kind.code().to_owned(),
+        municipality_code: verified.municipality.as_str().to_owned(),
+        issued_on: verified.issued_on.to_string(),
+        sha256: verified.sha256,
+    })
     .into_response())
 }

@@ -11,14 +11,60 @@ use axum::response::{IntoResponse, Response};
 use kiban_auth::Permission;
 use kiban_core::Message;
 use kiban_registry::storage::{self, Revealed};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::individual_number::pages::parse_purpose;
 use crate::kit::door::{Target, authorize, parse_person_id};
 use crate::kit::session::ApiPrincipal;
 use crate::platform::api::json_body;
 use crate::registry::api::registry_error;
+use crate::openapi::{Access, Operation, Route};
 use crate::{ApiError, AppState};
+
+/// The operation of this module.
+pub(crate) fn operations() -> Vec<Route> {
+    vec![
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/persons/{person_id}/individual-number/reveal",
+            "revealIndividualNumber",
+            "個人番号を表示する（利用目的の入力が必須。表示は利用履歴に記録）",
+            "registry",
+            Access::Tenant(Permission::IndividualNumber),
+        )
+        .body::<RevealRequest>()
+        .json::<RevealedNumber>(200)
+        .errors(&[503])
+        .to(reveal),
+    ]
+}
+
+/// The body of a reveal.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"purpose": "児童手当の認定事務"}))]
+pub struct RevealRequest {
+    /// 利用目的 (4 to 200 characters).
+    #[schema(min_length = 4, max_length = 200, example = "児童手当の認定事務")]
+    pub purpose: String,
+}
+
+/// A revealed 個人番号.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"person_id": 5, "individual_number": "123456789018"}))]
+pub struct RevealedNumber {
+    /// 宛名番号.
+    pub person_id: u64,
+    /// 個人番号 (null when the person has none).
+    #[schema(required = true)]
+    pub individual_number: Option<String>,
+}
 
 /// `POST …/persons/{person_id}/individual-number/reveal` body
 /// `{"purpose": "…"}` → 200 `{"person_id", "individual_number"}`
@@ -80,8 +126,12 @@ pub async fn reveal(
         .map_err(registry_error)?;
     let number = match revealed {
         Revealed::NoSuchPerson => return Err(ApiError::not_found()),
-        Revealed::NoNumber => Value::Null,
-        Revealed::Number(n) => Value::String(n.as_str().to_owned()),
+        Revealed::NoNumber => None,
+        Revealed::Number(n) => Some(n.as_str().to_owned()),
     };
-    Ok(Json(json!({"person_id": person.get(), "individual_number": number})).into_response())
+    Ok(Json(RevealedNumber {
+        person_id: person.get(),
+        individual_number: number,
+    })
+    .into_response())
 }

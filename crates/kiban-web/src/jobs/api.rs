@@ -26,13 +26,460 @@ use kiban_jobs::engine::{self, RunFilter, RunInfo, SubmitError};
 use kiban_jobs::plan::{self, PlanEntry, PlanError, StoredEntry};
 use kiban_jobs::{Kinds, Status};
 use kiban_store::TenantDb;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::kit::door::{Target, authorize, refuse};
 use crate::kit::session::ApiPrincipal;
 use crate::platform::api::json_body;
+use crate::openapi::{Access, Operation, Reply, Route};
 use crate::{ApiError, AppState};
+
+/// The operations of jobs, batches and the outbox consumers.
+pub(crate) fn operations() -> Vec<Route> {
+    let jobs = Access::Tenant(ANY_JOBS);
+    vec![
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/jobs/kinds",
+            "listJobKinds",
+            "実行できるジョブの種類とパラメータを読む",
+            "jobs",
+            jobs,
+        )
+        .json::<JobKinds>(200)
+        .to(kinds),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/jobs",
+            "submitJob",
+            "ジョブの実行を依頼する（受付のみ。実行はワーカー）",
+            "jobs",
+            jobs,
+        )
+        .body::<SubmitJobRequest>()
+        .json::<JobSubmitted>(202)
+        .to(submit),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/jobs",
+            "listJobs",
+            "ジョブの実行の一覧（新しい順、status・job で絞り込み）",
+            "jobs",
+            jobs,
+        )
+        .query::<ListQuery>()
+        .json::<JobList>(200)
+        .to(list),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/jobs/plan",
+            "getJobPlan",
+            "バッチ計画（年間・月間・日次）を読む",
+            "jobs",
+            jobs,
+        )
+        .json::<JobPlan>(200)
+        .to(get_plan),
+        Operation::new(
+            "put",
+            "/api/v1/municipalities/{m}/jobs/plan",
+            "putJobPlan",
+            "バッチ計画を置き換える（全件を検査し、誤りがあれば変更しない）",
+            "jobs",
+            jobs,
+        )
+        .body::<JobPlanRequest>()
+        .json::<JobPlan>(200)
+        .to(put_plan),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/jobs/{job_id}",
+            "getJob",
+            "ジョブの状態・進捗・出力・対象ごとのエラーを読む",
+            "jobs",
+            jobs,
+        )
+        .json::<JobView>(200)
+        .to(get),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/jobs/{job_id}/outputs/{name}",
+            "getJobOutput",
+            "ジョブの出力ファイルを取得する（利用履歴に記録）",
+            "jobs",
+            jobs,
+        )
+        .reply(
+            200,
+            Reply::File(
+                &["text/csv", "application/pdf", "application/octet-stream"],
+                "出力ファイル（CSV・PDF など）",
+            ),
+        )
+        .to(output),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/jobs/{job_id}/cancel",
+            "cancelJob",
+            "ジョブを取り消す（処理中の分割が終わった後）",
+            "jobs",
+            jobs,
+        )
+        .json::<JobCancelled>(200)
+        .to(cancel),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/outbox/consumers",
+            "listOutboxConsumers",
+            "庁内連携の連携先ごとの処理位置を読む",
+            "outbox",
+            jobs,
+        )
+        .json::<OutboxConsumers>(200)
+        .to(consumers),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/outbox/dead-letters",
+            "listOutboxDeadLetters",
+            "庁内連携で処理できなかったイベントの一覧",
+            "outbox",
+            jobs,
+        )
+        .query::<DeadLetterQuery>()
+        .json::<DeadLetters>(200)
+        .to(dead_letters),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/retry",
+            "retryOutboxDeadLetter",
+            "保留中のイベントを再処理する",
+            "outbox",
+            jobs,
+        )
+        .json::<DeadLetterResolved>(200)
+        .errors(&[409])
+        .to(retry_dead_letter),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/dismiss",
+            "dismissOutboxDeadLetter",
+            "保留中のイベントを対応不要にする",
+            "outbox",
+            jobs,
+        )
+        .json::<DeadLetterResolved>(200)
+        .errors(&[409])
+        .to(dismiss_dead_letter),
+    ]
+}
+
+/// The job kinds the caller may start.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobKinds {
+    /// Each kind.
+    pub kinds: Vec<JobKindView>,
+}
+
+/// A job kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobKindView {
+    /// Its name (`population-statistics`).
+    #[schema(example = "population-statistics")]
+    pub job: String,
+    /// The business it belongs to (`registry`).
+    pub business: String,
+    /// What it does (Japanese).
+    pub description: String,
+    /// Whether its outputs carry personal data.
+    pub personal_data: bool,
+    /// Its parameters.
+    pub params: Vec<JobParamView>,
+}
+
+/// A parameter of a job kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobParamView {
+    /// Its name.
+    #[schema(example = "as_of")]
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    #[schema(schema_with = job_param_type)]
+    pub kind: String,
+    /// Whether it must be given.
+    pub required: bool,
+    /// What it is (Japanese).
+    pub description: String,
+}
+
+fn job_param_type() -> utoipa::openapi::Object {
+    use kiban_jobs::ParamType as T;
+    crate::wire::codes([T::Date, T::FiscalYear, T::Text, T::Int].map(T::code))
+}
+
+/// The body of `POST …/jobs`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"job": "population-statistics", "params": {"as_of": "2026-12-01"}}))]
+pub struct SubmitJobRequest {
+    /// The job kind.
+    #[schema(example = "population-statistics")]
+    pub job: String,
+    /// Its parameters (strings, numbers and booleans are read as text).
+    pub params: Option<BTreeMap<String, String>>,
+}
+
+/// A queued run.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"job_id": 7, "status": "queued"}))]
+pub struct JobSubmitted {
+    /// The job id (per municipality).
+    pub job_id: i64,
+    /// Always `queued`.
+    #[schema(schema_with = crate::wire::job_status)]
+    pub status: String,
+}
+
+/// The runs the caller may read, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobList {
+    /// At most 500 runs.
+    pub jobs: Vec<JobView>,
+}
+
+/// A run of a job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    /// The job id (per municipality).
+    pub job_id: i64,
+    /// The job kind.
+    #[schema(example = "population-statistics")]
+    pub job: String,
+    /// The parameters.
+    pub params: BTreeMap<String, String>,
+    /// The state.
+    #[schema(schema_with = crate::wire::job_status)]
+    pub status: String,
+    /// How far it is.
+    pub progress: JobProgress,
+    /// Who submitted it.
+    pub submitted_by: String,
+    /// When (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub submitted_at: String,
+    /// When it was planned.
+    #[schema(format = DateTime, required = true)]
+    pub started_at: Option<String>,
+    /// When it ended.
+    #[schema(format = DateTime, required = true)]
+    pub finished_at: Option<String>,
+    /// Why it failed (or the last failure being retried).
+    #[schema(required = true)]
+    pub error: Option<String>,
+    /// Its outputs (when succeeded).
+    pub outputs: Vec<JobOutputView>,
+    /// The subjects that could not be processed.
+    pub errors: Vec<JobSubjectError>,
+}
+
+/// The progress of a run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobProgress {
+    /// Subjects done.
+    pub done: u64,
+    /// Subjects planned.
+    pub total: u64,
+    /// Chunks done.
+    pub chunks_done: u64,
+    /// Chunks planned.
+    pub chunks_total: u64,
+}
+
+/// An output of a run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobOutputView {
+    /// Its file name.
+    #[schema(example = "population.csv")]
+    pub name: String,
+    /// Its media type.
+    #[schema(example = "text/csv")]
+    pub content_type: String,
+    /// SHA-256 of its content (hex).
+    pub sha256: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its rows (CSV).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// Its pages (PDF).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u64>,
+}
+
+/// A subject a run could not process.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobSubjectError {
+    /// The subject (a person id, …).
+    pub subject: String,
+    /// A stable code.
+    pub code: String,
+    /// What went wrong (Japanese).
+    pub message: String,
+}
+
+/// The state of a run after a cancel.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "cancelled"}))]
+pub struct JobCancelled {
+    /// The state.
+    #[schema(schema_with = crate::wire::job_status)]
+    pub status: String,
+}
+
+/// The batch plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobPlan {
+    /// Its entries.
+    pub plan: Vec<JobPlanEntryView>,
+}
+
+/// An entry of the batch plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobPlanEntryView {
+    /// The job kind.
+    pub job: String,
+    /// Its parameters.
+    pub params: BTreeMap<String, String>,
+    /// When it runs (`yearly:MM-DD`, `monthly:DD`, `daily`).
+    #[schema(example = "monthly:01")]
+    pub schedule: String,
+    /// When it was added (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub added_at: String,
+    /// The last slot it ran for.
+    #[schema(required = true)]
+    pub last_slot: Option<String>,
+    /// The run of that slot.
+    #[schema(required = true)]
+    pub last_job_id: Option<i64>,
+    /// The next slot.
+    #[schema(required = true)]
+    pub next_slot: Option<String>,
+}
+
+/// The body of `PUT …/jobs/plan`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"plan": [{"job": "population-statistics", "params": {"as_of": "2026-12-01"},
+                                    "schedule": "monthly:01"}]}))]
+pub struct JobPlanRequest {
+    /// The whole plan.
+    pub plan: Vec<JobPlanEntryInput>,
+}
+
+/// An entry of a plan given.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct JobPlanEntryInput {
+    /// The job kind.
+    pub job: String,
+    /// Its parameters.
+    pub params: Option<BTreeMap<String, String>>,
+    /// When it runs (`yearly:MM-DD`, `monthly:DD`, `daily`).
+    #[schema(example = "monthly:01")]
+    pub schedule: String,
+}
+
+/// The outbox consumers the caller may follow.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxConsumers {
+    /// Each consumer with its position.
+    pub consumers: Vec<OutboxConsumerView>,
+}
+
+/// A consumer's position in the outbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxConsumerView {
+    /// Its name.
+    #[schema(example = "seal_registration")]
+    pub consumer: String,
+    /// What it is (Japanese).
+    pub label: String,
+    /// Its business.
+    pub business: String,
+    /// The event kinds it handles.
+    pub event_kinds: Vec<String>,
+    /// The last event handled.
+    pub last_event_id: i64,
+    /// The latest event in the outbox.
+    pub latest_event_id: i64,
+    /// Events still to handle.
+    pub pending: i64,
+    /// Failed events being retried.
+    pub retrying: i64,
+    /// Failed events parked for a clerk.
+    pub parked: i64,
+}
+
+/// The consumers' failed events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetters {
+    /// Each failed event.
+    pub dead_letters: Vec<DeadLetterView>,
+}
+
+/// An event a consumer could not handle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetterView {
+    /// The consumer.
+    pub consumer: String,
+    /// The event.
+    pub event_id: i64,
+    /// Its kind.
+    pub event_kind: String,
+    /// The state.
+    #[schema(schema_with = crate::wire::dead_letter_status)]
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The last error.
+    pub error: String,
+    /// First failure (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub first_failed_at: String,
+    /// Last failure.
+    #[schema(format = DateTime)]
+    pub last_failed_at: String,
+    /// When it was parked.
+    #[schema(format = DateTime, required = true)]
+    pub parked_at: Option<String>,
+    /// When a clerk resolved it.
+    #[schema(format = DateTime, required = true)]
+    pub resolved_at: Option<String>,
+    /// Who resolved it.
+    #[schema(required = true)]
+    pub resolved_by: Option<String>,
+}
+
+/// A dead letter's state after a clerk's action.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "retried"}))]
+pub struct DeadLetterResolved {
+    /// `retried` or `dismissed`.
+    #[schema(schema_with = crate::wire::dead_letter_status)]
+    pub status: String,
+}
 
 /// The permission that lets a role start and read the jobs, and follow the
 /// consumers, of a business. Registry jobs (and the seal registration's
@@ -80,8 +527,49 @@ async fn tenant_for(
 }
 
 /// The JSON of a run (`GET …/jobs/{job_id}`).
-pub(crate) fn run_json(run: &RunInfo) -> Value {
-    run.to_json()
+pub(crate) fn run_json(run: &RunInfo) -> JobView {
+    JobView {
+        job_id: run.job_id,
+        job: run.job.clone(),
+        params: run
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        status: run.status.code().to_owned(),
+        progress: JobProgress {
+            done: run.done,
+            total: run.total,
+            chunks_done: run.chunks_done,
+            chunks_total: run.chunks_total,
+        },
+        submitted_by: run.submitted_by.clone(),
+        submitted_at: run.submitted_at.clone(),
+        started_at: run.started_at.clone(),
+        finished_at: run.finished_at.clone(),
+        error: run.error.clone(),
+        outputs: run
+            .outputs
+            .iter()
+            .map(|o| JobOutputView {
+                name: o.name.clone(),
+                content_type: o.content_type.clone(),
+                sha256: o.sha256.clone(),
+                bytes: o.bytes,
+                rows: o.rows,
+                pages: o.pages,
+            })
+            .collect(),
+        errors: run
+            .errors
+            .iter()
+            .map(|e| JobSubjectError {
+                subject: e.subject.clone(),
+                code: e.code.clone(),
+                message: e.message.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// A job id of a path; anything else is answered like an unknown id.
@@ -173,13 +661,28 @@ pub async fn kinds(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     tenant_for(&state, &principal, &headers, &m, "job_kinds").await?;
-    let kinds: Vec<Value> = state
+    let kinds = state
         .kinds
         .iter()
         .filter(|k| may_use(&principal, k.business()))
-        .map(kiban_jobs::kind::kind_json)
+        .map(|k| JobKindView {
+            job: k.name().to_owned(),
+            business: k.business().to_owned(),
+            description: k.description().to_owned(),
+            personal_data: k.personal_data(),
+            params: k
+                .params()
+                .iter()
+                .map(|p| JobParamView {
+                    name: p.name.to_owned(),
+                    kind: p.kind.code().to_owned(),
+                    required: p.required,
+                    description: p.description.to_owned(),
+                })
+                .collect(),
+        })
         .collect();
-    Ok(Json(json!({ "kinds": kinds })).into_response())
+    Ok(Json(JobKinds { kinds }).into_response())
 }
 
 /// `POST …/jobs`: queues a run (202).
@@ -218,15 +721,24 @@ pub async fn submit(
         .map_err(submit_error)?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"job_id": job_id, "status": Status::Queued.code()})),
+        Json(JobSubmitted {
+            job_id,
+            status: Status::Queued.code().to_owned(),
+        }),
     )
         .into_response())
 }
 
 /// The query of `GET …/jobs`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only runs in this state (`queued`, `running`, `succeeded`, `failed`,
+    /// `cancelled`).
+    #[param(example = "succeeded")]
     status: Option<String>,
+    /// Only runs of this job kind.
+    #[param(example = "population-statistics")]
     job: Option<String>,
 }
 
@@ -241,12 +753,12 @@ pub async fn list(
     let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "job_list").await?;
     let filter = run_filter(&query)?;
     let runs = engine::list(&tenant, &filter).await?;
-    let jobs: Vec<Value> = runs
+    let jobs = runs
         .iter()
         .filter(|r| may_use(&principal, business_of(&state.kinds, &r.job)))
         .map(run_json)
         .collect();
-    Ok(Json(json!({ "jobs": jobs })).into_response())
+    Ok(Json(JobList { jobs }).into_response())
 }
 
 fn run_filter(query: &ListQuery) -> Result<RunFilter, ApiError> {
@@ -330,20 +842,23 @@ pub async fn cancel(
     let status = engine::cancel(&tenant, run.job_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({"status": status.code()})).into_response())
+    Ok(Json(JobCancelled {
+        status: status.code().to_owned(),
+    })
+    .into_response())
 }
 
 /// The JSON of a stored plan entry.
-pub(crate) fn plan_entry_json(entry: &StoredEntry) -> Value {
-    json!({
-        "job": entry.entry.job,
-        "params": entry.entry.params,
-        "schedule": entry.entry.schedule,
-        "added_at": entry.added_at,
-        "last_slot": entry.last_slot,
-        "last_job_id": entry.last_job_id,
-        "next_slot": entry.next_slot,
-    })
+pub(crate) fn plan_entry_json(entry: &StoredEntry) -> JobPlanEntryView {
+    JobPlanEntryView {
+        job: entry.entry.job.clone(),
+        params: entry.entry.params.clone(),
+        schedule: entry.entry.schedule.clone(),
+        added_at: entry.added_at.clone(),
+        last_slot: entry.last_slot.clone(),
+        last_job_id: entry.last_job_id,
+        next_slot: entry.next_slot.clone(),
+    }
 }
 
 pub(crate) fn plan_error(error: PlanError) -> ApiError {
@@ -369,8 +884,8 @@ pub async fn get_plan(
 ) -> Result<Response, ApiError> {
     let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "job_plan_get").await?;
     let entries = plan::get(&tenant).await.map_err(plan_error)?;
-    let plan: Vec<Value> = entries.iter().map(plan_entry_json).collect();
-    Ok(Json(json!({ "plan": plan })).into_response())
+    let plan = entries.iter().map(plan_entry_json).collect();
+    Ok(Json(JobPlan { plan }).into_response())
 }
 
 /// Reads the entries of a plan's JSON body (`{"plan":[…]}`).
@@ -437,8 +952,8 @@ pub async fn put_plan(
     let stored = plan::put(&tenant, &state.kinds, &entries, &actor)
         .await
         .map_err(plan_error)?;
-    let plan: Vec<Value> = stored.iter().map(plan_entry_json).collect();
-    Ok(Json(json!({ "plan": plan })).into_response())
+    let plan = stored.iter().map(plan_entry_json).collect();
+    Ok(Json(JobPlan { plan }).into_response())
 }
 
 /// The consumers the caller may follow.
@@ -461,46 +976,48 @@ pub async fn consumers(
     let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "outbox_consumers").await?;
     let visible = visible_consumers(&state, &principal);
     let positions = consumer::positions(&tenant, &visible).await?;
-    let list: Vec<Value> = visible
+    let consumers = visible
         .iter()
         .zip(&positions)
-        .map(|(c, p)| {
-            json!({
-                "consumer": c.name,
-                "label": c.label,
-                "business": c.business,
-                "event_kinds": c.event_kinds,
-                "last_event_id": p.last_event_id,
-                "latest_event_id": p.latest_event_id,
-                "pending": p.pending,
-                "retrying": p.retrying,
-                "parked": p.parked,
-            })
+        .map(|(c, p)| OutboxConsumerView {
+            consumer: c.name.to_owned(),
+            label: c.label.to_owned(),
+            business: c.business.to_owned(),
+            event_kinds: c.event_kinds.iter().map(|k| (*k).to_owned()).collect(),
+            last_event_id: p.last_event_id,
+            latest_event_id: p.latest_event_id,
+            pending: p.pending,
+            retrying: p.retrying,
+            parked: p.parked,
         })
         .collect();
-    Ok(Json(json!({ "consumers": list })).into_response())
+    Ok(Json(OutboxConsumers { consumers }).into_response())
 }
 
 /// The JSON of a dead letter.
-pub(crate) fn dead_letter_json(letter: &DeadLetter) -> Value {
-    json!({
-        "consumer": letter.consumer,
-        "event_id": letter.event_id,
-        "event_kind": letter.event_kind,
-        "status": letter.status.code(),
-        "attempts": letter.attempts,
-        "error": letter.error,
-        "first_failed_at": letter.first_failed_at,
-        "last_failed_at": letter.last_failed_at,
-        "parked_at": letter.parked_at,
-        "resolved_at": letter.resolved_at,
-        "resolved_by": letter.resolved_by,
-    })
+pub(crate) fn dead_letter_json(letter: &DeadLetter) -> DeadLetterView {
+    DeadLetterView {
+        consumer: letter.consumer.clone(),
+        event_id: letter.event_id,
+        event_kind: letter.event_kind.clone(),
+        status: letter.status.code().to_owned(),
+        attempts: letter.attempts,
+        error: letter.error.clone(),
+        first_failed_at: letter.first_failed_at.clone(),
+        last_failed_at: letter.last_failed_at.clone(),
+        parked_at: letter.parked_at.clone(),
+        resolved_at: letter.resolved_at.clone(),
+        resolved_by: letter.resolved_by.clone(),
+    }
 }
 
 /// The query of `GET …/outbox/dead-letters`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
+    /// Only events in this state (`retrying`, `parked`, `retried`,
+    /// `dismissed`).
+    #[param(example = "parked")]
     status: Option<String>,
 }
 
@@ -521,13 +1038,13 @@ pub async fn dead_letters(
         ),
     };
     let visible = visible_consumers(&state, &principal);
-    let letters: Vec<Value> = consumer::dead_letters(&tenant, status)
+    let dead_letters = consumer::dead_letters(&tenant, status)
         .await?
         .iter()
         .filter(|l| visible.iter().any(|c| c.name == l.consumer))
         .map(dead_letter_json)
         .collect();
-    Ok(Json(json!({ "dead_letters": letters })).into_response())
+    Ok(Json(DeadLetters { dead_letters }).into_response())
 }
 
 pub(crate) fn dead_letter_error(error: DeadLetterError) -> ApiError {
@@ -592,7 +1109,10 @@ pub async fn retry_dead_letter(
     consumer::retry_dead_letter(&tenant, consumer, event_id, &actor)
         .await
         .map_err(dead_letter_error)?;
-    Ok(Json(json!({"status": DeadLetterStatus::Retried.code()})).into_response())
+    Ok(Json(DeadLetterResolved {
+        status: DeadLetterStatus::Retried.code().to_owned(),
+    })
+    .into_response())
 }
 
 /// `POST …/outbox/dead-letters/{consumer}/{event_id}/dismiss`.
@@ -623,5 +1143,8 @@ pub async fn dismiss_dead_letter(
     consumer::dismiss_dead_letter(&tenant, consumer.name, event_id, &actor)
         .await
         .map_err(dead_letter_error)?;
-    Ok(Json(json!({"status": DeadLetterStatus::Dismissed.code()})).into_response())
+    Ok(Json(DeadLetterResolved {
+        status: DeadLetterStatus::Dismissed.code().to_owned(),
+    })
+    .into_response())
 }

@@ -10,6 +10,23 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
+use crate::openapi::{Access, Operation, Reply, Route};
+
+/// The operation of this module: `GET /metrics`.
+pub(crate) fn operations() -> Vec<Route> {
+    vec![
+        Operation::new(
+            "get",
+            "/metrics",
+            "metrics",
+            "Prometheus 形式のメトリクス",
+            "platform",
+            Access::Public,
+        )
+        .reply(200, Reply::Text("text/plain"))
+        .to(render),
+    ]
+}
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 

@@ -1,24 +1,69 @@
-//! The OpenAPI 3.1 document of the JSON API, built from one table of
-//! operations. A test checks that every operation in the table is answered
-//! by the router, and the document is snapshotted so that a change to the
-//! promise made to other systems is reviewed.
+//! The one table of the JSON API's operations, and the OpenAPI 3.1 document
+//! built from it.
+//!
+//! Each business's API module exports `operations()`: a list of [`Route`]s,
+//! each an [`Operation`] (method, path, operation id, Japanese summary, tag,
+//! who may call it, request body and query types, success status and
+//! response type, the error statuses it answers) with its handler. The
+//! router (`crate::router`) is folded from that list, the document below is
+//! built from the same list, and the route matrix test iterates
+//! [`operations`] (the table without its handlers). Request and response
+//! bodies are Rust wire types deriving `utoipa::ToSchema`; their schemas go
+//! under `components/schemas` and operations refer to them with `$ref`.
+
+use std::collections::BTreeMap;
 
 use axum::Json;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter};
+use kiban_auth::Permission;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// Anyone (health, login, certificate verification).
     Public,
-    /// Any authenticated staff member (operators are refused).
-    Staff,
     /// Any authenticated principal, staff or operator.
     Authenticated,
+    /// Any staff member whose role has the permission, whatever the
+    /// municipality (no tenant in the path); operators are refused.
+    Staff(Permission),
+    /// A tenant path (`/municipalities/{m}/…`): staff of that municipality
+    /// whose role has the permission; another municipality's staff get 404,
+    /// operators 403, and every refusal is logged.
+    Tenant(Permission),
 }
 
-/// One operation of the API.
-#[derive(Debug, Clone, Copy)]
+/// The schemas of `components/schemas`, by name.
+pub(crate) type Schemas = BTreeMap<String, Value>;
+
+/// Registers a body's schema (and those it refers to) and answers the
+/// schema to put in place (a `$ref`, or an inline schema).
+pub(crate) type SchemaFn = fn(&mut Schemas) -> Value;
+
+/// The query parameters of an operation, as OpenAPI parameter objects.
+pub(crate) type ParamsFn = fn() -> Vec<Value>;
+
+/// What a successful response carries.
+#[derive(Clone, Copy)]
+pub(crate) enum Reply {
+    /// A JSON body of the schema.
+    Json(SchemaFn),
+    /// No body.
+    Empty,
+    /// A file of one of these media types (a PDF, a CSV), and what it is.
+    File(&'static [&'static str], &'static str),
+    /// Text of one media type (Prometheus metrics).
+    Text(&'static str),
+}
+
+/// One operation of the API, as the table declares it.
+#[derive(Clone)]
 pub struct Operation {
     /// HTTP method, lower case.
     pub method: &'static str,
@@ -28,449 +73,375 @@ pub struct Operation {
     pub id: &'static str,
     /// Summary (Japanese).
     pub summary: &'static str,
-    /// Tag.
+    /// Tag (the business).
     pub tag: &'static str,
     /// Who may call it.
     pub access: Access,
     /// Success status.
     pub success: u16,
+    /// Error statuses it answers beyond those of its access and body (see
+    /// [`Operation::error_statuses`]).
+    pub errors: &'static [u16],
+    /// Under the rate limit of the public verification.
+    pub rate_limited: bool,
+    pub(crate) request: Option<SchemaFn>,
+    pub(crate) query: Option<ParamsFn>,
+    pub(crate) reply: Reply,
 }
 
-/// Every operation of the API, in the order of the contract.
-pub const OPERATIONS: &[Operation] = &[
-    Operation {
-        method: "get",
-        path: "/healthz",
-        id: "healthz",
-        summary: "稼働確認（データベースの応答）",
-        tag: "platform",
-        access: Access::Public,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/metrics",
-        id: "metrics",
-        summary: "Prometheus 形式のメトリクス",
-        tag: "platform",
-        access: Access::Public,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/sessions",
-        id: "createSession",
-        summary: "ログインしてAPIトークンを得る",
-        tag: "sessions",
-        access: Access::Public,
-        success: 201,
-    },
-    Operation {
-        method: "delete",
-        path: "/api/v1/sessions/current",
-        id: "deleteCurrentSession",
-        summary: "使用中のトークンを失効させる（ログアウト）",
-        tag: "sessions",
-        access: Access::Authenticated,
-        success: 204,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/calc/{kind}",
-        id: "calculate",
-        summary: "計算（税額・保険税・日付・検査数字）",
-        tag: "calc",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/movements",
-        id: "recordMovement",
-        summary: "異動（転入・出生・転居・転出・死亡・世帯分離・職権修正）を記録する",
-        tag: "registry",
-        access: Access::Staff,
-        success: 201,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/persons",
-        id: "searchPersons",
-        summary: "住民を検索する（フリガナ・生年月日・基準日）",
-        tag: "registry",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/follow-up/missing-residence-status",
-        id: "listMissingResidenceStatus",
-        summary: "移行後要確認（在留資格未設定）の住民を一覧する",
-        tag: "registry",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/persons/{person_id}",
-        id: "getPerson",
-        summary: "基準日時点の住民票（除票）を読む",
-        tag: "registry",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/persons/{person_id}/history",
-        id: "getPersonHistory",
-        summary: "住民の異動履歴を読む",
-        tag: "registry",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/households/{household_id}",
-        id: "getHousehold",
-        summary: "基準日時点の世帯と世帯員を読む",
-        tag: "registry",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/persons/{person_id}/access-log",
-        id: "getPersonAccessLog",
-        summary: "住民の個人情報へのアクセス記録を読む（監査担当・団体管理者）",
-        tag: "audit",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/persons/{person_id}/support-measures",
-        id: "listSupportMeasures",
-        summary: "住民の支援措置（DV・ストーカー等）の一覧",
-        tag: "protection",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/persons/{person_id}/support-measures",
-        id: "recordSupportMeasure",
-        summary: "支援措置を記録する（期間は原則1年）",
-        tag: "protection",
-        access: Access::Staff,
-        success: 201,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/support-measures/{measure_id}/end",
-        id: "endSupportMeasure",
-        summary: "支援措置を期間の途中で終了する（記録は残る）",
-        tag: "protection",
-        access: Access::Staff,
-        success: 200,
-    },
-    // Certificates (証明書) and seal registration (印鑑登録).
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/certificates",
-        id: "issueCertificate",
-        summary: "証明書（住民票の写し・除票の写し・記載事項証明書・印鑑登録証明書）を交付する（PDF）",
-        tag: "certificates",
-        access: Access::Staff,
-        success: 201,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/certificates/verify/{code}",
-        id: "verifyCertificate",
-        summary: "検証コードで証明書の真正性を確認する（個人情報は返さない）",
-        tag: "certificates",
-        access: Access::Public,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/seal-registrations",
-        id: "registerSeal",
-        summary: "印鑑登録を申請する（即日登録・照会書）",
-        tag: "seal",
-        access: Access::Staff,
-        success: 201,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/seal-registrations/{id}",
-        id: "getSealRegistration",
-        summary: "印鑑登録の状態と履歴を読む",
-        tag: "seal",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/seal-registrations/{id}/reply",
-        id: "replySealInquiry",
-        summary: "照会書の回答書を受理して登録する",
-        tag: "seal",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/seal-registrations/{id}/card-reissue",
-        id: "reissueSealCard",
-        summary: "印鑑登録証を再交付する（亡失）。旧番号は無効になる",
-        tag: "seal",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/seal-registrations/{id}/abolish",
-        id: "abolishSealRegistration",
-        summary: "印鑑登録を廃止する（申請）",
-        tag: "seal",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/seal-restoration-reviews",
-        id: "listSealRestorationReviews",
-        summary: "転出・死亡の取消しにより復活確認待ちとなった印鑑登録の一覧",
-        tag: "seal",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/seal-registrations/{id}/restore",
-        id: "restoreSealRegistration",
-        summary: "復活確認待ちの印鑑登録を復活する（理由が必須。廃止前の登録証が有効に戻る）",
-        tag: "seal",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/seal-registrations/{id}/confirm-abolition",
-        id: "confirmSealAbolition",
-        summary: "復活確認待ちの印鑑登録の廃止を確定する（理由が必須）",
-        tag: "seal",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/seal-adult-wards",
-        id: "recordSealAdultWard",
-        summary: "成年被後見人の届出を記録する（登録中の印鑑は職権廃止）",
-        tag: "seal",
-        access: Access::Staff,
-        success: 201,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/persons/{person_id}/individual-number/reveal",
-        id: "revealIndividualNumber",
-        summary: "個人番号を表示する（利用目的の入力が必須。表示は利用履歴に記録）",
-        tag: "registry",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/jobs/kinds",
-        id: "listJobKinds",
-        summary: "実行できるジョブの種類とパラメータを読む",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/jobs",
-        id: "submitJob",
-        summary: "ジョブの実行を依頼する（受付のみ。実行はワーカー）",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 202,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/jobs",
-        id: "listJobs",
-        summary: "ジョブの実行の一覧（新しい順、status・job で絞り込み）",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/jobs/plan",
-        id: "getJobPlan",
-        summary: "バッチ計画（年間・月間・日次）を読む",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "put",
-        path: "/api/v1/municipalities/{m}/jobs/plan",
-        id: "putJobPlan",
-        summary: "バッチ計画を置き換える（全件を検査し、誤りがあれば変更しない）",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/jobs/{job_id}",
-        id: "getJob",
-        summary: "ジョブの状態・進捗・出力・対象ごとのエラーを読む",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/jobs/{job_id}/outputs/{name}",
-        id: "getJobOutput",
-        summary: "ジョブの出力ファイルを取得する（利用履歴に記録）",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/jobs/{job_id}/cancel",
-        id: "cancelJob",
-        summary: "ジョブを取り消す（処理中の分割が終わった後）",
-        tag: "jobs",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/outbox/consumers",
-        id: "listOutboxConsumers",
-        summary: "庁内連携の連携先ごとの処理位置を読む",
-        tag: "outbox",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "get",
-        path: "/api/v1/municipalities/{m}/outbox/dead-letters",
-        id: "listOutboxDeadLetters",
-        summary: "庁内連携で処理できなかったイベントの一覧",
-        tag: "outbox",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/retry",
-        id: "retryOutboxDeadLetter",
-        summary: "保留中のイベントを再処理する",
-        tag: "outbox",
-        access: Access::Staff,
-        success: 200,
-    },
-    Operation {
-        method: "post",
-        path: "/api/v1/municipalities/{m}/outbox/dead-letters/{consumer}/{event_id}/dismiss",
-        id: "dismissOutboxDeadLetter",
-        summary: "保留中のイベントを対応不要にする",
-        tag: "outbox",
-        access: Access::Staff,
-        success: 200,
-    },
-];
+/// An operation with its handler: what a business module exports.
+pub(crate) struct Route {
+    pub(crate) operation: Operation,
+    pub(crate) handler: MethodRouter<AppState>,
+}
 
-fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["error"],
-        "properties": {"error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "description": "stable snake_case code"},
-                "message": {"type": "string", "description": "日本語の説明"},
-                "field": {"type": "string", "description": "JSON path of the field at fault"}
+/// The `$ref` of a wire type, registering its schema and those it uses.
+pub(crate) fn schema_ref<T: ToSchema>(schemas: &mut Schemas) -> Value {
+    let name = T::name().into_owned();
+    let mut all = Vec::new();
+    T::schemas(&mut all);
+    all.push((name.clone(), T::schema()));
+    for (n, schema) in all {
+        schemas
+            .entry(n)
+            .or_insert_with(|| serde_json::to_value(&schema).unwrap_or(Value::Null));
+    }
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// The query parameters of a type deriving `IntoParams`.
+pub(crate) fn query_params<T: IntoParams>() -> Vec<Value> {
+    T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
+        .iter()
+        .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+        .collect()
+}
+
+impl Operation {
+    /// An operation answering `success` with no body yet declared; chain
+    /// the builders below, then [`Operation::to`] its handler.
+    pub(crate) fn new(
+        method: &'static str,
+        path: &'static str,
+        id: &'static str,
+        summary: &'static str,
+        tag: &'static str,
+        access: Access,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            id,
+            summary,
+            tag,
+            access,
+            success: 200,
+            errors: &[],
+            rate_limited: false,
+            request: None,
+            query: None,
+            reply: Reply::Empty,
+        }
+    }
+
+    /// The JSON request body.
+    pub(crate) fn body<T: ToSchema>(mut self) -> Self {
+        self.request = Some(schema_ref::<T>);
+        self
+    }
+
+    /// A JSON request body described by a schema of its own (a body whose
+    /// shape depends on the path, as a calculation's).
+    pub(crate) fn body_schema(mut self, schema: SchemaFn) -> Self {
+        self.request = Some(schema);
+        self
+    }
+
+    /// The query parameters.
+    pub(crate) fn query<T: IntoParams>(mut self) -> Self {
+        self.query = Some(query_params::<T>);
+        self
+    }
+
+    /// Answers `status` with a JSON body of `T`.
+    pub(crate) fn json<T: ToSchema>(mut self, status: u16) -> Self {
+        self.success = status;
+        self.reply = Reply::Json(schema_ref::<T>);
+        self
+    }
+
+    /// Answers `status` with another kind of body (or none).
+    pub(crate) fn reply(mut self, status: u16, reply: Reply) -> Self {
+        self.success = status;
+        self.reply = reply;
+        self
+    }
+
+    /// The error statuses beyond those of its access and body.
+    pub(crate) fn errors(mut self, statuses: &'static [u16]) -> Self {
+        self.errors = statuses;
+        self
+    }
+
+    /// Puts the operation under the public verification's rate limit.
+    pub(crate) fn rate_limited(mut self) -> Self {
+        self.rate_limited = true;
+        self
+    }
+
+    /// The operation with its handler, answering only its method.
+    pub(crate) fn to<H, T>(self, handler: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match self.method {
+            "post" => MethodFilter::POST,
+            "put" => MethodFilter::PUT,
+            "delete" => MethodFilter::DELETE,
+            _ => MethodFilter::GET,
+        };
+        Route {
+            operation: self,
+            handler: axum::routing::on(filter, handler),
+        }
+    }
+
+    /// Every error status the operation can answer: 401/403/404 from its
+    /// access (404 too for an unknown id in the path), 400 and 422 for a
+    /// JSON body (malformed JSON, a field at fault), 422 for query
+    /// parameters, and those it declares.
+    pub fn error_statuses(&self) -> Vec<u16> {
+        let mut errors: Vec<u16> = self.errors.to_vec();
+        match self.access {
+            Access::Public => {}
+            Access::Authenticated => errors.push(401),
+            Access::Staff(_) => errors.extend([401, 403]),
+            Access::Tenant(_) => errors.extend([401, 403, 404]),
+        }
+        if self.request.is_some() {
+            errors.extend([400, 422]);
+        }
+        if self.query.is_some() {
+            errors.push(422);
+        }
+        if self.rate_limited {
+            errors.push(429);
+        }
+        errors.sort_unstable();
+        errors.dedup();
+        errors
+    }
+
+    fn describe(&self, schemas: &mut Schemas) -> Value {
+        let mut responses = serde_json::Map::new();
+        let success = match self.reply {
+            Reply::Json(schema) => json!({
+                "description": "成功",
+                "content": {"application/json": {"schema": schema(schemas)}},
+            }),
+            Reply::Empty => json!({"description": "成功（本文なし）"}),
+            Reply::File(media, description) => {
+                let content: serde_json::Map<String, Value> = media
+                    .iter()
+                    .map(|m| {
+                        (
+                            (*m).to_owned(),
+                            json!({"schema": {"type": "string", "format": "binary"}}),
+                        )
+                    })
+                    .collect();
+                json!({"description": description, "content": content})
             }
-        }}
-    })
-}
-
-fn operation(op: &Operation) -> Value {
-    let mut responses = serde_json::Map::new();
-    responses.insert(op.success.to_string(), json!({"description": "成功"}));
-    let mut errors = vec![400, 422];
-    match op.access {
-        Access::Public => {}
-        Access::Staff => errors.extend([401, 403]),
-        Access::Authenticated => errors.push(401),
-    }
-    if op.path.contains('{') {
-        errors.push(404);
-    }
-    if op.id == "createSession" {
-        errors.extend([401, 429]);
-    }
-    errors.sort_unstable();
-    errors.dedup();
-    for status in errors {
-        responses.insert(
-            status.to_string(),
-            json!({"description": "エラー", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
-        );
-    }
-    let parameters: Vec<Value> = op
-        .path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-        .collect();
-    let mut value = json!({
-        "operationId": op.id,
-        "summary": op.summary,
-        "tags": [op.tag],
-        "responses": responses,
-    });
-    if let Some(obj) = value.as_object_mut() {
-        if !parameters.is_empty() {
-            obj.insert("parameters".into(), Value::Array(parameters));
-        }
-        if op.access != Access::Public {
-            obj.insert("security".into(), json!([{"bearer": []}]));
-        }
-        if op.method == "post" || op.method == "put" {
-            obj.insert(
-                "requestBody".into(),
-                json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}),
+            Reply::Text(media) => json!({
+                "description": "成功",
+                "content": {media: {"schema": {"type": "string"}}},
+            }),
+        };
+        responses.insert(self.success.to_string(), success);
+        let error = schema_ref::<ErrorBody>(schemas);
+        for status in self.error_statuses() {
+            // The health check answers 503 with its own body.
+            if self.id == "healthz" && status == 503 {
+                responses.insert(
+                    "503".into(),
+                    json!({"description": "データベースが応答しない",
+                           "content": {"application/json": {"schema": schema_ref::<crate::api::Health>(schemas)}}}),
+                );
+                continue;
+            }
+            responses.insert(
+                status.to_string(),
+                json!({
+                    "description": error_description(status),
+                    "content": {"application/json": {"schema": error}},
+                }),
             );
         }
+        let mut parameters: Vec<Value> = self
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(path_parameter)
+            .collect();
+        if let Some(query) = self.query {
+            parameters.extend(query());
+        }
+        let mut value = json!({
+            "operationId": self.id,
+            "summary": self.summary,
+            "tags": [self.tag],
+            "responses": responses,
+        });
+        if let Some(obj) = value.as_object_mut() {
+            if !parameters.is_empty() {
+                obj.insert("parameters".into(), Value::Array(parameters));
+            }
+            if self.access != Access::Public {
+                obj.insert("security".into(), json!([{"bearer": []}]));
+            }
+            if let Some(schema) = self.request {
+                obj.insert(
+                    "requestBody".into(),
+                    json!({"required": true, "content": {"application/json": {"schema": schema(schemas)}}}),
+                );
+            }
+        }
+        value
     }
-    value
+}
+
+fn error_description(status: u16) -> &'static str {
+    match status {
+        400 => "本文がJSONとして読めない",
+        401 => "認証が必要（トークンがない・無効）",
+        403 => "権限がない（操作は利用履歴に記録）",
+        404 => "見つからない（他団体のパス・IDも同じ）",
+        409 => "現在の状態と矛盾する",
+        422 => "入力の誤り（field が項目を示す）",
+        429 => "試行・照会が多すぎる",
+        503 => "マスター鍵が設定されていない",
+        _ => "エラー",
+    }
+}
+
+/// The parameter object of a path segment `{name}`.
+fn path_parameter(name: &str) -> Value {
+    let (schema, description) = match name {
+        "m" => (
+            json!({"type": "string", "example": "990019"}),
+            "団体コード（6桁）",
+        ),
+        "person_id" => (
+            json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
+            "宛名番号",
+        ),
+        "household_id" => (
+            json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
+            "世帯番号",
+        ),
+        "measure_id" | "id" | "job_id" | "event_id" => (
+            json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
+            "番号",
+        ),
+        "kind" => (json!({"type": "string", "example": "wareki"}), "計算の種類"),
+        "code" => (
+            json!({"type": "string", "example": "0000000000000000"}),
+            "検証コード",
+        ),
+        "name" => (
+            json!({"type": "string", "example": "population.csv"}),
+            "出力ファイル名",
+        ),
+        "consumer" => (
+            json!({"type": "string", "example": "seal_registration"}),
+            "連携先",
+        ),
+        _ => (json!({"type": "string"}), ""),
+    };
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+}
+
+/// The common error body: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Error, example = json!({"error": {"code": "missing_field", "message": "event_date は必須です", "field": "event_date"}}))]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The error of an [`ErrorBody`].
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// Stable snake_case code.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// 日本語の説明.
+    #[schema(example = "見つかりません")]
+    pub message: String,
+    /// The JSON path of the field at fault (`persons[0].name_kana`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "persons[0].name_kana")]
+    pub field: Option<String>,
+}
+
+/// The operations of `GET /api/openapi.json` itself.
+pub(crate) fn own_operations() -> Vec<Route> {
+    vec![
+        Operation::new(
+            "get",
+            "/api/openapi.json",
+            "getOpenApiDocument",
+            "この API の OpenAPI 3.1 文書",
+            "platform",
+            Access::Public,
+        )
+        .reply(200, Reply::Json(any_object))
+        .to(serve),
+    ]
+}
+
+/// An object of any shape (a calculation's input and result, this document).
+pub(crate) fn any_object(_: &mut Schemas) -> Value {
+    json!({"type": "object"})
+}
+
+/// Every route of the API, business by business.
+pub(crate) fn routes() -> Vec<Route> {
+    let mut all = crate::api::operations();
+    all.extend(crate::metrics_layer::operations());
+    all.extend(own_operations());
+    all.extend(crate::registry_api::operations());
+    all.extend(crate::protection_api::operations());
+    all.extend(crate::individual_number_api::operations());
+    all.extend(crate::certificate_api::operations());
+    all.extend(crate::seal_api::operations());
+    all.extend(crate::jobs_api::operations());
+    all
+}
+
+/// Every operation of the API (the table without its handlers), for the
+/// route matrix test and the document.
+pub fn operations() -> Vec<Operation> {
+    routes().into_iter().map(|r| r.operation).collect()
 }
 
 /// The whole document.
 pub fn document() -> Value {
+    let mut schemas = Schemas::new();
     let mut paths = serde_json::Map::new();
-    for op in OPERATIONS {
+    for op in operations() {
+        let described = op.describe(&mut schemas);
         let entry = paths
             .entry(op.path.to_owned())
             .or_insert_with(|| Value::Object(serde_json::Map::new()));
         if let Some(obj) = entry.as_object_mut() {
-            obj.insert(op.method.to_owned(), operation(op));
+            obj.insert(op.method.to_owned(), described);
         }
     }
+    let schemas: serde_json::Map<String, Value> = schemas.into_iter().collect();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -481,7 +452,7 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": error_schema()}
+            "schemas": schemas
         }
     })
 }

@@ -7,21 +7,108 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kiban_auth::{Permission, Principal, TokenKind};
 use kiban_core::{Message, MunicipalityCode};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::kit::session::ApiPrincipal;
+use crate::openapi::{Access, Operation, Reply, Route, any_object};
 use crate::{ApiError, AppState};
+
+/// The operations of this module: health, sessions, calculations.
+pub(crate) fn operations() -> Vec<Route> {
+    vec![
+        Operation::new(
+            "get",
+            "/healthz",
+            "healthz",
+            "稼働確認（データベースの応答）",
+            "platform",
+            Access::Public,
+        )
+        .json::<Health>(200)
+        .errors(&[503])
+        .to(healthz),
+        Operation::new(
+            "post",
+            "/api/v1/sessions",
+            "createSession",
+            "ログインしてAPIトークンを得る",
+            "sessions",
+            Access::Public,
+        )
+        .body::<SessionRequest>()
+        .json::<SessionCreated>(201)
+        .errors(&[401, 403, 429, 503])
+        .to(create_session),
+        Operation::new(
+            "delete",
+            "/api/v1/sessions/current",
+            "deleteCurrentSession",
+            "使用中のトークンを失効させる（ログアウト）",
+            "sessions",
+            Access::Authenticated,
+        )
+        .reply(204, Reply::Empty)
+        .to(delete_current_session),
+        Operation::new(
+            "post",
+            "/api/v1/calc/{kind}",
+            "calculate",
+            "計算（税額・保険税・日付・検査数字）",
+            "calc",
+            Access::Staff(Permission::Calculate),
+        )
+        .body_schema(any_object)
+        .reply(200, Reply::Json(any_object))
+        .errors(&[404])
+        .to(calculate),
+    ]
+}
+
+/// The answer of the health check.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Health {
+    /// `ok` when the database answers, `unavailable` otherwise (503).
+    pub status: HealthStatus,
+}
+
+/// The state of the service.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// The database answers.
+    Ok,
+    /// The database does not answer.
+    Unavailable,
+}
+
+/// A new API token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"token": "kbn_…", "expires_at": "2026-04-01T09:00:00Z"}))]
+pub struct SessionCreated {
+    /// The bearer token.
+    pub token: String,
+    /// When it ends (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Ok(()) => Json(Health {
+            status: HealthStatus::Ok,
+        })
+        .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
+                Json(Health {
+                    status: HealthStatus::Unavailable,
+                }),
             )
                 .into_response()
         }
@@ -34,13 +121,22 @@ pub(crate) fn json_body(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(ApiError::malformed)
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/sessions`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SessionRequest {
+#[schema(example = json!({"municipality_code": "990019", "login": "clerk1", "password": "correct-horse-42"}))]
+pub struct SessionRequest {
+    /// 団体コード (6 digits); absent for a service operator's login.
+    #[schema(example = "990019")]
     municipality_code: Option<String>,
+    /// ログインID.
     login: String,
+    /// パスワード.
+    #[schema(format = Password)]
     password: String,
+    /// The second factor's 6-digit code, when the account has one.
     #[serde(default)]
+    #[schema(example = "123456")]
     otp: Option<String>,
 }
 
@@ -97,7 +193,10 @@ pub async fn create_session(
     };
     Ok((
         StatusCode::CREATED,
-        Json(json!({"token": issued.token, "expires_at": issued.expires_at.to_string()})),
+        Json(SessionCreated {
+            token: issued.token,
+            expires_at: issued.expires_at.to_string(),
+        }),
     )
         .into_response())
 }

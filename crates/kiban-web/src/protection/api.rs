@@ -12,24 +12,132 @@ use kiban_auth::Permission;
 use kiban_core::Message;
 use kiban_protection::{ProtectionError, Reason, SupportMeasure};
 use kiban_registry::domain::parse_date;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::kit::door::{Target, authorize};
 use crate::kit::session::ApiPrincipal;
 use crate::platform::api::json_body;
+use crate::openapi::{Access, Operation, Route};
 use crate::{ApiError, AppState};
 
-fn measure_json(measure: &SupportMeasure) -> Value {
-    json!({
-        "measure_id": measure.measure_id,
-        "person_id": measure.person_id,
-        "reason": measure.reason.code(),
-        "starts_on": measure.starts_on.to_string(),
-        "ends_on": measure.ends_on.to_string(),
-        "ended_on": measure.ended_on.map(|d| d.to_string()),
-        "recorded_at": measure.recorded_at,
-        "recorded_by": measure.recorded_by,
-    })
+/// The operations of 支援措置.
+pub(crate) fn operations() -> Vec<Route> {
+    let manage = Access::Tenant(Permission::ManageSupportMeasures);
+    vec![
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/persons/{person_id}/support-measures",
+            "listSupportMeasures",
+            "住民の支援措置（DV・ストーカー等）の一覧",
+            "protection",
+            manage,
+        )
+        .json::<SupportMeasures>(200)
+        .to(list),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/persons/{person_id}/support-measures",
+            "recordSupportMeasure",
+            "支援措置を記録する（期間は原則1年）",
+            "protection",
+            manage,
+        )
+        .body::<SupportMeasureRequest>()
+        .json::<SupportMeasureView>(201)
+        .to(record),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/support-measures/{measure_id}/end",
+            "endSupportMeasure",
+            "支援措置を期間の途中で終了する（記録は残る）",
+            "protection",
+            manage,
+        )
+        .body::<EndSupportMeasureRequest>()
+        .json::<SupportMeasureView>(200)
+        .errors(&[409])
+        .to(end),
+    ]
+}
+
+/// The body of `POST …/persons/{person_id}/support-measures`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "domestic_violence", "starts_on": "2024-05-01"}))]
+pub struct SupportMeasureRequest {
+    /// 理由.
+    #[schema(schema_with = crate::wire::support_reason)]
+    pub reason: String,
+    /// 開始日.
+    #[schema(format = Date, example = "2024-05-01")]
+    pub starts_on: String,
+    /// 終了日 (one year after the start when absent).
+    #[schema(format = Date, example = "2025-04-30")]
+    pub ends_on: Option<String>,
+}
+
+/// The body of `POST …/support-measures/{measure_id}/end`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"ended_on": "2024-06-01"}))]
+pub struct EndSupportMeasureRequest {
+    /// The day it ends early.
+    #[schema(format = Date, example = "2024-06-01")]
+    pub ended_on: String,
+}
+
+/// A 支援措置.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportMeasureView {
+    /// 措置番号.
+    pub measure_id: i64,
+    /// 宛名番号.
+    pub person_id: i64,
+    /// 理由.
+    #[schema(schema_with = crate::wire::support_reason)]
+    pub reason: String,
+    /// 開始日.
+    #[schema(format = Date)]
+    pub starts_on: String,
+    /// 終了日.
+    #[schema(format = Date)]
+    pub ends_on: String,
+    /// The day it ended early.
+    #[schema(format = Date, required = true)]
+    pub ended_on: Option<String>,
+    /// When it was recorded (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub recorded_at: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+/// A person's 支援措置.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportMeasures {
+    /// Every measure, ended ones included.
+    pub measures: Vec<SupportMeasureView>,
+}
+
+fn measure_json(measure: &SupportMeasure) -> SupportMeasureView {
+    SupportMeasureView {
+        measure_id: measure.measure_id,
+        person_id: measure.person_id,
+        reason: measure.reason.code().to_owned(),
+        starts_on: measure.starts_on.to_string(),
+        ends_on: measure.ends_on.to_string(),
+        ended_on: measure.ended_on.map(|d| d.to_string()),
+        recorded_at: measure.recorded_at.clone(),
+        recorded_by: measure.recorded_by.clone(),
+    }
 }
 
 fn protection_error(error: ProtectionError) -> ApiError {
@@ -103,8 +211,8 @@ pub async fn list(
     )
     .await?;
     tx.commit().await?;
-    let measures: Vec<Value> = measures.iter().map(measure_json).collect();
-    Ok(Json(json!({ "measures": measures })).into_response())
+    let measures = measures.iter().map(measure_json).collect();
+    Ok(Json(SupportMeasures { measures }).into_response())
 }
 
 /// `POST /api/v1/municipalities/{m}/persons/{person_id}/support-measures`

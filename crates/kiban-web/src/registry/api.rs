@@ -26,13 +26,101 @@ use kiban_registry::domain::{
 };
 use kiban_registry::storage::{self, HistoryEntry, RegistryError, SearchQuery};
 use kiban_store::TenantDb;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::kit::door::{Target, authorize, parse_person_id, person_number, refuse};
 use crate::kit::session::ApiPrincipal;
 use crate::platform::api::json_body;
+use crate::openapi::{Access, Operation, Route};
 use crate::{ApiError, AppState};
+
+/// The operations of the registry: movements, reads, search, the
+/// follow-up list and a person's access log.
+pub(crate) fn operations() -> Vec<Route> {
+    let read = Access::Tenant(Permission::RegistryRead);
+    vec![
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/movements",
+            "recordMovement",
+            "異動（転入・出生・転居・転出・死亡・世帯分離・職権修正）を記録する",
+            "registry",
+            Access::Tenant(Permission::RegistryWrite),
+        )
+        .body::<MovementRequest>()
+        .json::<MovementRecorded>(201)
+        .errors(&[409, 503])
+        .to(record_movement),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/persons",
+            "searchPersons",
+            "住民を検索する（フリガナ・生年月日・基準日）",
+            "registry",
+            read,
+        )
+        .query::<SearchParams>()
+        .json::<SearchResults>(200)
+        .errors(&[503])
+        .to(search),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/follow-up/missing-residence-status",
+            "listMissingResidenceStatus",
+            "移行後要確認（在留資格未設定）の住民を一覧する",
+            "registry",
+            read,
+        )
+        .query::<AsOfQuery>()
+        .json::<FollowUpList>(200)
+        .to(missing_residence_status),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/persons/{person_id}",
+            "getPerson",
+            "基準日時点の住民票（除票）を読む",
+            "registry",
+            read,
+        )
+        .query::<AsOfQuery>()
+        .json::<PersonView>(200)
+        .to(person),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/persons/{person_id}/history",
+            "getPersonHistory",
+            "住民の異動履歴を読む",
+            "registry",
+            read,
+        )
+        .query::<AsOfQuery>()
+        .json::<PersonHistory>(200)
+        .to(person_history),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/households/{household_id}",
+            "getHousehold",
+            "基準日時点の世帯と世帯員を読む",
+            "registry",
+            read,
+        )
+        .query::<AsOfQuery>()
+        .json::<HouseholdView>(200)
+        .to(household),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/persons/{person_id}/access-log",
+            "getPersonAccessLog",
+            "住民の個人情報へのアクセス記録を読む（監査担当・団体管理者）",
+            "audit",
+            Access::Tenant(Permission::AuditRead),
+        )
+        .json::<AccessLog>(200)
+        .to(access_log),
+    ]
+}
 
 /// The most entries the access log of a person returns.
 const ACCESS_LOG_LIMIT: u32 = 1_000;
@@ -332,63 +420,70 @@ pub(crate) fn movement_command(body: &Value) -> Result<MovementCommand, ApiError
     })
 }
 
-fn address_json(address: &Address) -> Value {
-    json!({
-        "postal_code": address.postal_code.as_str(),
-        "address_line": address.address_line.as_str(),
-        "katagaki": address.katagaki.as_ref().map(AddressText::as_str),
-    })
+fn address_json(address: &Address) -> AddressView {
+    AddressView {
+        postal_code: address.postal_code.as_str().to_owned(),
+        address_line: address.address_line.as_str().to_owned(),
+        katagaki: address
+            .katagaki
+            .as_ref()
+            .map(|k| AddressText::as_str(k).to_owned()),
+    }
 }
 
 /// The person view of the contract.
-fn person_json(record: &PersonRecord) -> Value {
+fn person_json(record: &PersonRecord) -> PersonView {
     listing_json(&PersonListing::from(record.clone()))
 }
 
 /// The person view of the contract (also each search result).
-fn listing_json(record: &PersonListing) -> Value {
-    json!({
-        "person_id": record.person_id.get(),
-        "household_id": record.household_id.get(),
-        "name": record.name.as_str(),
-        "name_kana": record.name_kana.as_str(),
-        "birth_date": record.birth_date.to_string(),
-        "sex": record.sex.code(),
-        "relationship": record.relationship.code(),
-        "nationality": record.nationality.as_str(),
-        "status_of_residence": record.status_of_residence.as_ref().map(|s| s.as_str()),
-        "period_of_stay_until": record.period_of_stay_until.map(|d| d.to_string()),
-        "address": address_json(&record.address),
-        "status": record.status.code(),
-        "resident_from": record.resident_from.to_string(),
-        "removed_on": record.removed_on.map(|d| d.to_string()),
-        "resident_record_code": record.resident_record_code.as_str(),
-        "individual_number_masked": record.individual_number_masked(),
-    })
+fn listing_json(record: &PersonListing) -> PersonView {
+    PersonView {
+        person_id: record.person_id.get(),
+        household_id: record.household_id.get(),
+        name: record.name.as_str().to_owned(),
+        name_kana: record.name_kana.as_str().to_owned(),
+        birth_date: record.birth_date.to_string(),
+        sex: record.sex.code().to_owned(),
+        relationship: record.relationship.code().to_owned(),
+        nationality: record.nationality.as_str().to_owned(),
+        status_of_residence: record
+            .status_of_residence
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
+        period_of_stay_until: record.period_of_stay_until.map(|d| d.to_string()),
+        address: Some(address_json(&record.address)),
+        address_withheld: None,
+        status: record.status.code().to_owned(),
+        resident_from: record.resident_from.to_string(),
+        removed_on: record.removed_on.map(|d| d.to_string()),
+        resident_record_code: record.resident_record_code.as_str().to_owned(),
+        individual_number_masked: record.individual_number_masked(),
+    }
 }
 
-fn version_json(entry: &HistoryEntry) -> Value {
+fn version_json(entry: &HistoryEntry) -> VersionView {
     let version = &entry.version;
-    json!({
-        "movement_id": version.movement_id.get(),
-        "kind": version.kind.code(),
-        "event_date": version.event_date.to_string(),
-        "notified_on": version.notified_on.to_string(),
-        "recorded_at": entry.recorded_at.to_string(),
-        "recorded_sequence": version.sequence.get(),
-        "cancelled": version.cancelled,
-        "record": version.record.as_ref().map(person_json),
-    })
+    VersionView {
+        movement_id: version.movement_id.get(),
+        kind: version.kind.code().to_owned(),
+        event_date: version.event_date.to_string(),
+        notified_on: version.notified_on.to_string(),
+        recorded_at: entry.recorded_at.to_string(),
+        recorded_sequence: version.sequence.get(),
+        cancelled: version.cancelled,
+        record: version.record.as_ref().map(person_json),
+    }
 }
 
-fn entry_json(entry: &StoredEntry) -> Value {
-    json!({
-        "at": entry.at,
-        "actor": entry.actor,
-        "role": entry.role,
-        "action": entry.action.code(),
-        "purpose": entry.purpose,
-    })
+fn entry_json(entry: &StoredEntry) -> AccessLogEntry {
+    AccessLogEntry {
+        at: entry.at.clone(),
+        actor: entry.actor.clone(),
+        role: entry.role.clone(),
+        action: entry.action.code().to_owned(),
+        purpose: entry.purpose.clone(),
+    }
 }
 
 /// The `as_of` query parameter, today in Japan when absent.
@@ -425,30 +520,36 @@ pub async fn record_movement(
     let recorded = storage::record_movement(&tenant, &actor, command, kiban_core::today_in_japan())
         .await
         .map_err(registry_error)?;
-    let persons: Vec<Value> = recorded
+    let persons = recorded
         .persons
         .iter()
-        .map(|p| json!({"person_id": p.person_id.get(), "household_id": p.household_id.get()}))
+        .map(|p| RecordedPerson {
+            person_id: p.person_id.get(),
+            household_id: p.household_id.get(),
+        })
         .collect();
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "movement_id": recorded.movement.id.get(),
-            "kind": recorded.movement.kind().code(),
-            "household_id": recorded.household_id.map(HouseholdId::get),
-            "persons": persons,
-        })),
+        Json(MovementRecorded {
+            movement_id: recorded.movement.id.get(),
+            kind: recorded.movement.kind().code().to_owned(),
+            household_id: recorded.household_id.map(HouseholdId::get),
+            persons,
+        }),
     )
         .into_response())
 }
 
 /// The `as_of` query of a read.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AsOfQuery {
-    /// `YYYY-MM-DD`; today in Japan when absent.
+    /// 基準日 `YYYY-MM-DD`; today in Japan when absent.
+    #[param(format = Date, example = "2024-06-01")]
     as_of: Option<String>,
     /// `true`: a role permitted to override 支援措置 confirms that it must
     /// see the address of a protected person (logged).
+    #[param(example = "true")]
     confirm_support_measure: Option<String>,
 }
 
@@ -460,7 +561,7 @@ async fn guarded_listings(
     principal: &Principal,
     confirm: Option<&str>,
     listings: &[PersonListing],
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<PersonView>, ApiError> {
     let ids: Vec<i64> = listings
         .iter()
         .map(|r| person_number_of(r.person_id))
@@ -501,14 +602,11 @@ async fn withheld_addresses(
 
 /// A person view with its address withheld when its person is in
 /// `withheld` (`address` null, `address_withheld` true).
-fn guarded(mut view: Value, withheld: &BTreeSet<i64>) -> Value {
-    let protected = view
-        .get("person_id")
-        .and_then(Value::as_i64)
-        .is_some_and(|id| withheld.contains(&id));
-    if protected && let Some(fields) = view.as_object_mut() {
-        fields.insert("address".into(), Value::Null);
-        fields.insert("address_withheld".into(), Value::Bool(true));
+fn guarded(mut view: PersonView, withheld: &BTreeSet<i64>) -> PersonView {
+    let protected = i64::try_from(view.person_id).is_ok_and(|id| withheld.contains(&id));
+    if protected {
+        view.address = None;
+        view.address_withheld = Some(true);
     }
     view
 }
@@ -593,17 +691,15 @@ pub async fn person_history(
         &[number],
     )
     .await?;
-    let versions: Vec<Value> = versions
+    let versions = versions
         .iter()
         .map(|version| {
             let mut view = version_json(version);
-            if let Some(record) = view.get_mut("record") {
-                *record = guarded(record.take(), &withheld);
-            }
+            view.record = view.record.map(|record| guarded(record, &withheld));
             view
         })
         .collect();
-    Ok(Json(json!({ "versions": versions })).into_response())
+    Ok(Json(PersonHistory { versions }).into_response())
 }
 
 /// `GET /api/v1/municipalities/{m}/households/{household_id}`: a household
@@ -649,51 +745,49 @@ pub async fn household(
         &ids,
     )
     .await?;
-    let members: Vec<Value> = record
+    let members = record
         .members
         .iter()
         .map(|member| guarded(person_json(member), &withheld))
         .collect();
     // The household's address is every member's: withheld when any
     // member's is.
-    let address = if withheld.is_empty() {
-        address_json(&record.address)
-    } else {
-        Value::Null
+    let view = HouseholdView {
+        household_id: record.household_id.get(),
+        head_person_id: record.head_person_id.map(PersonId::get),
+        address: withheld.is_empty().then(|| address_json(&record.address)),
+        address_withheld: (!withheld.is_empty()).then_some(true),
+        members,
     };
-    let mut view = json!({
-        "household_id": record.household_id.get(),
-        "head_person_id": record.head_person_id.map(PersonId::get),
-        "address": address,
-        "members": members,
-    });
-    if !withheld.is_empty()
-        && let Some(fields) = view.as_object_mut()
-    {
-        fields.insert("address_withheld".into(), Value::Bool(true));
-    }
     Ok(Json(view).into_response())
 }
 
 /// The query of a search.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// フリガナ (katakana, hiragana or half-width); a prefix.
+    #[param(example = "ヤマダ")]
     name_kana: Option<String>,
     /// 氏名; a prefix.
     name: Option<String>,
-    /// 生年月日.
+    /// 生年月日 `YYYY-MM-DD`.
+    #[param(format = Date, example = "1980-04-01")]
     birth_date: Option<String>,
-    /// 基準日; today in Japan when absent.
+    /// 基準日 `YYYY-MM-DD`; today in Japan when absent.
+    #[param(format = Date, example = "2024-06-01")]
     as_of: Option<String>,
-    /// `true` to include removed persons (除票).
+    /// `true` to include removed persons (除票); `false` when absent.
+    #[param(example = "false")]
     include_removed: Option<String>,
     /// The most results (1 to 200; 200 when absent), e.g. one screen page.
+    #[param(example = "50")]
     limit: Option<String>,
     /// 個人番号: exact search through its keyed hash (roles that may see
-    /// 個人番号 only).
+    /// 個人番号 only; others get 403).
     individual_number: Option<String>,
     /// `true`: a permitted role confirms it must see protected addresses.
+    #[param(example = "true")]
     confirm_support_measure: Option<String>,
 }
 
@@ -759,7 +853,12 @@ pub async fn search(
             .map_err(registry_error)?;
         match found.first() {
             Some(person) => by_number = Some(*person),
-            None => return Ok(Json(json!({ "results": [] })).into_response()),
+            None => {
+                return Ok(Json(SearchResults {
+                    results: Vec::new(),
+                })
+                .into_response());
+            }
         }
     }
     let query = SearchQuery {
@@ -798,7 +897,7 @@ pub async fn search(
         &results,
     )
     .await?;
-    Ok(Json(json!({ "results": results })).into_response())
+    Ok(Json(SearchResults { results }).into_response())
 }
 
 /// `GET /api/v1/municipalities/{m}/follow-up/missing-residence-status`: the
@@ -837,7 +936,11 @@ pub async fn missing_residence_status(
         &results,
     )
     .await?;
-    Ok(Json(json!({ "as_of": date.to_string(), "results": results })).into_response())
+    Ok(Json(FollowUpList {
+        as_of: date.to_string(),
+        results,
+    })
+    .into_response())
 }
 
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}/access-log`: who read
@@ -877,6 +980,531 @@ pub async fn access_log(
     )
     .await?;
     tx.commit().await?;
-    let entries: Vec<Value> = entries.iter().map(entry_json).collect();
-    Ok(Json(json!({ "entries": entries })).into_response())
+    let entries = entries.iter().map(entry_json).collect();
+    Ok(Json(AccessLog { entries }).into_response())
+}
+
+// Wire types of the registry API. The movement body is read by the hand
+// parser above ([`movement_command`]), which names the JSON path of the
+// first bad field; [`MovementRequest`] documents the same body (a test
+// checks that its examples go through the parser and that it accepts every
+// field the parser reads).
+
+/// The body of `POST …/movements`: `kind`, `event_date`, `notified_on`,
+/// and the fields of the kind (see the contract's table).
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "move_in", "event_date": "2024-04-01", "notified_on": "2024-04-05",
+    "address": {"postal_code": "1000001", "address_line": "デモ市中央一丁目2番3号", "katagaki": "デモマンション101"},
+    "previous_address": "東京都千代田区千代田1番1号",
+    "persons": [{"name": "山田 太郎", "name_kana": "ヤマダ タロウ", "birth_date": "1980-04-01",
+                 "sex": "male", "relationship": "head"}]
+}))]
+pub struct MovementRequest {
+    /// 異動の種類.
+    #[schema(schema_with = crate::wire::movement_kind)]
+    pub kind: String,
+    /// 異動日.
+    #[schema(format = Date, example = "2024-04-01")]
+    pub event_date: String,
+    /// 届出日 (not before `event_date` except for a planned 転出; not in the
+    /// future).
+    #[schema(format = Date, example = "2024-04-05")]
+    pub notified_on: String,
+    /// `move_in`: the persons moving in (at least one).
+    pub persons: Option<Vec<MoveInPersonInput>>,
+    /// `move_in`, `address_change`, `household_split` (optional there: the
+    /// current one).
+    pub address: Option<AddressInput>,
+    /// `move_in`: 前住所.
+    #[schema(example = "東京都千代田区千代田1番1号")]
+    pub previous_address: Option<String>,
+    /// `move_in` (optional: join an existing household), `birth`,
+    /// `address_change`.
+    #[schema(minimum = 1)]
+    pub household_id: Option<u64>,
+    /// `birth`: the child.
+    pub person: Option<NewPerson>,
+    /// `move_out`, `household_split`: the persons concerned.
+    pub person_ids: Option<Vec<u64>>,
+    /// `move_out`: 転出先.
+    pub destination_address: Option<String>,
+    /// `move_out`, `death` (when the head leaves others behind),
+    /// `household_split` (required there).
+    #[schema(minimum = 1)]
+    pub new_head_person_id: Option<u64>,
+    /// `death`, `ex_officio_correction`: the person.
+    #[schema(minimum = 1)]
+    pub person_id: Option<u64>,
+    /// `ex_officio_correction`: the corrected values (at least one).
+    pub changes: Option<ChangesInput>,
+    /// `ex_officio_correction`, `cancellation`: 理由.
+    pub reason: Option<String>,
+    /// `cancellation`: the movement to cancel.
+    #[schema(minimum = 1)]
+    pub movement_id: Option<u64>,
+}
+
+/// A person of a movement (出生 and each person of a 転入).
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    /// 氏名 as written (may contain IVS sequences).
+    #[schema(example = "山田 太郎")]
+    pub name: String,
+    /// フリガナ (hiragana and half-width are stored as full-width katakana).
+    #[schema(example = "ヤマダ タロウ")]
+    pub name_kana: String,
+    /// 生年月日.
+    #[schema(format = Date, example = "1980-04-01")]
+    pub birth_date: String,
+    /// 性別.
+    #[schema(schema_with = crate::wire::sex)]
+    pub sex: String,
+    /// 続柄.
+    #[schema(schema_with = crate::wire::relationship)]
+    pub relationship: String,
+    /// ISO 3166-1 alpha-2; `JP` when absent.
+    #[schema(example = "JP")]
+    pub nationality: Option<String>,
+    /// 在留資格 (foreign residents).
+    #[schema(example = "永住者")]
+    pub status_of_residence: Option<String>,
+    /// 在留期間の満了日 (foreign residents unless permanent).
+    #[schema(format = Date, example = "2027-03-31")]
+    pub period_of_stay_until: Option<String>,
+    /// 個人番号 (12 digits, check digit validated).
+    #[schema(example = "123456789018")]
+    pub individual_number: Option<String>,
+}
+
+/// A person of a 転入: a [`NewPerson`], and the 宛名番号 of a former
+/// resident coming back.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveInPersonInput {
+    /// 氏名 as written (may contain IVS sequences).
+    #[schema(example = "山田 太郎")]
+    pub name: String,
+    /// フリガナ.
+    #[schema(example = "ヤマダ タロウ")]
+    pub name_kana: String,
+    /// 生年月日.
+    #[schema(format = Date, example = "1980-04-01")]
+    pub birth_date: String,
+    /// 性別.
+    #[schema(schema_with = crate::wire::sex)]
+    pub sex: String,
+    /// 続柄.
+    #[schema(schema_with = crate::wire::relationship)]
+    pub relationship: String,
+    /// ISO 3166-1 alpha-2; `JP` when absent.
+    pub nationality: Option<String>,
+    /// 在留資格 (foreign residents).
+    pub status_of_residence: Option<String>,
+    /// 在留期間の満了日.
+    #[schema(format = Date)]
+    pub period_of_stay_until: Option<String>,
+    /// 個人番号.
+    pub individual_number: Option<String>,
+    /// The 宛名番号 of a former resident coming back.
+    #[schema(minimum = 1)]
+    pub returning_person_id: Option<u64>,
+}
+
+/// An address as a movement gives it.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    /// 郵便番号 (7 digits).
+    #[schema(example = "1000001")]
+    pub postal_code: String,
+    /// 住所.
+    #[schema(example = "デモ市中央一丁目2番3号")]
+    pub address_line: String,
+    /// 方書.
+    #[schema(example = "デモマンション101")]
+    pub katagaki: Option<String>,
+}
+
+/// The values a 職権修正 corrects.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesInput {
+    /// 氏名.
+    pub name: Option<String>,
+    /// フリガナ.
+    pub name_kana: Option<String>,
+    /// 生年月日.
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
+    /// 性別 (`male`, `female`).
+    pub sex: Option<String>,
+    /// 在留資格.
+    pub status_of_residence: Option<String>,
+    /// 在留期間の満了日.
+    #[schema(format = Date)]
+    pub period_of_stay_until: Option<String>,
+}
+
+/// The answer of a recorded movement.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"movement_id": 12, "kind": "move_in", "household_id": 3,
+                          "persons": [{"person_id": 5, "household_id": 3}]}))]
+pub struct MovementRecorded {
+    /// 異動番号.
+    pub movement_id: u64,
+    /// 異動の種類.
+    #[schema(schema_with = crate::wire::movement_kind)]
+    pub kind: String,
+    /// The household concerned, when there is one.
+    pub household_id: Option<u64>,
+    /// The persons concerned, in the order of the request.
+    pub persons: Vec<RecordedPerson>,
+}
+
+/// A person of a recorded movement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordedPerson {
+    /// 宛名番号.
+    pub person_id: u64,
+    /// 世帯番号.
+    pub household_id: u64,
+}
+
+/// An address as the registry answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    /// 郵便番号.
+    #[schema(example = "1000001")]
+    pub postal_code: String,
+    /// 住所.
+    #[schema(example = "デモ市中央一丁目2番3号")]
+    pub address_line: String,
+    /// 方書.
+    #[schema(required = true)]
+    pub katagaki: Option<String>,
+}
+
+/// A person as of a date (住民票, or 除票 once removed); also each search
+/// result and each member of a household.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonView {
+    /// 宛名番号.
+    pub person_id: u64,
+    /// 世帯番号.
+    pub household_id: u64,
+    /// 氏名.
+    #[schema(example = "山田 太郎")]
+    pub name: String,
+    /// フリガナ.
+    #[schema(example = "ヤマダ タロウ")]
+    pub name_kana: String,
+    /// 生年月日.
+    #[schema(format = Date, example = "1980-04-01")]
+    pub birth_date: String,
+    /// 性別.
+    #[schema(schema_with = crate::wire::sex)]
+    pub sex: String,
+    /// 続柄.
+    #[schema(schema_with = crate::wire::relationship)]
+    pub relationship: String,
+    /// 国籍 (ISO 3166-1 alpha-2).
+    #[schema(example = "JP")]
+    pub nationality: String,
+    /// 在留資格.
+    #[schema(required = true)]
+    pub status_of_residence: Option<String>,
+    /// 在留期間の満了日.
+    #[schema(format = Date, required = true)]
+    pub period_of_stay_until: Option<String>,
+    /// 住所; null when withheld under a 支援措置.
+    #[schema(required = true)]
+    pub address: Option<AddressView>,
+    /// true when the address is withheld under a 支援措置 (absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_withheld: Option<bool>,
+    /// The person's state on the date read.
+    #[schema(schema_with = crate::wire::resident_status)]
+    pub status: String,
+    /// The start of the current residence in this municipality.
+    #[schema(format = Date)]
+    pub resident_from: String,
+    /// The date of removal (転出・死亡).
+    #[schema(format = Date, required = true)]
+    pub removed_on: Option<String>,
+    /// 住民票コード (11 digits).
+    pub resident_record_code: String,
+    /// 個人番号, masked but for its last four digits.
+    #[schema(example = "********9018", required = true)]
+    pub individual_number_masked: Option<String>,
+}
+
+/// The persons found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    /// At most `limit` persons.
+    pub results: Vec<PersonView>,
+}
+
+/// The follow-up list (移行後要確認) of residents without 在留資格.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUpList {
+    /// 基準日.
+    #[schema(format = Date)]
+    pub as_of: String,
+    /// The residents listed.
+    pub results: Vec<PersonView>,
+}
+
+/// Every version of a person's record, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonHistory {
+    /// The versions.
+    pub versions: Vec<VersionView>,
+}
+
+/// One version of a person's record: the movement that made it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    /// 異動番号.
+    pub movement_id: u64,
+    /// 異動の種類.
+    #[schema(schema_with = crate::wire::movement_kind)]
+    pub kind: String,
+    /// 異動日.
+    #[schema(format = Date)]
+    pub event_date: String,
+    /// 届出日.
+    #[schema(format = Date)]
+    pub notified_on: String,
+    /// When it was recorded (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub recorded_at: String,
+    /// The order of recording.
+    pub recorded_sequence: u64,
+    /// Whether the movement was cancelled since.
+    pub cancelled: bool,
+    /// The record after the movement (null when the movement removed it).
+    #[schema(required = true)]
+    pub record: Option<PersonView>,
+}
+
+/// A household and its members as of a date.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdView {
+    /// 世帯番号.
+    pub household_id: u64,
+    /// 世帯主の宛名番号.
+    #[schema(required = true)]
+    pub head_person_id: Option<u64>,
+    /// 住所; null when any member's is withheld under a 支援措置.
+    #[schema(required = true)]
+    pub address: Option<AddressView>,
+    /// true when the address is withheld (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_withheld: Option<bool>,
+    /// The members resident on the date.
+    pub members: Vec<PersonView>,
+}
+
+/// A person's access log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLog {
+    /// Every read, change and refused attempt (at most 1,000).
+    pub entries: Vec<AccessLogEntry>,
+}
+
+/// One entry of an access log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogEntry {
+    /// When (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// The login (`operator:LOGIN` for a service operator).
+    pub actor: String,
+    /// The role code.
+    pub role: String,
+    /// What was done.
+    #[schema(schema_with = crate::wire::audit_action)]
+    pub action: String,
+    /// 利用目的, when one was given.
+    #[schema(required = true)]
+    pub purpose: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::json;
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    /// One body of each kind of movement, every field of the schema used
+    /// by at least one.
+    fn bodies() -> Vec<Value> {
+        vec![
+            json!({
+                "kind": "move_in", "event_date": "2024-04-01", "notified_on": "2024-04-05",
+                "address": {"postal_code": "1000001", "address_line": "デモ市中央一丁目2番3号", "katagaki": "デモマンション101"},
+                "previous_address": "東京都千代田区千代田1番1号", "household_id": 3,
+                "persons": [{"name": "スミス ジョン", "name_kana": "スミス ジョン", "birth_date": "1980-04-01",
+                             "sex": "male", "relationship": "other_relative", "nationality": "US",
+                             "status_of_residence": "技術・人文知識・国際業務",
+                             "period_of_stay_until": "2027-03-31", "individual_number": "123456789018",
+                             "returning_person_id": 7}],
+            }),
+            json!({
+                "kind": "birth", "event_date": "2024-06-01", "notified_on": "2024-06-03", "household_id": 3,
+                "person": {"name": "山田 次郎", "name_kana": "ヤマダ ジロウ", "birth_date": "2024-06-01",
+                           "sex": "male", "relationship": "child"},
+            }),
+            json!({
+                "kind": "address_change", "event_date": "2024-06-01", "notified_on": "2024-06-03", "household_id": 3,
+                "address": {"postal_code": "1000002", "address_line": "デモ市中央二丁目1番1号"},
+            }),
+            json!({
+                "kind": "move_out", "event_date": "2024-06-01", "notified_on": "2024-06-03",
+                "person_ids": [5, 6], "destination_address": "大阪府大阪市北区梅田1丁目1番1号",
+                "new_head_person_id": 6,
+            }),
+            json!({"kind": "death", "event_date": "2024-06-01", "notified_on": "2024-06-03",
+                   "person_id": 5, "new_head_person_id": 6}),
+            json!({"kind": "household_split", "event_date": "2024-06-01", "notified_on": "2024-06-03",
+                   "person_ids": [6], "new_head_person_id": 6}),
+            json!({"kind": "ex_officio_correction", "event_date": "2024-06-01", "notified_on": "2024-06-03",
+                   "person_id": 5, "reason": "戸籍の記載との照合",
+                   "changes": {"name": "山田 太朗", "name_kana": "ヤマダ タロウ", "birth_date": "1980-04-02",
+                               "sex": "male", "status_of_residence": "永住者",
+                               "period_of_stay_until": "2030-01-01"}}),
+            json!({"kind": "cancellation", "event_date": "2024-06-01", "notified_on": "2024-06-03",
+                   "movement_id": 12, "reason": "届出の誤り"}),
+        ]
+    }
+
+    fn schema_json<T: PartialSchema>() -> Value {
+        serde_json::to_value(T::schema()).unwrap_or_default()
+    }
+
+    fn properties(schema: &Value) -> BTreeSet<String> {
+        schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn keys(value: &Value) -> BTreeSet<String> {
+        value
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_body_goes_through_the_parser_and_the_typed_request() {
+        for body in bodies() {
+            if let Err(e) = movement_command(&body) {
+                panic!("{body}: {} {:?} {}", e.code.as_str(), e.field, e.message);
+            }
+            if let Err(e) = serde_json::from_value::<MovementRequest>(body.clone()) {
+                panic!("{body}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_schema_names_exactly_the_fields_the_parser_reads() {
+        let all = bodies();
+        let top: BTreeSet<String> = all.iter().flat_map(keys).collect();
+        assert_eq!(properties(&schema_json::<MovementRequest>()), top);
+        let person: BTreeSet<String> = keys(&all[0]["persons"][0]);
+        assert_eq!(properties(&schema_json::<MoveInPersonInput>()), person);
+        let mut child = person.clone();
+        child.remove("returning_person_id");
+        assert_eq!(properties(&schema_json::<NewPerson>()), child);
+        assert_eq!(
+            properties(&schema_json::<AddressInput>()),
+            keys(&all[0]["address"])
+        );
+        assert_eq!(
+            properties(&schema_json::<ChangesInput>()),
+            keys(&all[6]["changes"])
+        );
+        // The parser reads each required field: without it, the error
+        // names it.
+        let required: Vec<String> = schema_json::<MovementRequest>()["required"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(required, ["kind", "event_date", "notified_on"]);
+        for body in &all {
+            for field in &required {
+                let mut without = body.clone();
+                if let Some(obj) = without.as_object_mut() {
+                    obj.remove(field);
+                }
+                let error = movement_command(&without).err();
+                assert_eq!(
+                    error.and_then(|e| e.field).as_deref(),
+                    Some(field.as_str()),
+                    "{body} without {field}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_schema_example_is_a_valid_movement() {
+        let schema = schema_json::<MovementRequest>();
+        let example = schema
+            .get("example")
+            .or_else(|| schema["examples"].get(0))
+            .cloned()
+            .unwrap_or_default();
+        assert!(example.is_object(), "{schema}");
+        if let Err(e) = movement_command(&example) {
+            panic!("{example}: {} {:?}", e.code.as_str(), e.field);
+        }
+        // And the kinds the schema lists are the parser's.
+        let kinds: Vec<String> = schema["properties"]["kind"]["enum"]
+            .as_array()
+            .map(|k| {
+                k.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(kinds.len(), MovementKind::ALL.len());
+        for kind in kinds {
+            assert!(MovementKind::from_code(&kind).is_some(), "{kind}");
+        }
+    }
 }

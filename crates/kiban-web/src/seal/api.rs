@@ -16,12 +16,307 @@ use kiban_core::Message;
 use kiban_registry::domain::PersonId;
 use kiban_seal::domain::{Impression, Procedure, Refusal, ReviewReason};
 use kiban_seal::storage::{self, ClerkChange, Registration, ReviewDecision, ReviewItem, SealError};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::kit::door::{Target, authorize};
 use crate::kit::session::ApiPrincipal;
 use crate::platform::api::json_body;
+use crate::openapi::{Access, Operation, Route};
 use crate::{ApiError, AppState};
+
+/// The operations of seal registration.
+pub(crate) fn operations() -> Vec<Route> {
+    let read = Access::Tenant(Permission::RegistryRead);
+    let write = Access::Tenant(Permission::RegistryWrite);
+    vec![
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/seal-registrations",
+            "registerSeal",
+            "印鑑登録を申請する（即日登録・照会書）",
+            "seal",
+            write,
+        )
+        .body::<SealRegistrationRequest>()
+        .json::<SealRegistered>(201)
+        .errors(&[409])
+        .to(create),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/seal-registrations/{id}",
+            "getSealRegistration",
+            "印鑑登録の状態と履歴を読む",
+            "seal",
+            read,
+        )
+        .json::<SealRegistrationView>(200)
+        .to(get),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/seal-registrations/{id}/reply",
+            "replySealInquiry",
+            "照会書の回答書を受理して登録する",
+            "seal",
+            write,
+        )
+        .json::<SealCardState>(200)
+        .errors(&[409, 422])
+        .to(reply),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/seal-registrations/{id}/card-reissue",
+            "reissueSealCard",
+            "印鑑登録証を再交付する（亡失）。旧番号は無効になる",
+            "seal",
+            write,
+        )
+        .json::<SealCardState>(200)
+        .errors(&[409, 422])
+        .to(card_reissue),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/seal-registrations/{id}/abolish",
+            "abolishSealRegistration",
+            "印鑑登録を廃止する（申請）",
+            "seal",
+            write,
+        )
+        .json::<SealState>(200)
+        .errors(&[409, 422])
+        .to(abolish),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/seal-restoration-reviews",
+            "listSealRestorationReviews",
+            "転出・死亡の取消しにより復活確認待ちとなった印鑑登録の一覧",
+            "seal",
+            read,
+        )
+        .json::<SealReviewList>(200)
+        .to(review_list),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/seal-registrations/{id}/restore",
+            "restoreSealRegistration",
+            "復活確認待ちの印鑑登録を復活する（理由が必須。廃止前の登録証が有効に戻る）",
+            "seal",
+            write,
+        )
+        .body::<SealReviewRequest>()
+        .json::<SealCardState>(200)
+        .errors(&[409])
+        .to(restore),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/seal-registrations/{id}/confirm-abolition",
+            "confirmSealAbolition",
+            "復活確認待ちの印鑑登録の廃止を確定する（理由が必須）",
+            "seal",
+            write,
+        )
+        .body::<SealReviewRequest>()
+        .json::<SealCardState>(200)
+        .errors(&[409])
+        .to(confirm_abolition),
+        Operation::new(
+            "post",
+            "/api/v1/municipalities/{m}/seal-adult-wards",
+            "recordSealAdultWard",
+            "成年被後見人の届出を記録する（登録中の印鑑は職権廃止）",
+            "seal",
+            write,
+        )
+        .body::<AdultWardRequest>()
+        .json::<AdultWardRecorded>(201)
+        .errors(&[409])
+        .to(adult_ward),
+    ]
+}
+
+/// The body of `POST …/seal-registrations`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"person_id": 5, "procedure": "identity_verified",
+                          "impression_png_base64": "iVBORw0KGgo…"}))]
+pub struct SealRegistrationRequest {
+    /// 宛名番号 of the applicant (15 or older, resident).
+    #[schema(minimum = 1)]
+    pub person_id: u64,
+    /// 即日登録 (`identity_verified`) or 照会書 (`inquiry`).
+    #[schema(schema_with = crate::wire::seal_procedure)]
+    pub procedure: String,
+    /// 印影: a PNG image in base64.
+    #[schema(format = Byte)]
+    pub impression_png_base64: String,
+}
+
+/// A new registration.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"registration_id": 1, "status": "registered",
+                          "seal_card_number": "990019-000001", "reply_due_on": null}))]
+pub struct SealRegistered {
+    /// 登録番号.
+    pub registration_id: i64,
+    /// The state.
+    #[schema(schema_with = crate::wire::seal_status)]
+    pub status: String,
+    /// 印鑑登録証の番号, once registered.
+    #[schema(required = true)]
+    pub seal_card_number: Option<String>,
+    /// The day the inquiry's reply is due (`inquiry`).
+    #[schema(format = Date, required = true)]
+    pub reply_due_on: Option<String>,
+}
+
+/// A registration's state after a change.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "abolished"}))]
+pub struct SealState {
+    /// The state.
+    #[schema(schema_with = crate::wire::seal_status)]
+    pub status: String,
+}
+
+/// A registration's state and card after a change.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "registered", "seal_card_number": "990019-000001"}))]
+pub struct SealCardState {
+    /// The state.
+    #[schema(schema_with = crate::wire::seal_status)]
+    pub status: String,
+    /// 印鑑登録証の番号 (null when none is valid).
+    #[schema(required = true)]
+    pub seal_card_number: Option<String>,
+}
+
+/// A registration with its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealRegistrationView {
+    /// 登録番号.
+    pub registration_id: i64,
+    /// 宛名番号.
+    pub person_id: i64,
+    /// The procedure.
+    #[schema(schema_with = crate::wire::seal_procedure)]
+    pub procedure: String,
+    /// 申請日.
+    #[schema(format = Date)]
+    pub applied_on: String,
+    /// The state.
+    #[schema(schema_with = crate::wire::seal_status)]
+    pub status: String,
+    /// 印鑑登録証の番号.
+    #[schema(required = true)]
+    pub seal_card_number: Option<String>,
+    /// The day the inquiry's reply is due.
+    #[schema(format = Date, required = true)]
+    pub reply_due_on: Option<String>,
+    /// Every change, oldest first.
+    pub history: Vec<SealHistoryEntry>,
+}
+
+/// One change of a registration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealHistoryEntry {
+    /// The version (from 1).
+    pub version: i64,
+    /// The state after the change.
+    #[schema(schema_with = crate::wire::seal_status)]
+    pub status: String,
+    /// The change.
+    #[schema(schema_with = crate::wire::seal_change)]
+    pub change: String,
+    /// 印鑑登録証の番号 after the change.
+    #[schema(required = true)]
+    pub seal_card_number: Option<String>,
+    /// 効力発生日.
+    #[schema(format = Date)]
+    pub effective_on: String,
+    /// When it was recorded (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub recorded_at: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// 理由 (restorations and confirmed abolitions).
+    #[schema(required = true)]
+    pub reason: Option<String>,
+}
+
+/// The body of `POST /seal-adult-wards`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"person_id": 5, "adult_ward": true, "effective_on": "2024-06-01"}))]
+pub struct AdultWardRequest {
+    /// 宛名番号.
+    #[schema(minimum = 1)]
+    pub person_id: u64,
+    /// true: became an adult ward (成年被後見人); false: no longer one.
+    pub adult_ward: bool,
+    /// 効力発生日 (today when absent).
+    #[schema(format = Date)]
+    pub effective_on: Option<String>,
+}
+
+/// A recorded adult-ward notice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdultWardRecorded {
+    /// 宛名番号.
+    pub person_id: u64,
+    /// Whether the person is an adult ward.
+    pub adult_ward: bool,
+    /// 効力発生日.
+    #[schema(format = Date)]
+    pub effective_on: String,
+}
+
+/// The registrations awaiting review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealReviewList {
+    /// Each registration under review.
+    pub registrations: Vec<SealReviewItem>,
+}
+
+/// A registration under review after its abolishing 転出 or 死亡 was
+/// cancelled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealReviewItem {
+    /// 登録番号.
+    pub registration_id: i64,
+    /// 宛名番号.
+    pub person_id: i64,
+    /// Always `restoration_review`.
+    #[schema(schema_with = crate::wire::seal_status)]
+    pub status: String,
+    /// Since when.
+    #[schema(format = Date)]
+    pub under_review_since: String,
+    /// The abolition that was cancelled.
+    #[schema(schema_with = crate::wire::nullable_seal_change, required = true)]
+    pub cancelled_abolition: Option<String>,
+    /// The card number before the abolition.
+    #[schema(required = true)]
+    pub seal_card_number_before: Option<String>,
+}
+
+/// The body of a review's decision.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "登録証を本人が所持していることを確認"}))]
+pub struct SealReviewRequest {
+    /// 確認の結果と理由.
+    pub reason: String,
+}
 
 pub(crate) fn refusal_error(refusal: &Refusal) -> ApiError {
     ApiError::about(refusal.field(), refusal.message())
@@ -36,33 +331,31 @@ pub(crate) fn seal_error(error: SealError) -> ApiError {
 }
 
 /// The JSON of a registration.
-pub(crate) fn registration_json(r: &Registration) -> Value {
-    let history: Vec<Value> = r
+pub(crate) fn registration_json(r: &Registration) -> SealRegistrationView {
+    let history = r
         .history
         .iter()
-        .map(|h| {
-            json!({
-                "version": h.version,
-                "status": h.status.code(),
-                "change": h.change.code(),
-                "seal_card_number": h.seal_card_number,
-                "effective_on": h.effective_on.to_string(),
-                "recorded_at": h.recorded_at,
-                "recorded_by": h.recorded_by,
-                "reason": h.reason,
-            })
+        .map(|h| SealHistoryEntry {
+            version: h.version,
+            status: h.status.code().to_owned(),
+            change: h.change.code().to_owned(),
+            seal_card_number: h.seal_card_number.clone(),
+            effective_on: h.effective_on.to_string(),
+            recorded_at: h.recorded_at.clone(),
+            recorded_by: h.recorded_by.clone(),
+            reason: h.reason.clone(),
         })
         .collect();
-    json!({
-        "registration_id": r.registration_id,
-        "person_id": r.person_id,
-        "procedure": r.procedure.code(),
-        "applied_on": r.applied_on.to_string(),
-        "status": r.status.code(),
-        "seal_card_number": r.seal_card_number.as_ref().map(|c| c.as_str()),
-        "reply_due_on": r.reply_due_on.map(|d| d.to_string()),
-        "history": history,
-    })
+    SealRegistrationView {
+        registration_id: r.registration_id,
+        person_id: r.person_id,
+        procedure: r.procedure.code().to_owned(),
+        applied_on: r.applied_on.to_string(),
+        status: r.status.code().to_owned(),
+        seal_card_number: r.seal_card_number.as_ref().map(|c| c.as_str().to_owned()),
+        reply_due_on: r.reply_due_on.map(|d| d.to_string()),
+        history,
+    }
 }
 
 fn person_id(value: Option<&Value>) -> Result<PersonId, ApiError> {
@@ -192,12 +485,15 @@ pub async fn create(
     .map_err(seal_error)?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "registration_id": registration.registration_id,
-            "status": registration.status.code(),
-            "seal_card_number": registration.seal_card_number.as_ref().map(|c| c.as_str()),
-            "reply_due_on": registration.reply_due_on.map(|d| d.to_string()),
-        })),
+        Json(SealRegistered {
+            registration_id: registration.registration_id,
+            status: registration.status.code().to_owned(),
+            seal_card_number: registration
+                .seal_card_number
+                .as_ref()
+                .map(|c| c.as_str().to_owned()),
+            reply_due_on: registration.reply_due_on.map(|d| d.to_string()),
+        }),
     )
         .into_response())
 }
@@ -228,17 +524,27 @@ async fn clerk_change(
     )
     .await?;
     let id = registration_number(&id)?;
-    let registration = storage::change(&tenant, &actor, id, change, kiban_core::today_in_japan())
-        .await
-        .map_err(seal_error)?;
-    let body = match change {
-        ClerkChange::Abolish => json!({"status": registration.status.code()}),
-        ClerkChange::Reply | ClerkChange::ReissueCard => json!({
-            "status": registration.status.code(),
-            "seal_card_number": registration.seal_card_number.as_ref().map(|c| c.as_str()),
-        }),
-    };
-    Ok(Json(body).into_response())
+    let registration = storage::change(
+        &tenant,
+        &actor,
+        id,
+        change,
+        kiban_core::today_in_japan(),
+    )
+    .await
+    .map_err(seal_error)?;
+    let status = registration.status.code().to_owned();
+    Ok(match change {
+        ClerkChange::Abolish => Json(SealState { status }).into_response(),
+        ClerkChange::Reply | ClerkChange::ReissueCard => Json(SealCardState {
+            status,
+            seal_card_number: registration
+                .seal_card_number
+                .as_ref()
+                .map(|c| c.as_str().to_owned()),
+        })
+        .into_response(),
+    })
 }
 
 /// `POST …/seal-registrations/{id}/reply`: the reply to the inquiry letter.
@@ -370,21 +676,27 @@ pub async fn adult_ward(
         .map_err(seal_error)?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"person_id": person.get(), "adult_ward": adult_ward, "effective_on": effective_on.to_string()})),
+        Json(AdultWardRecorded {
+            person_id: person.get(),
+            adult_ward,
+            effective_on: effective_on.to_string(),
+        }),
     )
         .into_response())
 }
 
 /// The JSON of an item of the review list.
-pub(crate) fn review_item_json(item: &ReviewItem) -> Value {
-    json!({
-        "registration_id": item.registration_id,
-        "person_id": item.person_id,
-        "status": kiban_seal::domain::SealStatus::RestorationReview.code(),
-        "under_review_since": item.under_review_since.to_string(),
-        "cancelled_abolition": item.cancelled_abolition.map(|c| c.code()),
-        "seal_card_number_before": item.card_before,
-    })
+pub(crate) fn review_item_json(item: &ReviewItem) -> SealReviewItem {
+    SealReviewItem {
+        registration_id: item.registration_id,
+        person_id: item.person_id,
+        status: kiban_seal::domain::SealStatus::RestorationReview
+            .code()
+            .to_owned(),
+        under_review_since: item.under_review_since.to_string(),
+        cancelled_abolition: item.cancelled_abolition.map(|c| c.code().to_owned()),
+        seal_card_number_before: item.card_before.clone(),
+    }
 }
 
 /// `GET /api/v1/municipalities/{m}/seal-restoration-reviews`: the
@@ -406,8 +718,8 @@ pub async fn review_list(
     )
     .await?;
     let items = storage::review_list(&tenant, &actor).await?;
-    let list: Vec<Value> = items.iter().map(review_item_json).collect();
-    Ok(Json(json!({"registrations": list})).into_response())
+    let registrations = items.iter().map(review_item_json).collect();
+    Ok(Json(SealReviewList { registrations }).into_response())
 }
 
 async fn review(
@@ -459,10 +771,13 @@ async fn review(
     )
     .await
     .map_err(seal_error)?;
-    Ok(Json(json!({
-        "status": registration.status.code(),
-        "seal_card_number": registration.seal_card_number.as_ref().map(|c| c.as_str()),
-    }))
+    Ok(Json(SealCardState {
+        status: registration.status.code().to_owned(),
+        seal_card_number: registration
+            .seal_card_number
+            .as_ref()
+            .map(|c| c.as_str().to_owned()),
+    })
     .into_response())
 }
 
