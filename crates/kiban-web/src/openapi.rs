@@ -408,6 +408,31 @@ fn error_schema() -> Value {
     })
 }
 
+/// The error statuses an operation answers beyond those of its access and
+/// path: 409 when the record's state refuses the request, 429 when a rate
+/// limit applies, 503 when a value to seal or open needs the master key
+/// (or, for the health check, when the database does not answer).
+fn extra_errors(id: &str) -> &'static [u16] {
+    match id {
+        "healthz" => &[503],
+        "createSession" => &[401, 429, 503],
+        "recordMovement" | "revealIndividualNumber" => &[409, 503],
+        "endSupportMeasure"
+        | "issueCertificate"
+        | "registerSeal"
+        | "replySealInquiry"
+        | "reissueSealCard"
+        | "abolishSealRegistration"
+        | "restoreSealRegistration"
+        | "confirmSealAbolition"
+        | "recordSealAdultWard"
+        | "retryOutboxDeadLetter"
+        | "dismissOutboxDeadLetter" => &[409],
+        "verifyCertificate" => &[429],
+        _ => &[],
+    }
+}
+
 fn operation(op: &Operation) -> Value {
     let mut responses = serde_json::Map::new();
     responses.insert(op.success.to_string(), json!({"description": "成功"}));
@@ -420,12 +445,18 @@ fn operation(op: &Operation) -> Value {
     if op.path.contains('{') {
         errors.push(404);
     }
-    if op.id == "createSession" {
-        errors.extend([401, 429]);
-    }
+    errors.extend(extra_errors(op.id));
     errors.sort_unstable();
     errors.dedup();
     for status in errors {
+        if op.id == "healthz" && status == 503 {
+            // The health check answers `{"status": "unavailable"}`.
+            responses.insert(
+                status.to_string(),
+                json!({"description": "データベースが応答しない", "content": {"application/json": {"schema": {"type": "object"}}}}),
+            );
+            continue;
+        }
         responses.insert(
             status.to_string(),
             json!({"description": "エラー", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
