@@ -259,6 +259,10 @@ fn max_examples() -> u32 {
 
 /// One run of schemathesis: the principal of `token` over the operations
 /// `options` select; its report, or a panic with it when anything failed.
+#[expect(
+    clippy::print_stdout,
+    reason = "the report of a passing run is shown with --no-capture"
+)]
 fn check(app: &TestApp, dir: &Path, label: &str, token: &str, options: &[&str]) -> String {
     let seed = std::env::var("KIBAN_SCHEMATHESIS_SEED").unwrap_or_else(|_| "16".into());
     let started = std::time::Instant::now();
