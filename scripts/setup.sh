@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prepares this machine for Kiban's tests: Debian packages (PostgreSQL,
-# Chromium, fonts), a running PostgreSQL, cargo-nextest and the browser
-# test's npm packages. Idempotent and quiet when everything is in place.
+# Chromium, fonts), a running PostgreSQL, cargo-nextest, the browser
+# test's npm packages and the API checker's Python packages. Idempotent
+# and quiet when everything is in place.
 # When another package install holds the dpkg lock (a fresh machine's
 # automatic updates), apt-get waits for it, up to KIBAN_APT_LOCK_TIMEOUT
 # seconds (600 by default), instead of failing at once.
-# Everything comes from the package registries (Debian, crates.io, npm):
+# Everything comes from the package registries (Debian, crates.io, npm, PyPI):
 # nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +69,11 @@ command -v node >/dev/null || apt_install nodejs npm
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The API checker (schemathesis) in a project-local Python environment.
+command -v python3 >/dev/null || apt_install python3
+python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+bash scripts/setup-schemathesis.sh
 
 # cargo-nextest runs the Rust tests in parallel.
 if ! command -v cargo-nextest >/dev/null; then

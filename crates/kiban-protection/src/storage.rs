@@ -186,6 +186,16 @@ pub async fn end_measure(
     measure_id: i64,
     ended_on: Date,
 ) -> Result<SupportMeasure, ProtectionError> {
+    // The measure's row stays locked until the transaction ends, so that two
+    // ends of one measure at once are checked one after the other (the
+    // second sees the first's end and is refused) instead of both inserting
+    // an end (PostgreSQL; SQLite's `BEGIN IMMEDIATE` serializes writers).
+    tx.execute(
+        "UPDATE support_measures SET measure_id = measure_id \
+         WHERE municipality_code = $1 AND measure_id = $2",
+        &[Arg::Int(measure_id)],
+    )
+    .await?;
     let sql = format!("{SELECT_MEASURES} AND m.measure_id = $2");
     let row = tx
         .fetch_optional(&sql, &[Arg::Int(measure_id)])

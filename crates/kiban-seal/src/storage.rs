@@ -213,12 +213,18 @@ async fn latest(
     Ok(Some((state_of(&stored)?, stored.version)))
 }
 
-/// The holder of a registration.
-async fn holder(tx: &mut TenantTx, registration_id: i64) -> Result<Option<i64>, StoreError> {
+/// The holder of a registration, whose row stays locked until the
+/// transaction ends: concurrent changes of one registration are then
+/// checked and written one after the other, each on the state the previous
+/// one committed, instead of both writing the same next version (on
+/// PostgreSQL, whose READ COMMITTED gives the statements after the lock a
+/// fresh snapshot; SQLite's `BEGIN IMMEDIATE` serializes writers anyway).
+async fn lock_holder(tx: &mut TenantTx, registration_id: i64) -> Result<Option<i64>, StoreError> {
     let row = tx
         .fetch_optional(
-            "SELECT person_id FROM seal_registrations \
-             WHERE municipality_code = $1 AND registration_id = $2",
+            "UPDATE seal_registrations SET person_id = person_id \
+             WHERE municipality_code = $1 AND registration_id = $2 \
+             RETURNING person_id",
             &[int(registration_id)],
         )
         .await?;
@@ -487,7 +493,7 @@ pub async fn change(
     today: Date,
 ) -> Result<Registration, SealError> {
     let mut tx = tenant.begin().await?;
-    let Some(person_id) = holder(&mut tx, registration_id).await? else {
+    let Some(person_id) = lock_holder(&mut tx, registration_id).await? else {
         tx.rollback().await?;
         return Err(SealError::NotFound);
     };
@@ -1099,7 +1105,7 @@ pub async fn decide_review(
     today: Date,
 ) -> Result<Registration, SealError> {
     let mut tx = tenant.begin().await?;
-    let Some(person_id) = holder(&mut tx, registration_id).await? else {
+    let Some(person_id) = lock_holder(&mut tx, registration_id).await? else {
         tx.rollback().await?;
         return Err(SealError::NotFound);
     };

@@ -235,3 +235,37 @@ async fn a_protected_address_is_withheld_and_every_attempt_logged() {
         app.stop().await;
     }
 }
+
+/// Ends of one measure sent at the same time: one is recorded, the others
+/// are refused as already ended (409), never a 500 (both inserting an end
+/// on PostgreSQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_ends_of_one_measure_record_one_end() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let (_, [mother, _]) = family(&app, &clerk).await;
+        let (status, measure) = app
+            .post_json(
+                &path(DEMO, &format!("/persons/{mother}/support-measures")),
+                Some(&clerk),
+                &json!({"reason": "domestic_violence", "starts_on": today()}),
+            )
+            .await;
+        assert_eq!(status, 201, "{measure}");
+        let id = measure["measure_id"].as_i64().unwrap();
+        let mut ends = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let request = app
+                .client
+                .post(app.url(&path(DEMO, &format!("/support-measures/{id}/end"))))
+                .bearer_auth(&clerk)
+                .json(&json!({"ended_on": today()}));
+            ends.spawn(async move { request.send().await.unwrap().status().as_u16() });
+        }
+        let mut statuses = ends.join_all().await;
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409, 409, 409], "{backend:?}");
+        app.stop().await;
+    }
+}
