@@ -49,6 +49,8 @@ macro_rules! error_codes {
 error_codes! {
     /// The request body is not JSON.
     MalformedJson = "malformed_json",
+    /// The query string cannot be read.
+    MalformedQuery = "malformed_query",
     /// No or wrong credentials.
     Unauthorized = "unauthorized",
     /// The principal may not do this.
@@ -289,6 +291,8 @@ catalogue! {
     // --- The API's own answers -------------------------------------------------
     /// The request body is not JSON (the parser's detail follows).
     MalformedJson { detail } => MalformedJson, 400, "リクエストの本文がJSONとして読めません（{detail}）";
+    /// The query string cannot be read (a parameter twice, a wrong type).
+    MalformedQuery { detail } => MalformedQuery, 400, "クエリ文字列が読めません（{detail}）";
     /// No, wrong or expired credentials.
     Unauthorized {} => Unauthorized, 401, "認証が必要です。ログインIDとパスワード、またはトークンを確認してください";
     /// The principal's role does not allow the operation.

@@ -22,8 +22,8 @@ use utoipa::ToSchema;
 
 use crate::kit::door::{Target, authorize};
 use crate::kit::session::ApiPrincipal;
-use crate::platform::api::json_body;
 use crate::openapi::{Access, Operation, Reply, Route};
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 /// The operations of certificates.

@@ -18,9 +18,9 @@ use utoipa::ToSchema;
 use crate::individual_number::pages::parse_purpose;
 use crate::kit::door::{Target, authorize, parse_person_id};
 use crate::kit::session::ApiPrincipal;
+use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
 use crate::registry::api::registry_error;
-use crate::openapi::{Access, Operation, Route};
 use crate::{ApiError, AppState};
 
 /// The operation of this module.

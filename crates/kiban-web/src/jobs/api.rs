@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::kit::query::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kiban_audit::Actor;
@@ -32,8 +34,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::kit::door::{Target, authorize, refuse};
 use crate::kit::session::ApiPrincipal;
-use crate::platform::api::json_body;
 use crate::openapi::{Access, Operation, Reply, Route};
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 /// The operations of jobs, batches and the outbox consumers.

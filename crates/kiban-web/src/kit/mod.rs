@@ -4,6 +4,7 @@ pub(crate) mod frame;
 pub(crate) mod layers;
 pub(crate) mod metrics;
 pub mod openapi;
+pub(crate) mod query;
 pub(crate) mod rate_limit;
 pub(crate) mod session;
 pub(crate) mod state;

@@ -209,8 +209,8 @@ impl Operation {
 
     /// Every error status the operation can answer: 401/403/404 from its
     /// access (404 too for an unknown id in the path), 400 and 422 for a
-    /// JSON body (malformed JSON, a field at fault), 422 for query
-    /// parameters, and those it declares.
+    /// JSON body (malformed JSON, a field at fault), 400 and 422 for query
+    /// parameters (unreadable, a value at fault), and those it declares.
     pub fn error_statuses(&self) -> Vec<u16> {
         let mut errors: Vec<u16> = self.errors.to_vec();
         match self.access {
@@ -223,7 +223,7 @@ impl Operation {
             errors.extend([400, 422]);
         }
         if self.query.is_some() {
-            errors.push(422);
+            errors.extend([400, 422]);
         }
         if self.rate_limited {
             errors.push(429);
@@ -313,7 +313,7 @@ impl Operation {
 
 fn error_description(status: u16) -> &'static str {
     match status {
-        400 => "本文がJSONとして読めない",
+        400 => "本文がJSONとして、またはクエリ文字列として読めない",
         401 => "認証が必要（トークンがない・無効）",
         403 => "権限がない（操作は利用履歴に記録）",
         404 => "見つからない（他団体のパス・IDも同じ）",

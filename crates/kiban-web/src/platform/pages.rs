@@ -357,7 +357,9 @@ pub(crate) async fn screen_errors(
         .get::<crate::kit::error::AnsweredCode>()
         .copied();
     match code {
-        Some(crate::kit::error::AnsweredCode(kiban_core::ErrorCode::MasterKeyNotConfigured)) if !api => {
+        Some(crate::kit::error::AnsweredCode(kiban_core::ErrorCode::MasterKeyNotConfigured))
+            if !api =>
+        {
             let page = ServiceErrorPage {
                 title: "マスター鍵が設定されていません",
                 message: "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱う操作はできません。\

@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::kit::query::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kiban_audit::{Actor, AuditAction, StoredEntry};
@@ -32,8 +34,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::kit::door::{Target, authorize, parse_person_id, person_number, refuse};
 use crate::kit::session::ApiPrincipal;
-use crate::platform::api::json_body;
 use crate::openapi::{Access, Operation, Route};
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 /// The operations of the registry: movements, reads, search, the

@@ -22,8 +22,8 @@ use utoipa::ToSchema;
 
 use crate::kit::door::{Target, authorize};
 use crate::kit::session::ApiPrincipal;
-use crate::platform::api::json_body;
 use crate::openapi::{Access, Operation, Route};
+use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
 
 /// The operations of seal registration.
@@ -524,15 +524,9 @@ async fn clerk_change(
     )
     .await?;
     let id = registration_number(&id)?;
-    let registration = storage::change(
-        &tenant,
-        &actor,
-        id,
-        change,
-        kiban_core::today_in_japan(),
-    )
-    .await
-    .map_err(seal_error)?;
+    let registration = storage::change(&tenant, &actor, id, change, kiban_core::today_in_japan())
+        .await
+        .map_err(seal_error)?;
     let status = registration.status.code().to_owned();
     Ok(match change {
         ClerkChange::Abolish => Json(SealState { status }).into_response(),
