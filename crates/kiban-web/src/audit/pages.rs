@@ -1,4 +1,4 @@
-//! The access log (利用履歴) screen and its CSV export (`/app/access-log`),
+//! The access log (利用履歴) screen and its CSV export (`/app/audit/access-log`),
 //! for the roles that audit their own municipality.
 
 use askama::Template;
@@ -6,17 +6,18 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{Permission, Role};
-use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
+use kiban_core::wareki::parse_date_input;
+
+use crate::kit::display::{date_ja, short_date_ja, stored_japan_time};
 use kiban_store::TenantDb;
 use serde::Deserialize;
 
-use crate::platform::pages::render;
+use crate::kit::page::render;
 use crate::{ApiError, AppState};
 
-use crate::kit::frame::{Frame, screen};
+use crate::kit::page::{Chrome, screen};
 
 /// The most access-log entries one screen or export shows.
 const ACCESS_LOG_SCREEN_LIMIT: u32 = 5_000;
@@ -55,23 +56,15 @@ struct EntryRow {
 #[derive(Template)]
 #[template(path = "access_log.html")]
 struct AccessLogPage<'a> {
-    frame: Frame,
+    chrome: Chrome,
     query: &'a AccessLogQuery,
     heading: Option<String>,
     rows: Vec<EntryRow>,
     csv_query: String,
 }
 
-/// A stored time (RFC 3339, UTC) in Japan time (UTC+9, as
-/// `kiban_core::japan_date`); `None` if unreadable.
-fn japan_time(at: &str) -> Option<jiff::civil::DateTime> {
-    at.parse::<Timestamp>()
-        .ok()
-        .map(|t| jiff::tz::offset(9).to_datetime(t))
-}
-
 fn entry_row(entry: &StoredEntry) -> EntryRow {
-    let time = japan_time(&entry.at);
+    let time = stored_japan_time(&entry.at);
     EntryRow {
         entry_id: entry.entry_id,
         at: time.as_ref().map_or_else(
@@ -80,13 +73,7 @@ fn entry_row(entry: &StoredEntry) -> EntryRow {
         ),
         at_ja: time.as_ref().map_or_else(
             || entry.at.clone(),
-            |t| {
-                format!(
-                    "{} {}",
-                    format_ja_with_western(t.date()),
-                    t.strftime("%H:%M:%S")
-                )
-            },
+            |t| format!("{} {}", date_ja(t.date()), t.strftime("%H:%M:%S")),
         ),
         actor: entry.actor.clone(),
         role: role_label(&entry.role),
@@ -222,8 +209,8 @@ async fn read_entries(
             (
                 format!(
                     "職員 {who} の利用履歴（{} 〜 {}）",
-                    format_ja(*from),
-                    format_ja(*to)
+                    short_date_ja(*from),
+                    short_date_ja(*to)
                 ),
                 entries,
                 None,
@@ -271,7 +258,7 @@ fn percent(text: &str) -> String {
         .collect()
 }
 
-/// `GET /app/access-log`: who looked at a person, or what a staff member
+/// `GET /app/audit/access-log`: who looked at a person, or what a staff member
 /// did in a period (auditors and administrators).
 pub async fn access_log(
     State(state): State<AppState>,
@@ -287,15 +274,15 @@ pub async fn access_log(
         "access_log_screen",
         None,
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),
     };
-    let mut frame = s.frame;
+    let mut chrome = s.chrome;
     let (heading, rows, status) = match selection(&query) {
         Err(e) => {
-            frame.error = Some(e.message);
+            chrome.error = Some(e.message);
             (None, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
         }
         Ok(None) => (None, Vec::new(), StatusCode::OK),
@@ -310,7 +297,7 @@ pub async fn access_log(
         }
     };
     let page = AccessLogPage {
-        frame,
+        chrome,
         query: &query,
         heading,
         rows,
@@ -319,7 +306,7 @@ pub async fn access_log(
     Ok((status, s.jar, render(&page)?).into_response())
 }
 
-/// `GET /app/access-log.csv`: the same selection as CSV (UTF-8 with a BOM,
+/// `GET /app/audit/access-log.csv`: the same selection as CSV (UTF-8 with a BOM,
 /// as spreadsheet software in Japanese offices expects); the export is
 /// itself logged (`export`).
 pub async fn access_log_csv(
@@ -336,7 +323,7 @@ pub async fn access_log_csv(
         "access_log_export",
         None,
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),
@@ -385,7 +372,7 @@ pub async fn access_log_csv(
     }
     let filename = format!(
         "access-log-{}-{}.csv",
-        s.frame.municipality_code,
+        s.chrome.municipality_code,
         kiban_core::today_in_japan()
     );
     Ok((

@@ -1046,7 +1046,7 @@ fn pick_page(screen: Screen, kind: MovementKind, error: Option<String>, typed: &
     };
     match render(&page) {
         Ok(html) => (status, screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -1083,7 +1083,7 @@ fn form_page(
     };
     match render(&page) {
         Ok(html) => (status, screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -1091,7 +1091,7 @@ fn movement_kind(code: &str) -> Option<MovementKind> {
     MovementKind::from_code(code)
 }
 
-/// `GET /registry/movements/{kind}`: the empty form of a movement, for the
+/// `GET /app/registry/movements/{kind}`: the empty form of a movement, for the
 /// household (`?household_id=`) or person (`?person_id=`) it is about.
 pub async fn movement_form(
     State(state): State<AppState>,
@@ -1160,7 +1160,7 @@ pub async fn movement_form(
     )
 }
 
-/// `POST /registry/movements/{kind}`: `step=confirm` checks the form and
+/// `POST /app/registry/movements/{kind}`: `step=confirm` checks the form and
 /// shows the confirmation page, `step=edit` goes back to the form with the
 /// values kept, `step=more` adds person rows (転入), `step=commit` records
 /// the movement and shows the person (or household) it is about.
@@ -1291,7 +1291,7 @@ pub async fn movement_submit(
         };
         return match render(&page) {
             Ok(html) => (screen.jar, html).into_response(),
-            Err(response) => response,
+            Err(e) => e.into_response(),
         };
     }
     match storage::record_movement(&screen.tenant, &screen.actor, command, today()).await {
@@ -1299,12 +1299,15 @@ pub async fn movement_submit(
             let movement = recorded.movement.id.get();
             let to = match (recorded.persons.first(), recorded.household_id) {
                 (Some(person), _) => {
-                    format!("/registry/persons/{}?recorded={movement}", person.person_id)
+                    format!(
+                        "/app/registry/persons/{}?recorded={movement}",
+                        person.person_id
+                    )
                 }
                 (None, Some(household)) => {
-                    format!("/registry/households/{household}?recorded={movement}")
+                    format!("/app/registry/households/{household}?recorded={movement}")
                 }
-                (None, None) => "/registry".to_owned(),
+                (None, None) => "/app/registry".to_owned(),
             };
             (screen.jar, Redirect::to(&to)).into_response()
         }
