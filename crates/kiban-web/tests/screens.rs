@@ -129,7 +129,7 @@ async fn login_shell_and_logout() {
 /// address is a route of the app (not the 404 page).
 #[tokio::test]
 async fn old_screen_addresses_redirect_to_the_new() {
-    let app = TestApp::spawn(kiban_store::testing::Backend::Sqlite).await;
+    let app = TestApp::spawn(kiban_store::Backend::Sqlite).await;
     assert!(kiban_web::MOVED.len() >= 11);
     let sample = |route: &str| -> String {
         route

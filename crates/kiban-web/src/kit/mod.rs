@@ -1,6 +1,7 @@
 pub(crate) mod display;
 pub(crate) mod door;
 pub(crate) mod error;
+pub(crate) mod form;
 pub(crate) mod layers;
 pub(crate) mod metrics;
 pub mod moved;
