@@ -3,6 +3,12 @@
 //! The CSRF token, times, today's date and request ids are redacted; the
 //! records are made afresh, so their numbers are stable.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers panic on broken setup"
+)]
+
 mod common;
 
 use common::TestApp;
@@ -12,11 +18,17 @@ use serde_json::json;
 
 const DEMO: &str = "990019";
 
-/// The `<main>` element of a page, redacted.
+/// The `<main>` element of a page, redacted, one trimmed line per line of
+/// markup (blank lines left out).
 fn content(html: &str) -> String {
     let start = html.find("<main").expect("a content area");
     let end = html.rfind("</main>").expect("the end of the content area") + "</main>".len();
     redact(&html[start..end])
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn redact(html: &str) -> String {

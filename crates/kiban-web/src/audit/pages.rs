@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{Permission, Role};
-use kiban_core::wareki::parse_date_input;
 
-use crate::kit::display::{date_ja, short_date_ja, stored_japan_time};
+use crate::kit::display::{date_ja, sanitize_login as sanitize, short_date_ja, stored_japan_time};
+use crate::kit::form::parse_day;
 use kiban_store::TenantDb;
 use serde::Deserialize;
 
@@ -111,24 +111,6 @@ enum Selection {
     },
 }
 
-pub(crate) fn parse_day(
-    field: &str,
-    label: &str,
-    raw: &str,
-) -> Result<Option<kiban_core::Date>, ApiError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    parse_date_input(raw).map(Some).map_err(|e| {
-        ApiError::invalid(
-            "invalid_date",
-            field,
-            format!("{label}: {e}（令和8年11月1日 や 2026-11-01 の形で入力してください）"),
-        )
-    })
-}
-
 fn selection(query: &AccessLogQuery) -> Result<Option<Selection>, ApiError> {
     let person = query.person_id.trim();
     if !person.is_empty() {
@@ -221,14 +203,6 @@ async fn read_entries(
     kiban_audit::append(&mut tx, &actor.entry(action, person, detail)).await?;
     tx.commit().await?;
     Ok((heading, entries))
-}
-
-/// A login as written into an entry's detail: its own characters only.
-pub(crate) fn sanitize(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
-        .take(80)
-        .collect()
 }
 
 fn query_string(query: &AccessLogQuery) -> String {

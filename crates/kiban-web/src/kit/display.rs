@@ -57,6 +57,14 @@ pub(crate) fn postal_ja(code: &str) -> String {
     }
 }
 
+/// A login as written into an entry's detail: its own characters only.
+pub(crate) fn sanitize_login(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+        .take(80)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 
 use kiban_core::wareki::parse_date_input;
+
+use crate::ApiError;
 use serde_json::{Map, Value};
 
 use crate::kit::display::date_ja;
@@ -44,6 +46,26 @@ fn checked<'a>(values: &'a Values, name: &str) -> Vec<&'a str> {
         .flatten()
         .map(|v| v.trim())
         .collect()
+}
+
+/// A day typed in 和暦 or 西暦 into the field `field` (labelled `label`),
+/// `None` when left blank.
+pub(crate) fn parse_day(
+    field: &str,
+    label: &str,
+    raw: &str,
+) -> Result<Option<kiban_core::Date>, ApiError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    parse_date_input(raw).map(Some).map_err(|e| {
+        ApiError::invalid(
+            "invalid_date",
+            field,
+            format!("{label}: {e}（令和8年11月1日 や 2026-11-01 の形で入力してください）"),
+        )
+    })
 }
 
 /// How a field goes into the JSON request body.

@@ -18,27 +18,21 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use kiban_audit::AuditAction;
-use kiban_auth::{Permission, Role};
+use kiban_auth::Permission;
 use kiban_core::Date;
 use kiban_protection::{PeriodError, ProtectionError, Reason, SupportMeasure};
 use serde::Deserialize;
 
-use crate::audit::pages::parse_day;
 use crate::kit::display::date_ja;
 use crate::kit::door::parse_person_id;
 use crate::kit::door::refuse;
+use crate::kit::form::parse_day;
 use crate::kit::page::render;
 use crate::kit::page::{Chrome, Screen, message, refusal, screen};
 use crate::kit::session;
+use crate::protection::may_manage_on_screen;
 use crate::{ApiError, AppState};
 use kiban_core::today_in_japan as today;
-
-/// Whether a role may use this screen: it manages measures and may
-/// override them.
-pub(crate) fn may_manage_on_screen(role: Role) -> bool {
-    role.allows(Permission::ManageSupportMeasures)
-        && role.allows(Permission::OverrideSupportMeasures)
-}
 
 /// The access-log detail of the screen's reads and refusals.
 const OPERATION: &str = "support_measures";

@@ -15,11 +15,6 @@
 //! checked (確認画面), then posted again from the confirmation page to be
 //! recorded; both posts carry the CSRF token.
 
-#![expect(
-    clippy::result_large_err,
-    reason = "the error of a screen step is the response to send (a refusal page), built at most once per request"
-)]
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
@@ -622,7 +617,7 @@ pub async fn person(
         may_issue_certificates: screen
             .role
             .allows(crate::certificates::api::ISSUE_PERMISSION),
-        may_manage_measures: crate::protection::pages::may_manage_on_screen(screen.role),
+        may_manage_measures: crate::protection::may_manage_on_screen(screen.role),
     };
     match render(&page) {
         Ok(html) => (screen.jar, html).into_response(),

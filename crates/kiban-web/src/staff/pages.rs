@@ -19,7 +19,7 @@ use crate::kit::page::render;
 use crate::kit::session::{self};
 use crate::{ApiError, AppState};
 
-use crate::audit::pages::sanitize;
+use crate::kit::display::sanitize_login as sanitize;
 use crate::kit::page::{Chrome, Screen, screen};
 
 // ---------------------------------------------------------------------------
