@@ -85,7 +85,7 @@ async function clerkPage() {
   await page.fill("#login", "registry");
   await page.fill("#password", accounts.get("registry").password);
   await page.press("#password", "Enter");
-  await page.waitForURL(`${baseUrl}/enrol`);
+  await page.waitForURL(`${baseUrl}/app/staff/enrol`);
   const secret = (await page.locator("#totp-secret").textContent()).trim();
   await page.fill("#code", totp(secret));
   await page.press("#code", "Enter");

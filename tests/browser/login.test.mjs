@@ -86,7 +86,7 @@ test("a clerk logs in to the demo municipality and sees the staff shell", async 
   // a QR code and the key, and a code from the app completes the login.
   await page.fill("#password", account.password);
   await page.press("#password", "Enter");
-  await page.waitForURL(`${baseUrl}/enrol`);
+  await page.waitForURL(`${baseUrl}/app/staff/enrol`);
   assert.ok(await page.locator("#totp-qr").isVisible());
   const secret = (await page.locator("#totp-secret").textContent()).trim();
   await page.fill("#code", totp(secret));

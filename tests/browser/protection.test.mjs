@@ -91,8 +91,8 @@ async function loggedIn(login) {
   await page.fill("#login", login);
   await page.fill("#password", accounts.get(login).password);
   await page.click("button[type=submit]");
-  await page.waitForURL((url) => url.pathname === "/app" || url.pathname === "/enrol");
-  if (new URL(page.url()).pathname === "/enrol") {
+  await page.waitForURL((url) => url.pathname === "/app" || url.pathname === "/app/staff/enrol");
+  if (new URL(page.url()).pathname === "/app/staff/enrol") {
     const secret = (await page.locator("#totp-secret").textContent()).trim();
     await page.fill("#code", totp(secret));
     await page.click("button[type=submit]");
@@ -126,7 +126,7 @@ async function resident() {
 
 test("the person page links to 個人番号 and certificates; a supervisor records, extends and ends a 支援措置", async () => {
   const [personId, householdId] = await resident();
-  const personPage = `${baseUrl}/registry/persons/${personId}`;
+  const personPage = `${baseUrl}/app/registry/persons/${personId}`;
 
   // The registry clerk: 個人番号 and 証明書交付, no 支援措置.
   const clerk = await loggedIn("registry");
@@ -135,20 +135,20 @@ test("the person page links to 個人番号 and certificates; a supervisor recor
   assert.ok(await clerk.locator("#link-certificate").isVisible());
   assert.equal(await clerk.locator("#link-support-measures").count(), 0);
   await clerk.click("#link-individual-number");
-  await clerk.waitForURL(`${baseUrl}/app/persons/${personId}/individual-number`);
+  await clerk.waitForURL(`${baseUrl}/app/registry/persons/${personId}/individual-number`);
   assert.equal((await clerk.locator("#person-id").textContent()).trim(), String(personId));
   await clerk.goto(personPage);
   await clerk.click("#link-certificate");
   await clerk.waitForURL(`${baseUrl}/app/certificates/new?household_id=${householdId}`);
   // The screen itself refuses the clerk.
-  const refused = await clerk.goto(`${baseUrl}/app/persons/${personId}/support-measures`);
+  const refused = await clerk.goto(`${baseUrl}/app/protection/persons/${personId}/support-measures`);
   assert.equal(refused.status(), 403);
 
   // The supervisor follows the 支援措置 link.
   const supervisor = await loggedIn("supervisor");
   await supervisor.goto(personPage);
   await supervisor.click("#link-support-measures");
-  await supervisor.waitForURL(`${baseUrl}/app/persons/${personId}/support-measures`);
+  await supervisor.waitForURL(`${baseUrl}/app/protection/persons/${personId}/support-measures`);
   assert.ok(await supervisor.locator("#no-measures").isVisible());
 
   // A measure longer than one year is refused, naming the field.

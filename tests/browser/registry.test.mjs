@@ -86,8 +86,8 @@ async function login(page, login) {
   await page.fill("#login", login);
   await page.fill("#password", account.password);
   await page.press("#password", "Enter");
-  await page.waitForURL((url) => url.pathname === "/app" || url.pathname === "/enrol");
-  if (new URL(page.url()).pathname === "/enrol") {
+  await page.waitForURL((url) => url.pathname === "/app" || url.pathname === "/app/staff/enrol");
+  if (new URL(page.url()).pathname === "/app/staff/enrol") {
     const secret = (await page.locator("#totp-secret").textContent()).trim();
     await page.fill("#code", totp(secret));
     await page.press("#code", "Enter");
@@ -116,7 +116,7 @@ async function confirmAndCommit(page, expectedTexts) {
   // The commit button has the focus: Enter records.
   assert.equal(await page.evaluate(() => document.activeElement?.id), "commit");
   await page.keyboard.press("Enter");
-  await page.waitForURL(/\/registry\/persons\/\d+\?recorded=\d+$/);
+  await page.waitForURL(/\/app\/registry\/persons\/\d+\?recorded=\d+$/);
   assert.match(await page.locator("#recorded").textContent(), /を登録しました/);
   return Number(page.url().match(/persons\/(\d+)/)[1]);
 }
@@ -129,7 +129,7 @@ test("a family moves in, a child is born, the household moves, one person moves 
 
   // The navigation entry is live.
   await page.click("nav.side >> text=住民記録");
-  await page.waitForURL(`${baseUrl}/registry`);
+  await page.waitForURL(`${baseUrl}/app/registry`);
   assert.equal(await page.evaluate(() => document.activeElement?.id), "name_kana");
 
   // 転入 of a family of three, with two field errors first.
@@ -210,7 +210,7 @@ test("a family moves in, a child is born, the household moves, one person moves 
   assert.match(await page.locator("#person-address").textContent(), /〒999-0002 デモ市桜台三丁目4番5号/);
 
   // 転出 of the spouse.
-  await page.goto(`${baseUrl}/registry/persons/${headId}`);
+  await page.goto(`${baseUrl}/app/registry/persons/${headId}`);
   await page.click("nav.actions >> text=転出");
   await page.waitForSelector("#movement-form");
   await page.check(`${field("person_ids")}[value="${headId + 1}"]`);
@@ -230,12 +230,12 @@ test("a family moves in, a child is born, the household moves, one person moves 
   assert.match(history, /記録日時\s*令和\d+年\d+月\d+日 \d\d:\d\d（registry）/);
 
   // The head's view: three members remain, the history has 転入 and 転居.
-  await page.goto(`${baseUrl}/registry/persons/${headId}`);
+  await page.goto(`${baseUrl}/app/registry/persons/${headId}`);
   assert.equal(await page.locator("#members tbody tr").count(), 3);
   assert.deepEqual(await page.locator("#history li .kind").allTextContents(), ["転居", "転入"]);
 
   // Search by kana (hiragana typed): residents by default, removed on request.
-  await page.goto(`${baseUrl}/registry`);
+  await page.goto(`${baseUrl}/app/registry`);
   await page.fill("#name_kana", "しけん");
   await page.press("#name_kana", "Enter");
   await page.waitForSelector("#result-count");
@@ -245,9 +245,9 @@ test("a family moves in, a child is born, the household moves, one person moves 
   await page.waitForURL(/include_removed=true/);
   assert.equal(await page.locator("#result-count").textContent(), "4");
   // By birth date typed in 和暦, and by address without the city's name.
-  await page.goto(`${baseUrl}/registry?birth_date=${encodeURIComponent("S60.4.1")}&name_kana=${encodeURIComponent("シケン")}`);
+  await page.goto(`${baseUrl}/app/registry?birth_date=${encodeURIComponent("S60.4.1")}&name_kana=${encodeURIComponent("シケン")}`);
   assert.equal(await page.locator("#result-count").textContent(), "1");
-  await page.goto(`${baseUrl}/registry?address=${encodeURIComponent("桜台三丁目4番5号")}`);
+  await page.goto(`${baseUrl}/app/registry?address=${encodeURIComponent("桜台三丁目4番5号")}`);
   assert.ok(Number(await page.locator("#result-count").textContent()) >= 3);
 
   mkdirSync(join(here, "test-results"), { recursive: true });
@@ -258,7 +258,7 @@ test("a family moves in, a child is born, the household moves, one person moves 
 test("a domain rejection shows on the form, and other roles cannot record", async () => {
   const page = await clerkPage();
   // A 転居 dated before the household existed: refused with a message.
-  await page.goto(`${baseUrl}/registry?name_kana=${encodeURIComponent("シケン　タロウ")}`);
+  await page.goto(`${baseUrl}/app/registry?name_kana=${encodeURIComponent("シケン　タロウ")}`);
   await page.click("#results a");
   await page.click("nav.actions >> text=転居");
   await page.fill(field("event_date"), "平成元年1月8日");
@@ -274,13 +274,13 @@ test("a domain rejection shows on the form, and other roles cannot record", asyn
   // A tax clerk may search but not record; an auditor may not search.
   const tax = await browser.newPage({ locale: "ja-JP" });
   await login(tax, "tax");
-  const form = await tax.goto(`${baseUrl}/registry/movements/move_in`);
+  const form = await tax.goto(`${baseUrl}/app/registry/movements/move_in`);
   assert.equal(form.status(), 403);
   assert.match(await tax.locator("#error-title").textContent(), /権限がありません/);
-  const search = await tax.goto(`${baseUrl}/registry?name_kana=${encodeURIComponent("シケン")}`);
+  const search = await tax.goto(`${baseUrl}/app/registry?name_kana=${encodeURIComponent("シケン")}`);
   assert.equal(search.status(), 200);
   const auditor = await browser.newPage({ locale: "ja-JP" });
   await login(auditor, "auditor");
-  const refused = await auditor.goto(`${baseUrl}/registry`);
+  const refused = await auditor.goto(`${baseUrl}/app/registry`);
   assert.equal(refused.status(), 403);
 });

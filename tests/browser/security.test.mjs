@@ -104,7 +104,7 @@ test("individual numbers: masked for a tax clerk, revealed with a purpose, in th
   });
   assert.equal(recorded.status, 201);
   const personId = (await recorded.json()).persons[0].person_id;
-  const numberPage = `${baseUrl}/app/persons/${personId}/individual-number`;
+  const numberPage = `${baseUrl}/app/registry/persons/${personId}/individual-number`;
 
   // A tax clerk (no second factor needed) sees the number masked only.
   const tax = await newPage();
@@ -119,7 +119,7 @@ test("individual numbers: masked for a tax clerk, revealed with a purpose, in th
   // The registry clerk's first login enrols the second factor.
   const clerk = await newPage();
   await passwordLogin(clerk, "registry");
-  await clerk.waitForURL(`${baseUrl}/enrol`);
+  await clerk.waitForURL(`${baseUrl}/app/staff/enrol`);
   assert.ok(await clerk.locator("#totp-qr").isVisible());
   const secret = (await clerk.locator("#totp-secret").textContent()).trim();
   const enrolStep = currentStep();
@@ -149,7 +149,7 @@ test("individual numbers: masked for a tax clerk, revealed with a purpose, in th
   await passwordLogin(auditor, "auditor");
   await auditor.waitForURL(`${baseUrl}/app`);
   await auditor.click("text=利用履歴");
-  await auditor.waitForURL(`${baseUrl}/app/access-log`);
+  await auditor.waitForURL(`${baseUrl}/app/audit/access-log`);
   await auditor.fill("#person_id", String(personId));
   await auditor.click("form.search button[type=submit]");
   await auditor.waitForSelector("#access-log");

@@ -32,6 +32,7 @@ use registry::{api as registry_api, movements as registry_movements, pages as re
 use seal::{api as seal_api, pages as seal_pages};
 use staff::{enrol as staff_enrol, pages as staff_pages};
 
+pub use kit::moved::{MOVED, Moved};
 pub use kit::openapi;
 
 use axum::Router;
@@ -81,38 +82,44 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/app", get(pages::shell))
-        .route("/registry", get(registry_pages::search))
+        .route("/app/registry", get(registry_pages::search))
         .route(
-            "/registry/follow-up/missing-residence-status",
+            "/app/registry/follow-up/missing-residence-status",
             get(registry_pages::missing_residence_status),
         )
-        .route("/registry/persons/{person_id}", get(registry_pages::person))
         .route(
-            "/registry/households/{household_id}",
+            "/app/registry/persons/{person_id}",
+            get(registry_pages::person),
+        )
+        .route(
+            "/app/registry/households/{household_id}",
             get(registry_pages::household),
         )
         .route(
-            "/registry/movements/{kind}",
+            "/app/registry/movements/{kind}",
             get(registry_movements::movement_form).post(registry_movements::movement_submit),
         )
         .route(
-            "/enrol",
+            "/app/staff/enrol",
             get(staff_enrol::enrol_form).post(staff_enrol::enrol_submit),
         )
         .route(
-            "/app/persons/{person_id}/individual-number",
+            "/app/registry/persons/{person_id}/individual-number",
             get(individual_number_pages::individual_number),
         )
         .route(
-            "/app/persons/{person_id}/individual-number/reveal",
+            "/app/registry/persons/{person_id}/individual-number/reveal",
             post(individual_number_pages::reveal_individual_number),
         )
         .route(
-            "/app/persons/{person_id}/support-measures",
+            "/app/protection/persons/{person_id}/support-measures",
             get(protection_pages::list).post(protection_pages::submit),
         )
-        .route("/app/access-log", get(audit_pages::access_log))
-        .route("/app/access-log.csv", get(audit_pages::access_log_csv))
+        .route("/app/audit/access-log", get(audit_pages::access_log))
+        .route(
+            "/app/audit/access-log.csv",
+            get(audit_pages::access_log_csv),
+        )
         .route(
             "/app/staff",
             get(staff_pages::staff_list).post(staff_pages::staff_create),
@@ -155,6 +162,8 @@ pub fn router(state: AppState) -> Router {
             post(batch_pages::dead_letter),
         )
         .route("/static/batch.js", get(batch_pages::script))
+        // The screens' addresses before `/app/<business>/…`.
+        .merge(kit::moved::routes())
         .fallback(pages::not_found);
     // The JSON API, health and metrics: folded from the one table of
     // operations (`openapi::routes`), which the OpenAPI document and the

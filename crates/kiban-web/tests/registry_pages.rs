@@ -118,7 +118,7 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
     for backend in BACKENDS {
         let app = TestApp::spawn(backend).await;
         let clerk = browser(&app, "registry_clerk").await;
-        let (status, html) = page(&clerk, &app, "/registry/movements/move_in").await;
+        let (status, html) = page(&clerk, &app, "/app/registry/movements/move_in").await;
         assert_eq!(status, 200);
         assert!(html.contains("転入届の入力") && !html.contains("<script"));
         assert!(html.contains("name=\"event_date\" value=\"\" inputmode=\"text\" placeholder=\"令和7年4月1日\" autofocus"));
@@ -128,7 +128,7 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
         // the typed value is kept; nothing is recorded.
         let mut form = move_in_form(&csrf, "confirm", "令和0年4月1日");
         form.retain(|(k, _)| *k != "persons[2].sex");
-        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        let (status, html, _) = post(&clerk, &app, "/app/registry/movements/move_in", &form).await;
         assert_eq!(status, 422, "{backend:?}");
         assert!(
             html.contains("id=\"f-event_date-error\">転入日: "),
@@ -149,7 +149,7 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
         // The confirmation step shows the dates in 和暦 with 西暦 and
         // records nothing yet.
         let form = move_in_form(&csrf, "confirm", "令和6年4月1日");
-        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        let (status, html, _) = post(&clerk, &app, "/app/registry/movements/move_in", &form).await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("転入届の確認"));
         assert!(html.contains("令和6年（2024年）4月1日"));
@@ -166,7 +166,7 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
 
         // Without the CSRF token nothing is recorded.
         let forged = move_in_form("", "commit", "令和6年4月1日");
-        let (status, _, _) = post(&clerk, &app, "/registry/movements/move_in", &forged).await;
+        let (status, _, _) = post(&clerk, &app, "/app/registry/movements/move_in", &forged).await;
         assert_eq!(status, 403);
         assert_eq!(
             count(
@@ -179,12 +179,13 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
 
         // Commit: to the head's view with the movement confirmed.
         let form = move_in_form(&csrf, "commit", "令和6年4月1日");
-        let (status, _, location) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        let (status, _, location) =
+            post(&clerk, &app, "/app/registry/movements/move_in", &form).await;
         assert_eq!(status, 303, "{backend:?}");
         let location = location.unwrap();
-        assert!(location.starts_with("/registry/persons/"), "{location}");
+        assert!(location.starts_with("/app/registry/persons/"), "{location}");
         let head: i64 = location
-            .trim_start_matches("/registry/persons/")
+            .trim_start_matches("/app/registry/persons/")
             .split('?')
             .next()
             .unwrap()
@@ -207,7 +208,7 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
         let (status, html) = page(
             &clerk,
             &app,
-            "/registry?name_kana=%E3%82%84%E3%81%BE%E3%81%A0",
+            "/app/registry?name_kana=%E3%82%84%E3%81%BE%E3%81%A0",
         )
         .await;
         assert_eq!(status, 200);
@@ -215,14 +216,14 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
         let (_, html) = page(
             &clerk,
             &app,
-            "/registry?address=%E4%B8%AD%E5%A4%AE%E4%B8%80%E4%B8%81%E7%9B%AE",
+            "/app/registry?address=%E4%B8%AD%E5%A4%AE%E4%B8%80%E4%B8%81%E7%9B%AE",
         )
         .await;
         assert!(html.contains("id=\"result-count\">2<"));
         let (status, html) = page(
             &clerk,
             &app,
-            "/registry?birth_date=%E4%BB%A4%E5%92%8C0%E5%B9%B41%E6%9C%881%E6%97%A5",
+            "/app/registry?birth_date=%E4%BB%A4%E5%92%8C0%E5%B9%B41%E6%9C%881%E6%97%A5",
         )
         .await;
         assert_eq!(status, 422);
@@ -243,13 +244,13 @@ async fn move_in_through_confirmation_then_views_with_access_log() {
             )
             .await;
         assert_eq!(status, 201, "{body}");
-        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        let (_, html) = page(&clerk, &app, &format!("/app/registry/persons/{head}")).await;
         assert!(!html.contains("中央一丁目"), "{html}");
         assert!(html.contains("支援措置により表示しません"));
         let (_, html) = page(
             &clerk,
             &app,
-            "/registry?name_kana=%E3%82%84%E3%81%BE%E3%81%A0",
+            "/app/registry?name_kana=%E3%82%84%E3%81%BE%E3%81%A0",
         )
         .await;
         // The measure covers the household: both members' rows withhold it.
@@ -270,21 +271,22 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
     for backend in BACKENDS {
         let app = TestApp::spawn(backend).await;
         let clerk = browser(&app, "registry_clerk").await;
-        let (_, html) = page(&clerk, &app, "/registry/movements/move_in").await;
+        let (_, html) = page(&clerk, &app, "/app/registry/movements/move_in").await;
         let csrf = csrf_of(&html);
         let form = move_in_form(&csrf, "commit", "2024-04-01");
-        let (status, _, location) = post(&clerk, &app, "/registry/movements/move_in", &form).await;
+        let (status, _, location) =
+            post(&clerk, &app, "/app/registry/movements/move_in", &form).await;
         assert_eq!(status, 303);
         let head = location.unwrap();
         let head = head
-            .trim_start_matches("/registry/persons/")
+            .trim_start_matches("/app/registry/persons/")
             .split('?')
             .next()
             .unwrap()
             .to_owned();
-        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        let (_, html) = page(&clerk, &app, &format!("/app/registry/persons/{head}")).await;
         let household = html
-            .split("id=\"person-household\" href=\"/registry/households/")
+            .split("id=\"person-household\" href=\"/app/registry/households/")
             .nth(1)
             .unwrap()
             .split('"')
@@ -297,7 +299,7 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
         let (status, html) = page(
             &clerk,
             &app,
-            &format!("/registry/movements/move_out?household_id={household}"),
+            &format!("/app/registry/movements/move_out?household_id={household}"),
         )
         .await;
         assert_eq!(status, 200);
@@ -320,7 +322,7 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
             ("destination_address", "大阪府大阪市北区梅田1番1号"),
             ("new_head_person_id", ""),
         ];
-        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_out", &form).await;
+        let (status, html, _) = post(&clerk, &app, "/app/registry/movements/move_out", &form).await;
         assert_eq!(status, 409, "{html}");
         assert!(html.contains("異動日に住民ではありません"), "{html}");
         assert!(html.contains("value=\"平成31年4月30日\""));
@@ -344,7 +346,7 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
             ("destination_address", "大阪府大阪市北区梅田1番1号"),
             ("new_head_person_id", ""),
         ];
-        let (status, html, _) = post(&clerk, &app, "/registry/movements/move_out", &form).await;
+        let (status, html, _) = post(&clerk, &app, "/app/registry/movements/move_out", &form).await;
         assert_eq!(status, 409, "{html}");
         assert!(
             html.contains("id=\"f-new_head_person_id-error\">新しい世帯主: "),
@@ -354,12 +356,12 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
         // A tax clerk may search but not open a movement form; the refusal
         // is in the access log. An auditor may not search.
         let tax = browser(&app, "tax_clerk").await;
-        let (status, _) = page(&tax, &app, "/registry?name_kana=%E3%83%A4").await;
+        let (status, _) = page(&tax, &app, "/app/registry?name_kana=%E3%83%A4").await;
         assert_eq!(status, 200);
         let (status, html) = page(
             &tax,
             &app,
-            &format!("/registry/movements/cancellation?person_id={head}"),
+            &format!("/app/registry/movements/cancellation?person_id={head}"),
         )
         .await;
         assert_eq!(status, 403);
@@ -372,9 +374,9 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
             "{entries:?}"
         );
         let auditor = browser(&app, "auditor").await;
-        let (status, _) = page(&auditor, &app, "/registry").await;
+        let (status, _) = page(&auditor, &app, "/app/registry").await;
         assert_eq!(status, 403);
-        let (status, _) = page(&auditor, &app, &format!("/registry/persons/{head}")).await;
+        let (status, _) = page(&auditor, &app, &format!("/app/registry/persons/{head}")).await;
         assert_eq!(status, 403);
 
         // Not logged in: to the login page.
@@ -382,14 +384,18 @@ async fn rejections_show_on_the_form_and_roles_are_enforced() {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let response = anonymous.get(app.url("/registry")).send().await.unwrap();
+        let response = anonymous
+            .get(app.url("/app/registry"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 303);
         app.stop().await;
     }
 }
 
 /// The number after `prefix` in a redirect such as
-/// `/registry/persons/12?recorded=34`.
+/// `/app/registry/persons/12?recorded=34`.
 fn number_after(location: &str, prefix: &str) -> String {
     location
         .split(prefix)
@@ -405,21 +411,21 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
     for backend in BACKENDS {
         let app = TestApp::spawn(backend).await;
         let clerk = browser(&app, "registry_clerk").await;
-        let (_, html) = page(&clerk, &app, "/registry/movements/move_in").await;
+        let (_, html) = page(&clerk, &app, "/app/registry/movements/move_in").await;
         let csrf = csrf_of(&html);
         let (status, _, location) = post(
             &clerk,
             &app,
-            "/registry/movements/move_in",
+            "/app/registry/movements/move_in",
             &move_in_form(&csrf, "commit", "2024-04-01"),
         )
         .await;
         assert_eq!(status, 303);
-        let head = number_after(&location.unwrap(), "/registry/persons/");
-        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        let head = number_after(&location.unwrap(), "/app/registry/persons/");
+        let (_, html) = page(&clerk, &app, &format!("/app/registry/persons/{head}")).await;
         let household = number_after(
             &html,
-            "id=\"person-household\" href=\"/registry/households/",
+            "id=\"person-household\" href=\"/app/registry/households/",
         );
         let spouse = (head.parse::<u64>().unwrap() + 1).to_string();
         let commit = |kind: &'static str, fields: Vec<(&'static str, String)>| {
@@ -431,7 +437,13 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
                     vec![("csrf", csrf), ("step", "commit".to_owned())];
                 form.extend(fields);
                 let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                post(&clerk, app, &format!("/registry/movements/{kind}"), &pairs).await
+                post(
+                    &clerk,
+                    app,
+                    &format!("/app/registry/movements/{kind}"),
+                    &pairs,
+                )
+                .await
             }
         };
 
@@ -439,7 +451,7 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
         let (status, html) = page(
             &clerk,
             &app,
-            &format!("/registry/movements/ex_officio_correction?person_id={spouse}"),
+            &format!("/app/registry/movements/ex_officio_correction?person_id={spouse}"),
         )
         .await;
         assert_eq!(status, 200);
@@ -476,7 +488,7 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
         let (_, html) = page(&clerk, &app, &location.unwrap()).await;
         let new_household = number_after(
             &html,
-            "id=\"person-household\" href=\"/registry/households/",
+            "id=\"person-household\" href=\"/app/registry/households/",
         );
         assert_ne!(new_household, household);
 
@@ -484,7 +496,7 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
         let (status, html) = page(
             &clerk,
             &app,
-            &format!("/registry/movements/death?household_id={household}&person_id={head}"),
+            &format!("/app/registry/movements/death?household_id={household}&person_id={head}"),
         )
         .await;
         assert_eq!(status, 200);
@@ -514,7 +526,7 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
         let (status, html) = page(
             &clerk,
             &app,
-            &format!("/registry/movements/cancellation?person_id={head}&movement_id={death}"),
+            &format!("/app/registry/movements/cancellation?person_id={head}&movement_id={death}"),
         )
         .await;
         assert_eq!(status, 200);
@@ -532,11 +544,11 @@ async fn correction_split_death_and_cancellation_through_their_forms() {
         .await;
         assert_eq!(status, 303, "{body}");
         assert_eq!(
-            number_after(&location.unwrap(), "/registry/persons/"),
+            number_after(&location.unwrap(), "/app/registry/persons/"),
             head,
             "to the person the cancelled movement was about"
         );
-        let (_, html) = page(&clerk, &app, &format!("/registry/persons/{head}")).await;
+        let (_, html) = page(&clerk, &app, &format!("/app/registry/persons/{head}")).await;
         assert!(html.contains("id=\"person-status\">住民<"), "{html}");
         assert!(html.contains("<span class=\"kind\">異動の取消し</span>"));
         assert!(html.contains("<span class=\"tag\">取消済</span>"));
@@ -571,15 +583,17 @@ async fn person_links_and_the_support_measure_screen() {
         assert_eq!(status, 201, "{body}");
         let person = body["persons"][0]["person_id"].as_i64().unwrap();
         let household = body["household_id"].as_u64().unwrap();
-        let person_page = format!("/registry/persons/{person}");
-        let screen = format!("/app/persons/{person}/support-measures");
+        let person_page = format!("/app/registry/persons/{person}");
+        let screen = format!("/app/protection/persons/{person}/support-measures");
         let certificate_link = format!("href=\"/app/certificates/new?household_id={household}\"");
 
         // The registry clerk: 個人番号 and 証明書交付; not 支援措置, whose
         // screen refuses them (logged).
         let clerk = browser(&app, "registry_clerk").await;
         let (_, html) = page(&clerk, &app, &person_page).await;
-        assert!(html.contains(&format!("href=\"/app/persons/{person}/individual-number\"")));
+        assert!(html.contains(&format!(
+            "href=\"/app/registry/persons/{person}/individual-number\""
+        )));
         assert!(html.contains(&certificate_link));
         assert!(!html.contains("link-support-measures"));
         let (status, _) = page(&clerk, &app, &screen).await;
@@ -760,18 +774,22 @@ async fn the_follow_up_list_shows_migrated_foreign_residents() {
         tx.commit().await.unwrap();
         let person = stats.first_person_id;
         let clerk = browser(&app, "registry_clerk").await;
-        let (status, search) = page(&clerk, &app, "/registry").await;
+        let (status, search) = page(&clerk, &app, "/app/registry").await;
         assert_eq!(status, 200);
-        assert!(search.contains("href=\"/registry/follow-up/missing-residence-status\""));
-        let (status, list) =
-            page(&clerk, &app, "/registry/follow-up/missing-residence-status").await;
+        assert!(search.contains("href=\"/app/registry/follow-up/missing-residence-status\""));
+        let (status, list) = page(
+            &clerk,
+            &app,
+            "/app/registry/follow-up/missing-residence-status",
+        )
+        .await;
         assert_eq!(status, 200, "{list}");
         assert!(list.contains("移行後要確認（在留資格未設定）"));
         assert!(
-            list.contains(&format!("href=\"/registry/persons/{person}\"")),
+            list.contains(&format!("href=\"/app/registry/persons/{person}\"")),
             "{list}"
         );
-        let (status, view) = page(&clerk, &app, &format!("/registry/persons/{person}")).await;
+        let (status, view) = page(&clerk, &app, &format!("/app/registry/persons/{person}")).await;
         assert_eq!(status, 200);
         assert!(view.contains("未設定（移行後要確認）"), "{view}");
         app.stop().await;

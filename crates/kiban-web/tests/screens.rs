@@ -93,7 +93,7 @@ async fn login_shell_and_logout() {
         // The clerk may see 個人番号: the first login goes to the enrolment
         // of the second factor, which then logs in.
         assert_eq!(ok.status(), 303);
-        assert_eq!(ok.headers()["location"], "/enrol");
+        assert_eq!(ok.headers()["location"], "/app/staff/enrol");
         let before = app.client.get(app.url("/app")).send().await.unwrap();
         assert_eq!(before.status(), 303, "nothing but enrolment before it");
         app.enrol_screen("990019", "registry_clerk").await;
@@ -122,4 +122,55 @@ async fn login_shell_and_logout() {
         assert_eq!(after.status(), 303, "the session is gone after logout");
         app.stop().await;
     }
+}
+
+/// Every screen address before `/app/<business>/…` answers, for GET and
+/// POST, with a 308 to its new address, keeping the query string; the new
+/// address is a route of the app (not the 404 page).
+#[tokio::test]
+async fn old_screen_addresses_redirect_to_the_new() {
+    let app = TestApp::spawn(kiban_store::Backend::Sqlite).await;
+    assert!(kiban_web::MOVED.len() >= 11);
+    let sample = |route: &str| -> String {
+        route
+            .split('/')
+            .map(|part| match part {
+                "{kind}" => "move_in",
+                part if part.starts_with('{') => "7",
+                part => part,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    for moved in kiban_web::MOVED {
+        let (old, new) = (sample(moved.old), sample(moved.new));
+        let get = app
+            .client
+            .get(app.url(&format!("{old}?a=1&b=%E3%83%A4")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(get.status(), 308, "GET {old}");
+        assert_eq!(
+            get.headers()["location"],
+            format!("{new}?a=1&b=%E3%83%A4").as_str(),
+            "GET {old}"
+        );
+        let bare = app.client.get(app.url(&old)).send().await.unwrap();
+        assert_eq!(bare.headers()["location"], new.as_str(), "GET {old}");
+        let post = app
+            .client
+            .post(app.url(&old))
+            .form(&[("csrf", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), 308, "POST {old}");
+        assert_eq!(post.headers()["location"], new.as_str(), "POST {old}");
+        // Not logged in: the new address is a screen, which sends the
+        // browser to the login page (or refuses the form's POST).
+        let followed = app.client.get(app.url(&new)).send().await.unwrap();
+        assert_ne!(followed.status(), 404, "GET {new}");
+    }
+    app.stop().await;
 }

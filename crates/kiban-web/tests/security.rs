@@ -531,7 +531,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         let app = TestApp::spawn(backend).await;
         let clerk = app.token(Some(DEMO), "registry_clerk").await;
         let person = move_in_with_number(&app, &clerk, DEMO, NUMBER).await;
-        let screen = format!("/app/persons/{person}/individual-number");
+        let screen = format!("/app/registry/persons/{person}/individual-number");
 
         // A tax clerk sees the number masked, with no way to reveal it.
         app.login_screen(DEMO, "tax_clerk").await;
@@ -596,7 +596,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         app.login_screen_with(&auditor, DEMO, "auditor").await;
         let html = get_text(
             &auditor,
-            &app.url(&format!("/app/access-log?person_id={person}")),
+            &app.url(&format!("/app/audit/access-log?person_id={person}")),
         )
         .await;
         assert!(
@@ -609,7 +609,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         let html = get_text(
             &auditor,
             &app.url(&format!(
-                "/app/access-log?actor=registry_clerk&from={today}&to={today}"
+                "/app/audit/access-log?actor=registry_clerk&from={today}&to={today}"
             )),
         )
         .await;
@@ -622,7 +622,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         let html = get_text(
             &auditor,
             &app.url(&format!(
-                "/app/access-log?actor=registry_clerk&from={}",
+                "/app/audit/access-log?actor=registry_clerk&from={}",
                 today_ja
                     .bytes()
                     .map(|b| format!("%{b:02X}"))
@@ -636,7 +636,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
             "{html}"
         );
         let bad = auditor
-            .get(app.url("/app/access-log?actor=registry_clerk&from=2026-13-01"))
+            .get(app.url("/app/audit/access-log?actor=registry_clerk&from=2026-13-01"))
             .send()
             .await
             .unwrap();
@@ -644,7 +644,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         let message = bad.text().await.unwrap();
         assert!(message.contains("期間（開始日）"), "{message}");
         let csv = auditor
-            .get(app.url(&format!("/app/access-log.csv?person_id={person}")))
+            .get(app.url(&format!("/app/audit/access-log.csv?person_id={person}")))
             .send()
             .await
             .unwrap();
@@ -672,7 +672,7 @@ async fn screens_mask_reveal_and_show_the_access_log() {
         );
         let clerk_page = app
             .client
-            .get(app.url("/app/access-log"))
+            .get(app.url("/app/audit/access-log"))
             .send()
             .await
             .unwrap();
@@ -882,8 +882,8 @@ async fn administrators_manage_their_own_staff_only() {
         for (method, url) in [
             ("GET", "/app/staff"),
             ("POST", "/app/staff/registry_clerk/disable"),
-            ("GET", "/app/access-log?person_id=1"),
-            ("GET", "/app/persons/1/individual-number"),
+            ("GET", "/app/audit/access-log?person_id=1"),
+            ("GET", "/app/registry/persons/1/individual-number"),
         ] {
             let browser = new_client();
             let request = if method == "GET" {
@@ -1014,7 +1014,7 @@ async fn without_a_master_key_sealing_requests_get_503_and_store_nothing() {
 
         // Screens: the movement form with a number gets a page, not JSON.
         let browser = app.screen_session(DEMO, "registry_clerk").await;
-        let html = get_text(&browser, &app.url("/registry/movements/move_in")).await;
+        let html = get_text(&browser, &app.url("/app/registry/movements/move_in")).await;
         let csrf = csrf_field(&html);
         let form = [
             ("csrf", csrf.as_str()),
@@ -1036,7 +1036,7 @@ async fn without_a_master_key_sealing_requests_get_503_and_store_nothing() {
             ("persons[0].individual_number", OTHER_NUMBER),
         ];
         let response = browser
-            .post(app.url("/registry/movements/move_in"))
+            .post(app.url("/app/registry/movements/move_in"))
             .form(&form)
             .send()
             .await
@@ -1055,7 +1055,7 @@ async fn without_a_master_key_sealing_requests_get_503_and_store_nothing() {
         assert_eq!(rows(&app, DEMO, "individual_numbers", "1 = 1").await, 0);
 
         // The reveal screen.
-        let screen = format!("/app/persons/{person}/individual-number");
+        let screen = format!("/app/registry/persons/{person}/individual-number");
         let html = get_text(&browser, &app.url(&screen)).await;
         let csrf = csrf_field(&html);
         let response = browser
@@ -1085,8 +1085,12 @@ async fn without_a_master_key_sealing_requests_get_503_and_store_nothing() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.headers()["location"], "/enrol");
-        let response = supervisor.get(app.url("/enrol")).send().await.unwrap();
+        assert_eq!(response.headers()["location"], "/app/staff/enrol");
+        let response = supervisor
+            .get(app.url("/app/staff/enrol"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 503);
         assert!(names_the_master_key_settings(
             &response.text().await.unwrap()

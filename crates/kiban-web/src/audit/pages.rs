@@ -1,4 +1,4 @@
-//! The access log (利用履歴) screen and its CSV export (`/app/access-log`),
+//! The access log (利用履歴) screen and its CSV export (`/app/audit/access-log`),
 //! for the roles that audit their own municipality.
 
 use askama::Template;
@@ -6,18 +6,19 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use jiff::Timestamp;
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{Permission, Role};
 use kiban_core::Message;
-use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
+
+use crate::kit::display::{date_ja, sanitize_login as sanitize, short_date_ja, stored_japan_time};
+use crate::kit::form::parse_day;
 use kiban_store::TenantDb;
 use serde::Deserialize;
 
-use crate::platform::pages::render;
+use crate::kit::page::render;
 use crate::{ApiError, AppState};
 
-use crate::kit::frame::{Frame, screen};
+use crate::kit::page::{Chrome, screen};
 
 /// The most access-log entries one screen or export shows.
 const ACCESS_LOG_SCREEN_LIMIT: u32 = 5_000;
@@ -56,23 +57,15 @@ struct EntryRow {
 #[derive(Template)]
 #[template(path = "access_log.html")]
 struct AccessLogPage<'a> {
-    frame: Frame,
+    chrome: Chrome,
     query: &'a AccessLogQuery,
     heading: Option<String>,
     rows: Vec<EntryRow>,
     csv_query: String,
 }
 
-/// A stored time (RFC 3339, UTC) in Japan time (UTC+9, as
-/// `kiban_core::japan_date`); `None` if unreadable.
-fn japan_time(at: &str) -> Option<jiff::civil::DateTime> {
-    at.parse::<Timestamp>()
-        .ok()
-        .map(|t| jiff::tz::offset(9).to_datetime(t))
-}
-
 fn entry_row(entry: &StoredEntry) -> EntryRow {
-    let time = japan_time(&entry.at);
+    let time = stored_japan_time(&entry.at);
     EntryRow {
         entry_id: entry.entry_id,
         at: time.as_ref().map_or_else(
@@ -81,13 +74,7 @@ fn entry_row(entry: &StoredEntry) -> EntryRow {
         ),
         at_ja: time.as_ref().map_or_else(
             || entry.at.clone(),
-            |t| {
-                format!(
-                    "{} {}",
-                    format_ja_with_western(t.date()),
-                    t.strftime("%H:%M:%S")
-                )
-            },
+            |t| format!("{} {}", date_ja(t.date()), t.strftime("%H:%M:%S")),
         ),
         actor: entry.actor.clone(),
         role: role_label(&entry.role),
@@ -123,26 +110,6 @@ enum Selection {
         from: kiban_core::Date,
         to: kiban_core::Date,
     },
-}
-
-pub(crate) fn parse_day(
-    field: &str,
-    label: &str,
-    raw: &str,
-) -> Result<Option<kiban_core::Date>, ApiError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    parse_date_input(raw).map(Some).map_err(|e| {
-        ApiError::invalid(
-            field,
-            Message::ScreenDate {
-                label: label.into(),
-                detail: e.message().text(),
-            },
-        )
-    })
 }
 
 fn selection(query: &AccessLogQuery) -> Result<Option<Selection>, ApiError> {
@@ -215,8 +182,8 @@ async fn read_entries(
             (
                 format!(
                     "職員 {who} の利用履歴（{} 〜 {}）",
-                    format_ja(*from),
-                    format_ja(*to)
+                    short_date_ja(*from),
+                    short_date_ja(*to)
                 ),
                 entries,
                 None,
@@ -227,14 +194,6 @@ async fn read_entries(
     kiban_audit::append(&mut tx, &actor.entry(action, person, detail)).await?;
     tx.commit().await?;
     Ok((heading, entries))
-}
-
-/// A login as written into an entry's detail: its own characters only.
-pub(crate) fn sanitize(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
-        .take(80)
-        .collect()
 }
 
 fn query_string(query: &AccessLogQuery) -> String {
@@ -264,7 +223,7 @@ fn percent(text: &str) -> String {
         .collect()
 }
 
-/// `GET /app/access-log`: who looked at a person, or what a staff member
+/// `GET /app/audit/access-log`: who looked at a person, or what a staff member
 /// did in a period (auditors and administrators).
 pub async fn access_log(
     State(state): State<AppState>,
@@ -280,15 +239,15 @@ pub async fn access_log(
         "access_log_screen",
         None,
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),
     };
-    let mut frame = s.frame;
+    let mut chrome = s.chrome;
     let (heading, rows, status) = match selection(&query) {
         Err(e) => {
-            frame.error = Some(e.message);
+            chrome.error = Some(e.message);
             (None, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
         }
         Ok(None) => (None, Vec::new(), StatusCode::OK),
@@ -303,7 +262,7 @@ pub async fn access_log(
         }
     };
     let page = AccessLogPage {
-        frame,
+        chrome,
         query: &query,
         heading,
         rows,
@@ -312,7 +271,7 @@ pub async fn access_log(
     Ok((status, s.jar, render(&page)?).into_response())
 }
 
-/// `GET /app/access-log.csv`: the same selection as CSV (UTF-8 with a BOM,
+/// `GET /app/audit/access-log.csv`: the same selection as CSV (UTF-8 with a BOM,
 /// as spreadsheet software in Japanese offices expects); the export is
 /// itself logged (`export`).
 pub async fn access_log_csv(
@@ -329,7 +288,7 @@ pub async fn access_log_csv(
         "access_log_export",
         None,
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),
@@ -377,7 +336,7 @@ pub async fn access_log_csv(
     }
     let filename = format!(
         "access-log-{}-{}.csv",
-        s.frame.municipality_code,
+        s.chrome.municipality_code,
         kiban_core::today_in_japan()
     );
     Ok((

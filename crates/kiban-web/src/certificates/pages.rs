@@ -8,67 +8,20 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use kiban_auth::{Principal, Role};
+use kiban_auth::Principal;
 use kiban_certificate::domain::{CertificateKind, Item, relationship_ja};
 use kiban_certificate::storage::{IssueRequest, Subject};
-use kiban_core::wareki;
 use kiban_registry::domain::{HouseholdId, HouseholdRecord, PersonId};
 use kiban_store::TenantDb;
 use serde::Deserialize;
 
 use crate::certificates::api::{self, MAX_PURPOSE_CHARS};
+use crate::kit::display::{date_ja, short_date_ja};
+use crate::kit::page::{Chrome, render, staff};
 use crate::kit::session;
-use crate::platform::pages::{NAVIGATION, NavItem, csrf_from};
 use crate::{ApiError, AppState};
-
-/// What every business screen shows around its content.
-pub(crate) struct Chrome {
-    pub(crate) municipality_name: String,
-    pub(crate) municipality_code: String,
-    pub(crate) user_name: String,
-    pub(crate) role_label: &'static str,
-    pub(crate) navigation: &'static [NavItem],
-    pub(crate) csrf: String,
-}
-
-pub(crate) fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
-    template.render().map(Html).map_err(ApiError::internal)
-}
-
-/// The logged-in staff member of a screen request, or the response to give
-/// instead (to the login page; 403 for operators).
-pub(crate) async fn screen_staff(
-    state: &AppState,
-    jar: CookieJar,
-) -> Result<Result<(Principal, Chrome, CookieJar), Response>, ApiError> {
-    let Some(principal) = session::screen_principal(state, &jar).await? else {
-        return Ok(Err(Redirect::to("/login").into_response()));
-    };
-    let Principal::Staff {
-        municipality,
-        display_name,
-        role,
-        ..
-    } = &principal
-    else {
-        return Ok(Err(ApiError::forbidden().into_response()));
-    };
-    let m = kiban_store::platform::find_municipality(&state.db, *municipality)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let (jar, csrf) = csrf_from(jar, state.config.secure_cookies);
-    let chrome = Chrome {
-        municipality_name: m.name,
-        municipality_code: m.code.as_str().to_owned(),
-        user_name: display_name.clone(),
-        role_label: Role::label_ja(*role),
-        navigation: NAVIGATION,
-        csrf,
-    };
-    Ok(Ok((principal, chrome, jar)))
-}
 
 struct MemberRow {
     person_id: u64,
@@ -163,7 +116,7 @@ fn household_view(
                 person_id: m.person_id.get(),
                 name: m.name.as_str().to_owned(),
                 kana: m.name_kana.as_str().to_owned(),
-                birth_date: wareki::format_ja(m.birth_date),
+                birth_date: short_date_ja(m.birth_date),
                 relationship: relationship_ja(m.relationship),
                 selected: selected(m.person_id),
             })
@@ -178,7 +131,7 @@ async fn recent_rows(tenant: &TenantDb) -> Result<Vec<RecentRow>, ApiError> {
         .map(|r| RecentRow {
             number: r.certificate_number,
             kind: r.kind.label_ja(),
-            issued_on: wareki::format_ja(r.issued_on),
+            issued_on: short_date_ja(r.issued_on),
             issued_by: r.issued_by,
             persons: r
                 .person_ids
@@ -264,7 +217,7 @@ async fn page(
     }
     let page = CertificatePage {
         chrome,
-        today: wareki::format_ja_with_western(today),
+        today: date_ja(today),
         error,
         household_id: form.household_id,
         household,
@@ -295,8 +248,8 @@ pub async fn form(
     headers: HeaderMap,
     Query(query): Query<NewQuery>,
 ) -> Result<Response, ApiError> {
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let form = FormState {
@@ -332,8 +285,8 @@ pub async fn submit(
     if !session::csrf_ok(&jar, csrf) {
         return Err(ApiError::forbidden());
     }
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let household_id = fields.get("household_id").cloned().unwrap_or_default();
@@ -478,7 +431,7 @@ fn preview(
         .filter_map(|p| record.members.iter().find(|m| m.person_id == *p))
         .map(|m| PreviewRow {
             name: m.name.as_str().to_owned(),
-            birth_date: wareki::format_ja(m.birth_date),
+            birth_date: short_date_ja(m.birth_date),
             sex: match m.sex {
                 kiban_core::Sex::Male => "男",
                 kiban_core::Sex::Female => "女",
@@ -548,7 +501,7 @@ pub async fn verify_form(
         result = Some(VerifiedView {
             kind: v.kind.label_ja(),
             municipality,
-            issued_on: wareki::format_ja_with_western(v.issued_on),
+            issued_on: date_ja(v.issued_on),
             sha256: v.sha256,
         });
     }

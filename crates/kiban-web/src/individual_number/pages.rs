@@ -1,4 +1,4 @@
-//! The 個人番号 of a person on a screen (`/app/persons/{id}/individual-number`):
+//! The 個人番号 of a person on a screen (`/app/registry/persons/{id}/individual-number`):
 //! masked, or revealed with a purpose (利用目的) by the roles allowed.
 
 use askama::Template;
@@ -13,12 +13,12 @@ use kiban_registry::domain::PersonId;
 use kiban_registry::storage::{self as registry, Revealed};
 use serde::Deserialize;
 
+use crate::kit::page::render;
 use crate::kit::session::{self};
-use crate::platform::pages::render;
 use crate::registry::api::registry_error;
 use crate::{ApiError, AppState};
 
-use crate::kit::frame::{Frame, message, screen};
+use crate::kit::page::{Chrome, message, screen};
 
 /// The shortest purpose accepted for a reveal (利用目的).
 const PURPOSE_MIN_CHARS: usize = 4;
@@ -31,7 +31,7 @@ const PURPOSE_MAX_CHARS: usize = 200;
 #[derive(Template)]
 #[template(path = "individual_number.html")]
 struct NumberPage<'a> {
-    frame: Frame,
+    chrome: Chrome,
     person_id: u64,
     masked: Option<String>,
     revealed: Option<&'a str>,
@@ -50,7 +50,7 @@ fn person_number(person: PersonId) -> Option<i64> {
     i64::try_from(person.get()).ok()
 }
 
-/// `GET /app/persons/{person_id}/individual-number`: the 個人番号 masked, with
+/// `GET /app/registry/persons/{person_id}/individual-number`: the 個人番号 masked, with
 /// the reveal form for roles that may reveal it.
 pub async fn individual_number(
     State(state): State<AppState>,
@@ -67,22 +67,22 @@ pub async fn individual_number(
         "individual_number_masked",
         person.and_then(person_number),
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),
     };
     let Some(person) = person else {
-        return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+        return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
     };
     let masked = registry::masked_individual_number(&s.tenant, &s.actor, person)
         .await
         .map_err(registry_error)?;
     let Some(masked) = masked else {
-        return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+        return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
     };
     let page = NumberPage {
-        frame: s.frame,
+        chrome: s.chrome,
         person_id: person.get(),
         masked,
         revealed: None,
@@ -119,7 +119,7 @@ pub(crate) fn parse_purpose(raw: &str) -> Result<String, ApiError> {
     Ok(purpose.to_owned())
 }
 
-/// `POST /app/persons/{person_id}/individual-number/reveal`: shows the
+/// `POST /app/registry/persons/{person_id}/individual-number/reveal`: shows the
 /// 個人番号 in full to a permitted role that states a purpose; the reveal is
 /// logged with the purpose.
 pub async fn reveal_individual_number(
@@ -141,13 +141,13 @@ pub async fn reveal_individual_number(
         "individual_number_reveal",
         person.and_then(person_number),
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),
     };
     let Some(person) = person else {
-        return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+        return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
     };
     let purpose = match parse_purpose(&form.purpose) {
         Ok(p) => p,
@@ -156,12 +156,12 @@ pub async fn reveal_individual_number(
                 .await
                 .map_err(registry_error)?;
             let Some(masked) = masked else {
-                return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+                return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
             };
-            let mut frame = s.frame;
-            frame.error = Some(e.message);
+            let mut chrome = s.chrome;
+            chrome.error = Some(e.message);
             let page = NumberPage {
-                frame,
+                chrome,
                 person_id: person.get(),
                 masked,
                 revealed: None,
@@ -182,13 +182,13 @@ pub async fn reveal_individual_number(
         .map_err(registry_error)?;
     let number = match revealed {
         Revealed::NoSuchPerson => {
-            return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+            return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
         }
         Revealed::NoNumber => None,
         Revealed::Number(n) => Some(n),
     };
     let page = NumberPage {
-        frame: s.frame,
+        chrome: s.chrome,
         person_id: person.get(),
         masked: None,
         revealed: Some(number.as_ref().map_or("（登録なし）", |n| n.as_str())),

@@ -19,9 +19,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use jiff::Timestamp;
 use kiban_auth::Principal;
-use kiban_core::wareki;
 use kiban_jobs::consumer::{self, DeadLetterStatus};
 use kiban_jobs::engine::{self, RunFilter, RunInfo};
 use kiban_jobs::plan::{self, PlanEntry};
@@ -29,44 +27,20 @@ use kiban_jobs::{Kinds, Status};
 use kiban_store::TenantDb;
 use serde_json::json;
 
-use crate::certificates::pages::{Chrome, render, screen_staff};
 use crate::jobs::api::{self, may_use};
+use crate::kit::display;
 use crate::kit::door::{Target, authorize, refuse};
+use crate::kit::page::{Chrome, render, staff};
 use crate::kit::session;
 use crate::{ApiError, AppState};
 
 /// Extra empty rows offered for new plan entries.
 const NEW_PLAN_ROWS: usize = 3;
 
-/// The Japan time of a stored instant: `令和8年12月6日 14:05`.
-fn japan_time(at: &str) -> String {
-    at.parse::<Timestamp>().map_or_else(
-        |_| at.to_owned(),
-        |t| {
-            let civil = jiff::tz::offset(9).to_datetime(t);
-            format!(
-                "{} {:02}:{:02}",
-                wareki::format_ja(civil.date()),
-                civil.hour(),
-                civil.minute()
-            )
-        },
-    )
-}
-
 /// A slot name (`2026-12-07T09:00`) as clerks read it.
 fn slot_text(slot: &str) -> String {
-    slot.parse::<jiff::civil::DateTime>().map_or_else(
-        |_| slot.to_owned(),
-        |civil| {
-            format!(
-                "{} {:02}:{:02}",
-                wareki::format_ja(civil.date()),
-                civil.hour(),
-                civil.minute()
-            )
-        },
-    )
+    slot.parse::<jiff::civil::DateTime>()
+        .map_or_else(|_| slot.to_owned(), display::minutes_ja)
 }
 
 fn params_text(params: &BTreeMap<String, String>) -> String {
@@ -116,7 +90,7 @@ fn run_row(kinds: &Kinds, run: &RunInfo) -> RunRow {
         total: run.total,
         percent: (run.done * 100).checked_div(run.total).unwrap_or(0),
         submitted_by: run.submitted_by.clone(),
-        submitted_at: japan_time(&run.submitted_at),
+        submitted_at: display::stored_timestamp_ja(&run.submitted_at),
         active: matches!(run.status, Status::Queued | Status::Running),
         resumable: matches!(run.status, Status::Failed | Status::Cancelled),
     }
@@ -372,7 +346,7 @@ async fn index_page(
             status_label: l.status.label(),
             attempts: l.attempts,
             error: l.error,
-            last_failed_at: japan_time(&l.last_failed_at),
+            last_failed_at: display::stored_timestamp_ja(&l.last_failed_at),
         })
         .collect();
     let page = BatchIndex {
@@ -392,8 +366,8 @@ async fn index_page(
 
 macro_rules! staff_or_return {
     ($state:expr, $jar:expr) => {
-        match screen_staff(&$state, $jar).await? {
-            Ok(found) => found,
+        match staff(&$state, $jar).await {
+            Ok(found) => found.into_parts(),
             Err(response) => return Ok(response),
         }
     };
@@ -609,11 +583,11 @@ async fn job_page(
         started_at: run
             .started_at
             .as_deref()
-            .map_or_else(String::new, japan_time),
+            .map_or_else(String::new, display::stored_timestamp_ja),
         finished_at: run
             .finished_at
             .as_deref()
-            .map_or_else(String::new, japan_time),
+            .map_or_else(String::new, display::stored_timestamp_ja),
         failure: run.error.clone().filter(|_| run.status == Status::Failed),
         outputs: run
             .outputs

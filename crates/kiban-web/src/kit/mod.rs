@@ -1,9 +1,12 @@
+pub(crate) mod display;
 pub(crate) mod door;
 pub(crate) mod error;
-pub(crate) mod frame;
+pub(crate) mod form;
 pub(crate) mod layers;
 pub(crate) mod metrics;
+pub mod moved;
 pub mod openapi;
+pub(crate) mod page;
 pub(crate) mod query;
 pub(crate) mod rate_limit;
 pub(crate) mod session;

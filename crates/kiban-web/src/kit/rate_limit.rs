@@ -77,7 +77,7 @@ impl VerifyLimit {
 }
 
 #[derive(Template)]
-#[template(path = "registry/error.html")]
+#[template(path = "error.html")]
 struct RateLimitedPage<'a> {
     title: &'a str,
     message: &'a str,

@@ -4,28 +4,22 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use kiban_auth::{Principal, Role, TokenKind};
+use kiban_auth::TokenKind;
 use kiban_core::MunicipalityCode;
 use serde::Deserialize;
 
+use crate::kit::display::date_ja;
+pub(crate) use crate::kit::page::{self, Chrome, NavItem, csrf_from, render};
 use crate::kit::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 use crate::{ApiError, AppState};
-
-/// One entry of the navigation: a business, and whether it exists yet.
-pub struct NavItem {
-    /// Japanese label.
-    pub label: &'static str,
-    /// Link, or `None` while the business is not built.
-    pub href: Option<&'static str>,
-}
 
 /// The businesses in the navigation, in the order clerks expect.
 pub const NAVIGATION: &[NavItem] = &[
     NavItem {
         label: "住民記録",
-        href: Some("/registry"),
+        href: Some("/app/registry"),
     },
     NavItem {
         label: "証明書交付",
@@ -69,7 +63,7 @@ pub const NAVIGATION: &[NavItem] = &[
     },
     NavItem {
         label: "利用履歴",
-        href: Some("/app/access-log"),
+        href: Some("/app/audit/access-log"),
     },
     NavItem {
         label: "職員管理",
@@ -88,22 +82,9 @@ struct LoginPage<'a> {
 
 #[derive(Template)]
 #[template(path = "shell.html")]
-struct ShellPage<'a> {
-    municipality_name: &'a str,
-    municipality_code: &'a str,
-    user_name: &'a str,
-    role_label: &'a str,
+struct ShellPage {
+    chrome: Chrome,
     today: String,
-    navigation: &'a [NavItem],
-    csrf: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "not_found.html")]
-struct NotFoundPage;
-
-pub(crate) fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
-    template.render().map(Html).map_err(ApiError::internal)
 }
 
 /// `GET /`: to the shell when logged in, else to the login page.
@@ -117,17 +98,6 @@ pub async fn root(State(state): State<AppState>, jar: CookieJar) -> Result<Redir
 #[derive(Deserialize)]
 pub struct LoginQuery {
     m: Option<String>,
-}
-
-pub(crate) fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
-    match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
-        Some(token) if !token.is_empty() => (jar, token),
-        _ => {
-            let token = session::new_csrf_token();
-            let jar = jar.add(session::cookie(CSRF_COOKIE, token.clone(), secure));
-            (jar, token)
-        }
-    }
 }
 
 /// `GET /login`.
@@ -160,7 +130,7 @@ pub struct LoginForm {
 
 /// `POST /login`: the password, and the second-factor code when the
 /// account has one. An account whose role needs a second factor that it
-/// has not enrolled yet goes to the enrolment screen (`/enrol`) with a
+/// has not enrolled yet goes to the enrolment screen (`/app/staff/enrol`) with a
 /// session that opens nothing else.
 pub async fn login_submit(
     State(state): State<AppState>,
@@ -239,7 +209,7 @@ pub async fn login_submit(
                 session::new_csrf_token(),
                 secure,
             ));
-        return Ok((jar, Redirect::to("/enrol")).into_response());
+        return Ok((jar, Redirect::to("/app/staff/enrol")).into_response());
     }
     let ttl = jiff::SignedDuration::from_hours(state.config.session_hours);
     let issued =
@@ -278,37 +248,19 @@ pub async fn logout(
 }
 
 /// `GET /app`: the staff shell.
-pub async fn shell(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
-    let Some(principal) = session::screen_principal(&state, &jar).await? else {
-        return Ok(Redirect::to("/login").into_response());
+pub async fn shell(State(state): State<AppState>, jar: CookieJar) -> Response {
+    let (_, chrome, jar) = match page::staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
+        Err(response) => return response,
     };
-    let Principal::Staff {
-        municipality,
-        display_name,
-        role,
-        ..
-    } = &principal
-    else {
-        // Operators have no staff screens: they never see resident data.
-        return Err(ApiError::forbidden());
-    };
-    let m = kiban_store::platform::find_municipality(&state.db, *municipality)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let (jar, csrf) = csrf_from(jar, state.config.secure_cookies);
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
-        .date();
     let page = ShellPage {
-        municipality_name: &m.name,
-        municipality_code: m.code.as_str(),
-        user_name: display_name,
-        role_label: Role::label_ja(*role),
-        today: kiban_core::wareki::format_ja_with_western(today),
-        navigation: NAVIGATION,
-        csrf: &csrf,
+        chrome,
+        today: date_ja(kiban_core::today_in_japan()),
     };
-    Ok((jar, render(&page)?).into_response())
+    match render(&page) {
+        Ok(html) => (jar, html).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /static/kiban.css`.
@@ -328,17 +280,11 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         return ApiError::not_found().into_response();
     }
-    match NotFoundPage.render() {
-        Ok(html) => (StatusCode::NOT_FOUND, Html(html)).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "registry/error.html")]
-struct ServiceErrorPage<'a> {
-    title: &'a str,
-    message: &'a str,
+    page::error_page(
+        StatusCode::NOT_FOUND,
+        "ページが見つかりません",
+        "お探しのページはありません。アドレスを確かめてください。",
+    )
 }
 
 /// Screens answer the errors that a clerk can act on with a page rather
@@ -360,16 +306,13 @@ pub(crate) async fn screen_errors(
         Some(crate::kit::error::AnsweredCode(kiban_core::ErrorCode::MasterKeyNotConfigured))
             if !api =>
         {
-            let page = ServiceErrorPage {
-                title: "マスター鍵が設定されていません",
-                message: "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱う操作はできません。\
-                          何も登録していません。運用者に、--master-key-file または環境変数 KIBAN_MASTER_KEY で\
-                          マスター鍵を指定して起動し直すよう依頼してください。",
-            };
-            match page.render() {
-                Ok(html) => (StatusCode::SERVICE_UNAVAILABLE, Html(html)).into_response(),
-                Err(e) => ApiError::internal(e).into_response(),
-            }
+            page::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "マスター鍵が設定されていません",
+                "マスター鍵が設定されていないため、個人番号や二要素認証の秘密鍵を扱う操作はできません。\
+                 何も登録していません。運用者に、--master-key-file または環境変数 KIBAN_MASTER_KEY で\
+                 マスター鍵を指定して起動し直すよう依頼してください。",
+            )
         }
         _ => response,
     }

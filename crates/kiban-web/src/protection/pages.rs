@@ -1,5 +1,5 @@
 //! The 支援措置 (support measures) screen of a person
-//! (`/app/persons/{person_id}/support-measures`): the person's measures,
+//! (`/app/protection/persons/{person_id}/support-measures`): the person's measures,
 //! and the forms that record a new one, extend one (a new measure from the
 //! day after its last day, for one year) or end one early, each checked on
 //! a 確認画面 before it is recorded. Dates are typed in 和暦 or 西暦.
@@ -18,27 +18,21 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use kiban_audit::AuditAction;
-use kiban_auth::{Permission, Role};
+use kiban_auth::Permission;
 use kiban_core::Date;
-use kiban_core::wareki::format_ja_with_western;
 use kiban_protection::{PeriodError, ProtectionError, Reason, SupportMeasure};
 use serde::Deserialize;
 
-use crate::audit::pages::parse_day;
+use crate::kit::display::date_ja;
 use crate::kit::door::parse_person_id;
 use crate::kit::door::refuse;
-use crate::kit::frame::{Frame, Screen, message, screen};
+use crate::kit::form::parse_day;
+use crate::kit::page::render;
+use crate::kit::page::{Chrome, Screen, message, refusal, screen};
 use crate::kit::session;
-use crate::platform::pages::render;
+use crate::protection::may_manage_on_screen;
 use crate::{ApiError, AppState};
 use kiban_core::today_in_japan as today;
-
-/// Whether a role may use this screen: it manages measures and may
-/// override them.
-pub(crate) fn may_manage_on_screen(role: Role) -> bool {
-    role.allows(Permission::ManageSupportMeasures)
-        && role.allows(Permission::OverrideSupportMeasures)
-}
 
 /// The access-log detail of the screen's reads and refusals.
 const OPERATION: &str = "support_measures";
@@ -70,9 +64,9 @@ impl MeasureRow {
         Self {
             measure_id: measure.measure_id,
             reason: measure.reason.label_ja(),
-            starts_on: format_ja_with_western(measure.starts_on),
-            ends_on: format_ja_with_western(measure.ends_on),
-            ended_on: measure.ended_on.map(format_ja_with_western),
+            starts_on: date_ja(measure.starts_on),
+            ends_on: date_ja(measure.ends_on),
+            ended_on: measure.ended_on.map(date_ja),
             state,
             recorded_by: measure.recorded_by.clone(),
             extendable: measure.extension_period(all).is_some(),
@@ -91,7 +85,7 @@ struct ReasonOption {
 #[derive(Template)]
 #[template(path = "support_measures.html")]
 struct MeasuresPage<'a> {
-    frame: Frame,
+    chrome: Chrome,
     person_id: i64,
     today: String,
     measures: Vec<MeasureRow>,
@@ -103,7 +97,7 @@ struct MeasuresPage<'a> {
 #[derive(Template)]
 #[template(path = "support_measure_confirm.html")]
 struct ConfirmPage<'a> {
-    frame: Frame,
+    chrome: Chrome,
     person_id: i64,
     title: &'static str,
     action: &'a str,
@@ -160,18 +154,14 @@ async fn measure_screen(
         OPERATION,
         person,
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(Err(response)),
     };
     if !may_manage_on_screen(s.role) {
         refuse(&s.tenant, &s.actor, person, OPERATION).await?;
-        let page = message(
-            StatusCode::FORBIDDEN,
-            s.frame,
-            "この操作を行う権限がありません",
-        )?;
+        let page = refusal(s.chrome)?;
         return Ok(Err((s.jar, page).into_response()));
     }
     Ok(Ok(s))
@@ -209,9 +199,9 @@ fn list_page(
 ) -> Result<Response, ApiError> {
     let today = today();
     let page = MeasuresPage {
-        frame: s.frame,
+        chrome: s.chrome,
         person_id: person,
-        today: format_ja_with_western(today),
+        today: date_ja(today),
         measures: measures
             .iter()
             .map(|m| MeasureRow::of(m, measures, today))
@@ -230,7 +220,7 @@ fn list_page(
     Ok((status, s.jar, render(&page)?).into_response())
 }
 
-/// `GET /app/persons/{person_id}/support-measures`.
+/// `GET /app/protection/persons/{person_id}/support-measures`.
 pub async fn list(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -244,13 +234,13 @@ pub async fn list(
         Err(response) => return Ok(response),
     };
     let Some(person) = person else {
-        return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+        return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
     };
     let Some(measures) = read_measures(&s, person).await? else {
-        return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+        return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
     };
     let number = query.measure.unwrap_or_default();
-    s.frame.notice = match query.done.as_str() {
+    s.chrome.notice = match query.done.as_str() {
         "recorded" => Some(format!("支援措置（番号 {number}）を記録しました。")),
         "extended" => Some(format!(
             "支援措置を延長しました（新しい支援措置 番号 {number}）。"
@@ -288,7 +278,7 @@ fn period_refusal(error: &PeriodError) -> Refusal {
         PeriodError::EndsBeforeStart => "終了日: 開始日以後の日付にしてください".to_owned(),
         PeriodError::LongerThanOneYear { latest } => format!(
             "終了日: 支援措置の期間は1年以内です（{}まで）。続けて保護するときは、期間の満了後に「延長する」で記録します",
-            format_ja_with_western(*latest)
+            date_ja(*latest)
         ),
     })
 }
@@ -362,8 +352,8 @@ fn check(form: &MeasureForm, measures: &[SupportMeasure]) -> Result<Change, Refu
             if ended_on < measure.starts_on || ended_on > measure.ends_on {
                 return Err(Refusal(format!(
                     "早期終了日: 支援措置の期間（{}〜{}）内の日付にしてください",
-                    format_ja_with_western(measure.starts_on),
-                    format_ja_with_western(measure.ends_on)
+                    date_ja(measure.starts_on),
+                    date_ja(measure.ends_on)
                 )));
             }
             Ok(Change::End { measure, ended_on })
@@ -378,7 +368,7 @@ fn confirm_page(
     form: &MeasureForm,
     change: &Change,
 ) -> Result<Response, ApiError> {
-    let day = |d: Date| format_ja_with_western(d);
+    let day = |d: Date| date_ja(d);
     let (title, rows, hidden) = match change {
         Change::Record {
             reason,
@@ -430,7 +420,7 @@ fn confirm_page(
         ),
     };
     let page = ConfirmPage {
-        frame: s.frame,
+        chrome: s.chrome,
         person_id: person,
         title,
         action: &form.action,
@@ -502,7 +492,7 @@ async fn commit(
     }
 }
 
-/// `POST /app/persons/{person_id}/support-measures`: the 確認画面 of a
+/// `POST /app/protection/persons/{person_id}/support-measures`: the 確認画面 of a
 /// form (`step=confirm`), or its record (`step=commit`, then back to the
 /// list with a notice).
 pub async fn submit(
@@ -521,13 +511,13 @@ pub async fn submit(
         Err(response) => return Ok(response),
     };
     let Some(person) = person else {
-        return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+        return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
     };
     let Some(measures) = read_measures(&s, person).await? else {
-        return message(StatusCode::NOT_FOUND, s.frame, "該当する住民はいません");
+        return message(StatusCode::NOT_FOUND, s.chrome, "該当する住民はいません");
     };
     let refused = |mut s: Screen, Refusal(text): Refusal| {
-        s.frame.error = Some(text);
+        s.chrome.error = Some(text);
         list_page(
             s,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -546,11 +536,13 @@ pub async fn submit(
     match commit(&s, person, change).await? {
         Ok(done) => Ok((
             s.jar,
-            Redirect::to(&format!("/app/persons/{person}/support-measures?{done}")),
+            Redirect::to(&format!(
+                "/app/protection/persons/{person}/support-measures?{done}"
+            )),
         )
             .into_response()),
         Err(refusal) => {
-            s.frame.notice = None;
+            s.chrome.notice = None;
             refused(s, refusal)
         }
     }

@@ -14,16 +14,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use kiban_auth::Permission;
-use kiban_core::wareki::{format_ja, parse_date_input};
+use kiban_core::wareki::format_ja;
 use kiban_core::{Relationship, Sex};
 use kiban_registry::domain::{
     HouseholdId, HouseholdRecord, MovementKind, PersonRecord, RejectionKind,
 };
 use kiban_registry::storage::{self, HistoryEntry, RegistryError};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::AppState;
 use crate::kit::door::{Target, parse_person_id};
+use crate::kit::form::{
+    self, Built, ConfirmSection, Field, Input, Json, Placed, Rows, Section, SectionView,
+    SummaryItem, Values, section_views, value,
+};
 use crate::kit::session::{self, CSRF_COOKIE};
 use crate::registry::api as registry_api;
 use kiban_core::today_in_japan as today;
@@ -38,99 +42,6 @@ const MAX_ROWS: usize = 10;
 // ---------------------------------------------------------------------------
 // Movement forms (異動入力).
 // ---------------------------------------------------------------------------
-
-/// The values of a form as posted: a name can repeat (check boxes).
-type Values = BTreeMap<String, Vec<String>>;
-
-fn value<'a>(values: &'a Values, name: &str) -> &'a str {
-    values
-        .get(name)
-        .and_then(|v| v.first())
-        .map_or("", |v| v.trim())
-}
-
-/// How a field goes into the movement's JSON (the API's request body).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Json {
-    /// A string.
-    Text,
-    /// A date typed in 和暦 or 西暦, sent as `YYYY-MM-DD`.
-    Date,
-    /// A number (sent as its digits).
-    Number,
-    /// Every checked value, as a list of numbers.
-    NumberList,
-    /// Not sent: it only says which household or person the form is about.
-    Context,
-}
-
-/// How a field is typed.
-enum Input {
-    Text,
-    Date,
-    Select(Vec<(String, String)>),
-    Checkboxes(Vec<(String, String)>),
-    /// Shown, not editable (carried as a hidden field).
-    Fixed(String),
-}
-
-/// A field of a movement form; its name is the JSON path of the API.
-struct Field {
-    name: String,
-    label: String,
-    input: Input,
-    json: Json,
-    required: bool,
-    hint: Option<&'static str>,
-}
-
-const DATE_HINT: &str = "和暦（令和7年4月1日、R7.4.1）または西暦（2025-04-01）";
-
-impl Field {
-    fn new(name: impl Into<String>, label: impl Into<String>, input: Input, json: Json) -> Self {
-        Self {
-            name: name.into(),
-            label: label.into(),
-            input,
-            json,
-            required: false,
-            hint: None,
-        }
-    }
-
-    fn text(name: impl Into<String>, label: impl Into<String>) -> Self {
-        Self::new(name, label, Input::Text, Json::Text)
-    }
-
-    fn date(name: impl Into<String>, label: impl Into<String>) -> Self {
-        Self {
-            hint: Some(DATE_HINT),
-            ..Self::new(name, label, Input::Date, Json::Date)
-        }
-    }
-
-    fn required(self) -> Self {
-        Self {
-            required: true,
-            ..self
-        }
-    }
-
-    fn hint(self, hint: &'static str) -> Self {
-        Self {
-            hint: Some(hint),
-            ..self
-        }
-    }
-}
-
-/// A group of fields (a `<fieldset>`); `row` numbers the person rows of a
-/// 転入, whose blank rows are left out.
-struct Section {
-    title: String,
-    row: Option<usize>,
-    fields: Vec<Field>,
-}
 
 /// What a form is about, loaded from the registry (each read logged).
 #[derive(Default)]
@@ -476,348 +387,50 @@ fn form_sections(kind: MovementKind, context: &FormContext, rows: usize) -> Vec<
     }
 }
 
-/// Whether a person row of a 転入 was left blank.
-fn row_blank(values: &Values, row: usize) -> bool {
-    ["name", "name_kana", "birth_date", "individual_number"]
-        .iter()
-        .all(|field| value(values, &format!("persons[{row}].{field}")).is_empty())
-}
+/// The person rows of a 転入: `persons[row].…`, left out when blank.
+const PERSON_ROWS: Rows = Rows {
+    list: "persons",
+    keys: &["name", "name_kana", "birth_date", "individual_number"],
+};
 
-/// One step of a JSON path: a member or an index.
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-fn segments(path: &str) -> Vec<Segment> {
-    let mut out = Vec::new();
-    for part in path.split('.') {
-        let mut pieces = part.split('[');
-        if let Some(name) = pieces.next() {
-            out.push(Segment::Key(name.to_owned()));
-        }
-        for index in pieces {
-            if let Ok(i) = index.trim_end_matches(']').parse::<usize>() {
-                out.push(Segment::Index(i));
-            }
-        }
-    }
-    out
-}
-
-fn set_path(target: &mut Value, path: &[Segment], new: Value) {
-    match path.split_first() {
-        None => *target = new,
-        Some((Segment::Key(key), rest)) => {
-            if !target.is_object() {
-                *target = Value::Object(Map::new());
-            }
-            if let Value::Object(map) = target {
-                set_path(map.entry(key.clone()).or_insert(Value::Null), rest, new);
-            }
-        }
-        Some((Segment::Index(index), rest)) => {
-            if !target.is_array() {
-                *target = Value::Array(Vec::new());
-            }
-            if let Value::Array(items) = target {
-                while items.len() <= *index {
-                    items.push(Value::Null);
-                }
-                if let Some(item) = items.get_mut(*index) {
-                    set_path(item, rest, new);
-                }
-            }
-        }
-    }
-}
-
-/// The request body of the API built from a form, the person rows actually
-/// sent (JSON index → form row), and the fields that could not be read.
-struct Built {
-    body: Value,
-    rows: Vec<usize>,
-    errors: BTreeMap<String, String>,
-}
-
+/// The API's request body of a movement, built by the form engine, with the
+/// movement's own rules: its kind, at least one person for a 転入, and a
+/// 出生's date of birth taken from its date of the event.
 fn build_body(kind: MovementKind, sections: &[Section], values: &Values) -> Built {
-    let mut body = Value::Object(Map::new());
-    let mut rows = Vec::new();
-    let mut errors = BTreeMap::new();
-    set_path(
-        &mut body,
-        &segments("kind"),
+    let mut built = form::build_body(sections, &PERSON_ROWS, values);
+    form::set_path(
+        &mut built.body,
+        "kind",
         Value::String(kind.code().to_owned()),
     );
-    for section in sections {
-        let prefix = match section.row {
-            Some(row) if row_blank(values, row) => continue,
-            Some(row) => {
-                let index = rows.len();
-                rows.push(row);
-                Some((format!("persons[{row}]."), format!("persons[{index}].")))
-            }
-            None => None,
-        };
-        for field in &section.fields {
-            if field.json == Json::Context {
-                continue;
-            }
-            let path = match &prefix {
-                Some((form, json)) => field.name.replacen(form.as_str(), json.as_str(), 1),
-                None => field.name.clone(),
-            };
-            if field.json == Json::NumberList {
-                let items: Vec<Value> = values
-                    .get(&field.name)
-                    .into_iter()
-                    .flatten()
-                    .map(|v| v.trim())
-                    .filter(|v| !v.is_empty())
-                    .map(|v| Value::String(v.to_owned()))
-                    .collect();
-                if items.is_empty() {
-                    if field.required {
-                        errors.insert(field.name.clone(), "1人以上選択してください".to_owned());
-                    }
-                } else {
-                    set_path(&mut body, &segments(&path), Value::Array(items));
-                }
-                continue;
-            }
-            let raw = value(values, &field.name);
-            if raw.is_empty() {
-                if field.required {
-                    errors.insert(field.name.clone(), "入力してください".to_owned());
-                }
-                continue;
-            }
-            let json = match field.json {
-                Json::Date => match parse_date_input(raw) {
-                    Ok(date) => Value::String(date.to_string()),
-                    Err(e) => {
-                        errors.insert(field.name.clone(), e.message().text());
-                        continue;
-                    }
-                },
-                _ => Value::String(raw.to_owned()),
-            };
-            set_path(&mut body, &segments(&path), json);
-        }
-    }
-    if kind == MovementKind::MoveIn && rows.is_empty() {
-        errors.insert(
+    if kind == MovementKind::MoveIn && built.rows.is_empty() {
+        built.errors.insert(
             "persons[0].name".to_owned(),
             "転入する人を1人以上入力してください".to_owned(),
         );
     }
     if kind == MovementKind::Birth
-        && let Some(date) = body.get("event_date").cloned()
+        && let Some(date) = built.body.get("event_date").cloned()
     {
-        set_path(&mut body, &segments("person.birth_date"), date);
+        form::set_path(&mut built.body, "person.birth_date", date);
     }
-    Built { body, rows, errors }
+    built
 }
 
-/// The form field an error of the API names: its path with the person rows
-/// of a 転入 mapped back to the form's rows, then the field itself, the list
-/// it is an item of, or the first field inside it.
+/// The form field an error of the API names (a 出生's date of birth is its
+/// date of the event).
 fn form_field(
     kind: MovementKind,
     sections: &[Section],
     rows: &[usize],
     path: &str,
 ) -> Option<String> {
-    let mut path = path.to_owned();
-    if kind == MovementKind::Birth && path == "person.birth_date" {
-        path = "event_date".to_owned();
-    }
-    if let Some(rest) = path.strip_prefix("persons[")
-        && let Some((index, tail)) = rest.split_once(']')
-        && let Ok(index) = index.parse::<usize>()
-        && let Some(row) = rows.get(index)
-    {
-        path = format!("persons[{row}]{tail}");
-    }
-    let names = || {
-        sections
-            .iter()
-            .flat_map(|s| s.fields.iter())
-            .map(|f| &f.name)
+    let path = if kind == MovementKind::Birth && path == "person.birth_date" {
+        "event_date"
+    } else {
+        path
     };
-    if names().any(|n| *n == path) {
-        return Some(path);
-    }
-    if let Some((list, _)) = path.split_once('[')
-        && names().any(|n| n == list)
-    {
-        return Some(list.to_owned());
-    }
-    names()
-        .find(|n| n.starts_with(&format!("{path}.")) || n.starts_with(&format!("{path}[")))
-        .cloned()
-}
-
-fn field_label(sections: &[Section], name: &str) -> String {
-    for section in sections {
-        for field in &section.fields {
-            if field.name == name {
-                return match section.row {
-                    Some(_) => format!("{}の{}", section.title, field.label),
-                    None => field.label.clone(),
-                };
-            }
-        }
-    }
-    name.to_owned()
-}
-
-/// An error placed on a form: next to its field, or above the form.
-#[derive(Default)]
-struct Placed {
-    fields: BTreeMap<String, String>,
-    general: Vec<String>,
-}
-
-impl Placed {
-    fn add(
-        &mut self,
-        kind: MovementKind,
-        sections: &[Section],
-        rows: &[usize],
-        path: Option<&str>,
-        message: String,
-    ) {
-        match path.and_then(|p| form_field(kind, sections, rows, p)) {
-            Some(field) => {
-                self.fields.entry(field).or_insert(message);
-            }
-            None => self.general.push(message),
-        }
-    }
-}
-
-// -- Views of a form --------------------------------------------------------
-
-/// An option of a select or a check box.
-pub struct OptionView {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-/// A field as the template draws it.
-pub struct FieldView {
-    id: String,
-    name: String,
-    label: String,
-    kind: &'static str,
-    value: String,
-    display: String,
-    options: Vec<OptionView>,
-    required: bool,
-    hint: Option<&'static str>,
-    error: Option<String>,
-    autofocus: bool,
-}
-
-/// A section as the template draws it.
-pub struct SectionView {
-    title: String,
-    fields: Vec<FieldView>,
-}
-
-/// A field's message in the summary above the form.
-pub struct SummaryItem {
-    id: String,
-    text: String,
-}
-
-fn field_id(name: &str) -> String {
-    let mut id = String::from("f-");
-    for c in name.chars() {
-        id.push(if c.is_ascii_alphanumeric() { c } else { '_' });
-    }
-    id
-}
-
-fn section_views(sections: &[Section], values: &Values, placed: &Placed) -> Vec<SectionView> {
-    let first_error = sections
-        .iter()
-        .flat_map(|s| s.fields.iter())
-        .find(|f| placed.fields.contains_key(&f.name))
-        .map(|f| f.name.clone());
-    let first_input = sections
-        .iter()
-        .flat_map(|s| s.fields.iter())
-        .find(|f| !matches!(f.input, Input::Fixed(_)))
-        .map(|f| f.name.clone());
-    let focus = first_error.or(first_input);
-    sections
-        .iter()
-        .map(|section| SectionView {
-            title: section.title.clone(),
-            fields: section
-                .fields
-                .iter()
-                .map(|field| {
-                    let current = value(values, &field.name).to_owned();
-                    let checked: Vec<&str> = values
-                        .get(&field.name)
-                        .into_iter()
-                        .flatten()
-                        .map(|v| v.trim())
-                        .collect();
-                    let (kind, options, display) = match &field.input {
-                        Input::Text => ("text", Vec::new(), String::new()),
-                        Input::Date => ("date", Vec::new(), String::new()),
-                        Input::Fixed(display) => ("fixed", Vec::new(), display.clone()),
-                        Input::Select(options) => (
-                            "select",
-                            options
-                                .iter()
-                                .map(|(v, l)| OptionView {
-                                    value: v.clone(),
-                                    label: l.clone(),
-                                    selected: *v == current,
-                                })
-                                .collect(),
-                            String::new(),
-                        ),
-                        Input::Checkboxes(options) => (
-                            "checkboxes",
-                            options
-                                .iter()
-                                .map(|(v, l)| OptionView {
-                                    value: v.clone(),
-                                    label: l.clone(),
-                                    selected: checked.contains(&v.as_str()),
-                                })
-                                .collect(),
-                            String::new(),
-                        ),
-                    };
-                    let error = placed
-                        .fields
-                        .get(&field.name)
-                        .map(|m| format!("{}: {m}", field.label));
-                    FieldView {
-                        id: field_id(&field.name),
-                        name: field.name.clone(),
-                        label: field.label.clone(),
-                        kind,
-                        value: current,
-                        display,
-                        options,
-                        required: field.required,
-                        hint: field.hint,
-                        error,
-                        autofocus: focus.as_deref() == Some(field.name.as_str()),
-                    }
-                })
-                .collect(),
-        })
-        .collect()
+    form::form_field(sections, &PERSON_ROWS, rows, path)
 }
 
 fn shown_address(context: &FormContext, address: &kiban_registry::domain::Address) -> String {
@@ -871,18 +484,6 @@ struct MovementFormPage {
     more_rows: bool,
 }
 
-/// One line of the confirmation page.
-pub struct ConfirmLine {
-    label: String,
-    value: String,
-}
-
-/// A section of the confirmation page.
-pub struct ConfirmSection {
-    title: String,
-    lines: Vec<ConfirmLine>,
-}
-
 #[derive(Template)]
 #[template(path = "registry/movement_confirm.html")]
 struct MovementConfirmPage {
@@ -904,55 +505,6 @@ struct MovementPickPage {
     label: &'static str,
     value: String,
     error: Option<String>,
-}
-
-fn confirm_sections(sections: &[Section], values: &Values) -> Vec<ConfirmSection> {
-    sections
-        .iter()
-        .filter(|s| s.row.is_none_or(|row| !row_blank(values, row)))
-        .map(|section| ConfirmSection {
-            title: section.title.clone(),
-            lines: section
-                .fields
-                .iter()
-                .map(|field| {
-                    let raw = value(values, &field.name);
-                    let shown = match &field.input {
-                        Input::Fixed(display) => display.clone(),
-                        Input::Date => parse_date_input(raw).map(date_ja).unwrap_or_default(),
-                        Input::Text => raw.to_owned(),
-                        Input::Select(options) => options
-                            .iter()
-                            .find(|(v, _)| v == raw && !v.is_empty())
-                            .map(|(_, l)| l.clone())
-                            .unwrap_or_default(),
-                        Input::Checkboxes(options) => {
-                            let checked: Vec<&str> = values
-                                .get(&field.name)
-                                .into_iter()
-                                .flatten()
-                                .map(|v| v.trim())
-                                .collect();
-                            options
-                                .iter()
-                                .filter(|(v, _)| checked.contains(&v.as_str()))
-                                .map(|(_, l)| l.as_str())
-                                .collect::<Vec<_>>()
-                                .join("、")
-                        }
-                    };
-                    ConfirmLine {
-                        label: field.label.clone(),
-                        value: if shown.is_empty() {
-                            "（なし）".to_owned()
-                        } else {
-                            shown
-                        },
-                    }
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 fn rows_of(values: &Values) -> usize {
@@ -1046,7 +598,7 @@ fn pick_page(screen: Screen, kind: MovementKind, error: Option<String>, typed: &
     };
     match render(&page) {
         Ok(html) => (status, screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -1060,16 +612,7 @@ fn form_page(
 ) -> Response {
     let rows = rows_of(values);
     let sections = form_sections(kind, context, rows);
-    let summary = sections
-        .iter()
-        .flat_map(|s| s.fields.iter())
-        .filter_map(|f| {
-            placed.fields.get(&f.name).map(|m| SummaryItem {
-                id: field_id(&f.name),
-                text: format!("{}: {m}", field_label(&sections, &f.name)),
-            })
-        })
-        .collect();
+    let summary = form::summary(&sections, placed);
     let page = MovementFormPage {
         kind: kind.code(),
         title: title(kind),
@@ -1083,7 +626,7 @@ fn form_page(
     };
     match render(&page) {
         Ok(html) => (status, screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -1091,7 +634,7 @@ fn movement_kind(code: &str) -> Option<MovementKind> {
     MovementKind::from_code(code)
 }
 
-/// `GET /registry/movements/{kind}`: the empty form of a movement, for the
+/// `GET /app/registry/movements/{kind}`: the empty form of a movement, for the
 /// household (`?household_id=`) or person (`?person_id=`) it is about.
 pub async fn movement_form(
     State(state): State<AppState>,
@@ -1160,7 +703,7 @@ pub async fn movement_form(
     )
 }
 
-/// `POST /registry/movements/{kind}`: `step=confirm` checks the form and
+/// `POST /app/registry/movements/{kind}`: `step=confirm` checks the form and
 /// shows the confirmation page, `step=edit` goes back to the form with the
 /// values kept, `step=more` adds person rows (転入), `step=commit` records
 /// the movement and shows the person (or household) it is about.
@@ -1200,15 +743,12 @@ pub async fn movement_submit(
     let Some(kind) = movement_kind(&kind) else {
         return not_found_page("その異動の種類はありません。");
     };
-    let mut step = String::new();
-    let mut values: Values = BTreeMap::new();
-    for (key, v) in pairs {
-        match key.as_str() {
-            "csrf" => {}
-            "step" => step = v,
-            _ => values.entry(key).or_default().push(v),
-        }
-    }
+    let step = pairs
+        .iter()
+        .find(|(k, _)| k == "step")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut values = form::values_of(pairs, &["csrf", "step"]);
     let context = match load_context(&screen, kind, &values).await {
         Ok(Ok(context)) => context,
         Ok(Err(error)) => return pick_page(screen, kind, error, ""),
@@ -1267,10 +807,10 @@ pub async fn movement_submit(
             };
             let mut placed = Placed::default();
             placed.add(
-                kind,
-                &sections,
-                &built.rows,
-                error.field.as_deref(),
+                error
+                    .field
+                    .as_deref()
+                    .and_then(|p| form_field(kind, &sections, &built.rows, p)),
                 message,
             );
             return form_page(screen, error.status, kind, &context, &values, &placed);
@@ -1285,13 +825,13 @@ pub async fn movement_submit(
             kind: kind.code(),
             title: title(kind),
             context: context_lines(&context),
-            sections: confirm_sections(&sections, &values),
+            sections: form::confirm_sections(&sections, &PERSON_ROWS, &values),
             hidden,
             chrome: screen.chrome,
         };
         return match render(&page) {
             Ok(html) => (screen.jar, html).into_response(),
-            Err(response) => response,
+            Err(e) => e.into_response(),
         };
     }
     match storage::record_movement(&screen.tenant, &screen.actor, command, today()).await {
@@ -1299,12 +839,15 @@ pub async fn movement_submit(
             let movement = recorded.movement.id.get();
             let to = match (recorded.persons.first(), recorded.household_id) {
                 (Some(person), _) => {
-                    format!("/registry/persons/{}?recorded={movement}", person.person_id)
+                    format!(
+                        "/app/registry/persons/{}?recorded={movement}",
+                        person.person_id
+                    )
                 }
                 (None, Some(household)) => {
-                    format!("/registry/households/{household}?recorded={movement}")
+                    format!("/app/registry/households/{household}?recorded={movement}")
                 }
-                (None, None) => "/registry".to_owned(),
+                (None, None) => "/app/registry".to_owned(),
             };
             (screen.jar, Redirect::to(&to)).into_response()
         }
@@ -1315,11 +858,8 @@ pub async fn movement_submit(
             };
             let mut placed = Placed::default();
             placed.add(
-                kind,
-                &sections,
-                &built.rows,
-                Some(&rejection.field),
-                rejection.message().text(),
+                form_field(kind, &sections, &built.rows, &rejection.field),
+                rejection.reason.to_string(),
             );
             form_page(screen, status, kind, &context, &values, &placed)
         }

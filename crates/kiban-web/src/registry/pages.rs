@@ -15,23 +15,17 @@
 //! checked (確認画面), then posted again from the confirmation page to be
 //! recorded; both posts carry the CSRF token.
 
-#![expect(
-    clippy::result_large_err,
-    reason = "the error of a screen step is the response to send (a refusal page), built at most once per request"
-)]
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use jiff::Timestamp;
 use kiban_audit::Actor;
-use kiban_auth::{Permission, Principal, Role};
+use kiban_auth::Permission;
 use kiban_core::Date;
-use kiban_core::wareki::{format_ja, format_ja_with_western, parse_date_input};
+use kiban_core::wareki::{format_ja, parse_date_input};
 use kiban_protection::Exposure;
 use kiban_registry::domain::{
     HouseholdId, HouseholdRecord, MovementKind, PersonListing, PersonRecord, ResidentStatus,
@@ -40,9 +34,9 @@ use kiban_registry::storage::{self, HistoryEntry, RegistryError, SearchQuery};
 use kiban_store::TenantDb;
 use serde::Deserialize;
 
+pub(crate) use crate::kit::display::{date_ja, postal_ja, timestamp_ja};
 use crate::kit::door::{self, Target, parse_person_id};
-use crate::kit::session::{self};
-use crate::platform::pages::{NAVIGATION, NavItem, csrf_from};
+pub(crate) use crate::kit::page::{self, Chrome, Screen, Tabs, error_page, not_found_page, render};
 use crate::{ApiError, AppState};
 use kiban_core::today_in_japan as today;
 
@@ -53,72 +47,19 @@ const SEARCH_LIMIT: u32 = 100;
 // Page chrome and access.
 // ---------------------------------------------------------------------------
 
-/// The frame of every registry screen: who is logged in where, the
-/// navigation and the CSRF token of the page's forms.
-pub(crate) struct Chrome {
-    pub(crate) municipality_name: String,
-    pub(crate) municipality_code: String,
-    pub(crate) user_name: String,
-    pub(crate) role_label: &'static str,
-    pub(crate) csrf: String,
-    pub(crate) navigation: &'static [NavItem],
-}
+/// The tabs above every registry screen.
+const TABS: Tabs = Tabs {
+    label: "住民記録",
+    class: "registry",
+    links: &[
+        ("/app/registry", "住民検索"),
+        ("/app/registry/movements/move_in", "転入届"),
+    ],
+};
 
-/// A screen request that passed the permission check.
-pub(crate) struct Screen {
-    pub(crate) tenant: TenantDb,
-    pub(crate) actor: Actor,
-    pub(crate) role: Role,
-    pub(crate) chrome: Chrome,
-    pub(crate) jar: CookieJar,
-}
-
-#[derive(Template)]
-#[template(path = "registry/error.html")]
-pub(crate) struct ErrorPage<'a> {
-    title: &'a str,
-    message: &'a str,
-}
-
-pub(crate) fn render(template: &impl Template) -> Result<Html<String>, Response> {
-    template
-        .render()
-        .map(Html)
-        .map_err(|e| ApiError::internal(e).into_response())
-}
-
-/// A page for a refusal or a missing record, with its status.
-pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    match render(&ErrorPage { title, message }) {
-        Ok(html) => (status, html).into_response(),
-        Err(response) => response,
-    }
-}
-
-pub(crate) fn forbidden_page() -> Response {
-    error_page(
-        StatusCode::FORBIDDEN,
-        "権限がありません",
-        "この画面を利用する権限がありません。必要な場合は団体管理者に権限の付与を依頼してください。",
-    )
-}
-
-pub(crate) fn not_found_page(message: &str) -> Response {
-    error_page(StatusCode::NOT_FOUND, "見つかりません", message)
-}
-
-/// An [`ApiError`] as a page: refusals and missing records get their own
-/// page, everything else the JSON error (a failure, logged).
-pub(crate) fn api_error_page(error: ApiError) -> Response {
-    match error.status {
-        StatusCode::FORBIDDEN => forbidden_page(),
-        StatusCode::NOT_FOUND => not_found_page("指定された記録は見つかりません。"),
-        _ => error.into_response(),
-    }
-}
-
-/// Checks the session and the permission, the way the API does (a refusal
-/// is written to the access log), and builds the page's chrome.
+/// The kit's door ([`page::screen`]) with the registry's tabs: the session,
+/// the permission (a refusal is written to the access log with the
+/// operation and the person of the path) and the page's chrome.
 pub(crate) async fn screen(
     state: &AppState,
     jar: CookieJar,
@@ -126,52 +67,11 @@ pub(crate) async fn screen(
     permission: Permission,
     target: Target<'_>,
 ) -> Result<Screen, Response> {
-    let principal = match session::screen_principal(state, &jar).await {
-        Ok(Some(principal)) => principal,
-        Ok(None) => return Err(Redirect::to("/login").into_response()),
-        Err(e) => return Err(e.into_response()),
-    };
-    let Principal::Staff {
-        municipality,
-        display_name,
-        role,
-        ..
-    } = &principal
-    else {
-        // Operators have no staff screens: they never see resident data.
-        return Err(forbidden_page());
-    };
-    let (tenant, actor) = door::authorize(
-        state,
-        &principal,
-        headers,
-        municipality.as_str(),
-        permission,
-        target,
-    )
-    .await
-    .map_err(api_error_page)?;
-    let found = kiban_store::platform::find_municipality(&state.db, *municipality)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
-    let Some(found) = found else {
-        return Err(not_found_page("団体が見つかりません。"));
-    };
-    let (jar, csrf) = csrf_from(jar, state.config.secure_cookies);
-    Ok(Screen {
-        tenant,
-        actor,
-        role: *role,
-        chrome: Chrome {
-            municipality_name: found.name,
-            municipality_code: found.code.as_str().to_owned(),
-            user_name: display_name.clone(),
-            role_label: Role::label_ja(*role),
-            csrf,
-            navigation: NAVIGATION,
-        },
-        jar,
-    })
+    let person = door::person_number(target.person);
+    let mut screen =
+        page::screen(state, jar, headers, permission, target.operation, person).await?;
+    screen.chrome.tabs = Some(&TABS);
+    Ok(screen)
 }
 
 /// A failure of a registry read or write that is not a rejection.
@@ -223,22 +123,6 @@ pub(crate) async fn withheld(
 // Display helpers.
 // ---------------------------------------------------------------------------
 
-/// A date as clerks read it: `令和7年（2025年）4月1日`.
-pub(crate) fn date_ja(date: Date) -> String {
-    format_ja_with_western(date)
-}
-
-/// A timestamp in Japan time: `令和8年11月23日 10:05`.
-pub(crate) fn timestamp_ja(at: Timestamp) -> String {
-    let local = jiff::tz::offset(9).to_datetime(at);
-    format!(
-        "{} {:02}:{:02}",
-        format_ja(local.date()),
-        local.hour(),
-        local.minute()
-    )
-}
-
 pub(crate) fn status_ja(status: ResidentStatus, removed_on: Option<Date>) -> String {
     match (status, removed_on) {
         (ResidentStatus::Resident, _) => "住民".to_owned(),
@@ -246,14 +130,6 @@ pub(crate) fn status_ja(status: ResidentStatus, removed_on: Option<Date>) -> Str
         (ResidentStatus::Deceased, Some(on)) => format!("死亡（{}消除）", format_ja(on)),
         (ResidentStatus::MovedOut, None) => "転出".to_owned(),
         (ResidentStatus::Deceased, None) => "死亡".to_owned(),
-    }
-}
-
-pub(crate) fn postal_ja(code: &str) -> String {
-    if code.len() == 7 && code.is_ascii() {
-        format!("〒{}-{}", &code[..3], &code[3..])
-    } else {
-        format!("〒{code}")
     }
 }
 
@@ -368,7 +244,7 @@ pub(crate) fn trimmed(value: &Option<String>) -> String {
     value.as_deref().unwrap_or("").trim().to_owned()
 }
 
-/// `GET /registry`: the search form and, once searched, the results.
+/// `GET /app/registry`: the search form and, once searched, the results.
 pub async fn search(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -487,7 +363,7 @@ pub async fn search(
     }
     match render(&page) {
         Ok(html) => (status, screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -499,7 +375,7 @@ pub(crate) struct FollowUpPage {
     truncated: bool,
 }
 
-/// `GET /registry/follow-up/missing-residence-status`: 移行後要確認（在留資格
+/// `GET /app/registry/follow-up/missing-residence-status`: 移行後要確認（在留資格
 /// 未設定）, the residents migrated without 在留資格・在留期間, each linking to
 /// the person page where a 職権修正 completes the record.
 pub async fn missing_residence_status(
@@ -546,7 +422,7 @@ pub async fn missing_residence_status(
     };
     match render(&page) {
         Ok(html) => (screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -683,7 +559,7 @@ pub(crate) struct ViewQuery {
     recorded: Option<u64>,
 }
 
-/// `GET /registry/persons/{person_id}`: the current record, the household
+/// `GET /app/registry/persons/{person_id}`: the current record, the household
 /// and the history of one person (three reads, each in the access log).
 pub async fn person(
     State(state): State<AppState>,
@@ -742,11 +618,11 @@ pub async fn person(
         may_issue_certificates: screen
             .role
             .allows(crate::certificates::api::ISSUE_PERMISSION),
-        may_manage_measures: crate::protection::pages::may_manage_on_screen(screen.role),
+        may_manage_measures: crate::protection::may_manage_on_screen(screen.role),
     };
     match render(&page) {
         Ok(html) => (screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -761,7 +637,7 @@ pub(crate) struct HouseholdPage {
     members: Vec<PersonRow>,
 }
 
-/// `GET /registry/households/{household_id}`: a household today, with its
+/// `GET /app/registry/households/{household_id}`: a household today, with its
 /// members (one access-log entry per member).
 pub async fn household(
     State(state): State<AppState>,
@@ -814,6 +690,6 @@ pub async fn household(
     };
     match render(&page) {
         Ok(html) => (screen.jar, html).into_response(),
-        Err(response) => response,
+        Err(e) => e.into_response(),
     }
 }

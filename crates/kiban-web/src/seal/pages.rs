@@ -15,7 +15,6 @@ use kiban_auth::{Permission, Principal};
 use kiban_certificate::domain::CertificateKind;
 use kiban_certificate::storage::{IssueRequest, Subject};
 use kiban_core::Message;
-use kiban_core::wareki;
 use kiban_registry::domain::PersonId;
 use kiban_seal::domain::{
     Impression, MAX_IMPRESSION_BYTES, MAX_REASON_CHARS, Procedure, REPLY_DEADLINE_DAYS,
@@ -25,8 +24,9 @@ use kiban_seal::storage::{self, ClerkChange, Registration, ReviewDecision};
 use serde::Deserialize;
 
 use crate::certificates::api::{self, MAX_PURPOSE_CHARS};
-use crate::certificates::pages::{Chrome, render, screen_staff};
+use crate::kit::display::short_date_ja;
 use crate::kit::door::{Target, authorize};
+use crate::kit::page::{Chrome, render, staff};
 use crate::kit::session;
 use crate::seal::api::{refusal_error, seal_error};
 use crate::{ApiError, AppState};
@@ -155,7 +155,7 @@ async fn index_page(
             .map(|r| RegistrationRow {
                 id: r.registration_id,
                 procedure: r.procedure.label_ja(),
-                applied_on: wareki::format_ja(r.applied_on),
+                applied_on: short_date_ja(r.applied_on),
                 status: r.status.label_ja(),
                 card: r
                     .seal_card_number
@@ -199,8 +199,8 @@ pub async fn index(
     headers: HeaderMap,
     Query(query): Query<IndexQuery>,
 ) -> Result<Response, ApiError> {
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     index_page(
@@ -245,8 +245,8 @@ pub async fn register(
     if !session::csrf_ok(&jar, fields.get("csrf").map_or("", String::as_str)) {
         return Err(ApiError::forbidden());
     }
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let person_text = fields.get("person_id").cloned().unwrap_or_default();
@@ -336,13 +336,13 @@ async fn show_page(
         id: r.registration_id,
         person_id: r.person_id,
         procedure: r.procedure.label_ja(),
-        applied_on: wareki::format_ja(r.applied_on),
+        applied_on: short_date_ja(r.applied_on),
         status: r.status.label_ja(),
         card: r
             .seal_card_number
             .as_ref()
             .map_or_else(|| "－".to_owned(), |c| c.as_str().to_owned()),
-        reply_due: r.reply_due_on.map(wareki::format_ja),
+        reply_due: r.reply_due_on.map(short_date_ja),
         under_review: r.status == SealStatus::RestorationReview,
         max_reason: MAX_REASON_CHARS,
         history: r
@@ -353,7 +353,7 @@ async fn show_page(
                 change: h.change.label_ja(),
                 status: h.status.label_ja(),
                 card: h.seal_card_number.clone().unwrap_or_else(|| "－".into()),
-                effective_on: wareki::format_ja(h.effective_on),
+                effective_on: short_date_ja(h.effective_on),
                 recorded_by: h.recorded_by.clone(),
                 reason: h.reason.clone().unwrap_or_default(),
             })
@@ -376,8 +376,8 @@ pub async fn show(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let id = registration_id(&id)?;
@@ -406,8 +406,8 @@ pub async fn change(
     if !session::csrf_ok(&jar, fields.get("csrf").map_or("", String::as_str)) {
         return Err(ApiError::forbidden());
     }
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let id = registration_id(&id)?;
@@ -459,8 +459,8 @@ pub async fn reviews(
     jar: CookieJar,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let (tenant, actor) = tenant_for(
@@ -478,7 +478,7 @@ pub async fn reviews(
         .map(|item| ReviewRow {
             id: item.registration_id,
             person_id: item.person_id,
-            since: wareki::format_ja(item.under_review_since),
+            since: short_date_ja(item.under_review_since),
             abolition: item.cancelled_abolition.map_or("－", |c| c.label_ja()),
             card_before: item.card_before.unwrap_or_else(|| "－".into()),
         })
@@ -499,8 +499,8 @@ pub async fn review(
     if !session::csrf_ok(&jar, fields.get("csrf").map_or("", String::as_str)) {
         return Err(ApiError::forbidden());
     }
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let id = registration_id(&id)?;
@@ -558,8 +558,8 @@ pub async fn certificate(
     if !session::csrf_ok(&jar, fields.get("csrf").map_or("", String::as_str)) {
         return Err(ApiError::forbidden());
     }
-    let (principal, chrome, jar) = match screen_staff(&state, jar).await? {
-        Ok(found) => found,
+    let (principal, chrome, jar) = match staff(&state, jar).await {
+        Ok(found) => found.into_parts(),
         Err(response) => return Ok(response),
     };
     let (tenant, mut actor) = api::authorize_issue(

@@ -1,4 +1,4 @@
-//! Second-factor enrolment (`/enrol`): TOTP secret, QR code and the
+//! Second-factor enrolment (`/app/staff/enrol`): TOTP secret, QR code and the
 //! first code, for roles that must have a second factor.
 
 use askama::Template;
@@ -12,11 +12,11 @@ use kiban_audit::{Actor, AuditAction};
 use kiban_auth::{AuthError, Principal, TokenKind};
 use serde::Deserialize;
 
+use crate::kit::page::{csrf_from, render};
 use crate::kit::session::{self, CSRF_COOKIE, SESSION_COOKIE};
-use crate::platform::pages::{csrf_from, render};
 use crate::{ApiError, AppState};
 
-use crate::kit::frame::request_id;
+use crate::kit::page::request_id;
 
 // ---------------------------------------------------------------------------
 // Second-factor enrolment.
@@ -81,7 +81,7 @@ async fn enrol_page(
     Ok((status, jar, render(&page)?).into_response())
 }
 
-/// `GET /enrol`: the QR code and the key of a new second factor.
+/// `GET /app/staff/enrol`: the QR code and the key of a new second factor.
 pub async fn enrol_form(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -89,7 +89,7 @@ pub async fn enrol_form(
     enrol_page(&state, jar, StatusCode::OK, None).await
 }
 
-/// The form of `POST /enrol`.
+/// The form of `POST /app/staff/enrol`.
 #[derive(Deserialize)]
 pub struct EnrolForm {
     #[serde(default)]
@@ -98,7 +98,7 @@ pub struct EnrolForm {
     csrf: String,
 }
 
-/// `POST /enrol`: confirms the second factor with a code and logs in.
+/// `POST /app/staff/enrol`: confirms the second factor with a code and logs in.
 pub async fn enrol_submit(
     State(state): State<AppState>,
     jar: CookieJar,

@@ -15,12 +15,12 @@ use axum_extra::extract::CookieJar;
 use kiban_auth::{AuthError, Permission, Role};
 use serde::Deserialize;
 
+use crate::kit::page::render;
 use crate::kit::session::{self};
-use crate::platform::pages::render;
 use crate::{ApiError, AppState};
 
-use crate::audit::pages::sanitize;
-use crate::kit::frame::{Frame, Screen, screen};
+use crate::kit::display::sanitize_login as sanitize;
+use crate::kit::page::{Chrome, Screen, screen};
 
 // ---------------------------------------------------------------------------
 // Staff management (職員管理).
@@ -38,7 +38,7 @@ struct StaffRow {
 #[derive(Template)]
 #[template(path = "staff.html")]
 struct StaffPage {
-    frame: Frame,
+    chrome: Chrome,
     staff: Vec<StaffRow>,
     roles: Vec<(&'static str, &'static str)>,
     new_password: Option<String>,
@@ -64,11 +64,11 @@ async fn staff_page(
             second_factor: a.second_factor,
         })
         .collect();
-    let mut frame = s.frame;
-    frame.notice = notice;
-    frame.error = error;
+    let mut chrome = s.chrome;
+    chrome.notice = notice;
+    chrome.error = error;
     let page = StaffPage {
-        frame,
+        chrome,
         staff,
         roles: Role::ALL.iter().map(|r| (r.code(), r.label_ja())).collect(),
         new_password,
@@ -90,7 +90,7 @@ pub async fn staff_list(
         "staff_list",
         None,
     )
-    .await?
+    .await
     {
         Ok(s) => staff_page(s, StatusCode::OK, None, None, None).await,
         Err(response) => Ok(response),
@@ -142,7 +142,7 @@ pub async fn staff_create(
         "staff_create",
         None,
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),
@@ -220,7 +220,7 @@ pub async fn staff_action(
         operation,
         None,
     )
-    .await?
+    .await
     {
         Ok(s) => s,
         Err(response) => return Ok(response),

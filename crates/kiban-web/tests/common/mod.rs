@@ -272,7 +272,7 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), 303, "login {login}");
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        if location == "/enrol" {
+        if location == "/app/staff/enrol" {
             self.enrol_screen_with(client, municipality, login).await;
         } else {
             assert_eq!(location, "/app");
@@ -293,7 +293,11 @@ impl TestApp {
         municipality: &str,
         login: &str,
     ) {
-        let page = client.get(self.url("/enrol")).send().await.unwrap();
+        let page = client
+            .get(self.url("/app/staff/enrol"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("data:image/svg+xml;base64,"), "a QR code");
@@ -304,7 +308,7 @@ impl TestApp {
             .unwrap()
             .code_for_step(step);
         let done = client
-            .post(self.url("/enrol"))
+            .post(self.url("/app/staff/enrol"))
             .form(&[("code", code.as_str()), ("csrf", csrf.as_str())])
             .send()
             .await
