@@ -859,7 +859,7 @@ pub async fn movement_submit(
             let mut placed = Placed::default();
             placed.add(
                 form_field(kind, &sections, &built.rows, &rejection.field),
-                rejection.reason.to_string(),
+                rejection.message().text(),
             );
             form_page(screen, status, kind, &context, &values, &placed)
         }
