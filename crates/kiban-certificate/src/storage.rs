@@ -436,11 +436,8 @@ async fn content(
                 Err(refusal) => return Err(refusal.into()),
             };
             let holder = RegistryReads::within(tx)
-                .persons_as_of(&[seal.person_id], today)
+                .person_as_of(seal.person_id, today)
                 .await?
-                .into_iter()
-                .next()
-                .flatten()
                 .filter(|p| p.status == ResidentStatus::Resident)
                 .ok_or(kiban_seal::domain::Refusal::CardNoLongerValid)?;
             Ok(Content::Seal {

@@ -15,6 +15,7 @@ use kiban_audit::{Actor, AuditAction};
 use kiban_core::Date;
 use kiban_jobs::consumer::{Consumer, EventHandler, HandlerFuture, OutboxEvent, RetryPolicy};
 use kiban_registry::domain::{PersonId, ResidentStatus};
+use kiban_registry::port::RegistryReads;
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 
@@ -364,12 +365,9 @@ pub async fn register(
 ) -> Result<Registration, SealError> {
     let person_id = person_number(person).ok_or(SealError::NotFound)?;
     let mut tx = tenant.begin().await?;
-    let record = kiban_registry::port::RegistryReads::within(&mut tx)
-        .persons_as_of(&[person], today)
-        .await?
-        .into_iter()
-        .next()
-        .flatten();
+    let record = RegistryReads::within(&mut tx)
+        .person_as_of(person, today)
+        .await?;
     let mut has_active = false;
     for id in registrations_of(&mut tx, person_id).await? {
         if let Some((state, _)) = latest(&mut tx, id).await?
@@ -1129,12 +1127,9 @@ pub async fn decide_review(
                 None => state.clone(),
             };
             let person = PersonId::new(u64::try_from(person_id).unwrap_or(0));
-            let resident = kiban_registry::port::RegistryReads::within(&mut tx)
-                .persons_as_of(&[person], today)
+            let resident = RegistryReads::within(&mut tx)
+                .person_as_of(person, today)
                 .await?
-                .into_iter()
-                .next()
-                .flatten()
                 .is_some_and(|r| r.status == ResidentStatus::Resident);
             let mut has_other = false;
             for id in registrations_of(&mut tx, person_id).await? {
