@@ -434,35 +434,10 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         measures,
         next_measure: Default::default(),
         seal: seal_fixtures(app, m, &token).await,
-        job: job_fixture(app, m).await,
+        job: app.finished_job(m).await,
         letters: dead_letter_fixtures(app, m, 2 * callers().len()).await,
         next_letter: Default::default(),
     }
-}
-
-/// A finished run of `population-statistics` in `m`.
-async fn job_fixture(app: &TestApp, m: &str) -> i64 {
-    let db = &app.database.as_ref().unwrap().db;
-    let tenant = db.tenant(code(m)).await.unwrap();
-    let kinds = kiban_web::job_kinds();
-    let params = [("as_of".to_owned(), "2026-12-01".to_owned())]
-        .into_iter()
-        .collect();
-    let id = kiban_jobs::engine::submit(&tenant, &kinds, "population-statistics", &params, "test")
-        .await
-        .unwrap();
-    let status = kiban_jobs::engine::run_to_end(
-        &tenant,
-        &kinds,
-        id,
-        &kiban_jobs::EngineOptions::default(),
-        std::time::Duration::from_millis(10),
-        |_| {},
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, kiban_jobs::Status::Succeeded);
-    id
 }
 
 /// `count` parked dead letters of the seal consumer in `m`, on events it

@@ -152,7 +152,7 @@ async fn seed(app: &TestApp, clerk: &str) -> Seeded {
         .to_str()
         .unwrap()
         .to_owned();
-    let job = finished_job(app).await;
+    let job = app.finished_job(DEMO).await;
     Seeded {
         values: vec![
             ("m", vec![json!(DEMO)]),
@@ -177,31 +177,6 @@ async fn seed(app: &TestApp, clerk: &str) -> Seeded {
             ),
         ],
     }
-}
-
-/// A finished run of `population-statistics` in デモ市, run here (the test
-/// server has no worker).
-async fn finished_job(app: &TestApp) -> i64 {
-    let db = &app.database.as_ref().unwrap().db;
-    let tenant = db.tenant(code(DEMO)).await.unwrap();
-    let kinds = kiban_web::job_kinds();
-    let params = [("as_of".to_owned(), "2026-12-01".to_owned())]
-        .into_iter()
-        .collect();
-    let id = kiban_jobs::engine::submit(&tenant, &kinds, "population-statistics", &params, "test")
-        .await
-        .unwrap();
-    kiban_jobs::engine::run_to_end(
-        &tenant,
-        &kinds,
-        id,
-        &kiban_jobs::EngineOptions::default(),
-        std::time::Duration::from_millis(10),
-        |_| {},
-    )
-    .await
-    .unwrap();
-    id
 }
 
 /// The TOML string of `value`.

@@ -149,6 +149,33 @@ impl TestApp {
         }
     }
 
+    /// A finished run of `population-statistics` (as of 2026-12-01) in
+    /// municipality `m`, submitted and run to its end through the engine.
+    pub async fn finished_job(&self, m: &str) -> i64 {
+        let db = &self.database.as_ref().unwrap().db;
+        let tenant = db.tenant(code(m)).await.unwrap();
+        let kinds = kiban_web::job_kinds();
+        let params = [("as_of".to_owned(), "2026-12-01".to_owned())]
+            .into_iter()
+            .collect();
+        let id =
+            kiban_jobs::engine::submit(&tenant, &kinds, "population-statistics", &params, "test")
+                .await
+                .unwrap();
+        let status = kiban_jobs::engine::run_to_end(
+            &tenant,
+            &kinds,
+            id,
+            &kiban_jobs::EngineOptions::default(),
+            std::time::Duration::from_millis(10),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, kiban_jobs::Status::Succeeded);
+        id
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
