@@ -20,6 +20,17 @@ pub(crate) struct Target<'a> {
     pub(crate) person: Option<&'a str>,
 }
 
+/// The access-log actor of a request: who, in which role, with the
+/// request id the layers gave it.
+pub(crate) fn actor_of(principal: &Principal, headers: &HeaderMap) -> Actor {
+    let mut actor = Actor::new(principal.actor(), principal.role_code());
+    actor.request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    actor
+}
+
 /// Checks that `principal` may use `permission` in the municipality `m` of
 /// the path. Returns the tenant and the access-log actor, or the error to
 /// answer after writing the refusal to the caller's own access log.
@@ -31,11 +42,7 @@ pub(crate) async fn authorize(
     permission: Permission,
     target: Target<'_>,
 ) -> Result<(TenantDb, Actor), ApiError> {
-    let mut actor = Actor::new(principal.actor(), principal.role_code());
-    actor.request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let actor = actor_of(principal, headers);
     let requested = MunicipalityCode::parse(m).ok();
     let Some(own) = principal.municipality() else {
         // A service operator: personal data is never theirs to see. The

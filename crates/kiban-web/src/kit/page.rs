@@ -97,14 +97,6 @@ pub(crate) fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     }
 }
 
-/// The request id the layers gave the request, for the access log.
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage<'a> {
@@ -236,8 +228,7 @@ pub(crate) async fn screen(
     else {
         return Err(forbidden_page());
     };
-    let mut actor = Actor::new(principal.actor(), principal.role_code());
-    actor.request_id = request_id(headers);
+    let actor = crate::kit::door::actor_of(&principal, headers);
     let tenant = state
         .db
         .tenant(municipality)

@@ -8,15 +8,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use base64::Engine;
-use kiban_audit::{Actor, AuditAction};
+use kiban_audit::AuditAction;
 use kiban_auth::{AuthError, Principal, TokenKind};
 use serde::Deserialize;
 
 use crate::kit::page::{csrf_from, render};
 use crate::kit::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 use crate::{ApiError, AppState};
-
-use crate::kit::page::request_id;
 
 // ---------------------------------------------------------------------------
 // Second-factor enrolment.
@@ -134,8 +132,7 @@ pub async fn enrol_submit(
         Err(AuthError::AlreadyEnrolled) => return Ok(Redirect::to("/login").into_response()),
         Err(e) => return Err(e.into()),
     }
-    let mut actor = Actor::new(principal.actor(), principal.role_code());
-    actor.request_id = request_id(&headers);
+    let actor = crate::kit::door::actor_of(&principal, &headers);
     let mut tx = tenant.begin().await?;
     kiban_audit::append(
         &mut tx,
