@@ -60,7 +60,7 @@ pub struct BenchArgs {
 
 fn profile(m: &Municipality) -> Result<DemoProfile, CliError> {
     let base_date = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+        .to_zoned_datetime(jiff::tz::TimeZone::fixed(kiban_core::JAPAN_OFFSET))
         .date();
     let prefecture = if m.prefecture.is_empty() {
         "デモ県"

@@ -8,10 +8,18 @@ use crate::ValueError;
 /// A calendar date (no time zone).
 pub type Date = jiff::civil::Date;
 
-/// The calendar date in Japan (UTC+9, no daylight saving) at the instant
-/// `at`: the day a counter in Japan is living at that moment.
+/// Japan's offset from UTC: nine hours, no daylight saving.
+pub const JAPAN_OFFSET: jiff::tz::Offset = jiff::tz::offset(9);
+
+/// The wall-clock date and time in Japan at the instant `at`.
+pub fn japan_datetime(at: jiff::Timestamp) -> jiff::civil::DateTime {
+    JAPAN_OFFSET.to_datetime(at)
+}
+
+/// The calendar date in Japan at the instant `at`: the day a counter in
+/// Japan is living at that moment.
 pub fn japan_date(at: jiff::Timestamp) -> Date {
-    jiff::tz::offset(9).to_datetime(at).date()
+    japan_datetime(at).date()
 }
 
 /// Today in Japan.

@@ -21,7 +21,9 @@ pub mod wareki;
 pub mod working;
 
 pub use catalogue::{ErrorCode, Message};
-pub use date::{Date, age_on, japan_date, school_entry_date, today_in_japan};
+pub use date::{
+    Date, JAPAN_OFFSET, age_on, japan_date, japan_datetime, school_entry_date, today_in_japan,
+};
 pub use fiscal::FiscalYear;
 pub use kana::KanaName;
 pub use money::Yen;

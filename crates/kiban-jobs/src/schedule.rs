@@ -34,7 +34,7 @@ use jiff::tz::Offset;
 use crate::calendar::{self, CalendarError};
 
 /// Japan time (UTC+9).
-pub const JAPAN: Offset = jiff::tz::offset(9);
+pub const JAPAN: Offset = kiban_core::JAPAN_OFFSET;
 
 /// A parsed schedule (see the module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

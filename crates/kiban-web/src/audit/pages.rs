@@ -97,7 +97,7 @@ fn role_label(code: &str) -> String {
 /// The start of a Japanese calendar day as a stored time (UTC).
 fn day_start_utc(date: kiban_core::Date) -> Result<String, ApiError> {
     let zoned = date
-        .to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+        .to_zoned_datetime(jiff::tz::TimeZone::fixed(kiban_core::JAPAN_OFFSET))
         .map_err(ApiError::internal)?;
     Ok(zoned.timestamp().to_string())
 }

@@ -17,9 +17,9 @@ pub(crate) fn short_date_ja(date: Date) -> String {
     format_ja(date)
 }
 
-/// An instant in Japan time (UTC+9, as `kiban_core::japan_date`).
+/// An instant in Japan time.
 pub(crate) fn japan_time(at: Timestamp) -> DateTime {
-    jiff::tz::offset(9).to_datetime(at)
+    kiban_core::japan_datetime(at)
 }
 
 /// A stored instant (RFC 3339, UTC) in Japan time; `None` if unreadable.
