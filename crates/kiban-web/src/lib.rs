@@ -17,7 +17,6 @@ mod protection;
 mod registry;
 mod seal;
 mod staff;
-mod wire;
 
 // The short names the router below uses.
 use audit::pages as audit_pages;

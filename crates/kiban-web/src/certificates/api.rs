@@ -74,7 +74,7 @@ pub(crate) fn operations() -> Vec<Route> {
                           "items": ["relationship"], "purpose": "年金の手続き"}))]
 pub struct CertificateRequest {
     /// The kind of certificate.
-    #[schema(schema_with = crate::wire::certificate_kind)]
+    #[schema(schema_with = crate::kit::wire::certificate_kind)]
     pub kind: String,
     /// The whole household (世帯全員).
     #[schema(minimum = 1)]
@@ -85,7 +85,7 @@ pub struct CertificateRequest {
     /// 印鑑登録証の番号 (`seal_certificate`).
     pub seal_card_number: Option<String>,
     /// 記載事項.
-    #[schema(schema_with = crate::wire::certificate_items)]
+    #[schema(schema_with = crate::kit::wire::certificate_items)]
     pub items: Option<Vec<String>>,
     /// 利用目的 (required with `individual_number`; at most 200 characters).
     #[schema(max_length = 200)]
@@ -102,7 +102,7 @@ pub struct VerifiedCertificate {
     /// Always true (an unknown code is 404).
     pub valid: bool,
     /// The kind of certificate.
-    #[schema(schema_with = crate::wire::certificate_kind)]
+    #[schema(schema_with = crate::kit::wire::certificate_kind)]
     pub kind: String,
     /// 団体コード of the issuing municipality.
     pub municipality_code: String,

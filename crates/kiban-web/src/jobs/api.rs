@@ -218,7 +218,7 @@ pub struct JobParamView {
 
 fn job_param_type() -> utoipa::openapi::Object {
     use kiban_jobs::ParamType as T;
-    crate::wire::codes([T::Date, T::FiscalYear, T::Text, T::Int].map(T::code))
+    crate::kit::wire::codes([T::Date, T::FiscalYear, T::Text, T::Int].map(T::code))
 }
 
 /// The body of `POST …/jobs`.
@@ -243,7 +243,7 @@ pub struct JobSubmitted {
     /// The job id (per municipality).
     pub job_id: i64,
     /// Always `queued`.
-    #[schema(schema_with = crate::wire::job_status)]
+    #[schema(schema_with = crate::kit::wire::job_status)]
     pub status: String,
 }
 
@@ -265,7 +265,7 @@ pub struct JobView {
     /// The parameters.
     pub params: BTreeMap<String, String>,
     /// The state.
-    #[schema(schema_with = crate::wire::job_status)]
+    #[schema(schema_with = crate::kit::wire::job_status)]
     pub status: String,
     /// How far it is.
     pub progress: JobProgress,
@@ -339,7 +339,7 @@ pub struct JobSubjectError {
 #[schema(example = json!({"status": "cancelled"}))]
 pub struct JobCancelled {
     /// The state.
-    #[schema(schema_with = crate::wire::job_status)]
+    #[schema(schema_with = crate::kit::wire::job_status)]
     pub status: String,
 }
 
@@ -451,7 +451,7 @@ pub struct DeadLetterView {
     /// Its kind.
     pub event_kind: String,
     /// The state.
-    #[schema(schema_with = crate::wire::dead_letter_status)]
+    #[schema(schema_with = crate::kit::wire::dead_letter_status)]
     pub status: String,
     /// Attempts so far.
     pub attempts: i64,
@@ -479,7 +479,7 @@ pub struct DeadLetterView {
 #[schema(example = json!({"status": "retried"}))]
 pub struct DeadLetterResolved {
     /// `retried` or `dismissed`.
-    #[schema(schema_with = crate::wire::dead_letter_status)]
+    #[schema(schema_with = crate::kit::wire::dead_letter_status)]
     pub status: String,
 }
 

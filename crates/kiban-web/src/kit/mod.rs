@@ -11,3 +11,4 @@ pub(crate) mod query;
 pub(crate) mod rate_limit;
 pub(crate) mod session;
 pub(crate) mod state;
+pub(crate) mod wire;

@@ -71,7 +71,7 @@ pub(crate) fn operations() -> Vec<Route> {
 #[schema(example = json!({"reason": "domestic_violence", "starts_on": "2024-05-01"}))]
 pub struct SupportMeasureRequest {
     /// 理由.
-    #[schema(schema_with = crate::wire::support_reason)]
+    #[schema(schema_with = crate::kit::wire::support_reason)]
     pub reason: String,
     /// 開始日.
     #[schema(format = Date, example = "2024-05-01")]
@@ -102,7 +102,7 @@ pub struct SupportMeasureView {
     /// 宛名番号.
     pub person_id: i64,
     /// 理由.
-    #[schema(schema_with = crate::wire::support_reason)]
+    #[schema(schema_with = crate::kit::wire::support_reason)]
     pub reason: String,
     /// 開始日.
     #[schema(format = Date)]

@@ -1009,7 +1009,7 @@ pub async fn access_log(
 }))]
 pub struct MovementRequest {
     /// 異動の種類.
-    #[schema(schema_with = crate::wire::movement_kind)]
+    #[schema(schema_with = crate::kit::wire::movement_kind)]
     pub kind: String,
     /// 異動日.
     #[schema(format = Date, example = "2024-04-01")]
@@ -1070,10 +1070,10 @@ pub struct NewPerson {
     #[schema(format = Date, example = "1980-04-01")]
     pub birth_date: String,
     /// 性別.
-    #[schema(schema_with = crate::wire::sex)]
+    #[schema(schema_with = crate::kit::wire::sex)]
     pub sex: String,
     /// 続柄.
-    #[schema(schema_with = crate::wire::relationship)]
+    #[schema(schema_with = crate::kit::wire::relationship)]
     pub relationship: String,
     /// ISO 3166-1 alpha-2; `JP` when absent.
     #[schema(example = "JP")]
@@ -1108,10 +1108,10 @@ pub struct MoveInPersonInput {
     #[schema(format = Date, example = "1980-04-01")]
     pub birth_date: String,
     /// 性別.
-    #[schema(schema_with = crate::wire::sex)]
+    #[schema(schema_with = crate::kit::wire::sex)]
     pub sex: String,
     /// 続柄.
-    #[schema(schema_with = crate::wire::relationship)]
+    #[schema(schema_with = crate::kit::wire::relationship)]
     pub relationship: String,
     /// ISO 3166-1 alpha-2; `JP` when absent.
     pub nationality: Option<String>,
@@ -1178,7 +1178,7 @@ pub struct MovementRecorded {
     /// 異動番号.
     pub movement_id: u64,
     /// 異動の種類.
-    #[schema(schema_with = crate::wire::movement_kind)]
+    #[schema(schema_with = crate::kit::wire::movement_kind)]
     pub kind: String,
     /// The household concerned, when there is one.
     pub household_id: Option<u64>,
@@ -1227,10 +1227,10 @@ pub struct PersonView {
     #[schema(format = Date, example = "1980-04-01")]
     pub birth_date: String,
     /// 性別.
-    #[schema(schema_with = crate::wire::sex)]
+    #[schema(schema_with = crate::kit::wire::sex)]
     pub sex: String,
     /// 続柄.
-    #[schema(schema_with = crate::wire::relationship)]
+    #[schema(schema_with = crate::kit::wire::relationship)]
     pub relationship: String,
     /// 国籍 (ISO 3166-1 alpha-2).
     #[schema(example = "JP")]
@@ -1249,7 +1249,7 @@ pub struct PersonView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_withheld: Option<bool>,
     /// The person's state on the date read.
-    #[schema(schema_with = crate::wire::resident_status)]
+    #[schema(schema_with = crate::kit::wire::resident_status)]
     pub status: String,
     /// The start of the current residence in this municipality.
     #[schema(format = Date)]
@@ -1294,7 +1294,7 @@ pub struct VersionView {
     /// 異動番号.
     pub movement_id: u64,
     /// 異動の種類.
-    #[schema(schema_with = crate::wire::movement_kind)]
+    #[schema(schema_with = crate::kit::wire::movement_kind)]
     pub kind: String,
     /// 異動日.
     #[schema(format = Date)]
@@ -1350,7 +1350,7 @@ pub struct AccessLogEntry {
     /// The role code.
     pub role: String,
     /// What was done.
-    #[schema(schema_with = crate::wire::audit_action)]
+    #[schema(schema_with = crate::kit::wire::audit_action)]
     pub action: String,
     /// 利用目的, when one was given.
     #[schema(required = true)]

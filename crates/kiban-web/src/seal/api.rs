@@ -148,7 +148,7 @@ pub struct SealRegistrationRequest {
     #[schema(minimum = 1)]
     pub person_id: u64,
     /// 即日登録 (`identity_verified`) or 照会書 (`inquiry`).
-    #[schema(schema_with = crate::wire::seal_procedure)]
+    #[schema(schema_with = crate::kit::wire::seal_procedure)]
     pub procedure: String,
     /// 印影: a PNG image in base64.
     #[schema(format = Byte)]
@@ -163,7 +163,7 @@ pub struct SealRegistered {
     /// 登録番号.
     pub registration_id: i64,
     /// The state.
-    #[schema(schema_with = crate::wire::seal_status)]
+    #[schema(schema_with = crate::kit::wire::seal_status)]
     pub status: String,
     /// 印鑑登録証の番号, once registered.
     #[schema(required = true)]
@@ -178,7 +178,7 @@ pub struct SealRegistered {
 #[schema(example = json!({"status": "abolished"}))]
 pub struct SealState {
     /// The state.
-    #[schema(schema_with = crate::wire::seal_status)]
+    #[schema(schema_with = crate::kit::wire::seal_status)]
     pub status: String,
 }
 
@@ -187,7 +187,7 @@ pub struct SealState {
 #[schema(example = json!({"status": "registered", "seal_card_number": "990019-000001"}))]
 pub struct SealCardState {
     /// The state.
-    #[schema(schema_with = crate::wire::seal_status)]
+    #[schema(schema_with = crate::kit::wire::seal_status)]
     pub status: String,
     /// 印鑑登録証の番号 (null when none is valid).
     #[schema(required = true)]
@@ -202,13 +202,13 @@ pub struct SealRegistrationView {
     /// 宛名番号.
     pub person_id: i64,
     /// The procedure.
-    #[schema(schema_with = crate::wire::seal_procedure)]
+    #[schema(schema_with = crate::kit::wire::seal_procedure)]
     pub procedure: String,
     /// 申請日.
     #[schema(format = Date)]
     pub applied_on: String,
     /// The state.
-    #[schema(schema_with = crate::wire::seal_status)]
+    #[schema(schema_with = crate::kit::wire::seal_status)]
     pub status: String,
     /// 印鑑登録証の番号.
     #[schema(required = true)]
@@ -226,10 +226,10 @@ pub struct SealHistoryEntry {
     /// The version (from 1).
     pub version: i64,
     /// The state after the change.
-    #[schema(schema_with = crate::wire::seal_status)]
+    #[schema(schema_with = crate::kit::wire::seal_status)]
     pub status: String,
     /// The change.
-    #[schema(schema_with = crate::wire::seal_change)]
+    #[schema(schema_with = crate::kit::wire::seal_change)]
     pub change: String,
     /// 印鑑登録証の番号 after the change.
     #[schema(required = true)]
@@ -293,13 +293,13 @@ pub struct SealReviewItem {
     /// 宛名番号.
     pub person_id: i64,
     /// Always `restoration_review`.
-    #[schema(schema_with = crate::wire::seal_status)]
+    #[schema(schema_with = crate::kit::wire::seal_status)]
     pub status: String,
     /// Since when.
     #[schema(format = Date)]
     pub under_review_since: String,
     /// The abolition that was cancelled.
-    #[schema(schema_with = crate::wire::nullable_seal_change, required = true)]
+    #[schema(schema_with = crate::kit::wire::nullable_seal_change, required = true)]
     pub cancelled_abolition: Option<String>,
     /// The card number before the abolition.
     #[schema(required = true)]
