@@ -167,12 +167,24 @@ pub fn router(state: AppState) -> Router {
     // The JSON API, health and metrics: folded from the one table of
     // operations (`openapi::routes`), which the OpenAPI document and the
     // route matrix test read too.
+    // A tenant or staff operation's handler runs behind the door of its
+    // table entry: the permission is declared there and nowhere else.
     for route in openapi::routes() {
-        let handler = if route.operation.rate_limited {
-            route.handler.route_layer(limited(true))
-        } else {
-            route.handler
-        };
+        let mut handler = route.handler;
+        if let openapi::Access::Tenant(_) | openapi::Access::Staff(_) = route.operation.access {
+            let guard = kit::door::Guard {
+                state: state.clone(),
+                access: route.operation.access,
+                operation: route.operation.logged_as,
+            };
+            handler = handler.route_layer(axum::middleware::from_fn_with_state(
+                guard,
+                kit::door::guard,
+            ));
+        }
+        if route.operation.rate_limited {
+            handler = handler.route_layer(limited(true));
+        }
         app = app.route(route.operation.path, handler);
     }
     let app = app.with_state(state);

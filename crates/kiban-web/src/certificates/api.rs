@@ -20,8 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::kit::door::{Target, authorize};
-use crate::kit::session::ApiPrincipal;
+use crate::kit::door::{Door, Target, authorize};
 use crate::openapi::{Access, Operation, Reply, Route};
 use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
@@ -46,6 +45,7 @@ pub(crate) fn operations() -> Vec<Route> {
             ),
         )
         .errors(&[409, 503])
+        .logged_as("issue_certificate")
         .to(create),
         Operation::new(
             "get",
@@ -349,13 +349,14 @@ pub(crate) fn pdf_response(status: StatusCode, issued: Issued) -> Response {
 /// and answers 201 with the PDF.
 pub async fn create(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
+    door: Door,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (tenant, mut actor) =
-        authorize_issue(&state, &principal, &headers, &m, "issue_certificate").await?;
+    let Door {
+        tenant,
+        mut actor,
+        principal,
+    } = door;
     let value = json_body(&body)?;
     let permitted = tenant_may(&principal, &tenant, Permission::IndividualNumber);
     let mut request = parse_request(&value, permitted)?;

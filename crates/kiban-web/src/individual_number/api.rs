@@ -6,7 +6,6 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kiban_auth::Permission;
 use kiban_core::Message;
@@ -16,8 +15,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::individual_number::pages::parse_purpose;
-use crate::kit::door::{Target, authorize, parse_person_id};
-use crate::kit::session::ApiPrincipal;
+use crate::kit::door::{Door, parse_person_id};
 use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
 use crate::registry::api::registry_error;
@@ -37,6 +35,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<RevealRequest>()
         .json::<RevealedNumber>(200)
         .errors(&[503])
+        .logged_as("individual_number_reveal")
         .to(reveal),
     ]
 }
@@ -71,24 +70,13 @@ pub struct RevealedNumber {
 /// (`null` when the person has none).
 pub async fn reveal(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, person_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, person_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "individual_number_reveal",
-        person: Some(&person_id),
-    };
-    let (tenant, mut actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::IndividualNumber,
-        target,
-    )
-    .await?;
+    let Door {
+        tenant, mut actor, ..
+    } = door;
     let value = json_body(&body)?;
     if let Some(unknown) = value
         .as_object()

@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 
 use crate::kit::query::Query;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kiban_audit::Actor;
 use kiban_auth::{Permission, Principal};
@@ -32,8 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::kit::door::{Target, authorize, refuse};
-use crate::kit::session::ApiPrincipal;
+use crate::kit::door::{Door, refuse};
 use crate::openapi::{Access, Operation, Reply, Route};
 use crate::platform::api::json_body;
 use crate::{ApiError, AppState};
@@ -51,6 +50,7 @@ pub(crate) fn operations() -> Vec<Route> {
             jobs,
         )
         .json::<JobKinds>(200)
+        .logged_as("job_kinds")
         .to(kinds),
         Operation::new(
             "post",
@@ -62,6 +62,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .body::<SubmitJobRequest>()
         .json::<JobSubmitted>(202)
+        .logged_as("job_submit")
         .to(submit),
         Operation::new(
             "get",
@@ -73,6 +74,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<ListQuery>()
         .json::<JobList>(200)
+        .logged_as("job_list")
         .to(list),
         Operation::new(
             "get",
@@ -83,6 +85,7 @@ pub(crate) fn operations() -> Vec<Route> {
             jobs,
         )
         .json::<JobPlan>(200)
+        .logged_as("job_plan_get")
         .to(get_plan),
         Operation::new(
             "put",
@@ -94,6 +97,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .body::<JobPlanRequest>()
         .json::<JobPlan>(200)
+        .logged_as("job_plan_put")
         .to(put_plan),
         Operation::new(
             "get",
@@ -104,6 +108,7 @@ pub(crate) fn operations() -> Vec<Route> {
             jobs,
         )
         .json::<JobView>(200)
+        .logged_as("job_get")
         .to(get),
         Operation::new(
             "get",
@@ -120,6 +125,7 @@ pub(crate) fn operations() -> Vec<Route> {
                 "出力ファイル（CSV・PDF など）",
             ),
         )
+        .logged_as("job_output")
         .to(output),
         Operation::new(
             "post",
@@ -130,6 +136,7 @@ pub(crate) fn operations() -> Vec<Route> {
             jobs,
         )
         .json::<JobCancelled>(200)
+        .logged_as("job_cancel")
         .to(cancel),
         Operation::new(
             "get",
@@ -140,6 +147,7 @@ pub(crate) fn operations() -> Vec<Route> {
             jobs,
         )
         .json::<OutboxConsumers>(200)
+        .logged_as("outbox_consumers")
         .to(consumers),
         Operation::new(
             "get",
@@ -151,6 +159,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<DeadLetterQuery>()
         .json::<DeadLetters>(200)
+        .logged_as("outbox_dead_letters")
         .to(dead_letters),
         Operation::new(
             "post",
@@ -162,6 +171,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .json::<DeadLetterResolved>(200)
         .errors(&[409])
+        .logged_as("outbox_dead_letter_retry")
         .to(retry_dead_letter),
         Operation::new(
             "post",
@@ -173,6 +183,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .json::<DeadLetterResolved>(200)
         .errors(&[409])
+        .logged_as("outbox_dead_letter_dismiss")
         .to(dismiss_dead_letter),
     ]
 }
@@ -507,27 +518,6 @@ pub(crate) fn may_use(principal: &Principal, business: &str) -> bool {
     }
 }
 
-async fn tenant_for(
-    state: &AppState,
-    principal: &Principal,
-    headers: &HeaderMap,
-    m: &str,
-    operation: &'static str,
-) -> Result<(TenantDb, Actor), ApiError> {
-    authorize(
-        state,
-        principal,
-        headers,
-        m,
-        ANY_JOBS,
-        Target {
-            operation,
-            person: None,
-        },
-    )
-    .await
-}
-
 /// The JSON of a run (`GET …/jobs/{job_id}`).
 pub(crate) fn run_json(run: &RunInfo) -> JobView {
     JobView {
@@ -656,13 +646,8 @@ fn params_of(value: Option<&Value>, prefix: &str) -> Result<BTreeMap<String, Str
 }
 
 /// `GET …/jobs/kinds`: the job kinds the caller may start.
-pub async fn kinds(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    tenant_for(&state, &principal, &headers, &m, "job_kinds").await?;
+pub async fn kinds(State(state): State<AppState>, door: Door) -> Result<Response, ApiError> {
+    let Door { principal, .. } = door;
     let kinds = state
         .kinds
         .iter()
@@ -690,12 +675,14 @@ pub async fn kinds(
 /// `POST …/jobs`: queues a run (202).
 pub async fn submit(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
+    door: Door,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(&state, &principal, &headers, &m, "job_submit").await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let value = json_body(&body)?;
     let job = value
         .get("job")
@@ -747,12 +734,12 @@ pub struct ListQuery {
 /// `GET …/jobs?status=&job=`: the runs the caller may read, newest first.
 pub async fn list(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
+    door: Door,
     Query(query): Query<ListQuery>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "job_list").await?;
+    let Door {
+        tenant, principal, ..
+    } = door;
     let filter = run_filter(&query)?;
     let runs = engine::list(&tenant, &filter).await?;
     let jobs = runs
@@ -786,11 +773,14 @@ fn run_filter(query: &ListQuery) -> Result<RunFilter, ApiError> {
 /// `GET …/jobs/{job_id}`.
 pub async fn get(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(&state, &principal, &headers, &m, "job_get").await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let run = run_for(&state, &principal, &tenant, &actor, &id, "job_get").await?;
     Ok(Json(run_json(&run)).into_response())
 }
@@ -798,11 +788,14 @@ pub async fn get(
 /// `GET …/jobs/{job_id}/outputs/{name}`: the file, access-logged.
 pub async fn output(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, id, name)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(&state, &principal, &headers, &m, "job_output").await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let run = run_for(&state, &principal, &tenant, &actor, &id, "job_output").await?;
     let output = engine::read_output(&tenant, &state.kinds, &actor, run.job_id, &name)
         .await?
@@ -835,11 +828,14 @@ pub(crate) fn download(job_id: i64, output: engine::StoredOutput) -> Response {
 /// `POST …/jobs/{job_id}/cancel`: 200 with the status after the request.
 pub async fn cancel(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(&state, &principal, &headers, &m, "job_cancel").await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let run = run_for(&state, &principal, &tenant, &actor, &id, "job_cancel").await?;
     let status = engine::cancel(&tenant, run.job_id)
         .await?
@@ -878,13 +874,8 @@ pub(crate) fn plan_error(error: PlanError) -> ApiError {
 }
 
 /// `GET …/jobs/plan`.
-pub async fn get_plan(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "job_plan_get").await?;
+pub async fn get_plan(door: Door) -> Result<Response, ApiError> {
+    let Door { tenant, .. } = door;
     let entries = plan::get(&tenant).await.map_err(plan_error)?;
     let plan = entries.iter().map(plan_entry_json).collect();
     Ok(Json(JobPlan { plan }).into_response())
@@ -929,12 +920,14 @@ pub(crate) fn plan_entries(value: &Value) -> Result<Vec<PlanEntry>, ApiError> {
 /// naming the entry and field, plan unchanged).
 pub async fn put_plan(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
+    door: Door,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(&state, &principal, &headers, &m, "job_plan_put").await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let value = json_body(&body)?;
     let entries = plan_entries(&value)?;
     for (index, entry) in entries.iter().enumerate() {
@@ -969,13 +962,10 @@ fn visible_consumers(state: &AppState, principal: &Principal) -> Vec<&'static Co
 }
 
 /// `GET …/outbox/consumers`: each consumer's position.
-pub async fn consumers(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "outbox_consumers").await?;
+pub async fn consumers(State(state): State<AppState>, door: Door) -> Result<Response, ApiError> {
+    let Door {
+        tenant, principal, ..
+    } = door;
     let visible = visible_consumers(&state, &principal);
     let positions = consumer::positions(&tenant, &visible).await?;
     let consumers = visible
@@ -1026,12 +1016,12 @@ pub struct DeadLetterQuery {
 /// `GET …/outbox/dead-letters?status=`: the consumers' failed events.
 pub async fn dead_letters(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
+    door: Door,
     Query(query): Query<DeadLetterQuery>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (tenant, _) = tenant_for(&state, &principal, &headers, &m, "outbox_dead_letters").await?;
+    let Door {
+        tenant, principal, ..
+    } = door;
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(code) => Some(
@@ -1092,12 +1082,14 @@ async fn consumer_for(
 /// parked event now; 409 with the error when it fails again.
 pub async fn retry_dead_letter(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, name, event)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, name, event)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) =
-        tenant_for(&state, &principal, &headers, &m, "outbox_dead_letter_retry").await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let consumer = consumer_for(
         &state,
         &principal,
@@ -1120,18 +1112,14 @@ pub async fn retry_dead_letter(
 /// `POST …/outbox/dead-letters/{consumer}/{event_id}/dismiss`.
 pub async fn dismiss_dead_letter(
     State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, name, event)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, name, event)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        "outbox_dead_letter_dismiss",
-    )
-    .await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let consumer = consumer_for(
         &state,
         &principal,

@@ -2,14 +2,136 @@
 //! municipality and which permission, the access-log actor, and the
 //! refusal written to the caller's own access log before it is answered.
 
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use kiban_audit::{Actor, AuditAction};
 use kiban_auth::{Permission, Principal};
 use kiban_core::MunicipalityCode;
 use kiban_registry::domain::PersonId;
 use kiban_store::TenantDb;
 
+use crate::kit::openapi::Access;
+use crate::kit::session::ApiPrincipal;
 use crate::{ApiError, AppState};
+
+/// What the door let through to the handler of a tenant operation of the
+/// table ([`crate::openapi::Access::Tenant`]): the municipality of the
+/// path as a tenant handle, the access-log actor and the principal. The
+/// router puts the [`guard`] in front of every such operation, so the
+/// permission is declared once, in the table, and a handler that takes a
+/// `Door` runs only for callers the table lets in.
+#[derive(Clone)]
+pub(crate) struct Door {
+    /// The caller's own municipality, the one the path names.
+    pub(crate) tenant: TenantDb,
+    /// Who acts, for the access log.
+    pub(crate) actor: Actor,
+    /// The authenticated principal.
+    pub(crate) principal: Principal,
+}
+
+impl FromRequestParts<AppState> for Door {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        // Only an operation whose table entry is a tenant one has a guard;
+        // a handler taking a `Door` elsewhere is a programming error.
+        parts.extensions.get::<Door>().cloned().ok_or_else(|| {
+            ApiError::internal("a Door was asked of a route without the tenant guard")
+        })
+    }
+}
+
+/// The mark the door leaves for the handler of a staff operation of the
+/// table ([`crate::openapi::Access::Staff`]): the caller is a staff member
+/// whose role has the operation's permission (operators are refused).
+#[derive(Clone, Copy)]
+pub(crate) struct StaffMember;
+
+impl FromRequestParts<AppState> for StaffMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<StaffMember>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::internal("a StaffMember was asked of a route without the staff guard")
+            })
+    }
+}
+
+/// The door of one operation of the table: who may call it and the name
+/// its refusals are logged under.
+#[derive(Clone)]
+pub(crate) struct Guard {
+    pub(crate) state: AppState,
+    pub(crate) access: Access,
+    pub(crate) operation: &'static str,
+}
+
+/// The middleware in front of a tenant or staff operation. It
+/// authenticates the bearer; for a tenant operation it [`authorize`]s the
+/// path's municipality (`{m}`) for the operation's permission (a refusal
+/// names the path's `{person_id}`, if any) and hands a [`Door`] to the
+/// handler; for a staff operation it checks the permission in the staff
+/// member's own municipality and hands a [`StaffMember`]. Otherwise it
+/// answers the refusal and the handler does not run.
+pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if let Err(error) = open(&guard, &mut parts).await {
+        return error.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+async fn open(guard: &Guard, parts: &mut Parts) -> Result<(), ApiError> {
+    let ApiPrincipal(principal) = ApiPrincipal::from_request_parts(parts, &guard.state).await?;
+    match guard.access {
+        Access::Tenant(permission) => {
+            let Path(params) =
+                Path::<BTreeMap<String, String>>::from_request_parts(parts, &guard.state)
+                    .await
+                    .map_err(|_| ApiError::not_found())?;
+            let m = params.get("m").map(String::as_str).unwrap_or_default();
+            let target = Target {
+                operation: guard.operation,
+                person: params.get("person_id").map(String::as_str),
+            };
+            let (tenant, actor) = authorize(
+                &guard.state,
+                &principal,
+                &parts.headers,
+                m,
+                permission,
+                target,
+            )
+            .await?;
+            parts.extensions.insert(Door {
+                tenant,
+                actor,
+                principal,
+            });
+        }
+        Access::Staff(permission) => {
+            let allowed = principal
+                .municipality()
+                .is_some_and(|own| principal.may(own, permission));
+            if !allowed {
+                return Err(ApiError::forbidden());
+            }
+            parts.extensions.insert(StaffMember);
+        }
+        Access::Public | Access::Authenticated => {}
+    }
+    Ok(())
+}
 
 /// What a request is about, for the access-log entry of a refusal.
 pub(crate) struct Target<'a> {

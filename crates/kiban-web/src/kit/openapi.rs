@@ -84,6 +84,9 @@ pub struct Operation {
     pub errors: &'static [u16],
     /// Under the rate limit of the public verification.
     pub rate_limited: bool,
+    /// The name the access log records a refused call under (the
+    /// operation id when not given).
+    pub logged_as: &'static str,
     pub(crate) request: Option<SchemaFn>,
     pub(crate) query: Option<ParamsFn>,
     pub(crate) reply: Reply,
@@ -138,6 +141,7 @@ impl Operation {
             success: 200,
             errors: &[],
             rate_limited: false,
+            logged_as: id,
             request: None,
             query: None,
             reply: Reply::Empty,
@@ -186,6 +190,12 @@ impl Operation {
     /// Puts the operation under the public verification's rate limit.
     pub(crate) fn rate_limited(mut self) -> Self {
         self.rate_limited = true;
+        self
+    }
+
+    /// The name the access log records a refused call under.
+    pub(crate) fn logged_as(mut self, name: &'static str) -> Self {
+        self.logged_as = name;
         self
     }
 

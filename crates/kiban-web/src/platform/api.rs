@@ -5,12 +5,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kiban_auth::{Permission, Principal, TokenKind};
+use kiban_auth::{Permission, TokenKind};
 use kiban_core::{Message, MunicipalityCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::kit::door::StaffMember;
 use crate::kit::session::ApiPrincipal;
 use crate::openapi::{Access, Operation, Reply, Route, any_object};
 use crate::{ApiError, AppState};
@@ -213,20 +214,10 @@ pub async fn delete_current_session(
 /// `POST /api/v1/calc/{kind}`: a stateless calculation for any staff member
 /// (operators are refused: inputs are a person's income).
 pub async fn calculate(
-    State(_state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
+    _: StaffMember,
     Path(kind): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let allowed = match &principal {
-        Principal::Staff { municipality, .. } => {
-            principal.may(*municipality, Permission::Calculate)
-        }
-        Principal::Operator { .. } => false,
-    };
-    if !allowed {
-        return Err(ApiError::forbidden());
-    }
     let input = json_body(&body)?;
     match kiban_calc::run(&kind, &input) {
         Ok(result) => Ok(Json(result).into_response()),

@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kiban_audit::AuditAction;
 use kiban_auth::Permission;
@@ -16,11 +16,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::kit::door::{Target, authorize};
-use crate::kit::session::ApiPrincipal;
+use crate::ApiError;
+use crate::kit::door::Door;
 use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
-use crate::{ApiError, AppState};
 
 /// The operations of 支援措置.
 pub(crate) fn operations() -> Vec<Route> {
@@ -35,6 +34,7 @@ pub(crate) fn operations() -> Vec<Route> {
             manage,
         )
         .json::<SupportMeasures>(200)
+        .logged_as("support_measures")
         .to(list),
         Operation::new(
             "post",
@@ -46,6 +46,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .body::<SupportMeasureRequest>()
         .json::<SupportMeasureView>(201)
+        .logged_as("record_support_measure")
         .to(record),
         Operation::new(
             "post",
@@ -58,6 +59,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<EndSupportMeasureRequest>()
         .json::<SupportMeasureView>(200)
         .errors(&[409])
+        .logged_as("end_support_measure")
         .to(end),
     ]
 }
@@ -179,24 +181,10 @@ fn person_number(text: &str) -> Result<i64, ApiError> {
 
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}/support-measures`.
 pub async fn list(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, person_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, person_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "support_measures",
-        person: Some(&person_id),
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::ManageSupportMeasures,
-        target,
-    )
-    .await?;
+    let Door { tenant, actor, .. } = door;
     let number = person_number(&person_id)?;
     let mut tx = tenant.begin().await?;
     let exists = kiban_protection::person_known(&mut tx, number).await?;
@@ -218,25 +206,11 @@ pub async fn list(
 /// `POST /api/v1/municipalities/{m}/persons/{person_id}/support-measures`
 /// body `{"reason","starts_on","ends_on"?}` → 201 the measure.
 pub async fn record(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, person_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, person_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "record_support_measure",
-        person: Some(&person_id),
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::ManageSupportMeasures,
-        target,
-    )
-    .await?;
+    let Door { tenant, actor, .. } = door;
     let number = person_number(&person_id)?;
     let body = json_body(&body)?;
     if !body.is_object() {
@@ -296,25 +270,11 @@ pub async fn record(
 /// `POST /api/v1/municipalities/{m}/support-measures/{measure_id}/end`
 /// body `{"ended_on"}` → 200 the measure with its early end.
 pub async fn end(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, measure_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, measure_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "end_support_measure",
-        person: None,
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::ManageSupportMeasures,
-        target,
-    )
-    .await?;
+    let Door { tenant, actor, .. } = door;
     let measure_id = person_number(&measure_id)?;
     let body = json_body(&body)?;
     let ended_on = date_member(&body, "ended_on")?.ok_or_else(|| {

@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 
 use crate::kit::query::Query;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kiban_audit::{Actor, AuditAction, StoredEntry};
 use kiban_auth::{Permission, Principal};
@@ -32,11 +32,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::kit::door::{Target, authorize, parse_person_id, person_number, refuse};
-use crate::kit::session::ApiPrincipal;
+use crate::ApiError;
+use crate::kit::door::{Door, parse_person_id, person_number, refuse};
 use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
-use crate::{ApiError, AppState};
 
 /// The operations of the registry: movements, reads, search, the
 /// follow-up list and a person's access log.
@@ -54,6 +53,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<MovementRequest>()
         .json::<MovementRecorded>(201)
         .errors(&[409, 503])
+        .logged_as("record_movement")
         .to(record_movement),
         Operation::new(
             "get",
@@ -66,6 +66,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .query::<SearchParams>()
         .json::<SearchResults>(200)
         .errors(&[503])
+        .logged_as("search")
         .to(search),
         Operation::new(
             "get",
@@ -77,6 +78,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<AsOfQuery>()
         .json::<FollowUpList>(200)
+        .logged_as("follow_up_missing_residence_status")
         .to(missing_residence_status),
         Operation::new(
             "get",
@@ -88,6 +90,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<AsOfQuery>()
         .json::<PersonView>(200)
+        .logged_as("person_as_of")
         .to(person),
         Operation::new(
             "get",
@@ -99,6 +102,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<AsOfQuery>()
         .json::<PersonHistory>(200)
+        .logged_as("person_history")
         .to(person_history),
         Operation::new(
             "get",
@@ -110,6 +114,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<AsOfQuery>()
         .json::<HouseholdView>(200)
+        .logged_as("household_as_of")
         .to(household),
         Operation::new(
             "get",
@@ -120,6 +125,7 @@ pub(crate) fn operations() -> Vec<Route> {
             Access::Tenant(Permission::AuditRead),
         )
         .json::<AccessLog>(200)
+        .logged_as("access_log")
         .to(access_log),
     ]
 }
@@ -497,26 +503,8 @@ fn as_of(raw: Option<&str>) -> Result<Date, ApiError> {
 }
 
 /// `POST /api/v1/municipalities/{m}/movements`: records a movement (異動).
-pub async fn record_movement(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "record_movement",
-        person: None,
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryWrite,
-        target,
-    )
-    .await?;
+pub async fn record_movement(door: Door, body: Bytes) -> Result<Response, ApiError> {
+    let Door { tenant, actor, .. } = door;
     let value = json_body(&body)?;
     let command = movement_command(&value)?;
     let recorded = storage::record_movement(&tenant, &actor, command, kiban_core::today_in_japan())
@@ -621,25 +609,15 @@ fn person_number_of(person: PersonId) -> i64 {
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}`: a person's record
 /// as of a date.
 pub async fn person(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, person_id)): Path<(String, String)>,
+    door: Door,
+    Path((_, person_id)): Path<(String, String)>,
     Query(query): Query<AsOfQuery>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "person_as_of",
-        person: Some(&person_id),
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryRead,
-        target,
-    )
-    .await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let as_of = as_of(query.as_of.as_deref())?;
     let id = parse_person_id(&person_id).ok_or_else(ApiError::not_found)?;
     let record = storage::person_as_of(&tenant, &actor, id, as_of)
@@ -660,25 +638,15 @@ pub async fn person(
 /// `GET /api/v1/municipalities/{m}/persons/{person_id}/history`: every
 /// version of a person's record, oldest first.
 pub async fn person_history(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, person_id)): Path<(String, String)>,
+    door: Door,
+    Path((_, person_id)): Path<(String, String)>,
     Query(query): Query<AsOfQuery>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "person_history",
-        person: Some(&person_id),
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryRead,
-        target,
-    )
-    .await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let id = parse_person_id(&person_id).ok_or_else(ApiError::not_found)?;
     let versions = storage::person_history(&tenant, &actor, id)
         .await
@@ -707,25 +675,15 @@ pub async fn person_history(
 /// `GET /api/v1/municipalities/{m}/households/{household_id}`: a household
 /// and its members resident on a date.
 pub async fn household(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, household_id)): Path<(String, String)>,
+    door: Door,
+    Path((_, household_id)): Path<(String, String)>,
     Query(query): Query<AsOfQuery>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "household_as_of",
-        person: None,
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryRead,
-        target,
-    )
-    .await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let as_of = as_of(query.as_of.as_deref())?;
     let id = parse_person_id(&household_id)
         .map(|p| HouseholdId::new(p.get()))
@@ -794,26 +752,12 @@ pub struct SearchParams {
 }
 
 /// `GET /api/v1/municipalities/{m}/persons`: searches the registry.
-pub async fn search(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    Query(params): Query<SearchParams>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "search",
-        person: None,
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryRead,
-        target,
-    )
-    .await?;
+pub async fn search(door: Door, Query(params): Query<SearchParams>) -> Result<Response, ApiError> {
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let birth_date = params
         .birth_date
         .as_deref()
@@ -907,25 +851,14 @@ pub async fn search(
 /// not yet known, until a 職権修正 sets them. One `read` entry per person
 /// listed.
 pub async fn missing_residence_status(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
+    door: Door,
     Query(params): Query<AsOfQuery>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "follow_up_missing_residence_status",
-        person: None,
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryRead,
-        target,
-    )
-    .await?;
+    let Door {
+        tenant,
+        actor,
+        principal,
+    } = door;
     let date = as_of(params.as_of.as_deref())?;
     let results = storage::missing_residence_status(&tenant, &actor, date, SEARCH_LIMIT)
         .await
@@ -949,24 +882,10 @@ pub async fn missing_residence_status(
 /// or changed a person's data, and every refused attempt (auditors and
 /// municipality administrators). The auditor's own read is logged too.
 pub async fn access_log(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, person_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, person_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let target = Target {
-        operation: "access_log",
-        person: Some(&person_id),
-    };
-    let (tenant, actor) = authorize(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::AuditRead,
-        target,
-    )
-    .await?;
+    let Door { tenant, actor, .. } = door;
     let number = person_number(Some(&person_id)).ok_or_else(ApiError::not_found)?;
     let mut tx = tenant.begin().await?;
     let entries = kiban_audit::entries_for_person(&mut tx, number, ACCESS_LOG_LIMIT).await?;

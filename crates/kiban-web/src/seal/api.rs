@@ -7,8 +7,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use kiban_auth::Permission;
@@ -20,11 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::kit::door::{Target, authorize};
-use crate::kit::session::ApiPrincipal;
+use crate::ApiError;
+use crate::kit::door::Door;
 use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
-use crate::{ApiError, AppState};
 
 /// The operations of seal registration.
 pub(crate) fn operations() -> Vec<Route> {
@@ -42,6 +41,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<SealRegistrationRequest>()
         .json::<SealRegistered>(201)
         .errors(&[409])
+        .logged_as("seal_register")
         .to(create),
         Operation::new(
             "get",
@@ -52,6 +52,7 @@ pub(crate) fn operations() -> Vec<Route> {
             read,
         )
         .json::<SealRegistrationView>(200)
+        .logged_as("seal_get")
         .to(get),
         Operation::new(
             "post",
@@ -63,6 +64,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .json::<SealCardState>(200)
         .errors(&[409, 422])
+        .logged_as("seal_reply")
         .to(reply),
         Operation::new(
             "post",
@@ -74,6 +76,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .json::<SealCardState>(200)
         .errors(&[409, 422])
+        .logged_as("seal_card_reissue")
         .to(card_reissue),
         Operation::new(
             "post",
@@ -85,6 +88,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .json::<SealState>(200)
         .errors(&[409, 422])
+        .logged_as("seal_abolish")
         .to(abolish),
         Operation::new(
             "get",
@@ -95,6 +99,7 @@ pub(crate) fn operations() -> Vec<Route> {
             read,
         )
         .json::<SealReviewList>(200)
+        .logged_as("seal_review_list")
         .to(review_list),
         Operation::new(
             "post",
@@ -107,6 +112,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<SealReviewRequest>()
         .json::<SealCardState>(200)
         .errors(&[409])
+        .logged_as("seal_restore")
         .to(restore),
         Operation::new(
             "post",
@@ -119,6 +125,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<SealReviewRequest>()
         .json::<SealCardState>(200)
         .errors(&[409])
+        .logged_as("seal_confirm_abolition")
         .to(confirm_abolition),
         Operation::new(
             "post",
@@ -131,6 +138,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<AdultWardRequest>()
         .json::<AdultWardRecorded>(201)
         .errors(&[409])
+        .logged_as("seal_adult_ward")
         .to(adult_ward),
     ]
 }
@@ -405,45 +413,9 @@ pub(crate) fn impression(text: &str) -> Result<Impression, ApiError> {
     Impression::parse(bytes).map_err(|r| refusal_error(&r))
 }
 
-async fn tenant_for(
-    state: &AppState,
-    principal: &kiban_auth::Principal,
-    headers: &HeaderMap,
-    m: &str,
-    permission: Permission,
-    operation: &'static str,
-) -> Result<(kiban_store::TenantDb, kiban_audit::Actor), ApiError> {
-    authorize(
-        state,
-        principal,
-        headers,
-        m,
-        permission,
-        Target {
-            operation,
-            person: None,
-        },
-    )
-    .await
-}
-
 /// `POST /api/v1/municipalities/{m}/seal-registrations`.
-pub async fn create(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryWrite,
-        "seal_register",
-    )
-    .await?;
+pub async fn create(door: Door, body: Bytes) -> Result<Response, ApiError> {
+    let Door { tenant, actor, .. } = door;
     let value = json_body(&body)?;
     let obj = value
         .as_object()
@@ -505,24 +477,8 @@ fn registration_number(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
-async fn clerk_change(
-    state: AppState,
-    principal: kiban_auth::Principal,
-    headers: HeaderMap,
-    m: String,
-    id: String,
-    change: ClerkChange,
-    operation: &'static str,
-) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryWrite,
-        operation,
-    )
-    .await?;
+async fn clerk_change(door: Door, id: String, change: ClerkChange) -> Result<Response, ApiError> {
+    let Door { tenant, actor, .. } = door;
     let id = registration_number(&id)?;
     let registration = storage::change(&tenant, &actor, id, change, kiban_core::today_in_japan())
         .await
@@ -543,77 +499,31 @@ async fn clerk_change(
 
 /// `POST …/seal-registrations/{id}/reply`: the reply to the inquiry letter.
 pub async fn reply(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    clerk_change(
-        state,
-        principal,
-        headers,
-        m,
-        id,
-        ClerkChange::Reply,
-        "seal_reply",
-    )
-    .await
+    clerk_change(door, id, ClerkChange::Reply).await
 }
 
 /// `POST …/seal-registrations/{id}/abolish`: 廃止申請.
 pub async fn abolish(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    clerk_change(
-        state,
-        principal,
-        headers,
-        m,
-        id,
-        ClerkChange::Abolish,
-        "seal_abolish",
-    )
-    .await
+    clerk_change(door, id, ClerkChange::Abolish).await
 }
 
 /// `POST …/seal-registrations/{id}/card-reissue`: 登録証の亡失・再交付.
 pub async fn card_reissue(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    clerk_change(
-        state,
-        principal,
-        headers,
-        m,
-        id,
-        ClerkChange::ReissueCard,
-        "seal_card_reissue",
-    )
-    .await
+    clerk_change(door, id, ClerkChange::ReissueCard).await
 }
 
 /// `GET …/seal-registrations/{id}`.
-pub async fn get(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path((m, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryRead,
-        "seal_get",
-    )
-    .await?;
+pub async fn get(door: Door, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let Door { tenant, actor, .. } = door;
     let id = registration_number(&id)?;
     let registration = storage::get(&tenant, &actor, id, kiban_core::today_in_japan())
         .await?
@@ -624,22 +534,8 @@ pub async fn get(
 /// `POST /api/v1/municipalities/{m}/seal-adult-wards` body
 /// `{"person_id","adult_ward":true|false,"effective_on"}`: records a
 /// notice that a person is (or is no longer) an adult ward (成年被後見人).
-pub async fn adult_ward(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryWrite,
-        "seal_adult_ward",
-    )
-    .await?;
+pub async fn adult_ward(door: Door, body: Bytes) -> Result<Response, ApiError> {
+    let Door { tenant, actor, .. } = door;
     let value = json_body(&body)?;
     let person = person_id(value.get("person_id"))?;
     let adult_ward = value
@@ -696,44 +592,20 @@ pub(crate) fn review_item_json(item: &ReviewItem) -> SealReviewItem {
 /// `GET /api/v1/municipalities/{m}/seal-restoration-reviews`: the
 /// registrations awaiting a clerk's review after their abolishing 転出 or
 /// 死亡 was cancelled, each listed holder logged as `read`.
-pub async fn review_list(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(m): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryRead,
-        "seal_review_list",
-    )
-    .await?;
+pub async fn review_list(door: Door) -> Result<Response, ApiError> {
+    let Door { tenant, actor, .. } = door;
     let items = storage::review_list(&tenant, &actor).await?;
     let registrations = items.iter().map(review_item_json).collect();
     Ok(Json(SealReviewList { registrations }).into_response())
 }
 
 async fn review(
-    state: AppState,
-    principal: kiban_auth::Principal,
-    headers: HeaderMap,
-    (m, id): (String, String),
+    door: Door,
+    id: String,
     body: Bytes,
     decision: ReviewDecision,
-    operation: &'static str,
 ) -> Result<Response, ApiError> {
-    let (tenant, actor) = tenant_for(
-        &state,
-        &principal,
-        &headers,
-        &m,
-        Permission::RegistryWrite,
-        operation,
-    )
-    .await?;
+    let Door { tenant, actor, .. } = door;
     let id = registration_number(&id)?;
     let value = json_body(&body)?;
     let reason = match value.get("reason") {
@@ -778,41 +650,19 @@ async fn review(
 /// `POST …/seal-registrations/{id}/restore` body `{"reason"}`: restores a
 /// registration under review (復活).
 pub async fn restore(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(path): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    review(
-        state,
-        principal,
-        headers,
-        path,
-        body,
-        ReviewDecision::Restore,
-        "seal_restore",
-    )
-    .await
+    review(door, id, body, ReviewDecision::Restore).await
 }
 
 /// `POST …/seal-registrations/{id}/confirm-abolition` body `{"reason"}`:
 /// confirms the abolition of a registration under review (廃止確定).
 pub async fn confirm_abolition(
-    State(state): State<AppState>,
-    ApiPrincipal(principal): ApiPrincipal,
-    Path(path): Path<(String, String)>,
-    headers: HeaderMap,
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    review(
-        state,
-        principal,
-        headers,
-        path,
-        body,
-        ReviewDecision::ConfirmAbolition,
-        "seal_confirm_abolition",
-    )
-    .await
+    review(door, id, body, ReviewDecision::ConfirmAbolition).await
 }
