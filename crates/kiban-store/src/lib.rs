@@ -153,7 +153,29 @@ pub(crate) struct DirectPools {
     pub(crate) writer: std::sync::Arc<direct::DirectPool>,
 }
 
-type SharedState =
+/// The entry of type `T` of a pool's shared state, created on first use.
+pub(crate) fn per_pool<T: std::any::Any + Default + Send + Sync>(
+    shared: &std::sync::Mutex<SharedState>,
+) -> std::sync::Arc<T> {
+    let mut shared = shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let entry = shared
+        .entry(std::any::TypeId::of::<T>())
+        .or_insert_with(|| std::sync::Arc::new(T::default()));
+    match std::sync::Arc::clone(entry).downcast::<T>() {
+        Ok(state) => state,
+        // Unreachable: the map is keyed by the type. Replace rather
+        // than fail.
+        Err(_) => {
+            let state = std::sync::Arc::new(T::default());
+            *entry = state.clone();
+            state
+        }
+    }
+}
+
+pub(crate) type SharedState =
     std::collections::HashMap<std::any::TypeId, std::sync::Arc<dyn std::any::Any + Send + Sync>>;
 
 /// How many parameters one multi-row statement may carry on PostgreSQL
@@ -269,23 +291,7 @@ impl Database {
     /// queue of entries waiting for a writing transaction); created with
     /// `T::default()` on first use.
     pub fn per_pool<T: std::any::Any + Default + Send + Sync>(&self) -> std::sync::Arc<T> {
-        let mut shared = self
-            .shared
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = shared
-            .entry(std::any::TypeId::of::<T>())
-            .or_insert_with(|| std::sync::Arc::new(T::default()));
-        match std::sync::Arc::clone(entry).downcast::<T>() {
-            Ok(state) => state,
-            // Unreachable: the map is keyed by the type. Replace rather
-            // than fail.
-            Err(_) => {
-                let state = std::sync::Arc::new(T::default());
-                *entry = state.clone();
-                state
-            }
-        }
+        per_pool(&self.shared)
     }
 
     /// Whether a master key is configured.

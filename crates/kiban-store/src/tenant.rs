@@ -69,6 +69,7 @@ impl TenantDb {
             inner,
             municipality: self.municipality,
             master_key: self.db.master_key.clone(),
+            shared: self.db.shared.clone(),
             _turn: turn,
         })
     }
@@ -93,6 +94,7 @@ impl TenantDb {
             inner,
             municipality: self.municipality,
             master_key: self.db.master_key.clone(),
+            shared: self.db.shared.clone(),
             _turn: None,
         })
     }
@@ -114,6 +116,7 @@ impl TenantDb {
             inner,
             municipality: self.municipality,
             master_key: self.db.master_key.clone(),
+            shared: self.db.shared.clone(),
             _turn: None,
         })
     }
@@ -198,6 +201,8 @@ pub struct TenantTx {
     inner: Inner,
     municipality: MunicipalityCode,
     master_key: Option<crate::MasterKey>,
+    /// The pool's state of higher layers (see [`TenantTx::per_pool`]).
+    shared: std::sync::Arc<std::sync::Mutex<crate::SharedState>>,
     /// The SQLite writer's turn, held until commit or rollback (declared
     /// last: dropped after the transaction).
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -246,6 +251,15 @@ impl TenantTx {
     /// The municipality this transaction is bound to.
     pub fn municipality(&self) -> MunicipalityCode {
         self.municipality
+    }
+
+    /// The state of type `T` kept once per pool (as
+    /// [`TenantDb::per_pool`]), for what a business remembers between
+    /// transactions on the same database. It is shared by every
+    /// municipality of the pool: whatever is kept there must be keyed by
+    /// [`TenantTx::municipality`].
+    pub fn per_pool<T: std::any::Any + Default + Send + Sync>(&self) -> std::sync::Arc<T> {
+        crate::per_pool(&self.shared)
     }
 
     /// The master key of the pool, for sealing values (see `vault`).

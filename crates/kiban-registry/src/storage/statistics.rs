@@ -16,8 +16,9 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
-use kiban_core::{Date, Sex};
+use kiban_core::{Date, MunicipalityCode, Sex};
 use kiban_store::{Arg, StoreError, TenantTx};
 
 use crate::domain::statistics::{AgeBand, HouseholdTable, PopulationTable};
@@ -206,13 +207,19 @@ async fn aggregate(
         reason: e.to_string(),
     })?;
     let mut args = vec![Arg::from(next_day)];
-    let range_sql = match range {
+    let (range_sql, households_range_sql) = match range {
         Some(r) => {
             args.push(Arg::Int(r.low));
             args.push(Arg::Int(r.high));
-            " AND p.household_id BETWEEN $3 AND $4"
+            // The range is written for both sides of the join: neither
+            // engine carries a range across a join's equality, and without
+            // it PostgreSQL reads every household for every chunk.
+            (
+                " AND p.household_id BETWEEN $3 AND $4",
+                " AND p.household_id BETWEEN $3 AND $4 AND h.household_id BETWEEN $3 AND $4",
+            )
         }
-        None => "",
+        None => ("", ""),
     };
     let excluded: Vec<String> = [
         in_literal("p.person_id", excluded_persons),
@@ -247,7 +254,7 @@ async fn aggregate(
         "SELECT COALESCE(h.postal_code, ''), COUNT(DISTINCT p.household_id), COUNT(*) \
          FROM persons p JOIN households h \
            ON h.municipality_code = p.municipality_code AND h.household_id = p.household_id \
-         WHERE p.municipality_code = $1 AND p.status = 'resident' AND $2 = $2{range_sql}{excl} \
+         WHERE p.municipality_code = $1 AND p.status = 'resident' AND $2 = $2{households_range_sql}{excl} \
          GROUP BY COALESCE(h.postal_code, '')",
         excl = excluded
             .as_deref()
@@ -264,6 +271,85 @@ async fn aggregate(
     Ok(counts)
 }
 
+/// The persons and households left out of the aggregates (see the module's
+/// documentation), as numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folded {
+    persons: Vec<i64>,
+    households: Vec<i64>,
+}
+
+/// The folded sets of one municipality as of one date, at one version of
+/// its registry (its movement counter, which every change to movements or
+/// projections advances).
+#[derive(Clone)]
+struct Remembered {
+    municipality: MunicipalityCode,
+    as_of: Date,
+    version: Option<i64>,
+    folded: Arc<Folded>,
+}
+
+/// The last folded sets computed on a database, a few municipalities'
+/// worth (kept per pool: [`TenantTx::per_pool`]). Finding them means
+/// loading every movement of the closure; a run asks for them once per
+/// chunk, and while nobody records a movement they do not change. Keyed by
+/// municipality, date and registry version: a movement recorded in between
+/// changes the version, and they are computed afresh.
+#[derive(Default)]
+struct FoldedMemo(Mutex<Vec<Remembered>>);
+const REMEMBERED_MAX: usize = 8;
+
+/// The persons and households whose state on `as_of` is folded rather than
+/// aggregated, computed once per registry version.
+pub async fn folded(tx: &mut TenantTx, as_of: Date) -> Result<Arc<Folded>, StoreError> {
+    let municipality = tx.municipality();
+    let version = super::read::registry_version(tx).await?;
+    let memo = tx.per_pool::<FoldedMemo>();
+    let found = memo
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .find(|r| r.municipality == municipality && r.as_of == as_of && r.version == version)
+        .map(|r| Arc::clone(&r.folded));
+    if let Some(folded) = found {
+        return Ok(folded);
+    }
+    let later = later(tx, as_of).await?;
+    let folded = Arc::new(Folded {
+        persons: later
+            .persons
+            .iter()
+            .filter_map(|p| i64::try_from(p.get()).ok())
+            .collect(),
+        households: later
+            .households
+            .iter()
+            .filter_map(|h| i64::try_from(h.get()).ok())
+            .collect(),
+    });
+    // Remembered only when no movement was recorded while they were read,
+    // so the sets belong to the version they are filed under.
+    if super::read::registry_version(tx).await? == version {
+        let mut remembered = memo
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        remembered.retain(|r| !(r.municipality == municipality && r.as_of == as_of));
+        if remembered.len() >= REMEMBERED_MAX {
+            remembered.remove(0);
+        }
+        remembered.push(Remembered {
+            municipality,
+            as_of,
+            version,
+            folded: Arc::clone(&folded),
+        });
+    }
+    Ok(folded)
+}
+
 /// The counts of the households in `range` as of `as_of`, from the
 /// projections, without the persons and households folded by
 /// [`count_later`].
@@ -272,28 +358,22 @@ pub async fn count_range(
     as_of: Date,
     range: HouseholdRange,
 ) -> Result<PartialCounts, StoreError> {
-    let later = later(tx, as_of).await?;
-    let excluded_persons: Vec<i64> = later
-        .persons
-        .iter()
-        .filter_map(|p| i64::try_from(p.get()).ok())
-        .collect();
+    let folded = folded(tx, as_of).await?;
     // Only the households that could match are written into the statement.
-    let excluded_households: Vec<i64> = later
+    let excluded_households: Vec<i64> = folded
         .households
         .iter()
-        .filter_map(|h| i64::try_from(h.get()).ok())
+        .copied()
         .filter(|h| (range.low..=range.high).contains(h))
         .collect();
-    let counts = aggregate(
+    aggregate(
         tx,
         as_of,
         Some(range),
-        &excluded_persons,
+        &folded.persons,
         &excluded_households,
     )
-    .await?;
-    Ok(counts)
+    .await
 }
 
 /// The counts of the persons and households whose state on `as_of` is
