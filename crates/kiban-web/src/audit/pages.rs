@@ -55,7 +55,7 @@ struct EntryRow {
 }
 
 #[derive(Template)]
-#[template(path = "access_log.html")]
+#[template(path = "audit/access_log.html")]
 struct AccessLogPage<'a> {
     chrome: Chrome,
     query: &'a AccessLogQuery,

@@ -69,7 +69,7 @@ struct RecentRow {
 }
 
 #[derive(Template)]
-#[template(path = "certificate_new.html")]
+#[template(path = "certificates/new.html")]
 struct CertificatePage {
     chrome: Chrome,
     today: String,
@@ -468,7 +468,7 @@ struct VerifiedView {
 }
 
 #[derive(Template)]
-#[template(path = "certificate_verify.html")]
+#[template(path = "certificates/verify.html")]
 struct VerifyPage {
     code: String,
     searched: bool,

@@ -29,7 +29,7 @@ const PURPOSE_MAX_CHARS: usize = 200;
 // 個人番号 of a person.
 
 #[derive(Template)]
-#[template(path = "individual_number.html")]
+#[template(path = "individual_number/show.html")]
 struct NumberPage<'a> {
     chrome: Chrome,
     person_id: u64,

@@ -142,7 +142,7 @@ struct LetterRow {
 }
 
 #[derive(Template)]
-#[template(path = "batch_index.html")]
+#[template(path = "jobs/index.html")]
 struct BatchIndex {
     chrome: Chrome,
     error: Option<String>,
@@ -157,7 +157,7 @@ struct BatchIndex {
 }
 
 #[derive(Template)]
-#[template(path = "batch_confirm.html")]
+#[template(path = "jobs/confirm.html")]
 struct BatchConfirm {
     chrome: Chrome,
     job: String,
@@ -180,7 +180,7 @@ struct ErrorRow {
 }
 
 #[derive(Template)]
-#[template(path = "batch_job.html")]
+#[template(path = "jobs/job.html")]
 struct BatchJob {
     chrome: Chrome,
     notice: Option<String>,

@@ -2,7 +2,7 @@
 //! where, the navigation, the CSRF token of the page's forms, a notice or an
 //! error), one door for screens ([`screen`], [`staff`]), one [`render`], and
 //! one set of message and error pages, all drawn by one layout
-//! (`templates/layout.html` over `templates/base.html`).
+//! (`templates/kit/layout.html` over `templates/kit/base.html`).
 //!
 //! A business module builds its screens from these and never from another
 //! business's page helpers.
@@ -98,7 +98,7 @@ pub(crate) fn csrf_from(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
+#[template(path = "kit/message.html")]
 struct MessagePage<'a> {
     chrome: Chrome,
     title: &'a str,
@@ -121,7 +121,7 @@ pub(crate) fn message(
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "kit/error.html")]
 struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,

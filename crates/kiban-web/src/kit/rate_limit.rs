@@ -77,7 +77,7 @@ impl VerifyLimit {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "kit/error.html")]
 struct RateLimitedPage<'a> {
     title: &'a str,
     message: &'a str,

@@ -72,7 +72,7 @@ pub const NAVIGATION: &[NavItem] = &[
 ];
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "platform/login.html")]
 struct LoginPage<'a> {
     municipality_code: &'a str,
     login: &'a str,
@@ -81,7 +81,7 @@ struct LoginPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "shell.html")]
+#[template(path = "platform/shell.html")]
 struct ShellPage {
     chrome: Chrome,
     today: String,

@@ -83,7 +83,7 @@ struct ReasonOption {
 }
 
 #[derive(Template)]
-#[template(path = "support_measures.html")]
+#[template(path = "protection/list.html")]
 struct MeasuresPage<'a> {
     chrome: Chrome,
     person_id: i64,
@@ -95,7 +95,7 @@ struct MeasuresPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "support_measure_confirm.html")]
+#[template(path = "protection/confirm.html")]
 struct ConfirmPage<'a> {
     chrome: Chrome,
     person_id: i64,

@@ -40,7 +40,7 @@ struct RegistrationRow {
 }
 
 #[derive(Template)]
-#[template(path = "seal_index.html")]
+#[template(path = "seal/index.html")]
 struct SealIndex {
     chrome: Chrome,
     error: Option<String>,
@@ -70,14 +70,14 @@ struct ReviewRow {
 }
 
 #[derive(Template)]
-#[template(path = "seal_reviews.html")]
+#[template(path = "seal/reviews.html")]
 struct SealReviews {
     chrome: Chrome,
     reviews: Vec<ReviewRow>,
 }
 
 #[derive(Template)]
-#[template(path = "seal_show.html")]
+#[template(path = "seal/show.html")]
 struct SealShow {
     chrome: Chrome,
     error: Option<String>,

@@ -20,7 +20,7 @@ use crate::{ApiError, AppState};
 // Second-factor enrolment.
 
 #[derive(Template)]
-#[template(path = "enrol.html")]
+#[template(path = "staff/enrol.html")]
 struct EnrolPage<'a> {
     user_name: &'a str,
     qr_data_uri: String,

@@ -36,7 +36,7 @@ struct StaffRow {
 }
 
 #[derive(Template)]
-#[template(path = "staff.html")]
+#[template(path = "staff/list.html")]
 struct StaffPage {
     chrome: Chrome,
     staff: Vec<StaffRow>,
