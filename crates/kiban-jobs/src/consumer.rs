@@ -655,9 +655,13 @@ async fn parked_letter(
     consumer: &str,
     event_id: i64,
 ) -> Result<DeadLetter, DeadLetterError> {
+    // Locked until the transaction ends: a retry and a dismissal of the
+    // same letter (two clerks, or a double click) take turns, and the
+    // second finds it resolved.
     let sql = format!(
         "SELECT {DEAD_LETTER_COLUMNS} FROM outbox_dead_letters \
-         WHERE municipality_code = $1 AND consumer = $2 AND event_id = $3"
+         WHERE municipality_code = $1 AND consumer = $2 AND event_id = $3{}",
+        tx.for_update()
     );
     let letter = tx
         .fetch_optional(&sql, &[Arg::from(consumer), int(event_id)])

@@ -643,22 +643,6 @@ pub async fn step(
     }
 }
 
-/// `FOR UPDATE SKIP LOCKED` on PostgreSQL; nothing on SQLite, whose one
-/// writer makes every writing transaction exclusive.
-fn skip_locked(tx: &TenantTx) -> &'static str {
-    match tx.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    }
-}
-
-fn for_update(tx: &TenantTx) -> &'static str {
-    match tx.backend() {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    }
-}
-
 async fn plan(
     tenant: &TenantDb,
     kind: &dyn JobKind,
@@ -672,7 +656,7 @@ async fn plan(
         .fetch_optional(
             &format!(
                 "SELECT status FROM jobs WHERE municipality_code = $1 AND job_id = $2{}",
-                skip_locked(&tx)
+                tx.for_update_skip_locked()
             ),
             &[Arg::Int(job_id)],
         )
@@ -748,7 +732,7 @@ async fn run_one_chunk(
                  WHERE municipality_code = $1 AND job_id = $2 AND state = 'pending' \
                  AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
                  ORDER BY chunk_no LIMIT 1{}",
-                skip_locked(&tx)
+                tx.for_update_skip_locked()
             ),
             &[Arg::Int(job_id), Arg::Text(now)],
         )
@@ -988,7 +972,7 @@ async fn finish(
         .fetch_optional(
             &format!(
                 "SELECT status FROM jobs WHERE municipality_code = $1 AND job_id = $2{}",
-                for_update(&tx)
+                tx.for_update()
             ),
             &[Arg::Int(job_id)],
         )

@@ -301,6 +301,55 @@ async fn a_failing_event_is_retried_then_parked_and_later_events_go_through() {
     }
 }
 
+/// Two clerks resolving the same parked letter at once (two dismissals, a
+/// dismissal and a retry): one wins, the other is told it is no longer
+/// parked, and the access log holds one resolution per letter.
+#[tokio::test]
+async fn concurrent_resolutions_of_one_letter_take_turns() {
+    for backend in BACKENDS {
+        let t = TestDatabase::new(backend).await.expect("db");
+        let demo = tenant(&t, "990019").await;
+        let letters = 12;
+        write_events(&demo, &vec!["poison"; letters]).await;
+        let report = consumer::drain(&demo, &TEST_CONSUMER, &no_wait(1))
+            .await
+            .expect("drain");
+        assert_eq!(report.parked, letters, "{backend:?}");
+        let first = Actor::new("tanaka", "registry_clerk");
+        let second = Actor::new("suzuki", "registry_clerk");
+        let mut tasks = Vec::new();
+        for event in 1..=i64::try_from(letters).expect("small") {
+            for actor in [first.clone(), second.clone()] {
+                let demo = demo.clone();
+                tasks.push(tokio::spawn(async move {
+                    consumer::dismiss_dead_letter(&demo, "test_consumer", event, &actor).await
+                }));
+            }
+        }
+        let mut won = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(()) => won += 1,
+                Err(DeadLetterError::NotParked(DeadLetterStatus::Dismissed)) => {}
+                Err(e) => panic!("{backend:?}: {e}"),
+            }
+        }
+        assert_eq!(won, letters, "{backend:?}");
+        let mut tx = demo.begin().await.expect("begin");
+        let mut entries = 0;
+        for login in ["tanaka", "suzuki"] {
+            entries +=
+                kiban_audit::entries_by_actor(&mut tx, login, "2000-01-01", "2100-01-01", 100)
+                    .await
+                    .expect("entries")
+                    .len();
+        }
+        tx.commit().await.expect("commit");
+        assert_eq!(entries, letters, "{backend:?}");
+        t.cleanup().await.expect("cleanup");
+    }
+}
+
 #[test]
 fn backoff_doubles_up_to_its_limit() {
     let policy = RetryPolicy::default();

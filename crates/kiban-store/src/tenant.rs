@@ -275,6 +275,27 @@ impl TenantTx {
         }
     }
 
+    /// The clause that locks the rows a `SELECT` reads until the
+    /// transaction ends, so that two transactions checking then changing
+    /// the same row take turns: `FOR UPDATE` on PostgreSQL; nothing on
+    /// SQLite, whose one writer already makes every writing transaction
+    /// exclusive. Append it to the statement.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend() {
+            crate::Backend::Postgres => " FOR UPDATE",
+            crate::Backend::Sqlite => "",
+        }
+    }
+
+    /// As [`TenantTx::for_update`], skipping the rows another transaction
+    /// holds (`FOR UPDATE SKIP LOCKED`): for workers claiming work.
+    pub fn for_update_skip_locked(&self) -> &'static str {
+        match self.backend() {
+            crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            crate::Backend::Sqlite => "",
+        }
+    }
+
     fn full_args(&self, args: &[Arg]) -> Vec<Arg> {
         scoped_args(self.municipality, args)
     }
