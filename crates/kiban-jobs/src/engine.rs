@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use kiban_audit::{Actor, AuditAction};
 use kiban_store::{Arg, Row};
-use kiban_store::{Backend, StoreError, TenantDb, TenantTx, now_text};
+use kiban_store::{StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 
 use crate::kind::{JobError, JobKind, Kinds, ParamError, Params, Parts, SubjectError};
