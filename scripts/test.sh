@@ -22,5 +22,7 @@ if [ -z "${KIBAN_SKIP_FUZZ:-}" ]; then
   bash scripts/fuzz-short.sh 30
 fi
 
-cargo build --quiet -p kiban-cli
+# The screens run against the `kiban` binary that the nextest run built for
+# the CLI's tests (a separate `cargo build -p kiban-cli` would resolve the
+# dependencies' features differently and compile many of them again).
 KIBAN_BIN="$PWD/target/debug/kiban" node --test tests/browser/
