@@ -190,12 +190,12 @@ pub async fn end_measure(
     // ends of one measure at once are checked one after the other (the
     // second sees the first's end and is refused) instead of both inserting
     // an end (PostgreSQL; SQLite's `BEGIN IMMEDIATE` serializes writers).
-    tx.execute(
-        "UPDATE support_measures SET measure_id = measure_id \
-         WHERE municipality_code = $1 AND measure_id = $2",
-        &[Arg::Int(measure_id)],
-    )
-    .await?;
+    let lock = format!(
+        "SELECT measure_id FROM support_measures \
+         WHERE municipality_code = $1 AND measure_id = $2{}",
+        tx.for_update()
+    );
+    tx.fetch_optional(&lock, &[Arg::Int(measure_id)]).await?;
     let sql = format!("{SELECT_MEASURES} AND m.measure_id = $2");
     let row = tx
         .fetch_optional(&sql, &[Arg::Int(measure_id)])

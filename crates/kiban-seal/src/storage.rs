@@ -221,14 +221,12 @@ async fn latest(
 /// PostgreSQL, whose READ COMMITTED gives the statements after the lock a
 /// fresh snapshot; SQLite's `BEGIN IMMEDIATE` serializes writers anyway).
 async fn lock_holder(tx: &mut TenantTx, registration_id: i64) -> Result<Option<i64>, StoreError> {
-    let row = tx
-        .fetch_optional(
-            "UPDATE seal_registrations SET person_id = person_id \
-             WHERE municipality_code = $1 AND registration_id = $2 \
-             RETURNING person_id",
-            &[int(registration_id)],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT person_id FROM seal_registrations \
+         WHERE municipality_code = $1 AND registration_id = $2{}",
+        tx.for_update()
+    );
+    let row = tx.fetch_optional(&sql, &[int(registration_id)]).await?;
     row.map(|r| r.int(0)).transpose()
 }
 
