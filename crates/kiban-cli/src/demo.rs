@@ -68,7 +68,7 @@ fn profile(m: &Municipality) -> Result<DemoProfile, CliError> {
         &m.prefecture
     };
     DemoProfile::new(&m.name, prefecture, base_date, "999")
-        .map_err(|e| CliError::invalid(format!("デモデータの設定: {e}")))
+        .map_err(|e| CliError::invalid(format!("デモデータの設定: {}", e.message().text())))
 }
 
 /// Maps the generator's output to the registry's bulk-registration input.
@@ -255,7 +255,9 @@ pub async fn fill(
         let mut tx = tenant.begin().await?;
         bulk::register_households(&mut tx, &Actor::new(RECORDED_BY, "system"), &new)
             .await
-            .map_err(|e| CliError::runtime(format!("登録に失敗しました: {e}")))?;
+            .map_err(|e| {
+                CliError::runtime(format!("登録に失敗しました: {}", e.message().text()))
+            })?;
         save_progress(&mut tx, &key, index as u64 + 1, total).await?;
         tx.commit().await?;
         written += u64::from(chunk.residents);
@@ -451,7 +453,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
             RECORDED_BY,
             jiff::Timestamp::now(),
         )
-        .map_err(|e| CliError::runtime(e.to_string()))?;
+        .map_err(|e| CliError::runtime(e.message().text()))?;
         next_ids.first_person_id += rows.counts.persons;
         next_ids.first_resident_record_serial += rows.counts.persons;
         next_ids.first_household_id += rows.counts.households;
@@ -465,7 +467,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
         let mut tx = tenant.begin().await?;
         bulk::insert_rows(&mut tx, rows)
             .await
-            .map_err(|e| CliError::runtime(e.to_string()))?;
+            .map_err(|e| CliError::runtime(e.message().text()))?;
         tx.commit().await?;
     }
     let raw_seconds = started.elapsed().as_secs_f64();

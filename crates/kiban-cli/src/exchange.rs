@@ -80,7 +80,7 @@ pub struct ImportArgs {
 }
 
 fn invalid(e: &ExchangeError) -> CliError {
-    CliError::invalid(format!("取り込めません: {e}"))
+    CliError::invalid(format!("取り込めません: {}", e.message().text()))
 }
 
 fn io_at(path: &Path, e: &std::io::Error) -> CliError {

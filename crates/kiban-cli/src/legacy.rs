@@ -280,7 +280,7 @@ async fn register(
                         rejection.message().text()
                     ))
                 }
-                None => CliError::runtime(format!("登録に失敗しました: {e}")),
+                None => CliError::runtime(format!("登録に失敗しました: {}", e.message().text())),
             });
         }
         bar.inc(chunk.iter().map(|(h, _)| h.person_ids.len() as u64).sum());
@@ -307,8 +307,13 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError::invalid(format!("--gaiji-map {}: {e}", path.display())));
             let parsed = text.and_then(|t| {
-                GaijiMap::parse_csv(&t)
-                    .map_err(|e| CliError::invalid(format!("--gaiji-map {}: {e}", path.display())))
+                GaijiMap::parse_csv(&t).map_err(|e| {
+                    CliError::invalid(format!(
+                        "--gaiji-map {}: {}",
+                        path.display(),
+                        e.message().text()
+                    ))
+                })
             });
             match parsed {
                 Ok(map) => map,
@@ -332,11 +337,12 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
     let mut extract = match parse_fixed_cp932(&bytes, &gaiji) {
         Ok(extract) => extract,
         Err(e) => {
+            let message = e.message().text();
             let detail =
-                serde_json::json!({"record": e.record, "byte": e.byte, "message": e.to_string()});
+                serde_json::json!({"record": e.record, "byte": e.byte, "message": message});
             write_report(&args.report, &empty, Some(detail))?;
             return Err(CliError::invalid(format!(
-                "{}: 形式が正しくありません: {e}",
+                "{}: 形式が正しくありません: {message}",
                 args.input.display()
             )));
         }
