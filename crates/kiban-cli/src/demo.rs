@@ -76,7 +76,10 @@ fn profile(m: &Municipality) -> Result<DemoProfile, CliError> {
 /// bug in the generator, reported as such.
 fn to_new_households(chunk: &[DemoHousehold]) -> Result<Vec<NewHousehold>, CliError> {
     let bug = |what: &str, e: kiban_core::ValueError| {
-        CliError::runtime(format!("デモデータ生成の不具合（{what}）: {e}"))
+        CliError::runtime(format!(
+            "デモデータ生成の不具合（{what}）: {}",
+            e.message().text()
+        ))
     };
     chunk
         .iter()
@@ -396,7 +399,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
     }
     // Two bench municipalities (98000x, 98001x) in the empty database.
     let bench_code = |base: &str| {
-        MunicipalityCode::from_five_digits(base).map_err(|e| CliError::runtime(e.to_string()))
+        MunicipalityCode::from_five_digits(base).map_err(|e| CliError::runtime(e.message().text()))
     };
     let kiban_code = bench_code("98000")?;
     let raw_code = bench_code("98001")?;

@@ -32,7 +32,7 @@ pub struct BenchArgs {
 }
 
 fn code(five: &str) -> Result<MunicipalityCode, CliError> {
-    MunicipalityCode::from_five_digits(five).map_err(|e| CliError::runtime(e.to_string()))
+    MunicipalityCode::from_five_digits(five).map_err(|e| CliError::runtime(e.message().text()))
 }
 
 fn io(e: &std::io::Error) -> CliError {

@@ -99,8 +99,9 @@ fn not_imported(report: &CleansingReport) -> CleansingReport {
 
 fn resident(person: &LegacyPerson, relationship: Relationship) -> Result<NewResident, CliError> {
     let record = person.record;
-    let nationality = Nationality::parse(person.nationality.as_str())
-        .map_err(|e| CliError::invalid(format!("レコード{record}: 国籍: {e}")))?;
+    let nationality = Nationality::parse(person.nationality.as_str()).map_err(|e| {
+        CliError::invalid(format!("レコード{record}: 国籍: {}", e.message().text()))
+    })?;
     Ok(NewResident {
         name: person.name.clone(),
         name_kana: person.name_kana.clone(),
@@ -125,17 +126,17 @@ fn address(person: &LegacyPerson, postal: Option<&PostalCode>) -> Result<Address
     let postal_code = match postal.or(person.postal_code.as_ref()) {
         Some(p) => p.clone(),
         None => PostalCode::parse(POSTAL_CODE_UNKNOWN)
-            .map_err(|e| CliError::runtime(format!("郵便番号: {e}")))?,
+            .map_err(|e| CliError::runtime(format!("郵便番号: {}", e.message().text())))?,
     };
     Ok(Address {
         postal_code,
-        address_line: AddressText::parse(&person.address)
-            .map_err(|e| CliError::invalid(format!("レコード{record}: 住所: {e}")))?,
+        address_line: AddressText::parse(&person.address).map_err(|e| {
+            CliError::invalid(format!("レコード{record}: 住所: {}", e.message().text()))
+        })?,
         katagaki: match &person.katagaki {
-            Some(k) => Some(
-                AddressText::parse(k)
-                    .map_err(|e| CliError::invalid(format!("レコード{record}: 方書: {e}")))?,
-            ),
+            Some(k) => Some(AddressText::parse(k).map_err(|e| {
+                CliError::invalid(format!("レコード{record}: 方書: {}", e.message().text()))
+            })?),
             None => None,
         },
     })
@@ -193,8 +194,9 @@ pub fn plan_households(
             LegacyStatus::MovedOut { removed_on } => (
                 removed_on,
                 RemovalKind::MoveOut {
-                    destination: AddressText::parse(DESTINATION_UNKNOWN)
-                        .map_err(|e| CliError::runtime(format!("転出先住所: {e}")))?,
+                    destination: AddressText::parse(DESTINATION_UNKNOWN).map_err(|e| {
+                        CliError::runtime(format!("転出先住所: {}", e.message().text()))
+                    })?,
                 },
             ),
             LegacyStatus::Deceased { removed_on } => (removed_on, RemovalKind::Death),
