@@ -41,12 +41,12 @@ pub enum AuthError {
     #[error("locked after too many failed logins")]
     Locked,
     /// A value given for an account is not acceptable.
-    #[error("{field}: {message}")]
+    #[error("{field}: {problem}")]
     InvalidInput {
         /// The field at fault.
         field: &'static str,
         /// What is wrong.
-        message: String,
+        problem: AccountProblem,
     },
     /// The account exists already.
     #[error("login {0:?} is taken")]
@@ -74,9 +74,7 @@ impl AuthError {
         Some(match self {
             AuthError::InvalidCredentials => M::InvalidCredentials {},
             AuthError::Locked => M::TooManyAttempts {},
-            AuthError::InvalidInput { message, .. } => M::AccountValue {
-                detail: message.clone(),
-            },
+            AuthError::InvalidInput { problem, .. } => problem.message(),
             AuthError::Duplicate(login) => M::LoginTaken {
                 login: login.clone(),
             },
@@ -87,6 +85,47 @@ impl AuthError {
             },
             AuthError::Store(_) => return None,
         })
+    }
+}
+
+/// Why a value given for an account is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountProblem {
+    /// A login of other characters than ASCII letters, digits and `._-`,
+    /// or longer than 64.
+    #[error("a login is 1 to 64 ASCII letters, digits and . _ -")]
+    LoginForm,
+    /// A password shorter than 12 or longer than 256 characters.
+    #[error("a password is 12 to 256 characters")]
+    PasswordLength,
+    /// A display name empty or longer than 100 characters.
+    #[error("a display name is 1 to 100 characters")]
+    DisplayNameLength,
+    /// An administrator acting on their own account.
+    #[error("not on one's own account")]
+    NotOwnAccount,
+    /// A role code that does not exist.
+    #[error("no role {0:?}")]
+    UnknownRole(String),
+    /// The password could not be hashed (the hasher's words).
+    #[error("password not hashed: {0}")]
+    Hashing(String),
+}
+
+impl AccountProblem {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            AccountProblem::LoginForm => M::AccountLoginForm {},
+            AccountProblem::PasswordLength => M::AccountPasswordLength {},
+            AccountProblem::DisplayNameLength => M::AccountDisplayNameLength {},
+            AccountProblem::NotOwnAccount => M::AccountNotOwn {},
+            AccountProblem::UnknownRole(role) => roles::unknown_role(role),
+            AccountProblem::Hashing(detail) => M::AccountValue {
+                detail: detail.clone(),
+            },
+        }
     }
 }
 
@@ -120,7 +159,7 @@ fn validate_login(login: &str) -> Result<(), AuthError> {
     } else {
         Err(AuthError::InvalidInput {
             field: "login",
-            message: "ログインIDは半角英数字と . _ - の64文字以内で指定してください".into(),
+            problem: AccountProblem::LoginForm,
         })
     }
 }
@@ -130,7 +169,7 @@ fn validate_password(password: &str) -> Result<(), AuthError> {
     if !(12..=256).contains(&chars) {
         return Err(AuthError::InvalidInput {
             field: "password",
-            message: "パスワードは12文字以上256文字以内で指定してください".into(),
+            problem: AccountProblem::PasswordLength,
         });
     }
     Ok(())
@@ -172,7 +211,7 @@ async fn insert_staff(
     if display_name.trim().is_empty() || display_name.chars().count() > 100 {
         return Err(AuthError::InvalidInput {
             field: "display_name",
-            message: "氏名（表示名）は1文字以上100文字以内で指定してください".into(),
+            problem: AccountProblem::DisplayNameLength,
         });
     }
     validate_login(login)?;

@@ -15,7 +15,7 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
         .map(|h| h.to_string())
         .map_err(|e| AuthError::InvalidInput {
             field: "password",
-            message: e.to_string(),
+            problem: crate::AccountProblem::Hashing(e.to_string()),
         })
 }
 

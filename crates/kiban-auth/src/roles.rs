@@ -91,17 +91,12 @@ impl Role {
         }
     }
 
-    /// Parses a role code.
+    /// Parses a role code; the error is the catalogue's message for people.
     pub fn parse(code: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
             .find(|r| r.code() == code)
-            .ok_or_else(|| {
-                format!(
-                    "役割「{code}」はありません（{}）",
-                    Self::ALL.map(|r| r.code()).join(", ")
-                )
-            })
+            .ok_or_else(|| unknown_role(code).text())
     }
 
     /// Whether the role has a permission.
@@ -210,6 +205,14 @@ impl Principal {
             } => *municipality == m && role.allows(permission),
             Principal::Operator { .. } => false,
         }
+    }
+}
+
+/// The catalogue's message for a role code that does not exist.
+pub(crate) fn unknown_role(code: &str) -> kiban_core::Message {
+    kiban_core::Message::UnknownRole {
+        role: code.to_owned(),
+        roles: Role::ALL.map(|r| r.code()).join(", "),
     }
 }
 

@@ -89,7 +89,7 @@ async fn change(
     {
         return Err(AuthError::InvalidInput {
             field,
-            message: "自分自身のアカウントにはこの操作はできません".into(),
+            problem: crate::AccountProblem::NotOwnAccount,
         });
     }
     let mut tx = tenant.begin().await?;

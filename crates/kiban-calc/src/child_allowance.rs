@@ -40,10 +40,12 @@ pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
     let allowance = monthly_allowance(month, &children).map_err(|e| match &e {
         ChildAllowanceError::UnsupportedMonth { source, .. } => {
             let mut error = wire::rule_error("month", source);
-            error.message = e.to_string();
+            error.message = e.message().text();
             error
         }
-        ChildAllowanceError::BornAfterMonth { .. } => CalcError::invalid(e.field(), e.to_string()),
+        ChildAllowanceError::BornAfterMonth { .. } => {
+            CalcError::invalid(e.field(), e.message().text())
+        }
     })?;
     let children: Vec<Value> = allowance
         .children

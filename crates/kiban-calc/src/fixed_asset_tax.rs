@@ -192,7 +192,7 @@ pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
     };
     let a = assess(fiscal_year, rates, &holding).map_err(|e| match &e {
         FixedAssetTaxError::Rules(rule) => wire::rule_error("fiscal_year", rule),
-        _ => CalcError::invalid(e.field().unwrap_or_default(), e.to_string()),
+        _ => CalcError::invalid(e.field().unwrap_or_default(), e.message().text()),
     })?;
     let land: Vec<Value> = a
         .land

@@ -23,10 +23,10 @@ pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
     let fee = late_fee(tax_amount, due_date, paid_on).map_err(|e| match &e {
         LateFeeError::RatesMissing { field, source, .. } => {
             let mut error = wire::rule_error(field, source);
-            error.message = e.to_string();
+            error.message = e.message().text();
             error
         }
-        LateFeeError::NegativeTax => CalcError::invalid("tax_amount", e.to_string()),
+        LateFeeError::NegativeTax => CalcError::invalid("tax_amount", e.message().text()),
     })?;
     let segments: Vec<Value> = fee
         .segments

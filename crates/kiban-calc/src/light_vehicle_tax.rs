@@ -90,10 +90,10 @@ pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
             CalcError::field(
                 "missing_field",
                 e.field().unwrap_or_default(),
-                e.to_string(),
+                e.message().text(),
             )
         }
-        _ => CalcError::invalid(e.field().unwrap_or_default(), e.to_string()),
+        _ => CalcError::invalid(e.field().unwrap_or_default(), e.message().text()),
     })?;
     Ok(json!({
         "fiscal_year": assessment.fiscal_year.start_year(),

@@ -211,16 +211,16 @@ fn to_domain(input: &Input) -> Result<NhiInput, CalcError> {
 fn domain_error(error: NhiError) -> CalcError {
     match &error {
         NhiError::UnsupportedFiscalYear(_) => {
-            CalcError::unsupported_fiscal_year("fiscal_year", error.to_string())
+            CalcError::unsupported_fiscal_year("fiscal_year", error.message().text())
         }
         NhiError::InvalidRules(_) => CalcError {
             code: "rule_data_invalid",
-            message: error.to_string(),
+            message: error.message().text(),
             field: None,
         },
         NhiError::NoInsuredMember | NhiError::PartNotInYear(_) => CalcError {
             code: "invalid_value",
-            message: error.to_string(),
+            message: error.message().text(),
             field: error.field(),
         },
     }

@@ -362,11 +362,11 @@ fn to_domain(input: &Input) -> Result<ResidentTaxInput, CalcError> {
 fn domain_error(error: ResidentTaxError) -> CalcError {
     match &error {
         ResidentTaxError::UnsupportedFiscalYear(_) => {
-            CalcError::unsupported_fiscal_year("fiscal_year", error.to_string())
+            CalcError::unsupported_fiscal_year("fiscal_year", error.message().text())
         }
         ResidentTaxError::InvalidRules(_) => CalcError {
             code: "rule_data_invalid",
-            message: error.to_string(),
+            message: error.message().text(),
             field: None,
         },
     }

@@ -113,12 +113,17 @@ pub fn month(field: &str, value: &str) -> Result<kiban_core::YearMonth, CalcErro
 /// `unsupported_fiscal_year`, naming `field`) or whose data is broken.
 pub fn rule_error(field: &str, error: &kiban_rules::RuleError) -> CalcError {
     match error {
-        kiban_rules::RuleError::UnsupportedYear { .. } => {
-            CalcError::unsupported_fiscal_year(field, format!("{field}: {error}"))
-        }
+        kiban_rules::RuleError::UnsupportedYear { .. } => CalcError::unsupported_fiscal_year(
+            field,
+            kiban_core::Message::CalcNoRulesForYear {
+                field: field.to_owned(),
+                detail: error.message().text(),
+            }
+            .text(),
+        ),
         kiban_rules::RuleError::Invalid { .. } => CalcError {
             code: "rule_data_invalid",
-            message: error.to_string(),
+            message: error.message().text(),
             field: None,
         },
     }

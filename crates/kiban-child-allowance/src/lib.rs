@@ -65,7 +65,7 @@ pub struct MonthlyAllowance {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChildAllowanceError {
     /// No rules for the month (before 2012-04), or broken rule data.
-    #[error("month: {month} のルールデータはありません（{source}）")]
+    #[error("month: no rule data for {month} ({source})")]
     UnsupportedMonth {
         /// The month asked for.
         month: YearMonth,
@@ -73,7 +73,7 @@ pub enum ChildAllowanceError {
         source: RuleError,
     },
     /// A child born after the month.
-    #[error("children[{index}].birth_date: {birth_date} は {month} より後の日付です")]
+    #[error("children[{index}].birth_date: {birth_date} is after {month}")]
     BornAfterMonth {
         /// The child's position in the input.
         index: usize,
@@ -90,6 +90,26 @@ impl ChildAllowanceError {
         match self {
             Self::UnsupportedMonth { .. } => "month".to_owned(),
             Self::BornAfterMonth { index, .. } => format!("children[{index}].birth_date"),
+        }
+    }
+
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            Self::UnsupportedMonth { month, source } => M::ChildAllowanceUnsupportedMonth {
+                month: month.to_string(),
+                detail: source.message().text(),
+            },
+            Self::BornAfterMonth {
+                index,
+                birth_date,
+                month,
+            } => M::ChildAllowanceBornAfterMonth {
+                index: index.to_string(),
+                birth_date: birth_date.to_string(),
+                month: month.to_string(),
+            },
         }
     }
 }

@@ -147,7 +147,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
     };
     let found = kiban_registry::storage::search(&tenant, &actor, &query)
         .await
-        .map_err(|e| CliError::runtime(e.to_string()))?;
+        .map_err(|e| CliError::runtime(e.message().text()))?;
     let mut household_ids: Vec<HouseholdId> = found.iter().map(|p| p.household_id).collect();
     household_ids.sort_by_key(|h| h.get());
     household_ids.dedup();
@@ -268,14 +268,14 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
     for id in household_ids.iter().take(100) {
         if let Some(h) = kiban_registry::storage::household_as_of(&tenant, &actor, *id, today)
             .await
-            .map_err(|e| CliError::runtime(e.to_string()))?
+            .map_err(|e| CliError::runtime(e.message().text()))?
             && let Some(first) = h.members.first().cloned()
         {
             records.push((h, first));
         }
     }
     let engine = kiban_print::PrintEngine::new(&kiban_print::PrintConfig::default())
-        .map_err(|e| CliError::runtime(e.to_string()))?;
+        .map_err(|e| CliError::runtime(e.message().text()))?;
     let mut documents = Vec::with_capacity(args.batch_documents);
     for i in 0..args.batch_documents {
         let (household, person) = &records[i % records.len()];
@@ -293,7 +293,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
             mayor_name: "基盤 一郎".into(),
             official_seal: None,
             verification: kiban_print::Verification::new(code.as_str(), "")
-                .map_err(|e| CliError::runtime(e.to_string()))?,
+                .map_err(|e| CliError::runtime(e.message().text()))?,
         };
         documents.push(kiban_print::Document::ResidentRecordCopy(
             kiban_certificate::domain::resident_record_copy(
@@ -314,7 +314,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
         tokio::task::spawn_blocking(move || engine.render_batch(&documents, pages_per_file))
             .await
             .map_err(|e| CliError::runtime(e.to_string()))?
-            .map_err(|e| CliError::runtime(e.to_string()))?;
+            .map_err(|e| CliError::runtime(e.message().text()))?;
     let elapsed = started.elapsed();
     let pages: usize = files.iter().map(|f| f.page_count).sum();
     let bytes: usize = files.iter().map(|f| f.pdf.len()).sum();

@@ -48,8 +48,8 @@ impl From<StoreError> for CliError {
             StoreError::InvalidUrl(_)
             | StoreError::UnknownMunicipality(_)
             | StoreError::Conflict(_)
-            | StoreError::NoMasterKey => CliError::invalid(e.to_string()),
-            other => CliError::runtime(other.to_string()),
+            | StoreError::NoMasterKey => CliError::invalid(e.message().text()),
+            other => CliError::runtime(other.message().text()),
         }
     }
 }
@@ -62,8 +62,8 @@ impl From<AuthError> for CliError {
                 CliError::invalid("アカウントが見つからないか、無効になっています")
             }
             // The option at fault first, as every other refusal names it.
-            AuthError::InvalidInput { field, ref message } => {
-                CliError::invalid(format!("--{field}: {message}"))
+            AuthError::InvalidInput { field, ref problem } => {
+                CliError::invalid(format!("--{field}: {}", problem.message().text()))
             }
             other => match other.message() {
                 Some(message) => CliError::invalid(message.text()),
@@ -103,7 +103,8 @@ pub(crate) fn configure_master_key(file: Option<&Path>) -> Result<(), CliError> 
             _ => return Ok(()),
         },
     };
-    let key = MasterKey::parse(&text).map_err(|e| CliError::invalid(format!("{source}: {e}")))?;
+    let key = MasterKey::parse(&text)
+        .map_err(|e| CliError::invalid(format!("{source}: {}", e.message().text())))?;
     let _ = MASTER_KEY.set(key);
     Ok(())
 }
@@ -113,7 +114,7 @@ pub(crate) fn configure_master_key(file: Option<&Path>) -> Result<(), CliError> 
 fn demo_master_key(path: &Path) -> Result<MasterKey, CliError> {
     if let Ok(text) = std::fs::read_to_string(path) {
         return MasterKey::parse(&text)
-            .map_err(|e| CliError::invalid(format!("{}: {e}", path.display())));
+            .map_err(|e| CliError::invalid(format!("{}: {}", path.display(), e.message().text())));
     }
     let key = MasterKey::generate();
     if let Some(parent) = path.parent()
@@ -566,7 +567,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         Ok(()) => {}
         Err(e @ (StoreError::NoMasterKey | StoreError::WrongMasterKey)) => {
             return Err(CliError::invalid(format!(
-                "起動できません。個人番号などの暗号化された値が保存されています: {e}"
+                "起動できません。個人番号などの暗号化された値が保存されています: {}",
+                e.message().text()
             )));
         }
         Err(e) => return Err(e.into()),

@@ -68,7 +68,7 @@ fn profile(m: &Municipality) -> Result<DemoProfile, CliError> {
         &m.prefecture
     };
     DemoProfile::new(&m.name, prefecture, base_date, "999")
-        .map_err(|e| CliError::invalid(format!("デモデータの設定: {e}")))
+        .map_err(|e| CliError::invalid(format!("デモデータの設定: {}", e.message().text())))
 }
 
 /// Maps the generator's output to the registry's bulk-registration input.
@@ -76,7 +76,10 @@ fn profile(m: &Municipality) -> Result<DemoProfile, CliError> {
 /// bug in the generator, reported as such.
 fn to_new_households(chunk: &[DemoHousehold]) -> Result<Vec<NewHousehold>, CliError> {
     let bug = |what: &str, e: kiban_core::ValueError| {
-        CliError::runtime(format!("デモデータ生成の不具合（{what}）: {e}"))
+        CliError::runtime(format!(
+            "デモデータ生成の不具合（{what}）: {}",
+            e.message().text()
+        ))
     };
     chunk
         .iter()
@@ -255,7 +258,9 @@ pub async fn fill(
         let mut tx = tenant.begin().await?;
         bulk::register_households(&mut tx, &Actor::new(RECORDED_BY, "system"), &new)
             .await
-            .map_err(|e| CliError::runtime(format!("登録に失敗しました: {e}")))?;
+            .map_err(|e| {
+                CliError::runtime(format!("登録に失敗しました: {}", e.message().text()))
+            })?;
         save_progress(&mut tx, &key, index as u64 + 1, total).await?;
         tx.commit().await?;
         written += u64::from(chunk.residents);
@@ -394,7 +399,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
     }
     // Two bench municipalities (98000x, 98001x) in the empty database.
     let bench_code = |base: &str| {
-        MunicipalityCode::from_five_digits(base).map_err(|e| CliError::runtime(e.to_string()))
+        MunicipalityCode::from_five_digits(base).map_err(|e| CliError::runtime(e.message().text()))
     };
     let kiban_code = bench_code("98000")?;
     let raw_code = bench_code("98001")?;
@@ -451,7 +456,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
             RECORDED_BY,
             jiff::Timestamp::now(),
         )
-        .map_err(|e| CliError::runtime(e.to_string()))?;
+        .map_err(|e| CliError::runtime(e.message().text()))?;
         next_ids.first_person_id += rows.counts.persons;
         next_ids.first_resident_record_serial += rows.counts.persons;
         next_ids.first_household_id += rows.counts.households;
@@ -465,7 +470,7 @@ pub async fn bench(database_url: &str, args: BenchArgs) -> Result<(), CliError> 
         let mut tx = tenant.begin().await?;
         bulk::insert_rows(&mut tx, rows)
             .await
-            .map_err(|e| CliError::runtime(e.to_string()))?;
+            .map_err(|e| CliError::runtime(e.message().text()))?;
         tx.commit().await?;
     }
     let raw_seconds = started.elapsed().as_secs_f64();

@@ -80,7 +80,7 @@ pub struct ImportArgs {
 }
 
 fn invalid(e: &ExchangeError) -> CliError {
-    CliError::invalid(format!("取り込めません: {e}"))
+    CliError::invalid(format!("取り込めません: {}", e.message().text()))
 }
 
 fn io_at(path: &Path, e: &std::io::Error) -> CliError {
@@ -695,8 +695,12 @@ pub async fn import_from(
         ))
     })?;
     let manifest = Manifest::parse(&manifest_bytes).map_err(|e| invalid(&e))?;
-    let source = MunicipalityCode::parse(&manifest.municipality_code)
-        .map_err(|e| CliError::invalid(format!("{MANIFEST_FILE}: municipality_code: {e}")))?;
+    let source = MunicipalityCode::parse(&manifest.municipality_code).map_err(|e| {
+        CliError::invalid(format!(
+            "{MANIFEST_FILE}: municipality_code: {}",
+            e.message().text()
+        ))
+    })?;
     let code_tables_path = dir.join(CODE_TABLES_FILE);
     let code_tables = std::fs::read(&code_tables_path)
         .map_err(|e| CliError::invalid(format!("{CODE_TABLES_FILE}: {e}")))?;

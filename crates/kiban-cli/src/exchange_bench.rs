@@ -32,7 +32,7 @@ pub struct BenchArgs {
 }
 
 fn code(five: &str) -> Result<MunicipalityCode, CliError> {
-    MunicipalityCode::from_five_digits(five).map_err(|e| CliError::runtime(e.to_string()))
+    MunicipalityCode::from_five_digits(five).map_err(|e| CliError::runtime(e.message().text()))
 }
 
 fn io(e: &std::io::Error) -> CliError {
@@ -68,12 +68,12 @@ fn prepare(
 ) -> Result<(Vec<Vec<Arg>>, Vec<u8>), CliError> {
     let file = File::open(path).map_err(|e| io(&e))?;
     let mut reader = TableReader::new(spec, BufReader::new(file))
-        .map_err(|e| CliError::runtime(e.to_string()))?;
+        .map_err(|e| CliError::runtime(e.message().text()))?;
     let zeros = "0".repeat(64);
     let mut rows = Vec::new();
     let mut csv = Vec::new();
     while let Some(next) = reader.next_row() {
-        let (_, row) = next.map_err(|e| CliError::runtime(e.to_string()))?;
+        let (_, row) = next.map_err(|e| CliError::runtime(e.message().text()))?;
         let mut args = to_args(spec, row);
         if spec.load == Load::AuditChain {
             args.push(Arg::from(zeros.as_str()));

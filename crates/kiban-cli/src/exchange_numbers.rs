@@ -119,12 +119,12 @@ pub async fn require_master_key(db: &Database) -> Result<(), CliError> {
     if !db.has_master_key() {
         return Err(CliError::invalid(format!(
             "個人番号を出力・取り込みするには、この環境のマスター鍵が必要です: {}",
-            StoreError::NoMasterKey
+            StoreError::NoMasterKey.message().text()
         )));
     }
     match db.check_master_key().await {
         Ok(()) => Ok(()),
-        Err(e @ StoreError::WrongMasterKey) => Err(CliError::invalid(e.to_string())),
+        Err(e @ StoreError::WrongMasterKey) => Err(CliError::invalid(e.message().text())),
         Err(e) => Err(e.into()),
     }
 }
@@ -198,7 +198,7 @@ fn numbers_error(line: Option<u64>, field: Option<&str>, problem: Problem) -> Cl
         field: field.map(str::to_owned),
         problem,
     };
-    CliError::invalid(format!("取り込めません: {e}"))
+    CliError::invalid(format!("取り込めません: {}", e.message().text()))
 }
 
 fn undecryptable(reason: &str) -> CliError {
@@ -294,7 +294,7 @@ pub async fn import_numbers(
         if failed.load(Ordering::Relaxed) {
             undecryptable("復号できません（ファイルが壊れているか、改変されています）")
         } else {
-            CliError::invalid(format!("取り込めません: {e}"))
+            CliError::invalid(format!("取り込めません: {}", e.message().text()))
         }
     };
     let mut reader = TableReader::new(&INDIVIDUAL_NUMBERS, watched).map_err(altered)?;
@@ -308,7 +308,7 @@ pub async fn import_numbers(
         let (line, row) = next.map_err(altered)?;
         references
             .check_row(&INDIVIDUAL_NUMBERS, line, &row)
-            .map_err(|e| CliError::invalid(format!("取り込めません: {e}")))?;
+            .map_err(|e| CliError::invalid(format!("取り込めません: {}", e.message().text())))?;
         let number = match row.get(3) {
             // Exactly 12 ASCII digits as written (no widths, spaces or
             // hyphens, which the parser would otherwise accept).

@@ -103,7 +103,7 @@ pub async fn run(url: &str, args: BenchArgs) -> Result<(), CliError> {
     let tenant = db.tenant(code).await?;
     let as_of = match &args.as_of {
         Some(text) => kiban_core::date::parse_iso(text)
-            .map_err(|e| CliError::invalid(format!("--as-of {text}: {e}")))?,
+            .map_err(|e| CliError::invalid(format!("--as-of {text}: {}", e.message().text())))?,
         None => kiban_core::today_in_japan(),
     };
     let kinds = Kinds::new(vec![

@@ -99,8 +99,9 @@ fn not_imported(report: &CleansingReport) -> CleansingReport {
 
 fn resident(person: &LegacyPerson, relationship: Relationship) -> Result<NewResident, CliError> {
     let record = person.record;
-    let nationality = Nationality::parse(person.nationality.as_str())
-        .map_err(|e| CliError::invalid(format!("レコード{record}: 国籍: {e}")))?;
+    let nationality = Nationality::parse(person.nationality.as_str()).map_err(|e| {
+        CliError::invalid(format!("レコード{record}: 国籍: {}", e.message().text()))
+    })?;
     Ok(NewResident {
         name: person.name.clone(),
         name_kana: person.name_kana.clone(),
@@ -125,17 +126,17 @@ fn address(person: &LegacyPerson, postal: Option<&PostalCode>) -> Result<Address
     let postal_code = match postal.or(person.postal_code.as_ref()) {
         Some(p) => p.clone(),
         None => PostalCode::parse(POSTAL_CODE_UNKNOWN)
-            .map_err(|e| CliError::runtime(format!("郵便番号: {e}")))?,
+            .map_err(|e| CliError::runtime(format!("郵便番号: {}", e.message().text())))?,
     };
     Ok(Address {
         postal_code,
-        address_line: AddressText::parse(&person.address)
-            .map_err(|e| CliError::invalid(format!("レコード{record}: 住所: {e}")))?,
+        address_line: AddressText::parse(&person.address).map_err(|e| {
+            CliError::invalid(format!("レコード{record}: 住所: {}", e.message().text()))
+        })?,
         katagaki: match &person.katagaki {
-            Some(k) => Some(
-                AddressText::parse(k)
-                    .map_err(|e| CliError::invalid(format!("レコード{record}: 方書: {e}")))?,
-            ),
+            Some(k) => Some(AddressText::parse(k).map_err(|e| {
+                CliError::invalid(format!("レコード{record}: 方書: {}", e.message().text()))
+            })?),
             None => None,
         },
     })
@@ -193,8 +194,9 @@ pub fn plan_households(
             LegacyStatus::MovedOut { removed_on } => (
                 removed_on,
                 RemovalKind::MoveOut {
-                    destination: AddressText::parse(DESTINATION_UNKNOWN)
-                        .map_err(|e| CliError::runtime(format!("転出先住所: {e}")))?,
+                    destination: AddressText::parse(DESTINATION_UNKNOWN).map_err(|e| {
+                        CliError::runtime(format!("転出先住所: {}", e.message().text()))
+                    })?,
                 },
             ),
             LegacyStatus::Deceased { removed_on } => (removed_on, RemovalKind::Death),
@@ -280,7 +282,7 @@ async fn register(
                         rejection.message().text()
                     ))
                 }
-                None => CliError::runtime(format!("登録に失敗しました: {e}")),
+                None => CliError::runtime(format!("登録に失敗しました: {}", e.message().text())),
             });
         }
         bar.inc(chunk.iter().map(|(h, _)| h.person_ids.len() as u64).sum());
@@ -307,8 +309,13 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError::invalid(format!("--gaiji-map {}: {e}", path.display())));
             let parsed = text.and_then(|t| {
-                GaijiMap::parse_csv(&t)
-                    .map_err(|e| CliError::invalid(format!("--gaiji-map {}: {e}", path.display())))
+                GaijiMap::parse_csv(&t).map_err(|e| {
+                    CliError::invalid(format!(
+                        "--gaiji-map {}: {}",
+                        path.display(),
+                        e.message().text()
+                    ))
+                })
             });
             match parsed {
                 Ok(map) => map,
@@ -332,11 +339,12 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
     let mut extract = match parse_fixed_cp932(&bytes, &gaiji) {
         Ok(extract) => extract,
         Err(e) => {
+            let message = e.message().text();
             let detail =
-                serde_json::json!({"record": e.record, "byte": e.byte, "message": e.to_string()});
+                serde_json::json!({"record": e.record, "byte": e.byte, "message": message});
             write_report(&args.report, &empty, Some(detail))?;
             return Err(CliError::invalid(format!(
-                "{}: 形式が正しくありません: {e}",
+                "{}: 形式が正しくありません: {message}",
                 args.input.display()
             )));
         }

@@ -61,10 +61,10 @@ pub struct LateFee {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LateFeeError {
     /// A negative tax amount.
-    #[error("tax_amount: 税額に負の値は使えません")]
+    #[error("tax_amount: a negative tax amount")]
     NegativeTax,
     /// A period falls in a calendar year without rate data.
-    #[error("{field}: {year}年の延滞金の割合のルールデータはありません（{source}）")]
+    #[error("{field}: no late-fee rate data for {year} ({source})")]
     RatesMissing {
         /// The year without data.
         year: i16,
@@ -81,6 +81,23 @@ impl LateFeeError {
         match self {
             Self::NegativeTax => Some("tax_amount"),
             Self::RatesMissing { field, .. } => Some(field),
+        }
+    }
+
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            Self::NegativeTax => M::LateFeeNegativeTax {},
+            Self::RatesMissing {
+                year,
+                field,
+                source,
+            } => M::LateFeeRatesMissing {
+                field: (*field).to_owned(),
+                year: year.to_string(),
+                detail: source.message().text(),
+            },
         }
     }
 }

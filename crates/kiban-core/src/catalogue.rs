@@ -219,6 +219,18 @@ error_codes! {
     NotParked = "not_parked",
     /// A retry that failed again.
     RetryFailed = "retry_failed",
+    /// An import (standard export, legacy extract, 外字 map) that cannot be read.
+    ImportInvalid = "import_invalid",
+    /// The printing engine failed (fonts, layout, PDF).
+    PrintFailed = "print_failed",
+    /// The database failed.
+    DatabaseError = "database_error",
+    /// The database's schema is not the one this binary knows.
+    SchemaMismatch = "schema_mismatch",
+    /// The master key does not open the municipality's keys.
+    WrongMasterKey = "wrong_master_key",
+    /// A setting of the service (database URL, master key) that cannot be used.
+    InvalidConfiguration = "invalid_configuration",
 }
 
 /// One entry of the catalogue as a row of the table.
@@ -411,6 +423,16 @@ catalogue! {
     InvalidCredentials {} => Unauthorized, 401, "ログインIDまたはパスワードが正しくありません";
     /// An account value not acceptable (the rule's words follow).
     AccountValue { detail } => InvalidValue, 422, "{detail}";
+    /// A login of other characters or longer than 64.
+    AccountLoginForm {} => InvalidValue, 422, "ログインIDは半角英数字と . _ - の64文字以内で指定してください";
+    /// A password shorter than 12 or longer than 256 characters.
+    AccountPasswordLength {} => InvalidValue, 422, "パスワードは12文字以上256文字以内で指定してください";
+    /// A display name empty or longer than 100 characters.
+    AccountDisplayNameLength {} => InvalidValue, 422, "氏名（表示名）は1文字以上100文字以内で指定してください";
+    /// An administrator acting on their own account.
+    AccountNotOwn {} => InvalidValue, 422, "自分自身のアカウントにはこの操作はできません";
+    /// A role code that does not exist (`roles` lists those that do).
+    UnknownRole { role, roles } => InvalidValue, 422, "役割「{role}」はありません（{roles}）";
     /// The login is taken.
     LoginTaken { login } => Duplicate, 409, "ログインID「{login}」は既に使われています";
     /// A wrong or reused 確認コード.
@@ -585,10 +607,237 @@ catalogue! {
     NotParked { status } => NotParked, 409, "この連携イベントは保留中ではありません（{status}）";
     /// A retry that failed again (the handler's words follow).
     RetryFailed { detail } => RetryFailed, 409, "再処理に失敗しました: {detail}";
+
+    // --- kiban-store: the database and the master key -------------------------
+    /// A database URL that is neither `sqlite://…` nor `postgres://…`.
+    StoreInvalidUrl { url } => InvalidConfiguration, 500, "データベースURLが不正です: {url}（sqlite://パス または postgres://… を指定してください）";
+    /// The database failed (the driver's words follow).
+    StoreDatabase { detail } => DatabaseError, 500, "データベースエラー: {detail}";
+    /// Applying the migrations failed (the migrator's words follow).
+    StoreMigration { detail } => DatabaseError, 500, "マイグレーションに失敗しました: {detail}";
+    /// The database's migrations are not those of this binary.
+    StoreSchemaMismatch {} => SchemaMismatch, 503, "データベースのスキーマが古いか新しすぎます。`kiban migrate` を実行してください";
+    /// A statement without the tenant condition (a defect).
+    StoreUnscopedStatement { statement } => InternalError, 500, "テナント条件（$1 = municipality_code）のないSQLは実行できません: {statement}";
+    /// The municipality is not registered.
+    StoreUnknownMunicipality { code } => NotFound, 404, "団体コード {code} の団体は登録されていません";
+    /// A stored value of the wrong form.
+    StoreCorrupt { column, reason } => InternalError, 500, "保存されている値が不正です（{column}）: {reason}";
+    /// A unique key already taken (what follows).
+    StoreConflict { detail } => Duplicate, 409, "既に登録されています: {detail}";
+    /// A value to seal or open without a master key (the operator's words).
+    StoreNoMasterKey {} => MasterKeyNotConfigured, 503, "マスター鍵が設定されていません（--master-key-file または環境変数 KIBAN_MASTER_KEY で指定してください）";
+    /// A master key that does not open the municipality's keys.
+    StoreWrongMasterKey {} => WrongMasterKey, 503, "マスター鍵が違います: 団体の鍵を復号できません（保存時と同じマスター鍵を指定してください）";
+    /// A sealed value that cannot be opened or sealed (altered, or another row's).
+    StoreSealing { detail } => InternalError, 500, "暗号化された値を扱えません: {detail}";
+    /// A master key that is not 32 bytes in hex or Base64; `length` bytes were read.
+    MasterKeyFormat { length } => InvalidConfiguration, 500, "マスター鍵は32バイトを16進数（64文字）またはBase64で指定してください（読み取れた長さ: {length}バイト）";
+
+    // --- kiban-exchange: the standard export, as imported ----------------------
+    /// A problem of a whole file (`problem` is its message).
+    ImportInFile { file, problem } => ImportInvalid, 422, "{file}: {problem}";
+    /// A problem of one line of a file.
+    ImportAtLine { file, line, problem } => ImportInvalid, 422, "{file} {line}行目: {problem}";
+    /// A problem of one field of a file (a manifest key).
+    ImportInField { file, field, problem } => ImportInvalid, 422, "{file} 項目 {field}: {problem}";
+    /// A problem of one field of one line.
+    ImportAtLineField { file, line, field, problem } => ImportInvalid, 422, "{file} {line}行目 項目 {field}: {problem}";
+    /// A file listed by the format is missing.
+    ImportMissingFile {} => ImportInvalid, 422, "ファイルがありません";
+    /// A file the format does not know.
+    ImportUnknownFile {} => ImportInvalid, 422, "この形式にないファイルです";
+    /// A file listed twice in the manifest.
+    ImportDuplicateFile {} => ImportInvalid, 422, "マニフェストに2回記載されています";
+    /// A manifest that cannot be read (the reason follows).
+    ImportManifest { detail } => ImportInvalid, 422, "マニフェストとして読めません: {detail}";
+    /// A manifest whose 団体コード is malformed.
+    ImportManifestMunicipality {} => ImportInvalid, 422, "マニフェストとして読めません: 団体コードが正しくありません";
+    /// A manifest whose SHA-256 is malformed.
+    ImportManifestDigest {} => ImportInvalid, 422, "マニフェストとして読めません: SHA-256（小文字の16進64桁）ではありません";
+    /// A manifest member that must hold `expected`.
+    ImportManifestExpected { expected } => ImportInvalid, 422, "マニフェストとして読めません: {expected} であること";
+    /// A format or version this version does not read.
+    ImportFormat { expected, found } => ImportInvalid, 422, "形式 {found} には対応していません（{expected} のみ）";
+    /// A row count that differs from the manifest's.
+    ImportRowCount { expected, found } => ImportInvalid, 422, "行数 {found} がマニフェストの {expected} と一致しません";
+    /// A SHA-256 that differs from the manifest's.
+    ImportDigest {} => ImportInvalid, 422, "SHA-256 がマニフェストと一致しません（ファイルが変更されています）";
+    /// Bytes that are not UTF-8.
+    ImportNotUtf8 {} => ImportInvalid, 422, "UTF-8 として読めません";
+    /// A CSV that cannot be read (the reader's words follow).
+    ImportCsv { detail } => ImportInvalid, 422, "CSV として読めません: {detail}";
+    /// A header that is not the entity's columns.
+    ImportHeader { expected } => ImportInvalid, 422, "見出し行が違います（{expected} であること）";
+    /// A record with the wrong number of fields.
+    ImportFieldCount { expected, found } => ImportInvalid, 422, "項目数が {found} です（{expected} であること）";
+    /// A required field that is empty.
+    ImportRequired {} => ImportInvalid, 422, "必須項目が空です";
+    /// Text longer than the field allows.
+    ImportTooLong { max, found } => ImportInvalid, 422, "{found} 文字あります（最大 {max} 文字）";
+    /// A control character in text (`code_point` as `U+XXXX`).
+    ImportControlCharacter { code_point } => ImportInvalid, 422, "制御文字 {code_point} は使えません";
+    /// A private-use character where 外字 may not be.
+    ImportPrivateUse { code_point } => ImportInvalid, 422, "私用領域の文字 {code_point} は使えません（外字は標準の文字と異体字セレクタで表します）";
+    /// A variation selector where IVS may not be.
+    ImportVariationSelector { code_point } => ImportInvalid, 422, "この項目には異体字セレクタ {code_point} は使えません";
+    /// Not a canonical integer.
+    ImportNotInteger {} => ImportInvalid, 422, "整数ではありません（先頭の 0 や + は使えません）";
+    /// Not `0` or `1`.
+    ImportNotFlag {} => ImportInvalid, 422, "0 か 1 でなければなりません";
+    /// Not an existing date `YYYY-MM-DD`.
+    ImportNotDate {} => ImportInvalid, 422, "YYYY-MM-DD 形式の存在する日付ではありません";
+    /// Not an RFC 3339 timestamp.
+    ImportNotTimestamp {} => ImportInvalid, 422, "RFC 3339 形式の日時ではありません";
+    /// Not JSON (the parser's words follow).
+    ImportNotJson { detail } => ImportInvalid, 422, "JSON として読めません: {detail}";
+    /// Not canonical Base64.
+    ImportNotBase64 {} => ImportInvalid, 422, "Base64（標準の文字、= で埋める）ではありません";
+    /// A code outside its code table.
+    ImportUnknownCode { table, code } => ImportInvalid, 422, "コード {code} はコード表 {table} にありません";
+    /// The key of an earlier row again.
+    ImportDuplicateKey { key } => ImportInvalid, 422, "キーが重複しています（{key}）";
+    /// A reference to a row that does not exist.
+    ImportUnknownReference { target, key } => ImportInvalid, 422, "{target} に {key} がありません";
+    /// An access log not numbered 1, 2, 3, … in order.
+    ImportAuditGap { expected } => ImportInvalid, 422, "利用履歴の番号が 1 からの連番ではありません（{expected} であること）";
+    /// Not a 個人番号 (the value is never repeated).
+    ImportIndividualNumber {} => ImportInvalid, 422, "個人番号として正しくありません（12桁の数字で、検査数字が合うこと）";
+    /// The current 個人番号 of another person too.
+    ImportSharedIndividualNumber { person_id } => ImportInvalid, 422, "宛名番号 {person_id} の現在の個人番号と同じ番号です（同じ個人番号は1人にだけ）";
+    /// An access log whose chain head differs from the manifest's.
+    ImportAuditChain {} => ImportInvalid, 422, "利用履歴のハッシュ連鎖の末尾がマニフェストの audit_chain.head_hash と一致しません（履歴が変更されています）";
+
+    // --- kiban-exchange: the legacy extract and its 外字 map --------------------
+    /// A malformed extract: where (1-based record and byte) and what (`problem`).
+    LegacyAt { record, byte, problem } => ImportInvalid, 422, "レコード{record}の{byte}バイト目: {problem}";
+    /// An empty extract.
+    LegacyEmpty {} => ImportInvalid, 422, "ファイルが空です（トレーラレコードがありません）";
+    /// A record shorter than 256 bytes.
+    LegacyRecordLength { length } => ImportInvalid, 422, "レコードが{length}バイトで終わっています（256バイトでなければなりません）";
+    /// A record without the CR LF the first one has.
+    LegacyMissingLineBreak {} => ImportInvalid, 422, "レコードの後に CR LF がありません（最初のレコードの後にはあります）";
+    /// A record with a CR LF the first one does not have.
+    LegacyUnexpectedLineBreak {} => ImportInvalid, 422, "レコードの後に CR LF があります（最初のレコードの後にはありません）";
+    /// A record followed by CR or LF alone.
+    LegacyBadLineBreak {} => ImportInvalid, 422, "レコードの後の改行が CR LF ではありません";
+    /// A record kind other than 1 and 9.
+    LegacyUnknownRecordKind { kind } => ImportInvalid, 422, "レコード種別 {kind} は扱えません（1: 個人、9: トレーラ）";
+    /// No trailer record.
+    LegacyMissingTrailer {} => ImportInvalid, 422, "トレーラレコード（レコード種別 9）がありません";
+    /// A record after the trailer.
+    LegacyRecordAfterTrailer {} => ImportInvalid, 422, "トレーラレコードの後にレコードがあります";
+    /// A trailer count that is not ten digits.
+    LegacyTrailerCountNotDigits {} => ImportInvalid, 422, "トレーラの件数が10桁の数字ではありません";
+    /// A trailer count that differs from the records.
+    LegacyTrailerCountMismatch { declared, actual } => ImportInvalid, 422, "トレーラの件数 {declared} が個人レコードの数 {actual} と一致しません";
+    /// A trailer with more than spaces after its count.
+    LegacyTrailerNotBlank {} => ImportInvalid, 422, "トレーラの12バイト目以降は空白でなければなりません";
+    /// Bytes that are not CP932 in a field (`field` is its Japanese name).
+    LegacyUndecodable { field } => ImportInvalid, 422, "{field}に CP932 として読めないバイトがあります";
+    /// A value the layout does not allow (`field` is its Japanese name; the layout's words follow).
+    LegacyInvalidField { field, reason } => ImportInvalid, 422, "{field}: {reason}";
+    /// A line of a 外字 map that cannot be used (`problem` says why).
+    GaijiMapLine { line, problem } => ImportInvalid, 422, "外字対応表の{line}行目: {problem}";
+    /// A 外字 map without its header.
+    GaijiMapHeader {} => ImportInvalid, 422, "見出し行は「sjis,unicode」でなければなりません";
+    /// A 外字 map line without exactly two columns.
+    GaijiMapColumns {} => ImportInvalid, 422, "列は「sjis,unicode」の2つでなければなりません";
+    /// A 外字 code outside F040–F9FC.
+    GaijiMapCode { code } => ImportInvalid, 422, "外字コード「{code}」は F040〜F9FC の16進4桁でなければなりません（下位バイトは 40〜FC、7F を除く）";
+    /// A character not written `U+XXXX`.
+    GaijiMapCodePoint { text } => ImportInvalid, 422, "文字「{text}」は U+XXXX の形で書いてください";
+    /// More than a base character and one selector.
+    GaijiMapTooManyCodePoints {} => ImportInvalid, 422, "文字は基底文字1つと、必要なら異体字セレクタ1つまでです";
+    /// A base character that names and addresses cannot use.
+    GaijiMapBaseCharacter { text } => ImportInvalid, 422, "「{text}」は氏名や住所に使える文字ではありません（私用領域・空白・制御文字・異体字セレクタ単独は不可）";
+    /// A second code point that is not a variation selector.
+    GaijiMapNotAVariationSelector { text } => ImportInvalid, 422, "2つ目の「{text}」は異体字セレクタ（U+FE00〜U+FE0F、U+E0100〜U+E01EF）でなければなりません";
+    /// A 外字 code given twice.
+    GaijiMapDuplicate { code, first_line } => ImportInvalid, 422, "外字コード {code} は{first_line}行目にもあります";
+
+    // --- kiban-print -------------------------------------------------------------
+    /// A font of the layouts that is not installed (`searched` lists the places).
+    PrintFontMissing { family, searched } => PrintFailed, 500, "帳票用フォント {family} が見つかりません（探した場所: {searched}）。scripts/install-fonts.sh を実行してください";
+    /// A font file that cannot be read (`path` quoted; the system's words follow).
+    PrintFontUnreadable { path, detail } => PrintFailed, 500, "フォントファイル {path} を読み込めません: {detail}";
+    /// A character of the data that no font of its field has.
+    PrintMissingGlyph { field, code_point } => Unprintable, 422, "{field}: 文字 {code_point} を表示できるフォントがありません";
+    /// An IVS that IPAmj明朝 does not carry.
+    PrintUnsupportedVariationSequence { field, base, selector } => Unprintable, 422, "{field}: 異体字シーケンス {base} {selector} は帳票フォント（IPAmj明朝、文字情報基盤のIVS）にありません";
+    /// A variation selector with no character before it.
+    PrintStrayVariationSelector { field, selector } => Unprintable, 422, "{field}: 異体字セレクタ {selector} の前に文字がありません";
+    /// A control character in a one-line field.
+    PrintControlCharacter { field, code_point } => Unprintable, 422, "{field}: 制御文字 {code_point} は印字できません";
+    /// A field that must be printed is empty.
+    PrintEmptyField { field } => Unprintable, 422, "{field}: 値が空です";
+    /// An image that is not a printable PNG (the decoder's words follow).
+    PrintInvalidImage { field, reason } => Unprintable, 422, "{field}: PNG画像として読み込めません: {reason}";
+    /// The QR code of the verification address cannot be made.
+    PrintQrCode { detail } => PrintFailed, 500, "検証用QRコードを作成できません: {detail}";
+    /// A glyph missing in a layout's own wording (a defect).
+    PrintMissingGlyphInLayout { code_point } => PrintFailed, 500, "帳票の文言の文字 {code_point} を表示できるフォントがありません";
+    /// The layout failed (the typesetter's words follow).
+    PrintLayout { detail } => PrintFailed, 500, "帳票のレイアウトに失敗しました: {detail}";
+    /// Writing the PDF failed (the writer's words follow).
+    PrintPdf { detail } => PrintFailed, 500, "PDFの出力に失敗しました: {detail}";
+    /// A verification code of the wrong form.
+    VerificationInvalidCode {} => InvalidValue, 422, "検証コードは1〜64文字の半角英数字とハイフンで指定してください";
+    /// A service origin that cannot be printed as the verification address.
+    VerificationInvalidOrigin {} => InvalidConfiguration, 500, "検証用のアドレスは https:// で始まる、空白や日本語を含まないものを指定してください";
+
+    // --- kiban-demo ----------------------------------------------------------------
+    /// The demo's municipality or prefecture name is empty.
+    DemoEmptyName {} => InvalidValue, 422, "団体名・都道府県名を入力してください";
+    /// The demo's postal area is not three digits.
+    DemoPostalArea { area } => InvalidValue, 422, "郵便番号の上3桁が正しくありません: {area}";
+    /// The demo's base date is outside the age tables.
+    DemoBaseDate { date } => InvalidValue, 422, "基準日が範囲外です: {date}";
+
+    // --- kiban-rules and the calculations ----------------------------------------
+    /// No rule data for the year (`supported` lists those that exist).
+    RulesUnsupportedYear { topic, year, supported } => UnsupportedFiscalYear, 422, "{topic}: {year}年度のルールデータはありません（対応: {supported}）";
+    /// A rule file that cannot be read or fails validation.
+    RulesInvalid { topic, year, reason } => RuleDataInvalid, 422, "{topic} の {year} 年のルールデータが不正です: {reason}";
+    /// No rule data for the fiscal year asked for in `field` (the rule book's words follow).
+    CalcNoRulesForYear { field, detail } => UnsupportedFiscalYear, 422, "{field}: {detail}";
+    /// Broken rule data of a calculation (the rule book's words follow).
+    CalcRulesBroken { detail } => RuleDataInvalid, 422, "ルールデータが不正です: {detail}";
+    /// 国保税: a household without an insured member.
+    NhiNoInsuredMember {} => InvalidValue, 422, "household.members: 被保険者がいません";
+    /// 国保税: rates for a part the year does not have.
+    NhiPartNotInYear { part } => InvalidValue, 422, "rates.{part}: この年度にはない区分です";
+    /// 固定資産税: a city planning tax rate above the limit.
+    FixedAssetCityPlanningRateTooHigh { rate, limit } => InvalidValue, 422, "rates.city_planning: 都市計画税の税率 {rate} は制限税率 {limit} を超えています（地方税法第702条の4）";
+    /// 固定資産税: a valued parcel without area.
+    FixedAssetLandWithoutArea { index } => InvalidValue, 422, "land[{index}].area_m2: 評価額のある土地の地積が0です";
+    /// 固定資産税: residential land without a dwelling.
+    FixedAssetNoDwelling { index } => InvalidValue, 422, "land[{index}].dwellings: 住宅用地の住宅の戸数は1以上です";
+    /// 固定資産税: a new-build reduction without floor area.
+    FixedAssetHouseWithoutFloorArea { index } => InvalidValue, 422, "houses[{index}].floor_area_m2: 新築住宅の床面積が0です";
+    /// 固定資産税: a house completed after the assessment date.
+    FixedAssetCompletedAfterAssessmentDate { index, completed_on, fiscal_year } => InvalidValue, 422, "houses[{index}].new_build.completed_on: {completed_on} は{fiscal_year}の賦課期日（1月1日）より後です";
+    /// 軽自動車税: a class not in force in the year (`class` is its Japanese name).
+    LightVehicleClassNotInForce { class, fiscal_year } => InvalidValue, 422, "vehicle.class: 「{class}」の区分は{fiscal_year}にはありません";
+    /// 軽自動車税: a three- or four-wheeler without its first inspection month.
+    LightVehicleFirstInspectionMissing {} => MissingField, 422, "vehicle.first_inspection: 三輪・四輪の軽自動車には最初の新規検査の年月（初度検査年月）が必要です";
+    /// 軽自動車税: a three- or four-wheeler without its fuel.
+    LightVehicleFuelMissing {} => MissingField, 422, "vehicle.fuel: 三輪・四輪の軽自動車には燃料の種類が必要です";
+    /// 軽自動車税: a first inspection after the assessment date.
+    LightVehicleFirstInspectionAfterAssessmentDate { first_inspection, fiscal_year } => InvalidValue, 422, "vehicle.first_inspection: {first_inspection} は{fiscal_year}の賦課期日（4月1日）より後です";
+    /// 延滞金: a negative tax amount.
+    LateFeeNegativeTax {} => InvalidValue, 422, "tax_amount: 税額に負の値は使えません";
+    /// 延滞金: a year without rate data (the rule book's words follow).
+    LateFeeRatesMissing { field, year, detail } => UnsupportedFiscalYear, 422, "{field}: {year}年の延滞金の割合のルールデータはありません（{detail}）";
+    /// 児童手当: a month without rule data (the rule book's words follow).
+    ChildAllowanceUnsupportedMonth { month, detail } => UnsupportedFiscalYear, 422, "month: {month} のルールデータはありません（{detail}）";
+    /// 児童手当: a child born after the month.
+    ChildAllowanceBornAfterMonth { index, birth_date, month } => InvalidValue, 422, "children[{index}].birth_date: {birth_date} は {month} より後の日付です";
 }
 
 /// The codes answered with the calculation engine's own messages
-/// (`kiban-calc` keeps its wire errors), with their status.
+/// (`kiban-calc` keeps its wire errors; its rule-data errors use the
+/// catalogue's entries above), with their status.
 pub const CALCULATION_CODES: &[(ErrorCode, u16)] = &[
     (ErrorCode::UnknownCalculation, 404),
     (ErrorCode::UnsupportedFiscalYear, 422),
@@ -600,7 +849,6 @@ pub const CALCULATION_CODES: &[(ErrorCode, u16)] = &[
 pub fn markdown_table() -> String {
     let mut out = String::from("| code | status | message | when |\n|---|---|---|---|\n");
     for &code in ErrorCode::ALL {
-        let mut rows = 0;
         for entry in Message::ENTRIES.iter().filter(|e| e.code == code) {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
@@ -609,16 +857,13 @@ pub fn markdown_table() -> String {
                 entry.template,
                 entry.when.trim()
             ));
-            rows += 1;
         }
-        if rows == 0 {
-            for (_, status) in CALCULATION_CODES.iter().filter(|(c, _)| *c == code) {
-                out.push_str(&format!(
-                    "| `{}` | {} | (the calculation engine's message) | Answered by `kiban-calc`. |\n",
-                    code.as_str(),
-                    status
-                ));
-            }
+        for (_, status) in CALCULATION_CODES.iter().filter(|(c, _)| *c == code) {
+            out.push_str(&format!(
+                "| `{}` | {} | (the calculation engine's message) | Answered by `kiban-calc`. |\n",
+                code.as_str(),
+                status
+            ));
         }
     }
     out

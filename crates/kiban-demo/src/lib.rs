@@ -43,14 +43,28 @@ pub use generate::generate_chunk;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DemoError {
     /// The municipality or prefecture name was empty.
-    #[error("団体名・都道府県名を入力してください")]
+    #[error("empty municipality or prefecture name")]
     EmptyName,
     /// The postal area is not three digits.
-    #[error("郵便番号の上3桁が正しくありません: {0}")]
+    #[error("not the first three digits of a postal code: {0}")]
     PostalArea(String),
     /// The base date is outside the years the age tables cover (1950–2200).
-    #[error("基準日が範囲外です: {0}")]
+    #[error("base date out of range: {0}")]
     BaseDate(Date),
+}
+
+impl DemoError {
+    /// The catalogue's message for people.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            DemoError::EmptyName => M::DemoEmptyName {},
+            DemoError::PostalArea(area) => M::DemoPostalArea { area: area.clone() },
+            DemoError::BaseDate(date) => M::DemoBaseDate {
+                date: date.to_string(),
+            },
+        }
+    }
 }
 
 /// What the generator needs to know about the municipality it fills

@@ -57,6 +57,16 @@ pub enum HandlerError {
     Failed(String),
 }
 
+impl HandlerError {
+    /// The text shown to clerks (a storage failure in the catalogue's words).
+    pub fn text(&self) -> String {
+        match self {
+            HandlerError::Store(e) => e.message().text(),
+            HandlerError::Failed(message) => message.clone(),
+        }
+    }
+}
+
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 'a>>;
 
@@ -306,15 +316,7 @@ pub async fn run(
         }
         report.events_read = 1;
         report.handled = 0;
-        record_failure(
-            tenant,
-            consumer,
-            policy,
-            event,
-            &error.to_string(),
-            &mut report,
-        )
-        .await?;
+        record_failure(tenant, consumer, policy, event, &error.text(), &mut report).await?;
         return Ok(report);
     }
 }
@@ -742,7 +744,7 @@ pub async fn retry_dead_letter(
         }
         Err(error) => {
             tx.rollback().await?;
-            let message = error.to_string();
+            let message = error.text();
             let mut tx = tenant.begin().await?;
             tx.execute(
                 "UPDATE outbox_dead_letters SET attempts = attempts + 1, error = $4, \

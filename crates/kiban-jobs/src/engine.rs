@@ -879,7 +879,7 @@ async fn chunk_failed(
     options: &EngineOptions,
 ) -> Result<Step, StoreError> {
     let attempts = attempts_before + 1;
-    let message = format!("チャンク {chunk_no}: {error}");
+    let message = format!("チャンク {chunk_no}: {}", error.text());
     tracing::warn!(job_id, chunk_no, attempts, error = %error, "job chunk failed");
     let mut tx = tenant.begin().await?;
     tx.execute(
@@ -918,7 +918,7 @@ async fn run_attempt_failed(
     options: &EngineOptions,
 ) -> Result<Step, StoreError> {
     let attempts = attempts_before + 1;
-    let message = format!("{what}: {error}");
+    let message = format!("{what}: {}", error.text());
     tracing::warn!(job_id, attempts, error = %error, "job {what} failed");
     let mut tx = tenant.begin().await?;
     let step = if attempts >= i64::from(options.max_attempts) {

@@ -280,6 +280,17 @@ pub enum JobError {
     Failed(String),
 }
 
+impl JobError {
+    /// The text shown to clerks (a storage failure in the catalogue's words).
+    pub fn text(&self) -> String {
+        match self {
+            JobError::Store(e) => e.message().text(),
+            JobError::Param(e) => e.to_string(),
+            JobError::Failed(message) => message.clone(),
+        }
+    }
+}
+
 /// A kind of job, declared by its business (the registry declares
 /// `population-statistics`). The engine owns the rest: runs, claims,
 /// retries, progress, cancellation and outputs.

@@ -33,13 +33,13 @@ pub enum NhiError {
     #[error("fiscal_year: {0}")]
     UnsupportedFiscalYear(RuleError),
     /// A rule file is broken (a defect of the repository).
-    #[error("ルールデータが不正です: {0}")]
+    #[error("invalid rule data: {0}")]
     InvalidRules(RuleError),
     /// The household has no insured member.
-    #[error("household.members: 被保険者がいません")]
+    #[error("household.members: no insured member")]
     NoInsuredMember,
     /// Rates were given for a part the fiscal year does not have.
-    #[error("rates.{0}: この年度にはない区分です")]
+    #[error("rates.{0}: a part the fiscal year does not have")]
     PartNotInYear(&'static str),
 }
 
@@ -51,6 +51,24 @@ impl NhiError {
             NhiError::InvalidRules(_) => None,
             NhiError::NoInsuredMember => Some("household.members".into()),
             NhiError::PartNotInYear(part) => Some(format!("rates.{part}")),
+        }
+    }
+
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            NhiError::UnsupportedFiscalYear(rule) => M::CalcNoRulesForYear {
+                field: "fiscal_year".into(),
+                detail: rule.message().text(),
+            },
+            NhiError::InvalidRules(rule) => M::CalcRulesBroken {
+                detail: rule.message().text(),
+            },
+            NhiError::NoInsuredMember => M::NhiNoInsuredMember {},
+            NhiError::PartNotInYear(part) => M::NhiPartNotInYear {
+                part: (*part).to_owned(),
+            },
         }
     }
 }

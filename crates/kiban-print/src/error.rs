@@ -20,9 +20,7 @@ impl fmt::Display for CodePoint {
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
     /// A font the layouts need was not found in the configured directories.
-    #[error(
-        "帳票用フォント {family} が見つかりません（探した場所: {searched:?}）。scripts/install-fonts.sh を実行してください"
-    )]
+    #[error("font {family} not found (searched: {searched:?}); run scripts/install-fonts.sh")]
     FontMissing {
         /// The font family that was looked for, e.g. `IPAmjMincho`.
         family: String,
@@ -30,7 +28,7 @@ pub enum PrintError {
         searched: Vec<PathBuf>,
     },
     /// A font file could not be read.
-    #[error("フォントファイル {path:?} を読み込めません: {source}")]
+    #[error("font file {path:?} not readable: {source}")]
     FontUnreadable {
         /// The file that could not be read.
         path: PathBuf,
@@ -39,7 +37,7 @@ pub enum PrintError {
     },
     /// A character of the data is in none of the fonts configured for its
     /// field: it would print as an empty box (豆腐), so nothing is printed.
-    #[error("{field}: 文字 {code_point} を表示できるフォントがありません")]
+    #[error("{field}: no font has character {code_point}")]
     MissingGlyph {
         /// The field of the document that holds the character.
         field: String,
@@ -50,7 +48,7 @@ pub enum PrintError {
     /// e.g. an Adobe-Japan1 sequence: the glyph the record asks for cannot be
     /// printed (see the crate documentation on variation sequences).
     #[error(
-        "{field}: 異体字シーケンス {base} {selector} は帳票フォント（IPAmj明朝、文字情報基盤のIVS）にありません"
+        "{field}: variation sequence {base} {selector} not in the form font (IPAmj Mincho, the IVS of Moji Joho Kiban)"
     )]
     UnsupportedVariationSequence {
         /// The field of the document that holds the sequence.
@@ -61,7 +59,7 @@ pub enum PrintError {
         selector: CodePoint,
     },
     /// A variation selector with no character before it.
-    #[error("{field}: 異体字セレクタ {selector} の前に文字がありません")]
+    #[error("{field}: variation selector {selector} without a character before it")]
     StrayVariationSelector {
         /// The field of the document that holds the selector.
         field: String,
@@ -69,7 +67,7 @@ pub enum PrintError {
         selector: CodePoint,
     },
     /// A control character (line feed, tab, …) in a one-line field.
-    #[error("{field}: 制御文字 {code_point} は印字できません")]
+    #[error("{field}: control character {code_point} cannot be printed")]
     ControlCharacter {
         /// The field of the document that holds the character.
         field: String,
@@ -77,13 +75,13 @@ pub enum PrintError {
         code_point: CodePoint,
     },
     /// A field that must be printed is empty.
-    #[error("{field}: 値が空です")]
+    #[error("{field}: empty")]
     EmptyField {
         /// The empty field.
         field: String,
     },
     /// An image (seal impression, official seal) is not a PNG file that can be printed.
-    #[error("{field}: PNG画像として読み込めません: {reason}")]
+    #[error("{field}: not a printable PNG image: {reason}")]
     InvalidImage {
         /// The field of the document that holds the image.
         field: String,
@@ -91,7 +89,7 @@ pub enum PrintError {
         reason: String,
     },
     /// The QR code of the verification address could not be made.
-    #[error("検証用QRコードを作成できません: {message}")]
+    #[error("verification QR code not made: {message}")]
     QrCode {
         /// What the QR encoder reported.
         message: String,
@@ -99,21 +97,81 @@ pub enum PrintError {
     /// The layout found a glyph missing in text that did not come from a
     /// checked field (the fixed wording of a layout). This is a defect of the
     /// layout or of the font installation, never printed as 豆腐.
-    #[error("帳票の文言の文字 {code_point} を表示できるフォントがありません")]
+    #[error("no font has character {code_point} of the layout's wording")]
     MissingGlyphInLayout {
         /// The character.
         code_point: CodePoint,
     },
     /// The layout failed. This is a defect of the engine, not of the data.
-    #[error("帳票のレイアウトに失敗しました: {message}")]
+    #[error("layout failed: {message}")]
     Layout {
         /// The messages of the typesetter.
         message: String,
     },
     /// Writing the PDF failed.
-    #[error("PDFの出力に失敗しました: {message}")]
+    #[error("PDF output failed: {message}")]
     Pdf {
         /// The messages of the PDF writer.
         message: String,
     },
+}
+
+impl PrintError {
+    /// The catalogue's message for people: data errors name the field and
+    /// the character, engine failures what failed.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            PrintError::FontMissing { family, searched } => M::PrintFontMissing {
+                family: family.clone(),
+                searched: format!("{searched:?}"),
+            },
+            PrintError::FontUnreadable { path, source } => M::PrintFontUnreadable {
+                path: format!("{path:?}"),
+                detail: source.to_string(),
+            },
+            PrintError::MissingGlyph { field, code_point } => M::PrintMissingGlyph {
+                field: field.clone(),
+                code_point: code_point.to_string(),
+            },
+            PrintError::UnsupportedVariationSequence {
+                field,
+                base,
+                selector,
+            } => M::PrintUnsupportedVariationSequence {
+                field: field.clone(),
+                base: base.to_string(),
+                selector: selector.to_string(),
+            },
+            PrintError::StrayVariationSelector { field, selector } => {
+                M::PrintStrayVariationSelector {
+                    field: field.clone(),
+                    selector: selector.to_string(),
+                }
+            }
+            PrintError::ControlCharacter { field, code_point } => M::PrintControlCharacter {
+                field: field.clone(),
+                code_point: code_point.to_string(),
+            },
+            PrintError::EmptyField { field } => M::PrintEmptyField {
+                field: field.clone(),
+            },
+            PrintError::InvalidImage { field, reason } => M::PrintInvalidImage {
+                field: field.clone(),
+                reason: reason.clone(),
+            },
+            PrintError::QrCode { message } => M::PrintQrCode {
+                detail: message.clone(),
+            },
+            PrintError::MissingGlyphInLayout { code_point } => M::PrintMissingGlyphInLayout {
+                code_point: code_point.to_string(),
+            },
+            PrintError::Layout { message } => M::PrintLayout {
+                detail: message.clone(),
+            },
+            PrintError::Pdf { message } => M::PrintPdf {
+                detail: message.clone(),
+            },
+        }
+    }
 }

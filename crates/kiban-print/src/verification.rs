@@ -13,12 +13,22 @@ pub const VERIFY_PATH: &str = "/api/v1/certificates/verify/";
 pub enum VerificationError {
     /// The code is empty, longer than 64 characters, or has characters other
     /// than ASCII letters, digits and hyphens.
-    #[error("検証コードは1〜64文字の半角英数字とハイフンで指定してください")]
+    #[error("a verification code is 1 to 64 ASCII letters, digits and hyphens")]
     InvalidCode,
     /// The service origin is not a plain `https://` or `http://` origin of at
     /// most 200 characters.
-    #[error("検証用のアドレスは https:// で始まる、空白や日本語を含まないものを指定してください")]
+    #[error("the verification origin must be a plain https:// (or http://) origin")]
     InvalidOrigin,
+}
+
+impl VerificationError {
+    /// The catalogue's message for people.
+    pub fn message(&self) -> kiban_core::Message {
+        match self {
+            VerificationError::InvalidCode => kiban_core::Message::VerificationInvalidCode {},
+            VerificationError::InvalidOrigin => kiban_core::Message::VerificationInvalidOrigin {},
+        }
+    }
 }
 
 /// The verification code of one certificate and the address where it can be

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
     /// No rule data exists for the year asked for.
-    #[error("{topic}: {year}年度のルールデータはありません（対応: {supported}）")]
+    #[error("{topic}: no rule data for {year} (supported: {supported})")]
     UnsupportedYear {
         /// The topic, e.g. `resident_tax`.
         topic: &'static str,
@@ -28,7 +28,7 @@ pub enum RuleError {
         supported: String,
     },
     /// A rule file could not be read or failed validation.
-    #[error("{topic} の {year} 年のルールデータが不正です: {reason}")]
+    #[error("{topic}: the rule data of {year} is invalid: {reason}")]
     Invalid {
         /// The topic.
         topic: &'static str,
@@ -37,6 +37,32 @@ pub enum RuleError {
         /// What was wrong.
         reason: String,
     },
+}
+
+impl RuleError {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        match self {
+            RuleError::UnsupportedYear {
+                topic,
+                year,
+                supported,
+            } => kiban_core::Message::RulesUnsupportedYear {
+                topic: (*topic).to_owned(),
+                year: year.to_string(),
+                supported: supported.clone(),
+            },
+            RuleError::Invalid {
+                topic,
+                year,
+                reason,
+            } => kiban_core::Message::RulesInvalid {
+                topic: (*topic).to_owned(),
+                year: year.to_string(),
+                reason: reason.clone(),
+            },
+        }
+    }
 }
 
 /// Rule data that can check its own consistency after parsing (tables sorted,

@@ -43,32 +43,30 @@ pub use vault::{MasterKey, MasterKeyError};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database URL is not `sqlite://…` or `postgres://…`.
-    #[error(
-        "データベースURLが不正です: {0}（sqlite://パス または postgres://… を指定してください）"
-    )]
+    #[error("invalid database URL: {0} (give sqlite://PATH or postgres://…)")]
     InvalidUrl(String),
     /// The database reported an error.
-    #[error("データベースエラー: {0}")]
+    #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// SQLite reported an error on a connection driven directly (see
     /// `direct`).
-    #[error("データベースエラー: {0}")]
+    #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// Applying migrations failed.
-    #[error("マイグレーションに失敗しました: {0}")]
+    #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// The database has migrations that this binary does not know, or lacks
     /// ones it needs.
-    #[error("データベースのスキーマが古いか新しすぎます。`kiban migrate` を実行してください")]
+    #[error("the database schema is older or newer than this binary; run `kiban migrate`")]
     SchemaMismatch,
     /// A statement given to a tenant handle does not use the tenant parameter.
-    #[error("テナント条件（$1 = municipality_code）のないSQLは実行できません: {0}")]
+    #[error("statement without the tenant condition ($1 = municipality_code): {0}")]
     UnscopedStatement(String),
     /// The municipality does not exist.
-    #[error("団体コード {0} の団体は登録されていません")]
+    #[error("no municipality {0}")]
     UnknownMunicipality(MunicipalityCode),
     /// A value read from the database does not have the expected form.
-    #[error("保存されている値が不正です（{column}）: {reason}")]
+    #[error("corrupt stored value ({column}): {reason}")]
     Corrupt {
         /// The column.
         column: String,
@@ -76,22 +74,57 @@ pub enum StoreError {
         reason: String,
     },
     /// A unique key is already taken (e.g. the municipality exists).
-    #[error("既に登録されています: {0}")]
+    #[error("already exists: {0}")]
     Conflict(String),
     /// A value must be sealed or opened (個人番号, second-factor secrets) but
     /// no master key was configured.
-    #[error(
-        "マスター鍵が設定されていません（--master-key-file または環境変数 KIBAN_MASTER_KEY で指定してください）"
-    )]
+    #[error("no master key configured (--master-key-file or KIBAN_MASTER_KEY)")]
     NoMasterKey,
     /// The configured master key does not open the municipality's keys.
-    #[error(
-        "マスター鍵が違います: 団体の鍵を復号できません（保存時と同じマスター鍵を指定してください）"
-    )]
+    #[error("wrong master key: the municipality's keys do not open")]
     WrongMasterKey,
     /// Sealing or opening a value failed (altered, or bound to another row).
-    #[error("暗号化された値を扱えません: {0}")]
+    #[error("sealed value not usable: {0}")]
     Sealing(String),
+}
+
+impl StoreError {
+    /// The catalogue's message for people (the CLI's operators; the API
+    /// answers most of these as an internal error and logs the `Display`).
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            StoreError::InvalidUrl(url) => M::StoreInvalidUrl { url: url.clone() },
+            StoreError::Database(e) => M::StoreDatabase {
+                detail: e.to_string(),
+            },
+            StoreError::Sqlite(e) => M::StoreDatabase {
+                detail: e.to_string(),
+            },
+            StoreError::Migration(e) => M::StoreMigration {
+                detail: e.to_string(),
+            },
+            StoreError::SchemaMismatch => M::StoreSchemaMismatch {},
+            StoreError::UnscopedStatement(statement) => M::StoreUnscopedStatement {
+                statement: statement.clone(),
+            },
+            StoreError::UnknownMunicipality(code) => M::StoreUnknownMunicipality {
+                code: code.to_string(),
+            },
+            StoreError::Corrupt { column, reason } => M::StoreCorrupt {
+                column: column.clone(),
+                reason: reason.clone(),
+            },
+            StoreError::Conflict(detail) => M::StoreConflict {
+                detail: detail.clone(),
+            },
+            StoreError::NoMasterKey => M::StoreNoMasterKey {},
+            StoreError::WrongMasterKey => M::StoreWrongMasterKey {},
+            StoreError::Sealing(detail) => M::StoreSealing {
+                detail: detail.clone(),
+            },
+        }
+    }
 }
 
 /// Which database engine a [`Database`] uses.

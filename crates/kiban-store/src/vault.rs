@@ -49,10 +49,17 @@ impl fmt::Debug for MasterKey {
 
 /// Why a master key given in configuration is not usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "マスター鍵は32バイトを16進数（64文字）またはBase64で指定してください（読み取れた長さ: {0}バイト）"
-)]
+#[error("a master key is 32 bytes as 64 hex digits or Base64 (read: {0} bytes)")]
 pub struct MasterKeyError(pub usize);
+
+impl MasterKeyError {
+    /// The catalogue's message for people.
+    pub fn message(&self) -> kiban_core::Message {
+        kiban_core::Message::MasterKeyFormat {
+            length: self.0.to_string(),
+        }
+    }
+}
 
 impl MasterKey {
     /// Parses 32 bytes written as 64 hexadecimal digits or as Base64

@@ -293,9 +293,7 @@ pub enum FixedAssetTaxError {
     #[error(transparent)]
     Rules(#[from] RuleError),
     /// A city planning tax rate above the legal limit.
-    #[error(
-        "rates.city_planning: 都市計画税の税率 {rate} は制限税率 {limit} を超えています（地方税法第702条の4）"
-    )]
+    #[error("rates.city_planning: city planning tax rate {rate} above the limit {limit}")]
     CityPlanningRateTooHigh {
         /// The rate given.
         rate: Rate,
@@ -303,26 +301,26 @@ pub enum FixedAssetTaxError {
         limit: Rate,
     },
     /// A parcel with a valuation but no area.
-    #[error("land[{index}].area_m2: 評価額のある土地の地積が0です")]
+    #[error("land[{index}].area_m2: a valued parcel without area")]
     LandWithoutArea {
         /// The parcel's position.
         index: usize,
     },
     /// Residential land with no dwelling.
-    #[error("land[{index}].dwellings: 住宅用地の住宅の戸数は1以上です")]
+    #[error("land[{index}].dwellings: residential land without a dwelling")]
     NoDwelling {
         /// The parcel's position.
         index: usize,
     },
     /// A new-build reduction asked for a house without floor area.
-    #[error("houses[{index}].floor_area_m2: 新築住宅の床面積が0です")]
+    #[error("houses[{index}].floor_area_m2: a new build without floor area")]
     HouseWithoutFloorArea {
         /// The house's position.
         index: usize,
     },
     /// A house completed after the assessment date is not taxed that year.
     #[error(
-        "houses[{index}].new_build.completed_on: {completed_on} は{fiscal_year}の賦課期日（1月1日）より後です"
+        "houses[{index}].new_build.completed_on: {completed_on} is after the assessment date (1 January) of {fiscal_year}"
     )]
     CompletedAfterAssessmentDate {
         /// The house's position.
@@ -346,6 +344,36 @@ impl FixedAssetTaxError {
             Self::CompletedAfterAssessmentDate { index, .. } => {
                 Some(format!("houses[{index}].new_build.completed_on"))
             }
+        }
+    }
+
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            Self::Rules(rule) => rule.message(),
+            Self::CityPlanningRateTooHigh { rate, limit } => M::FixedAssetCityPlanningRateTooHigh {
+                rate: rate.to_string(),
+                limit: limit.to_string(),
+            },
+            Self::LandWithoutArea { index } => M::FixedAssetLandWithoutArea {
+                index: index.to_string(),
+            },
+            Self::NoDwelling { index } => M::FixedAssetNoDwelling {
+                index: index.to_string(),
+            },
+            Self::HouseWithoutFloorArea { index } => M::FixedAssetHouseWithoutFloorArea {
+                index: index.to_string(),
+            },
+            Self::CompletedAfterAssessmentDate {
+                index,
+                completed_on,
+                fiscal_year,
+            } => M::FixedAssetCompletedAfterAssessmentDate {
+                index: index.to_string(),
+                completed_on: completed_on.to_string(),
+                fiscal_year: fiscal_year.to_string(),
+            },
         }
     }
 }

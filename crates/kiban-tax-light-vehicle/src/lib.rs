@@ -295,7 +295,7 @@ pub enum LightVehicleTaxError {
     #[error(transparent)]
     Rules(#[from] RuleError),
     /// The class did not exist in that fiscal year (新基準原付 before 2025).
-    #[error("vehicle.class: 「{class}」の区分は{fiscal_year}にはありません", class = .class.name_ja())]
+    #[error("vehicle.class: class {class:?} not in force in {fiscal_year}")]
     ClassNotInForce {
         /// The class asked for.
         class: VehicleClass,
@@ -303,17 +303,15 @@ pub enum LightVehicleTaxError {
         fiscal_year: FiscalYear,
     },
     /// A three- or four-wheeler without its first inspection month.
-    #[error(
-        "vehicle.first_inspection: 三輪・四輪の軽自動車には最初の新規検査の年月（初度検査年月）が必要です"
-    )]
+    #[error("vehicle.first_inspection: a three- or four-wheeler needs its first inspection month")]
     FirstInspectionMissing,
     /// A three- or four-wheeler without its fuel.
-    #[error("vehicle.fuel: 三輪・四輪の軽自動車には燃料の種類が必要です")]
+    #[error("vehicle.fuel: a three- or four-wheeler needs its fuel")]
     FuelMissing,
     /// A first inspection after the assessment date: the vehicle is not
     /// taxed in that fiscal year.
     #[error(
-        "vehicle.first_inspection: {first_inspection} は{fiscal_year}の賦課期日（4月1日）より後です"
+        "vehicle.first_inspection: {first_inspection} is after the assessment date (1 April) of {fiscal_year}"
     )]
     FirstInspectionAfterAssessmentDate {
         /// The month given.
@@ -333,6 +331,27 @@ impl LightVehicleTaxError {
                 Some("vehicle.first_inspection")
             }
             Self::FuelMissing => Some("vehicle.fuel"),
+        }
+    }
+
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            Self::Rules(rule) => rule.message(),
+            Self::ClassNotInForce { class, fiscal_year } => M::LightVehicleClassNotInForce {
+                class: class.name_ja().to_owned(),
+                fiscal_year: fiscal_year.to_string(),
+            },
+            Self::FirstInspectionMissing => M::LightVehicleFirstInspectionMissing {},
+            Self::FuelMissing => M::LightVehicleFuelMissing {},
+            Self::FirstInspectionAfterAssessmentDate {
+                first_inspection,
+                fiscal_year,
+            } => M::LightVehicleFirstInspectionAfterAssessmentDate {
+                first_inspection: first_inspection.to_string(),
+                fiscal_year: fiscal_year.to_string(),
+            },
         }
     }
 }

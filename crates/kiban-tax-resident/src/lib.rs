@@ -32,7 +32,7 @@ pub enum ResidentTaxError {
     #[error("fiscal_year: {0}")]
     UnsupportedFiscalYear(RuleError),
     /// A rule file is broken (a defect of the repository, not of the input).
-    #[error("ルールデータが不正です: {0}")]
+    #[error("invalid rule data: {0}")]
     InvalidRules(RuleError),
 }
 
@@ -42,6 +42,20 @@ impl ResidentTaxError {
         match self {
             ResidentTaxError::UnsupportedFiscalYear(_) => Some("fiscal_year"),
             ResidentTaxError::InvalidRules(_) => None,
+        }
+    }
+
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            ResidentTaxError::UnsupportedFiscalYear(rule) => M::CalcNoRulesForYear {
+                field: "fiscal_year".into(),
+                detail: rule.message().text(),
+            },
+            ResidentTaxError::InvalidRules(rule) => M::CalcRulesBroken {
+                detail: rule.message().text(),
+            },
         }
     }
 }

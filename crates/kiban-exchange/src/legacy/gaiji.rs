@@ -203,7 +203,7 @@ fn is_private_use(c: char) -> bool {
 
 /// Why a 外字 map could not be read, and on which line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("外字対応表の{line}行目: {problem}")]
+#[error("gaiji map, line {line}: {problem}")]
 pub struct GaijiMapError {
     /// The 1-based line of the CSV text.
     pub line: usize,
@@ -215,41 +215,69 @@ pub struct GaijiMapError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GaijiMapProblem {
     /// The first line is not the header `sjis,unicode`.
-    #[error("見出し行は「sjis,unicode」でなければなりません")]
+    #[error("the header must be `sjis,unicode`")]
     Header,
     /// The line does not have exactly two columns.
-    #[error("列は「sjis,unicode」の2つでなければなりません")]
+    #[error("the columns must be the two of `sjis,unicode`")]
     Columns,
     /// The code is not four hexadecimal digits in 0xF040–0xF9FC.
-    #[error(
-        "外字コード「{0}」は F040〜F9FC の16進4桁でなければなりません（下位バイトは 40〜FC、7F を除く）"
-    )]
+    #[error("gaiji code {0:?} is not four hex digits in F040–F9FC (trail byte 40–FC, not 7F)")]
     Code(String),
     /// A code point is not written `U+XXXX` or is not a character.
-    #[error("文字「{0}」は U+XXXX の形で書いてください")]
+    #[error("character {0:?} not written U+XXXX")]
     CodePoint(String),
     /// More than a base character and one variation selector.
-    #[error("文字は基底文字1つと、必要なら異体字セレクタ1つまでです")]
+    #[error("more than a base character and one variation selector")]
     TooManyCodePoints,
     /// The base character is a selector, a private-use character, white
     /// space, or a control or formatting character.
     #[error(
-        "「{0}」は氏名や住所に使える文字ではありません（私用領域・空白・制御文字・異体字セレクタ単独は不可）"
+        "{0:?} is not a character of names and addresses (no private use, white space, control or lone selector)"
     )]
     BaseCharacter(String),
     /// The second code point is not a variation selector.
-    #[error(
-        "2つ目の「{0}」は異体字セレクタ（U+FE00〜U+FE0F、U+E0100〜U+E01EF）でなければなりません"
-    )]
+    #[error("second code point {0:?} is not a variation selector (U+FE00–U+FE0F, U+E0100–U+E01EF)")]
     NotAVariationSelector(String),
     /// The code appeared on an earlier line.
-    #[error("外字コード {code} は{first_line}行目にもあります")]
+    #[error("gaiji code {code} also on line {first_line}")]
     Duplicate {
         /// The code, as `F040`.
         code: String,
         /// The line where it first appeared.
         first_line: usize,
     },
+}
+
+impl GaijiMapError {
+    /// The catalogue's message for people: the line, then what.
+    pub fn message(&self) -> kiban_core::Message {
+        kiban_core::Message::GaijiMapLine {
+            line: self.line.to_string(),
+            problem: self.problem.message().text(),
+        }
+    }
+}
+
+impl GaijiMapProblem {
+    /// The catalogue's message for people.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            GaijiMapProblem::Header => M::GaijiMapHeader {},
+            GaijiMapProblem::Columns => M::GaijiMapColumns {},
+            GaijiMapProblem::Code(code) => M::GaijiMapCode { code: code.clone() },
+            GaijiMapProblem::CodePoint(text) => M::GaijiMapCodePoint { text: text.clone() },
+            GaijiMapProblem::TooManyCodePoints => M::GaijiMapTooManyCodePoints {},
+            GaijiMapProblem::BaseCharacter(text) => M::GaijiMapBaseCharacter { text: text.clone() },
+            GaijiMapProblem::NotAVariationSelector(text) => {
+                M::GaijiMapNotAVariationSelector { text: text.clone() }
+            }
+            GaijiMapProblem::Duplicate { code, first_line } => M::GaijiMapDuplicate {
+                code: code.clone(),
+                first_line: first_line.to_string(),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -331,7 +359,7 @@ mod tests {
         );
         let message = GaijiMap::parse_csv("sjis,unicode\nF040,U+8FBB\nF041\n")
             .err()
-            .map(|e| e.to_string());
+            .map(|e| e.message().text());
         assert_eq!(
             message.as_deref(),
             Some("外字対応表の3行目: 列は「sjis,unicode」の2つでなければなりません")

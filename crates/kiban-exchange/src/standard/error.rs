@@ -3,7 +3,7 @@
 
 /// A problem found in an export (取込エラー), naming where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{}{}: {problem}", file, line.map(|l| format!(" {l}行目")).unwrap_or_default(), field.as_ref().map(|f| format!(" 項目 {f}")).unwrap_or_default())]
+#[error("{}{}{}: {problem}", file, line.map(|l| format!(" line {l}")).unwrap_or_default(), field.as_ref().map(|f| format!(" field {f}")).unwrap_or_default())]
 pub struct ExchangeError {
     /// The file (e.g. `persons.csv`, `manifest.json`).
     pub file: String,
@@ -15,23 +15,32 @@ pub struct ExchangeError {
     pub problem: Problem,
 }
 
-/// What is wrong (with a Japanese message).
+/// What is wrong (the catalogue has its Japanese message).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// A file listed by the format is missing from the directory.
-    #[error("ファイルがありません")]
+    #[error("file missing")]
     MissingFile,
     /// The manifest lists a file the format does not know.
-    #[error("この形式にないファイルです")]
+    #[error("a file the format does not have")]
     UnknownFile,
     /// The manifest lists a file twice.
-    #[error("マニフェストに2回記載されています")]
+    #[error("listed twice in the manifest")]
     DuplicateFile,
     /// The manifest is not the JSON document of the format.
-    #[error("マニフェストとして読めません: {0}")]
+    #[error("not a manifest: {0}")]
     Manifest(String),
+    /// The manifest's 団体コード is not a municipality code.
+    #[error("not a manifest: invalid municipality code")]
+    ManifestMunicipalityCode,
+    /// The manifest's chain head is not a SHA-256 in lower-case hex.
+    #[error("not a manifest: not a SHA-256 (64 lower-case hex digits)")]
+    ManifestDigestForm,
+    /// A manifest member that must hold the value given.
+    #[error("not a manifest: must be {0}")]
+    ManifestExpected(String),
     /// The format or its version is not the one this version reads.
-    #[error("形式 {found} には対応していません（{expected} のみ）")]
+    #[error("format {found} not supported (only {expected})")]
     Format {
         /// What this version reads.
         expected: String,
@@ -39,7 +48,7 @@ pub enum Problem {
         found: String,
     },
     /// The row count differs from the manifest's.
-    #[error("行数 {found} がマニフェストの {expected} と一致しません")]
+    #[error("{found} rows, the manifest says {expected}")]
     RowCount {
         /// The manifest's count.
         expected: u64,
@@ -47,22 +56,22 @@ pub enum Problem {
         found: u64,
     },
     /// The SHA-256 differs from the manifest's.
-    #[error("SHA-256 がマニフェストと一致しません（ファイルが変更されています）")]
+    #[error("SHA-256 differs from the manifest (the file was changed)")]
     Digest,
     /// The bytes are not UTF-8.
-    #[error("UTF-8 として読めません")]
+    #[error("not UTF-8")]
     NotUtf8,
     /// The CSV cannot be read.
-    #[error("CSV として読めません: {0}")]
+    #[error("not CSV: {0}")]
     Csv(String),
     /// The header is not the entity's column list.
-    #[error("見出し行が違います（{expected} であること）")]
+    #[error("wrong header (expected {expected})")]
     Header {
         /// The expected header.
         expected: String,
     },
     /// A record has the wrong number of fields.
-    #[error("項目数が {found} です（{expected} であること）")]
+    #[error("{found} fields (expected {expected})")]
     FieldCount {
         /// The entity's field count.
         expected: u64,
@@ -70,10 +79,10 @@ pub enum Problem {
         found: u64,
     },
     /// A required field is empty.
-    #[error("必須項目が空です")]
+    #[error("required field empty")]
     Required,
     /// Text longer than the field allows.
-    #[error("{found} 文字あります（最大 {max} 文字）")]
+    #[error("{found} characters (at most {max})")]
     TooLong {
         /// The limit.
         max: usize,
@@ -81,34 +90,36 @@ pub enum Problem {
         found: usize,
     },
     /// A control character (line break, tab, …) in text.
-    #[error("制御文字 U+{0:04X} は使えません")]
+    #[error("control character U+{0:04X}")]
     ControlCharacter(u32),
     /// A private-use character in a field that may not hold 外字.
-    #[error("私用領域の文字 U+{0:04X} は使えません（外字は標準の文字と異体字セレクタで表します）")]
+    #[error(
+        "private-use character U+{0:04X} (gaiji are written as standard characters and variation selectors)"
+    )]
     PrivateUse(u32),
     /// A variation selector in a field that may not hold IVS.
-    #[error("この項目には異体字セレクタ U+{0:04X} は使えません")]
+    #[error("variation selector U+{0:04X} not allowed in this field")]
     VariationSelector(u32),
     /// Not a canonical integer.
-    #[error("整数ではありません（先頭の 0 や + は使えません）")]
+    #[error("not a canonical integer (no leading 0 or +)")]
     NotInteger,
     /// Not `0` or `1`.
-    #[error("0 か 1 でなければなりません")]
+    #[error("not 0 or 1")]
     NotFlag,
     /// Not a date `YYYY-MM-DD` that exists.
-    #[error("YYYY-MM-DD 形式の存在する日付ではありません")]
+    #[error("not an existing date YYYY-MM-DD")]
     NotDate,
     /// Not an RFC 3339 timestamp.
-    #[error("RFC 3339 形式の日時ではありません")]
+    #[error("not an RFC 3339 timestamp")]
     NotTimestamp,
     /// Not JSON.
-    #[error("JSON として読めません: {0}")]
+    #[error("not JSON: {0}")]
     NotJson(String),
     /// Not canonical Base64.
-    #[error("Base64（標準の文字、= で埋める）ではありません")]
+    #[error("not canonical Base64 (standard alphabet, padded with =)")]
     NotBase64,
     /// A code outside its code table.
-    #[error("コード {code} はコード表 {table} にありません")]
+    #[error("code {code} not in code table {table}")]
     UnknownCode {
         /// The code table.
         table: &'static str,
@@ -116,10 +127,10 @@ pub enum Problem {
         code: String,
     },
     /// The key of an earlier row again.
-    #[error("キーが重複しています（{0}）")]
+    #[error("duplicate key ({0})")]
     DuplicateKey(String),
     /// A reference to a row that does not exist.
-    #[error("{target} に {key} がありません")]
+    #[error("{key} not in {target}")]
     UnknownReference {
         /// The target file.
         target: &'static str,
@@ -127,21 +138,131 @@ pub enum Problem {
         key: String,
     },
     /// The access log is not numbered 1, 2, 3, … in order.
-    #[error("利用履歴の番号が 1 からの連番ではありません（{expected} であること）")]
+    #[error("access log not numbered 1, 2, 3, … (expected {expected})")]
     AuditGap {
         /// The number expected.
         expected: i64,
     },
     /// Not a 個人番号 (12 digits whose check digit matches). The value is
     /// never repeated.
-    #[error("個人番号として正しくありません（12桁の数字で、検査数字が合うこと）")]
+    #[error("not an individual number (12 digits with a matching check digit)")]
     IndividualNumber,
     /// The current 個人番号 of another person too.
-    #[error("宛名番号 {0} の現在の個人番号と同じ番号です（同じ個人番号は1人にだけ）")]
+    #[error("the current individual number of person {0} too")]
     SharedIndividualNumber(u64),
     /// The access log does not give the chain head of the manifest.
-    #[error(
-        "利用履歴のハッシュ連鎖の末尾がマニフェストの audit_chain.head_hash と一致しません（履歴が変更されています）"
-    )]
+    #[error("the access log's chain head differs from the manifest's audit_chain.head_hash")]
     AuditChain,
+}
+
+impl ExchangeError {
+    /// The catalogue's message for people: where, then what.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        let file = self.file.clone();
+        let problem = self.problem.message().text();
+        match (self.line, &self.field) {
+            (None, None) => M::ImportInFile { file, problem },
+            (Some(line), None) => M::ImportAtLine {
+                file,
+                line: line.to_string(),
+                problem,
+            },
+            (None, Some(field)) => M::ImportInField {
+                file,
+                field: field.clone(),
+                problem,
+            },
+            (Some(line), Some(field)) => M::ImportAtLineField {
+                file,
+                line: line.to_string(),
+                field: field.clone(),
+                problem,
+            },
+        }
+    }
+}
+
+/// A character as `U+XXXX`.
+fn code_point(c: u32) -> String {
+    format!("U+{c:04X}")
+}
+
+impl Problem {
+    /// The catalogue's message for people.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            Problem::MissingFile => M::ImportMissingFile {},
+            Problem::UnknownFile => M::ImportUnknownFile {},
+            Problem::DuplicateFile => M::ImportDuplicateFile {},
+            Problem::Manifest(detail) => M::ImportManifest {
+                detail: detail.clone(),
+            },
+            Problem::ManifestMunicipalityCode => M::ImportManifestMunicipality {},
+            Problem::ManifestDigestForm => M::ImportManifestDigest {},
+            Problem::ManifestExpected(expected) => M::ImportManifestExpected {
+                expected: expected.clone(),
+            },
+            Problem::Format { expected, found } => M::ImportFormat {
+                expected: expected.clone(),
+                found: found.clone(),
+            },
+            Problem::RowCount { expected, found } => M::ImportRowCount {
+                expected: expected.to_string(),
+                found: found.to_string(),
+            },
+            Problem::Digest => M::ImportDigest {},
+            Problem::NotUtf8 => M::ImportNotUtf8 {},
+            Problem::Csv(detail) => M::ImportCsv {
+                detail: detail.clone(),
+            },
+            Problem::Header { expected } => M::ImportHeader {
+                expected: expected.clone(),
+            },
+            Problem::FieldCount { expected, found } => M::ImportFieldCount {
+                expected: expected.to_string(),
+                found: found.to_string(),
+            },
+            Problem::Required => M::ImportRequired {},
+            Problem::TooLong { max, found } => M::ImportTooLong {
+                max: max.to_string(),
+                found: found.to_string(),
+            },
+            Problem::ControlCharacter(c) => M::ImportControlCharacter {
+                code_point: code_point(*c),
+            },
+            Problem::PrivateUse(c) => M::ImportPrivateUse {
+                code_point: code_point(*c),
+            },
+            Problem::VariationSelector(c) => M::ImportVariationSelector {
+                code_point: code_point(*c),
+            },
+            Problem::NotInteger => M::ImportNotInteger {},
+            Problem::NotFlag => M::ImportNotFlag {},
+            Problem::NotDate => M::ImportNotDate {},
+            Problem::NotTimestamp => M::ImportNotTimestamp {},
+            Problem::NotJson(detail) => M::ImportNotJson {
+                detail: detail.clone(),
+            },
+            Problem::NotBase64 => M::ImportNotBase64 {},
+            Problem::UnknownCode { table, code } => M::ImportUnknownCode {
+                table: (*table).to_owned(),
+                code: code.clone(),
+            },
+            Problem::DuplicateKey(key) => M::ImportDuplicateKey { key: key.clone() },
+            Problem::UnknownReference { target, key } => M::ImportUnknownReference {
+                target: (*target).to_owned(),
+                key: key.clone(),
+            },
+            Problem::AuditGap { expected } => M::ImportAuditGap {
+                expected: expected.to_string(),
+            },
+            Problem::IndividualNumber => M::ImportIndividualNumber {},
+            Problem::SharedIndividualNumber(person_id) => M::ImportSharedIndividualNumber {
+                person_id: person_id.to_string(),
+            },
+            Problem::AuditChain => M::ImportAuditChain {},
+        }
+    }
 }

@@ -146,27 +146,27 @@ impl Manifest {
         if kiban_core::MunicipalityCode::parse(&manifest.municipality_code).is_err() {
             return Err(manifest_error(
                 Some("municipality_code"),
-                Problem::Manifest("団体コードが正しくありません".to_owned()),
+                Problem::ManifestMunicipalityCode,
             ));
         }
         let head = &manifest.audit_chain.head_hash;
         if head.len() != 64 || !head.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(manifest_error(
                 Some("audit_chain.head_hash"),
-                Problem::Manifest("SHA-256（小文字の16進64桁）ではありません".to_owned()),
+                Problem::ManifestDigestForm,
             ));
         }
         if let IndividualNumbers::Encrypted(numbers) = &manifest.individual_numbers {
             if numbers.file != INDIVIDUAL_NUMBERS_FILE {
                 return Err(manifest_error(
                     Some("individual_numbers.file"),
-                    Problem::Manifest(format!("{INDIVIDUAL_NUMBERS_FILE} であること")),
+                    Problem::ManifestExpected(INDIVIDUAL_NUMBERS_FILE.to_owned()),
                 ));
             }
             if numbers.encryption != INDIVIDUAL_NUMBERS_ENCRYPTION {
                 return Err(manifest_error(
                     Some("individual_numbers.encryption"),
-                    Problem::Manifest(format!("{INDIVIDUAL_NUMBERS_ENCRYPTION} であること")),
+                    Problem::ManifestExpected(INDIVIDUAL_NUMBERS_ENCRYPTION.to_owned()),
                 ));
             }
             if !manifest

@@ -28,7 +28,7 @@ fn empty_file() {
     let e = reject(b"");
     assert_eq!(e, error(1, 1, LegacyFileProblem::Empty));
     assert_eq!(
-        e.to_string(),
+        e.message().text(),
         "レコード1の1バイト目: ファイルが空です（トレーラレコードがありません）"
     );
 }
@@ -51,7 +51,7 @@ fn short_record() {
         error(2, 256, LegacyFileProblem::RecordLength { length: 255 })
     );
     assert_eq!(
-        e.to_string(),
+        e.message().text(),
         "レコード2の256バイト目: レコードが255バイトで終わっています（256バイトでなければなりません）"
     );
 }
@@ -84,7 +84,7 @@ fn mixed_line_ends() {
     let e = reject(&file);
     assert_eq!(e, error(2, 257, LegacyFileProblem::MissingLineBreak));
     assert_eq!(
-        e.to_string(),
+        e.message().text(),
         "レコード2の257バイト目: レコードの後に CR LF がありません（最初のレコードの後にはあります）"
     );
     // No CR LF after the first record, one after the third.
@@ -121,7 +121,7 @@ fn trailer_problems() {
         )
     );
     assert_eq!(
-        e.to_string(),
+        e.message().text(),
         "レコード4の2バイト目: トレーラの件数 5 が個人レコードの数 3 と一致しません"
     );
     let mut file = three(true);
@@ -175,7 +175,7 @@ fn unknown_record_kind() {
         )
     );
     assert_eq!(
-        e.to_string(),
+        e.message().text(),
         "レコード2の1バイト目: レコード種別 0x82 は扱えません（1: 個人、9: トレーラ）"
     );
 }
@@ -190,7 +190,7 @@ fn undecodable_bytes() {
     let e = reject(&file);
     assert_eq!(e, error(2, 26, undecodable(LegacyField::Name)));
     assert_eq!(
-        e.to_string(),
+        e.message().text(),
         "レコード2の26バイト目: 氏名に CP932 として読めないバイトがあります"
     );
     // 0xFF cannot start a character (in the address).
@@ -311,7 +311,7 @@ fn values_the_layout_does_not_allow() {
     file[offset(2, 250, true)] = b'X';
     let e = reject(&file);
     assert_eq!(
-        e.to_string(),
+        e.message().text(),
         "レコード2の250バイト目: 予備: 空白でなければなりません"
     );
 }

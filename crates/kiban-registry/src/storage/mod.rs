@@ -87,6 +87,15 @@ impl RegistryError {
             RegistryError::Store(_) => None,
         }
     }
+
+    /// The catalogue's message for people: the rejection's, or the
+    /// storage failure's.
+    pub fn message(&self) -> kiban_core::Message {
+        match self {
+            RegistryError::Rejected(r) => r.message(),
+            RegistryError::Store(e) => e.message(),
+        }
+    }
 }
 
 use kiban_core::japan_date;

@@ -289,7 +289,7 @@ pub(crate) fn certificate_error(error: CertificateError) -> ApiError {
             ApiError::about(refusal.field(), refusal.message())
         }
         CertificateError::Print(error) => ApiError::of(Message::Unprintable {
-            detail: error.to_string(),
+            detail: error.message().text(),
         }),
         CertificateError::Store(e) => ApiError::from(e),
     }

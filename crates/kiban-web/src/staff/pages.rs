@@ -112,7 +112,9 @@ pub struct CreateStaffForm {
 
 fn auth_message(e: AuthError) -> Result<(StatusCode, String), ApiError> {
     match e {
-        AuthError::InvalidInput { message, .. } => Ok((StatusCode::UNPROCESSABLE_ENTITY, message)),
+        AuthError::InvalidInput { problem, .. } => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, problem.message().text()))
+        }
         e @ (AuthError::Duplicate(_) | AuthError::NoSuchAccount(_)) => match e.message() {
             Some(message) => Ok((
                 StatusCode::from_u16(message.status()).unwrap_or(StatusCode::CONFLICT),
@@ -238,9 +240,9 @@ pub async fn staff_action(
         "reset-second-factor" => kiban_auth::reset_second_factor(&s.tenant, &s.actor, &login).await,
         _ => match Role::parse(form.role.trim()) {
             Ok(role) => kiban_auth::set_role(&s.tenant, &s.actor, &login, role).await,
-            Err(message) => Err(AuthError::InvalidInput {
+            Err(_) => Err(AuthError::InvalidInput {
                 field: "role",
-                message,
+                problem: kiban_auth::AccountProblem::UnknownRole(form.role.trim().to_owned()),
             }),
         },
     };
