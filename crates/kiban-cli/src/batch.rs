@@ -141,7 +141,7 @@ fn submit_error(e: SubmitError) -> CliError {
             CliError::invalid(kiban_core::Message::UnknownJob { job }.text())
         }
         SubmitError::Param(p) => {
-            CliError::invalid(format!("パラメータ {}: {}", p.field, p.message))
+            CliError::invalid(format!("パラメータ {}: {}", p.field, p.message.text()))
         }
         SubmitError::Store(s) => s.into(),
     }

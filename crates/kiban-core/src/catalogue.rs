@@ -587,6 +587,16 @@ catalogue! {
     // --- kiban-jobs ------------------------------------------------------------
     /// A job kind that does not exist.
     UnknownJob { job } => UnknownJob, 422, "ジョブ「{job}」はありません";
+    /// A parameter the job kind does not declare.
+    ParamNotDeclared {} => InvalidParam, 422, "このジョブにはないパラメータです";
+    /// A fiscal-year parameter that is not a year.
+    ParamNotFiscalYear { value } => InvalidParam, 422, "「{value}」は年度（西暦の年）ではありません";
+    /// An integer parameter that is not an integer.
+    ParamNotInteger { value } => InvalidParam, 422, "「{value}」は整数ではありません";
+    /// A text parameter given empty.
+    ParamEmpty {} => InvalidParam, 422, "値が空です";
+    /// A required parameter not given.
+    ParamRequired {} => InvalidParam, 422, "必須のパラメータがありません";
     /// A job parameter not acceptable (the kind's words follow).
     InvalidParam { field, detail } => InvalidParam, 422, "{field}: {detail}";
     /// A plan entry not acceptable (the check's words follow).

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use kiban_core::{Date, FiscalYear};
+use kiban_core::{Date, FiscalYear, Message};
 use kiban_store::{StoreError, TenantTx};
 
 /// A boxed future, so that [`JobKind`] stays object-safe.
@@ -53,21 +53,26 @@ pub struct ParamSpec {
 
 /// A parameter that is unknown, missing or invalid, named.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[error("parameter {field}: {}", message.code().as_str())]
 pub struct ParamError {
     /// The parameter's name.
     pub field: String,
-    /// What is wrong (Japanese).
-    pub message: String,
+    /// What is wrong, as the catalogue words it for clerks.
+    pub message: Message,
 }
 
 impl ParamError {
     /// An error about `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: Message) -> Self {
         Self {
             field: field.into(),
-            message: message.into(),
+            message,
         }
+    }
+
+    /// The text shown to clerks: the parameter and what is wrong.
+    pub fn text(&self) -> String {
+        format!("{}: {}", self.field, self.message.text())
     }
 }
 
@@ -86,32 +91,41 @@ impl Params {
         let mut values = BTreeMap::new();
         for (name, value) in raw {
             let Some(spec) = specs.iter().find(|s| s.name == name) else {
-                return Err(ParamError::new(name, "このジョブにはないパラメータです"));
+                return Err(ParamError::new(name, Message::ParamNotDeclared {}));
             };
             let value = value.trim();
             let canonical = match spec.kind {
                 ParamType::Date => kiban_core::date::parse_iso(value)
-                    .map_err(|e| ParamError::new(name, e.message().text()))?
+                    .map_err(|e| ParamError::new(name, e.message()))?
                     .to_string(),
                 ParamType::FiscalYear => {
                     let year: i32 = value.parse().map_err(|_| {
                         ParamError::new(
                             name,
-                            format!("「{value}」は年度（西暦の年）ではありません"),
+                            Message::ParamNotFiscalYear {
+                                value: value.to_owned(),
+                            },
                         )
                     })?;
                     FiscalYear::new(year)
-                        .map_err(|e| ParamError::new(name, e.message().text()))?
+                        .map_err(|e| ParamError::new(name, e.message()))?
                         .start_year()
                         .to_string()
                 }
                 ParamType::Int => value
                     .parse::<i64>()
-                    .map_err(|_| ParamError::new(name, format!("「{value}」は整数ではありません")))?
+                    .map_err(|_| {
+                        ParamError::new(
+                            name,
+                            Message::ParamNotInteger {
+                                value: value.to_owned(),
+                            },
+                        )
+                    })?
                     .to_string(),
                 ParamType::Text => {
                     if value.is_empty() {
-                        return Err(ParamError::new(name, "値が空です"));
+                        return Err(ParamError::new(name, Message::ParamEmpty {}));
                     }
                     value.to_owned()
                 }
@@ -120,7 +134,7 @@ impl Params {
         }
         for spec in specs {
             if spec.required && !values.contains_key(spec.name) {
-                return Err(ParamError::new(spec.name, "必須のパラメータがありません"));
+                return Err(ParamError::new(spec.name, Message::ParamRequired {}));
             }
         }
         Ok(Self(values))
@@ -140,18 +154,23 @@ impl Params {
     pub fn date(&self, name: &str) -> Result<Date, ParamError> {
         let value = self
             .get(name)
-            .ok_or_else(|| ParamError::new(name, "必須のパラメータがありません"))?;
-        kiban_core::date::parse_iso(value).map_err(|e| ParamError::new(name, e.message().text()))
+            .ok_or_else(|| ParamError::new(name, Message::ParamRequired {}))?;
+        kiban_core::date::parse_iso(value).map_err(|e| ParamError::new(name, e.message()))
     }
 
     /// The integer (or fiscal-year) parameter `name`.
     pub fn int(&self, name: &str) -> Result<i64, ParamError> {
         let value = self
             .get(name)
-            .ok_or_else(|| ParamError::new(name, "必須のパラメータがありません"))?;
-        value
-            .parse()
-            .map_err(|_| ParamError::new(name, format!("「{value}」は整数ではありません")))
+            .ok_or_else(|| ParamError::new(name, Message::ParamRequired {}))?;
+        value.parse().map_err(|_| {
+            ParamError::new(
+                name,
+                Message::ParamNotInteger {
+                    value: value.to_owned(),
+                },
+            )
+        })
     }
 
     /// The parameters as stored: a JSON object with keys in name order,
@@ -285,7 +304,7 @@ impl JobError {
     pub fn text(&self) -> String {
         match self {
             JobError::Store(e) => e.message().text(),
-            JobError::Param(e) => e.to_string(),
+            JobError::Param(e) => e.text(),
             JobError::Failed(message) => message.clone(),
         }
     }

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use kiban_audit::{Actor, AuditAction};
+use kiban_core::Message;
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
 
 use crate::calendar::CalendarError;
@@ -58,12 +59,12 @@ pub struct StoredEntry {
 pub enum PlanError {
     /// An entry is invalid; `field` names it (`plan[2].schedule`,
     /// `plan[0].params.as_of`, `plan[1].job`). The plan is unchanged.
-    #[error("{field}: {message}")]
+    #[error("plan entry {field}: {}", message.code().as_str())]
     Invalid {
         /// The entry and field.
         field: String,
-        /// What is wrong (Japanese).
-        message: String,
+        /// What is wrong, as the catalogue words it for clerks.
+        message: Message,
     },
     /// The business-day calendar does not cover a date.
     #[error(transparent)]
@@ -108,14 +109,14 @@ fn check(kinds: &Kinds, entries: &[PlanEntry]) -> Result<Vec<Checked>, PlanError
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let invalid = |field: &str, message: String| PlanError::Invalid {
+            let invalid = |field: &str, message: Message| PlanError::Invalid {
                 field: format!("plan[{index}].{field}"),
                 message,
             };
             let params = match engine::check_params(kinds, &entry.job, &entry.params) {
                 Ok(params) => params,
                 Err(SubmitError::UnknownJob(job)) => {
-                    return Err(invalid("job", format!("ジョブ「{job}」はありません")));
+                    return Err(invalid("job", Message::UnknownJob { job }));
                 }
                 Err(SubmitError::Param(e)) => {
                     return Err(invalid(&format!("params.{}", e.field), e.message));
@@ -123,7 +124,7 @@ fn check(kinds: &Kinds, entries: &[PlanEntry]) -> Result<Vec<Checked>, PlanError
                 Err(SubmitError::Store(e)) => return Err(PlanError::Store(e)),
             };
             let schedule = Schedule::parse(entry.schedule.trim())
-                .map_err(|e| invalid("schedule", e.message().text()))?;
+                .map_err(|e| invalid("schedule", e.message()))?;
             Ok(Checked {
                 job: entry.job.clone(),
                 params,

@@ -122,7 +122,7 @@ async fn check(demo: &TenantDb, kinds: &Kinds, entries: Vec<PlanEntry>, field: &
         Err(PlanError::Invalid {
             field: got,
             message,
-        }) => assert_eq!(got, field, "{message}"),
+        }) => assert_eq!(got, field, "{}", message.text()),
         other => panic!("{field}: {other:?}"),
     }
 }

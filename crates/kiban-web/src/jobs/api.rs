@@ -604,7 +604,7 @@ pub(crate) fn submit_error(error: SubmitError) -> ApiError {
             format!("params.{}", e.field),
             Message::InvalidParam {
                 field: e.field.clone(),
-                detail: e.message,
+                detail: e.message.text(),
             },
         ),
         SubmitError::Store(e) => ApiError::internal(e),
@@ -865,7 +865,7 @@ pub(crate) fn plan_error(error: PlanError) -> ApiError {
             field.clone(),
             Message::InvalidPlan {
                 field,
-                detail: message,
+                detail: message.text(),
             },
         ),
         PlanError::Calendar(e) => ApiError::invalid("plan", e.message()),
