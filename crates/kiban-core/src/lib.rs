@@ -58,11 +58,15 @@ pub enum ValueError {
         /// The check digit the rest of the number calls for.
         expected: u8,
     },
-    /// A number outside the range the value allows.
-    #[error("value out of range: {0}")]
+    /// A number outside the range the value allows; the detail (for
+    /// clerks, in Japanese) is the catalogue's parameter, not part of the
+    /// Display.
+    #[error("value out of range")]
     OutOfRange(String),
-    /// A date that does not exist or cannot be read.
-    #[error("invalid date: {0}")]
+    /// A date that does not exist or cannot be read; the detail (for
+    /// clerks, in Japanese) is the catalogue's parameter, not part of the
+    /// Display.
+    #[error("invalid date")]
     InvalidDate(String),
 }
 
