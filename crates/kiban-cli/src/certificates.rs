@@ -58,10 +58,9 @@ pub async fn run(database_url: &str, command: CertificateCommand) -> Result<(), 
                 }
             }
             let official_seal = match &args.official_seal {
-                Some(path) => Some(
-                    kiban_print::PngImage::parse(std::fs::read(path)?)
-                        .map_err(|e| CliError::invalid(format!("--official-seal: {e}")))?,
-                ),
+                Some(path) => Some(kiban_print::PngImage::parse(std::fs::read(path)?).map_err(
+                    |e| CliError::invalid(format!("--official-seal: {}", e.message().text())),
+                )?),
                 None => None,
             };
             let db = open_migrated(database_url).await?;

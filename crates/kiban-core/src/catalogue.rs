@@ -271,6 +271,13 @@ macro_rules! catalogue {
                 }
             }
 
+            /// The entry's name in the table (for logs).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Message::$name { .. } => stringify!($name), )*
+                }
+            }
+
             /// The HTTP status the API answers with.
             pub fn status(&self) -> u16 {
                 match self {
@@ -415,8 +422,66 @@ catalogue! {
     ValueCheckDigit { expected } => InvalidValue, 422, "検査数字（チェックディジット）が正しくありません（正しくは {expected}）";
     /// A value outside its range.
     ValueOutOfRange { detail } => InvalidValue, 422, "範囲外の値です: {detail}";
+    /// An image that is not a PNG file.
+    ImageNotPng {} => InvalidValue, 422, "PNG形式ではありません";
+    /// A PNG that cannot be decoded (the decoder's words follow).
+    ImageUndecodable { detail } => InvalidValue, 422, "PNG画像として読めません: {detail}";
+    /// A PNG of width or height 0.
+    ImageEmpty {} => InvalidValue, 422, "画像の大きさが0です";
     /// A date that does not exist or cannot be read.
     ValueInvalidDate { detail } => InvalidValue, 422, "日付が正しくありません: {detail}";
+    /// The detail of a value error that is the value itself (`2024年2月30日`, `0.5x`).
+    ValueText { text } => InvalidValue, 422, "{text}";
+    /// A 性別 code other than male or female.
+    SexUnknown { code } => InvalidValue, 422, "「{code}」は male または female です";
+    /// A 続柄 code not in the list.
+    RelationshipUnknown { code } => InvalidValue, 422, "「{code}」は head, spouse, child, parent, other_relative, cohabitant のいずれかです";
+    /// A フリガナ longer than the registry keeps.
+    KanaTooLong { max } => InvalidValue, 422, "フリガナは{max}文字までです";
+    /// A 氏名 longer than the registry keeps.
+    NameTooLong { max } => InvalidValue, 422, "氏名は{max}文字までです";
+    /// A date not written `YYYY-MM-DD`.
+    DateNotIso { input } => InvalidDate, 422, "「{input}」は YYYY-MM-DD の形式ではありません";
+    /// A month not written `YYYY-MM`.
+    MonthNotIso { input } => InvalidDate, 422, "「{input}」は YYYY-MM の形式ではありません";
+    /// 和暦 year 0 (the first year is 元年).
+    DateEraYearZero { era } => InvalidDate, 422, "{era}0年はありません（最初の年は元年＝1年です）";
+    /// An era year beyond 9999.
+    DateYearTooLarge { written } => InvalidDate, 422, "{written}: 年が大きすぎます";
+    /// A day that does not exist (2月30日).
+    DateDoesNotExist { written } => InvalidDate, 422, "{written}は存在しない日付です";
+    /// A day outside its era (平成31年5月1日).
+    DateOutsideEra { written, era, span } => InvalidDate, 422, "{written}は{era}の期間外です（{span}）";
+    /// A day before 明治, which has no 和暦.
+    DateBeforeMeiji { date, first } => InvalidDate, 422, "{date}は明治より前の日付のため和暦にできません（和暦は明治元年＝{first}から）";
+    /// A date input longer than the parser reads.
+    DateInputTooLong { max } => InvalidDate, 422, "入力が長すぎます（{max}文字まで）";
+    /// No date given.
+    DateNotGiven {} => InvalidDate, 422, "日付が入力されていません";
+    /// An era name the parser does not know.
+    DateUnknownEra { name } => InvalidDate, 422, "「{name}」は扱える元号ではありません（明治・大正・昭和・平成・令和、または M・T・S・H・R）";
+    /// Input that is not a date; `problem` is one of the `DateProblem…` texts.
+    DateUnreadable { input, problem } => InvalidDate, 422, "「{input}」は日付として読めません（{problem}。例: 令和7年4月1日、R7.4.1、2025-04-01）";
+    /// (A problem of an unreadable date.) The year cannot be read.
+    DateProblemYear {} => InvalidDate, 422, "年が読めません";
+    /// (A problem of an unreadable date.) A 西暦 year of other than 4 digits.
+    DateProblemWesternYear {} => InvalidDate, 422, "西暦の年は4桁で入力してください";
+    /// (A problem of an unreadable date.) No era.
+    DateProblemNoEra {} => InvalidDate, 422, "元号がありません";
+    /// (A problem of an unreadable date.) Neither era nor year.
+    DateProblemNoEraNorYear {} => InvalidDate, 422, "元号と年がありません";
+    /// (A problem of an unreadable date.) Nothing after the year.
+    DateProblemYearSeparator {} => InvalidDate, 422, "年の後に「年」か区切り（. / -）が必要です";
+    /// (A problem of an unreadable date.) The month cannot be read.
+    DateProblemMonth {} => InvalidDate, 422, "月が読めません";
+    /// (A problem of an unreadable date.) Nothing after the month.
+    DateProblemMonthEnd { end } => InvalidDate, 422, "月の後に「{end}」が必要です";
+    /// (A problem of an unreadable date.) The day cannot be read.
+    DateProblemDay {} => InvalidDate, 422, "日が読めません";
+    /// (A problem of an unreadable date.) No 日 after the day.
+    DateProblemDayEnd {} => InvalidDate, 422, "日の後に「日」が必要です";
+    /// (A problem of an unreadable date.) Characters after the date.
+    DateProblemTrailing {} => InvalidDate, 422, "日付の後に余分な文字があります";
 
     // --- kiban-auth ------------------------------------------------------------
     /// A wrong login or password (staff-management screens).

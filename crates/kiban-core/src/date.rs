@@ -3,7 +3,7 @@
 //! Dates are plain calendar dates with no time zone: 異動日, 届出日 and 生年月日
 //! are days, not instants.
 
-use crate::ValueError;
+use crate::{Message, ValueError};
 
 /// A calendar date (no time zone).
 pub type Date = jiff::civil::Date;
@@ -29,8 +29,11 @@ pub fn today_in_japan() -> Date {
 
 /// Builds a date, naming the problem when it does not exist (2月30日).
 pub fn date(year: i16, month: i8, day: i8) -> Result<Date, ValueError> {
-    Date::new(year, month, day)
-        .map_err(|_| ValueError::InvalidDate(format!("{year}年{month}月{day}日")))
+    Date::new(year, month, day).map_err(|_| {
+        ValueError::invalid_date(Message::ValueText {
+            text: format!("{year}年{month}月{day}日"),
+        })
+    })
 }
 
 /// Parses an ISO date `YYYY-MM-DD` (the form of every JSON interface).
@@ -44,9 +47,9 @@ pub fn parse_iso(input: &str) -> Result<Date, ValueError> {
             .enumerate()
             .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
     if !well_formed {
-        return Err(ValueError::InvalidDate(format!(
-            "「{input}」は YYYY-MM-DD の形式ではありません"
-        )));
+        return Err(ValueError::invalid_date(Message::DateNotIso {
+            input: input.to_owned(),
+        }));
     }
     let number =
         |range: std::ops::Range<usize>| -> i16 { input[range].parse::<i16>().unwrap_or(0) };
@@ -86,9 +89,11 @@ pub fn age_on(birth: Date, on: Date) -> u32 {
 /// The day on which a person reaches the age `years` (年齢到達日): the day
 /// before the anniversary.
 pub fn reaches_age_on(birth: Date, years: i16) -> Result<Date, ValueError> {
-    anniversary(birth, years)?
-        .yesterday()
-        .map_err(|e| ValueError::InvalidDate(e.to_string()))
+    anniversary(birth, years)?.yesterday().map_err(|e| {
+        ValueError::invalid_date(Message::ValueText {
+            text: e.to_string(),
+        })
+    })
 }
 
 /// 就学予定日: the first day of the school year (1 April) after the child

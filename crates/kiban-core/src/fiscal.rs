@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::ValueError;
 use crate::date::{Date, date};
+use crate::{Message, ValueError};
 
 /// 年度 (fiscal year): from 1 April to 31 March, named by the calendar year in
 /// which it starts (令和7年度 = `FiscalYear(2025)`, 2025-04-01 to 2026-03-31).
@@ -14,7 +14,9 @@ impl FiscalYear {
     /// A fiscal year by the calendar year in which it starts (1868–2200).
     pub fn new(start_year: i32) -> Result<Self, ValueError> {
         if !(1868..=2200).contains(&start_year) {
-            return Err(ValueError::OutOfRange(format!("{start_year}年度")));
+            return Err(ValueError::out_of_range(Message::ValueText {
+                text: format!("{start_year}年度"),
+            }));
         }
         Ok(Self(start_year as i16))
     }

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::ValueError;
+use crate::{Message, ValueError};
 
 /// The longest フリガナ, in characters, once stored.
 pub const MAX_KANA_NAME_CHARS: usize = 100;
@@ -116,7 +116,9 @@ impl fmt::Debug for KanaName {
 }
 
 fn too_long() -> ValueError {
-    ValueError::OutOfRange(format!("フリガナは{MAX_KANA_NAME_CHARS}文字までです"))
+    ValueError::out_of_range(Message::KanaTooLong {
+        max: MAX_KANA_NAME_CHARS.to_string(),
+    })
 }
 
 /// The key for kana search (カナ検索): the same for every way of typing one

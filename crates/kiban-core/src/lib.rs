@@ -61,13 +61,13 @@ pub enum ValueError {
     /// A number outside the range the value allows; the detail (for
     /// clerks, in Japanese) is the catalogue's parameter, not part of the
     /// Display.
-    #[error("value out of range")]
-    OutOfRange(String),
+    #[error("value out of range ({})", .0.name())]
+    OutOfRange(Box<Message>),
     /// A date that does not exist or cannot be read; the detail (for
     /// clerks, in Japanese) is the catalogue's parameter, not part of the
     /// Display.
-    #[error("invalid date")]
-    InvalidDate(String),
+    #[error("invalid date ({})", .0.name())]
+    InvalidDate(Box<Message>),
 }
 
 impl ValueError {
@@ -83,11 +83,30 @@ impl ValueError {
                 expected: expected.to_string(),
             },
             ValueError::OutOfRange(detail) => Message::ValueOutOfRange {
-                detail: detail.clone(),
+                detail: detail.text(),
             },
             ValueError::InvalidDate(detail) => Message::ValueInvalidDate {
-                detail: detail.clone(),
+                detail: detail.text(),
             },
+        }
+    }
+
+    /// A value outside its range, `detail` saying how (for clerks).
+    pub fn out_of_range(detail: Message) -> Self {
+        ValueError::OutOfRange(Box::new(detail))
+    }
+
+    /// A date that does not exist or cannot be read, `detail` saying why.
+    pub fn invalid_date(detail: Message) -> Self {
+        ValueError::InvalidDate(Box::new(detail))
+    }
+
+    /// The detail of a date or range error in the catalogue's words (what
+    /// follows 「日付が正しくありません: 」), if it is one.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            ValueError::OutOfRange(detail) | ValueError::InvalidDate(detail) => Some(detail.text()),
+            _ => None,
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use crate::ValueError;
 use crate::date::{Date, date};
+use crate::{Message, ValueError};
 
 /// A calendar month of a calendar year, such as 2015年4月 (`2015-04`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -17,7 +17,9 @@ impl YearMonth {
     /// A month from its year (1868–2200) and month number (1–12).
     pub fn new(year: i16, month: i8) -> Result<Self, ValueError> {
         if !(1868..=2200).contains(&year) || !(1..=12).contains(&month) {
-            return Err(ValueError::InvalidDate(format!("{year}年{month}月")));
+            return Err(ValueError::invalid_date(Message::ValueText {
+                text: format!("{year}年{month}月"),
+            }));
         }
         Ok(Self { year, month })
     }
@@ -32,9 +34,9 @@ impl YearMonth {
                 .enumerate()
                 .all(|(i, b)| i == 4 || b.is_ascii_digit());
         if !well_formed {
-            return Err(ValueError::InvalidDate(format!(
-                "「{input}」は YYYY-MM の形式ではありません"
-            )));
+            return Err(ValueError::invalid_date(Message::MonthNotIso {
+                input: input.to_owned(),
+            }));
         }
         let year = input[0..4].parse::<i16>().unwrap_or(0);
         let month = input[5..7].parse::<i8>().unwrap_or(0);

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::ValueError;
+use crate::{Message, ValueError};
 
 /// The longest name, in characters (code points, so a variation sequence
 /// counts as two).
@@ -122,7 +122,9 @@ impl fmt::Debug for PersonName {
 }
 
 fn too_long() -> ValueError {
-    ValueError::OutOfRange(format!("氏名は{MAX_PERSON_NAME_CHARS}文字までです"))
+    ValueError::out_of_range(Message::NameTooLong {
+        max: MAX_PERSON_NAME_CHARS.to_string(),
+    })
 }
 
 /// A selector of an Ideographic Variation Sequence (VS17..VS256).

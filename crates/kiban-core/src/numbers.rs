@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use crate::ValueError;
 use crate::digits::{read_digits, to_string};
+use crate::{Message, ValueError};
 
 /// Where a scheme keeps its check digit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,9 @@ impl ResidentRecordCode {
     /// Builds a code from a 10-digit serial, appending its check digit.
     pub fn from_serial(serial: u64) -> Result<Self, ValueError> {
         if serial >= 10_000_000_000 {
-            return Err(ValueError::OutOfRange(serial.to_string()));
+            return Err(ValueError::out_of_range(Message::ValueText {
+                text: serial.to_string(),
+            }));
         }
         let (_, full) = RESIDENT_RECORD_CODE.complete(&format!("{serial:010}"))?;
         Ok(Self(full))

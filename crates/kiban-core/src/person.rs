@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::ValueError;
+use crate::{Message, ValueError};
 
 /// 性別.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,9 +27,9 @@ impl Sex {
         match code {
             "male" => Ok(Sex::Male),
             "female" => Ok(Sex::Female),
-            other => Err(ValueError::OutOfRange(format!(
-                "「{other}」は male または female です"
-            ))),
+            other => Err(ValueError::out_of_range(Message::SexUnknown {
+                code: other.to_owned(),
+            })),
         }
     }
 
@@ -88,9 +88,9 @@ impl Relationship {
             .into_iter()
             .find(|r| r.code() == code)
             .ok_or_else(|| {
-                ValueError::OutOfRange(format!(
-                    "「{code}」は head, spouse, child, parent, other_relative, cohabitant のいずれかです"
-                ))
+                ValueError::out_of_range(Message::RelationshipUnknown {
+                    code: code.to_owned(),
+                })
             })
     }
 

@@ -5,8 +5,8 @@
 
 use std::fmt;
 
-use crate::ValueError;
 use crate::money::Yen;
+use crate::{Message, ValueError};
 
 /// A non-negative rate held exactly as `numerator / 10^scale`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,18 +44,22 @@ impl Rate {
         }
         let scale = frac_part.len() as u32;
         if scale > MAX_SCALE || int_part.len() > 6 {
-            return Err(ValueError::OutOfRange(s.to_owned()));
+            return Err(ValueError::out_of_range(Message::ValueText {
+                text: s.to_owned(),
+            }));
         }
         let numerator = format!("{int_part}{frac_part}")
             .parse::<i64>()
-            .map_err(|_| ValueError::OutOfRange(s.to_owned()))?;
+            .map_err(|_| ValueError::out_of_range(Message::ValueText { text: s.to_owned() }))?;
         Ok(Self { numerator, scale }.reduced())
     }
 
     /// A rate of `numerator / 10^scale`.
     pub fn from_parts(numerator: i64, scale: u32) -> Result<Self, ValueError> {
         if numerator < 0 || scale > MAX_SCALE {
-            return Err(ValueError::OutOfRange(format!("{numerator}e-{scale}")));
+            return Err(ValueError::out_of_range(Message::ValueText {
+                text: format!("{numerator}e-{scale}"),
+            }));
         }
         Ok(Self { numerator, scale }.reduced())
     }

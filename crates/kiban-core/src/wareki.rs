@@ -37,9 +37,9 @@
 
 use std::fmt;
 
-use crate::ValueError;
 use crate::date::Date;
 use crate::fiscal::FiscalYear;
+use crate::{Message, ValueError};
 
 /// The longest input, in characters, that the parsers read. A date is never
 /// longer than about twenty characters, even with spaces.
@@ -195,32 +195,32 @@ impl Wareki {
     pub fn new(era: Era, year: u32, month: u32, day: u32) -> Result<Self, ValueError> {
         let written = || Self::display_parts(era, year, month, day);
         if year == 0 {
-            return Err(ValueError::InvalidDate(format!(
-                "{}0年はありません（最初の年は元年＝1年です）",
-                era.name_ja()
-            )));
+            return Err(ValueError::invalid_date(Message::DateEraYearZero {
+                era: era.name_ja().to_owned(),
+            }));
         }
         let western_year = u32::try_from(era.first_year())
             .ok()
             .and_then(|first| first.checked_add(year - 1))
             .and_then(|y| i16::try_from(y).ok())
             .filter(|y| *y <= 9999)
-            .ok_or_else(|| ValueError::InvalidDate(format!("{}: 年が大きすぎます", written())))?;
+            .ok_or_else(|| {
+                ValueError::invalid_date(Message::DateYearTooLarge { written: written() })
+            })?;
         let (Ok(month8), Ok(day8)) = (i8::try_from(month), i8::try_from(day)) else {
-            return Err(ValueError::InvalidDate(format!(
-                "{}は存在しない日付です",
-                written()
-            )));
+            return Err(ValueError::invalid_date(Message::DateDoesNotExist {
+                written: written(),
+            }));
         };
-        let date = Date::new(western_year, month8, day8)
-            .map_err(|_| ValueError::InvalidDate(format!("{}は存在しない日付です", written())))?;
+        let date = Date::new(western_year, month8, day8).map_err(|_| {
+            ValueError::invalid_date(Message::DateDoesNotExist { written: written() })
+        })?;
         if !era.contains(date) {
-            return Err(ValueError::InvalidDate(format!(
-                "{}は{}の期間外です（{}）",
-                written(),
-                era.name_ja(),
-                era.span_ja()
-            )));
+            return Err(ValueError::invalid_date(Message::DateOutsideEra {
+                written: written(),
+                era: era.name_ja().to_owned(),
+                span: era.span_ja(),
+            }));
         }
         Ok(Self {
             era,
@@ -303,11 +303,10 @@ fn western_ja(day: Date) -> String {
 /// (1868-01-25) are an error.
 pub fn to_wareki(day: Date) -> Result<Wareki, ValueError> {
     let era = Era::containing(day).ok_or_else(|| {
-        ValueError::InvalidDate(format!(
-            "{}は明治より前の日付のため和暦にできません（和暦は明治元年＝{}から）",
-            western_ja(day),
-            western_ja(Era::Meiji.first_day())
-        ))
+        ValueError::invalid_date(Message::DateBeforeMeiji {
+            date: western_ja(day),
+            first: western_ja(Era::Meiji.first_day()),
+        })
     })?;
     let year = i32::from(day.year()) - i32::from(era.first_year()) + 1;
     Wareki::new(
@@ -382,7 +381,7 @@ pub fn parse_wareki(input: &str) -> Result<Date, ValueError> {
     } else {
         read_number(&mut cursor)
             .map(|n| n.value)
-            .ok_or_else(|| unreadable(input, "年が読めません"))?
+            .ok_or_else(|| unreadable(input, Message::DateProblemYear {}))?
     };
     let (month, day) = read_month_day(&mut cursor, input)?;
     Wareki::new(era, year, month, day).map(Wareki::to_date)
@@ -407,15 +406,18 @@ pub fn parse_date_input(input: &str) -> Result<Date, ValueError> {
     }
     let year = read_number(&mut cursor)
         .filter(|n| n.len == 4)
-        .ok_or_else(|| unreadable(input, "西暦の年は4桁で入力してください"))?;
+        .ok_or_else(|| unreadable(input, Message::DateProblemWesternYear {}))?;
     let (month, day) = read_month_day(&mut cursor, input)?;
     western_date(year.value, month, day)
 }
 
 /// Builds a 西暦 date, naming the problem.
 fn western_date(year: u32, month: u32, day: u32) -> Result<Date, ValueError> {
-    let missing =
-        || ValueError::InvalidDate(format!("{year}年{month}月{day}日は存在しない日付です"));
+    let missing = || {
+        ValueError::invalid_date(Message::DateDoesNotExist {
+            written: format!("{year}年{month}月{day}日"),
+        })
+    };
     let year16 = i16::try_from(year)
         .ok()
         .filter(|y| (1..=9999).contains(y))
@@ -431,9 +433,9 @@ fn western_date(year: u32, month: u32, day: u32) -> Result<Date, ValueError> {
 /// type for a hyphen made `-`. Rejects empty and overlong input.
 fn fold(input: &str) -> Result<Vec<char>, ValueError> {
     if input.chars().nth(MAX_INPUT_CHARS).is_some() {
-        return Err(ValueError::InvalidDate(format!(
-            "入力が長すぎます（{MAX_INPUT_CHARS}文字まで）"
-        )));
+        return Err(ValueError::invalid_date(Message::DateInputTooLong {
+            max: MAX_INPUT_CHARS.to_string(),
+        }));
     }
     let chars: Vec<char> = input
         .chars()
@@ -445,19 +447,17 @@ fn fold(input: &str) -> Result<Vec<char>, ValueError> {
         })
         .collect();
     if chars.is_empty() {
-        return Err(ValueError::InvalidDate(
-            "日付が入力されていません".to_owned(),
-        ));
+        return Err(ValueError::invalid_date(Message::DateNotGiven {}));
     }
     Ok(chars)
 }
 
 /// The error for input that is not a date, quoting it.
-fn unreadable(input: &str, problem: &str) -> ValueError {
-    ValueError::InvalidDate(format!(
-        "「{}」は日付として読めません（{problem}。例: 令和7年4月1日、R7.4.1、2025-04-01）",
-        input.trim()
-    ))
+fn unreadable(input: &str, problem: Message) -> ValueError {
+    ValueError::invalid_date(Message::DateUnreadable {
+        input: input.trim().to_owned(),
+        problem: problem.text(),
+    })
 }
 
 /// A position in the folded input.
@@ -500,7 +500,7 @@ fn read_era(cursor: &mut Cursor<'_>, input: &str) -> Result<Era, ValueError> {
         }
     }
     let Some(first) = cursor.peek() else {
-        return Err(unreadable(input, "元号がありません"));
+        return Err(unreadable(input, Message::DateProblemNoEra {}));
     };
     let one_kanji = Era::ALL
         .iter()
@@ -528,13 +528,11 @@ fn read_era(cursor: &mut Cursor<'_>, input: &str) -> Result<Era, ValueError> {
                 .take_while(|c| !(**c == '元' || c.is_ascii_digit() || kanji_digit(**c).is_some()))
                 .collect();
             if name.is_empty() {
-                Err(unreadable(input, "元号がありません"))
+                Err(unreadable(input, Message::DateProblemNoEra {}))
             } else if name.chars().count() <= 4 && name.chars().count() < rest.len() {
-                Err(ValueError::InvalidDate(format!(
-                    "「{name}」は扱える元号ではありません（明治・大正・昭和・平成・令和、または M・T・S・H・R）"
-                )))
+                Err(ValueError::invalid_date(Message::DateUnknownEra { name }))
             } else {
-                Err(unreadable(input, "元号と年がありません"))
+                Err(unreadable(input, Message::DateProblemNoEraNorYear {}))
             }
         }
     }
@@ -546,26 +544,28 @@ fn read_month_day(cursor: &mut Cursor<'_>, input: &str) -> Result<(u32, u32), Va
     let separator = cursor
         .peek()
         .filter(|c| matches!(c, '年' | '.' | '/' | '-'))
-        .ok_or_else(|| unreadable(input, "年の後に「年」か区切り（. / -）が必要です"))?;
+        .ok_or_else(|| unreadable(input, Message::DateProblemYearSeparator {}))?;
     cursor.pos += 1;
     let month = read_number(cursor)
-        .ok_or_else(|| unreadable(input, "月が読めません"))?
+        .ok_or_else(|| unreadable(input, Message::DateProblemMonth {}))?
         .value;
     let month_end = if separator == '年' { '月' } else { separator };
     if !cursor.eat(month_end) {
         return Err(unreadable(
             input,
-            &format!("月の後に「{month_end}」が必要です"),
+            Message::DateProblemMonthEnd {
+                end: month_end.to_string(),
+            },
         ));
     }
     let day = read_number(cursor)
-        .ok_or_else(|| unreadable(input, "日が読めません"))?
+        .ok_or_else(|| unreadable(input, Message::DateProblemDay {}))?
         .value;
     if separator == '年' && !cursor.eat('日') {
-        return Err(unreadable(input, "日の後に「日」が必要です"));
+        return Err(unreadable(input, Message::DateProblemDayEnd {}));
     }
     if !cursor.at_end() {
-        return Err(unreadable(input, "日付の後に余分な文字があります"));
+        return Err(unreadable(input, Message::DateProblemTrailing {}));
     }
     Ok((month, day))
 }
@@ -670,7 +670,7 @@ mod tests {
 
     fn message(result: Result<Date, ValueError>) -> String {
         match result {
-            Err(ValueError::InvalidDate(m)) => m,
+            Err(ValueError::InvalidDate(m)) => m.text(),
             other => panic!("expected InvalidDate, got {other:?}"),
         }
     }
@@ -742,7 +742,7 @@ mod tests {
     fn before_meiji_is_an_error() {
         let err = to_wareki(d("1868-01-24"));
         assert!(
-            matches!(&err, Err(ValueError::InvalidDate(m)) if m.contains("明治より前")),
+            matches!(&err, Err(ValueError::InvalidDate(m)) if m.text().contains("明治より前")),
             "{err:?}"
         );
         assert_eq!(format_ja(d("1867-12-31")), "1867年12月31日");

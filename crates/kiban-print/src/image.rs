@@ -7,8 +7,31 @@ use typst::visualize::{ExchangeFormat, RasterImage};
 
 /// Why bytes are not a PNG image that can be printed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ImageError(String);
+pub enum ImageError {
+    /// Not a PNG file (its signature is missing).
+    #[error("not a PNG file")]
+    NotPng,
+    /// A PNG the decoder cannot read (truncated, corrupt).
+    #[error("the PNG cannot be decoded: {0}")]
+    Undecodable(String),
+    /// A PNG of width or height 0.
+    #[error("the image has no pixels")]
+    Empty,
+}
+
+impl ImageError {
+    /// The catalogue's message for clerks.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        match self {
+            ImageError::NotPng => M::ImageNotPng {},
+            ImageError::Undecodable(detail) => M::ImageUndecodable {
+                detail: detail.clone(),
+            },
+            ImageError::Empty => M::ImageEmpty {},
+        }
+    }
+}
 
 /// A PNG image, decoded once to make sure it can be printed. Cheap to clone.
 #[derive(Clone)]
@@ -25,13 +48,13 @@ impl PngImage {
     pub fn parse(data: Vec<u8>) -> Result<Self, ImageError> {
         const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
         if !data.starts_with(&SIGNATURE) {
-            return Err(ImageError("PNG形式ではありません".to_string()));
+            return Err(ImageError::NotPng);
         }
         let data = Bytes::new(data);
         let image = RasterImage::plain(data.clone(), ExchangeFormat::Png)
-            .map_err(|error| ImageError(error.to_string()))?;
+            .map_err(|error| ImageError::Undecodable(error.to_string()))?;
         if image.width() == 0 || image.height() == 0 {
-            return Err(ImageError("画像の大きさが0です".to_string()));
+            return Err(ImageError::Empty);
         }
         Ok(Self {
             width: image.width(),

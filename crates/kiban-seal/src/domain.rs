@@ -311,8 +311,9 @@ impl Impression {
                 MAX_IMPRESSION_BYTES / 1024
             )));
         }
-        let image = kiban_print::PngImage::parse(bytes)
-            .map_err(|e| Refusal::InvalidImpression(format!("印影の画像が不正です: {e}")))?;
+        let image = kiban_print::PngImage::parse(bytes).map_err(|e| {
+            Refusal::InvalidImpression(format!("印影の画像が不正です: {}", e.message().text()))
+        })?;
         if image.width() > MAX_IMPRESSION_PIXELS || image.height() > MAX_IMPRESSION_PIXELS {
             return Err(Refusal::InvalidImpression(format!(
                 "印影の画像は縦横{MAX_IMPRESSION_PIXELS}ピクセル以下にしてください"

@@ -72,7 +72,7 @@ pub enum LegacyFileProblem {
     },
     /// A value that the layout does not allow and that no code of the
     /// cleansing report covers (a 宛名番号 that is not digits, 性別 `3`).
-    #[error("{field:?}: {reason}")]
+    #[error("{field:?}: a value the layout does not allow")]
     InvalidField {
         /// The field at fault.
         field: LegacyField,

@@ -782,7 +782,7 @@ fn legacy_date(text: &str) -> Result<Date, String> {
     Wareki::new(era, part(0..2), part(2..4), part(4..6))
         .map(Wareki::to_date)
         .map_err(|e| match e {
-            ValueError::InvalidDate(message) => message,
+            ValueError::InvalidDate(message) => message.text(),
             other => other.message().text(),
         })
 }

@@ -79,7 +79,9 @@ impl StatusOfResidence {
             return Err(ValueError::Empty);
         }
         if trimmed == STATUS_OF_RESIDENCE_UNKNOWN {
-            return Err(ValueError::OutOfRange(trimmed.to_owned()));
+            return Err(ValueError::out_of_range(kiban_core::Message::ValueText {
+                text: trimmed.to_owned(),
+            }));
         }
         Ok(Self(trimmed.to_owned()))
     }
