@@ -596,6 +596,12 @@ catalogue! {
     SealAlreadyRegistered {} => AlreadyRegistered, 409, "既に印鑑登録されています（または照会中です）";
     /// An impression image not acceptable (the check's words follow).
     SealInvalidImpression { detail } => InvalidImpression, 422, "{detail}";
+    /// (What is wrong with an impression.) Too large or empty.
+    ImpressionSize { max_kib } => InvalidImpression, 422, "印影の画像は1バイト以上{max_kib}KiB以下にしてください";
+    /// (What is wrong with an impression.) Not a PNG that can be printed.
+    ImpressionImage { detail } => InvalidImpression, 422, "印影の画像が不正です: {detail}";
+    /// (What is wrong with an impression.) Too many pixels.
+    ImpressionPixels { max } => InvalidImpression, 422, "印影の画像は縦横{max}ピクセル以下にしてください";
     /// A procedure not among the two.
     SealUnknownProcedure {} => InvalidValue, 422, "procedure は identity_verified または inquiry で指定してください";
     /// A reply for a registration not awaiting one.
@@ -652,6 +658,10 @@ catalogue! {
     // --- kiban-jobs ------------------------------------------------------------
     /// A job kind that does not exist.
     UnknownJob { job } => UnknownJob, 422, "ジョブ「{job}」はありません";
+    /// A stored partial result of a run that cannot be read (a run's failure).
+    JobPartUnreadable { part, line } => InternalError, 500, "途中結果（{part}）が読めません: {line}";
+    /// A chunk key the job kind does not know (a run's failure).
+    JobChunkUnknown { chunk } => InternalError, 500, "不明なチャンク {chunk}";
     /// A parameter the job kind does not declare.
     ParamNotDeclared {} => InvalidParam, 422, "このジョブにはないパラメータです";
     /// A fiscal-year parameter that is not a year.
@@ -812,6 +822,26 @@ catalogue! {
     LegacyUndecodable { field } => ImportInvalid, 422, "{field}に CP932 として読めないバイトがあります";
     /// A value the layout does not allow (`field` is its Japanese name; the layout's words follow).
     LegacyInvalidField { field, reason } => ImportInvalid, 422, "{field}: {reason}";
+    /// (Why a legacy field is refused.) A 性別 code other than 1 or 2.
+    LegacySexCode {} => ImportInvalid, 422, "1（男）か 2（女）でなければなりません";
+    /// (Why a legacy field is refused.) A 住民状態 code other than 1–3.
+    LegacyStatusCode {} => ImportInvalid, 422, "1（住民）、2（転出）、3（死亡）のいずれかでなければなりません";
+    /// (Why a legacy field is refused.) A reserved field not blank.
+    LegacyMustBeBlank {} => ImportInvalid, 422, "空白でなければなりません";
+    /// (Why a legacy field is refused.) A single-byte field with other bytes.
+    LegacyMustBeAscii {} => ImportInvalid, 422, "半角の英数字か空白でなければなりません";
+    /// (Why a legacy field is refused.) A number field not of ten digits.
+    LegacyMustBeTenDigits {} => ImportInvalid, 422, "10桁の数字でなければなりません";
+    /// (Why a legacy field is refused.) A name the registry cannot keep.
+    LegacyNameUnreadable { detail } => ImportInvalid, 422, "氏名として読めません（{detail}）";
+    /// (Why a legacy field is refused.) A kana field with other bytes.
+    LegacyMustBeHalfwidthKana {} => ImportInvalid, 422, "半角カナか空白でなければなりません";
+    /// (Why a legacy field is refused.) A フリガナ the registry cannot keep.
+    LegacyKanaUnreadable { detail } => ImportInvalid, 422, "フリガナとして読めません（{detail}）";
+    /// (Why a legacy field is refused.) A postal code not of seven digits.
+    LegacyMustBePostalDigits {} => ImportInvalid, 422, "7桁の数字か空白でなければなりません";
+    /// (Why a legacy field is refused.) A nationality code not blank nor ISO 3166-1.
+    LegacyNationalityCode {} => ImportInvalid, 422, "空白（日本）か ISO 3166-1 の英大文字2字でなければなりません";
     /// A line of a 外字 map that cannot be used (`problem` says why).
     GaijiMapLine { line, problem } => ImportInvalid, 422, "外字対応表の{line}行目: {problem}";
     /// A 外字 map without its header.

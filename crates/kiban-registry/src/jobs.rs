@@ -69,7 +69,13 @@ fn encode(counts: &PartialCounts) -> Vec<(String, Vec<u8>)> {
 }
 
 fn corrupt(part: &str, line: &str) -> JobError {
-    JobError::Failed(format!("途中結果（{part}）が読めません: {line}"))
+    JobError::Failed(
+        kiban_core::Message::JobPartUnreadable {
+            part: part.to_owned(),
+            line: line.to_owned(),
+        }
+        .text(),
+    )
 }
 
 fn decode(parts: &Parts) -> Result<(PopulationTable, HouseholdTable), JobError> {
@@ -162,8 +168,14 @@ impl JobKind for PopulationStatistics {
                 // ranges.
                 (statistics::count_later(tx, as_of).await?, 0)
             } else {
-                let range = parse_range(chunk)
-                    .ok_or_else(|| JobError::Failed(format!("不明なチャンク {chunk}")))?;
+                let range = parse_range(chunk).ok_or_else(|| {
+                    JobError::Failed(
+                        kiban_core::Message::JobChunkUnknown {
+                            chunk: chunk.to_owned(),
+                        }
+                        .text(),
+                    )
+                })?;
                 let counts = statistics::count_range(tx, as_of, range).await?;
                 let done = counts.examined;
                 (counts, done)

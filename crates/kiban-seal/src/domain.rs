@@ -306,18 +306,23 @@ impl Impression {
     /// Checks the bytes.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, Refusal> {
         if bytes.is_empty() || bytes.len() > MAX_IMPRESSION_BYTES {
-            return Err(Refusal::InvalidImpression(format!(
-                "印影の画像は1バイト以上{}KiB以下にしてください",
-                MAX_IMPRESSION_BYTES / 1024
-            )));
+            return Err(Refusal::invalid_impression(
+                kiban_core::Message::ImpressionSize {
+                    max_kib: (MAX_IMPRESSION_BYTES / 1024).to_string(),
+                },
+            ));
         }
         let image = kiban_print::PngImage::parse(bytes).map_err(|e| {
-            Refusal::InvalidImpression(format!("印影の画像が不正です: {}", e.message().text()))
+            Refusal::invalid_impression(kiban_core::Message::ImpressionImage {
+                detail: e.message().text(),
+            })
         })?;
         if image.width() > MAX_IMPRESSION_PIXELS || image.height() > MAX_IMPRESSION_PIXELS {
-            return Err(Refusal::InvalidImpression(format!(
-                "印影の画像は縦横{MAX_IMPRESSION_PIXELS}ピクセル以下にしてください"
-            )));
+            return Err(Refusal::invalid_impression(
+                kiban_core::Message::ImpressionPixels {
+                    max: MAX_IMPRESSION_PIXELS.to_string(),
+                },
+            ));
         }
         Ok(Self(image))
     }
@@ -361,9 +366,10 @@ pub enum Refusal {
     /// The person already has a registration in force.
     #[error("already registered (or the inquiry is pending)")]
     AlreadyRegistered,
-    /// The impression image is not acceptable.
-    #[error("{0}")]
-    InvalidImpression(String),
+    /// The impression image is not acceptable; the catalogue's entry says
+    /// why (size, format, pixels).
+    #[error("impression not acceptable ({})", .0.name())]
+    InvalidImpression(Box<kiban_core::Message>),
     /// The procedure code is not one of the two.
     #[error("procedure must be identity_verified or inquiry")]
     UnknownProcedure,
@@ -405,6 +411,11 @@ pub enum RefusalKind {
 }
 
 impl Refusal {
+    /// An impression refused for the reason `detail` says.
+    pub fn invalid_impression(detail: kiban_core::Message) -> Self {
+        Refusal::InvalidImpression(Box::new(detail))
+    }
+
     /// The catalogue's message for clerks.
     pub fn message(&self) -> kiban_core::Message {
         use kiban_core::Message as M;
@@ -414,7 +425,7 @@ impl Refusal {
             Refusal::AdultWard => M::SealAdultWard {},
             Refusal::AlreadyRegistered => M::SealAlreadyRegistered {},
             Refusal::InvalidImpression(detail) => M::SealInvalidImpression {
-                detail: detail.clone(),
+                detail: detail.text(),
             },
             Refusal::UnknownProcedure => M::SealUnknownProcedure {},
             Refusal::NotAwaitingReply => M::SealNotAwaitingReply {},

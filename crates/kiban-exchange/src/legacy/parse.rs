@@ -8,8 +8,8 @@ use encoding_rs::SHIFT_JIS;
 use kiban_core::kana::halfwidth_to_fullwidth_katakana;
 use kiban_core::wareki::format_ja;
 use kiban_core::{
-    Date, Era, IndividualNumber, KanaName, PersonName, PostalCode, Relationship, Sex, ValueError,
-    Wareki,
+    Date, Era, IndividualNumber, KanaName, Message, PersonName, PostalCode, Relationship, Sex,
+    ValueError, Wareki,
 };
 
 use super::error::{LegacyFileError, LegacyFileProblem};
@@ -337,11 +337,7 @@ impl RecordReader<'_> {
             "1" => Sex::Male,
             "2" => Sex::Female,
             _ => {
-                return Err(self.invalid(
-                    LegacyField::Sex,
-                    0,
-                    "1（男）か 2（女）でなければなりません",
-                ));
+                return Err(self.invalid(LegacyField::Sex, 0, Message::LegacySexCode {}));
             }
         };
         let relationship_code = self.ascii(LegacyField::Relationship)?.to_owned();
@@ -353,18 +349,14 @@ impl RecordReader<'_> {
         let residence_start_date = self.required_date(LegacyField::ResidenceStartDate)?;
         let status_code = self.ascii(LegacyField::Status)?.to_owned();
         if !matches!(status_code.as_str(), "1" | "2" | "3") {
-            return Err(self.invalid(
-                LegacyField::Status,
-                0,
-                "1（住民）、2（転出）、3（死亡）のいずれかでなければなりません",
-            ));
+            return Err(self.invalid(LegacyField::Status, 0, Message::LegacyStatusCode {}));
         }
         let removal = self.date(LegacyField::RemovalDate)?;
         let individual_number = self.individual_number()?;
         let nationality = self.nationality()?;
         let reserved = LegacyField::Reserved.slice(self.bytes);
         if let Some(i) = reserved.iter().position(|b| *b != b' ') {
-            return Err(self.invalid(LegacyField::Reserved, i, "空白でなければなりません"));
+            return Err(self.invalid(LegacyField::Reserved, i, Message::LegacyMustBeBlank {}));
         }
 
         let resident = status_code == "1";
@@ -455,13 +447,13 @@ impl RecordReader<'_> {
 
     /// The error for a value the layout does not allow, at the `offset`th
     /// byte (0-based) of the field.
-    fn invalid(&self, field: LegacyField, offset: usize, reason: &str) -> LegacyFileError {
+    fn invalid(&self, field: LegacyField, offset: usize, reason: Message) -> LegacyFileError {
         at(
             self.number,
             field.start() + offset,
             LegacyFileProblem::InvalidField {
                 field,
-                reason: reason.to_owned(),
+                reason: reason.text(),
             },
         )
     }
@@ -470,7 +462,7 @@ impl RecordReader<'_> {
     fn ascii(&self, field: LegacyField) -> Result<&'_ str, LegacyFileError> {
         let bytes = field.slice(self.bytes);
         if let Some(i) = bytes.iter().position(|b| !matches!(b, 0x20..=0x7E)) {
-            return Err(self.invalid(field, i, "半角の英数字か空白でなければなりません"));
+            return Err(self.invalid(field, i, Message::LegacyMustBeAscii {}));
         }
         Ok(std::str::from_utf8(bytes).unwrap_or_default())
     }
@@ -479,7 +471,7 @@ impl RecordReader<'_> {
     fn number_field(&self, field: LegacyField) -> Result<(u64, String), LegacyFileError> {
         let text = self.ascii(field)?;
         if let Some(i) = text.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(self.invalid(field, i, "10桁の数字でなければなりません"));
+            return Err(self.invalid(field, i, Message::LegacyMustBeTenDigits {}));
         }
         let value = text
             .bytes()
@@ -563,7 +555,9 @@ impl RecordReader<'_> {
             self.invalid(
                 LegacyField::Name,
                 0,
-                &format!("氏名として読めません（{}）", e.message().text()),
+                Message::LegacyNameUnreadable {
+                    detail: e.message().text(),
+                },
             )
         })
     }
@@ -575,7 +569,7 @@ impl RecordReader<'_> {
             return Err(self.invalid(
                 LegacyField::NameKana,
                 i,
-                "半角カナか空白でなければなりません",
+                Message::LegacyMustBeHalfwidthKana {},
             ));
         }
         let halfwidth: String = bytes
@@ -595,7 +589,9 @@ impl RecordReader<'_> {
                 self.invalid(
                     LegacyField::NameKana,
                     0,
-                    &format!("フリガナとして読めません（{}）", e.message().text()),
+                    Message::LegacyKanaUnreadable {
+                        detail: e.message().text(),
+                    },
                 )
             })
     }
@@ -666,11 +662,11 @@ impl RecordReader<'_> {
             return Ok(None);
         }
         if let Some(i) = text.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(self.invalid(field, i, "7桁の数字か空白でなければなりません"));
+            return Err(self.invalid(field, i, Message::LegacyMustBePostalDigits {}));
         }
         PostalCode::parse(text)
             .map(Some)
-            .map_err(|e| self.invalid(field, 0, &e.message().text()))
+            .map_err(|e| self.invalid(field, 0, e.message()))
     }
 
     /// 住民状態 against 消除日.
@@ -746,13 +742,7 @@ impl RecordReader<'_> {
             [a, b] => Nationality::from_field([*a, *b]),
             _ => None,
         }
-        .ok_or_else(|| {
-            self.invalid(
-                field,
-                0,
-                "空白（日本）か ISO 3166-1 の英大文字2字でなければなりません",
-            )
-        })
+        .ok_or_else(|| self.invalid(field, 0, Message::LegacyNationalityCode {}))
     }
 }
 
