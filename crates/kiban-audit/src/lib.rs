@@ -432,28 +432,36 @@ impl fmt::Display for BrokenEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let id = self.entry_id;
         match &self.problem {
-            Problem::Missing { next_found } => write!(
-                f,
-                "利用履歴 {id} がありません（削除されています。次の履歴は {next_found}）"
-            ),
-            Problem::PrevHashMismatch => write!(
-                f,
-                "利用履歴 {id} の前履歴ハッシュが一致しません（削除・挿入・並べ替えされています）"
-            ),
-            Problem::HashMismatch => {
-                write!(
-                    f,
-                    "利用履歴 {id} のハッシュが一致しません（改ざんされています）"
-                )
+            Problem::Missing { next_found } => {
+                write!(f, "entry {id} is missing (the next found is {next_found})")
             }
-            Problem::TailMissing { last_allocated } => write!(
-                f,
-                "利用履歴 {id} 以降（{last_allocated} まで）がありません（末尾が削除されています）"
-            ),
-            Problem::NotIndexed => write!(
-                f,
-                "利用履歴 {id} が本人別の索引にありません（索引から削除されています。本人の利用履歴に表示されません）"
-            ),
+            Problem::PrevHashMismatch => write!(f, "entry {id}: previous hash does not match"),
+            Problem::HashMismatch => write!(f, "entry {id}: hash does not match"),
+            Problem::TailMissing { last_allocated } => {
+                write!(f, "entries from {id} to {last_allocated} are missing")
+            }
+            Problem::NotIndexed => write!(f, "entry {id} is not in the index by person"),
+        }
+    }
+}
+
+impl BrokenEntry {
+    /// The catalogue's message for the operator and the auditor.
+    pub fn message(&self) -> kiban_core::Message {
+        use kiban_core::Message as M;
+        let id = self.entry_id.to_string();
+        match &self.problem {
+            Problem::Missing { next_found } => M::AuditEntryMissing {
+                id,
+                next: next_found.to_string(),
+            },
+            Problem::PrevHashMismatch => M::AuditPrevHashMismatch { id },
+            Problem::HashMismatch => M::AuditHashMismatch { id },
+            Problem::TailMissing { last_allocated } => M::AuditTailMissing {
+                id,
+                last: last_allocated.to_string(),
+            },
+            Problem::NotIndexed => M::AuditNotIndexed { id },
         }
     }
 }

@@ -206,7 +206,7 @@ async fn entries_by_person_are_found_before_and_after_they_are_indexed() {
         let found = broken(&demo).await;
         assert_eq!(found.entry_id, hidden, "{backend:?}");
         assert_eq!(found.problem, Problem::NotIndexed);
-        assert!(found.to_string().contains("索引"));
+        assert!(found.message().text().contains("索引"));
         tamper(
             &demo,
             "INSERT INTO audit_log_persons (municipality_code, person_id, entry_id) VALUES ($1, 3, 1)",
@@ -292,7 +292,7 @@ async fn an_edited_entry_is_named() {
         let found = broken(&demo).await;
         assert_eq!(found.entry_id, 12, "{backend:?}");
         assert_eq!(found.problem, Problem::HashMismatch);
-        assert!(found.to_string().contains("12"));
+        assert!(found.message().text().contains("12"));
 
         // Editing the hash too does not help: the next entry's prev_hash
         // no longer matches.

@@ -476,7 +476,8 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
                 Some(broken) => {
                     emit(&format!("broken entry_id={}", broken.entry_id));
                     Err(CliError::runtime(format!(
-                        "利用履歴の連鎖が壊れています: {broken}"
+                        "利用履歴の連鎖が壊れています: {}",
+                        broken.message().text()
                     )))
                 }
             }

@@ -483,6 +483,18 @@ catalogue! {
     /// (A problem of an unreadable date.) Characters after the date.
     DateProblemTrailing {} => InvalidDate, 422, "日付の後に余分な文字があります";
 
+    // --- kiban-audit: the access log's chain (kiban audit verify) -------------
+    /// An entry deleted from the chain.
+    AuditEntryMissing { id, next } => InternalError, 500, "利用履歴 {id} がありません（削除されています。次の履歴は {next}）";
+    /// An entry whose previous hash does not match (deleted, inserted or reordered).
+    AuditPrevHashMismatch { id } => InternalError, 500, "利用履歴 {id} の前履歴ハッシュが一致しません（削除・挿入・並べ替えされています）";
+    /// An entry whose fields do not give its hash (edited).
+    AuditHashMismatch { id } => InternalError, 500, "利用履歴 {id} のハッシュが一致しません（改ざんされています）";
+    /// The end of the chain deleted.
+    AuditTailMissing { id, last } => InternalError, 500, "利用履歴 {id} 以降（{last} まで）がありません（末尾が削除されています）";
+    /// An entry about a person missing from the index by person.
+    AuditNotIndexed { id } => InternalError, 500, "利用履歴 {id} が本人別の索引にありません（索引から削除されています。本人の利用履歴に表示されません）";
+
     // --- kiban-auth ------------------------------------------------------------
     /// A wrong login or password (staff-management screens).
     InvalidCredentials {} => Unauthorized, 401, "ログインIDまたはパスワードが正しくありません";
