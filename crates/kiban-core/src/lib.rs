@@ -100,13 +100,4 @@ impl ValueError {
     pub fn invalid_date(detail: Message) -> Self {
         ValueError::InvalidDate(Box::new(detail))
     }
-
-    /// The detail of a date or range error in the catalogue's words (what
-    /// follows 「日付が正しくありません: 」), if it is one.
-    pub fn detail(&self) -> Option<String> {
-        match self {
-            ValueError::OutOfRange(detail) | ValueError::InvalidDate(detail) => Some(detail.text()),
-            _ => None,
-        }
-    }
 }

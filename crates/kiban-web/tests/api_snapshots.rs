@@ -123,19 +123,9 @@ async fn main_responses() {
     });
 
     // A certificate: the PDF's headers, then its verification.
+    app.set_certifier(M, "市長", "見本 一郎").await;
     let db = &app.database.as_ref().unwrap().db;
     let tenant = db.tenant(code(M)).await.unwrap();
-    kiban_certificate::storage::set_certifier(
-        &tenant,
-        "municipality_admin",
-        &kiban_certificate::storage::Certifier {
-            mayor_title: "市長".into(),
-            mayor_name: "見本 一郎".into(),
-            official_seal: None,
-        },
-    )
-    .await
-    .unwrap();
     let issuer = token.clone();
     let response = app
         .client

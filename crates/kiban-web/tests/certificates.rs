@@ -31,19 +31,7 @@ fn person(name: &str, kana: &str, birth: &str, sex: &str, relationship: &str) ->
 
 /// Sets the certifier (市長名) of a municipality.
 async fn set_certifier(app: &TestApp, m: &str) {
-    let db = &app.database.as_ref().unwrap().db;
-    let tenant = db.tenant(code(m)).await.unwrap();
-    kiban_certificate::storage::set_certifier(
-        &tenant,
-        "municipality_admin",
-        &kiban_certificate::storage::Certifier {
-            mayor_title: "デモ市長".into(),
-            mayor_name: "基盤 太郎".into(),
-            official_seal: None,
-        },
-    )
-    .await
-    .unwrap();
+    app.set_certifier(m, "デモ市長", "基盤 太郎").await;
 }
 
 /// 転入 of a family of three (head with an IVS surname, spouse, a child of

@@ -507,19 +507,9 @@ async fn dead_letter_fixtures(app: &TestApp, m: &str, count: usize) -> Vec<i64> 
 /// consumer run again), and the municipality's certifier (市長名) for
 /// certificates.
 async fn seal_fixtures(app: &TestApp, m: &str, token: &str) -> SealFixtures {
+    app.set_certifier(m, "市長", "境界 一郎").await;
     let db = &app.database.as_ref().unwrap().db;
     let tenant = db.tenant(code(m)).await.unwrap();
-    kiban_certificate::storage::set_certifier(
-        &tenant,
-        "municipality_admin",
-        &kiban_certificate::storage::Certifier {
-            mayor_title: "市長".into(),
-            mayor_name: "境界 一郎".into(),
-            official_seal: None,
-        },
-    )
-    .await
-    .unwrap();
     let adult = |name: &str, kana: &str, relationship: &str| {
         json!({"name": name, "name_kana": kana, "birth_date": "1970-01-01", "sex": "female",
                "relationship": relationship})

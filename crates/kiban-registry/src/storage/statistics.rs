@@ -274,7 +274,7 @@ async fn aggregate(
 /// The persons and households left out of the aggregates (see the module's
 /// documentation), as numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Folded {
+struct Folded {
     persons: Vec<i64>,
     households: Vec<i64>,
 }
@@ -302,7 +302,7 @@ const REMEMBERED_MAX: usize = 8;
 
 /// The persons and households whose state on `as_of` is folded rather than
 /// aggregated, computed once per registry version.
-pub async fn folded(tx: &mut TenantTx, as_of: Date) -> Result<Arc<Folded>, StoreError> {
+async fn folded(tx: &mut TenantTx, as_of: Date) -> Result<Arc<Folded>, StoreError> {
     let municipality = tx.municipality();
     let version = super::read::registry_version(tx).await?;
     let memo = tx.per_pool::<FoldedMemo>();

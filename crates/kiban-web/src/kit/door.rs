@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for Door {
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
         // Only an operation whose table entry is a tenant one has a guard;
         // a handler taking a `Door` elsewhere is a programming error.
-        parts.extensions.get::<Door>().cloned().ok_or_else(|| {
+        parts.extensions.remove::<Door>().ok_or_else(|| {
             ApiError::internal("a Door was asked of a route without the tenant guard")
         })
     }
@@ -57,13 +57,9 @@ impl FromRequestParts<AppState> for StaffMember {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<StaffMember>()
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::internal("a StaffMember was asked of a route without the staff guard")
-            })
+        parts.extensions.remove::<StaffMember>().ok_or_else(|| {
+            ApiError::internal("a StaffMember was asked of a route without the staff guard")
+        })
     }
 }
 

@@ -348,6 +348,24 @@ impl TestApp {
             .insert((municipality.to_owned(), login.to_owned()), (secret, step));
     }
 
+    /// Sets the certifier (市長の職名と氏名) printed on the certificates of
+    /// municipality `m`, as its administrator would.
+    pub async fn set_certifier(&self, m: &str, mayor_title: &str, mayor_name: &str) {
+        let db = &self.database.as_ref().unwrap().db;
+        let tenant = db.tenant(code(m)).await.unwrap();
+        kiban_certificate::storage::set_certifier(
+            &tenant,
+            "municipality_admin",
+            &kiban_certificate::storage::Certifier {
+                mayor_title: mayor_title.into(),
+                mayor_name: mayor_name.into(),
+                official_seal: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(t) = token {
