@@ -54,6 +54,15 @@ pub enum Permission {
     /// outputs, plan them) and the consumers of its events (positions,
     /// dead letters).
     RegistryJobs,
+    /// Read and search the addressee master (宛名), its mailing addresses
+    /// and the person overview (個人状況照会).
+    AddresseeRead,
+    /// Register and change non-residents (住登外者), merge and unmerge
+    /// addressees (名寄せ) and set mailing addresses (送付先).
+    AddresseeWrite,
+    /// Manage the municipality's data linkage (庁内データ連携): webhooks
+    /// and the hosts they may reach.
+    ManageLinkage,
 }
 
 impl Role {
@@ -106,7 +115,11 @@ impl Role {
             Role::MunicipalityAdmin => {
                 matches!(
                     permission,
-                    P::ManageStaff | P::AuditRead | P::Calculate | P::RegistryJobs
+                    P::ManageStaff
+                        | P::AuditRead
+                        | P::Calculate
+                        | P::RegistryJobs
+                        | P::ManageLinkage
                 )
             }
             Role::RegistryClerk => matches!(
@@ -118,9 +131,16 @@ impl Role {
                     | P::IndividualNumber
                     | P::IssueCertificates
                     | P::RegistryJobs
+                    | P::AddresseeRead
             ),
-            Role::TaxClerk => matches!(permission, P::RegistryRead | P::Tax | P::Calculate),
-            Role::NhiClerk => matches!(permission, P::RegistryRead | P::Nhi | P::Calculate),
+            Role::TaxClerk => matches!(
+                permission,
+                P::RegistryRead | P::Tax | P::Calculate | P::AddresseeRead | P::AddresseeWrite
+            ),
+            Role::NhiClerk => matches!(
+                permission,
+                P::RegistryRead | P::Nhi | P::Calculate | P::AddresseeRead | P::AddresseeWrite
+            ),
             Role::Supervisor => matches!(
                 permission,
                 P::RegistryRead
@@ -132,6 +152,8 @@ impl Role {
                     | P::IndividualNumber
                     | P::IssueCertificates
                     | P::RegistryJobs
+                    | P::AddresseeRead
+                    | P::AddresseeWrite
             ),
             Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
         }
