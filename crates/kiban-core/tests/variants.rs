@@ -38,7 +38,8 @@ const RANGES: &[(u32, u32)] = &[
 /// Characters whose shrink candidates are ignored: under each is filed an MJ
 /// glyph that shrinks to a different, common character, and the union
 /// would make the two one name. They stay distinct characters; their own
-/// variants may still fold to them.
+/// variants may still fold to them. Each entry is the character and what
+/// its stray glyph shrinks to.
 const KEPT_APART: &[(char, &str)] = &[
     ('玉', "王"),
     ('功', "切"),
