@@ -1,5 +1,5 @@
-//! フリガナ (kana readings of names): the stored form, the search key, and the
-//! conversion of half-width katakana from legacy systems.
+//! フリガナ (kana readings of names): the stored form, the search key, the
+//! match key, and the conversion of half-width katakana from legacy systems.
 //!
 //! Everything here works on kana alone, with our own tables, and no Unicode
 //! normalization is applied. NFKC would also turn half-width katakana into
@@ -101,6 +101,11 @@ impl KanaName {
     pub fn search_key(&self) -> String {
         search_key(&self.0)
     }
+
+    /// The key to match by: see [`match_key`].
+    pub fn match_key(&self) -> String {
+        match_key(&self.0)
+    }
 }
 
 impl fmt::Display for KanaName {
@@ -141,6 +146,80 @@ pub fn search_key(input: &str) -> String {
     }
     out
 }
+
+/// The key for matching readings (フリガナ照合): [`search_key`] followed by
+/// 清音化, so that readings that differ only in voiced marks or small kana
+/// match. Kana with 濁点 or 半濁点 become their plain kana (`ガ` → `カ`,
+/// `パ` → `ハ`, `ヴ` → `ウ`, `ヷ` → `ワ`, `ヾ` → `ヽ`), small kana become
+/// large (`ァ` → `ア`, `ッ` → `ツ`, `ャ` → `ヤ`, `ヮ` → `ワ`, `ヵ` → `カ`,
+/// `ヶ` → `ケ`, `ㇰ` → `ク`), and voiced marks left on their own are
+/// dropped; the prolonged sound mark `ー` is kept. So `ヤマダ　タロウ`,
+/// `やまだたろう`, `ﾔﾏﾀﾞ ﾀﾛｳ` and `ヤマタ タロウ` give the same key.
+///
+/// The key is stored and compared as a whole or by its start, so it is
+/// idempotent (the key of a key is the key), and the key of the start of a
+/// reading is the start of the reading's key: a typed prefix can be
+/// searched as a range of keys.
+pub fn match_key(input: &str) -> String {
+    search_key(input)
+        .chars()
+        .filter(|c| !is_voiced_mark(*c))
+        .map(|c| plain_kana(c).unwrap_or(c))
+        .collect()
+}
+
+/// Whether `c` is a voiced mark, combining or spacing.
+fn is_voiced_mark(c: char) -> bool {
+    matches!(c, '\u{3099}'..='\u{309C}')
+}
+
+/// The plain, large katakana for a katakana with a voiced mark or a small
+/// katakana; `None` for every other character.
+fn plain_kana(c: char) -> Option<char> {
+    let plain = VOICED
+        .iter()
+        .chain(SEMI_VOICED)
+        .find(|(_, marked)| *marked == c)
+        .map(|(plain, _)| *plain);
+    plain.or_else(|| {
+        SMALL_KANA
+            .iter()
+            .find(|(small, _)| *small == c)
+            .map(|(_, large)| *large)
+    })
+}
+
+/// Pairs of a small katakana and its large kana.
+const SMALL_KANA: &[(char, char)] = &[
+    ('ァ', 'ア'),
+    ('ィ', 'イ'),
+    ('ゥ', 'ウ'),
+    ('ェ', 'エ'),
+    ('ォ', 'オ'),
+    ('ッ', 'ツ'),
+    ('ャ', 'ヤ'),
+    ('ュ', 'ユ'),
+    ('ョ', 'ヨ'),
+    ('ヮ', 'ワ'),
+    ('ヵ', 'カ'),
+    ('ヶ', 'ケ'),
+    ('ㇰ', 'ク'),
+    ('ㇱ', 'シ'),
+    ('ㇲ', 'ス'),
+    ('ㇳ', 'ト'),
+    ('ㇴ', 'ヌ'),
+    ('ㇵ', 'ハ'),
+    ('ㇶ', 'ヒ'),
+    ('ㇷ', 'フ'),
+    ('ㇸ', 'ヘ'),
+    ('ㇹ', 'ホ'),
+    ('ㇺ', 'ム'),
+    ('ㇻ', 'ラ'),
+    ('ㇼ', 'リ'),
+    ('ㇽ', 'ル'),
+    ('ㇾ', 'レ'),
+    ('ㇿ', 'ロ'),
+];
 
 /// Converts half-width katakana (半角カナ), as found in the カナ氏名 fields of
 /// legacy mainframe files, to full-width: `ﾔﾏﾀﾞ ﾀﾛｳ` → `ヤマダ タロウ`. A
@@ -405,6 +484,51 @@ mod tests {
     }
 
     #[test]
+    fn match_keys_ignore_voiced_marks_and_small_kana() {
+        for input in ["ヤマダ　タロウ", "やまだたろう", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマタ タロウ"]
+        {
+            assert_eq!(match_key(input), "ヤマタタロウ", "{input:?}");
+        }
+        assert_eq!(
+            KanaName::parse("やまだ たろう").map(|n| n.match_key()),
+            Ok("ヤマタタロウ".to_owned())
+        );
+        for (input, key) in [
+            (
+                "ガギグゲゴザジズゼゾダヂヅデド",
+                "カキクケコサシスセソタチツテト",
+            ),
+            ("バビブベボパピプペポ", "ハヒフヘホハヒフヘホ"),
+            ("ヴヷヸヹヺヾ", "ウワヰヱヲヽ"),
+            ("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ"),
+            (
+                "ぁぃぅぇぉっゃゅょゎゕゖゔゞ",
+                "アイウエオツヤユヨワカケウヽ",
+            ),
+            ("ｧｨｩｪｫｯｬｭｮ", "アイウエオツヤユヨ"),
+            (
+                "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ",
+                "クシストヌハヒフヘホムラリルレロ",
+            ),
+            ("キョウコ", "キヨウコ"),
+            ("ガッコウ", "カツコウ"),
+            ("スミス　ジョン・ポール", "スミスシヨン・ホール"),
+            ("ｽﾐｽ ｼﾞｮﾝ･ﾎﾟｰﾙ", "スミスシヨン・ホール"),
+            ("ヴィクトリア", "ウイクトリア"),
+            ("カ\u{3099}ハ\u{309A}", "カハ"),
+            ("ｱﾞﾟ", "ア"),
+            ("ア\u{3099}", "ア"),
+            ("か゛", "カ"),
+            ("ー", "ー"),
+            ("ＡＢＣ　１２３", "ABC123"),
+            ("山田 太郎", "山田太郎"),
+            ("", ""),
+        ] {
+            assert_eq!(match_key(input), key, "{input:?}");
+        }
+    }
+
+    #[test]
     fn halfwidth_katakana_from_legacy_files() {
         assert_eq!(halfwidth_to_fullwidth_katakana("ﾔﾏﾀﾞ ﾀﾛｳ"), "ヤマダ タロウ");
         assert_eq!(
@@ -460,6 +584,24 @@ mod tests {
             let once = search_key(&input);
             prop_assert_eq!(search_key(&once), once.clone());
             prop_assert!(!once.chars().any(char::is_whitespace));
+        }
+
+        #[test]
+        fn match_key_is_idempotent_and_keeps_prefixes(input in kana_soup()) {
+            let key = match_key(&input);
+            prop_assert_eq!(match_key(&key), key.clone());
+            prop_assert_eq!(match_key(&search_key(&input)), key.clone());
+            let marked = key.chars().any(|c| is_voiced_mark(c) || plain_kana(c).is_some());
+            prop_assert!(!marked, "voiced or small kana left in {:?}", key);
+            for (index, _) in input.char_indices() {
+                let prefix_key = match_key(&input[..index]);
+                prop_assert!(
+                    key.starts_with(&prefix_key),
+                    "{:?} is not the start of {:?}",
+                    prefix_key,
+                    key
+                );
+            }
         }
 
         #[test]

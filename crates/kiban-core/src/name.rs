@@ -8,8 +8,14 @@
 //! normalization, even NFC, replaces compatibility ideographs with their
 //! unified counterparts, so no normalization is applied to names; only the
 //! spaces around and between the parts are tidied.
+//!
+//! To find one person across spellings, names are compared by their
+//! [`match_key`], which folds variant kanji (異体字) through a published
+//! table; the name itself is never changed.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::LazyLock;
 
 use crate::{Message, ValueError};
 
@@ -107,6 +113,11 @@ impl PersonName {
             .filter(|c| !is_variation_selector(*c))
             .collect()
     }
+
+    /// The key to match by: see [`match_key`].
+    pub fn match_key(&self) -> String {
+        match_key(&self.0)
+    }
 }
 
 impl fmt::Display for PersonName {
@@ -118,6 +129,67 @@ impl fmt::Display for PersonName {
 impl fmt::Debug for PersonName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PersonName({} chars)", self.0.chars().count())
+    }
+}
+
+/// The key for matching names (氏名照合): the same for every spelling of a
+/// name that differs only in glyph variants, width or spacing. Variation
+/// selectors are dropped (`辻` U+E0102 gives `辻`), full-width ASCII letters,
+/// digits and symbols become half-width (`Ｊｏｈｎ` → `John`), white space is
+/// removed, and each character goes through the 異体字 table (`髙` → `高`,
+/// `﨑` → `崎`, `邉` and `邊` → `辺`, `齋` → `斎`), so `髙橋　一郎` and
+/// `高橋一郎` give the same key.
+///
+/// The table is `rules/characters/variants.tsv`, derived from the
+/// MJ縮退マップ of 文字情報基盤 (its header says how, `LICENSE.md` beside it
+/// gives the attribution); it maps every member of a class of variants to
+/// one of them.
+///
+/// The key is stored and compared as a whole or by its start, so it is
+/// idempotent (the key of a key is the key), and the key of the start of a
+/// name is the start of the name's key: each character is folded on its
+/// own.
+pub fn match_key(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !is_variation_selector(*c) && !c.is_whitespace())
+        .map(|c| {
+            let narrow = halfwidth_ascii(c);
+            VARIANTS.get(&narrow).copied().unwrap_or(narrow)
+        })
+        .collect()
+}
+
+/// The 異体字 table: `# ` comment lines, then `source<TAB>target` lines.
+const VARIANTS_TABLE: &str = include_str!("../../../rules/characters/variants.tsv");
+
+/// The 異体字 table, read once: each variant and the character it folds to.
+static VARIANTS: LazyLock<HashMap<char, char>> =
+    LazyLock::new(|| VARIANTS_TABLE.lines().filter_map(variant_line).collect());
+
+/// A `source<TAB>target` line of the table; `None` for a comment or a line
+/// that is not one character, a tab and one character (the tests check
+/// that the committed table has none).
+fn variant_line(line: &str) -> Option<(char, char)> {
+    if line.starts_with('#') {
+        return None;
+    }
+    let (source, target) = line.split_once('\t')?;
+    Some((single_char(source)?, single_char(target)?))
+}
+
+fn single_char(text: &str) -> Option<char> {
+    let mut chars = text.chars();
+    let first = chars.next()?;
+    chars.next().is_none().then_some(first)
+}
+
+/// The ASCII character for a full-width one (U+FF01..U+FF5E); any other
+/// character as it is.
+fn halfwidth_ascii(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        other => other,
     }
 }
 
@@ -313,6 +385,103 @@ mod tests {
         );
     }
 
+    #[test]
+    fn match_keys_fold_variants_width_spaces_and_selectors() {
+        for (a, b) in [
+            ("髙橋　一郎", "高橋一郎"),
+            ("髙橋 一郎", "高橋一郎"),
+            ("渡邉", "渡辺"),
+            ("渡邊", "渡辺"),
+            ("山﨑", "山崎"),
+            ("\u{8FBB}\u{E0102}\u{3000}花子", "辻花子"),
+            ("\u{845B}\u{E0100}城", "葛城"),
+            ("\u{585A}\u{FE00}本", "塚本"),
+            ("\u{FA10}本", "塚本"),
+            ("齋藤", "斎藤"),
+            ("濵田", "浜田"),
+            ("德川", "徳川"),
+            ("栁田", "柳田"),
+            ("舘", "館"),
+            ("Ｊｏｈｎ　Ｓｍｉｔｈ", "John Smith"),
+            ("ＡＢＣ１２３", "ABC123"),
+        ] {
+            assert_eq!(match_key(a), match_key(b), "{a:?} and {b:?}");
+        }
+        assert_eq!(match_key("髙橋　一郎"), "高橋一郎");
+        assert_eq!(match_key("渡邉 邊"), "渡辺辺");
+        assert_eq!(match_key("Ｊｏｈｎ　Ｓｍｉｔｈ"), "JohnSmith");
+        assert_eq!(match_key(""), "");
+        assert_eq!(
+            PersonName::parse("髙橋　一郎").map(|n| n.match_key()),
+            Ok("高橋一郎".to_owned())
+        );
+    }
+
+    #[test]
+    fn match_keys_keep_distinct_characters_apart() {
+        // Characters that look alike but are not variants (土 士); that
+        // one MJ glyph filed under them would join (玉 王, 功 切: the table
+        // leaves those candidates out); that a rare variant with several
+        // targets would join (北 比 through 业, 明 朋 through 眀); and that
+        // 法務省告示582号別表第四 would chain together (英 関, 号 虎). 斎 and
+        // 斉 are distinct characters read alike (齋 folds to 斎, 齊 to 斉),
+        // which the kana key covers.
+        for (a, b) in [
+            ("土", "士"),
+            ("未", "末"),
+            ("大", "太"),
+            ("斎", "斉"),
+            ("齋", "齊"),
+            ("玉", "王"),
+            ("功", "切"),
+            ("書", "昼"),
+            ("来", "耒"),
+            ("橋", "槁"),
+            ("稿", "藁"),
+            ("佳", "隹"),
+            ("師", "帥"),
+            ("升", "舛"),
+            ("負", "屓"),
+            ("述", "逑"),
+            ("詰", "誥"),
+            ("閣", "擱"),
+            ("尤", "兀"),
+            ("北", "比"),
+            ("明", "朋"),
+            ("孝", "考"),
+            ("降", "隆"),
+            ("島", "雀"),
+            ("英", "関"),
+            ("号", "虎"),
+        ] {
+            assert_ne!(match_key(a), match_key(b), "{a:?} and {b:?}");
+        }
+        // Common characters fold to themselves.
+        for name in [
+            "高橋", "渡辺", "山崎", "斎藤", "斉藤", "浜田", "徳川", "柳田", "土井", "大西",
+        ] {
+            assert_eq!(match_key(name), name);
+        }
+    }
+
+    #[test]
+    fn variant_table_is_well_formed() {
+        let mut lines = 0;
+        for line in VARIANTS_TABLE.lines().filter(|l| !l.starts_with('#')) {
+            lines += 1;
+            let pair = variant_line(line);
+            assert!(pair.is_some(), "line {line:?}");
+            if let Some((source, target)) = pair {
+                assert_ne!(source, target, "line {line:?}");
+                // A target is never a source, so folding twice changes
+                // nothing.
+                assert!(!VARIANTS.contains_key(&target), "line {line:?}");
+            }
+        }
+        assert_eq!(VARIANTS.len(), lines);
+        assert!(lines > 10_000, "{lines} lines");
+    }
+
     /// Names made of ideographs (some with a selector), compatibility
     /// ideographs, kana and Latin letters, with single full-width spaces
     /// between parts.
@@ -333,6 +502,16 @@ mod tests {
         proptest::collection::vec(part, 1..4).prop_map(|parts| parts.join("\u{3000}"))
     }
 
+    /// Stored names, any printable text, and strings dense in variants,
+    /// full-width letters, spaces and selectors.
+    fn name_soup() -> impl Strategy<Value = String> {
+        prop_oneof![
+            stored_name(),
+            "\\PC{0,40}",
+            "[髙﨑邉邊齋濵德栁橋 　Ａ-ｚ\u{E0100}-\u{E0102}\u{FE00}]{0,20}",
+        ]
+    }
+
     proptest! {
         #[test]
         fn every_code_point_is_kept(name in stored_name()) {
@@ -342,6 +521,28 @@ mod tests {
             prop_assert_eq!(PersonName::parse(&spaced), parsed.clone());
             let base = parsed.as_ref().map(PersonName::base_characters);
             prop_assert_eq!(base.as_ref().map(|b| b.chars().any(is_variation_selector)), Ok(false));
+        }
+
+        #[test]
+        fn match_key_is_idempotent_and_keeps_prefixes(input in name_soup()) {
+            let key = match_key(&input);
+            prop_assert_eq!(match_key(&key), key.clone());
+            let folded = key.chars().any(|c| {
+                is_variation_selector(c) || c.is_whitespace() || VARIANTS.contains_key(&c)
+            });
+            prop_assert!(!folded, "unfolded character in {:?}", key);
+            for (index, _) in input.char_indices() {
+                let prefix_key = match_key(&input[..index]);
+                prop_assert!(
+                    key.starts_with(&prefix_key),
+                    "{:?} is not the start of {:?}",
+                    prefix_key,
+                    key
+                );
+            }
+            if let Ok(name) = PersonName::parse(&input) {
+                prop_assert_eq!(name.match_key(), key);
+            }
         }
 
         #[test]
