@@ -789,6 +789,54 @@ pub struct IssuedSummary {
     pub page_count: i64,
 }
 
+/// The certificates issued about a person (交付履歴), newest first, at most
+/// `limit`, with one `read` entry when there are any.
+pub async fn issued_for_person(
+    tenant: &TenantDb,
+    actor: &Actor,
+    person_id: i64,
+    limit: i64,
+) -> Result<Vec<IssuedSummary>, StoreError> {
+    let mut tx = tenant.begin().await?;
+    let rows = tx
+        .fetch_all(
+            "SELECT c.certificate_id, c.certificate_number, c.kind, c.issued_on, c.issued_by, \
+             c.items, c.purpose, c.page_count FROM certificates c JOIN certificate_persons p \
+             ON p.municipality_code = c.municipality_code AND p.certificate_id = c.certificate_id \
+             WHERE c.municipality_code = $1 AND p.person_id = $2 \
+             ORDER BY c.certificate_id DESC LIMIT $3",
+            &[Arg::Int(person_id), Arg::Int(limit)],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let kind = row.text(2)?;
+        out.push(IssuedSummary {
+            certificate_id: row.int(0)?,
+            certificate_number: row.text(1)?,
+            kind: CertificateKind::from_code(&kind).ok_or_else(|| StoreError::Corrupt {
+                column: "kind".into(),
+                reason: kind.clone(),
+            })?,
+            issued_on: row.date(3)?,
+            issued_by: row.text(4)?,
+            person_ids: vec![person_id],
+            items: serde_json::from_str(&row.text(5)?).unwrap_or_default(),
+            purpose: row.opt_text(6)?,
+            page_count: row.int(7)?,
+        });
+    }
+    if !out.is_empty() {
+        kiban_audit::append(
+            &mut tx,
+            &actor.entry(AuditAction::Read, Some(person_id), "certificates_issued"),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// The latest issuances, newest first (a list of numbers and dates, not of
 /// personal data).
 pub async fn recent(tenant: &TenantDb, limit: i64) -> Result<Vec<IssuedSummary>, StoreError> {

@@ -223,6 +223,24 @@ error_codes! {
     ImportInvalid = "import_invalid",
     /// The printing engine failed (fonts, layout, PDF).
     PrintFailed = "print_failed",
+    /// The 基本4情報 match an existing addressee.
+    PossibleDuplicate = "possible_duplicate",
+    /// A search without any criterion.
+    MissingCriteria = "missing_criteria",
+    /// A resident's record is changed through the registry's movements.
+    ChangedThroughRegistry = "changed_through_registry",
+    /// A merge of an addressee into itself.
+    MergeIntoSelf = "merge_into_self",
+    /// A merge of an addressee already merged.
+    AlreadyMerged = "already_merged",
+    /// A merge that would make a chain.
+    MergeChain = "merge_chain",
+    /// An unmerge of an addressee that is not merged.
+    NotMerged = "not_merged",
+    /// A merge target that is not an addressee of this municipality.
+    MergeTargetNotFound = "merge_target_not_found",
+    /// A change that changes nothing.
+    NothingToChange = "nothing_to_change",
     /// The database failed.
     DatabaseError = "database_error",
     /// The database's schema is not the one this binary knows.
@@ -942,6 +960,43 @@ catalogue! {
     LightVehicleFuelMissing {} => MissingField, 422, "vehicle.fuel: 三輪・四輪の軽自動車には燃料の種類が必要です";
     /// 軽自動車税: a first inspection after the assessment date.
     LightVehicleFirstInspectionAfterAssessmentDate { first_inspection, fiscal_year } => InvalidValue, 422, "vehicle.first_inspection: {first_inspection} は{fiscal_year}の賦課期日（4月1日）より後です";
+    // --- kiban-addressee: the addressee master (宛名) ---------------------------
+    /// A text longer than allowed.
+    TextTooLong { field, max } => InvalidValue, 422, "{field} は{max}文字以内で入力してください";
+    /// A date after today where only past dates make sense.
+    DateInFuture { field } => InvalidValue, 422, "{field} に今日より後の日付は指定できません";
+    /// The reason of a merge or an unmerge.
+    MergeReasonRequired { field } => MissingField, 422, "{field}: 理由を200文字以内の1行の文章で入力してください";
+    /// A change with nothing to change.
+    NothingToChange {} => NothingToChange, 422, "変更する項目（name, name_kana, address）を1つ以上、今の記録と異なる値で指定してください";
+    /// A registration matching an existing addressee.
+    PossibleDuplicate {} => PossibleDuplicate, 409, "同一人と思われる宛名があります。候補を確認し、別人であれば confirm_new を true にして登録してください";
+    /// A search without criteria.
+    AddresseeMissingCriteria {} => MissingCriteria, 422, "検索条件（name_kana, name, birth_date, address のいずれか）を指定してください";
+    /// A change of a resident or former resident through the addressee master.
+    AddresseeChangedThroughRegistry {} => ChangedThroughRegistry, 409, "住民・転出者・死亡者の宛名は住民記録の異動で変更します";
+    /// A merge into oneself.
+    MergeIntoSelf {} => MergeIntoSelf, 422, "into: 同じ宛名番号には名寄せできません";
+    /// A merge of an addressee already merged.
+    AlreadyMerged { into } => AlreadyMerged, 409, "この宛名は既に宛名番号 {into} に名寄せされています";
+    /// A merge into an addressee that is itself merged.
+    MergeChainTarget { into } => MergeChain, 409, "名寄せ先の宛名は既に宛名番号 {into} に名寄せされています（名寄せの連鎖はできません）";
+    /// A merge of an addressee into which others are merged.
+    MergeChainSource {} => MergeChain, 409, "この宛名には他の宛名が名寄せされています（名寄せの連鎖はできません）";
+    /// An unmerge of an addressee that is not merged.
+    NotMerged {} => NotMerged, 409, "この宛名は名寄せされていません";
+    /// A merge target not of this municipality.
+    MergeTargetNotFound {} => MergeTargetNotFound, 422, "into: この団体の宛名番号ではありません（他の団体の宛名とは名寄せできません）";
+    /// A business not among those with mailing addresses.
+    UnknownMailingBusiness { field } => InvalidValue, 422, "{field} は resident_tax, fixed_asset_tax, light_vehicle_tax, collection, nhi, all のいずれかで指定してください";
+    /// A kind of mailing address not among the three.
+    UnknownMailingKind { field } => InvalidValue, 422, "{field} は mailing（送付先）, tax_agent（納税管理人）, payer_proxy（代納人）のいずれかで指定してください";
+    /// A validity that ends before it starts.
+    ValidityReversed {} => InvalidValue, 422, "valid_until: 有効期間の終わりは始まり（valid_from）以降の日付にしてください";
+    /// A kind of addressee not among the three.
+    UnknownAddresseeKind { field } => InvalidValue, 422, "{field} は resident, former_resident, non_resident のいずれかで指定してください";
+    /// A person's name or number as given in a mailing address.
+    MailingNameRequired {} => MissingField, 422, "name: 送付先の宛名（氏名または名称）を100文字以内で入力してください";
     /// 延滞金: a negative tax amount.
     LateFeeNegativeTax {} => InvalidValue, 422, "tax_amount: 税額に負の値は使えません";
     /// 延滞金: a year without rate data (the rule book's words follow).

@@ -12,7 +12,11 @@
 use kiban_core::{Date, IndividualNumber};
 use kiban_store::{StoreError, TenantTx};
 
-use crate::domain::{HouseholdId, HouseholdRecord, PersonId, PersonRecord};
+use std::collections::BTreeSet;
+
+use crate::domain::{
+    HouseholdId, HouseholdRecord, PersonId, PersonListing, PersonRecord, PersonVersion,
+};
 use crate::storage;
 
 /// Reads of the registry inside another business's transaction.
@@ -67,5 +71,33 @@ impl<'t> RegistryReads<'t> {
         person_id: PersonId,
     ) -> Result<Option<IndividualNumber>, StoreError> {
         storage::individual_number_unlogged(self.tx, person_id).await
+    }
+
+    /// A person's versions (the record after each movement, 異動履歴),
+    /// oldest first; empty for a number that is not a person here.
+    pub async fn person_versions(
+        &mut self,
+        person_id: PersonId,
+    ) -> Result<Vec<PersonVersion>, StoreError> {
+        storage::person_versions_unlogged(self.tx, person_id).await
+    }
+
+    /// Which of `ids` are persons of this registry (residents or removed).
+    pub async fn known_persons(
+        &mut self,
+        ids: &[PersonId],
+    ) -> Result<BTreeSet<PersonId>, StoreError> {
+        storage::known_persons_unlogged(self.tx, ids).await
+    }
+
+    /// Up to `limit` persons numbered from `from` on, in number order, as
+    /// the latest state lists them (for indexes that other businesses keep,
+    /// filled a range at a time).
+    pub async fn listings_from(
+        &mut self,
+        from: PersonId,
+        limit: usize,
+    ) -> Result<Vec<PersonListing>, StoreError> {
+        storage::listings_from_unlogged(self.tx, from, limit).await
     }
 }

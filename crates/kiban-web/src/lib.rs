@@ -7,6 +7,7 @@
 //! crates and `kiban-store`'s tenant handle. Nothing is loaded from outside
 //! the server (no CDN): stylesheets and scripts are compiled into the binary.
 
+mod addressee;
 mod audit;
 mod certificates;
 mod individual_number;

@@ -52,7 +52,10 @@ pub use read::{
     HistoryEntry, SearchQuery, household_as_of, missing_residence_status, person_as_of,
     person_history, search,
 };
-pub(crate) use read::{household_as_of_unlogged, persons_as_of_unlogged};
+pub(crate) use read::{
+    household_as_of_unlogged, known_persons_unlogged, listings_from_unlogged,
+    person_versions_unlogged, persons_as_of_unlogged,
+};
 pub use record::{PersonPlacement, RecordedMovement, record_movement};
 
 /// The counter of movement numbers (異動番号), also the recorded sequence.

@@ -883,3 +883,55 @@ pub(crate) async fn household_as_of_unlogged(
     let movements = load_closure(tx, start).await?;
     Ok(Timeline::new(&movements).household_as_of(household_id, as_of))
 }
+
+/// Persons of the projection (the latest state) numbered from `from` on,
+/// in number order, at most `limit` (for the addressee master's index).
+pub(crate) async fn listings_from_unlogged(
+    tx: &mut TenantTx,
+    from: PersonId,
+    limit: usize,
+) -> Result<Vec<PersonListing>, StoreError> {
+    let sql = format!(
+        "SELECT {LISTING_COLUMNS} FROM persons WHERE municipality_code = $1 \
+         AND person_id >= $2 ORDER BY person_id LIMIT $3"
+    );
+    let from = i64::try_from(from.get()).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    tx.fetch_all(&sql, &[Arg::Int(from), Arg::Int(limit)])
+        .await?
+        .iter()
+        .map(listing_of)
+        .collect()
+}
+
+/// A person's versions (the record after each movement), oldest first;
+/// empty when the person is not in the registry.
+pub(crate) async fn person_versions_unlogged(
+    tx: &mut TenantTx,
+    person_id: PersonId,
+) -> Result<Vec<PersonVersion>, StoreError> {
+    let movements = load_closure(tx, persons([person_id])).await?;
+    Ok(Timeline::new(&movements).person_history(person_id))
+}
+
+/// Which of `ids` are persons of the registry.
+pub(crate) async fn known_persons_unlogged(
+    tx: &mut TenantTx,
+    ids: &[PersonId],
+) -> Result<BTreeSet<PersonId>, StoreError> {
+    let mut known = BTreeSet::new();
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT person_id FROM persons WHERE municipality_code = $1 AND person_id IN ({})",
+            in_list(2, chunk.len())
+        );
+        let args: Vec<Arg> = chunk
+            .iter()
+            .map(|p| Arg::Int(i64::try_from(p.get()).unwrap_or(i64::MAX)))
+            .collect();
+        for row in tx.fetch_all(&sql, &args).await? {
+            known.insert(PersonId::new(u64::try_from(row.int(0)?).unwrap_or(0)));
+        }
+    }
+    Ok(known)
+}

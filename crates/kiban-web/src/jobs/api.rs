@@ -500,7 +500,7 @@ pub struct DeadLetterResolved {
 /// `municipality_admin`.
 pub fn permission_of(business: &str) -> Option<Permission> {
     match business {
-        "registry" | "seal" => Some(Permission::RegistryJobs),
+        "registry" | "seal" | "addressee" => Some(Permission::RegistryJobs),
         _ => None,
     }
 }

@@ -98,7 +98,10 @@ async fn open(guard: &Guard, parts: &mut Parts) -> Result<(), ApiError> {
             let m = params.get("m").map(String::as_str).unwrap_or_default();
             let target = Target {
                 operation: guard.operation,
-                person: params.get("person_id").map(String::as_str),
+                person: params
+                    .get("person_id")
+                    .or_else(|| params.get("addressee_id"))
+                    .map(String::as_str),
             };
             let (tenant, actor) = authorize(
                 &guard.state,

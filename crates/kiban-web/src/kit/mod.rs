@@ -1,3 +1,4 @@
+pub(crate) mod body;
 pub(crate) mod display;
 pub(crate) mod door;
 pub(crate) mod error;

@@ -428,6 +428,7 @@ pub(crate) fn routes() -> Vec<Route> {
     all.extend(crate::individual_number_api::operations());
     all.extend(crate::certificate_api::operations());
     all.extend(crate::seal_api::operations());
+    all.extend(crate::addressee::api::operations());
     all.extend(crate::jobs_api::operations());
     all
 }

@@ -103,12 +103,18 @@ pub struct AppState {
 /// The outbox consumers every business declares, in the order the console
 /// lists them.
 pub fn consumers() -> Vec<&'static kiban_jobs::consumer::Consumer> {
-    vec![&kiban_seal::storage::REGISTRY_CONSUMER]
+    vec![
+        &kiban_seal::storage::REGISTRY_CONSUMER,
+        &kiban_addressee::storage::REGISTRY_CONSUMER,
+    ]
 }
 
 /// The job kinds every business declares, in the order they are listed.
 pub fn job_kinds() -> kiban_jobs::Kinds {
-    kiban_jobs::Kinds::new(vec![Box::new(kiban_registry::jobs::PopulationStatistics)])
+    kiban_jobs::Kinds::new(vec![
+        Box::new(kiban_registry::jobs::PopulationStatistics),
+        Box::new(kiban_addressee::jobs::IndexResidents),
+    ])
 }
 
 impl AppState {

@@ -33,6 +33,9 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiError;
+use crate::kit::body::{
+    array, missing, number, object, opt_number, opt_text, required_number, text, wrong_type,
+};
 use crate::kit::door::{Door, parse_person_id, person_number, refuse};
 use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
@@ -146,89 +149,6 @@ pub(crate) fn registry_error(error: RegistryError) -> ApiError {
 
 fn rejection_error(rejection: Rejection) -> ApiError {
     ApiError::invalid(rejection.field.clone(), rejection.message())
-}
-
-fn missing(field: &str) -> ApiError {
-    ApiError::invalid(
-        field,
-        Message::Required {
-            field: field.into(),
-        },
-    )
-}
-
-/// A member of the wrong JSON type: `expected` says which message.
-fn wrong_type(field: &str, expected: fn(String) -> Message) -> ApiError {
-    ApiError::invalid(field, expected(field.into()))
-}
-
-fn array(field: String) -> Message {
-    Message::MustBeArray { field }
-}
-
-/// `{path}.{name}`, or `name` at the top level.
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
-/// The fields of a JSON object at `path`.
-fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ApiError> {
-    value.as_object().ok_or_else(|| {
-        if path.is_empty() {
-            ApiError::of(Message::BodyNotObject {})
-        } else {
-            wrong_type(path, |field| Message::MustBeObject { field })
-        }
-    })
-}
-
-/// An optional string member; `null` counts as absent.
-fn opt_text(obj: &Map<String, Value>, path: &str, name: &str) -> Result<Option<String>, ApiError> {
-    match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(wrong_type(&join(path, name), |field| {
-            Message::MustBeString { field }
-        })),
-    }
-}
-
-/// A required string member.
-fn text(obj: &Map<String, Value>, path: &str, name: &str) -> Result<String, ApiError> {
-    opt_text(obj, path, name)?.ok_or_else(|| missing(&join(path, name)))
-}
-
-/// A positive number given as a JSON number or a string of digits.
-fn number(value: &Value, field: &str) -> Result<u64, ApiError> {
-    let n = match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    n.filter(|n| *n > 0 && i64::try_from(*n).is_ok())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                field,
-                Message::MustBePositive {
-                    field: field.into(),
-                },
-            )
-        })
-}
-
-fn opt_number(obj: &Map<String, Value>, path: &str, name: &str) -> Result<Option<u64>, ApiError> {
-    match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => number(v, &join(path, name)).map(Some),
-    }
-}
-
-fn required_number(obj: &Map<String, Value>, path: &str, name: &str) -> Result<u64, ApiError> {
-    opt_number(obj, path, name)?.ok_or_else(|| missing(&join(path, name)))
 }
 
 fn person_ids(obj: &Map<String, Value>, name: &str) -> Result<Vec<PersonId>, ApiError> {

@@ -1,0 +1,2 @@
+pub(crate) mod api;
+pub(crate) mod overview;
