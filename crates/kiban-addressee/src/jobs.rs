@@ -1,9 +1,10 @@
 //! The addressee master's batch jobs.
 //!
-//! [`IndexResidents`] (宛名索引の作成) fills the search index with the
-//! registry's residents a range of numbers at a time: for a population
-//! loaded in bulk (the demo generator, a standard import, a legacy
-//! migration), which writes no events for the index's consumer to follow.
+//! [`IndexAddressees`] (宛名索引の作成) fills the search index with the
+//! registry's persons and the non-residents a range of numbers at a time:
+//! for a population loaded in bulk (the demo generator, a standard import,
+//! a legacy migration), which writes no events for the index's consumer to
+//! follow, and after a standard import (the index is not exported).
 //! It is idempotent, so running it again, or resuming it, gives the same
 //! index.
 
@@ -13,11 +14,11 @@ use kiban_jobs::kind::{
 use kiban_registry::domain::PersonId;
 use kiban_store::TenantTx;
 
-use crate::storage::index_residents_between;
+use crate::storage::index_between;
 
-/// The job `addressee-index`: index every registry person.
+/// The job `addressee-index`: index every addressee.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct IndexResidents;
+pub struct IndexAddressees;
 
 /// Its name.
 pub const INDEX_RESIDENTS: &str = "addressee-index";
@@ -31,7 +32,7 @@ fn parse_range(key: &str) -> Option<(u64, u64)> {
     Some((from.parse().ok()?, to.parse().ok()?))
 }
 
-impl JobKind for IndexResidents {
+impl JobKind for IndexAddressees {
     fn name(&self) -> &'static str {
         INDEX_RESIDENTS
     }
@@ -41,7 +42,7 @@ impl JobKind for IndexResidents {
     }
 
     fn description(&self) -> &'static str {
-        "宛名索引の作成: 住民記録の全員（住民・転出者・死亡者）を宛名検索の索引に登録する（一括登録した人口の索引づくり。何度実行しても同じ結果）"
+        "宛名索引の作成: 住民記録の全員（住民・転出者・死亡者）と住登外者を宛名検索の索引に登録する（一括登録・標準形式の取り込みの後に。何度実行しても同じ結果）"
     }
 
     fn params(&self) -> &'static [ParamSpec] {
@@ -88,7 +89,7 @@ impl JobKind for IndexResidents {
         Box::pin(async move {
             let (from, to) = parse_range(chunk)
                 .ok_or_else(|| JobError::Failed(format!("区分 {chunk} を読めません")))?;
-            let done = index_residents_between(tx, PersonId::new(from), PersonId::new(to)).await?;
+            let done = index_between(tx, PersonId::new(from), PersonId::new(to)).await?;
             Ok(ChunkResult {
                 parts: Vec::new(),
                 errors: Vec::new(),

@@ -22,7 +22,7 @@
 //!   of every addressee as matching keys ([`domain::keys`]); residents'
 //!   entries are kept by the consumer of the registry's events
 //!   ([`storage::REGISTRY_CONSUMER`]) and filled for bulk-loaded
-//!   populations by the job [`jobs::IndexResidents`].
+//!   populations by the job [`jobs::IndexAddressees`].
 //!
 //! [`domain`] holds the rules (no IO); [`storage`] is the adapter (SQL
 //! through the tenant handle, access-log entries and outbox events in the

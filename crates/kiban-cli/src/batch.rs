@@ -340,3 +340,59 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// Runs the job `addressee-index` (宛名索引の作成) to its end after the
+/// demo generator's bulk load, which writes no events for the index's
+/// consumer: resumable like every job (a run interrupted here is resumed
+/// by the next generation's call or by `kiban batch run --municipality
+/// CODE addressee-index`). The imports build the index directly
+/// (`kiban_addressee::storage::index_all`), leaving the imported counters
+/// and runs as they were exported.
+pub async fn index_addressees(tenant: &TenantDb, show_progress: bool) -> Result<(), CliError> {
+    let kinds = job_kinds();
+    let params = BTreeMap::new();
+    let (job_id, _) = engine::submit_or_resume(
+        tenant,
+        &kinds,
+        kiban_addressee::jobs::INDEX_RESIDENTS,
+        &params,
+        "kiban-batch",
+    )
+    .await
+    .map_err(submit_error)?;
+    let options = EngineOptions {
+        chunk_size: 10_000,
+        max_attempts: 5,
+        backoff: Duration::from_millis(500),
+        worker: format!("batch-{}", std::process::id()),
+    };
+    let bar = if show_progress {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("宛名索引 {bar:40} {pos}/{len} 件 {per_sec} 残り {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let status = engine::run_to_end(
+        tenant,
+        &kinds,
+        job_id,
+        &options,
+        Duration::from_millis(200),
+        |run| {
+            bar.set_length(run.total);
+            bar.set_position(run.done);
+        },
+    )
+    .await?;
+    bar.finish_and_clear();
+    if status != Status::Succeeded {
+        return Err(CliError::runtime(format!(
+            "宛名索引の作成（ジョブ {job_id}）が完了しませんでした: {status:?}。kiban batch run --municipality 団体コード addressee-index で再実行できます"
+        )));
+    }
+    Ok(())
+}

@@ -270,6 +270,7 @@ pub async fn fill(
     // municipality for a nearly empty one.
     db.refresh_statistics().await?;
     bar.finish_and_clear();
+    crate::batch::index_addressees(&tenant, show_progress).await?;
     Ok(written)
 }
 

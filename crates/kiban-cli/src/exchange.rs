@@ -834,6 +834,8 @@ pub async fn import_from(
     // municipality for an empty one.
     db.refresh_statistics().await?;
     bar.finish_and_clear();
+    // The addressee index is derived, not exported: built again here.
+    kiban_addressee::storage::index_all(tenant).await?;
     Ok(ImportSummary {
         rows,
         source: manifest.municipality_code,

@@ -374,6 +374,7 @@ pub async fn import_legacy(database_url: &str, args: ImportLegacyArgs) -> Result
         // A bulk load: without fresh statistics the planner takes the
         // municipality for an empty one.
         db.refresh_statistics().await?;
+        kiban_addressee::storage::index_all(&tenant).await?;
         db.close().await;
         Ok(started.elapsed().as_secs_f64())
     }

@@ -348,3 +348,55 @@ async fn unknown_jobs_and_parameters_exit_2_naming_them() {
     assert_eq!(first["params"][0]["required"], true);
     t.cleanup().await.unwrap();
 }
+
+async fn count(tenant: &TenantDb, sql: &str) -> i64 {
+    let mut tx = tenant.begin_read().await.unwrap();
+    let n = tx
+        .fetch_optional(sql, &[])
+        .await
+        .unwrap()
+        .unwrap()
+        .int(0)
+        .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+/// A generated population writes no events: `demo generate` runs the job
+/// `addressee-index` so that every resident is in the addressee search,
+/// and running it again changes nothing.
+#[tokio::test]
+async fn demo_generation_indexes_every_resident_for_the_addressee_search() {
+    for backend in BACKENDS {
+        let (t, tenant) = demo(backend, "300").await;
+        let persons = count(
+            &tenant,
+            "SELECT COUNT(*) FROM persons WHERE municipality_code = $1",
+        )
+        .await;
+        let indexed = count(
+            &tenant,
+            "SELECT COUNT(*) FROM addressee_index WHERE municipality_code = $1",
+        )
+        .await;
+        assert_eq!(indexed, persons, "{backend:?}");
+        let keys = count(
+            &tenant,
+            "SELECT COUNT(*) FROM addressee_keys WHERE municipality_code = $1",
+        )
+        .await;
+        assert_eq!(keys, 4 * persons, "name, kana, address and birth date each");
+        let out = kiban(
+            &t,
+            &["batch", "run", "--municipality", DEMO, "addressee-index"],
+        );
+        assert!(out.status.success(), "{out:?}");
+        let again = count(
+            &tenant,
+            "SELECT COUNT(*) FROM addressee_keys WHERE municipality_code = $1",
+        )
+        .await;
+        assert_eq!(again, keys, "{backend:?}");
+        t.cleanup().await.unwrap();
+    }
+}

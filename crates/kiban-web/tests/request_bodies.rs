@@ -45,6 +45,8 @@ fn body_schema(document: &Value, path: &str, method: &str) -> Option<Value> {
 fn concrete(path: &str, f: &Fixtures) -> String {
     path.replace("{m}", OWN)
         .replace("{person_id}", &f.person.to_string())
+        .replace("{addressee_id}", &f.person.to_string())
+        .replace("{business}", "resident_tax")
         .replace("{id}", &f.registration.to_string())
         .replace("{measure_id}", &f.measure.to_string())
 }

@@ -93,6 +93,16 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "listOutboxDeadLetters"
         | "retryOutboxDeadLetter"
         | "dismissOutboxDeadLetter" => Rule::Tenant(Permission::RegistryJobs, 200),
+        "registerAddressee" => Rule::Tenant(Permission::AddresseeWrite, 201),
+        "changeAddressee" | "mergeAddressee" | "unmergeAddressee" | "setMailingAddress" => {
+            Rule::Tenant(Permission::AddresseeWrite, 200)
+        }
+        "searchAddressees"
+        | "getAddressee"
+        | "getAddresseeHistory"
+        | "getMailingAddress"
+        | "listMailingAddresses"
+        | "getAddresseeOverview" => Rule::Tenant(Permission::AddresseeRead, 200),
         // An unknown verification code: 404 to anyone, with no hint.
         "verifyCertificate" => Rule::Public(404),
         _ => return None,
@@ -117,6 +127,20 @@ struct Fixtures {
     /// dismiss one takes the next.
     letters: Vec<i64>,
     next_letter: std::cell::Cell<usize>,
+    addressee: AddresseeFixtures,
+}
+
+/// Addressee fixtures: a non-resident to read and change, one fresh
+/// non-resident per caller to merge into it, and one per caller already
+/// merged into it to unmerge.
+#[derive(Default)]
+struct AddresseeFixtures {
+    non_resident: u64,
+    to_merge: Vec<u64>,
+    next_merge: std::cell::Cell<usize>,
+    merged: Vec<u64>,
+    next_unmerge: std::cell::Cell<usize>,
+    next_change: std::cell::Cell<usize>,
 }
 
 #[derive(Default)]
@@ -192,6 +216,56 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             ),
         ),
         "verifyCertificate" => ("/api/v1/certificates/verify/0000000000000000".into(), None),
+        "registerAddressee" => (
+            format!("{base}/addressees"),
+            Some(non_resident_body("権限　一郎", true)),
+        ),
+        "searchAddressees" => (format!("{base}/addressees?birth_date=1970-01-01"), None),
+        "getAddressee" => (format!("{base}/addressees/{person}"), None),
+        "getAddresseeHistory" => (format!("{base}/addressees/{person}/history"), None),
+        "getAddresseeOverview" => (format!("{base}/addressees/{person}/overview"), None),
+        "getMailingAddress" => (
+            format!("{base}/addressees/{person}/mailing-address?business=resident_tax"),
+            None,
+        ),
+        "listMailingAddresses" => (
+            format!("{base}/addressees/{person}/mailing-addresses"),
+            None,
+        ),
+        "setMailingAddress" => (
+            format!("{base}/addressees/{person}/mailing-addresses/resident_tax"),
+            Some(json!({"kind": "mailing", "name": "境界　太郎",
+                        "address": {"postal_code": "1000001", "address_line": "境界町二丁目2番2号"},
+                        "valid_from": "2026-04-01"})),
+        ),
+        "changeAddressee" => {
+            let n = f.addressee.next_change.get();
+            f.addressee.next_change.set(n + 1);
+            (
+                format!("{base}/addressees/{}/changes", f.addressee.non_resident),
+                Some(json!({"effective_date": "2026-04-01",
+                            "address": {"postal_code": "5300001",
+                                        "address_line": format!("大阪府大阪市北区梅田{}-1", n + 1)}})),
+            )
+        }
+        "mergeAddressee" => {
+            let n = f.addressee.next_merge.get();
+            f.addressee.next_merge.set(n + 1);
+            let from = f.addressee.to_merge.get(n).copied().unwrap_or(999_999);
+            (
+                format!("{base}/addressees/{from}/merge"),
+                Some(json!({"into": f.addressee.non_resident, "reason": "権限表の検査"})),
+            )
+        }
+        "unmergeAddressee" => {
+            let n = f.addressee.next_unmerge.get();
+            f.addressee.next_unmerge.set(n + 1);
+            let from = f.addressee.merged.get(n).copied().unwrap_or(999_999);
+            (
+                format!("{base}/addressees/{from}/unmerge"),
+                Some(json!({"reason": "権限表の検査"})),
+            )
+        }
         "registerSeal" => (
             format!("{base}/seal-registrations"),
             Some(
@@ -380,6 +454,7 @@ fn every_operation_has_a_rule_that_agrees_with_the_table() {
         job: 1,
         letters: Vec::new(),
         next_letter: Default::default(),
+        addressee: AddresseeFixtures::default(),
     };
     for op in &operations {
         assert!(
@@ -437,6 +512,54 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         job: app.finished_job(m).await,
         letters: dead_letter_fixtures(app, m, 2 * callers().len()).await,
         next_letter: Default::default(),
+        addressee: addressee_fixtures(app, m).await,
+    }
+}
+
+/// The body of a non-resident's registration.
+fn non_resident_body(name: &str, confirm_new: bool) -> Value {
+    json!({"name": name, "name_kana": "ケンゲン　イチロウ", "birth_date": "1970-01-01", "sex": "male",
+           "address": {"postal_code": "5300001", "address_line": "大阪府大阪市北区梅田1-1"},
+           "confirm_new": confirm_new})
+}
+
+async fn addressee_fixtures(app: &TestApp, m: &str) -> AddresseeFixtures {
+    let token = staff_token(app, m, Role::TaxClerk).await;
+    let register = |name: String| {
+        let token = token.clone();
+        async move {
+            let (status, body) = app
+                .post_json(
+                    &format!("/api/v1/municipalities/{m}/addressees"),
+                    Some(&token),
+                    &non_resident_body(&name, true),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+            body["addressee_id"].as_u64().unwrap()
+        }
+    };
+    let non_resident = register("宛名　基点".into()).await;
+    let mut to_merge = Vec::new();
+    let mut merged = Vec::new();
+    for i in 0..callers().len() {
+        to_merge.push(register(format!("名寄　{i}")).await);
+        let id = register(format!("既寄　{i}")).await;
+        let (status, body) = app
+            .post_json(
+                &format!("/api/v1/municipalities/{m}/addressees/{id}/merge"),
+                Some(&token),
+                &json!({"into": non_resident, "reason": "準備"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        merged.push(id);
+    }
+    AddresseeFixtures {
+        non_resident,
+        to_merge,
+        merged,
+        ..AddresseeFixtures::default()
     }
 }
 

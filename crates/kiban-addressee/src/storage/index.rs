@@ -270,11 +270,37 @@ pub async fn refresh_residents(tx: &mut TenantTx, persons: &[PersonId]) -> Resul
     Ok(())
 }
 
-/// Indexes the registry persons numbered in `from..to` from the registry's
-/// latest state: their current view and current keys, keeping past keys
-/// already indexed. Returns how many were indexed. Idempotent, so a chunk
-/// done twice (a resumed job) gives the same rows.
-pub async fn index_residents_between(
+/// Indexes the addressees numbered in `from..to`: registry persons from
+/// the registry's latest state (their current view and current keys,
+/// keeping past keys already indexed) and non-residents from all their
+/// versions. Returns how many were indexed. Idempotent, so a chunk done
+/// twice (a resumed job) gives the same rows.
+pub async fn index_between(
+    tx: &mut TenantTx,
+    from: PersonId,
+    to: PersonId,
+) -> Result<usize, StoreError> {
+    let residents = index_residents_between(tx, from, to).await?;
+    let rows = tx
+        .fetch_all(
+            "SELECT addressee_id FROM addressees WHERE municipality_code = $1 \
+             AND addressee_id >= $2 AND addressee_id < $3 ORDER BY addressee_id",
+            &[
+                Arg::Int(i64::try_from(from.get()).unwrap_or(i64::MAX)),
+                Arg::Int(i64::try_from(to.get()).unwrap_or(i64::MAX)),
+            ],
+        )
+        .await?;
+    let today = kiban_core::today_in_japan();
+    for row in &rows {
+        let id = id_of(row, 0)?;
+        let versions = super::read::load_versions(tx, id).await?;
+        refresh_non_resident(tx, id, &versions, today).await?;
+    }
+    Ok(residents + rows.len())
+}
+
+async fn index_residents_between(
     tx: &mut TenantTx,
     from: PersonId,
     to: PersonId,
@@ -331,8 +357,10 @@ pub async fn index_residents_between(
         };
         entries.push((id, Some(view), keys));
     }
+    // No advance of the index counter: a range indexed again gives the same
+    // rows, and a bulk load's index must leave the exported counters as
+    // they were (a standard import exports what it imported).
     write_index(tx, &entries).await?;
-    tx.next_numbers(INDEX_SEQUENCE, 1).await?;
     Ok(listings.len())
 }
 
@@ -392,3 +420,28 @@ pub static REGISTRY_CONSUMER: Consumer = Consumer {
     ],
     handler: &REGISTRY_EVENTS,
 };
+
+/// Indexes every addressee of the municipality, [`index_between`] a range
+/// of 10,000 numbers per transaction: after a bulk load (a standard or
+/// legacy import), whose rows carry no events. Idempotent; an interrupted
+/// run is simply run again. Returns how many were indexed.
+pub async fn index_all(tenant: &kiban_store::TenantDb) -> Result<usize, StoreError> {
+    const RANGE: u64 = 10_000;
+    let mut tx = tenant.begin_read().await?;
+    let next = tx
+        .peek_next_number(kiban_registry::storage::PERSON_SEQUENCE)
+        .await?
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(1);
+    tx.commit().await?;
+    let mut done = 0;
+    let mut from = 1;
+    while from < next {
+        let to = from.saturating_add(RANGE).min(next);
+        let mut tx = tenant.begin().await?;
+        done += index_between(&mut tx, PersonId::new(from), PersonId::new(to)).await?;
+        tx.commit().await?;
+        from = to;
+    }
+    Ok(done)
+}

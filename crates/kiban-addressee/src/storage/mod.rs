@@ -11,7 +11,7 @@
 //!   current view of every addressee and the matching keys of every current
 //!   and past value. Residents' rows are written by the consumer of the
 //!   registry's events ([`REGISTRY_CONSUMER`]) and by the job
-//!   [`crate::jobs::IndexResidents`]; non-residents' in the transaction
+//!   [`crate::jobs::IndexAddressees`]; non-residents' in the transaction
 //!   that changes them.
 //!
 //! Concurrency: a registration takes its number from the registry's person
@@ -38,7 +38,7 @@ use crate::domain::{
     AddresseeId, AddresseeKind, MergeAction, MergeRecord, PostalAddress, Refusal, current_links,
 };
 
-pub use index::{REGISTRY_CONSUMER, index_residents_between, refresh_residents};
+pub use index::{REGISTRY_CONSUMER, index_all, index_between, refresh_residents};
 pub use mailing::{
     MailingAnswer, MailingSource, mailing_address_in_force, mailing_addresses, set_mailing_address,
 };

@@ -255,20 +255,44 @@ pub(crate) fn view_wire(view: &AddresseeView) -> AddresseeViewWire {
     }
 }
 
-/// A search result: the addressee and what matched.
+/// A search result: the addressee (as [`AddresseeViewWire`]) and what
+/// matched.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AddresseeHit {
-    /// The addressee.
-    #[serde(flatten)]
-    pub addressee: AddresseeViewWire,
+    /// 宛名番号 (the surviving one, when merged).
+    pub addressee_id: u64,
+    /// `resident`, `former_resident` or `non_resident`.
+    pub kind: String,
+    /// 氏名.
+    pub name: String,
+    /// フリガナ.
+    pub name_kana: String,
+    /// 生年月日.
+    #[schema(format = Date)]
+    pub birth_date: String,
+    /// 性別.
+    pub sex: String,
+    /// 住所 (null when withheld under a 支援措置).
+    #[schema(required = true)]
+    pub address: Option<AddresseeAddress>,
+    /// Whether the address is withheld.
+    pub address_withheld: bool,
     /// What matched: `name`, `name_kana`, `birth_date`, `address`,
     /// `past_name`, `past_name_kana`, `past_address`.
     pub matched_on: Vec<String>,
 }
 
 fn hit_wire(hit: &SearchHit) -> AddresseeHit {
+    let view = view_wire(&hit.view);
     AddresseeHit {
-        addressee: view_wire(&hit.view),
+        addressee_id: view.addressee_id,
+        kind: view.kind,
+        name: view.name,
+        name_kana: view.name_kana,
+        birth_date: view.birth_date,
+        sex: view.sex,
+        address: view.address,
+        address_withheld: view.address_withheld,
         matched_on: hit.matched_on.iter().map(|s| (*s).to_owned()).collect(),
     }
 }

@@ -113,7 +113,7 @@ pub fn consumers() -> Vec<&'static kiban_jobs::consumer::Consumer> {
 pub fn job_kinds() -> kiban_jobs::Kinds {
     kiban_jobs::Kinds::new(vec![
         Box::new(kiban_registry::jobs::PopulationStatistics),
-        Box::new(kiban_addressee::jobs::IndexResidents),
+        Box::new(kiban_addressee::jobs::IndexAddressees),
     ])
 }
 
