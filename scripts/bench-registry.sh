@@ -6,11 +6,14 @@
 #   - person read:  GET  /api/v1/municipalities/990019/persons/{random id}
 #   - kana search:  GET  /api/v1/municipalities/990019/persons?name_kana={random common prefix}&limit=L
 #   - 転居:          POST /api/v1/municipalities/990019/movements (address_change of a random household, dated today)
+#   - 宛名検索:       GET  /api/v1/municipalities/990019/addressees?name_kana={random common prefix, hiragana}&limit=L
+#                    (residents and the --non-residents registered in the addressee master)
 # Each run prints wrk's report and a RESULT line with throughput, p50 and p99.
 #
 #   scripts/bench-registry.sh [--residents N] [--seconds S] [--connections C]
 #                             [--search-limit L] [--database-url URL]
-#                             [--runs person,search,address-change]
+#                             [--runs person,search,address-change,addressee-search]
+#                             [--non-residents N]
 #                             [--max-concurrent-requests N] [--max-concurrent-changes N]
 #
 # L is the page size of a search (default 20, as a screen page; the API
@@ -25,6 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 residents=10000
+non_residents=0
 seconds=15
 connections=50
 database_url=""
@@ -35,6 +39,7 @@ serve_options=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --residents) residents=$2; shift 2 ;;
+        --non-residents) non_residents=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
         --search-limit) search_limit=$2; shift 2 ;;
@@ -70,7 +75,7 @@ kiban() { "$bin" --database-url "$database_url" "$@"; }
 kiban migrate >/dev/null
 kiban municipality create --code "$m" --name デモ市 >/dev/null 2>&1 || true
 echo "== residents: $residents (generated once; a finished generation is skipped)"
-kiban demo generate --municipality "$m" --residents "$residents" 2>&1 | tail -1
+kiban demo generate --municipality "$m" --residents "$residents" --non-residents "$non_residents" 2>&1 | tail -1
 head -c 24 /dev/urandom | base64 | kiban user create --municipality "$m" --login bench-registry \
     --role registry_clerk --password-stdin >/dev/null 2>&1 || true
 token=$(kiban token create --municipality "$m" --login bench-registry --ttl-hours 4 2>/dev/null)

@@ -13,9 +13,10 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use kiban_addressee::domain::{BasicInfo, PostalAddress};
 use kiban_audit::Actor;
 use kiban_auth::Role;
-use kiban_core::MunicipalityCode;
+use kiban_core::{MunicipalityCode, PostalCode};
 use kiban_demo::{DemoHousehold, DemoProfile};
 use kiban_registry::domain::{Address, AddressText, Nationality, StatusOfResidence};
 use kiban_registry::storage::bulk::{self, IdBlock, NewHousehold, NewResident};
@@ -45,6 +46,10 @@ pub struct GenerateArgs {
     /// Residents per transaction.
     #[arg(long, default_value_t = 10_000)]
     chunk_size: u32,
+    /// Non-residents (住登外者: landowners and taxpayers living elsewhere)
+    /// to register in the addressee master besides the residents.
+    #[arg(long, default_value_t = 0)]
+    non_residents: u64,
 }
 
 /// `kiban bench demo-insert`.
@@ -270,7 +275,6 @@ pub async fn fill(
     // municipality for a nearly empty one.
     db.refresh_statistics().await?;
     bar.finish_and_clear();
-    crate::batch::index_addressees(&tenant, show_progress).await?;
     Ok(written)
 }
 
@@ -309,8 +313,149 @@ pub async fn generate(database_url: &str, args: GenerateArgs) -> Result<(), CliE
             written as f64 / seconds.max(1e-9)
         ));
     }
+    let mut non_residents = 0;
+    if args.non_residents > 0 {
+        let started = Instant::now();
+        non_residents =
+            fill_non_residents(&db, code, args.non_residents, args.seed, &stop, true).await?;
+        if non_residents > 0 {
+            say(&format!(
+                "住登外者 {non_residents} 人を登録しました（{:.1} 秒）。",
+                started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+    // A bulk load writes no events: the addressee search is indexed here
+    // (once: a finished generation run again indexes nothing new).
+    let tenant = db.tenant(code).await?;
+    if written > 0 || non_residents > 0 || !addressees_indexed(&tenant).await? {
+        crate::batch::index_addressees(&tenant, true).await?;
+    }
     db.close().await;
     Ok(())
+}
+
+/// Whether the municipality's addressee index holds anything.
+async fn addressees_indexed(tenant: &TenantDb) -> Result<bool, CliError> {
+    let mut tx = tenant.begin_read().await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT addressee_id FROM addressee_index WHERE municipality_code = $1 LIMIT 1",
+            &[],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(row.is_some())
+}
+
+/// Non-residents per transaction.
+const NON_RESIDENT_CHUNK: u32 = 10_000;
+
+/// Registers `count` generated non-residents (住登外者) in the addressee
+/// master, a chunk per transaction with its progress row, so that an
+/// interrupted run resumes; returns how many were registered now. Their
+/// names and birth dates come from the demo generator (another seed), their
+/// addresses are outside the municipality (the 前住所 the generator gives,
+/// or an address in Osaka).
+pub async fn fill_non_residents(
+    db: &Database,
+    code: MunicipalityCode,
+    count: u64,
+    seed: u64,
+    stop: &AtomicBool,
+    show_progress: bool,
+) -> Result<u64, CliError> {
+    if count > 10_000_000 {
+        return Err(CliError::invalid(
+            "--non-residents: 0 から 10,000,000 の範囲で指定してください",
+        ));
+    }
+    let m = platform::find_municipality(db, code)
+        .await?
+        .ok_or_else(|| {
+            CliError::invalid(format!("団体コード {code} の団体は登録されていません"))
+        })?;
+    let profile = profile(&m)?;
+    let tenant = db.tenant(code).await?;
+    let key = format!("non_residents seed={seed};count={count}");
+    let plan = kiban_demo::plan(count, NON_RESIDENT_CHUNK);
+    let total = plan.len() as u64;
+    let done = match load_progress(&tenant, &key).await? {
+        Some(p) if p.chunks_done >= p.total_chunks => return Ok(0),
+        Some(p) => p.chunks_done,
+        None => 0,
+    };
+    let bar = if show_progress {
+        let bar = ProgressBar::new(count);
+        bar.set_style(
+            ProgressStyle::with_template("住登外者 {bar:40} {pos}/{len} 人 {per_sec} 残り {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let effective = profile.base_date();
+    let osaka =
+        PostalCode::parse("5300001").map_err(|e| CliError::runtime(format!("郵便番号: {e}")))?;
+    let mut written = 0u64;
+    for (index, chunk) in plan.iter().enumerate().skip(done as usize) {
+        if stop.load(Ordering::SeqCst) {
+            bar.abandon();
+            return Err(CliError::runtime(format!(
+                "中断しました（{index}/{total} チャンク完了）。同じコマンドで再開できます。"
+            )));
+        }
+        let households = kiban_demo::generate_chunk(
+            seed ^ 0x5eed_0000_0000,
+            &profile,
+            chunk.chunk_index,
+            chunk.residents,
+        );
+        let infos: Vec<BasicInfo> = households
+            .iter()
+            .flat_map(|h| h.members.iter())
+            .enumerate()
+            .map(|(i, p)| BasicInfo {
+                name: p.name.clone(),
+                name_kana: p.name_kana.clone(),
+                birth_date: p.birth_date,
+                sex: p.sex,
+                address: match &p.previous_address {
+                    Some(line) => PostalAddress {
+                        postal_code: None,
+                        address_line: line.clone(),
+                        katagaki: None,
+                    },
+                    None => PostalAddress {
+                        postal_code: Some(osaka.clone()),
+                        address_line: format!(
+                            "大阪府大阪市北区梅田{}丁目{}番{}号",
+                            i % 3 + 1,
+                            i % 20 + 1,
+                            i % 30 + 1
+                        ),
+                        katagaki: None,
+                    },
+                },
+            })
+            .collect();
+        let mut tx = tenant.begin().await?;
+        kiban_addressee::storage::register_non_residents_bulk(
+            &mut tx,
+            &Actor::new(RECORDED_BY, "system"),
+            &infos,
+            effective,
+        )
+        .await?;
+        save_progress(&mut tx, &key, index as u64 + 1, total).await?;
+        tx.commit().await?;
+        written += infos.len() as u64;
+        bar.inc(infos.len() as u64);
+    }
+    db.refresh_statistics().await?;
+    bar.finish_and_clear();
+    Ok(written)
 }
 
 /// The demo accounts: (login, role).
@@ -381,6 +526,7 @@ pub async fn ensure_demo_municipality(
     }
     let stop = AtomicBool::new(false);
     let written = fill(db, code, residents, 1, 10_000, &stop, true).await?;
+    crate::batch::index_addressees(&db.tenant(code).await?, true).await?;
     if written > 0 {
         say(&format!("デモ市に {written} 人の住民を生成しました。"));
     }

@@ -159,6 +159,27 @@ pub(super) fn non_resident_view(
     })
 }
 
+/// Writes the index rows of non-residents registered just now (one version
+/// each, nothing indexed before).
+pub(super) async fn index_new_non_residents(
+    tx: &mut TenantTx,
+    new: &[(AddresseeId, Version)],
+) -> Result<(), StoreError> {
+    let today = kiban_core::today_in_japan();
+    let entries: Vec<_> = new
+        .iter()
+        .map(|(id, version)| {
+            let versions = std::slice::from_ref(version);
+            (
+                *id,
+                non_resident_view(*id, versions, today),
+                keys_of(values_of(version), []),
+            )
+        })
+        .collect();
+    write_index(tx, &entries).await
+}
+
 /// Rewrites a non-resident's index rows from all its versions (the one in
 /// force on `on` is current).
 pub(super) async fn refresh_non_resident(

@@ -44,7 +44,8 @@ pub use mailing::{
 };
 pub use read::{HistoryVersion, SearchHit, SearchQuery, addressee_history, read_addressee, search};
 pub use write::{
-    NewNonResident, Registered, change_non_resident, merge, register_non_resident, unmerge,
+    NewNonResident, Registered, change_non_resident, merge, register_non_resident,
+    register_non_residents_bulk, unmerge,
 };
 
 /// The counter every change of the addressee master or its index advances.

@@ -224,42 +224,48 @@ pub async fn register_non_resident(
     Ok(Registered { addressee_id: id })
 }
 
+const VERSION_COLUMNS: [&str; 12] = [
+    "addressee_id",
+    "version_no",
+    "effective_date",
+    "recorded_at",
+    "recorded_by",
+    "name",
+    "name_kana",
+    "birth_date",
+    "sex",
+    "postal_code",
+    "address_line",
+    "katagaki",
+];
+
+fn version_row(id: AddresseeId, version: &Version) -> Vec<Arg> {
+    let r = &version.record;
+    vec![
+        id_arg(id),
+        Arg::from(version.version_no),
+        Arg::from(version.effective_date),
+        Arg::from(version.recorded_at.as_str()),
+        Arg::from(version.recorded_by.as_str()),
+        Arg::from(r.name.as_str()),
+        Arg::from(r.name_kana.as_str()),
+        Arg::from(r.birth_date),
+        Arg::from(r.sex.code()),
+        Arg::from(r.address.postal_code.as_ref().map(|p| p.as_str())),
+        Arg::from(r.address.address_line.as_str()),
+        Arg::from(r.address.katagaki.as_deref()),
+    ]
+}
+
 async fn insert_version(
     tx: &mut TenantTx,
     id: AddresseeId,
     version: &Version,
 ) -> Result<(), StoreError> {
-    let r = &version.record;
     tx.insert_rows(
         "addressee_versions",
-        &[
-            "addressee_id",
-            "version_no",
-            "effective_date",
-            "recorded_at",
-            "recorded_by",
-            "name",
-            "name_kana",
-            "birth_date",
-            "sex",
-            "postal_code",
-            "address_line",
-            "katagaki",
-        ],
-        &[vec![
-            id_arg(id),
-            Arg::from(version.version_no),
-            Arg::from(version.effective_date),
-            Arg::from(version.recorded_at.as_str()),
-            Arg::from(version.recorded_by.as_str()),
-            Arg::from(r.name.as_str()),
-            Arg::from(r.name_kana.as_str()),
-            Arg::from(r.birth_date),
-            Arg::from(r.sex.code()),
-            Arg::from(r.address.postal_code.as_ref().map(|p| p.as_str())),
-            Arg::from(r.address.address_line.as_str()),
-            Arg::from(r.address.katagaki.as_deref()),
-        ]],
+        &VERSION_COLUMNS,
+        &[version_row(id, version)],
     )
     .await?;
     Ok(())
@@ -487,4 +493,67 @@ async fn merge_or_unmerge(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Registers non-residents in bulk in the caller's transaction (an initial
+/// load: the demo generator, a migration): numbers from the person counter,
+/// the first version and the index of each, and one `bulk_register`
+/// access-log entry with the count. No duplicate check and no events: a
+/// load is not a change (as the registry's bulk registration). Returns the
+/// first number (the others follow it).
+pub async fn register_non_residents_bulk(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    infos: &[BasicInfo],
+    effective_date: Date,
+) -> Result<u64, StoreError> {
+    if infos.is_empty() {
+        return Ok(0);
+    }
+    let count = i64::try_from(infos.len()).unwrap_or(i64::MAX);
+    let first = tx
+        .next_numbers(kiban_registry::storage::PERSON_SEQUENCE, count)
+        .await?;
+    let recorded_at = now_text();
+    let first_id = u64::try_from(first).unwrap_or(0);
+    let mut addressees = Vec::with_capacity(infos.len());
+    let mut versions = Vec::with_capacity(infos.len());
+    let mut index = Vec::with_capacity(infos.len());
+    for (i, info) in infos.iter().enumerate() {
+        let id = AddresseeId::new(first_id + i as u64);
+        addressees.push(vec![
+            id_arg(id),
+            Arg::from("non_resident"),
+            Arg::from(recorded_at.as_str()),
+            Arg::from(actor.login.as_str()),
+        ]);
+        let version = Version {
+            version_no: 1,
+            effective_date,
+            recorded_at: recorded_at.clone(),
+            recorded_by: actor.login.clone(),
+            record: info.clone(),
+        };
+        versions.push(version_row(id, &version));
+        index.push((id, version));
+    }
+    tx.insert_rows(
+        "addressees",
+        &["addressee_id", "kind", "registered_at", "registered_by"],
+        &addressees,
+    )
+    .await?;
+    tx.insert_rows("addressee_versions", &VERSION_COLUMNS, &versions)
+        .await?;
+    super::index::index_new_non_residents(tx, &index).await?;
+    kiban_audit::append(
+        tx,
+        &actor.entry(
+            AuditAction::BulkRegister,
+            None,
+            format!("addressee bulk_register non_resident count={}", infos.len()),
+        ),
+    )
+    .await?;
+    Ok(first_id)
 }

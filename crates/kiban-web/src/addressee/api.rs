@@ -441,6 +441,9 @@ pub struct AddresseeSearchParams {
     address: Option<String>,
     /// Only this kind: `resident`, `former_resident`, `non_resident`.
     kind: Option<String>,
+    /// At most this many results (1 to 100; 100 by default).
+    #[param(example = "20")]
+    limit: Option<String>,
 }
 
 /// The answer of a search.
@@ -488,10 +491,31 @@ pub(crate) fn search_query(params: &AddresseeSearchParams) -> Result<SearchQuery
         params.address.as_deref(),
     )
     .ok_or_else(|| ApiError::of(Message::AddresseeMissingCriteria {}))?;
+    let limit = match params
+        .limit
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        None => SEARCH_LIMIT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=SEARCH_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "limit",
+                    Message::LimitOutOfRange {
+                        field: "limit".into(),
+                        max: SEARCH_LIMIT.to_string(),
+                    },
+                )
+            })?,
+    };
     Ok(SearchQuery {
         criteria,
         kind,
-        limit: SEARCH_LIMIT,
+        limit,
     })
 }
 
