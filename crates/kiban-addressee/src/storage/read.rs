@@ -279,6 +279,21 @@ fn prefix_end(prefix: &str) -> String {
     end
 }
 
+/// Whether the criteria name only the field the search starts from: then
+/// the index range alone decides, and what matched is read from it.
+fn single_criterion(criteria: &Criteria) -> bool {
+    [
+        criteria.name.is_some(),
+        criteria.name_kana.is_some(),
+        criteria.birth_date.is_some(),
+        criteria.address.is_some(),
+    ]
+    .iter()
+    .filter(|given| **given)
+    .count()
+        == 1
+}
+
 async fn search_unlogged(
     tx: &mut TenantTx,
     query: &SearchQuery,
@@ -286,36 +301,44 @@ async fn search_unlogged(
     let Some((field, value, prefix)) = driver(&query.criteria) else {
         return Ok(Vec::new());
     };
-    // Candidates in key order from one index range; the other criteria are
-    // checked on each candidate's keys, until enough are found.
-    let batch = (query.limit * 4).max(200);
+    let single = single_criterion(&query.criteria);
+    // Candidates in key order from one index range (joined to the index's
+    // kind when a kind is asked); with other criteria, each candidate's
+    // keys are checked, until enough are found. A few more than asked are
+    // kept for merged addressees, which collapse into their survivors.
+    let wanted = query.limit + 10;
+    let batch = if single {
+        wanted * 2
+    } else {
+        (query.limit * 4).max(200)
+    };
     let mut hits: BTreeMap<AddresseeId, Vec<&'static str>> = BTreeMap::new();
     let mut order: Vec<AddresseeId> = Vec::new();
     let mut after: Option<(String, i64)> = None;
     loop {
-        let (mut sql, mut args) = if prefix {
-            (
-                "SELECT key, addressee_id FROM addressee_keys WHERE municipality_code = $1 \
-                 AND field = $2 AND key >= $3 AND key < $4"
-                    .to_owned(),
-                vec![
-                    Arg::from(field.code()),
-                    Arg::Text(value.clone()),
-                    Arg::Text(prefix_end(&value)),
-                ],
-            )
+        let mut sql = "SELECT k.key, k.addressee_id, k.current FROM addressee_keys k".to_owned();
+        let mut args = vec![Arg::from(field.code()), Arg::Text(value.clone())];
+        if query.kind.is_some() {
+            sql.push_str(
+                " JOIN addressee_index i ON i.municipality_code = k.municipality_code \
+                 AND i.addressee_id = k.addressee_id AND i.kind = $4",
+            );
+        }
+        sql.push_str(" WHERE k.municipality_code = $1 AND k.field = $2");
+        if let Some(kind) = query.kind {
+            args.push(Arg::from(kind.code()));
+        }
+        if prefix {
+            args.push(Arg::Text(prefix_end(&value)));
+            let n = args.len() + 1;
+            sql.push_str(&format!(" AND k.key >= $3 AND k.key < ${n}"));
         } else {
-            (
-                "SELECT key, addressee_id FROM addressee_keys WHERE municipality_code = $1 \
-                 AND field = $2 AND key = $3"
-                    .to_owned(),
-                vec![Arg::from(field.code()), Arg::Text(value.clone())],
-            )
-        };
+            sql.push_str(" AND k.key = $3");
+        }
         if let Some((key, id)) = &after {
             let n = args.len();
             sql.push_str(&format!(
-                " AND (key > ${} OR (key = ${} AND addressee_id > ${}))",
+                " AND (k.key > ${} OR (k.key = ${} AND k.addressee_id > ${}))",
                 n + 2,
                 n + 2,
                 n + 3
@@ -324,7 +347,7 @@ async fn search_unlogged(
             args.push(Arg::Int(*id));
         }
         let n = args.len();
-        sql.push_str(&format!(" ORDER BY key, addressee_id LIMIT ${}", n + 2));
+        sql.push_str(&format!(" ORDER BY k.key, k.addressee_id LIMIT ${}", n + 2));
         args.push(Arg::Int(i64::try_from(batch).unwrap_or(i64::MAX)));
         let rows = tx.fetch_all(&sql, &args).await?;
         let done = rows.len() < batch;
@@ -332,22 +355,39 @@ async fn search_unlogged(
         for row in &rows {
             let id = id_of(row, 1)?;
             after = Some((row.text(0)?, row.int(1)?));
-            if !hits.contains_key(&id) && !candidates.contains(&id) {
+            if single {
+                let matched = if row.int(2)? != 0 {
+                    field.matched_current()
+                } else {
+                    field.matched_past()
+                };
+                let on = hits.entry(id).or_insert_with(|| {
+                    order.push(id);
+                    Vec::new()
+                });
+                // A current value that matched wins over a past one.
+                if on.is_empty() || matched == field.matched_current() {
+                    *on = vec![matched];
+                }
+            } else if !hits.contains_key(&id) && !candidates.contains(&id) {
                 candidates.push(id);
             }
         }
-        let keys = keys_for(tx, &candidates).await?;
-        for id in candidates {
-            let own = keys.get(&id).map(Vec::as_slice).unwrap_or_default();
-            if let Some(on) = query.criteria.matched_on(own) {
-                hits.insert(id, on);
-                order.push(id);
+        if !single {
+            let keys = keys_for(tx, &candidates).await?;
+            for id in candidates {
+                let own = keys.get(&id).map(Vec::as_slice).unwrap_or_default();
+                if let Some(on) = query.criteria.matched_on(own) {
+                    hits.insert(id, on);
+                    order.push(id);
+                }
             }
         }
-        if done || hits.len() >= query.limit * 2 {
+        if done || hits.len() >= wanted {
             break;
         }
     }
+    order.truncate(wanted);
     // Merged addressees answer as the surviving one, once.
     let links = links_of(tx, &order).await?;
     let mut seen = BTreeSet::new();
@@ -359,18 +399,15 @@ async fn search_unlogged(
             survivors.push((survivor, on));
         }
     }
+    survivors.truncate(query.limit);
     let ids: Vec<AddresseeId> = survivors.iter().map(|(id, _)| *id).collect();
     let views = index_views(tx, &ids).await?;
     Ok(survivors
         .into_iter()
         .filter_map(|(id, matched_on)| {
             let view = views.get(&id)?.clone();
-            if query.kind.is_some_and(|k| k != view.kind) {
-                return None;
-            }
             Some(SearchHit { view, matched_on })
         })
-        .take(query.limit)
         .collect())
 }
 
