@@ -152,6 +152,16 @@ async fn get(app: &TestApp, path: &str, token: &str) -> (u16, reqwest::header::H
     )
 }
 
+/// A request to the token endpoint and its refusal: what it shows, the
+/// Basic credentials, the form, the status and the `error`.
+type Case<'a> = (
+    &'a str,
+    Option<(&'a str, &'a str)>,
+    Vec<(&'a str, &'a str)>,
+    u16,
+    &'a str,
+);
+
 #[tokio::test]
 async fn the_token_endpoint_grants_by_basic_and_refuses_bad_requests() {
     for backend in BACKENDS {
@@ -204,7 +214,7 @@ async fn the_token_endpoint_grants_by_basic_and_refuses_bad_requests() {
         let unknown = format!("kbc990019{}", "A".repeat(23));
         let grant = [("grant_type", "client_credentials")];
         // (what, Basic credentials, form, status, error)
-        let cases: Vec<(&str, Option<(&str, &str)>, Vec<(&str, &str)>, u16, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "unknown client",
                 Some((&unknown, &secret)),
