@@ -560,6 +560,20 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             "--session-hours: 1 から 168 の範囲で指定してください",
         ));
     }
+    let given_public_url = args
+        .public_url
+        .as_deref()
+        .map(|url| {
+            let url = url.trim().trim_end_matches('/');
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.contains(char::is_whitespace) || url.contains(['?', '#']) {
+                return Err(CliError::invalid(
+                    "--public-url: http:// または https:// で始まるURL（クエリ・フラグメントなし）を指定してください",
+                ));
+            }
+            Ok(url.to_owned())
+        })
+        .transpose()?;
     let mut demo_key_file = None;
     if args.demo && MASTER_KEY.get().is_none() {
         // The demo makes its own master key, kept next to its database.
@@ -594,20 +608,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::runtime(format!("{} で待ち受けできません: {e}", args.listen)))?;
     let local = listener.local_addr()?;
-    let public_url = match &args.public_url {
-        Some(url) => {
-            let url = url.trim().trim_end_matches('/');
-            if !(url.starts_with("http://") || url.starts_with("https://"))
-                || url.contains(char::is_whitespace)
-            {
-                return Err(CliError::invalid(
-                    "--public-url: http:// または https:// で始まるURLを指定してください",
-                ));
-            }
-            url.to_owned()
-        }
-        None => format!("http://{local}"),
-    };
+    let public_url = given_public_url.unwrap_or_else(|| format!("http://{local}"));
     // The job worker: runs the jobs, the outbox consumers (seal
     // registration follows the registry's events) and the batch plans;
     // stopped after its current step.

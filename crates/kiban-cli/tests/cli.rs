@@ -717,3 +717,17 @@ fn system_clients_are_created_listed_and_disabled() {
     let verify = s.kiban(&["audit", "verify", "--municipality", "990019"]);
     assert_eq!(text(&verify.stdout).trim(), "intact");
 }
+
+#[test]
+fn serve_refuses_a_public_url_that_is_not_http() {
+    let s = Scratch::new("public-url");
+    for url in [
+        "ftp://kiban.example.jp",
+        "kiban.example.jp",
+        "https://x.example.jp/?a=1",
+    ] {
+        let out = s.kiban(&["serve", "--listen", "127.0.0.1:0", "--public-url", url]);
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        assert!(text(&out.stderr).contains("--public-url"), "{url}");
+    }
+}

@@ -699,6 +699,23 @@ async fn a_client_token_opens_only_its_municipalitys_scoped_operations() {
                 .await
                 .is_err()
         );
+        // A client may revoke the token it uses.
+        let spare = access_token(&app, &id, &secret).await;
+        let response = app
+            .client
+            .delete(app.url("/api/v1/sessions/current"))
+            .bearer_auth(&spare)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+        let (status, _, _) = get(
+            &app,
+            &format!("/api/v1/municipalities/{OWN}/persons"),
+            &spare,
+        )
+        .await;
+        assert_eq!(status, 401, "a revoked token opens nothing");
         // Disabling the client ends its tokens at once.
         let tenant = db.tenant(code(OWN)).await.unwrap();
         kiban_auth::clients::disable_client(
