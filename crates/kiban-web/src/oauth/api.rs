@@ -69,15 +69,19 @@ pub struct TokenRequest {
     pub grant_type: String,
     /// The scopes wanted, space-separated: a subset of the client's (all of
     /// them when absent).
+    #[schema(nullable = false)]
     pub scope: Option<String>,
     /// With `client_secret_jwt`:
     /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(nullable = false)]
     pub client_assertion_type: Option<String>,
     /// With `client_secret_jwt`: the HS256 JWT (`iss` = `sub` = client id,
     /// `aud` = this endpoint's URL, `exp`, `jti`).
+    #[schema(nullable = false)]
     pub client_assertion: Option<String>,
     /// The client id (optional with `client_secret_jwt`; must then be the
     /// assertion's `iss`).
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
 }
 
@@ -89,12 +93,16 @@ pub struct IntrospectionRequest {
     /// The access token to look at.
     pub token: String,
     /// Ignored (only access tokens exist).
+    #[schema(nullable = false)]
     pub token_type_hint: Option<String>,
     /// With `client_secret_jwt`, as at the token endpoint.
+    #[schema(nullable = false)]
     pub client_assertion_type: Option<String>,
     /// With `client_secret_jwt`, as at the token endpoint.
+    #[schema(nullable = false)]
     pub client_assertion: Option<String>,
     /// The caller's client id (optional with `client_secret_jwt`).
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
 }
 
