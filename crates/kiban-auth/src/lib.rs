@@ -8,6 +8,8 @@
 //! (`kbn_990019_<id>_<secret>`), so it is looked up through that
 //! municipality's tenant handle only.
 
+pub mod assertion;
+pub mod clients;
 mod password;
 mod roles;
 mod second_factor;
@@ -15,7 +17,7 @@ mod staff;
 mod tokens;
 
 pub use password::{hash_password, spend_verification_time, verify_password};
-pub use roles::{Permission, Principal, Role};
+pub use roles::{CLIENT_ROLE_CODE, Permission, Principal, Role};
 pub use second_factor::{
     Enrolment, TOTP_DIGITS, TOTP_STEP_SECONDS, TotpSecret, begin_enrolment, confirm_enrolment,
     current_step,
@@ -62,6 +64,14 @@ pub enum AuthError {
     /// No such account in the municipality (staff management).
     #[error("no staff account {0:?}")]
     NoSuchAccount(String),
+    /// No such system client in the municipality.
+    #[error("no system client {0:?}")]
+    NoSuchClient(String),
+    /// A system client's authentication failed at the token or
+    /// introspection endpoint (an unknown client, a wrong secret and a
+    /// disabled client are all [`assertion::AssertionProblem::Signature`]).
+    #[error("client authentication refused: {0}")]
+    ClientRefused(assertion::AssertionProblem),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -83,6 +93,10 @@ impl AuthError {
             AuthError::NoSuchAccount(login) => M::NoSuchAccount {
                 login: login.clone(),
             },
+            AuthError::NoSuchClient(client_id) => M::NoSuchClient {
+                client_id: client_id.clone(),
+            },
+            AuthError::ClientRefused(_) => M::Unauthorized {},
             AuthError::Store(_) => return None,
         })
     }
@@ -110,6 +124,15 @@ pub enum AccountProblem {
     /// The password could not be hashed (the hasher's words).
     #[error("password not hashed: {0}")]
     Hashing(String),
+    /// A system client's name empty or longer than 100 characters.
+    #[error("a client name is 1 to 100 characters")]
+    ClientNameLength,
+    /// A scope not of the form `business:resource:operation`.
+    #[error("scope {0:?} is not business:resource:operation in lower case")]
+    ScopeForm(String),
+    /// A system client without a scope.
+    #[error("a client needs at least one scope")]
+    NoScopes,
 }
 
 impl AccountProblem {
@@ -125,6 +148,11 @@ impl AccountProblem {
             AccountProblem::Hashing(detail) => M::AccountValue {
                 detail: detail.clone(),
             },
+            AccountProblem::ClientNameLength => M::ClientNameLength {},
+            AccountProblem::ScopeForm(scope) => M::ScopeForm {
+                scope: scope.clone(),
+            },
+            AccountProblem::NoScopes => M::NoScopes {},
         }
     }
 }
@@ -635,6 +663,13 @@ async fn authenticate_with(
     idle: Option<jiff::SignedDuration>,
     enrolment: bool,
 ) -> Result<Principal, AuthError> {
+    if clients::is_access_token(token) {
+        // A system client's access token: API only, never a session.
+        if kind != TokenKind::Api || enrolment {
+            return Err(AuthError::InvalidCredentials);
+        }
+        return clients::authenticate_access_token(db, token).await;
+    }
     let parts = TokenParts::parse(token).ok_or(AuthError::InvalidCredentials)?;
     let now = jiff::Timestamp::now();
     match parts.municipality {
@@ -744,6 +779,11 @@ pub async fn revoke(db: &Database, principal: &Principal) -> Result<(), AuthErro
             .await?;
             tx.commit().await?;
         }
+        Principal::Client {
+            municipality,
+            token_id,
+            ..
+        } => clients::revoke_access_token(db, *municipality, token_id).await?,
     }
     Ok(())
 }
@@ -751,5 +791,12 @@ pub async fn revoke(db: &Database, principal: &Principal) -> Result<(), AuthErro
 /// The municipality a token claims, without checking it (for routing and
 /// rate limiting only).
 pub fn token_municipality(token: &str) -> Option<MunicipalityCode> {
+    if clients::is_access_token(token) {
+        return token
+            .trim()
+            .strip_prefix(clients::ACCESS_TOKEN_PREFIX)
+            .and_then(|rest| rest.get(..6))
+            .and_then(|m| MunicipalityCode::parse(m).ok());
+    }
     TokenParts::parse(token).and_then(|p| p.municipality)
 }

@@ -189,15 +189,35 @@ pub enum Principal {
         /// The token or session in use.
         token_id: String,
     },
+    /// A system client (システム連携クライアント) of one municipality,
+    /// acting with an OAuth 2.0 access token: it holds no role, only the
+    /// scopes granted to the token, and reaches only its municipality's
+    /// operations that accept one of them.
+    Client {
+        /// Its municipality.
+        municipality: MunicipalityCode,
+        /// The client id (`kbc<municipality><random>`).
+        client_id: String,
+        /// The scopes granted to the access token in use.
+        scopes: Vec<String>,
+        /// The access token in use.
+        token_id: String,
+    },
 }
 
+/// The role code written in the access log for a system client.
+pub const CLIENT_ROLE_CODE: &str = "system_client";
+
 impl Principal {
-    /// The actor as written in the access log: the login, or
-    /// `operator:LOGIN` for operators.
+    /// The actor as written in the access log: the login,
+    /// `operator:LOGIN` for operators, the client id for system clients
+    /// (client ids start with `kbc`, which no login needs; their role is
+    /// [`CLIENT_ROLE_CODE`]).
     pub fn actor(&self) -> String {
         match self {
             Principal::Staff { login, .. } => login.clone(),
             Principal::Operator { login, .. } => format!("operator:{login}"),
+            Principal::Client { client_id, .. } => client_id.clone(),
         }
     }
 
@@ -206,26 +226,42 @@ impl Principal {
         match self {
             Principal::Staff { role, .. } => role.code(),
             Principal::Operator { .. } => "operator",
+            Principal::Client { .. } => CLIENT_ROLE_CODE,
         }
     }
 
-    /// The municipality of a staff member; `None` for operators.
+    /// The municipality of a staff member or a system client; `None` for
+    /// operators.
     pub fn municipality(&self) -> Option<MunicipalityCode> {
         match self {
-            Principal::Staff { municipality, .. } => Some(*municipality),
+            Principal::Staff { municipality, .. } | Principal::Client { municipality, .. } => {
+                Some(*municipality)
+            }
             Principal::Operator { .. } => None,
         }
     }
 
     /// Whether the principal may do something in municipality `m`: staff of
     /// that municipality with the permission. Operators never may touch
-    /// tenant data.
+    /// tenant data; system clients hold no role (their door is their
+    /// scopes, [`Principal::holds_any_scope`]).
     pub fn may(&self, m: MunicipalityCode, permission: Permission) -> bool {
         match self {
             Principal::Staff {
                 municipality, role, ..
             } => *municipality == m && role.allows(permission),
-            Principal::Operator { .. } => false,
+            Principal::Operator { .. } | Principal::Client { .. } => false,
+        }
+    }
+
+    /// Whether the principal is a system client whose token holds one of
+    /// `scopes`.
+    pub fn holds_any_scope(&self, scopes: &[&str]) -> bool {
+        match self {
+            Principal::Client { scopes: held, .. } => {
+                held.iter().any(|h| scopes.contains(&h.as_str()))
+            }
+            Principal::Staff { .. } | Principal::Operator { .. } => false,
         }
     }
 }

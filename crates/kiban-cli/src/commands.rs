@@ -194,6 +194,12 @@ pub struct ServeArgs {
     /// the verification's rate limit); repeat for several.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// The URL clients reach the service at (e.g. https://kiban.example.jp):
+    /// client assertions name PUBLIC_URL/oauth/token as their audience, and
+    /// certificates print it in their verification QR code. Default:
+    /// http:// and the listen address.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
 }
 
 /// `kiban municipality …`.
@@ -458,6 +464,7 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
             crate::jobs_bench::run(&database_url, args).await
         }
         Command::Certificate(command) => crate::certificates::run(&database_url, command).await,
+        Command::Client(command) => crate::clients::run(&database_url, command).await,
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let code = parse_code("--municipality", &municipality)?;
             let db = Database::connect(&database_url).await?;
@@ -553,6 +560,20 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             "--session-hours: 1 から 168 の範囲で指定してください",
         ));
     }
+    let given_public_url = args
+        .public_url
+        .as_deref()
+        .map(|url| {
+            let url = url.trim().trim_end_matches('/');
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.contains(char::is_whitespace) || url.contains(['?', '#']) {
+                return Err(CliError::invalid(
+                    "--public-url: http:// または https:// で始まるURL（クエリ・フラグメントなし）を指定してください",
+                ));
+            }
+            Ok(url.to_owned())
+        })
+        .transpose()?;
     let mut demo_key_file = None;
     if args.demo && MASTER_KEY.get().is_none() {
         // The demo makes its own master key, kept next to its database.
@@ -587,6 +608,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::runtime(format!("{} で待ち受けできません: {e}", args.listen)))?;
     let local = listener.local_addr()?;
+    let public_url = given_public_url.unwrap_or_else(|| format!("http://{local}"));
     // The job worker: runs the jobs, the outbox consumers (seal
     // registration follows the registry's events) and the batch plans;
     // stopped after its current step.
@@ -608,6 +630,12 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             verify_rate_per_minute: args.verify_rate_per_minute,
             verify_burst: args.verify_burst,
             trusted_proxies: args.trusted_proxies,
+            public_origin: if args.public_url.is_some() {
+                public_url.clone()
+            } else {
+                String::new()
+            },
+            public_url,
             ..kiban_web::WebConfig::default()
         },
     );

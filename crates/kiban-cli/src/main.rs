@@ -6,6 +6,7 @@
 
 mod batch;
 mod certificates;
+mod clients;
 mod commands;
 mod demo;
 mod exchange;
@@ -94,6 +95,9 @@ enum Command {
     /// Certificates (証明書): settings.
     #[command(subcommand)]
     Certificate(certificates::CertificateCommand),
+    /// System clients (OAuth 2.0 client credentials): create, list, disable.
+    #[command(subcommand)]
+    Client(clients::ClientCommand),
 }
 
 fn main() -> ExitCode {

@@ -624,3 +624,110 @@ fn an_operator_resets_a_lost_second_factor() {
     let verify = s.kiban(&["audit", "verify", "--municipality", "990019"]);
     assert_eq!(text(&verify.stdout).trim(), "intact");
 }
+
+#[test]
+fn system_clients_are_created_listed_and_disabled() {
+    let s = Scratch::new("clients");
+    let key = s.dir.join("master.key");
+    std::fs::write(&key, "00".repeat(32)).unwrap();
+    let key = key.to_str().unwrap();
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let create = |scopes: &[&str]| {
+        let mut args = vec![
+            "--master-key-file",
+            key,
+            "client",
+            "create",
+            "--municipality",
+            "990019",
+            "--name",
+            "税務システム",
+        ];
+        for scope in scopes {
+            args.extend(["--scope", scope]);
+        }
+        s.kiban(&args)
+    };
+    let created = create(&["registry:persons:read", "registry:events:read"]);
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let client_id = printed["client_id"].as_str().unwrap().to_owned();
+    let secret = printed["client_secret"].as_str().unwrap().to_owned();
+    assert!(client_id.starts_with("kbc990019") && client_id.len() == 32);
+    assert!(secret.len() >= 32);
+    // Bad scopes and none at all: exit 2 naming the option.
+    let bad = create(&["Registry:persons"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("--scope"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let none = s.kiban(&[
+        "--master-key-file",
+        key,
+        "client",
+        "create",
+        "--municipality",
+        "990019",
+        "--name",
+        "x",
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+    // Listed without the secret.
+    let list = s.kiban(&["client", "list", "--municipality", "990019"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list.stderr));
+    let listed = text(&list.stdout);
+    assert!(listed.contains(&client_id));
+    assert!(!listed.contains(&secret));
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(
+        listed[0]["scopes"],
+        serde_json::json!(["registry:events:read", "registry:persons:read"])
+    );
+    assert!(listed[0]["disabled_at"].is_null());
+    // Disabled; an unknown client is exit 2.
+    let disable = s.kiban(&["client", "disable", "--municipality", "990019", &client_id]);
+    assert_eq!(disable.status.code(), Some(0), "{}", text(&disable.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(
+        &s.kiban(&["client", "list", "--municipality", "990019"])
+            .stdout,
+    )
+    .unwrap();
+    assert!(listed[0]["disabled_at"].is_string());
+    let unknown = s.kiban(&[
+        "client",
+        "disable",
+        "--municipality",
+        "990019",
+        "kbc990019xxxxxxxxxxxxxxxxxxxxxxx",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    // The secret appears nowhere in the database file.
+    let bytes = std::fs::read(s.dir.join("kiban.db")).unwrap();
+    let needle = secret.as_bytes();
+    assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    let verify = s.kiban(&["audit", "verify", "--municipality", "990019"]);
+    assert_eq!(text(&verify.stdout).trim(), "intact");
+}
+
+#[test]
+fn serve_refuses_a_public_url_that_is_not_http() {
+    let s = Scratch::new("public-url");
+    for url in [
+        "ftp://kiban.example.jp",
+        "kiban.example.jp",
+        "https://x.example.jp/?a=1",
+    ] {
+        let out = s.kiban(&["serve", "--listen", "127.0.0.1:0", "--public-url", url]);
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        assert!(text(&out.stderr).contains("--public-url"), "{url}");
+    }
+}

@@ -59,6 +59,9 @@ error_codes! {
     NotFound = "not_found",
     /// Too many failed logins.
     TooManyAttempts = "too_many_attempts",
+    /// A system client's access token lacks every scope the operation
+    /// accepts.
+    InsufficientScope = "insufficient_scope",
     /// Too many requests from one address.
     RateLimited = "rate_limited",
     /// The service has no master key.
@@ -536,6 +539,16 @@ catalogue! {
     AlreadyEnrolled {} => AlreadyEnrolled, 409, "二要素認証は既に登録されています";
     /// No such staff login.
     NoSuchAccount { login } => NotFound, 404, "ログインID「{login}」の職員はいません";
+    /// A system client's token holds none of the operation's scopes (an operation without scopes refuses clients).
+    InsufficientScope {} => InsufficientScope, 403, "このシステム連携クライアントのアクセストークンには、この操作を許可するスコープがありません";
+    /// A system client's name empty or longer than 100 characters.
+    ClientNameLength {} => InvalidValue, 422, "クライアント名は1文字以上100文字以内で指定してください";
+    /// A scope not of the form `business:resource:operation`.
+    ScopeForm { scope } => InvalidValue, 422, "スコープ「{scope}」は 業務:リソース:操作 の形（英小文字と _、例 registry:persons:read）で指定してください";
+    /// A system client without any scope.
+    NoScopes {} => MissingField, 422, "スコープを1つ以上指定してください";
+    /// No such system client in the municipality.
+    NoSuchClient { client_id } => NotFound, 404, "クライアント「{client_id}」はありません";
 
     // --- kiban-registry: why a movement is refused -----------------------------
     /// A value that cannot be read (the value's message follows).

@@ -13,6 +13,7 @@ mod certificates;
 mod individual_number;
 mod jobs;
 mod kit;
+mod oauth;
 mod platform;
 mod protection;
 mod registry;
@@ -26,6 +27,7 @@ use individual_number::api as individual_number_api;
 use individual_number::pages as individual_number_pages;
 use jobs::{api as jobs_api, pages as batch_pages};
 use kit::{error, layers as security, metrics as metrics_layer, rate_limit};
+use oauth::api as oauth_api;
 use platform::{api, pages};
 use protection::{api as protection_api, pages as protection_pages};
 use registry::{api as registry_api, movements as registry_movements, pages as registry_pages};
@@ -177,6 +179,7 @@ pub fn router(state: AppState) -> Router {
                 state: state.clone(),
                 access: route.operation.access,
                 operation: route.operation.logged_as,
+                scopes: route.operation.scopes.clone(),
             };
             handler = handler.route_layer(axum::middleware::from_fn_with_state(
                 guard,

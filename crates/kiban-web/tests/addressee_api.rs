@@ -749,3 +749,75 @@ async fn no_addressee_crosses_municipalities() {
         app.stop().await;
     }
 }
+
+/// A system client's access token, by client credentials with HTTP Basic.
+async fn client_token(app: &TestApp, m: &str, scopes: &[&str]) -> String {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let created = kiban_auth::clients::create_client(
+        &tenant,
+        &kiban_audit::Actor::new("kiban-cli", "operator"),
+        "税務システム",
+        &scopes,
+    )
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .basic_auth(&created.client_id, Some(created.client_secret.to_string()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_system_client_reads_its_own_municipality_s_addressees_only() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let tax = app.token(Some(DEMO), "tax_clerk").await;
+        let (_, body) = app
+            .post_json(&path(DEMO, "/addressees"), Some(&tax), &landowner())
+            .await;
+        let id = body["addressee_id"].as_u64().unwrap();
+        let reader = client_token(&app, DEMO, &["addressee:addressees:read"]).await;
+        let foreign = client_token(&app, CHIYODA, &["addressee:addressees:read"]).await;
+        let (status, body) = get(
+            &app,
+            &path(DEMO, "/addressees?birth_date=1960-05-05"),
+            &reader,
+        )
+        .await;
+        assert_eq!((status, ids(&body)), (200, vec![id]), "{body}");
+        let (status, _) = get(&app, &path(DEMO, &format!("/addressees/{id}")), &reader).await;
+        assert_eq!(status, 200);
+        // Without the scope to create, and never in another municipality.
+        let (status, body) = app
+            .post_json(&path(DEMO, "/addressees"), Some(&reader), &landowner())
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (403, json!("insufficient_scope"))
+        );
+        for url in [
+            format!("/addressees/{id}"),
+            "/addressees?birth_date=1960-05-05".to_owned(),
+        ] {
+            let (status, _) = get(&app, &path(DEMO, &url), &foreign).await;
+            assert_eq!(status, 404, "{url}");
+        }
+        let (status, body) = get(
+            &app,
+            &path(CHIYODA, "/addressees?birth_date=1960-05-05"),
+            &foreign,
+        )
+        .await;
+        assert_eq!((status, ids(&body)), (200, vec![]), "{body}");
+        app.stop().await;
+    }
+}

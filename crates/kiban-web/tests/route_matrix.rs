@@ -55,6 +55,9 @@ fn rule(operation_id: &str) -> Option<Rule> {
     Some(match operation_id {
         "healthz" | "metrics" | "getOpenApiDocument" => Rule::Public(200),
         "createSession" => Rule::Public(401),
+        // Without client credentials (a bearer token is none): 401
+        // `invalid_client` to anyone.
+        "requestAccessToken" | "introspectAccessToken" => Rule::Public(401),
         "deleteCurrentSession" => Rule::Authenticated(204),
         "calculate" => Rule::AnyStaff(Permission::Calculate, 200),
         "recordMovement" => Rule::Tenant(Permission::RegistryWrite, 201),
@@ -169,6 +172,8 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             ),
         ),
         "deleteCurrentSession" => ("/api/v1/sessions/current".into(), None),
+        "requestAccessToken" => ("/oauth/token".into(), None),
+        "introspectAccessToken" => ("/oauth/introspect".into(), None),
         "calculate" => (
             "/api/v1/calc/wareki".into(),
             Some(json!({"date": "2019-05-01"})),

@@ -916,6 +916,18 @@ pub const EXCLUDED: &[ExcludedTable] = &[
         reason: "APIトークンとログインセッションはこの環境の認証情報（秘密）であり、団体のデータではない。",
     },
     ExcludedTable {
+        table: "api_clients",
+        reason: "システム連携クライアントはこの環境の認証情報（シークレットはこの環境の団体の鍵から導くもの）であり、団体のデータではない。移行先で利用側システムごとに改めて発行する。",
+    },
+    ExcludedTable {
+        table: "api_access_tokens",
+        reason: "システム連携クライアントのアクセストークンはこの環境の認証情報（秘密）であり、有効期間も短く、団体のデータではない。",
+    },
+    ExcludedTable {
+        table: "api_client_assertions",
+        reason: "使用済みのクライアントアサーション（jti）は再利用を防ぐためのこの環境の一時的な記録であり、団体のデータではない。",
+    },
+    ExcludedTable {
         table: "job_plans",
         reason: "バッチの計画（いつどのジョブを実行するか）はこの環境の運用設定であり、業務のデータではない。移行先の製品の計画として改めて設定する。",
     },

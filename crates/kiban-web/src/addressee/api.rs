@@ -50,6 +50,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<AddresseeRequest>()
         .json::<AddresseeRegistered>(201)
         .errors(&[409, 503])
+        .scope("addressee:addressees:create")
         .logged_as("addressee_register")
         .to(register),
         Operation::new(
@@ -62,6 +63,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<AddresseeSearchParams>()
         .json::<AddresseeSearchResults>(200)
+        .scope("addressee:addressees:read")
         .logged_as("addressee_search")
         .to(search),
         Operation::new(
@@ -74,6 +76,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<AddresseeAsOf>()
         .json::<AddresseeViewWire>(200)
+        .scope("addressee:addressees:read")
         .logged_as("addressee_read")
         .to(read_one),
         Operation::new(
@@ -87,6 +90,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<AddresseeChangeRequest>()
         .json::<AddresseeChanged>(200)
         .errors(&[409])
+        .scope("addressee:addressees:update")
         .logged_as("addressee_change")
         .to(change),
         Operation::new(
@@ -98,6 +102,7 @@ pub(crate) fn operations() -> Vec<Route> {
             read,
         )
         .json::<AddresseeHistory>(200)
+        .scope("addressee:addressees:read")
         .logged_as("addressee_history")
         .to(history),
         Operation::new(
@@ -111,6 +116,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<MergeRequest>()
         .json::<MergeResult>(200)
         .errors(&[409])
+        .scope("addressee:addressees:update")
         .logged_as("addressee_merge")
         .to(merge),
         Operation::new(
@@ -124,6 +130,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .body::<UnmergeRequest>()
         .json::<MergeResult>(200)
         .errors(&[409])
+        .scope("addressee:addressees:update")
         .logged_as("addressee_unmerge")
         .to(unmerge),
         Operation::new(
@@ -136,6 +143,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .body::<MailingAddressRequest>()
         .json::<MailingAddressRecorded>(200)
+        .scope("addressee:mailing_addresses:update")
         .logged_as("addressee_mailing_set")
         .to(set_mailing),
         Operation::new(
@@ -148,6 +156,7 @@ pub(crate) fn operations() -> Vec<Route> {
         )
         .query::<MailingAddressParams>()
         .json::<MailingAddressAnswer>(200)
+        .scope("addressee:mailing_addresses:read")
         .logged_as("addressee_mailing_read")
         .to(mailing_in_force),
         Operation::new(
@@ -159,6 +168,7 @@ pub(crate) fn operations() -> Vec<Route> {
             read,
         )
         .json::<MailingAddressList>(200)
+        .scope("addressee:mailing_addresses:read")
         .logged_as("addressee_mailing_list")
         .to(mailing_list),
         Operation::new(

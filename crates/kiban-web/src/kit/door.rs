@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{FromRequestParts, Path, Request, State};
-use axum::http::HeaderMap;
+use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kiban_audit::{Actor, AuditAction};
 use kiban_auth::{Permission, Principal};
-use kiban_core::MunicipalityCode;
+use kiban_core::{ErrorCode, MunicipalityCode};
 use kiban_registry::domain::PersonId;
 use kiban_store::TenantDb;
 
@@ -70,6 +71,9 @@ pub(crate) struct Guard {
     pub(crate) state: AppState,
     pub(crate) access: Access,
     pub(crate) operation: &'static str,
+    /// The scopes that let a system client through (none: clients are
+    /// refused).
+    pub(crate) scopes: Vec<&'static str>,
 }
 
 /// The middleware in front of a tenant or staff operation. It
@@ -82,7 +86,19 @@ pub(crate) struct Guard {
 pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     if let Err(error) = open(&guard, &mut parts).await {
-        return error.into_response();
+        let insufficient = error.code == ErrorCode::InsufficientScope;
+        let mut response = error.into_response();
+        if insufficient {
+            // RFC 6750 §3.1: the scopes that would do.
+            let challenge = format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                guard.scopes.join(" ")
+            );
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response.headers_mut().insert(WWW_AUTHENTICATE, value);
+            }
+        }
+        return response;
     }
     next.run(Request::from_parts(parts, body)).await
 }
@@ -103,12 +119,13 @@ async fn open(guard: &Guard, parts: &mut Parts) -> Result<(), ApiError> {
                     .or_else(|| params.get("addressee_id"))
                     .map(String::as_str),
             };
-            let (tenant, actor) = authorize(
+            let (tenant, actor) = authorize_scoped(
                 &guard.state,
                 &principal,
                 &parts.headers,
                 m,
                 permission,
+                &guard.scopes,
                 target,
             )
             .await?;
@@ -163,6 +180,24 @@ pub(crate) async fn authorize(
     permission: Permission,
     target: Target<'_>,
 ) -> Result<(TenantDb, Actor), ApiError> {
+    authorize_scoped(state, principal, headers, m, permission, &[], target).await
+}
+
+/// [`authorize`] for an operation that system clients may call with one of
+/// `scopes`: a client (`Principal::Client`) is let through its own
+/// municipality's path when its token holds one of them, refused with 403
+/// `insufficient_scope` otherwise (logged like staff refusals); another
+/// municipality's path is 404 for it as for staff, logged in its own
+/// municipality's access log.
+pub(crate) async fn authorize_scoped(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    m: &str,
+    permission: Permission,
+    scopes: &[&'static str],
+    target: Target<'_>,
+) -> Result<(TenantDb, Actor), ApiError> {
     let actor = actor_of(principal, headers);
     let requested = MunicipalityCode::parse(m).ok();
     let Some(own) = principal.municipality() else {
@@ -190,7 +225,13 @@ pub(crate) async fn authorize(
         refuse(&tenant, &actor, None, &detail).await?;
         return Err(ApiError::not_found());
     }
-    if !principal.may(own, permission) {
+    let client = matches!(principal, Principal::Client { .. });
+    let allowed = if client {
+        principal.holds_any_scope(scopes)
+    } else {
+        principal.may(own, permission)
+    };
+    if !allowed {
         refuse(
             &tenant,
             &actor,
@@ -198,7 +239,11 @@ pub(crate) async fn authorize(
             target.operation,
         )
         .await?;
-        return Err(ApiError::forbidden());
+        return Err(if client {
+            ApiError::insufficient_scope()
+        } else {
+            ApiError::forbidden()
+        });
     }
     Ok((tenant, actor))
 }

@@ -69,6 +69,12 @@ impl ApiError {
         Self::of(Message::Forbidden {})
     }
 
+    /// 403 `insufficient_scope`: a system client whose token holds none of
+    /// the operation's scopes.
+    pub fn insufficient_scope() -> Self {
+        Self::of(Message::InsufficientScope {})
+    }
+
     /// 404.
     pub fn not_found() -> Self {
         Self::of(Message::NotFound {})
@@ -130,7 +136,8 @@ impl From<kiban_auth::AuthError> for ApiError {
         match e {
             E::InvalidCredentials => ApiError::unauthorized(),
             E::Locked => ApiError::too_many_attempts(),
-            E::NoSuchAccount(_) => ApiError::not_found(),
+            E::NoSuchAccount(_) | E::NoSuchClient(_) => ApiError::not_found(),
+            E::ClientRefused(_) => ApiError::unauthorized(),
             E::Store(e) => e.into(),
             e @ E::InvalidInput { field, .. } => match e.message() {
                 Some(message) => ApiError::invalid(field, message),

@@ -87,6 +87,16 @@ pub struct Operation {
     /// The name the access log records a refused call under (the
     /// operation id when not given).
     pub logged_as: &'static str,
+    /// The OAuth 2.0 scopes that let a system client call a tenant
+    /// operation (any one of them suffices); none refuses clients.
+    pub scopes: Vec<&'static str>,
+    /// The media type of the request body (`application/json`, or
+    /// `application/x-www-form-urlencoded` for the OAuth endpoints).
+    pub request_media: &'static str,
+    /// The schema of the error bodies, when not the API's own `Error`
+    /// (the OAuth endpoints answer RFC 6749's `{"error",
+    /// "error_description"}`).
+    pub(crate) error_body: Option<SchemaFn>,
     pub(crate) request: Option<SchemaFn>,
     pub(crate) query: Option<ParamsFn>,
     pub(crate) reply: Reply,
@@ -142,6 +152,9 @@ impl Operation {
             errors: &[],
             rate_limited: false,
             logged_as: id,
+            scopes: Vec::new(),
+            request_media: "application/json",
+            error_body: None,
             request: None,
             query: None,
             reply: Reply::Empty,
@@ -158,6 +171,27 @@ impl Operation {
     /// shape depends on the path, as a calculation's).
     pub(crate) fn body_schema(mut self, schema: SchemaFn) -> Self {
         self.request = Some(schema);
+        self
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`) described by
+    /// `T`'s schema.
+    pub(crate) fn form<T: ToSchema>(mut self) -> Self {
+        self.request = Some(schema_ref::<T>);
+        self.request_media = "application/x-www-form-urlencoded";
+        self
+    }
+
+    /// Error bodies of `T`'s schema instead of the API's own `Error`.
+    pub(crate) fn error_body<T: ToSchema>(mut self) -> Self {
+        self.error_body = Some(schema_ref::<T>);
+        self
+    }
+
+    /// A scope that lets a system client call the operation (repeat for
+    /// several; any one suffices). Operations without one refuse clients.
+    pub(crate) fn scope(mut self, scope: &'static str) -> Self {
+        self.scopes.push(scope);
         self
     }
 
@@ -230,7 +264,10 @@ impl Operation {
             Access::Tenant(_) => errors.extend([401, 403, 404]),
         }
         if self.request.is_some() {
-            errors.extend([400, 422]);
+            errors.push(400);
+            if self.request_media == "application/json" {
+                errors.push(422);
+            }
         }
         if self.query.is_some() {
             errors.extend([400, 422]);
@@ -269,7 +306,10 @@ impl Operation {
             }),
         };
         responses.insert(self.success.to_string(), success);
-        let error = schema_ref::<ErrorBody>(schemas);
+        let error = match self.error_body {
+            Some(schema) => schema(schemas),
+            None => schema_ref::<ErrorBody>(schemas),
+        };
         for status in self.error_statuses() {
             // The health check answers 503 with its own body.
             if self.id == "healthz" && status == 503 {
@@ -280,10 +320,15 @@ impl Operation {
                 );
                 continue;
             }
+            let description = if self.error_body.is_some() {
+                oauth_error_description(status)
+            } else {
+                error_description(status)
+            };
             responses.insert(
                 status.to_string(),
                 json!({
-                    "description": error_description(status),
+                    "description": description,
                     "content": {"application/json": {"schema": error}},
                 }),
             );
@@ -308,16 +353,29 @@ impl Operation {
                 obj.insert("parameters".into(), Value::Array(parameters));
             }
             if self.access != Access::Public {
-                obj.insert("security".into(), json!([{"bearer": []}]));
+                let mut security = vec![json!({"bearer": []})];
+                if !self.scopes.is_empty() {
+                    security.push(json!({"oauth2": self.scopes}));
+                }
+                obj.insert("security".into(), Value::Array(security));
             }
             if let Some(schema) = self.request {
                 obj.insert(
                     "requestBody".into(),
-                    json!({"required": true, "content": {"application/json": {"schema": schema(schemas)}}}),
+                    json!({"required": true, "content": {self.request_media: {"schema": schema(schemas)}}}),
                 );
             }
         }
         value
+    }
+}
+
+/// The error statuses of the OAuth endpoints (RFC 6749 §5.2).
+fn oauth_error_description(status: u16) -> &'static str {
+    match status {
+        400 => "要求の誤り（invalid_request・invalid_scope・unsupported_grant_type）",
+        401 => "クライアント認証の失敗（invalid_client）",
+        _ => error_description(status),
     }
 }
 
@@ -430,6 +488,7 @@ pub(crate) fn routes() -> Vec<Route> {
     all.extend(crate::seal_api::operations());
     all.extend(crate::addressee::api::operations());
     all.extend(crate::jobs_api::operations());
+    all.extend(crate::oauth_api::operations());
     all
 }
 
@@ -443,7 +502,11 @@ pub fn operations() -> Vec<Operation> {
 pub fn document() -> Value {
     let mut schemas = Schemas::new();
     let mut paths = serde_json::Map::new();
+    let mut scopes = serde_json::Map::new();
     for op in operations() {
+        for scope in &op.scopes {
+            scopes.insert((*scope).to_owned(), Value::String(scope_description(scope)));
+        }
         let described = op.describe(&mut schemas);
         let entry = paths
             .entry(op.path.to_owned())
@@ -462,10 +525,28 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "システム連携クライアント（OAuth 2.0 クライアントクレデンシャル。クライアント認証は client_secret_basic または client_secret_jwt）",
+                    "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": scopes}}
+                }
+            },
             "schemas": schemas
         }
     })
+}
+
+/// The description of a scope in the document: its three parts named.
+fn scope_description(scope: &str) -> String {
+    let mut parts = scope.split(':');
+    let (business, resource, operation) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    format!("業務 {business} の {resource} を {operation}")
 }
 
 /// `GET /api/openapi.json`.

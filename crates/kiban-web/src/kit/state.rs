@@ -25,6 +25,10 @@ pub struct WebConfig {
     /// printed in the verification QR code of certificates; empty prints
     /// the path only.
     pub public_origin: String,
+    /// The URL the service is reached at (`kiban serve --public-url`, e.g.
+    /// `https://kiban.example.jp`, without a trailing slash): client
+    /// assertions must name `PUBLIC_URL/oauth/token` as their `aud`.
+    pub public_url: String,
     /// How many requests are worked on at once; later ones wait their turn
     /// (first come, first served).
     pub max_concurrent_requests: usize,
@@ -75,6 +79,7 @@ impl Default for WebConfig {
             session_idle_minutes: 30,
             api_token_hours: 8,
             public_origin: String::new(),
+            public_url: String::new(),
             max_concurrent_requests: default_max_concurrent_requests(),
             max_concurrent_changes: default_max_concurrent_changes(),
             verify_rate_per_minute: DEFAULT_VERIFY_RATE_PER_MINUTE,

@@ -70,6 +70,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .json::<SearchResults>(200)
         .errors(&[503])
         .logged_as("search")
+        .scope("registry:persons:read")
         .to(search),
         Operation::new(
             "get",
@@ -94,6 +95,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .query::<AsOfQuery>()
         .json::<PersonView>(200)
         .logged_as("person_as_of")
+        .scope("registry:persons:read")
         .to(person),
         Operation::new(
             "get",
@@ -106,6 +108,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .query::<AsOfQuery>()
         .json::<PersonHistory>(200)
         .logged_as("person_history")
+        .scope("registry:persons:read")
         .to(person_history),
         Operation::new(
             "get",
@@ -118,6 +121,7 @@ pub(crate) fn operations() -> Vec<Route> {
         .query::<AsOfQuery>()
         .json::<HouseholdView>(200)
         .logged_as("household_as_of")
+        .scope("registry:persons:read")
         .to(household),
         Operation::new(
             "get",

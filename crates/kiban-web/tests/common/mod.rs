@@ -95,7 +95,7 @@ impl TestApp {
     async fn spawn_with(
         backend: Backend,
         master_key: bool,
-        config: kiban_web::WebConfig,
+        mut config: kiban_web::WebConfig,
     ) -> TestApp {
         let database = TestDatabase::new(backend).await.unwrap();
         let db = database.db.clone();
@@ -128,6 +128,10 @@ impl TestApp {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        if config.public_url.is_empty() {
+            // As `kiban serve` without --public-url: http:// and the address.
+            config.public_url = format!("http://{addr}");
+        }
         let served = if master_key {
             db
         } else {
