@@ -13,7 +13,9 @@ mod exchange_bench;
 mod exchange_numbers;
 mod jobs_bench;
 mod legacy;
+mod linkage_bench;
 mod output;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -94,6 +96,9 @@ enum Command {
     /// Certificates (証明書): settings.
     #[command(subcommand)]
     Certificate(certificates::CertificateCommand),
+    /// Webhooks (庁内データ連携): the hosts they may reach.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
 }
 
 fn main() -> ExitCode {

@@ -350,7 +350,7 @@ fn path_parameter(name: &str) -> Value {
             json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
             "世帯番号",
         ),
-        "measure_id" | "id" | "job_id" | "event_id" => (
+        "measure_id" | "id" | "job_id" | "event_id" | "webhook_id" => (
             json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
             "番号",
         ),
@@ -429,6 +429,7 @@ pub(crate) fn routes() -> Vec<Route> {
     all.extend(crate::certificate_api::operations());
     all.extend(crate::seal_api::operations());
     all.extend(crate::jobs_api::operations());
+    all.extend(crate::linkage_api::operations());
     all
 }
 
