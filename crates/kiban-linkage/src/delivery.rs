@@ -320,7 +320,7 @@ impl WebhooksTask {
         let now = Timestamp::now();
         let lease_free = match parse_time(row.opt_text(12)?.as_deref()) {
             None => true,
-            Some(until) => until <= now || row.opt_text(13)?.as_deref() == Some(&self.worker),
+            Some(until) => until <= now || row.opt_text(13)?.as_deref() == Some(self.worker.as_str()),
         };
         let due = match hook.status {
             WebhookStatus::Active => true,

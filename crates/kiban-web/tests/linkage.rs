@@ -606,6 +606,7 @@ async fn a_failing_receiver_is_retried_then_parked_then_resumed_in_order() {
         let first_child = birth(&app, DEMO, &clerk, household, 0).await;
         let slow = WebhooksTask::new(DeliverySettings {
             first_retry: Duration::from_secs(3_600),
+            max_backoff: Duration::from_secs(3_600),
             ..fast()
         })
         .unwrap();
