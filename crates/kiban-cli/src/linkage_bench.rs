@@ -236,7 +236,9 @@ pub async fn webhooks(url: &str, args: WebhooksArgs) -> Result<(), CliError> {
         }
     ));
     if count < wanted || out_of_order > 0 {
-        return Err(CliError::runtime("配信が完了しなかったか、順序が崩れました"));
+        return Err(CliError::runtime(
+            "配信が完了しなかったか、順序が崩れました",
+        ));
     }
     Ok(())
 }

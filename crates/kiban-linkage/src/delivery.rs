@@ -178,7 +178,7 @@ impl WebhooksTask {
             let mut failure: Option<(Attempt, bool)> = None;
             let mut new_position = position;
             for event in &events {
-                if !claim.types.iter().any(|t| *t == event.event_type) {
+                if !claim.types.contains(&event.event_type) {
                     new_position = event.seq;
                     report.skipped += 1;
                     continue;
@@ -320,7 +320,9 @@ impl WebhooksTask {
         let now = Timestamp::now();
         let lease_free = match parse_time(row.opt_text(12)?.as_deref()) {
             None => true,
-            Some(until) => until <= now || row.opt_text(13)?.as_deref() == Some(self.worker.as_str()),
+            Some(until) => {
+                until <= now || row.opt_text(13)?.as_deref() == Some(self.worker.as_str())
+            }
         };
         let due = match hook.status {
             WebhookStatus::Active => true,
@@ -382,7 +384,9 @@ impl WebhooksTask {
             None => (WebhookStatus::Active, None, None, false),
             Some((attempt, park_now)) => {
                 *failures += 1;
-                let since = retry_since.get_or_insert_with(|| attempt.at.clone()).clone();
+                let since = retry_since
+                    .get_or_insert_with(|| attempt.at.clone())
+                    .clone();
                 let since = parse_time(Some(&since)).unwrap_or(now);
                 let over = now.duration_since(since) >= signed(self.settings.give_up_after);
                 attempts.push(attempt.clone());

@@ -123,7 +123,11 @@ impl LinkedEvent {
         };
         let addressee_ids = ids("addressee_ids")
             .or_else(|| ids("person_ids"))
-            .or_else(|| data.get("person_id").and_then(Value::as_i64).map(|p| vec![p]))
+            .or_else(|| {
+                data.get("person_id")
+                    .and_then(Value::as_i64)
+                    .map(|p| vec![p])
+            })
             .unwrap_or_default();
         Self {
             seq,
@@ -173,7 +177,8 @@ mod tests {
         );
         assert_eq!(e.addressee_ids, [4, 5]);
         assert_eq!(e.effective_date.as_deref(), Some("2026-04-01"));
-        let e = LinkedEvent::from_outbox(4, "resident_born".into(), r#"{"person_id":9}"#, "t".into());
+        let e =
+            LinkedEvent::from_outbox(4, "resident_born".into(), r#"{"person_id":9}"#, "t".into());
         assert_eq!(e.addressee_ids, [9]);
         assert_eq!(e.effective_date, None);
         let e = LinkedEvent::from_outbox(

@@ -10,8 +10,8 @@
 //! business that writes to the outbox must take its ids from this counter
 //! in the transaction that writes the event.
 
-use kiban_audit::{Unchanged, append_if_unchanged};
 use kiban_audit::{Actor, AuditAction};
+use kiban_audit::{Unchanged, append_if_unchanged};
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx, in_list};
 
 use crate::events::{EventType, LinkedEvent, event_type};
@@ -110,8 +110,8 @@ impl FeedRequest {
             Some(list) => {
                 let mut wanted: Vec<&'static EventType> = Vec::new();
                 for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    let t = event_type(name)
-                        .ok_or_else(|| FeedError::UnknownType(name.to_owned()))?;
+                    let t =
+                        event_type(name).ok_or_else(|| FeedError::UnknownType(name.to_owned()))?;
                     if !readable.contains(&t) {
                         return Err(FeedError::NotReadable(t.name.to_owned()));
                     }
@@ -173,7 +173,11 @@ pub async fn events_after(
          WHERE municipality_code = $1 AND event_id > $2{filter} \
          ORDER BY event_id LIMIT $3"
     );
-    tx.fetch_all(&sql, &args).await?.iter().map(event_of).collect()
+    tx.fetch_all(&sql, &args)
+        .await?
+        .iter()
+        .map(event_of)
+        .collect()
 }
 
 /// The newest event's `seq` (0 when there is none).
@@ -323,7 +327,13 @@ pub mod bench_support {
             .collect();
         tx.insert_rows(
             "outbox",
-            &["event_id", "event_kind", "movement_id", "payload", "created_at"],
+            &[
+                "event_id",
+                "event_kind",
+                "movement_id",
+                "payload",
+                "created_at",
+            ],
             &rows,
         )
         .await?;

@@ -216,7 +216,8 @@ async fn the_feed_pages_in_order_filters_and_names_bad_input() {
         assert!(
             reads
                 .iter()
-                .any(|e| e.detail == format!("events seq {}-{} (2 events)", all_seqs[0], all_seqs[1])),
+                .any(|e| e.detail
+                    == format!("events seq {}-{} (2 events)", all_seqs[0], all_seqs[1])),
             "{:?}",
             reads.iter().map(|e| &e.detail).collect::<Vec<_>>()
         );
@@ -362,19 +363,36 @@ async fn webhooks_are_registered_for_allowed_hosts_only() {
                 &json!({"url": url, "types": ["resident_died"], "secret": SECRET}),
             )
             .await;
-        assert_eq!((status, body["error"]["code"].clone()), (422, json!("host_not_allowed")));
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (422, json!("host_not_allowed"))
+        );
 
         for (body, field) in [
             (json!({"types": ["resident_died"], "secret": SECRET}), "url"),
             (json!({"url": url, "secret": SECRET}), "types"),
             (json!({"url": url, "types": ["resident_died"]}), "secret"),
-            (json!({"url": "ftp://renkei.example.jp/", "types": ["resident_died"], "secret": SECRET}), "url"),
-            (json!({"url": "https://u:p@renkei.example.jp/", "types": ["resident_died"], "secret": SECRET}), "url"),
-            (json!({"url": url, "types": ["resident_died", "nope"], "secret": SECRET}), "types[1]"),
+            (
+                json!({"url": "ftp://renkei.example.jp/", "types": ["resident_died"], "secret": SECRET}),
+                "url",
+            ),
+            (
+                json!({"url": "https://u:p@renkei.example.jp/", "types": ["resident_died"], "secret": SECRET}),
+                "url",
+            ),
+            (
+                json!({"url": url, "types": ["resident_died", "nope"], "secret": SECRET}),
+                "types[1]",
+            ),
             (json!({"url": url, "types": [], "secret": SECRET}), "types"),
-            (json!({"url": url, "types": ["resident_died"], "secret": "short"}), "secret"),
+            (
+                json!({"url": url, "types": ["resident_died"], "secret": "short"}),
+                "secret",
+            ),
         ] {
-            let (status, answer) = app.post_json(&path(DEMO, "/webhooks"), Some(&admin), &body).await;
+            let (status, answer) = app
+                .post_json(&path(DEMO, "/webhooks"), Some(&admin), &body)
+                .await;
             assert_eq!(status, 422, "{body}: {answer}");
             assert_eq!(answer["error"]["field"], field, "{body}");
         }
@@ -392,7 +410,10 @@ async fn webhooks_are_registered_for_allowed_hosts_only() {
         let hook = &list["webhooks"][0];
         assert_eq!(hook["webhook_id"], id);
         assert_eq!(hook["status"], "active");
-        assert_eq!(hook["types"], json!(["resident_died", "resident_moved_out"]));
+        assert_eq!(
+            hook["types"],
+            json!(["resident_died", "resident_moved_out"])
+        );
         assert!(!list.to_string().contains(SECRET), "no secret in the list");
         // The secret is stored sealed, never plain.
         let mut tx = tenant(&app, DEMO).await.begin().await.unwrap();
@@ -415,17 +436,34 @@ async fn webhooks_are_registered_for_allowed_hosts_only() {
         assert_eq!(status, 403);
         // Resuming an active webhook: 409; an unknown one: 404.
         let (status, body) = app
-            .post_json(&path(DEMO, &format!("/webhooks/{id}/resume")), Some(&admin), &json!({}))
+            .post_json(
+                &path(DEMO, &format!("/webhooks/{id}/resume")),
+                Some(&admin),
+                &json!({}),
+            )
             .await;
-        assert_eq!((status, body["error"]["code"].clone()), (409, json!("not_parked")));
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (409, json!("not_parked"))
+        );
         let (status, _) = app
-            .post_json(&path(DEMO, "/webhooks/999/resume"), Some(&admin), &json!({}))
+            .post_json(
+                &path(DEMO, "/webhooks/999/resume"),
+                Some(&admin),
+                &json!({}),
+            )
             .await;
         assert_eq!(status, 404);
         // Another municipality's webhook ids are unknown here.
-        let (status, _) = get(&app, &path(CHIYODA, &format!("/webhooks/{id}/deliveries")), &other).await;
+        let (status, _) = get(
+            &app,
+            &path(CHIYODA, &format!("/webhooks/{id}/deliveries")),
+            &other,
+        )
+        .await;
         assert_eq!(status, 404);
-        let (status, disabled) = delete(&app, &path(DEMO, &format!("/webhooks/{id}")), &admin).await;
+        let (status, disabled) =
+            delete(&app, &path(DEMO, &format!("/webhooks/{id}")), &admin).await;
         assert_eq!(status, 200);
         assert_eq!(disabled["status"], "disabled");
         app.stop().await;
@@ -500,7 +538,11 @@ async fn webhooks_deliver_signed_events_in_order_to_their_own_municipality() {
         let got = got.lock().unwrap().clone();
         let demo_got: Vec<_> = got.iter().filter(|g| g.0 == "demo").collect();
         let chiyoda_got: Vec<_> = got.iter().filter(|g| g.0 == "chiyoda").collect();
-        assert_eq!(demo_got.len(), 602, "two births and 600 move-ins, not the death");
+        assert_eq!(
+            demo_got.len(),
+            602,
+            "two births and 600 move-ins, not the death"
+        );
         assert_eq!(chiyoda_got.len(), 1, "only CHIYODA's own event");
         let mut last = 0;
         for (n, (_, seq, signature, body)) in demo_got.iter().enumerate() {
@@ -541,7 +583,10 @@ async fn webhooks_deliver_signed_events_in_order_to_their_own_municipality() {
         assert_eq!(page["next_offset"], 10);
         let (_, rest) = get(
             &app,
-            &path(DEMO, &format!("/webhooks/{demo_hook}/deliveries?limit=1000&offset=10")),
+            &path(
+                DEMO,
+                &format!("/webhooks/{demo_hook}/deliveries?limit=1000&offset=10"),
+            ),
             &admin,
         )
         .await;
@@ -553,7 +598,10 @@ async fn webhooks_deliver_signed_events_in_order_to_their_own_municipality() {
             &admin,
         )
         .await;
-        assert_eq!((status, body["error"]["field"].clone()), (422, json!("offset")));
+        assert_eq!(
+            (status, body["error"]["field"].clone()),
+            (422, json!("offset"))
+        );
         let (_, list) = get(&app, &path(DEMO, "/webhooks"), &admin).await;
         assert_eq!(list["webhooks"][0]["last_seq"].as_i64().unwrap(), last);
 
@@ -598,7 +646,14 @@ async fn a_failing_receiver_is_retried_then_parked_then_resumed_in_order() {
         let clerk = app.token(Some(DEMO), "registry_clerk").await;
         let admin = app.token(Some(DEMO), "municipality_admin").await;
         let (household, _) = move_in(&app, DEMO, &clerk).await;
-        let id = create_webhook(&app, DEMO, &admin, &format!("{base}/demo"), json!(["resident_born"])).await;
+        let id = create_webhook(
+            &app,
+            DEMO,
+            &admin,
+            &format!("{base}/demo"),
+            json!(["resident_born"]),
+        )
+        .await;
         let demo = tenant(&app, DEMO).await;
 
         // The receiver is down: the registry records movements all the
@@ -646,8 +701,15 @@ async fn a_failing_receiver_is_retried_then_parked_then_resumed_in_order() {
         assert_eq!(hook["status"], "parked");
         let failed = deliveries(&app, &admin, id).await;
         assert!(failed.len() >= 2);
-        assert!(failed.iter().all(|d| d["status"] == "failed" && d["http_status"] == 503));
-        let attempts: Vec<i64> = failed.iter().map(|d| d["attempt"].as_i64().unwrap()).collect();
+        assert!(
+            failed
+                .iter()
+                .all(|d| d["status"] == "failed" && d["http_status"] == 503)
+        );
+        let attempts: Vec<i64> = failed
+            .iter()
+            .map(|d| d["attempt"].as_i64().unwrap())
+            .collect();
         let expected: Vec<i64> = (1..=i64::try_from(failed.len()).unwrap()).rev().collect();
         assert_eq!(attempts, expected, "numbered, newest first");
 
@@ -661,7 +723,11 @@ async fn a_failing_receiver_is_retried_then_parked_then_resumed_in_order() {
         // arrive, in order.
         down.store(false, Ordering::SeqCst);
         let (status, resumed) = app
-            .post_json(&path(DEMO, &format!("/webhooks/{id}/resume")), Some(&admin), &json!({}))
+            .post_json(
+                &path(DEMO, &format!("/webhooks/{id}/resume")),
+                Some(&admin),
+                &json!({}),
+            )
             .await;
         assert_eq!(status, 200, "{resumed}");
         assert_eq!(resumed["status"], "active");
@@ -680,7 +746,10 @@ async fn a_failing_receiver_is_retried_then_parked_then_resumed_in_order() {
         assert_eq!(all[0]["status"], "succeeded");
         assert_eq!(all[0]["attempt"], 1);
         assert_eq!(all[1]["status"], "succeeded");
-        assert_eq!(all[1]["attempt"].as_i64().unwrap(), i64::try_from(failed.len()).unwrap() + 1);
+        assert_eq!(
+            all[1]["attempt"].as_i64().unwrap(),
+            i64::try_from(failed.len()).unwrap() + 1
+        );
         assert_eq!(webhook_view(&app, &admin, id).await["status"], "active");
 
         // A host taken off the allow-list: the next delivery parks the
@@ -694,7 +763,10 @@ async fn a_failing_receiver_is_retried_then_parked_then_resumed_in_order() {
         assert!(report.parked);
         let hook = webhook_view(&app, &admin, id).await;
         assert_eq!(hook["status"], "parked");
-        assert!(hook["last_error"].as_str().unwrap().contains("127.0.0.1"), "{hook}");
+        assert!(
+            hook["last_error"].as_str().unwrap().contains("127.0.0.1"),
+            "{hook}"
+        );
         assert_eq!(got.lock().unwrap().len(), 2, "nothing sent");
         app.stop().await;
     }

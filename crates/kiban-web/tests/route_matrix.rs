@@ -283,8 +283,10 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
         "listEvents" => (format!("{base}/events?after=0&limit=10"), None),
         "createWebhook" => (
             format!("{base}/webhooks"),
-            Some(json!({"url": "https://hooks.example.jp/kiban", "types": ["resident_moved_in"],
-                        "secret": "0123456789abcdef0123"})),
+            Some(
+                json!({"url": "https://hooks.example.jp/kiban", "types": ["resident_moved_in"],
+                        "secret": "0123456789abcdef0123"}),
+            ),
         ),
         "listWebhooks" => (format!("{base}/webhooks"), None),
         "disableWebhook" => (format!("{base}/webhooks/{}", f.webhook), None),

@@ -305,9 +305,10 @@ fn webhook_error(error: WebhookError) -> ApiError {
             };
             ApiError::invalid(field, e.message())
         }
-        WebhookError::UnknownType { index, name } => {
-            ApiError::invalid(format!("types[{index}]"), Message::EventTypeUnknown { name })
-        }
+        WebhookError::UnknownType { index, name } => ApiError::invalid(
+            format!("types[{index}]"),
+            Message::EventTypeUnknown { name },
+        ),
         WebhookError::NoTypes => ApiError::invalid("types", Message::WebhookTypesRequired {}),
         WebhookError::NotFound => ApiError::not_found(),
         WebhookError::NotParked(status) => ApiError::of(Message::WebhookNotParked {
@@ -469,7 +470,12 @@ pub async fn deliveries(
     Query(query): Query<DeliveriesQuery>,
 ) -> Result<Response, ApiError> {
     let webhook_id = webhook_number(&id)?;
-    let limit = match query.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let limit = match query
+        .limit
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => kiban_linkage::feed::DEFAULT_LIMIT,
         Some(text) => text
             .parse::<i64>()
@@ -477,7 +483,12 @@ pub async fn deliveries(
             .filter(|n| (1..=kiban_linkage::feed::MAX_LIMIT).contains(n))
             .ok_or_else(|| feed_error(&FeedError::Limit))?,
     };
-    let offset = match query.offset.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let offset = match query
+        .offset
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => 0,
         Some(text) => text
             .parse::<i64>()
