@@ -273,7 +273,7 @@ impl WebhooksTask {
             .send()
             .await;
         let timeout_message = || Message::WebhookTimeout {
-            seconds: self.settings.timeout.as_secs().to_string(),
+            seconds: seconds_text(self.settings.timeout),
         };
         match sent {
             Ok(response) => {
@@ -489,6 +489,15 @@ struct Bookkeeping<'a> {
     attempts: i64,
     delivered: &'a [i64],
     done: Vec<Attempt>,
+}
+
+/// Whole seconds as an integer (`10`), others with one decimal (`0.3`).
+fn seconds_text(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        d.as_secs().to_string()
+    } else {
+        format!("{:.1}", d.as_secs_f64())
+    }
 }
 
 fn failed(seq: i64, attempt: i64, http_status: Option<i64>, error: Message) -> Attempt {

@@ -275,6 +275,10 @@ async fn receiver(down: Arc<AtomicBool>) -> (String, Got) {
                     if down.load(Ordering::SeqCst) {
                         return axum::http::StatusCode::SERVICE_UNAVAILABLE;
                     }
+                    if name == "slow" {
+                        // Longer than the timeout of the test's settings.
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                    }
                     let header = |n: &str| {
                         headers
                             .get(n)
@@ -768,6 +772,47 @@ async fn a_failing_receiver_is_retried_then_parked_then_resumed_in_order() {
             "{hook}"
         );
         assert_eq!(got.lock().unwrap().len(), 2, "nothing sent");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_time_is_retried() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let (base, _) = receiver(Arc::default()).await;
+        allow(&app, DEMO, "127.0.0.1").await;
+        let clerk = app.token(Some(DEMO), "registry_clerk").await;
+        let admin = app.token(Some(DEMO), "municipality_admin").await;
+        let id = create_webhook(
+            &app,
+            DEMO,
+            &admin,
+            &format!("{base}/slow"),
+            json!(["resident_moved_in"]),
+        )
+        .await;
+        move_in(&app, DEMO, &clerk).await;
+        let task = WebhooksTask::new(DeliverySettings {
+            timeout: Duration::from_millis(300),
+            first_retry: Duration::from_secs(3_600),
+            ..DeliverySettings::default()
+        })
+        .unwrap();
+        let report = task
+            .deliver_municipality(&tenant(&app, DEMO).await)
+            .await
+            .unwrap();
+        assert_eq!((report.delivered, report.failed), (0, 1));
+        let attempts = deliveries(&app, &admin, id).await;
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(attempts[0]["status"], "failed");
+        assert_eq!(attempts[0]["http_status"], Value::Null);
+        assert_eq!(
+            attempts[0]["error"],
+            "連携先が0.3秒以内に応答しませんでした"
+        );
+        assert_eq!(webhook_view(&app, &admin, id).await["status"], "retrying");
         app.stop().await;
     }
 }

@@ -33,6 +33,11 @@ use crate::platform::api::json_body;
 pub(crate) fn operations() -> Vec<Route> {
     let manage = Access::Tenant(Permission::ManageLinkage);
     vec![
+        // System clients read the feed with the scopes of
+        // `kiban_linkage::events::event_scopes()` (`registry:events:read`,
+        // `addressee:events:read`): the operation declares them with the
+        // table's scope builder when that lands with the OAuth clients, and
+        // `readable_types` gives a client the types of the scopes it holds.
         Operation::new(
             "get",
             "/api/v1/municipalities/{m}/events",
