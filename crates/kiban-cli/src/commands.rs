@@ -320,6 +320,10 @@ pub enum BenchCommand {
     /// The population-statistics job next to the plain SQL aggregate, and
     /// the job engine's own cost per chunk.
     Jobs(crate::jobs_bench::BenchArgs),
+    /// The event feed's events/second next to a plain SELECT of the same rows.
+    Feed(crate::linkage_bench::FeedArgs),
+    /// Webhook delivery to a local receiver: events/second, order checked.
+    Webhooks(crate::linkage_bench::WebhooksArgs),
 }
 
 pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
@@ -465,6 +469,13 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         }
         Command::Certificate(command) => crate::certificates::run(&database_url, command).await,
         Command::Client(command) => crate::clients::run(&database_url, command).await,
+        Command::Webhook(command) => crate::webhooks::run(&database_url, command).await,
+        Command::Bench(BenchCommand::Feed(args)) => {
+            crate::linkage_bench::feed(&database_url, args).await
+        }
+        Command::Bench(BenchCommand::Webhooks(args)) => {
+            crate::linkage_bench::webhooks(&database_url, args).await
+        }
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let code = parse_code("--municipality", &municipality)?;
             let db = Database::connect(&database_url).await?;
@@ -676,9 +687,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
 }
 
 /// The recurring tasks of the worker besides the jobs: every business's
-/// outbox consumers and the batch plans.
+/// outbox consumers, the batch plans and the webhooks' delivery.
 pub(crate) fn worker_tasks(outbox_attempts: i64) -> Vec<Box<dyn kiban_jobs::worker::WorkerTask>> {
-    vec![
+    let mut tasks: Vec<Box<dyn kiban_jobs::worker::WorkerTask>> = vec![
         Box::new(kiban_jobs::consumer::ConsumersTask {
             consumers: kiban_web::consumers(),
             policy: kiban_jobs::consumer::RetryPolicy {
@@ -689,5 +700,10 @@ pub(crate) fn worker_tasks(outbox_attempts: i64) -> Vec<Box<dyn kiban_jobs::work
         Box::new(kiban_jobs::plan::PlanTask {
             kinds: kiban_web::job_kinds(),
         }),
-    ]
+    ];
+    match kiban_linkage::WebhooksTask::new(kiban_linkage::DeliverySettings::default()) {
+        Ok(task) => tasks.push(Box::new(task)),
+        Err(e) => tracing::error!(error = %e, "webhook delivery cannot start: no HTTP client"),
+    }
+    tasks
 }

@@ -14,7 +14,9 @@ mod exchange_bench;
 mod exchange_numbers;
 mod jobs_bench;
 mod legacy;
+mod linkage_bench;
 mod output;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -98,6 +100,9 @@ enum Command {
     /// System clients (OAuth 2.0 client credentials): create, list, disable.
     #[command(subcommand)]
     Client(clients::ClientCommand),
+    /// Webhooks (庁内データ連携): the hosts they may reach.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
 }
 
 fn main() -> ExitCode {

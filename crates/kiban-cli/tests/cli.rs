@@ -626,6 +626,48 @@ fn an_operator_resets_a_lost_second_factor() {
 }
 
 #[test]
+fn webhook_hosts_are_allowed_listed_and_disallowed() {
+    let s = Scratch::new("webhook-hosts");
+    let ok = s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "131016",
+        "--name",
+        "千代田区",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let m = ["--municipality", "131016"];
+    let allow = |host: &str| s.kiban(&["webhook", "allow-host", m[0], m[1], host]);
+    assert_eq!(allow("Renkei.Example.JP.").status.code(), Some(0));
+    assert_eq!(
+        allow("renkei.example.jp").status.code(),
+        Some(0),
+        "again: no error"
+    );
+    for bad in [
+        "https://renkei.example.jp",
+        "renkei.example.jp:443",
+        "a/b",
+        "",
+    ] {
+        let out = allow(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(text(&out.stderr).contains("ホスト名"), "{bad:?}");
+    }
+    let list = s.kiban(&["webhook", "list-hosts", m[0], m[1]]);
+    let listed = text(&list.stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.starts_with("renkei.example.jp\t"), "{listed}");
+    let gone = s.kiban(&["webhook", "disallow-host", m[0], m[1], "renkei.example.jp"]);
+    assert_eq!(gone.status.code(), Some(0), "{}", text(&gone.stderr));
+    let again = s.kiban(&["webhook", "disallow-host", m[0], m[1], "renkei.example.jp"]);
+    assert_eq!(again.status.code(), Some(2));
+    let list = s.kiban(&["webhook", "list-hosts", m[0], m[1]]);
+    assert!(text(&list.stdout).trim().is_empty());
+}
+
+#[test]
 fn system_clients_are_created_listed_and_disabled() {
     let s = Scratch::new("clients");
     let key = s.dir.join("master.key");

@@ -222,6 +222,10 @@ error_codes! {
     NotParked = "not_parked",
     /// A retry that failed again.
     RetryFailed = "retry_failed",
+    /// A webhook's URL whose host is not on the municipality's allow-list.
+    HostNotAllowed = "host_not_allowed",
+    /// A webhook's receiver did not take an event (recorded with the attempt).
+    DeliveryFailed = "delivery_failed",
     /// An import (standard export, legacy extract, 外字 map) that cannot be read.
     ImportInvalid = "import_invalid",
     /// The printing engine failed (fonts, layout, PDF).
@@ -735,6 +739,40 @@ catalogue! {
     NotParked { status } => NotParked, 409, "この連携イベントは保留中ではありません（{status}）";
     /// A retry that failed again (the handler's words follow).
     RetryFailed { detail } => RetryFailed, 409, "再処理に失敗しました: {detail}";
+
+    // --- kiban-linkage: the event feed and webhooks (庁内データ連携) ---------------
+    /// A feed's `after` that is not an integer ≥ 0.
+    FeedAfterInvalid {} => InvalidValue, 422, "after は0以上の整数で指定してください";
+    /// A page size out of range (`limit` of the feed or of a list).
+    FeedLimitInvalid { max } => InvalidValue, 422, "limit は1から{max}までの整数で指定してください";
+    /// An `offset` that is not an integer ≥ 0.
+    OffsetInvalid {} => InvalidValue, 422, "offset は0以上の整数で指定してください";
+    /// An event type that does not exist.
+    EventTypeUnknown { name } => InvalidValue, 422, "イベントの種類「{name}」はありません";
+    /// A webhook URL that is not an absolute http(s) URL with a host.
+    WebhookUrlInvalid {} => InvalidValue, 422, "url は http:// または https:// で始まり、ホスト名を含むURLで指定してください";
+    /// A webhook URL with a user name or password.
+    WebhookUrlCredentials {} => InvalidValue, 422, "url にユーザー名やパスワードを含めることはできません";
+    /// A webhook URL whose host is not on the allow-list.
+    WebhookHostNotAllowed { host } => HostNotAllowed, 422, "ホスト「{host}」は連携先として許可されていません（運用者が kiban webhook allow-host で許可します）";
+    /// A host of the allow-list that is not a host name or IP address.
+    WebhookHostInvalid { host } => InvalidValue, 422, "「{host}」はホスト名またはIPアドレスではありません（スキーム・ポート・パスは付けません）";
+    /// A webhook secret too short or too long.
+    WebhookSecretLength { min, max } => InvalidValue, 422, "secret は{min}〜{max}バイトで指定してください";
+    /// A webhook without event types.
+    WebhookTypesRequired {} => EmptyList, 422, "types には1つ以上のイベントの種類を指定してください";
+    /// A webhook resumed while not parked (`status` is its Japanese name).
+    WebhookNotParked { status } => NotParked, 409, "この Webhook は保留中ではありません（{status}）";
+    /// A delivery given up because the host left the allow-list (recorded with the attempt; the webhook is parked).
+    WebhookHostRemoved { host } => HostNotAllowed, 422, "ホスト「{host}」が連携先の許可一覧から外されたため、配信を保留しました";
+    /// A receiver that did not answer in time (recorded with the attempt).
+    WebhookTimeout { seconds } => DeliveryFailed, 502, "連携先が{seconds}秒以内に応答しませんでした";
+    /// A receiver that could not be reached (recorded with the attempt).
+    WebhookConnectFailed {} => DeliveryFailed, 502, "連携先に接続できませんでした";
+    /// A receiver that answered other than 2xx (recorded with the attempt).
+    WebhookHttpStatus { status } => DeliveryFailed, 502, "連携先が HTTP {status} を返しました";
+    /// A request that failed otherwise (recorded with the attempt; the client's words follow).
+    WebhookRequestFailed { detail } => DeliveryFailed, 502, "連携先への送信に失敗しました（{detail}）";
 
     // --- kiban-store: the database and the master key -------------------------
     /// A database URL that is neither `sqlite://…` nor `postgres://…`.

@@ -821,3 +821,60 @@ async fn a_system_client_reads_its_own_municipality_s_addressees_only() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_system_client_reads_the_feed_of_its_scopes_and_municipality_only() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let registry = app.token(Some(DEMO), "registry_clerk").await;
+        let tax = app.token(Some(DEMO), "tax_clerk").await;
+        resident(
+            &app,
+            &registry,
+            "連携　花子",
+            "レンケイ　ハナコ",
+            "1990-01-01",
+        )
+        .await;
+        app.post_json(&path(DEMO, "/addressees"), Some(&tax), &landowner())
+            .await;
+        let registry_reader = client_token(&app, DEMO, &["registry:events:read"]).await;
+        let both = client_token(
+            &app,
+            DEMO,
+            &["registry:events:read", "addressee:events:read"],
+        )
+        .await;
+        let foreign = client_token(
+            &app,
+            CHIYODA,
+            &["registry:events:read", "addressee:events:read"],
+        )
+        .await;
+        let none = client_token(&app, DEMO, &["addressee:addressees:read"]).await;
+        let types = |body: &Value| -> Vec<String> {
+            body["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["type"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (status, body) = get(&app, &path(DEMO, "/events?after=0"), &both).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            types(&body),
+            ["resident_moved_in", "addressee_registered"],
+            "{body}"
+        );
+        let (_, body) = get(&app, &path(DEMO, "/events?after=0"), &registry_reader).await;
+        assert_eq!(types(&body), ["resident_moved_in"], "{body}");
+        let (status, _) = get(&app, &path(DEMO, "/events?after=0"), &foreign).await;
+        assert_eq!(status, 404);
+        let (_, body) = get(&app, &path(CHIYODA, "/events?after=0"), &foreign).await;
+        assert_eq!(types(&body), Vec::<String>::new(), "{body}");
+        let (status, _) = get(&app, &path(DEMO, "/events?after=0"), &none).await;
+        assert_eq!(status, 403);
+        app.stop().await;
+    }
+}

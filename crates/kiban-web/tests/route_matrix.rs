@@ -96,6 +96,13 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "listOutboxDeadLetters"
         | "retryOutboxDeadLetter"
         | "dismissOutboxDeadLetter" => Rule::Tenant(Permission::RegistryJobs, 200),
+        // Data linkage: the feed for roles that read some events, webhooks
+        // for the municipality's administrators.
+        "listEvents" => Rule::Tenant(Permission::RegistryRead, 200),
+        "createWebhook" => Rule::Tenant(Permission::ManageLinkage, 201),
+        "listWebhooks" | "disableWebhook" | "listWebhookDeliveries" | "resumeWebhook" => {
+            Rule::Tenant(Permission::ManageLinkage, 200)
+        }
         "registerAddressee" => Rule::Tenant(Permission::AddresseeWrite, 201),
         "changeAddressee" | "mergeAddressee" | "unmergeAddressee" | "setMailingAddress" => {
             Rule::Tenant(Permission::AddresseeWrite, 200)
@@ -130,6 +137,11 @@ struct Fixtures {
     /// dismiss one takes the next.
     letters: Vec<i64>,
     next_letter: std::cell::Cell<usize>,
+    /// A webhook (to disable, its deliveries to list), and parked ones:
+    /// each request to resume one takes the next.
+    webhook: i64,
+    parked_webhooks: Vec<i64>,
+    next_parked: std::cell::Cell<usize>,
     addressee: AddresseeFixtures,
 }
 
@@ -347,8 +359,60 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
                 Some(json!({})),
             )
         }
+        "listEvents" => (format!("{base}/events?after=0&limit=10"), None),
+        "createWebhook" => (
+            format!("{base}/webhooks"),
+            Some(
+                json!({"url": "https://hooks.example.jp/kiban", "types": ["resident_moved_in"],
+                        "secret": "0123456789abcdef0123"}),
+            ),
+        ),
+        "listWebhooks" => (format!("{base}/webhooks"), None),
+        "disableWebhook" => (format!("{base}/webhooks/{}", f.webhook), None),
+        "listWebhookDeliveries" => (format!("{base}/webhooks/{}/deliveries", f.webhook), None),
+        "resumeWebhook" => {
+            let n = f.next_parked.get();
+            f.next_parked.set(n + 1);
+            let id = f.parked_webhooks.get(n).copied().unwrap_or(999_999);
+            (format!("{base}/webhooks/{id}/resume"), Some(json!({})))
+        }
         _ => return None,
     })
+}
+
+/// A webhook to `hooks.example.jp` (allowed), and `parked` parked ones.
+async fn webhook_fixtures(app: &TestApp, m: &str, parked: usize) -> (i64, Vec<i64>) {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    kiban_linkage::webhooks::allow_host(&tenant, "hooks.example.jp", "test")
+        .await
+        .unwrap();
+    let url = kiban_linkage::WebhookUrl::parse("https://hooks.example.jp/kiban").unwrap();
+    let types = kiban_linkage::webhooks::parse_types(&["resident_died".to_owned()]).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..=parked {
+        ids.push(
+            kiban_linkage::webhooks::create_webhook(
+                &tenant,
+                "test",
+                &url,
+                &types,
+                "0123456789abcdef0123",
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    let mut tx = tenant.begin().await.unwrap();
+    tx.execute(
+        "UPDATE webhooks SET status = 'parked' WHERE municipality_code = $1 AND webhook_id > $2",
+        &[kiban_store::Arg::Int(ids[0])],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let first = ids.remove(0);
+    (first, ids)
 }
 
 /// A seal impression (印影) as the API takes it.
@@ -459,6 +523,9 @@ fn every_operation_has_a_rule_that_agrees_with_the_table() {
         job: 1,
         letters: Vec::new(),
         next_letter: Default::default(),
+        webhook: 1,
+        parked_webhooks: Vec::new(),
+        next_parked: Default::default(),
         addressee: AddresseeFixtures::default(),
     };
     for op in &operations {
@@ -508,6 +575,7 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         measures.push(body["measure_id"].as_u64().unwrap());
     }
     let household = body["household_id"].as_u64().unwrap();
+    let (webhook, parked_webhooks) = webhook_fixtures(app, m, callers().len()).await;
     Fixtures {
         person,
         household,
@@ -517,6 +585,9 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         job: app.finished_job(m).await,
         letters: dead_letter_fixtures(app, m, 2 * callers().len()).await,
         next_letter: Default::default(),
+        webhook,
+        parked_webhooks,
+        next_parked: Default::default(),
         addressee: addressee_fixtures(app, m).await,
     }
 }

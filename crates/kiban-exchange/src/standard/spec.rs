@@ -979,6 +979,18 @@ pub const EXCLUDED: &[ExcludedTable] = &[
         table: "job_errors",
         reason: "バッチの対象ごとのエラーはこの環境の実行記録であり、団体のデータではない。",
     },
+    ExcludedTable {
+        table: "webhook_allowed_hosts",
+        reason: "Webhook の送信先として許可したホストはこの環境の接続設定であり、移行先の網構成に合わせて改めて許可する。",
+    },
+    ExcludedTable {
+        table: "webhooks",
+        reason: "Webhook（送信先・種類・配信位置）はこの環境の連携設定であり、署名の秘密鍵を含む（出力すれば秘密が漏れ、除けば署名できない）。移行先で送信先ごとに新しい秘密鍵で登録し直す。配信済みのイベントは outbox.csv にある。",
+    },
+    ExcludedTable {
+        table: "webhook_deliveries",
+        reason: "Webhook の配信の試行の記録はこの環境の運用記録であり、団体のデータではない。",
+    },
 ];
 
 /// The code tables of the format (`code_tables.csv`).

@@ -408,7 +408,7 @@ fn path_parameter(name: &str) -> Value {
             json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
             "世帯番号",
         ),
-        "measure_id" | "id" | "job_id" | "event_id" => (
+        "measure_id" | "id" | "job_id" | "event_id" | "webhook_id" => (
             json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
             "番号",
         ),
@@ -489,6 +489,7 @@ pub(crate) fn routes() -> Vec<Route> {
     all.extend(crate::addressee::api::operations());
     all.extend(crate::jobs_api::operations());
     all.extend(crate::oauth_api::operations());
+    all.extend(crate::linkage_api::operations());
     all
 }
 
