@@ -407,16 +407,16 @@ pub async fn register(door: Door, body: Bytes) -> Result<Response, ApiError> {
 pub struct AddresseeSearchParams {
     /// フリガナ (prefix; script, width, spaces and voiced marks ignored).
     #[param(example = "ヤマダ")]
-    name_kana: Option<String>,
+    pub(crate) name_kana: Option<String>,
     /// 氏名 (prefix; variant kanji and spaces ignored).
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     /// 生年月日 `YYYY-MM-DD`.
     #[param(format = Date)]
-    birth_date: Option<String>,
+    pub(crate) birth_date: Option<String>,
     /// 住所 (the start of an address line).
-    address: Option<String>,
+    pub(crate) address: Option<String>,
     /// Only this kind: `resident`, `former_resident`, `non_resident`.
-    kind: Option<String>,
+    pub(crate) kind: Option<String>,
 }
 
 /// The answer of a search.
@@ -762,6 +762,18 @@ fn reason_of(obj: &Map<String, Value>) -> Result<String, ApiError> {
     parse_reason("reason", &raw).map_err(refusal_error)
 }
 
+/// Parses a merge body: the surviving 宛名番号 and the reason.
+pub(crate) fn merge_of(value: &Value) -> Result<(AddresseeId, String), ApiError> {
+    let obj = object(value, "")?;
+    let into = AddresseeId::new(required_number(obj, "", "into")?);
+    Ok((into, reason_of(obj)?))
+}
+
+/// Parses an unmerge body: the reason.
+pub(crate) fn unmerge_of(value: &Value) -> Result<String, ApiError> {
+    reason_of(object(value, "")?)
+}
+
 /// `POST /api/v1/municipalities/{m}/addressees/{addressee_id}/merge`.
 pub async fn merge(
     door: Door,
@@ -770,10 +782,7 @@ pub async fn merge(
 ) -> Result<Response, ApiError> {
     let Door { tenant, actor, .. } = door;
     let id = addressee_id(&id)?;
-    let value = json_body(&body)?;
-    let obj = object(&value, "")?;
-    let into = AddresseeId::new(required_number(obj, "", "into")?);
-    let reason = reason_of(obj)?;
+    let (into, reason) = merge_of(&json_body(&body)?)?;
     addressees::merge(&tenant, &actor, id, into, &reason)
         .await
         .map_err(addressee_error)?;
@@ -792,9 +801,7 @@ pub async fn unmerge(
 ) -> Result<Response, ApiError> {
     let Door { tenant, actor, .. } = door;
     let id = addressee_id(&id)?;
-    let value = json_body(&body)?;
-    let obj = object(&value, "")?;
-    let reason = reason_of(obj)?;
+    let reason = unmerge_of(&json_body(&body)?)?;
     addressees::unmerge(&tenant, &actor, id, &reason)
         .await
         .map_err(addressee_error)?;
