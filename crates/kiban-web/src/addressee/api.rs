@@ -407,16 +407,16 @@ pub async fn register(door: Door, body: Bytes) -> Result<Response, ApiError> {
 pub struct AddresseeSearchParams {
     /// フリガナ (prefix; script, width, spaces and voiced marks ignored).
     #[param(example = "ヤマダ")]
-    pub(crate) name_kana: Option<String>,
+    name_kana: Option<String>,
     /// 氏名 (prefix; variant kanji and spaces ignored).
-    pub(crate) name: Option<String>,
+    name: Option<String>,
     /// 生年月日 `YYYY-MM-DD`.
     #[param(format = Date)]
-    pub(crate) birth_date: Option<String>,
+    birth_date: Option<String>,
     /// 住所 (the start of an address line).
-    pub(crate) address: Option<String>,
+    address: Option<String>,
     /// Only this kind: `resident`, `former_resident`, `non_resident`.
-    pub(crate) kind: Option<String>,
+    kind: Option<String>,
 }
 
 /// The answer of a search.

@@ -203,7 +203,6 @@ impl AddresseeRow {
 pub(crate) struct AddresseeFacts {
     id: u64,
     kind: &'static str,
-    non_resident: bool,
     name: String,
     name_kana: String,
     birth_date: String,
@@ -217,7 +216,6 @@ impl AddresseeFacts {
         Self {
             id: view.addressee_id.get(),
             kind: view.kind.label_ja(),
-            non_resident: view.kind == AddresseeKind::NonResident,
             name: view.name.clone(),
             name_kana: view.name_kana.clone(),
             birth_date: date_ja(view.birth_date),
@@ -340,12 +338,18 @@ pub async fn search(
             }
         };
         if page.errors.is_empty() {
-            let params = AddresseeSearchParams {
-                name_kana: kept(&page.name_kana),
-                name: kept(&page.name),
-                birth_date: birth_date.map(|d| d.to_string()),
-                address: kept(&page.address),
-                kind: kept(&page.kind),
+            // The API's query as the API reads it (its members private, and
+            // any it adds left absent).
+            let typed = serde_json::json!({
+                "name_kana": kept(&page.name_kana),
+                "name": kept(&page.name),
+                "birth_date": birth_date.map(|d| d.to_string()),
+                "address": kept(&page.address),
+                "kind": kept(&page.kind),
+            });
+            let params = match serde_json::from_value::<AddresseeSearchParams>(typed) {
+                Ok(params) => params,
+                Err(e) => return ApiError::internal(e).into_response(),
             };
             match api::search_query(&params) {
                 Ok(query) => {
@@ -1255,8 +1259,7 @@ fn overview_section(entry: &OverviewEntry) -> OverviewSection {
     let screen_link = entry.links["screen"].as_str().map(str::to_owned);
     let mut lines = Vec::new();
     let mut items = Vec::new();
-    let mut link = None;
-    match entry.business.as_str() {
+    let open = match entry.business.as_str() {
         "registry" => {
             lines.push(("宛名番号".to_owned(), text_of(&summary["person_id"])));
             lines.push((
@@ -1271,7 +1274,7 @@ fn overview_section(entry: &OverviewEntry) -> OverviewSection {
             if !summary["removed_on"].is_null() {
                 lines.push(("消除日".to_owned(), date_text(&summary["removed_on"])));
             }
-            link = screen_link.map(|href| (href, "住民記録を開く".to_owned()));
+            "住民記録を開く".to_owned()
         }
         "seal" => {
             for r in summary["registrations"].as_array().into_iter().flatten() {
@@ -1282,7 +1285,7 @@ fn overview_section(entry: &OverviewEntry) -> OverviewSection {
                     date_text(&r["applied_on"])
                 ));
             }
-            link = screen_link.map(|href| (href, "印鑑登録を開く".to_owned()));
+            "印鑑登録を開く".to_owned()
         }
         "certificates" => {
             lines.push((
@@ -1297,12 +1300,11 @@ fn overview_section(entry: &OverviewEntry) -> OverviewSection {
                     text_of(&c["certificate_number"])
                 ));
             }
-            link = screen_link.map(|href| (href, "証明書交付を開く".to_owned()));
+            "証明書交付を開く".to_owned()
         }
-        _ => {
-            link = screen_link.map(|href| (href, format!("{}を開く", entry.label)));
-        }
-    }
+        _ => format!("{}を開く", entry.label),
+    };
+    let link = screen_link.map(|href| (href, open));
     OverviewSection {
         business: entry.business.clone(),
         label: entry.label.clone(),
