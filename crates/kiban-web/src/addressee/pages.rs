@@ -577,7 +577,10 @@ pub(crate) struct NewConfirmPage {
     hidden: Vec<(String, String)>,
     /// The candidates of a possible duplicate (重複候補).
     candidates: Vec<AddresseeRow>,
-    duplicate_message: Option<String>,
+    /// Whether the registration was held back as a possible duplicate
+    /// (the catalogue's text speaks of the API's `confirm_new`; the screen
+    /// says it with its check box).
+    duplicate: bool,
 }
 
 fn new_form(screen: Screen, status: StatusCode, state: &FormState) -> Response {
@@ -667,8 +670,7 @@ pub async fn new_submit(
             sections: form::confirm_sections(&sections, &NO_ROWS, &state.values),
             hidden: hidden_of(&state.values),
             candidates: candidates.iter().map(AddresseeRow::of).collect(),
-            duplicate_message: (!candidates.is_empty())
-                .then(|| kiban_core::Message::PossibleDuplicate {}.text()),
+            duplicate: !candidates.is_empty(),
             chrome: screen.chrome,
         };
         respond(status, screen.jar, &page)
