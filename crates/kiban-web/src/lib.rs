@@ -22,6 +22,7 @@ mod seal;
 mod staff;
 
 // The short names the router below uses.
+use addressee::pages as addressee_pages;
 use audit::pages as audit_pages;
 use certificates::{api as certificate_api, pages as certificate_pages};
 use individual_number::api as individual_number_api;
@@ -87,6 +88,17 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/app", get(pages::shell))
         .route("/app/registry", get(registry_pages::search))
+        .route("/app/addressee", get(addressee_pages::search))
+        .route(
+            "/app/addressee/new",
+            get(addressee_pages::new_form_page).post(addressee_pages::new_submit),
+        )
+        .route("/app/addressee/{id}", get(addressee_pages::show))
+        .route(
+            "/app/addressee/{id}/overview",
+            get(addressee_pages::overview),
+        )
+        .route("/app/addressee/{id}/{action}", post(addressee_pages::act))
         .route(
             "/app/registry/follow-up/missing-residence-status",
             get(registry_pages::missing_residence_status),

@@ -170,5 +170,27 @@ async fn main_screens() {
     )
     .await;
     insta::assert_snapshot!("access_log", content(&log));
+
+    // 宛名検索: a non-resident registered through the API, found by フリガナ.
+    let tax = app.token(Some(DEMO), "tax_clerk").await;
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/municipalities/{DEMO}/addressees"),
+            Some(&tax),
+            &json!({
+                "name": "見本 一郎", "name_kana": "ミホン イチロウ", "birth_date": "1960-05-05",
+                "sex": "male", "effective_date": "2020-01-01",
+                "address": {"postal_code": "5300001", "address_line": "大阪府大阪市北区梅田1丁目2番3号"},
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let addressees = get(
+        &clerk,
+        &app,
+        "/app/addressee?name_kana=%E3%83%9F%E3%83%9B%E3%83%B3&kind=non_resident",
+    )
+    .await;
+    insta::assert_snapshot!("addressee_search", content(&addressees));
     app.stop().await;
 }

@@ -820,6 +820,18 @@ fn reason_of(obj: &Map<String, Value>) -> Result<String, ApiError> {
     parse_reason("reason", &raw).map_err(refusal_error)
 }
 
+/// Parses a merge body: the surviving 宛名番号 and the reason.
+pub(crate) fn merge_of(value: &Value) -> Result<(AddresseeId, String), ApiError> {
+    let obj = object(value, "")?;
+    let into = AddresseeId::new(required_number(obj, "", "into")?);
+    Ok((into, reason_of(obj)?))
+}
+
+/// Parses an unmerge body: the reason.
+pub(crate) fn unmerge_of(value: &Value) -> Result<String, ApiError> {
+    reason_of(object(value, "")?)
+}
+
 /// `POST /api/v1/municipalities/{m}/addressees/{addressee_id}/merge`.
 pub async fn merge(
     door: Door,
@@ -828,10 +840,7 @@ pub async fn merge(
 ) -> Result<Response, ApiError> {
     let Door { tenant, actor, .. } = door;
     let id = addressee_id(&id)?;
-    let value = json_body(&body)?;
-    let obj = object(&value, "")?;
-    let into = AddresseeId::new(required_number(obj, "", "into")?);
-    let reason = reason_of(obj)?;
+    let (into, reason) = merge_of(&json_body(&body)?)?;
     addressees::merge(&tenant, &actor, id, into, &reason)
         .await
         .map_err(addressee_error)?;
@@ -850,9 +859,7 @@ pub async fn unmerge(
 ) -> Result<Response, ApiError> {
     let Door { tenant, actor, .. } = door;
     let id = addressee_id(&id)?;
-    let value = json_body(&body)?;
-    let obj = object(&value, "")?;
-    let reason = reason_of(obj)?;
+    let reason = unmerge_of(&json_body(&body)?)?;
     addressees::unmerge(&tenant, &actor, id, &reason)
         .await
         .map_err(addressee_error)?;

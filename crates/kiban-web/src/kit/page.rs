@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use kiban_audit::Actor;
 use kiban_auth::{Permission, Principal, Role};
+use kiban_core::MunicipalityCode;
 use kiban_store::TenantDb;
 
 use crate::kit::door::refuse;
@@ -45,7 +46,7 @@ pub(crate) struct Chrome {
     pub(crate) municipality_code: String,
     pub(crate) user_name: String,
     pub(crate) role_label: &'static str,
-    pub(crate) navigation: &'static [NavItem],
+    pub(crate) navigation: Vec<&'static NavItem>,
     pub(crate) csrf: String,
     /// A business's tabs, if it has any.
     pub(crate) tabs: Option<&'static Tabs>,
@@ -72,6 +73,7 @@ impl Staff {
 
 /// A logged-in staff member on a screen, allowed the permission asked for.
 pub(crate) struct Screen {
+    pub(crate) principal: Principal,
     pub(crate) tenant: TenantDb,
     pub(crate) actor: Actor,
     pub(crate) role: Role,
@@ -194,7 +196,10 @@ pub(crate) async fn staff(state: &AppState, jar: CookieJar) -> Result<Staff, Res
         municipality_code: found.code.as_str().to_owned(),
         user_name: display_name.clone(),
         role_label: Role::label_ja(*role),
-        navigation: NAVIGATION,
+        navigation: NAVIGATION
+            .iter()
+            .filter(|item| shown(item, &principal, *municipality))
+            .collect(),
         csrf,
         tabs: None,
         notice: None,
@@ -244,12 +249,25 @@ pub(crate) async fn screen(
         });
     }
     Ok(Screen {
+        principal,
         tenant,
         actor,
         role,
         chrome,
         jar,
     })
+}
+
+/// The entries of the navigation that only some roles see, with the
+/// permission they need: the others see every business, built or not.
+const GATED: &[(&str, Permission)] = &[("/app/addressee", Permission::AddresseeRead)];
+
+/// Whether the navigation shows `item` to `principal` in `municipality`.
+fn shown(item: &NavItem, principal: &Principal, municipality: MunicipalityCode) -> bool {
+    GATED
+        .iter()
+        .filter(|(href, _)| item.href == Some(*href))
+        .all(|(_, permission)| principal.may(municipality, *permission))
 }
 
 fn staff_role(principal: &Principal) -> Option<Role> {

@@ -31,7 +31,7 @@ pub const NAVIGATION: &[NavItem] = &[
     },
     NavItem {
         label: "宛名管理",
-        href: None,
+        href: Some("/app/addressee"),
     },
     NavItem {
         label: "個人住民税",

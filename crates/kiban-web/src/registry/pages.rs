@@ -551,6 +551,8 @@ pub(crate) struct PersonPage {
     /// the roles that may use it: 証明書交付, and 支援措置.
     may_issue_certificates: bool,
     may_manage_measures: bool,
+    /// 個人状況照会 (the addressee master's overview of the person).
+    may_read_addressees: bool,
 }
 
 /// The query of a view: the movement just recorded, to confirm it.
@@ -619,6 +621,7 @@ pub async fn person(
             .role
             .allows(crate::certificates::api::ISSUE_PERMISSION),
         may_manage_measures: crate::protection::may_manage_on_screen(screen.role),
+        may_read_addressees: screen.role.allows(Permission::AddresseeRead),
     };
     match render(&page) {
         Ok(html) => (screen.jar, html).into_response(),
