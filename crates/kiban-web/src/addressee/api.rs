@@ -27,7 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::ApiError;
 use crate::kit::body::{missing, object, opt_text, required_number, text, wrong_type};
 use crate::kit::door::Door;
-use crate::kit::query::Query;
+use crate::kit::query::{Query, page_limit};
 use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
 
@@ -501,27 +501,7 @@ pub(crate) fn search_query(params: &AddresseeSearchParams) -> Result<SearchQuery
         params.address.as_deref(),
     )
     .ok_or_else(|| ApiError::of(Message::AddresseeMissingCriteria {}))?;
-    let limit = match params
-        .limit
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        None => SEARCH_LIMIT,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=SEARCH_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "limit",
-                    Message::LimitOutOfRange {
-                        field: "limit".into(),
-                        max: SEARCH_LIMIT.to_string(),
-                    },
-                )
-            })?,
-    };
+    let limit = page_limit(params.limit.as_deref(), SEARCH_LIMIT)?;
     Ok(SearchQuery {
         criteria,
         kind,
@@ -578,6 +558,23 @@ pub(crate) fn addressee_id(text: &str) -> Result<AddresseeId, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
+/// The addressee of a path as of the query's date (logged; the address
+/// withheld under a 支援措置 unless overridden and confirmed).
+async fn read_view(
+    tenant: &kiban_store::TenantDb,
+    actor: &kiban_audit::Actor,
+    principal: &Principal,
+    id: &str,
+    query: &AddresseeAsOf,
+) -> Result<AddresseeView, ApiError> {
+    let id = addressee_id(id)?;
+    let as_of = as_of(query.as_of.as_deref())?;
+    let confirmed = query.confirm_support_measure.as_deref().map(str::trim) == Some("true");
+    addressees::read_addressee(tenant, actor, id, as_of, may_override(principal), confirmed)
+        .await
+        .map_err(addressee_error)
+}
+
 /// `GET /api/v1/municipalities/{m}/addressees/{addressee_id}`.
 pub async fn read_one(
     door: Door,
@@ -589,19 +586,7 @@ pub async fn read_one(
         actor,
         principal,
     } = door;
-    let id = addressee_id(&id)?;
-    let as_of = as_of(query.as_of.as_deref())?;
-    let confirmed = query.confirm_support_measure.as_deref().map(str::trim) == Some("true");
-    let view = addressees::read_addressee(
-        &tenant,
-        &actor,
-        id,
-        as_of,
-        may_override(&principal),
-        confirmed,
-    )
-    .await
-    .map_err(addressee_error)?;
+    let view = read_view(&tenant, &actor, &principal, &id, &query).await?;
     Ok(Json(view_wire(&view)).into_response())
 }
 
@@ -1172,19 +1157,7 @@ pub async fn overview(
         actor,
         principal,
     } = door;
-    let id = addressee_id(&id)?;
-    let as_of = as_of(query.as_of.as_deref())?;
-    let confirmed = query.confirm_support_measure.as_deref().map(str::trim) == Some("true");
-    let view = addressees::read_addressee(
-        &tenant,
-        &actor,
-        id,
-        as_of,
-        may_override(&principal),
-        confirmed,
-    )
-    .await
-    .map_err(addressee_error)?;
+    let view = read_view(&tenant, &actor, &principal, &id, &query).await?;
     let overview =
         crate::addressee::overview::gather_overview(&tenant, &actor, &principal, &m, &view).await?;
     Ok(Json(overview).into_response())

@@ -30,3 +30,24 @@ where
         }
     }
 }
+
+/// The page size `limit` of a list, 1 to `max` (`max` when absent or
+/// blank); anything else is refused naming `limit`.
+pub(crate) fn page_limit(raw: Option<&str>, max: usize) -> Result<usize, ApiError> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(max),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "limit",
+                    Message::LimitOutOfRange {
+                        field: "limit".into(),
+                        max: max.to_string(),
+                    },
+                )
+            }),
+    }
+}

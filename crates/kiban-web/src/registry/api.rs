@@ -13,7 +13,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Path;
 
-use crate::kit::query::Query;
+use crate::kit::query::{Query, page_limit};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kiban_audit::{Actor, AuditAction, StoredEntry};
@@ -739,22 +739,11 @@ pub async fn search(door: Door, Query(params): Query<SearchParams>) -> Result<Re
         person_id: by_number,
         as_of: as_of(params.as_of.as_deref())?,
         include_removed,
-        limit: match params.limit.as_deref().map(str::trim) {
-            None | Some("") => SEARCH_LIMIT,
-            Some(text) => text
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=SEARCH_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "limit",
-                        Message::LimitOutOfRange {
-                            field: "limit".into(),
-                            max: SEARCH_LIMIT.to_string(),
-                        },
-                    )
-                })?,
-        },
+        limit: u32::try_from(page_limit(
+            params.limit.as_deref(),
+            usize::try_from(SEARCH_LIMIT).unwrap_or(usize::MAX),
+        )?)
+        .unwrap_or(SEARCH_LIMIT),
     };
     let results = storage::search(&tenant, &actor, &query)
         .await
