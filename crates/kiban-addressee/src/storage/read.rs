@@ -388,8 +388,13 @@ async fn search_unlogged(
         }
     }
     order.truncate(wanted);
-    // Merged addressees answer as the surviving one, once.
-    let links = links_of(tx, &order).await?;
+    // Merged addressees answer as the surviving one, once (nothing to look
+    // up while the municipality has no 名寄せ record at all).
+    let links = if any_merge(tx).await? {
+        links_of(tx, &order).await?
+    } else {
+        BTreeMap::new()
+    };
     let mut seen = BTreeSet::new();
     let mut survivors = Vec::new();
     for id in order {
@@ -409,6 +414,17 @@ async fn search_unlogged(
             Some(SearchHit { view, matched_on })
         })
         .collect())
+}
+
+/// Whether the municipality has any 名寄せ record (one index probe).
+async fn any_merge(tx: &mut TenantTx) -> Result<bool, StoreError> {
+    Ok(tx
+        .fetch_optional(
+            "SELECT record_no FROM addressee_merges WHERE municipality_code = $1 LIMIT 1",
+            &[],
+        )
+        .await?
+        .is_some())
 }
 
 fn search_entries(actor: &Actor, hits: &[SearchHit]) -> Vec<AuditEntry> {
