@@ -3,7 +3,33 @@
 
 use kiban_core::Date;
 
-use super::record::{AddresseeId, PostalAddress};
+use kiban_core::Message;
+
+use super::record::{AddresseeId, PostalAddress, Refusal};
+
+/// The longest name on a mailing address, in characters.
+pub const MAX_MAILING_NAME_CHARS: usize = 100;
+
+/// The name written on a mailing address (氏名 or 名称): one line, not
+/// empty, at most [`MAX_MAILING_NAME_CHARS`] characters.
+pub fn parse_mailing_name(input: &str) -> Result<String, Refusal> {
+    let name = input.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_MAILING_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(Refusal::field("name", Message::MailingNameRequired {}));
+    }
+    Ok(name.to_owned())
+}
+
+/// A validity that ends on or after it starts.
+pub fn check_validity(valid_from: Date, valid_until: Option<Date>) -> Result<(), Refusal> {
+    if valid_until.is_some_and(|until| until < valid_from) {
+        return Err(Refusal::field("valid_until", Message::ValidityReversed {}));
+    }
+    Ok(())
+}
 
 /// The businesses a mailing address can be set for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,7 +8,10 @@ mod mailing;
 mod merge;
 mod record;
 
-pub use mailing::{Business, MailingAddress, MailingKind, in_force};
+pub use mailing::{
+    Business, MAX_MAILING_NAME_CHARS, MailingAddress, MailingKind, check_validity, in_force,
+    parse_mailing_name,
+};
 pub use merge::{MergeAction, MergeRecord, check_merge, check_unmerge, current_links};
 pub use record::{
     AddressDraft, AddresseeId, AddresseeKind, BasicInfo, BasicInfoDraft, Change, MAX_ADDRESS_CHARS,

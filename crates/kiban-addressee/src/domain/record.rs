@@ -184,6 +184,18 @@ pub struct BasicInfo {
     pub address: PostalAddress,
 }
 
+impl BasicInfo {
+    /// The values its matching keys are made of.
+    pub fn keyed_values(&self) -> super::keys::KeyedValues<'_> {
+        super::keys::KeyedValues {
+            name: self.name.as_str(),
+            name_kana: self.name_kana.as_str(),
+            address_line: &self.address.address_line,
+            birth_date: self.birth_date,
+        }
+    }
+}
+
 /// The 基本4情報 as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BasicInfoDraft {

@@ -130,15 +130,6 @@ async fn write_index(
     Ok(())
 }
 
-fn values_of(version: &Version) -> KeyedValues<'_> {
-    KeyedValues {
-        name: version.record.name.as_str(),
-        name_kana: version.record.name_kana.as_str(),
-        address_line: &version.record.address.address_line,
-        birth_date: version.record.birth_date,
-    }
-}
-
 /// The view of a non-resident from the version in force on `on`.
 pub(super) fn non_resident_view(
     id: AddresseeId,
@@ -173,7 +164,7 @@ pub(super) async fn index_new_non_residents(
             (
                 *id,
                 non_resident_view(*id, versions, today),
-                keys_of(values_of(version), []),
+                keys_of(version.record.keyed_values(), []),
             )
         })
         .collect();
@@ -190,7 +181,10 @@ pub(super) async fn refresh_non_resident(
 ) -> Result<(), StoreError> {
     let view = non_resident_view(id, versions, on);
     let keys = match version_as_of(versions, on) {
-        Some(current) => keys_of(values_of(current), versions.iter().map(values_of)),
+        Some(current) => keys_of(
+            current.record.keyed_values(),
+            versions.iter().map(|v| v.record.keyed_values()),
+        ),
         None => Vec::new(),
     };
     write_index(tx, &[(id, view, keys)]).await

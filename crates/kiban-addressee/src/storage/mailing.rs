@@ -237,18 +237,10 @@ pub async fn mailing_address_in_force(
     )
     .await?;
     tx.commit().await?;
-    let person = i64::try_from(survivor.get()).unwrap_or(i64::MAX);
-    let hidden = kiban_protection::storage::withheld(
-        tenant,
-        actor,
-        may_override,
-        confirmed,
-        &[person],
-        on,
-        kiban_protection::Exposure::Address,
-    )
-    .await?;
-    if hidden.contains(&person) {
+    if super::read::withheld(tenant, actor, may_override, confirmed, &[survivor], on)
+        .await?
+        .contains(&survivor)
+    {
         answer.address = None;
     }
     Ok(answer)

@@ -186,6 +186,11 @@ async fn index_views(
     Ok(out)
 }
 
+/// The columns of `addressee_merges` a record is read from, in
+/// [`merge_record_of`]'s order.
+const MERGE_COLUMNS: &str =
+    "record_no, addressee_id, into_id, action, reason, recorded_at, recorded_by";
+
 /// The merge records that decide the state of `ids` and of what is merged
 /// into them.
 async fn merge_records_of(
@@ -196,10 +201,10 @@ async fn merge_records_of(
     for chunk in ids.chunks(IN_LIST_CHUNK / 2) {
         let list = in_list(2, chunk.len());
         let sql = format!(
-            "SELECT record_no, addressee_id, into_id, action, reason, recorded_at, recorded_by \
-             FROM addressee_merges WHERE municipality_code = $1 AND addressee_id IN ({list}) \
-             UNION SELECT record_no, addressee_id, into_id, action, reason, recorded_at, recorded_by \
-             FROM addressee_merges WHERE municipality_code = $1 AND into_id IN ({list})"
+            "SELECT {MERGE_COLUMNS} FROM addressee_merges \
+             WHERE municipality_code = $1 AND addressee_id IN ({list}) \
+             UNION SELECT {MERGE_COLUMNS} FROM addressee_merges \
+             WHERE municipality_code = $1 AND into_id IN ({list})"
         );
         let args: Vec<Arg> = chunk.iter().copied().map(id_arg).collect();
         for row in tx.fetch_all(&sql, &args).await? {
@@ -218,8 +223,8 @@ async fn merge_records_of(
         let others: Vec<AddresseeId> = others.into_iter().collect();
         for chunk in others.chunks(IN_LIST_CHUNK) {
             let sql = format!(
-                "SELECT record_no, addressee_id, into_id, action, reason, recorded_at, recorded_by \
-                 FROM addressee_merges WHERE municipality_code = $1 AND addressee_id IN ({})",
+                "SELECT {MERGE_COLUMNS} FROM addressee_merges \
+                 WHERE municipality_code = $1 AND addressee_id IN ({})",
                 in_list(2, chunk.len())
             );
             let args: Vec<Arg> = chunk.iter().copied().map(id_arg).collect();

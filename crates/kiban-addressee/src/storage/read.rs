@@ -104,7 +104,7 @@ pub(super) async fn view_as_of(
 
 /// Whether the address of each of `ids` must be withheld (支援措置), the
 /// attempt logged by the protection rule itself.
-async fn withheld(
+pub(super) async fn withheld(
     tenant: &TenantDb,
     actor: &Actor,
     may_override: bool,

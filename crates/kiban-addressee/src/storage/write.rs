@@ -7,7 +7,7 @@ use kiban_core::{Date, IndividualNumber};
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
 use serde_json::json;
 
-use crate::domain::keys::{KeyField, KeyedValues, duplicate_of};
+use crate::domain::keys::{KeyField, duplicate_of};
 use crate::domain::{
     AddresseeId, BasicInfo, Change, MergeAction, Refusal, Version, apply_change, check_merge,
     check_unmerge,
@@ -71,15 +71,6 @@ pub(super) async fn outbox(
     Ok(())
 }
 
-fn values(info: &BasicInfo) -> KeyedValues<'_> {
-    KeyedValues {
-        name: info.name.as_str(),
-        name_kana: info.name_kana.as_str(),
-        address_line: &info.address.address_line,
-        birth_date: info.birth_date,
-    }
-}
-
 /// The addressees that look like `info` (same birth date and the same
 /// name or フリガナ, current or past), as their surviving numbers.
 async fn duplicates(tx: &mut TenantTx, info: &BasicInfo) -> Result<Vec<SearchHit>, StoreError> {
@@ -101,7 +92,7 @@ async fn duplicates(tx: &mut TenantTx, info: &BasicInfo) -> Result<Vec<SearchHit
     let mut matched: BTreeMap<AddresseeId, Vec<&'static str>> = BTreeMap::new();
     for id in &ids {
         let Some(own) = keys.get(id) else { continue };
-        if let Some(on) = duplicate_of(values(info), own) {
+        if let Some(on) = duplicate_of(info.keyed_values(), own) {
             matched.insert(*id, on);
         }
     }
@@ -188,13 +179,7 @@ pub async fn register_non_resident(
     if let Some(number) = &new.individual_number {
         insert_number(&mut tx, id, 1, number, &recorded_at).await?;
     }
-    refresh_non_resident(
-        &mut tx,
-        id,
-        &[version],
-        new.effective_date.max(kiban_core::today_in_japan()),
-    )
-    .await?;
+    refresh_non_resident(&mut tx, id, &[version], kiban_core::today_in_japan()).await?;
     tx.next_numbers(INDEX_SEQUENCE, 1).await?;
     outbox(
         &mut tx,

@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use kiban_addressee::domain::keys::Criteria;
 use kiban_addressee::domain::{
     AddressDraft, AddresseeId, AddresseeKind, BasicInfoDraft, Business, Change, MailingAddress,
-    MailingKind, MergeRecord, PostalAddress, Refusal, parse_date_field, parse_reason,
+    MailingKind, MergeRecord, PostalAddress, Refusal, check_validity, parse_date_field,
+    parse_mailing_name, parse_reason,
 };
 use kiban_addressee::storage::{
     self as addressees, AddresseeError, AddresseeView, MailingAnswer, NewNonResident, SearchHit,
@@ -26,7 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiError;
 use crate::kit::body::{missing, object, opt_text, required_number, text, wrong_type};
-use crate::kit::door::Door;
+use crate::kit::door::{Door, may_override};
 use crate::kit::query::{Query, page_limit};
 use crate::openapi::{Access, Operation, Route};
 use crate::platform::api::json_body;
@@ -463,12 +464,6 @@ pub struct AddresseeSearchResults {
     pub results: Vec<AddresseeHit>,
 }
 
-fn may_override(principal: &Principal) -> bool {
-    principal
-        .municipality()
-        .is_some_and(|m| principal.may(m, Permission::OverrideSupportMeasures))
-}
-
 /// Parses the search query; `None` criteria → 422 `missing_criteria`.
 pub(crate) fn search_query(params: &AddresseeSearchParams) -> Result<SearchQuery, ApiError> {
     let birth_date = params
@@ -520,7 +515,7 @@ pub async fn search(
         principal,
     } = door;
     let query = search_query(&params)?;
-    let hits = addressees::search(&tenant, &actor, &query, may_override(&principal))
+    let hits = addressees::search(&tenant, &actor, &query, may_override(&principal, &tenant))
         .await
         .map_err(addressee_error)?;
     Ok(Json(AddresseeSearchResults {
@@ -570,9 +565,16 @@ async fn read_view(
     let id = addressee_id(id)?;
     let as_of = as_of(query.as_of.as_deref())?;
     let confirmed = query.confirm_support_measure.as_deref().map(str::trim) == Some("true");
-    addressees::read_addressee(tenant, actor, id, as_of, may_override(principal), confirmed)
-        .await
-        .map_err(addressee_error)
+    addressees::read_addressee(
+        tenant,
+        actor,
+        id,
+        as_of,
+        may_override(principal, tenant),
+        confirmed,
+    )
+    .await
+    .map_err(addressee_error)
 }
 
 /// `GET /api/v1/municipalities/{m}/addressees/{addressee_id}`.
@@ -733,7 +735,7 @@ pub async fn history(
     let hidden = kiban_protection::withheld(
         &tenant,
         &actor,
-        may_override(&principal),
+        may_override(&principal, &tenant),
         false,
         &[number],
         kiban_core::today_in_japan(),
@@ -903,9 +905,6 @@ fn business_of(text: &str, field: &str) -> Result<Business, ApiError> {
     })
 }
 
-/// The longest name on a mailing address, in characters.
-const MAX_MAILING_NAME_CHARS: usize = 100;
-
 /// Parses a mailing address body for `id` and `business`.
 pub(crate) fn mailing_of(
     value: &Value,
@@ -922,25 +921,14 @@ pub(crate) fn mailing_of(
             },
         )
     })?;
-    let name = text(obj, "", "name")?.trim().to_owned();
-    if name.is_empty()
-        || name.chars().count() > MAX_MAILING_NAME_CHARS
-        || name.chars().any(char::is_control)
-    {
-        return Err(ApiError::invalid("name", Message::MailingNameRequired {}));
-    }
+    let name = parse_mailing_name(&text(obj, "", "name")?).map_err(refusal_error)?;
     let address = address_draft(obj, "address")?
         .ok_or_else(|| missing("address"))?
         .parse("address")
         .map_err(refusal_error)?;
     let valid_from = optional_date(obj, "valid_from")?.ok_or_else(|| missing("valid_from"))?;
     let valid_until = optional_date(obj, "valid_until")?;
-    if valid_until.is_some_and(|until| until < valid_from) {
-        return Err(ApiError::invalid(
-            "valid_until",
-            Message::ValidityReversed {},
-        ));
-    }
+    check_validity(valid_from, valid_until).map_err(refusal_error)?;
     Ok(MailingAddress {
         record_no: 0,
         addressee: id,
@@ -1047,7 +1035,7 @@ pub async fn mailing_in_force(
         id,
         business,
         on,
-        may_override(&principal),
+        may_override(&principal, &tenant),
         confirmed,
     )
     .await

@@ -360,15 +360,10 @@ pub async fn create(
     let value = json_body(&body)?;
     let permitted = tenant_may(&principal, &tenant, Permission::IndividualNumber);
     let mut request = parse_request(&value, permitted)?;
-    request.support_measure.may_override = tenant_may_override(&principal, &tenant);
+    request.support_measure.may_override = crate::kit::door::may_override(&principal, &tenant);
     actor.purpose = request.purpose.clone();
     let issued = issue(&state, &tenant, &actor, &request).await?;
     Ok(pdf_response(StatusCode::CREATED, issued))
-}
-
-/// Whether the principal's role may override 支援措置 in the tenant.
-pub(crate) fn tenant_may_override(principal: &Principal, tenant: &TenantDb) -> bool {
-    tenant_may(principal, tenant, Permission::OverrideSupportMeasures)
 }
 
 fn tenant_may(principal: &Principal, tenant: &TenantDb, permission: Permission) -> bool {

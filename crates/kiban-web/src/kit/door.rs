@@ -288,3 +288,9 @@ pub(crate) fn person_number(text: Option<&str>) -> Option<i64> {
     text.and_then(parse_person_id)
         .and_then(|p| i64::try_from(p.get()).ok())
 }
+
+/// Whether the principal's role may override 支援措置 (show a protected
+/// person's address, certify them) in the tenant it was let into.
+pub(crate) fn may_override(principal: &Principal, tenant: &TenantDb) -> bool {
+    principal.may(tenant.municipality(), Permission::OverrideSupportMeasures)
+}
