@@ -1,0 +1,1 @@
+//! The rules of the resident-tax business, without IO.

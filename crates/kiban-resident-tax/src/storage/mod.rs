@@ -1,0 +1,1 @@
+//! The resident-tax business's tables, through the tenant handle.
