@@ -40,7 +40,8 @@ use crate::domain::{
 
 pub use index::{REGISTRY_CONSUMER, index_all, index_between, refresh_residents};
 pub use mailing::{
-    MailingAnswer, MailingSource, mailing_address_in_force, mailing_addresses, set_mailing_address,
+    MailingAnswer, MailingSource, letters_for, mailing_address_in_force, mailing_addresses,
+    set_mailing_address,
 };
 pub use read::{HistoryVersion, SearchHit, SearchQuery, addressee_history, read_addressee, search};
 pub use write::{
