@@ -12,6 +12,7 @@ mod demo;
 mod exchange;
 mod exchange_bench;
 mod exchange_numbers;
+mod income;
 mod jobs_bench;
 mod legacy;
 mod linkage_bench;
@@ -103,6 +104,9 @@ enum Command {
     /// Webhooks (庁内データ連携): the hosts they may reach.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// Income records of the resident tax (所得情報): import.
+    #[command(subcommand)]
+    Income(income::IncomeCommand),
 }
 
 fn main() -> ExitCode {

@@ -182,6 +182,14 @@ impl Operation {
         self
     }
 
+    /// A request body of text of one media type (`text/csv`), read by the
+    /// handler itself.
+    pub(crate) fn text_body(mut self, media: &'static str) -> Self {
+        self.request = Some(text_schema);
+        self.request_media = media;
+        self
+    }
+
     /// Error bodies of `T`'s schema instead of the API's own `Error`.
     pub(crate) fn error_body<T: ToSchema>(mut self) -> Self {
         self.error_body = Some(schema_ref::<T>);
@@ -370,6 +378,11 @@ impl Operation {
     }
 }
 
+/// The schema of a text body.
+fn text_schema(_: &mut Schemas) -> Value {
+    json!({"type": "string"})
+}
+
 /// The error statuses of the OAuth endpoints (RFC 6749 §5.2).
 fn oauth_error_description(status: u16) -> &'static str {
     match status {
@@ -408,7 +421,11 @@ fn path_parameter(name: &str) -> Value {
             json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
             "世帯番号",
         ),
-        "measure_id" | "id" | "job_id" | "event_id" | "webhook_id" => (
+        "fiscal_year" => (
+            json!({"type": "integer", "format": "int32", "minimum": 1, "example": 2026}),
+            "年度（西暦）",
+        ),
+        "measure_id" | "id" | "job_id" | "event_id" | "webhook_id" | "record_id" => (
             json!({"type": "integer", "format": "int64", "minimum": 1, "example": 1}),
             "番号",
         ),
@@ -487,6 +504,7 @@ pub(crate) fn routes() -> Vec<Route> {
     all.extend(crate::certificate_api::operations());
     all.extend(crate::seal_api::operations());
     all.extend(crate::addressee::api::operations());
+    all.extend(crate::resident_tax::income_api::operations());
     all.extend(crate::jobs_api::operations());
     all.extend(crate::oauth_api::operations());
     all.extend(crate::linkage_api::operations());

@@ -1,0 +1,4 @@
+//! The resident-tax business (個人住民税, contract `resident-tax-v1`):
+//! its JSON API and screens.
+
+pub(crate) mod income_api;
