@@ -11,7 +11,7 @@ use kiban_store::platform::{self, Municipality};
 use kiban_store::{Database, MasterKey, StoreError};
 
 use crate::output::{emit, say};
-use crate::{Command, demo, exchange, legacy};
+use crate::{Command, demo, demo_income, exchange, legacy};
 
 /// A failed command: its exit code and the message for people.
 #[derive(Debug)]
@@ -226,6 +226,9 @@ pub enum MunicipalityCommand {
 pub enum DemoCommand {
     /// Fills a municipality with generated residents in realistic households.
     Generate(demo::GenerateArgs),
+    /// Writes the demo income records (income-csv-v1) of a fiscal year for
+    /// the population `demo generate` made.
+    IncomeFile(demo_income::IncomeFileArgs),
 }
 
 /// `kiban user …`.
@@ -367,6 +370,9 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
             Ok(())
         }
         Command::Demo(DemoCommand::Generate(args)) => demo::generate(&database_url, args).await,
+        Command::Demo(DemoCommand::IncomeFile(args)) => {
+            demo_income::income_file(&database_url, args).await
+        }
         Command::Batch(command) => crate::batch::run(&database_url, command).await,
         Command::Worker(args) => crate::batch::worker(&database_url, args).await,
         Command::User(UserCommand::Create {

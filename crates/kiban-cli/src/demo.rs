@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kiban_addressee::domain::{BasicInfo, PostalAddress};
 use kiban_audit::Actor;
 use kiban_auth::Role;
-use kiban_core::{MunicipalityCode, PostalCode};
+use kiban_core::{Date, MunicipalityCode};
 use kiban_demo::{DemoHousehold, DemoProfile};
 use kiban_registry::domain::{Address, AddressText, Nationality, StatusOfResidence};
 use kiban_registry::storage::bulk::{self, IdBlock, NewHousehold, NewResident};
@@ -28,7 +28,7 @@ use crate::output::say;
 
 /// The demo municipality: 990019 デモ市.
 pub const DEMO_CODE: &str = "990019";
-const JOB_NAME: &str = "demo_generate";
+pub(crate) const JOB_NAME: &str = "demo_generate";
 const RECORDED_BY: &str = "demo-generator";
 
 /// `kiban demo generate`.
@@ -67,6 +67,12 @@ fn profile(m: &Municipality) -> Result<DemoProfile, CliError> {
     let base_date = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::fixed(kiban_core::JAPAN_OFFSET))
         .date();
+    profile_on(m, base_date)
+}
+
+/// The demo profile of a municipality with the given base date (the day in
+/// Japan on which a generation ran).
+pub(crate) fn profile_on(m: &Municipality, base_date: Date) -> Result<DemoProfile, CliError> {
     let prefecture = if m.prefecture.is_empty() {
         "デモ県"
     } else {
@@ -349,14 +355,13 @@ async fn addressees_indexed(tenant: &TenantDb) -> Result<bool, CliError> {
 }
 
 /// Non-residents per transaction.
-const NON_RESIDENT_CHUNK: u32 = 10_000;
+const NON_RESIDENT_CHUNK: u32 = kiban_demo::NON_RESIDENT_CHUNK;
 
 /// Registers `count` generated non-residents (住登外者) in the addressee
 /// master, a chunk per transaction with its progress row, so that an
-/// interrupted run resumes; returns how many were registered now. Their
-/// names and birth dates come from the demo generator (another seed), their
-/// addresses are outside the municipality (the 前住所 the generator gives,
-/// or an address in Osaka).
+/// interrupted run resumes; returns how many were registered now. They are
+/// [`kiban_demo::generate_non_residents`]: names and birth dates from the
+/// demo generator (another seed), addresses outside the municipality.
 pub async fn fill_non_residents(
     db: &Database,
     code: MunicipalityCode,
@@ -396,8 +401,6 @@ pub async fn fill_non_residents(
         ProgressBar::hidden()
     };
     let effective = profile.base_date();
-    let osaka =
-        PostalCode::parse("5300001").map_err(|e| CliError::runtime(format!("郵便番号: {e}")))?;
     let mut written = 0u64;
     for (index, chunk) in plan.iter().enumerate().skip(done as usize) {
         if stop.load(Ordering::SeqCst) {
@@ -406,40 +409,21 @@ pub async fn fill_non_residents(
                 "中断しました（{index}/{total} チャンク完了）。同じコマンドで再開できます。"
             )));
         }
-        let households = kiban_demo::generate_chunk(
-            seed ^ 0x5eed_0000_0000,
-            &profile,
-            chunk.chunk_index,
-            chunk.residents,
-        );
-        let infos: Vec<BasicInfo> = households
-            .iter()
-            .flat_map(|h| h.members.iter())
-            .enumerate()
-            .map(|(i, p)| BasicInfo {
-                name: p.name.clone(),
-                name_kana: p.name_kana.clone(),
-                birth_date: p.birth_date,
-                sex: p.sex,
-                address: match &p.previous_address {
-                    Some(line) => PostalAddress {
-                        postal_code: None,
-                        address_line: line.clone(),
+        let infos: Vec<BasicInfo> =
+            kiban_demo::generate_non_residents(seed, &profile, chunk.chunk_index, chunk.residents)
+                .into_iter()
+                .map(|n| BasicInfo {
+                    name: n.person.name,
+                    name_kana: n.person.name_kana,
+                    birth_date: n.person.birth_date,
+                    sex: n.person.sex,
+                    address: PostalAddress {
+                        postal_code: n.postal_code,
+                        address_line: n.address_line,
                         katagaki: None,
                     },
-                    None => PostalAddress {
-                        postal_code: Some(osaka.clone()),
-                        address_line: format!(
-                            "大阪府大阪市北区梅田{}丁目{}番{}号",
-                            i % 3 + 1,
-                            i % 20 + 1,
-                            i % 30 + 1
-                        ),
-                        katagaki: None,
-                    },
-                },
-            })
-            .collect();
+                })
+                .collect();
         let mut tx = tenant.begin().await?;
         kiban_addressee::storage::register_non_residents_bulk(
             &mut tx,

@@ -9,6 +9,7 @@ mod certificates;
 mod clients;
 mod commands;
 mod demo;
+mod demo_income;
 mod exchange;
 mod exchange_bench;
 mod exchange_numbers;

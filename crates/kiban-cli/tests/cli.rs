@@ -773,3 +773,130 @@ fn serve_refuses_a_public_url_that_is_not_http() {
         assert!(text(&out.stderr).contains("--public-url"), "{url}");
     }
 }
+
+/// (name, name_kana, birth_date, address_line) of every person registered.
+fn registered_persons(url: &str) -> std::collections::HashSet<(String, String, String, String)> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = kiban_store::Database::connect(url).await.unwrap();
+        let tenant = db
+            .tenant(kiban_core::MunicipalityCode::parse("990019").unwrap())
+            .await
+            .unwrap();
+        let mut tx = tenant.begin_read().await.unwrap();
+        let rows = tx
+            .fetch_all(
+                "SELECT name, name_kana, birth_date, address_line FROM persons WHERE municipality_code = $1",
+                &[],
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+        rows.iter()
+            .map(|r| {
+                (
+                    r.text(0).unwrap(),
+                    r.text(1).unwrap(),
+                    r.text(2).unwrap(),
+                    r.text(3).unwrap(),
+                )
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn demo_income_file_describes_the_generated_population() {
+    let s = Scratch::new("demo-income");
+    s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    let out_file = s.dir.join("income.csv");
+    let out_path = out_file.to_str().unwrap();
+    let args = [
+        "demo",
+        "income-file",
+        "--municipality",
+        "990019",
+        "--fiscal-year",
+        "2026",
+        "--out",
+        out_path,
+    ];
+    // Nothing generated yet.
+    let none = s.kiban(&args);
+    assert_eq!(none.status.code(), Some(2), "{}", text(&none.stderr));
+    assert!(text(&none.stderr).contains("demo generate"));
+
+    let generated = s.kiban(&[
+        "demo",
+        "generate",
+        "--municipality",
+        "990019",
+        "--residents",
+        "3000",
+        "--chunk-size",
+        "1000",
+        "--non-residents",
+        "400",
+    ]);
+    assert_eq!(
+        generated.status.code(),
+        Some(0),
+        "{}",
+        text(&generated.stderr)
+    );
+    let out = s.kiban(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("rows="),
+        "{}",
+        text(&out.stdout)
+    );
+    let first = std::fs::read_to_string(&out_file).unwrap();
+    let mut lines = first.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("source,payer_number,payer_name,collection,")
+    );
+    // The rows name the registered persons: name, reading, birth date and
+    // address as registered, but for the few written differently on purpose
+    // and the non-residents.
+    let persons = registered_persons(&s.url());
+    let (mut rows, mut found) = (0, 0);
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        rows += 1;
+        let key = (
+            f[4].to_owned(),
+            f[5].to_owned(),
+            f[6].to_owned(),
+            f[8].to_owned(),
+        );
+        if persons.contains(&key) {
+            found += 1;
+        }
+    }
+    assert!(rows > 1_500, "{rows}");
+    assert!(found * 100 > rows * 90, "{found} of {rows}");
+
+    // The same command again writes the same file.
+    let again = s.kiban(&args);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), first);
+
+    // A year without rule data is refused, naming the option.
+    let mut old = args;
+    old[5] = "2019";
+    let refused = s.kiban(&old);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("--fiscal-year"));
+}

@@ -31,6 +31,7 @@
 //!   a 個人番号 with a valid check digit for about 90% of persons.
 
 mod generate;
+pub mod income;
 mod random;
 mod tables;
 
@@ -287,6 +288,62 @@ pub fn plan(total_residents: u64, chunk_residents: u32) -> Vec<PlannedChunk> {
             PlannedChunk {
                 chunk_index,
                 residents: u32::try_from(residents).unwrap_or(chunk_residents),
+            }
+        })
+        .collect()
+}
+
+/// Non-residents per chunk (and per transaction) of `kiban demo generate
+/// --non-residents`.
+pub const NON_RESIDENT_CHUNK: u32 = 10_000;
+
+/// What distinguishes the non-residents' seed from the residents'.
+const NON_RESIDENT_SALT: u64 = 0x5eed_0000_0000;
+
+/// One generated non-resident (住登外者): a person drawn like a resident, who
+/// lives outside the municipality at `address_line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoNonResident {
+    /// The person (name, reading, birth date, sex, 個人番号 as generated).
+    pub person: DemoPerson,
+    /// 郵便番号 of the address, when known.
+    pub postal_code: Option<PostalCode>,
+    /// The address outside the municipality.
+    pub address_line: String,
+}
+
+/// Chunk `chunk_index` of the non-residents of `seed`: `count` persons drawn
+/// with another seed than the residents. Each lives at the 前住所 the
+/// generator gave them, or, for those born in the demo town, at an address
+/// in 大阪市北区梅田 (postal code 530-0001).
+pub fn generate_non_residents(
+    seed: u64,
+    profile: &DemoProfile,
+    chunk_index: u64,
+    count: u32,
+) -> Vec<DemoNonResident> {
+    let osaka = PostalCode::parse("5300001").ok();
+    generate_chunk(seed ^ NON_RESIDENT_SALT, profile, chunk_index, count)
+        .into_iter()
+        .flat_map(|h| h.members)
+        .enumerate()
+        .map(|(i, person)| {
+            let (postal_code, address_line) = match &person.previous_address {
+                Some(line) => (None, line.clone()),
+                None => (
+                    osaka.clone(),
+                    format!(
+                        "大阪府大阪市北区梅田{}丁目{}番{}号",
+                        i % 3 + 1,
+                        i % 20 + 1,
+                        i % 30 + 1
+                    ),
+                ),
+            };
+            DemoNonResident {
+                person,
+                postal_code,
+                address_line,
             }
         })
         .collect()

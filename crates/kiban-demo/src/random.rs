@@ -46,9 +46,27 @@ impl DemoRng {
 
     /// True with probability `p`.
     pub(crate) fn chance(&mut self, p: f64) -> bool {
-        // 53 random bits give a uniform float in [0, 1).
-        let unit = (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        unit < p
+        self.unit() < p
+    }
+
+    /// A uniform float in `[0, 1)` from 53 random bits.
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A standard normal draw (Box–Muller, one of the pair).
+    pub(crate) fn normal(&mut self) -> f64 {
+        // 1 − unit lies in (0, 1], so the logarithm is finite.
+        let radius = (-2.0 * (1.0 - self.unit()).ln()).sqrt();
+        radius * (std::f64::consts::TAU * self.unit()).cos()
+    }
+
+    /// A whole number in `low..=high` (for amounts of yen).
+    pub(crate) fn amount(&mut self, low: i64, high: i64) -> i64 {
+        if high <= low {
+            return low;
+        }
+        low + (self.unit() * (high - low + 1) as f64) as i64
     }
 
     /// An index into a slice of the given length (0 for an empty one).
