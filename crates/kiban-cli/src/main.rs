@@ -16,6 +16,7 @@ mod jobs_bench;
 mod legacy;
 mod linkage_bench;
 mod output;
+mod tax;
 mod webhooks;
 
 use std::process::ExitCode;
@@ -103,6 +104,9 @@ enum Command {
     /// Webhooks (庁内データ連携): the hosts they may reach.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// The resident tax (個人住民税): settings of a fiscal year.
+    #[command(subcommand)]
+    Tax(tax::TaxCommand),
 }
 
 fn main() -> ExitCode {

@@ -18,6 +18,7 @@ mod oauth;
 mod platform;
 mod protection;
 mod registry;
+mod resident_tax;
 mod seal;
 mod staff;
 

@@ -1,1 +1,6 @@
 //! The rules of the resident-tax business, without IO.
+
+pub mod assessment;
+pub mod income;
+pub mod installments;
+pub mod settings;
