@@ -1067,6 +1067,15 @@ catalogue! {
     ChildAllowanceUnsupportedMonth { month, detail } => UnsupportedFiscalYear, 422, "month: {month} のルールデータはありません（{detail}）";
     /// 児童手当: a child born after the month.
     ChildAllowanceBornAfterMonth { index, birth_date, month } => InvalidValue, 422, "children[{index}].birth_date: {birth_date} は {month} より後の日付です";
+    // --- kiban-resident-tax: income records (所得情報) ----------------------------
+    /// An income-csv-v1 file with malformed rows (nothing imported); `first` is the first problem.
+    IncomeFileMalformed { count, first } => ImportInvalid, 422, "所得情報ファイルに誤りが {count} 件あるため、何も取り込んでいません（最初の誤り: {first}）";
+    /// The same income file (same bytes) was imported before.
+    IncomeFileDuplicate { file_id, fiscal_year, imported_at } => Duplicate, 409, "同じ所得情報ファイルは取込済みです（ファイル番号 {file_id}、{fiscal_year}年度、{imported_at} に取込）";
+    /// No income record of the fiscal year waiting for matching has this number.
+    IncomeRecordNotFound {} => NotFound, 404, "突合待ちの所得情報が見つかりません";
+    /// An assignment to a number that is no addressee of the municipality.
+    IncomeAssigneeNotFound {} => InvalidValue, 422, "addressee_id: この団体の宛名番号ではありません";
 }
 
 /// The codes answered with the calculation engine's own messages

@@ -73,6 +73,16 @@ impl<'t> RegistryReads<'t> {
         storage::individual_number_unlogged(self.tx, person_id).await
     }
 
+    /// The persons whose current 個人番号 is each of `numbers`, in the
+    /// order asked (found by keyed hash; normally one or none each), for
+    /// matching records that carry a number (e.g. income records).
+    pub async fn persons_with_individual_numbers(
+        &mut self,
+        numbers: &[IndividualNumber],
+    ) -> Result<Vec<Vec<PersonId>>, StoreError> {
+        storage::persons_with_individual_numbers_unlogged(self.tx, numbers).await
+    }
+
     /// A person's versions (the record after each movement, 異動履歴),
     /// oldest first; empty for a number that is not a person here.
     pub async fn person_versions(

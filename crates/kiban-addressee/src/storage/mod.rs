@@ -25,6 +25,7 @@
 
 mod index;
 mod mailing;
+mod matching;
 mod read;
 mod write;
 
@@ -42,6 +43,7 @@ pub use index::{REGISTRY_CONSUMER, index_all, index_between, refresh_residents};
 pub use mailing::{
     MailingAnswer, MailingSource, mailing_address_in_force, mailing_addresses, set_mailing_address,
 };
+pub use matching::{BasicKeys, addressees_matching, addressees_with_individual_numbers};
 pub use read::{HistoryVersion, SearchHit, SearchQuery, addressee_history, read_addressee, search};
 pub use write::{
     NewNonResident, Registered, change_non_resident, merge, register_non_resident,
@@ -301,6 +303,13 @@ async fn holder_of(tx: &mut TenantTx, id: AddresseeId) -> Result<Option<bool>, S
         )
         .await?;
     Ok(row.map(|_| false))
+}
+
+/// Whether `id` is an addressee of this municipality (a registry person or
+/// a non-resident), read in the caller's transaction without an entry
+/// (numbers only).
+pub async fn addressee_exists(tx: &mut TenantTx, id: AddresseeId) -> Result<bool, StoreError> {
+    Ok(holder_of(tx, id).await?.is_some())
 }
 
 /// An access-log actor's entry about an addressee.

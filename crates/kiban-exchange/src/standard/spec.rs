@@ -958,6 +958,82 @@ pub const ENTITIES: &[EntitySpec] = &[
         omitted: &[],
         load: Load::Rows,
     },
+    EntitySpec {
+        file: "income_files.csv",
+        table: "income_files",
+        name_ja: "所得情報ファイル（個人住民税）",
+        description: "取り込んだ所得情報ファイル（income-csv-v1）1件ごと。同じファイル（SHA-256 が同じ）は二度取り込まない。",
+        fields: &[
+            field("file_id", "ファイル番号", true, INT, N),
+            field("fiscal_year", "年度", true, INT, N),
+            field("digest", "SHA-256", true, TEXT, 64),
+            field("row_count", "行数", true, INT, N),
+            field("imported_at", "取込日時", true, TIMESTAMP, N),
+            field("imported_by", "取込者", true, TEXT, 64),
+        ],
+        key: &["file_id"],
+        references: &[],
+        omitted: &[],
+        load: Load::Rows,
+    },
+    EntitySpec {
+        file: "income_records.csv",
+        table: "income_records",
+        name_ja: "所得情報（個人住民税）",
+        description: "所得情報1件（給与支払報告書・公的年金等支払報告書・申告の1行）、または突合での宛名への割当て1件（割り当てた行を元記録番号で指す）。更新しない。同じ宛名・資料の種類・支払者番号では元記録番号の大きい行が優先する。",
+        fields: &[
+            field("record_id", "記録番号", true, INT, N),
+            field("fiscal_year", "年度", true, INT, N),
+            field("origin_id", "元記録番号", true, INT, N),
+            field("file_id", "ファイル番号", false, INT, N),
+            field("row_no", "ファイルの行", false, INT, N),
+            field("addressee_id", "宛名番号", false, INT, N),
+            field(
+                "status",
+                "突合の状態",
+                true,
+                FieldType::Code("income_record_status"),
+                N,
+            ),
+            field("candidates", "候補の宛名番号", true, TEXT, 100_000),
+            field(
+                "source",
+                "資料の種類",
+                true,
+                FieldType::Code("income_source"),
+                N,
+            ),
+            field("payer_number", "支払者番号", true, TEXT, 20),
+            FieldSpec {
+                column: "record",
+                name_ja: "所得情報の内容",
+                required: true,
+                ty: FieldType::Json,
+                max_chars: 1_000_000,
+                ivs: true,
+            },
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", false, TEXT, 64),
+        ],
+        key: &["record_id"],
+        references: &[Reference {
+            columns: &["file_id"],
+            target: "income_files.csv",
+        }],
+        omitted: &[
+            OmittedColumn {
+                column: "number_hash",
+                reason: "個人番号の検索用の鍵付きハッシュは出力元の団体鍵によるもので、移行先では使えない。",
+                import_value: None,
+            },
+            OmittedColumn {
+                column: "number_sealed",
+                reason: "資料に記載の個人番号は出力元の団体鍵で封かんしてあり、このままでは移せない（突合は済んでいるため、移行先では個人番号なしの所得情報として取り込む）。",
+                import_value: None,
+            },
+        ],
+        load: Load::Rows,
+    },
 ];
 
 /// The file of the 個人番号 in an export made with a recipient (`kiban
@@ -1281,6 +1357,25 @@ pub const CODE_TABLES: &[CodeTable] = &[
             ("mailing", "送付先"),
             ("tax_agent", "納税管理人"),
             ("payer_proxy", "代納人"),
+        ],
+    },
+    CodeTable {
+        name: "income_source",
+        name_ja: "所得情報の資料の種類",
+        codes: &[
+            ("salary_report", "給与支払報告書"),
+            ("pension_report", "公的年金等支払報告書"),
+            ("declaration", "申告"),
+        ],
+    },
+    CodeTable {
+        name: "income_record_status",
+        name_ja: "所得情報の突合の状態",
+        codes: &[
+            ("matched", "一致"),
+            ("unmatched", "不一致（突合待ち）"),
+            ("ambiguous", "複数一致（突合待ち）"),
+            ("assigned", "突合で割当て"),
         ],
     },
 ];

@@ -281,6 +281,45 @@ pub async fn persons_with_individual_number(
         .map_err(RegistryError::from)
 }
 
+/// The persons whose current 個人番号 is each of `numbers`, in the order
+/// asked (normally one or none each), read in the caller's transaction by
+/// keyed hash; no entry is written (numbers only: the caller logs what it
+/// then reads of the persons).
+pub(crate) async fn persons_with_individual_numbers_unlogged(
+    tx: &mut TenantTx,
+    numbers: &[IndividualNumber],
+) -> Result<Vec<Vec<PersonId>>, StoreError> {
+    let values: Vec<&[u8]> = numbers.iter().map(|n| n.as_str().as_bytes()).collect();
+    let hashes = tx.keyed_hashes(HASH_DOMAIN, &values).await?;
+    let mut by_hash: std::collections::BTreeMap<String, Vec<PersonId>> =
+        std::collections::BTreeMap::new();
+    let mut distinct: Vec<&String> = hashes.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    for chunk in distinct.chunks(kiban_store::IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT n.number_hash, n.person_id FROM individual_numbers n \
+             WHERE n.municipality_code = $1 AND n.number_hash IN ({}) AND n.version = \
+               (SELECT MAX(l.version) FROM individual_numbers l \
+                WHERE l.municipality_code = $1 AND l.person_id = n.person_id) \
+             ORDER BY n.person_id",
+            kiban_store::in_list(2, chunk.len())
+        );
+        let args: Vec<Arg> = chunk.iter().map(|h| Arg::Text((*h).clone())).collect();
+        for row in tx.fetch_all(&sql, &args).await? {
+            let id = row.int(1)?;
+            let person = u64::try_from(id)
+                .map(PersonId::new)
+                .map_err(|_| corrupt("negative person_id"))?;
+            by_hash.entry(row.text(0)?).or_default().push(person);
+        }
+    }
+    Ok(hashes
+        .iter()
+        .map(|h| by_hash.get(h).cloned().unwrap_or_default())
+        .collect())
+}
+
 /// What a reveal found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revealed {

@@ -42,11 +42,13 @@ use kiban_store::StoreError;
 
 use crate::domain::Rejection;
 
-pub(crate) use individual_number::individual_number_unlogged;
 pub use individual_number::{
     NumberVersion, Revealed, individual_number_versions, load_individual_number_versions,
     masked_individual_number, persons_with_individual_number, reveal_individual_number,
     store_individual_number,
+};
+pub(crate) use individual_number::{
+    individual_number_unlogged, persons_with_individual_numbers_unlogged,
 };
 pub use read::{
     HistoryEntry, SearchQuery, household_as_of, missing_residence_status, person_as_of,

@@ -3,4 +3,5 @@
 pub mod assessment;
 pub mod income;
 pub mod installments;
+pub mod matching;
 pub mod settings;
