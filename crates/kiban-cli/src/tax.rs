@@ -59,7 +59,10 @@ pub async fn run(url: &str, command: TaxCommand) -> Result<(), CliError> {
                     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                         CliError::invalid(format!("--input: JSONとして読めません: {e}"))
                     })?;
-                    Some(wire::settings_input(&value).map_err(|e| CliError::invalid(e.message.text()))?)
+                    Some(
+                        wire::settings_input(&value)
+                            .map_err(|e| CliError::invalid(e.message.text()))?,
+                    )
                 }
             };
             let db = open_migrated(url).await?;

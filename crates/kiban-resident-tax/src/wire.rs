@@ -26,7 +26,10 @@ fn invalid(field: &str, detail: &str) -> SettingsError {
 /// member optional, unknown members refused by name.
 pub fn settings_input(body: &Value) -> Result<SettingsInput, SettingsError> {
     let Value::Object(obj) = body else {
-        return Err(invalid("(body)", "設定はJSONオブジェクトで指定してください"));
+        return Err(invalid(
+            "(body)",
+            "設定はJSONオブジェクトで指定してください",
+        ));
     };
     let mut input = SettingsInput::default();
     for (key, value) in obj {
@@ -41,15 +44,26 @@ pub fn settings_input(body: &Value) -> Result<SettingsInput, SettingsError> {
                 for (k, v) in rates {
                     let field = format!("rates.{k}");
                     match k.as_str() {
-                        "municipal_income_rate" => input.municipal_income_rate = opt_rate(&field, v)?,
-                        "prefectural_income_rate" => input.prefectural_income_rate = opt_rate(&field, v)?,
+                        "municipal_income_rate" => {
+                            input.municipal_income_rate = opt_rate(&field, v)?
+                        }
+                        "prefectural_income_rate" => {
+                            input.prefectural_income_rate = opt_rate(&field, v)?
+                        }
                         "municipal_per_capita" => input.municipal_per_capita = opt_int(&field, v)?,
-                        "prefectural_per_capita" => input.prefectural_per_capita = opt_int(&field, v)?,
+                        "prefectural_per_capita" => {
+                            input.prefectural_per_capita = opt_int(&field, v)?
+                        }
                         "designated_city" => {
                             input.designated_city = match v {
                                 Value::Null => None,
                                 Value::Bool(b) => Some(*b),
-                                _ => return Err(invalid(&field, "true または false で指定してください")),
+                                _ => {
+                                    return Err(invalid(
+                                        &field,
+                                        "true または false で指定してください",
+                                    ));
+                                }
                             }
                         }
                         _ => return Err(invalid(&field, "この項目はありません")),
@@ -94,7 +108,10 @@ fn opt_rate(field: &str, v: &Value) -> Result<Option<String>, SettingsError> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.clone())),
-        _ => Err(invalid(field, "税率は文字列（例: \"0.06\"）で指定してください")),
+        _ => Err(invalid(
+            field,
+            "税率は文字列（例: \"0.06\"）で指定してください",
+        )),
     }
 }
 
@@ -164,7 +181,10 @@ pub fn calc_input(input: &ResidentTaxInput) -> Value {
         rates.insert("municipal_income_rate".into(), Value::String(v.to_string()));
     }
     if let Some(v) = r.prefectural_income_rate {
-        rates.insert("prefectural_income_rate".into(), Value::String(v.to_string()));
+        rates.insert(
+            "prefectural_income_rate".into(),
+            Value::String(v.to_string()),
+        );
     }
     if let Some(v) = r.municipal_per_capita {
         rates.insert("municipal_per_capita".into(), json!(v.get()));
@@ -173,7 +193,10 @@ pub fn calc_input(input: &ResidentTaxInput) -> Value {
         rates.insert("prefectural_per_capita".into(), json!(v.get()));
     }
     if let Some(k) = r.city_kind {
-        rates.insert("designated_city".into(), Value::Bool(k == CityKind::Designated));
+        rates.insert(
+            "designated_city".into(),
+            Value::Bool(k == CityKind::Designated),
+        );
     }
     let t = &input.taxpayer;
     let mut taxpayer = Map::new();
@@ -181,7 +204,11 @@ pub fn calc_input(input: &ResidentTaxInput) -> Value {
     let mut income = Map::new();
     let v = &t.revenues;
     amount(&mut income, "salary_revenue", v.salary_revenue);
-    amount(&mut income, "public_pension_revenue", v.public_pension_revenue);
+    amount(
+        &mut income,
+        "public_pension_revenue",
+        v.public_pension_revenue,
+    );
     amount(&mut income, "business_income", v.business_income);
     amount(&mut income, "real_estate_income", v.real_estate_income);
     amount(&mut income, "misc_income", v.misc_income);
@@ -191,7 +218,11 @@ pub fn calc_input(input: &ResidentTaxInput) -> Value {
     let c = &t.claims;
     let mut deductions = Map::new();
     amount(&mut deductions, "social_insurance", c.social_insurance);
-    amount(&mut deductions, "small_business_mutual_aid", c.small_business_mutual_aid);
+    amount(
+        &mut deductions,
+        "small_business_mutual_aid",
+        c.small_business_mutual_aid,
+    );
     let mut life = Map::new();
     let l = &c.life_insurance;
     amount(&mut life, "new_general", l.new_general);
@@ -202,10 +233,17 @@ pub fn calc_input(input: &ResidentTaxInput) -> Value {
     if !life.is_empty() {
         deductions.insert("life_insurance".into(), Value::Object(life));
     }
-    amount(&mut deductions, "earthquake_insurance", c.earthquake_insurance);
+    amount(
+        &mut deductions,
+        "earthquake_insurance",
+        c.earthquake_insurance,
+    );
     amount(&mut deductions, "medical_expenses", c.medical_expenses);
     if c.disability != Disability::None {
-        deductions.insert("disability".into(), Value::String(disability(c.disability).into()));
+        deductions.insert(
+            "disability".into(),
+            Value::String(disability(c.disability).into()),
+        );
     }
     match c.widow_or_single_parent {
         WidowOrSingleParent::None => {}
@@ -242,7 +280,10 @@ pub fn calc_input(input: &ResidentTaxInput) -> Value {
         let mut spouse = Map::new();
         age(&mut spouse, s.age);
         spouse.insert("total_income".into(), json!(s.total_income.get()));
-        spouse.insert("disability".into(), Value::String(disability(s.disability).into()));
+        spouse.insert(
+            "disability".into(),
+            Value::String(disability(s.disability).into()),
+        );
         out.insert("spouse".into(), Value::Object(spouse));
     }
     if !input.dependents.is_empty() {
@@ -264,8 +305,14 @@ pub fn calc_input(input: &ResidentTaxInput) -> Value {
                         .into(),
                     ),
                 );
-                dep.insert("lives_with_taxpayer".into(), Value::Bool(d.lives_with_taxpayer));
-                dep.insert("disability".into(), Value::String(disability(d.disability).into()));
+                dep.insert(
+                    "lives_with_taxpayer".into(),
+                    Value::Bool(d.lives_with_taxpayer),
+                );
+                dep.insert(
+                    "disability".into(),
+                    Value::String(disability(d.disability).into()),
+                );
                 Value::Object(dep)
             })
             .collect();

@@ -62,8 +62,14 @@ async fn setup(backend: Backend) -> (TestDatabase, TenantDb, TenantDb) {
         .await
         .unwrap();
     }
-    let demo = t.db.tenant(MunicipalityCode::parse(DEMO).unwrap()).await.unwrap();
-    let other = t.db.tenant(MunicipalityCode::parse(OTHER).unwrap()).await.unwrap();
+    let demo =
+        t.db.tenant(MunicipalityCode::parse(DEMO).unwrap())
+            .await
+            .unwrap();
+    let other =
+        t.db.tenant(MunicipalityCode::parse(OTHER).unwrap())
+            .await
+            .unwrap();
     (t, demo, other)
 }
 
@@ -201,7 +207,9 @@ async fn store(tenant: &TenantDb, rows: Vec<(PersonId, IncomeRecord)>) {
         .map(|(p, r)| (Some(AddresseeId::new(p.get())), r))
         .collect();
     let mut tx = tenant.begin().await.unwrap();
-    income::store_records(&mut tx, fy(), None, &rows).await.unwrap();
+    income::store_records(&mut tx, fy(), None, &rows)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -244,7 +252,10 @@ async fn run_job(tenant: &TenantDb, extra: &[(&str, &str)]) -> Vec<String> {
         .unwrap();
     let run = engine::status(tenant, id).await.unwrap().unwrap();
     assert_eq!(status, Status::Succeeded, "{:?}", run.error);
-    run.errors.iter().map(|e| format!("{}:{}", e.subject, e.code)).collect()
+    run.errors
+        .iter()
+        .map(|e| format!("{}:{}", e.subject, e.code))
+        .collect()
 }
 
 async fn read(tenant: &TenantDb, person: PersonId) -> Option<Value> {
@@ -256,13 +267,24 @@ async fn read(tenant: &TenantDb, person: PersonId) -> Option<Value> {
 
 async fn count(tenant: &TenantDb, sql: &str) -> i64 {
     let mut tx = tenant.begin().await.unwrap();
-    let n = tx.fetch_optional(sql, &[]).await.unwrap().unwrap().int(0).unwrap();
+    let n = tx
+        .fetch_optional(sql, &[])
+        .await
+        .unwrap()
+        .unwrap()
+        .int(0)
+        .unwrap();
     tx.rollback().await.unwrap();
     n
 }
 
 fn amounts(v: &Value, list: &str) -> Vec<i64> {
-    v[list].as_array().unwrap().iter().map(|i| i["amount"].as_i64().unwrap()).collect()
+    v[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["amount"].as_i64().unwrap())
+        .collect()
 }
 
 /// calc-v1's published example reproduces to the yen through the business
@@ -273,7 +295,11 @@ async fn the_worked_example_through_the_business_path() {
         let (_t, demo, _) = setup(backend).await;
         designated_city(&demo).await;
         let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
-        store(&demo, vec![(taro, niigata_record(CollectionMethod::Special))]).await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Special))],
+        )
+        .await;
         assert!(run_job(&demo, &[]).await.is_empty());
         let a = read(&demo, taro).await.unwrap();
         assert_eq!(a["total"], json!(194_500), "{backend:?}");
@@ -315,7 +341,12 @@ async fn the_worked_example_through_the_business_path() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| (m["month"].as_str().unwrap().to_owned(), m["amount"].as_i64().unwrap()))
+            .map(|m| {
+                (
+                    m["month"].as_str().unwrap().to_owned(),
+                    m["amount"].as_i64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(monthly.len(), 12);
         assert_eq!(monthly[0], ("2026-06".to_owned(), 16_300));
@@ -345,7 +376,10 @@ async fn the_worked_example_through_the_business_path() {
         assert_eq!(payload["addressee_id"], json!(taro.get()));
         assert_eq!(payload["version"], json!(1));
         assert_eq!(payload["installments"], json!([]));
-        assert_eq!(payload["special_collection"]["monthly"][0]["amount"], json!(16_300));
+        assert_eq!(
+            payload["special_collection"]["monthly"][0]["amount"],
+            json!(16_300)
+        );
     }
 }
 
@@ -356,22 +390,41 @@ async fn ordinary_collection_in_four_installments() {
         let (_t, demo, _) = setup(backend).await;
         designated_city(&demo).await;
         let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
-        store(&demo, vec![(taro, niigata_record(CollectionMethod::Ordinary))]).await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Ordinary))],
+        )
+        .await;
         run_job(&demo, &[]).await;
         let a = read(&demo, taro).await.unwrap();
         assert_eq!(a["collection"], json!("ordinary"));
-        assert_eq!(amounts(&a, "installments"), vec![50_500, 48_000, 48_000, 48_000]);
+        assert_eq!(
+            amounts(&a, "installments"),
+            vec![50_500, 48_000, 48_000, 48_000]
+        );
         let dues: Vec<&str> = a["installments"]
             .as_array()
             .unwrap()
             .iter()
             .map(|i| i["due_date"].as_str().unwrap())
             .collect();
-        assert_eq!(dues, vec!["2026-06-30", "2026-08-31", "2026-11-02", "2027-02-01"]);
-        let number = a["installments"][0]["notice_number"].as_str().unwrap().to_owned();
+        assert_eq!(
+            dues,
+            vec!["2026-06-30", "2026-08-31", "2026-11-02", "2027-02-01"]
+        );
+        let number = a["installments"][0]["notice_number"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert_eq!(number.len(), 12);
         assert!(number.starts_with("2601"), "{number}");
-        assert!(a["installments"].as_array().unwrap().iter().all(|i| i["notice_number"] == json!(number)));
+        assert!(
+            a["installments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["notice_number"] == json!(number))
+        );
         assert_eq!(a["special_collection"], Value::Null);
     }
 }
@@ -403,10 +456,15 @@ async fn liability_on_1_january() {
         // Another municipality sees none of them.
         assert!(read(&other, moved_in_dec31).await.is_none());
         assert!(
-            assessment::versions(&other, &clerk(), fy(), AddresseeId::new(moved_in_dec31.get()))
-                .await
-                .unwrap()
-                .is_empty()
+            assessment::versions(
+                &other,
+                &clerk(),
+                fy(),
+                AddresseeId::new(moved_in_dec31.get())
+            )
+            .await
+            .unwrap()
+            .is_empty()
         );
     }
 }
@@ -419,7 +477,11 @@ async fn rerunning_changes_nothing_already_assessed() {
         let (_t, demo, _) = setup(backend).await;
         let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
         let jiro = arrive(&demo, "2020-04-01", "1990-01-01", "ジロウ").await;
-        store(&demo, vec![(taro, niigata_record(CollectionMethod::Ordinary))]).await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Ordinary))],
+        )
+        .await;
         run_job(&demo, &[]).await;
         let rows = "SELECT COUNT(*) FROM resident_tax_assessments WHERE municipality_code = $1";
         assert_eq!(count(&demo, rows).await, 2);
@@ -437,7 +499,11 @@ async fn rerunning_changes_nothing_already_assessed() {
         declared.dependents = Vec::new();
         declared.birth_date = d("1990-01-01");
         store(&demo, vec![(jiro, declared)]).await;
-        run_job(&demo, &[("reassess", "true"), ("assessed_on", "2026-07-15")]).await;
+        run_job(
+            &demo,
+            &[("reassess", "true"), ("assessed_on", "2026-07-15")],
+        )
+        .await;
         assert_eq!(count(&demo, rows).await, 3);
         let j = read(&demo, jiro).await.unwrap();
         assert_eq!(j["version"], json!(2));
@@ -462,7 +528,11 @@ async fn reassessment_keeps_versions_and_due_periods() {
         let (_t, demo, _) = setup(backend).await;
         designated_city(&demo).await;
         let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
-        store(&demo, vec![(taro, niigata_record(CollectionMethod::Ordinary))]).await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Ordinary))],
+        )
+        .await;
         run_job(&demo, &[]).await;
         let mut corrected = niigata_record(CollectionMethod::Ordinary);
         corrected.salary_revenue = 5_500_000;
@@ -488,8 +558,13 @@ async fn reassessment_keeps_versions_and_due_periods() {
         let inst3 = amounts(&a3, "installments");
         assert_eq!(&inst3[..3], &inst[..3]);
         assert_eq!(inst3.iter().sum::<i64>(), a3["total"].as_i64().unwrap());
-        let versions = assessment::versions(&demo, &clerk(), fy(), id).await.unwrap();
-        assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let versions = assessment::versions(&demo, &clerk(), fy(), id)
+            .await
+            .unwrap();
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         assert_eq!(versions[0].total, Yen::new(194_500));
         assert_eq!(
             count(
@@ -500,9 +575,15 @@ async fn reassessment_keeps_versions_and_due_periods() {
             3
         );
         // A person never assessed cannot be reassessed.
-        let err = assessment::reassess(&demo, &clerk(), fy(), AddresseeId::new(999_999), d("2026-09-10"))
-            .await
-            .unwrap_err();
+        let err = assessment::reassess(
+            &demo,
+            &clerk(),
+            fy(),
+            AddresseeId::new(999_999),
+            d("2026-09-10"),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, assessment::AssessmentError::NotAssessed));
     }
 }
@@ -521,13 +602,20 @@ async fn a_dependent_claimed_twice_is_flagged() {
         hers.dependents.truncate(1);
         store(
             &demo,
-            vec![(taro, niigata_record(CollectionMethod::Ordinary)), (hanako, hers)],
+            vec![
+                (taro, niigata_record(CollectionMethod::Ordinary)),
+                (hanako, hers),
+            ],
         )
         .await;
         assert!(run_job(&demo, &[]).await.is_empty());
         for person in [taro, hanako] {
             let a = read(&demo, person).await.unwrap();
-            assert_eq!(a["review"], json!(["dependent_claimed_twice"]), "{backend:?}");
+            assert_eq!(
+                a["review"],
+                json!(["dependent_claimed_twice"]),
+                "{backend:?}"
+            );
             assert!(a["total"].as_i64().unwrap() > 0);
         }
     }
@@ -553,16 +641,32 @@ async fn settings_are_versioned() {
         assert_eq!(s.installment_unit, 1000, "{backend:?}");
         assert_eq!(s.rates.municipal_income_rate.to_string(), "0.08");
         assert_eq!(
-            count(&demo, "SELECT COUNT(*) FROM resident_tax_settings WHERE municipality_code = $1").await,
+            count(
+                &demo,
+                "SELECT COUNT(*) FROM resident_tax_settings WHERE municipality_code = $1"
+            )
+            .await,
             2
         );
-        assert_eq!(settings::get(&other, fy()).await.unwrap().rates.municipal_income_rate.to_string(), "0.06");
+        assert_eq!(
+            settings::get(&other, fy())
+                .await
+                .unwrap()
+                .rates
+                .municipal_income_rate
+                .to_string(),
+            "0.06"
+        );
         let bad = SettingsInput {
             non_taxable_grade: Some(7),
             ..SettingsInput::default()
         };
-        let err = settings::put(&demo, &clerk(), fy(), &bad).await.unwrap_err();
-        assert!(matches!(err, settings::SettingsStoreError::Invalid(e) if e.field == "non_taxable_grade"));
+        let err = settings::put(&demo, &clerk(), fy(), &bad)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, settings::SettingsStoreError::Invalid(e) if e.field == "non_taxable_grade")
+        );
     }
 }
 
@@ -572,7 +676,8 @@ async fn a_year_without_rules_is_refused() {
     for backend in BACKENDS {
         let (_t, demo, _) = setup(backend).await;
         let kinds = Kinds::new(vec![Box::new(ResidentTaxAssessment)]);
-        let params: BTreeMap<String, String> = [("fiscal_year".to_owned(), "2019".to_owned())].into();
+        let params: BTreeMap<String, String> =
+            [("fiscal_year".to_owned(), "2019".to_owned())].into();
         let err = engine::submit(&demo, &kinds, ASSESSMENT_JOB, &params, "tax").await;
         assert!(err.is_err(), "{backend:?}");
     }

@@ -1242,7 +1242,10 @@ pub const CODE_TABLES: &[CodeTable] = &[
             ("addressee_changed", "宛名の変更（住登外者・送付先）"),
             ("addressee_merged", "名寄せ"),
             ("addressee_unmerged", "名寄せの解除"),
-            ("resident_tax_assessed", "個人住民税の課税（当初課税・更正）"),
+            (
+                "resident_tax_assessed",
+                "個人住民税の課税（当初課税・更正）",
+            ),
         ],
     },
     CodeTable {
@@ -1269,8 +1272,14 @@ pub const CODE_TABLES: &[CodeTable] = &[
         codes: &[
             ("spouse_differs", "所得情報により配偶者が異なる"),
             ("dependent_is_spouse", "配偶者が扶養親族にも記載されている"),
-            ("widow_and_single_parent", "寡婦とひとり親の両方が記載されている"),
-            ("dependent_claimed_twice", "同じ扶養親族が他の納税義務者にも記載されている"),
+            (
+                "widow_and_single_parent",
+                "寡婦とひとり親の両方が記載されている",
+            ),
+            (
+                "dependent_claimed_twice",
+                "同じ扶養親族が他の納税義務者にも記載されている",
+            ),
             ("birth_date_differs", "所得情報の生年月日が宛名と異なる"),
         ],
     },

@@ -522,10 +522,11 @@ pub async fn residents_between(
         if closure.persons.contains(&id) {
             continue;
         }
-        let birth = kiban_core::date::parse_iso(&row.text(1)?).map_err(|e| StoreError::Corrupt {
-            column: "persons.birth_date".into(),
-            reason: e.to_string(),
-        })?;
+        let birth =
+            kiban_core::date::parse_iso(&row.text(1)?).map_err(|e| StoreError::Corrupt {
+                column: "persons.birth_date".into(),
+                reason: e.to_string(),
+            })?;
         out.push((PersonId::new(u64::try_from(id).unwrap_or(0)), birth));
     }
     for (id, birth) in closure.residents.range(low..high) {

@@ -171,11 +171,19 @@ impl ReviewFlag {
     /// What to check (Japanese).
     pub fn text(self) -> &'static str {
         match self {
-            ReviewFlag::SpouseDiffers => "所得情報により配偶者が異なります（最初の記載で課税しました）",
-            ReviewFlag::DependentIsSpouse => "配偶者が扶養親族にも記載されています（配偶者として課税しました）",
-            ReviewFlag::WidowAndSingleParent => "寡婦とひとり親の両方が記載されています（ひとり親で課税しました）",
+            ReviewFlag::SpouseDiffers => {
+                "所得情報により配偶者が異なります（最初の記載で課税しました）"
+            }
+            ReviewFlag::DependentIsSpouse => {
+                "配偶者が扶養親族にも記載されています（配偶者として課税しました）"
+            }
+            ReviewFlag::WidowAndSingleParent => {
+                "寡婦とひとり親の両方が記載されています（ひとり親で課税しました）"
+            }
             ReviewFlag::DependentClaimedTwice => "同じ扶養親族が他の納税義務者にも記載されています",
-            ReviewFlag::BirthDateDiffers => "所得情報の生年月日が宛名と異なります（宛名の生年月日で課税しました）",
+            ReviewFlag::BirthDateDiffers => {
+                "所得情報の生年月日が宛名と異なります（宛名の生年月日で課税しました）"
+            }
         }
     }
 }
@@ -309,7 +317,9 @@ pub fn combine(
         if r.source == Source::SalaryReport && r.collection == CollectionMethod::Special {
             special_salary_revenue += v.salary_revenue;
             if let Some(number) = &r.payer_number
-                && payer.as_ref().is_none_or(|(best, _)| v.salary_revenue > *best)
+                && payer
+                    .as_ref()
+                    .is_none_or(|(best, _)| v.salary_revenue > *best)
             {
                 payer = Some((v.salary_revenue, number.clone()));
             }
@@ -333,7 +343,10 @@ pub fn combine(
         if let Some(s) = &r.spouse {
             match spouse {
                 None => spouse = Some(s),
-                Some(first) if dependent_key(&first.name, first.birth_date) != dependent_key(&s.name, s.birth_date) => {
+                Some(first)
+                    if dependent_key(&first.name, first.birth_date)
+                        != dependent_key(&s.name, s.birth_date) =>
+                {
                     if !flags.contains(&ReviewFlag::SpouseDiffers) {
                         flags.push(ReviewFlag::SpouseDiffers);
                     }
@@ -360,8 +373,10 @@ pub fn combine(
             });
         }
     }
-    let mut taken: Vec<(usize, String, &DependentClaim)> =
-        dependents.into_iter().map(|(k, (i, d))| (i, k, d)).collect();
+    let mut taken: Vec<(usize, String, &DependentClaim)> = dependents
+        .into_iter()
+        .map(|(k, (i, d))| (i, k, d))
+        .collect();
     taken.sort_by_key(|(i, _, _)| *i);
     flags.sort();
 
@@ -559,7 +574,6 @@ pub fn split(tax: TaxFigures, special_salary_revenue: Yen) -> Split {
     }
 }
 
-
 /// How a version's tax is collected: the employer's months and the
 /// person's installments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -590,8 +604,11 @@ impl Schedule {
 /// The schedule of a first assessment (version 1).
 pub fn first_schedule(fiscal_year: FiscalYear, settings: &Settings, split: Split) -> Schedule {
     let monthly = installments::monthly(split.special, fiscal_year);
-    let installments =
-        installments::installments(split.ordinary, &settings.ordinary_due_dates, settings.installment_unit);
+    let installments = installments::installments(
+        split.ordinary,
+        &settings.ordinary_due_dates,
+        settings.installment_unit,
+    );
     Schedule {
         collection: Collection::of(split.special, split.ordinary),
         installments,
@@ -694,9 +711,15 @@ mod tests {
             s.name = "山田　花子".into();
             s
         });
-        b.dependents = vec![child("山田一郎", date(2007, 5, 1)), child("山田 二郎", date(2011, 5, 1))];
+        b.dependents = vec![
+            child("山田一郎", date(2007, 5, 1)),
+            child("山田 二郎", date(2011, 5, 1)),
+        ];
         let c = combine(fy(), &settings(), Some(date(1983, 6, 10)), &[a, b]).unwrap();
-        assert_eq!(c.input.taxpayer.revenues.salary_revenue, Yen::new(5_000_000));
+        assert_eq!(
+            c.input.taxpayer.revenues.salary_revenue,
+            Yen::new(5_000_000)
+        );
         assert_eq!(c.input.taxpayer.claims.social_insurance, Yen::new(500_000));
         assert!(c.input.spouse.is_some());
         assert_eq!(c.input.dependents.len(), 2);
@@ -750,7 +773,10 @@ mod tests {
     fn no_records_means_zero_income_and_no_birth_date_is_an_error() {
         let c = combine(fy(), &settings(), Some(date(1990, 1, 1)), &[]).unwrap();
         assert_eq!(c.input.taxpayer.revenues, Revenues::default());
-        assert_eq!(combine(fy(), &settings(), None, &[]).unwrap_err(), CombineError::NoBirthDate);
+        assert_eq!(
+            combine(fy(), &settings(), None, &[]).unwrap_err(),
+            CombineError::NoBirthDate
+        );
         // Born on 1 January of the fiscal year: aged 0 in the income year.
         let c = combine(fy(), &settings(), Some(date(2026, 1, 1)), &[]).unwrap();
         assert_eq!(c.input.taxpayer.age, BirthOrAge::Age(0));
@@ -767,10 +793,19 @@ mod tests {
         };
         let all = split(tax, Yen::new(5_000_000));
         assert_eq!((all.special, all.ordinary), (Yen::new(194_500), Yen::ZERO));
-        assert_eq!(Collection::of(all.special, all.ordinary), Collection::Special);
+        assert_eq!(
+            Collection::of(all.special, all.ordinary),
+            Collection::Special
+        );
         let none = split(tax, Yen::ZERO);
-        assert_eq!((none.special, none.ordinary), (Yen::ZERO, Yen::new(194_500)));
-        assert_eq!(Collection::of(none.special, none.ordinary), Collection::Ordinary);
+        assert_eq!(
+            (none.special, none.ordinary),
+            (Yen::ZERO, Yen::new(194_500))
+        );
+        assert_eq!(
+            Collection::of(none.special, none.ordinary),
+            Collection::Ordinary
+        );
         // Business income of 1,000,000 besides: the employer takes the
         // per-capita levies and forest tax (5,000) and 3,560/4,560 of the
         // income levy, truncated below 100 yen.
@@ -790,7 +825,14 @@ mod tests {
     #[test]
     fn reassessment_moves_what_the_employer_no_longer_collects() {
         let s = settings();
-        let first = first_schedule(fy(), &s, Split { special: Yen::new(194_500), ordinary: Yen::ZERO });
+        let first = first_schedule(
+            fy(),
+            &s,
+            Split {
+                special: Yen::new(194_500),
+                ordinary: Yen::ZERO,
+            },
+        );
         assert_eq!(first.collection, Collection::Special);
         assert!(first.installments.is_empty());
         // Left the employer in August: June–August withheld, the rest ordinary.
@@ -798,7 +840,10 @@ mod tests {
             fy(),
             &s,
             Yen::new(194_500),
-            Split { special: Yen::ZERO, ordinary: Yen::new(194_500) },
+            Split {
+                special: Yen::ZERO,
+                ordinary: Yen::new(194_500),
+            },
             &first,
             date(2026, 8, 20),
         );
@@ -806,8 +851,15 @@ mod tests {
         assert_eq!(again.special_total(), Yen::new(withheld));
         assert_eq!(again.ordinary_total(), Yen::new(194_500 - withheld));
         assert_eq!(again.collection, Collection::Mixed);
-        // Periods 1 and 2 were due (zero), so 3 and 4 share it.
-        assert_eq!(again.installments.iter().map(|i| i.period).collect::<Vec<_>>(), vec![3, 4]);
+        // Period 1 was due (30 June); periods 2–4 share it.
+        assert_eq!(
+            again
+                .installments
+                .iter()
+                .map(|i| i.period)
+                .collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
         assert_eq!(again.overpayment, Yen::ZERO);
     }
 }

@@ -131,9 +131,10 @@ pub fn respread(slots: &[Slot], target: Yen, unit: i64) -> Respread {
         if pending.is_empty() {
             unplaced_increase = Yen::new(difference);
         } else {
-            for (&i, part) in pending
-                .iter()
-                .zip(split_equal(Yen::new(difference), pending.len(), unit))
+            for (&i, part) in
+                pending
+                    .iter()
+                    .zip(split_equal(Yen::new(difference), pending.len(), unit))
             {
                 amounts[i] += part;
             }
@@ -214,7 +215,8 @@ pub fn reassess_installments(
         .collect();
     if spread.unplaced_increase.get() > 0 {
         let next = periods.iter().map(|(n, _)| *n).max().unwrap_or(0) + 1;
-        let due_date = extra_period_due(day).unwrap_or_else(|| YearMonth::of(day).plus_months(1).last_day());
+        let due_date =
+            extra_period_due(day).unwrap_or_else(|| YearMonth::of(day).plus_months(1).last_day());
         out.push(Installment {
             period: next,
             due_date,
@@ -270,7 +272,12 @@ mod tests {
     }
 
     fn dues() -> Vec<Date> {
-        vec![date(2026, 6, 30), date(2026, 8, 31), date(2026, 11, 2), date(2027, 2, 1)]
+        vec![
+            date(2026, 6, 30),
+            date(2026, 8, 31),
+            date(2026, 11, 2),
+            date(2027, 2, 1),
+        ]
     }
 
     fn amounts(i: &[Installment]) -> Vec<i64> {
@@ -294,30 +301,42 @@ mod tests {
 
     #[test]
     fn small_and_zero_taxes() {
-        assert_eq!(amounts(&installments(Yen::new(3_500), &dues(), 1000)), vec![3_500]);
+        assert_eq!(
+            amounts(&installments(Yen::new(3_500), &dues(), 1000)),
+            vec![3_500]
+        );
         assert!(installments(Yen::ZERO, &dues(), 1000).is_empty());
         assert!(monthly(Yen::ZERO, fy(2026)).is_empty());
-        assert_eq!(amounts(&installments(Yen::new(4_000), &dues(), 1000)), vec![1_000, 1_000, 1_000, 1_000]);
+        assert_eq!(
+            amounts(&installments(Yen::new(4_000), &dues(), 1000)),
+            vec![1_000, 1_000, 1_000, 1_000]
+        );
     }
 
     #[test]
     fn reassessment_keeps_due_periods_and_spreads_an_increase() {
         let before = installments(Yen::new(194_500), &dues(), 1000);
         // After the first due date, +10,500: periods 2–4 share it, period 2 the remainder.
-        let (after, over) = reassess_installments(&before, &dues(), 1000, Yen::new(205_000), date(2026, 7, 15));
-        assert_eq!(amounts(&after), vec![50_500, 48_000 + 4_500, 48_000 + 3_000, 48_000 + 3_000]);
+        let (after, over) =
+            reassess_installments(&before, &dues(), 1000, Yen::new(205_000), date(2026, 7, 15));
+        assert_eq!(
+            amounts(&after),
+            vec![50_500, 48_000 + 4_500, 48_000 + 3_000, 48_000 + 3_000]
+        );
         assert_eq!(over, Yen::ZERO);
     }
 
     #[test]
     fn reassessment_reduces_from_the_last_period() {
         let before = installments(Yen::new(194_500), &dues(), 1000);
-        let (after, over) = reassess_installments(&before, &dues(), 1000, Yen::new(134_500), date(2026, 7, 15));
+        let (after, over) =
+            reassess_installments(&before, &dues(), 1000, Yen::new(134_500), date(2026, 7, 15));
         // −60,000: period 4 to 0 (left out), period 3 −12,000.
         assert_eq!(amounts(&after), vec![50_500, 48_000, 36_000]);
         assert_eq!(over, Yen::ZERO);
         // More than what is pending: the rest is an overpayment.
-        let (after, over) = reassess_installments(&before, &dues(), 1000, Yen::new(10_000), date(2026, 9, 1));
+        let (after, over) =
+            reassess_installments(&before, &dues(), 1000, Yen::new(10_000), date(2026, 9, 1));
         assert_eq!(amounts(&after), vec![50_500, 48_000]);
         assert_eq!(over, Yen::new(88_500));
     }
@@ -325,7 +344,8 @@ mod tests {
     #[test]
     fn reassessment_after_the_last_period_opens_an_extra_one() {
         let before = installments(Yen::new(194_500), &dues(), 1000);
-        let (after, _) = reassess_installments(&before, &dues(), 1000, Yen::new(200_000), date(2027, 2, 10));
+        let (after, _) =
+            reassess_installments(&before, &dues(), 1000, Yen::new(200_000), date(2027, 2, 10));
         let extra = after.last().copied().unwrap();
         assert_eq!(extra.period, 5);
         assert_eq!(extra.amount, Yen::new(5_500));
@@ -337,14 +357,25 @@ mod tests {
     #[test]
     fn reassessment_of_months() {
         let before = monthly(Yen::new(194_500), fy(2026));
-        let (after, extra, over) = reassess_monthly(&before, fy(2026), Yen::new(194_500 + 10_000), date(2026, 8, 20));
+        let (after, extra, over) = reassess_monthly(
+            &before,
+            fy(2026),
+            Yen::new(194_500 + 10_000),
+            date(2026, 8, 20),
+        );
         assert_eq!((extra, over), (Yen::ZERO, Yen::ZERO));
-        // June–August kept; September takes the remainder of 10,000 / 9.
+        // June–August kept; September to May share 10,000 (1,100 each,
+        // September the remainder 1,200).
         assert_eq!(after[0].amount, Yen::new(16_300));
         assert_eq!(after[2].amount, Yen::new(16_200));
-        assert_eq!(after[3].amount, Yen::new(16_200 + 2_000));
-        assert!(after[4..].iter().all(|m| m.amount == Yen::new(16_200 + 1_000)));
-        let (_, extra, _) = reassess_monthly(&before, fy(2026), Yen::new(200_000), date(2027, 5, 20));
+        assert_eq!(after[3].amount, Yen::new(16_200 + 1_200));
+        assert!(
+            after[4..]
+                .iter()
+                .all(|m| m.amount == Yen::new(16_200 + 1_100))
+        );
+        let (_, extra, _) =
+            reassess_monthly(&before, fy(2026), Yen::new(200_000), date(2027, 5, 20));
         assert_eq!(extra, Yen::new(5_500));
     }
 

@@ -162,7 +162,10 @@ impl Settings {
     /// The settings from what was given, defaults filled in and every value
     /// checked. A fiscal year without rule data is refused (as the field
     /// `fiscal_year`).
-    pub fn from_input(fiscal_year: FiscalYear, input: &SettingsInput) -> Result<Self, SettingsError> {
+    pub fn from_input(
+        fiscal_year: FiscalYear,
+        input: &SettingsInput,
+    ) -> Result<Self, SettingsError> {
         let rules = RESIDENT_TAX_RULES
             .for_year(fiscal_year.start_year())
             .map_err(|e| SettingsError {
@@ -172,18 +175,26 @@ impl Settings {
                     detail: e.message().text(),
                 },
             })?;
-        let rate = |field: &str, given: &Option<String>, standard: Rate| -> Result<Rate, SettingsError> {
-            let Some(text) = given else {
-                return Ok(standard);
+        let rate =
+            |field: &str, given: &Option<String>, standard: Rate| -> Result<Rate, SettingsError> {
+                let Some(text) = given else {
+                    return Ok(standard);
+                };
+                let rate = Rate::parse(text.trim()).map_err(|_| {
+                    SettingsError::new(
+                        field,
+                        format!("「{text}」は税率（例: 0.06）として読めません"),
+                    )
+                })?;
+                let probe = Yen::new(1_000_000_000);
+                if rate.apply_truncating(probe).get() >= 200_000_000 {
+                    return Err(SettingsError::new(
+                        field,
+                        "税率は0以上0.2未満で指定してください",
+                    ));
+                }
+                Ok(rate)
             };
-            let rate = Rate::parse(text.trim())
-                .map_err(|_| SettingsError::new(field, format!("「{text}」は税率（例: 0.06）として読めません")))?;
-            let probe = Yen::new(1_000_000_000);
-            if rate.apply_truncating(probe).get() >= 200_000_000 {
-                return Err(SettingsError::new(field, "税率は0以上0.2未満で指定してください"));
-            }
-            Ok(rate)
-        };
         let designated = input.designated_city == Some(true);
         let (std_m, std_p) = if designated {
             (
@@ -196,15 +207,23 @@ impl Settings {
                 rules.rates.prefectural_income_rate.rate(),
             )
         };
-        let amount = |field: &str, given: Option<i64>, standard: i64| -> Result<Yen, SettingsError> {
-            match given {
-                None => Ok(Yen::new(standard)),
-                Some(v) if (0..=100_000).contains(&v) => Ok(Yen::new(v)),
-                Some(_) => Err(SettingsError::new(field, "均等割額は0円以上100,000円以下で指定してください")),
-            }
-        };
+        let amount =
+            |field: &str, given: Option<i64>, standard: i64| -> Result<Yen, SettingsError> {
+                match given {
+                    None => Ok(Yen::new(standard)),
+                    Some(v) if (0..=100_000).contains(&v) => Ok(Yen::new(v)),
+                    Some(_) => Err(SettingsError::new(
+                        field,
+                        "均等割額は0円以上100,000円以下で指定してください",
+                    )),
+                }
+            };
         let rates = Rates {
-            municipal_income_rate: rate("rates.municipal_income_rate", &input.municipal_income_rate, std_m)?,
+            municipal_income_rate: rate(
+                "rates.municipal_income_rate",
+                &input.municipal_income_rate,
+                std_m,
+            )?,
             prefectural_income_rate: rate(
                 "rates.prefectural_income_rate",
                 &input.prefectural_income_rate,
@@ -225,7 +244,10 @@ impl Settings {
             None => 1,
             Some(g @ 1..=3) => u8::try_from(g).unwrap_or(1),
             Some(_) => {
-                return Err(SettingsError::new("non_taxable_grade", "級地は 1, 2, 3 のいずれかです"));
+                return Err(SettingsError::new(
+                    "non_taxable_grade",
+                    "級地は 1, 2, 3 のいずれかです",
+                ));
             }
         };
         let ordinary_due_dates = match &input.ordinary_due_dates {
@@ -249,7 +271,9 @@ impl Settings {
         };
         let collection_agency_code = match &input.collection_agency_code {
             None => "00000".to_owned(),
-            Some(code) if code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()) => code.clone(),
+            Some(code) if code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()) => {
+                code.clone()
+            }
             Some(_) => {
                 return Err(SettingsError::new(
                     "collection_agency_code",
@@ -300,7 +324,12 @@ impl Settings {
             prefectural_per_capita: Some(self.rates.prefectural_per_capita.get()),
             designated_city: self.designated_city,
             non_taxable_grade: Some(i64::from(self.non_taxable_grade)),
-            ordinary_due_dates: Some(self.ordinary_due_dates.iter().map(ToString::to_string).collect()),
+            ordinary_due_dates: Some(
+                self.ordinary_due_dates
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
             installment_unit: Some(self.installment_unit),
             collection_agency_code: Some(self.collection_agency_code.clone()),
         }
@@ -319,16 +348,28 @@ fn due_dates(fiscal_year: FiscalYear, texts: &[String]) -> Result<Vec<Date>, Set
     let mut dates: Vec<Date> = Vec::with_capacity(texts.len());
     for (i, text) in texts.iter().enumerate() {
         let field = format!("ordinary_due_dates[{i}]");
-        let date = kiban_core::date::parse_iso(text.trim())
-            .map_err(|_| SettingsError::new(&field, format!("「{text}」は日付（YYYY-MM-DD）として読めません")))?;
+        let date = kiban_core::date::parse_iso(text.trim()).map_err(|_| {
+            SettingsError::new(
+                &field,
+                format!("「{text}」は日付（YYYY-MM-DD）として読めません"),
+            )
+        })?;
         if date < fiscal_year.first_day() || date > fiscal_year.last_day() {
             return Err(SettingsError::new(
                 &field,
-                format!("納期限は{}年度の中（{}から{}まで）の日付です", fiscal_year.start_year(), fiscal_year.first_day(), fiscal_year.last_day()),
+                format!(
+                    "納期限は{}年度の中（{}から{}まで）の日付です",
+                    fiscal_year.start_year(),
+                    fiscal_year.first_day(),
+                    fiscal_year.last_day()
+                ),
             ));
         }
         if dates.last().is_some_and(|last| *last >= date) {
-            return Err(SettingsError::new(&field, "納期限は早い順に、同じ日を重ねずに指定してください"));
+            return Err(SettingsError::new(
+                &field,
+                "納期限は早い順に、同じ日を重ねずに指定してください",
+            ));
         }
         dates.push(date);
     }
@@ -358,7 +399,12 @@ mod tests {
         // 2027-01-31 Sun → 02-01 Mon (the contract's example).
         assert_eq!(
             s.ordinary_due_dates,
-            vec![date(2026, 6, 30), date(2026, 8, 31), date(2026, 11, 2), date(2027, 2, 1)]
+            vec![
+                date(2026, 6, 30),
+                date(2026, 8, 31),
+                date(2026, 11, 2),
+                date(2027, 2, 1)
+            ]
         );
     }
 
@@ -379,7 +425,11 @@ mod tests {
             municipal_income_rate: Some("0.08".into()),
             prefectural_income_rate: Some("0.02".into()),
             non_taxable_grade: Some(2),
-            ordinary_due_dates: Some(vec!["2026-06-30".into(), "2026-09-30".into(), "2026-12-25".into()]),
+            ordinary_due_dates: Some(vec![
+                "2026-06-30".into(),
+                "2026-09-30".into(),
+                "2026-12-25".into(),
+            ]),
             installment_unit: Some(100),
             collection_agency_code: Some("12345".into()),
             ..SettingsInput::default()
@@ -392,21 +442,34 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        let field = |input: SettingsInput| Settings::from_input(fy(2026), &input).unwrap_err().field;
+        let field =
+            |input: SettingsInput| Settings::from_input(fy(2026), &input).unwrap_err().field;
         assert_eq!(
-            field(SettingsInput { municipal_income_rate: Some("6%".into()), ..Default::default() }),
+            field(SettingsInput {
+                municipal_income_rate: Some("6%".into()),
+                ..Default::default()
+            }),
             "rates.municipal_income_rate"
         );
         assert_eq!(
-            field(SettingsInput { prefectural_income_rate: Some("0.5".into()), ..Default::default() }),
+            field(SettingsInput {
+                prefectural_income_rate: Some("0.5".into()),
+                ..Default::default()
+            }),
             "rates.prefectural_income_rate"
         );
         assert_eq!(
-            field(SettingsInput { municipal_per_capita: Some(-1), ..Default::default() }),
+            field(SettingsInput {
+                municipal_per_capita: Some(-1),
+                ..Default::default()
+            }),
             "rates.municipal_per_capita"
         );
         assert_eq!(
-            field(SettingsInput { non_taxable_grade: Some(4), ..Default::default() }),
+            field(SettingsInput {
+                non_taxable_grade: Some(4),
+                ..Default::default()
+            }),
             "non_taxable_grade"
         );
         assert_eq!(
@@ -424,19 +487,31 @@ mod tests {
             "ordinary_due_dates[1]"
         );
         assert_eq!(
-            field(SettingsInput { ordinary_due_dates: Some(vec!["2027-04-01".into()]), ..Default::default() }),
+            field(SettingsInput {
+                ordinary_due_dates: Some(vec!["2027-04-01".into()]),
+                ..Default::default()
+            }),
             "ordinary_due_dates[0]"
         );
         assert_eq!(
-            field(SettingsInput { ordinary_due_dates: Some(vec![]), ..Default::default() }),
+            field(SettingsInput {
+                ordinary_due_dates: Some(vec![]),
+                ..Default::default()
+            }),
             "ordinary_due_dates"
         );
         assert_eq!(
-            field(SettingsInput { installment_unit: Some(500), ..Default::default() }),
+            field(SettingsInput {
+                installment_unit: Some(500),
+                ..Default::default()
+            }),
             "installment_unit"
         );
         assert_eq!(
-            field(SettingsInput { collection_agency_code: Some("1234".into()), ..Default::default() }),
+            field(SettingsInput {
+                collection_agency_code: Some("1234".into()),
+                ..Default::default()
+            }),
             "collection_agency_code"
         );
     }
@@ -445,6 +520,11 @@ mod tests {
     fn a_year_without_rules_is_refused() {
         assert!(check_rules(fy(2026)).is_ok());
         assert!(check_rules(fy(2019)).is_err());
-        assert_eq!(Settings::from_input(fy(2019), &SettingsInput::default()).unwrap_err().field, "fiscal_year");
+        assert_eq!(
+            Settings::from_input(fy(2019), &SettingsInput::default())
+                .unwrap_err()
+                .field,
+            "fiscal_year"
+        );
     }
 }

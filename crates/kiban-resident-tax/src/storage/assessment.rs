@@ -128,12 +128,11 @@ impl AssessmentVersion {
     /// with the calculation made again through calc-v1 from its stored
     /// input. Additions: `non_taxable`, `review` (the findings' codes).
     pub fn to_json(&self) -> Result<Value, StoreError> {
-        let calculation = kiban_calc::run("resident-tax", &self.calc_input).map_err(|e| {
-            StoreError::Corrupt {
+        let calculation =
+            kiban_calc::run("resident-tax", &self.calc_input).map_err(|e| StoreError::Corrupt {
                 column: "resident_tax_assessments.calc_input".into(),
                 reason: e.message,
-            }
-        })?;
+            })?;
         if calculation.get("total").and_then(Value::as_i64) != Some(self.total.get()) {
             return Err(StoreError::Corrupt {
                 column: "resident_tax_assessments.total".into(),
@@ -382,7 +381,9 @@ fn calculate(
         .map_err(|e| (e.code().to_owned(), e.text().to_owned()))?;
     let tax = kiban_tax_resident::calculate(&combined.input)
         .map_err(|e| ("calculation_failed".to_owned(), e.message().text()))?;
-    let fixed = tax.municipal.per_capita_levy + tax.prefectural.per_capita_levy + tax.forest_environment_tax;
+    let fixed = tax.municipal.per_capita_levy
+        + tax.prefectural.per_capita_levy
+        + tax.forest_environment_tax;
     let figures = TaxFigures {
         total: tax.total,
         income_levy: (tax.total - fixed).at_least_zero(),
@@ -393,7 +394,14 @@ fn calculate(
     let split: Split = assessment::split(figures, combined.special_salary_revenue);
     let schedule = match previous {
         None => assessment::first_schedule(fiscal_year, settings, split),
-        Some(p) => assessment::reassessed_schedule(fiscal_year, settings, tax.total, split, &p.schedule, day),
+        Some(p) => assessment::reassessed_schedule(
+            fiscal_year,
+            settings,
+            tax.total,
+            split,
+            &p.schedule,
+            day,
+        ),
     };
     Ok((combined, tax, schedule))
 }
@@ -482,7 +490,13 @@ async fn write_versions(
             Arg::from(v.notice_number.clone()),
             Arg::Text(encode_installments(&v.schedule.installments)),
             Arg::Text(encode_monthly(fiscal_year, &v.schedule.monthly)),
-            Arg::Text(v.flags.iter().map(|f| f.code()).collect::<Vec<_>>().join(",")),
+            Arg::Text(
+                v.flags
+                    .iter()
+                    .map(|f| f.code())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
             Arg::Text(v.calc_input.to_string()),
         ]);
         for key in &nv.dependent_keys {
@@ -537,7 +551,13 @@ async fn write_versions(
     .await?;
     tx.insert_rows(
         "resident_tax_reviews",
-        &["fiscal_year", "addressee_id", "version_no", "code", "recorded_at"],
+        &[
+            "fiscal_year",
+            "addressee_id",
+            "version_no",
+            "code",
+            "recorded_at",
+        ],
         &reviews,
     )
     .await?;
@@ -560,7 +580,13 @@ async fn write_versions(
         .collect();
     tx.insert_rows(
         "outbox",
-        &["event_id", "event_kind", "movement_id", "payload", "created_at"],
+        &[
+            "event_id",
+            "event_kind",
+            "movement_id",
+            "payload",
+            "created_at",
+        ],
         &outbox,
     )
     .await?;
@@ -681,10 +707,11 @@ async fn non_residents(
         );
         for row in tx.fetch_all(&sql, &[]).await? {
             let id = AddresseeId::new(u64::try_from(row.int(0)?).unwrap_or(0));
-            let birth = kiban_core::date::parse_iso(&row.text(1)?).map_err(|e| StoreError::Corrupt {
-                column: "addressee_versions.birth_date".into(),
-                reason: e.to_string(),
-            })?;
+            let birth =
+                kiban_core::date::parse_iso(&row.text(1)?).map_err(|e| StoreError::Corrupt {
+                    column: "addressee_versions.birth_date".into(),
+                    reason: e.to_string(),
+                })?;
             out.insert(id, birth);
         }
     }
@@ -823,7 +850,11 @@ pub async fn assess_range(
                             .payer_number
                             .clone()
                             .filter(|_| !schedule.monthly.is_empty())
-                            .or_else(|| before.and_then(|b| b.payer_number.clone()).filter(|_| !schedule.monthly.is_empty())),
+                            .or_else(|| {
+                                before
+                                    .and_then(|b| b.payer_number.clone())
+                                    .filter(|_| !schedule.monthly.is_empty())
+                            }),
                         notice_number: before.and_then(|b| b.notice_number.clone()),
                         schedule,
                         flags: combined.flags.clone(),
@@ -846,7 +877,10 @@ pub async fn assess_range(
                     "resident_tax assessment {} addressees {from}-{until}: {} versions{}",
                     fiscal_year.start_year(),
                     versions.len(),
-                    options.job_id.map(|j| format!(" (job {j})")).unwrap_or_default()
+                    options
+                        .job_id
+                        .map(|j| format!(" (job {j})"))
+                        .unwrap_or_default()
                 ),
             ),
         )
@@ -873,14 +907,19 @@ pub async fn flag_double_claims(
         Some(keys) => {
             let keys = &keys[..keys.len().min(kiban_store::IN_LIST_CHUNK)];
             args.extend(keys.iter().map(|k| Arg::Text(k.clone())));
-            format!(" AND c.claim_key IN ({})", kiban_store::in_list(3, keys.len()))
+            format!(
+                " AND c.claim_key IN ({})",
+                kiban_store::in_list(3, keys.len())
+            )
         }
     };
     // The claims of each person's latest version.
-    let latest = format!("SELECT c.claim_key, c.addressee_id, c.version_no FROM resident_tax_dependent_claims c \
+    let latest = format!(
+        "SELECT c.claim_key, c.addressee_id, c.version_no FROM resident_tax_dependent_claims c \
          WHERE c.municipality_code = $1 AND c.fiscal_year = $2{only} AND c.version_no = \
          (SELECT MAX(a.version_no) FROM resident_tax_assessments a WHERE a.municipality_code = $1 \
-          AND a.fiscal_year = $2 AND a.addressee_id = c.addressee_id)");
+          AND a.fiscal_year = $2 AND a.addressee_id = c.addressee_id)"
+    );
     let sql = format!(
         "SELECT DISTINCT l.addressee_id, l.version_no FROM ({latest}) l WHERE l.claim_key IN \
          (SELECT k.claim_key FROM ({latest}) k GROUP BY k.claim_key HAVING COUNT(DISTINCT k.addressee_id) > 1) \
@@ -903,7 +942,13 @@ pub async fn flag_double_claims(
     }
     tx.insert_rows(
         "resident_tax_reviews",
-        &["fiscal_year", "addressee_id", "version_no", "code", "recorded_at"],
+        &[
+            "fiscal_year",
+            "addressee_id",
+            "version_no",
+            "code",
+            "recorded_at",
+        ],
         &inserts,
     )
     .await
@@ -950,7 +995,10 @@ async fn versions_in(
     let rows = tx
         .fetch_all(
             &sql,
-            &[Arg::Int(i64::from(fiscal_year.start_year())), Arg::Int(id_int(id))],
+            &[
+                Arg::Int(i64::from(fiscal_year.start_year())),
+                Arg::Int(id_int(id)),
+            ],
         )
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -978,7 +1026,10 @@ pub async fn versions(
             &actor.entry(
                 AuditAction::Read,
                 Some(id_int(id)),
-                format!("resident_tax assessment {} versions", fiscal_year.start_year()),
+                format!(
+                    "resident_tax assessment {} versions",
+                    fiscal_year.start_year()
+                ),
             ),
         )
         .await?;
@@ -1003,7 +1054,10 @@ pub async fn read(
     let row = tx
         .fetch_optional(
             &sql,
-            &[Arg::Int(i64::from(fiscal_year.start_year())), Arg::Int(id_int(id))],
+            &[
+                Arg::Int(i64::from(fiscal_year.start_year())),
+                Arg::Int(id_int(id)),
+            ],
         )
         .await?;
     let Some(row) = row else {
@@ -1017,7 +1071,11 @@ pub async fn read(
         &actor.entry(
             AuditAction::Read,
             Some(id_int(id)),
-            format!("resident_tax assessment {} version {}", fiscal_year.start_year(), v.version),
+            format!(
+                "resident_tax assessment {} version {}",
+                fiscal_year.start_year(),
+                v.version
+            ),
         ),
     )
     .await?;

@@ -29,7 +29,10 @@ fn corrupt(reason: impl Into<String>) -> StoreError {
 /// The settings in force for the fiscal year inside `tx`: the latest
 /// version stored, or the defaults. A year without rule data is an error
 /// naming `fiscal_year`.
-pub async fn in_force(tx: &mut TenantTx, fiscal_year: FiscalYear) -> Result<Settings, SettingsStoreError> {
+pub async fn in_force(
+    tx: &mut TenantTx,
+    fiscal_year: FiscalYear,
+) -> Result<Settings, SettingsStoreError> {
     let row = tx
         .fetch_optional(
             "SELECT settings FROM resident_tax_settings WHERE municipality_code = $1 \
@@ -51,7 +54,10 @@ pub async fn in_force(tx: &mut TenantTx, fiscal_year: FiscalYear) -> Result<Sett
 
 /// [`in_force`] in a read transaction of its own (settings are no
 /// personal data: nothing is logged).
-pub async fn get(tenant: &TenantDb, fiscal_year: FiscalYear) -> Result<Settings, SettingsStoreError> {
+pub async fn get(
+    tenant: &TenantDb,
+    fiscal_year: FiscalYear,
+) -> Result<Settings, SettingsStoreError> {
     let mut tx = tenant.begin_read().await?;
     let settings = in_force(&mut tx, fiscal_year).await?;
     tx.commit().await?;
@@ -80,7 +86,13 @@ pub async fn put(
     let version = row.map(|r| r.int(0)).transpose()?.unwrap_or(0) + 1;
     tx.insert_rows(
         "resident_tax_settings",
-        &["fiscal_year", "version_no", "settings", "recorded_at", "recorded_by"],
+        &[
+            "fiscal_year",
+            "version_no",
+            "settings",
+            "recorded_at",
+            "recorded_by",
+        ],
         &[vec![
             Arg::Int(year),
             Arg::Int(version),

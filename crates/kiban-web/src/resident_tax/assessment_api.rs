@@ -18,7 +18,7 @@ use kiban_resident_tax::storage::assessment::{
 use kiban_resident_tax::storage::settings::{self as settings_store, SettingsStoreError};
 use kiban_resident_tax::wire;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiError;
@@ -371,7 +371,10 @@ pub async fn versions(
     if all.is_empty() {
         return Err(ApiError::not_found());
     }
-    let versions = all.iter().map(assessment_wire).collect::<Result<Vec<_>, _>>()?;
+    let versions = all
+        .iter()
+        .map(assessment_wire)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(AssessmentVersions { versions }).into_response())
 }
 
@@ -401,13 +404,23 @@ pub async fn list(
     Query(params): Query<AssessmentListParams>,
 ) -> Result<Response, ApiError> {
     let year = fiscal_year(&year)?;
-    let collection = match params.collection.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let collection = match params
+        .collection
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(code) => Some(Collection::parse(code).ok_or_else(|| {
             ApiError::invalid("collection", Message::ResidentTaxCollectionUnknown {})
         })?),
     };
-    let after = match params.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let after = match params
+        .after
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(text) => Some(
             text.parse::<u64>()
@@ -441,18 +454,15 @@ pub async fn list(
     let next_after = (page.len() == limit)
         .then(|| page.last().map(|v| v.addressee_id.get()))
         .flatten();
-    let assessments = page.iter().map(assessment_wire).collect::<Result<Vec<_>, _>>()?;
+    let assessments = page
+        .iter()
+        .map(assessment_wire)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(AssessmentList {
         assessments,
         next_after,
     })
     .into_response())
-}
-
-/// The example body of the settings, for tests of this module.
-#[cfg(test)]
-fn example() -> Value {
-    json!({"installment_unit": 100})
 }
 
 #[cfg(test)]
@@ -462,7 +472,8 @@ mod tests {
     #[test]
     fn the_settings_wire_reads_what_the_crate_writes() {
         let year = FiscalYear::new(2026).unwrap_or_else(|_| panic!("2026"));
-        let input = wire::settings_input(&example()).unwrap_or_default();
+        let input =
+            wire::settings_input(&serde_json::json!({"installment_unit": 100})).unwrap_or_default();
         let settings = Settings::from_input(year, &input).unwrap_or_else(|e| panic!("{e}"));
         let w = settings_wire(&settings).unwrap_or_else(|_| panic!("wire"));
         assert_eq!(w.installment_unit, Some(100));

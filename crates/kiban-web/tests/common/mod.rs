@@ -188,15 +188,10 @@ impl TestApp {
         let params = [("fiscal_year".to_owned(), "2026".to_owned())]
             .into_iter()
             .collect();
-        let id = kiban_jobs::engine::submit(
-            &tenant,
-            &kinds,
-            "resident-tax-assessment",
-            &params,
-            "test",
-        )
-        .await
-        .unwrap();
+        let id =
+            kiban_jobs::engine::submit(&tenant, &kinds, "resident-tax-assessment", &params, "test")
+                .await
+                .unwrap();
         let status = kiban_jobs::engine::run_to_end(
             &tenant,
             &kinds,
