@@ -631,11 +631,11 @@ pub fn reassessed_schedule(
     previous: &Schedule,
     day: Date,
 ) -> Schedule {
-    let (monthly, _, special_over) =
+    let (monthly, _, _) =
         installments::reassess_monthly(&previous.monthly, fiscal_year, split.special, day);
     let special: Yen = monthly.iter().map(|m| m.amount).sum();
     let ordinary = (total - special).at_least_zero();
-    let (installments, ordinary_over) = installments::reassess_installments(
+    let (installments, _) = installments::reassess_installments(
         &previous.installments,
         &settings.ordinary_due_dates,
         settings.installment_unit,
@@ -647,7 +647,10 @@ pub fn reassessed_schedule(
         collection: Collection::of(special, ordinary_total),
         installments,
         monthly,
-        overpayment: special_over + ordinary_over,
+        // What the employer withheld beyond the special part counts
+        // towards the total; only what both parts keep beyond the total
+        // is paid in excess.
+        overpayment: (special + ordinary_total - total).at_least_zero(),
     }
 }
 
