@@ -63,6 +63,9 @@ pub enum Permission {
     /// Manage the municipality's data linkage (庁内データ連携): webhooks
     /// and the hosts they may reach.
     ManageLinkage,
+    /// Read and set the resident tax's settings of a fiscal year (税率,
+    /// 級地, 納期限, 端数単位, 収納機関番号).
+    ResidentTaxSettings,
 }
 
 impl Role {
@@ -120,6 +123,7 @@ impl Role {
                         | P::Calculate
                         | P::RegistryJobs
                         | P::ManageLinkage
+                        | P::ResidentTaxSettings
                 )
             }
             Role::RegistryClerk => matches!(
@@ -135,7 +139,12 @@ impl Role {
             ),
             Role::TaxClerk => matches!(
                 permission,
-                P::RegistryRead | P::Tax | P::Calculate | P::AddresseeRead | P::AddresseeWrite
+                P::RegistryRead
+                    | P::Tax
+                    | P::Calculate
+                    | P::AddresseeRead
+                    | P::AddresseeWrite
+                    | P::ResidentTaxSettings
             ),
             Role::NhiClerk => matches!(
                 permission,

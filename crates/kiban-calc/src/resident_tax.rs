@@ -429,8 +429,17 @@ fn output(r: &ResidentTax) -> Value {
 pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
     let input: Input = wire::parse(input)?;
     let domain = to_domain(&input)?;
-    let result = kiban_tax_resident::calculate(&domain).map_err(domain_error)?;
-    Ok(output(&result))
+    run_typed(&domain).map(|(_, output)| output)
+}
+
+/// `resident-tax` on an input already in the domain's types (a business
+/// that built it from its own records): the result and calc-v1's output
+/// object for it, the very object [`crate::run`] answers for the same
+/// input in JSON.
+pub fn run_typed(input: &ResidentTaxInput) -> Result<(ResidentTax, Value), CalcError> {
+    let result = kiban_tax_resident::calculate(input).map_err(domain_error)?;
+    let out = output(&result);
+    Ok((result, out))
 }
 
 #[cfg(test)]

@@ -477,6 +477,7 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         Command::Client(command) => crate::clients::run(&database_url, command).await,
         Command::Webhook(command) => crate::webhooks::run(&database_url, command).await,
         Command::Income(command) => crate::income::run(&database_url, command).await,
+        Command::Tax(command) => crate::tax::run(&database_url, command).await,
         Command::Bench(BenchCommand::Feed(args)) => {
             crate::linkage_bench::feed(&database_url, args).await
         }

@@ -18,6 +18,7 @@ mod jobs_bench;
 mod legacy;
 mod linkage_bench;
 mod output;
+mod tax;
 mod webhooks;
 
 use std::process::ExitCode;
@@ -108,6 +109,9 @@ enum Command {
     /// Income records of the resident tax (所得情報): import.
     #[command(subcommand)]
     Income(income::IncomeCommand),
+    /// The resident tax (個人住民税): settings of a fiscal year.
+    #[command(subcommand)]
+    Tax(tax::TaxCommand),
 }
 
 fn main() -> ExitCode {

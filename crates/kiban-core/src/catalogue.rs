@@ -1011,6 +1011,17 @@ catalogue! {
     LightVehicleFuelMissing {} => MissingField, 422, "vehicle.fuel: 三輪・四輪の軽自動車には燃料の種類が必要です";
     /// 軽自動車税: a first inspection after the assessment date.
     LightVehicleFirstInspectionAfterAssessmentDate { first_inspection, fiscal_year } => InvalidValue, 422, "vehicle.first_inspection: {first_inspection} は{fiscal_year}の賦課期日（4月1日）より後です";
+    // --- kiban-resident-tax: settings and assessments (個人住民税) -------------------
+    /// A resident-tax setting that cannot be accepted (`detail` says why).
+    ResidentTaxSettingInvalid { field, detail } => InvalidValue, 422, "{field}: {detail}";
+    /// A person who is not liable (or not yet assessed) in the fiscal year.
+    ResidentTaxNotAssessed { fiscal_year } => NotFound, 404, "{fiscal_year}年度の課税はありません（課税対象者ではないか、まだ課税されていません）";
+    /// A reassessment of a person never assessed in the year.
+    ResidentTaxReassessUnassessed { fiscal_year } => NotFound, 404, "{fiscal_year}年度の課税がないため更正できません。先に当初課税を行ってください";
+    /// A list filter `collection` not among the codes.
+    ResidentTaxCollectionUnknown {} => InvalidValue, 422, "collection は special, ordinary, mixed のいずれかです";
+    /// A person's records could not be calculated (the calculation's words follow).
+    ResidentTaxCalculationFailed { detail } => InvalidValue, 422, "税額を計算できません: {detail}";
     // --- kiban-addressee: the addressee master (宛名) ---------------------------
     /// A text longer than allowed.
     TextTooLong { field, max } => InvalidValue, 422, "{field} は{max}文字以内で入力してください";

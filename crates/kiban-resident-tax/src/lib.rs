@@ -13,4 +13,6 @@
 #![forbid(unsafe_code)]
 
 pub mod domain;
+pub mod jobs;
 pub mod storage;
+pub mod wire;

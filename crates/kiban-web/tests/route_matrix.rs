@@ -113,6 +113,13 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "getMailingAddress"
         | "listMailingAddresses"
         | "getAddresseeOverview" => Rule::Tenant(Permission::AddresseeRead, 200),
+        "getResidentTaxSettings" | "putResidentTaxSettings" => {
+            Rule::Tenant(Permission::ResidentTaxSettings, 200)
+        }
+        "listResidentTaxAssessments"
+        | "getResidentTaxAssessment"
+        | "listResidentTaxAssessmentVersions"
+        | "reassessResidentTax" => Rule::Tenant(Permission::Tax, 200),
         // An unknown verification code: 404 to anyone, with no hint.
         "verifyCertificate" => Rule::Public(404),
         _ => return None,
@@ -360,6 +367,27 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             )
         }
         "listEvents" => (format!("{base}/events?after=0&limit=10"), None),
+        "getResidentTaxSettings" => (format!("{base}/resident-tax/2026/settings"), None),
+        "putResidentTaxSettings" => (
+            format!("{base}/resident-tax/2026/settings"),
+            Some(json!({"installment_unit": 1000, "collection_agency_code": "12345"})),
+        ),
+        "listResidentTaxAssessments" => (
+            format!("{base}/resident-tax/2026/assessments?collection=ordinary"),
+            None,
+        ),
+        "getResidentTaxAssessment" => (
+            format!("{base}/resident-tax/2026/assessments/{person}"),
+            None,
+        ),
+        "listResidentTaxAssessmentVersions" => (
+            format!("{base}/resident-tax/2026/assessments/{person}/versions"),
+            None,
+        ),
+        "reassessResidentTax" => (
+            format!("{base}/resident-tax/2026/assessments/{person}/reassess"),
+            Some(json!({})),
+        ),
         "createWebhook" => (
             format!("{base}/webhooks"),
             Some(
@@ -588,7 +616,12 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         webhook,
         parked_webhooks,
         next_parked: Default::default(),
-        addressee: addressee_fixtures(app, m).await,
+        addressee: {
+            let addressee = addressee_fixtures(app, m).await;
+            // Every resident of 1 January 2026 assessed (the resident tax).
+            app.resident_tax_assessed(m).await;
+            addressee
+        },
     }
 }
 

@@ -416,3 +416,122 @@ pub async fn count_later(tx: &mut TenantTx, as_of: Date) -> Result<PartialCounts
 pub async fn count_plain(tx: &mut TenantTx, as_of: Date) -> Result<PartialCounts, StoreError> {
     aggregate(tx, as_of, None, &[], &[]).await
 }
+
+/// The persons of the closure of the movements dated after a date (see the
+/// module) and, among them, the residents on that date with their birth
+/// dates, remembered per registry version like [`Folded`].
+#[derive(Debug, Default)]
+struct ClosureResidents {
+    persons: BTreeSet<i64>,
+    residents: std::collections::BTreeMap<i64, Date>,
+}
+
+#[derive(Clone)]
+struct RememberedResidents {
+    municipality: MunicipalityCode,
+    as_of: Date,
+    version: Option<i64>,
+    value: Arc<ClosureResidents>,
+}
+
+#[derive(Default)]
+struct ResidentsMemo(Mutex<Vec<RememberedResidents>>);
+
+async fn closure_residents(
+    tx: &mut TenantTx,
+    as_of: Date,
+) -> Result<Arc<ClosureResidents>, StoreError> {
+    let municipality = tx.municipality();
+    let version = super::read::registry_version(tx).await?;
+    let memo = tx.per_pool::<ResidentsMemo>();
+    let found = memo
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .find(|r| r.municipality == municipality && r.as_of == as_of && r.version == version)
+        .map(|r| Arc::clone(&r.value));
+    if let Some(value) = found {
+        return Ok(value);
+    }
+    let later = later(tx, as_of).await?;
+    let mut value = ClosureResidents {
+        persons: later
+            .persons
+            .iter()
+            .filter_map(|p| i64::try_from(p.get()).ok())
+            .collect(),
+        residents: std::collections::BTreeMap::new(),
+    };
+    if !later.movements.is_empty() {
+        let timeline = Timeline::new(&later.movements);
+        for person in timeline.persons_as_of(as_of) {
+            if person.status == ResidentStatus::Resident
+                && let Ok(id) = i64::try_from(person.person_id.get())
+            {
+                value.residents.insert(id, person.birth_date);
+            }
+        }
+    }
+    let value = Arc::new(value);
+    if super::read::registry_version(tx).await? == version {
+        let mut remembered = memo
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        remembered.retain(|r| !(r.municipality == municipality && r.as_of == as_of));
+        if remembered.len() >= REMEMBERED_MAX {
+            remembered.remove(0);
+        }
+        remembered.push(RememberedResidents {
+            municipality,
+            as_of,
+            version,
+            value: Arc::clone(&value),
+        });
+    }
+    Ok(value)
+}
+
+/// The residents on `as_of` (a person removed on `as_of` is no longer
+/// one; a person moved in after it is not yet one) whose numbers are in
+/// `from..until`, with their birth dates, in number order: set-based, one
+/// range statement over the `persons` projection, and the persons
+/// concerned by movements dated after `as_of` folded from their
+/// movements (computed once per registry version). For the liability of
+/// the resident tax on 1 January (`kiban-resident-tax`).
+pub async fn residents_between(
+    tx: &mut TenantTx,
+    as_of: Date,
+    from: PersonId,
+    until: PersonId,
+) -> Result<Vec<(PersonId, Date)>, StoreError> {
+    let closure = closure_residents(tx, as_of).await?;
+    let low = i64::try_from(from.get()).unwrap_or(i64::MAX);
+    let high = i64::try_from(until.get()).unwrap_or(i64::MAX);
+    let rows = tx
+        .fetch_all(
+            "SELECT person_id, birth_date FROM persons WHERE municipality_code = $1 \
+             AND person_id >= $2 AND person_id < $3 AND status = 'resident' ORDER BY person_id",
+            &[Arg::Int(low), Arg::Int(high)],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.int(0)?;
+        if closure.persons.contains(&id) {
+            continue;
+        }
+        let birth =
+            kiban_core::date::parse_iso(&row.text(1)?).map_err(|e| StoreError::Corrupt {
+                column: "persons.birth_date".into(),
+                reason: e.to_string(),
+            })?;
+        out.push((PersonId::new(u64::try_from(id).unwrap_or(0)), birth));
+    }
+    for (id, birth) in closure.residents.range(low..high) {
+        out.push((PersonId::new(u64::try_from(*id).unwrap_or(0)), *birth));
+    }
+    out.sort_by_key(|(p, _)| *p);
+    Ok(out)
+}

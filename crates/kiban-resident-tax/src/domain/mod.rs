@@ -1,4 +1,7 @@
 //! The rules of the resident-tax business, without IO.
 
+pub mod assessment;
 pub mod income;
+pub mod installments;
 pub mod matching;
+pub mod settings;

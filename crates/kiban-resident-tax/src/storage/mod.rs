@@ -1,3 +1,5 @@
 //! The resident-tax business's tables, through the tenant handle.
 
+pub mod assessment;
 pub mod income;
+pub mod settings;

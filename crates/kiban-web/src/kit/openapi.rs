@@ -508,6 +508,7 @@ pub(crate) fn routes() -> Vec<Route> {
     all.extend(crate::jobs_api::operations());
     all.extend(crate::oauth_api::operations());
     all.extend(crate::linkage_api::operations());
+    all.extend(crate::resident_tax::assessment_api::operations());
     all
 }
 

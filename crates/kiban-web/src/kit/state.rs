@@ -119,6 +119,7 @@ pub fn job_kinds() -> kiban_jobs::Kinds {
     kiban_jobs::Kinds::new(vec![
         Box::new(kiban_registry::jobs::PopulationStatistics),
         Box::new(kiban_addressee::jobs::IndexAddressees),
+        Box::new(kiban_resident_tax::jobs::ResidentTaxAssessment),
     ])
 }
 

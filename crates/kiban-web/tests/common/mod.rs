@@ -180,6 +180,32 @@ impl TestApp {
         id
     }
 
+    /// Runs the resident tax's annual assessment of 2026 to its end.
+    pub async fn resident_tax_assessed(&self, m: &str) -> i64 {
+        let db = &self.database.as_ref().unwrap().db;
+        let tenant = db.tenant(code(m)).await.unwrap();
+        let kinds = kiban_web::job_kinds();
+        let params = [("fiscal_year".to_owned(), "2026".to_owned())]
+            .into_iter()
+            .collect();
+        let id =
+            kiban_jobs::engine::submit(&tenant, &kinds, "resident-tax-assessment", &params, "test")
+                .await
+                .unwrap();
+        let status = kiban_jobs::engine::run_to_end(
+            &tenant,
+            &kinds,
+            id,
+            &kiban_jobs::EngineOptions::default(),
+            std::time::Duration::from_millis(10),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, kiban_jobs::Status::Succeeded);
+        id
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -1,0 +1,684 @@
+//! The annual assessment, reassessment and settings of the resident tax on
+//! both engines, through the business path: registry persons → income
+//! records → the job `resident-tax-assessment` → the assessment read.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kiban_addressee::domain::AddresseeId;
+use kiban_audit::Actor;
+use kiban_core::{Date, FiscalYear, MunicipalityCode, Sex, Yen};
+use kiban_jobs::engine::{self, EngineOptions, Status};
+use kiban_jobs::kind::Kinds;
+use kiban_registry::domain::{
+    Action, AddressDraft, AddressText, Death, MoveInCommand, MoveInPerson, MoveOut,
+    MovementCommand, PersonId, PersonInputDraft,
+};
+use kiban_registry::storage::record_movement;
+use kiban_resident_tax::domain::income::{
+    CollectionMethod, DependentRecord, DependentRelation, DisabilityClass, IncomeRecord,
+    IncomeSource, SpouseRecord,
+};
+use kiban_resident_tax::domain::settings::SettingsInput;
+use kiban_resident_tax::jobs::{ASSESSMENT_JOB, ResidentTaxAssessment};
+use kiban_resident_tax::storage::{assessment, income, settings};
+use kiban_store::platform::{self, Municipality};
+use kiban_store::testing::{BACKENDS, TestDatabase};
+use kiban_store::{Backend, TenantDb};
+use serde_json::{Value, json};
+
+const DEMO: &str = "990019";
+const OTHER: &str = "131016";
+const TODAY: &str = "2026-12-01";
+
+fn d(text: &str) -> Date {
+    kiban_core::date::parse_iso(text).unwrap()
+}
+
+fn fy() -> FiscalYear {
+    FiscalYear::new(2026).unwrap()
+}
+
+fn clerk() -> Actor {
+    Actor::new("tax", "tax_clerk")
+}
+
+async fn setup(backend: Backend) -> (TestDatabase, TenantDb, TenantDb) {
+    let t = TestDatabase::new(backend).await.unwrap();
+    for (code, name) in [(DEMO, "デモ市"), (OTHER, "千代田区")] {
+        platform::create_municipality(
+            &t.db,
+            &Municipality {
+                code: MunicipalityCode::parse(code).unwrap(),
+                name: name.into(),
+                prefecture: "新潟県".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let demo =
+        t.db.tenant(MunicipalityCode::parse(DEMO).unwrap())
+            .await
+            .unwrap();
+    let other =
+        t.db.tenant(MunicipalityCode::parse(OTHER).unwrap())
+            .await
+            .unwrap();
+    (t, demo, other)
+}
+
+/// A person moving in alone on `date`; answers the number.
+async fn arrive(tenant: &TenantDb, date: &str, birth: &str, kana: &str) -> PersonId {
+    let input = PersonInputDraft {
+        name: "新潟 太郎".into(),
+        name_kana: kana.into(),
+        birth_date: birth.into(),
+        sex: "male".into(),
+        relationship: "head".into(),
+        ..PersonInputDraft::default()
+    }
+    .parse("person")
+    .unwrap();
+    let recorded = record_movement(
+        tenant,
+        &Actor::new("clerk", "registry_clerk"),
+        MovementCommand {
+            event_date: d(date),
+            notified_on: d(date),
+            action: Action::MoveIn(MoveInCommand {
+                persons: vec![MoveInPerson {
+                    returning_person_id: None,
+                    input,
+                }],
+                address: AddressDraft {
+                    postal_code: "9518501".into(),
+                    address_line: "新潟県新潟市中央区学校町通1番町602番地1".into(),
+                    katagaki: None,
+                }
+                .parse("address")
+                .unwrap(),
+                previous_address: AddressText::parse("東京都千代田区千代田1番1号").unwrap(),
+                household_id: None,
+            }),
+        },
+        d(TODAY),
+    )
+    .await
+    .unwrap();
+    recorded.persons[0].person_id
+}
+
+async fn leave(tenant: &TenantDb, date: &str, person: PersonId, died: bool) {
+    let action = if died {
+        Action::Death(Death {
+            person_id: person,
+            new_head_person_id: None,
+        })
+    } else {
+        Action::MoveOut(MoveOut {
+            person_ids: vec![person],
+            destination_address: AddressText::parse("北海道札幌市中央区1番").unwrap(),
+            new_head_person_id: None,
+        })
+    };
+    record_movement(
+        tenant,
+        &Actor::new("clerk", "registry_clerk"),
+        MovementCommand {
+            event_date: d(date),
+            notified_on: d(date),
+            action,
+        },
+        d(TODAY),
+    )
+    .await
+    .unwrap();
+}
+
+/// The salary report of calc-v1's worked example (新潟市, 令和8年度):
+/// salary 5,000,000, social insurance 500,000, a spouse without income,
+/// children aged 18 and 14.
+fn niigata_record(collection: CollectionMethod) -> IncomeRecord {
+    IncomeRecord {
+        source: IncomeSource::SalaryReport,
+        payer_number: Some("00012345".into()),
+        payer_name: Some("株式会社デモ".into()),
+        collection,
+        name: "新潟 太郎".into(),
+        name_kana: "ニイガタ タロウ".into(),
+        birth_date: d("1983-06-10"),
+        sex: Some(Sex::Male),
+        address_on_jan1: "新潟県新潟市中央区学校町通1番町602番地1".into(),
+        individual_number: None,
+        salary_revenue: 5_000_000,
+        public_pension_revenue: 0,
+        business_income: 0,
+        real_estate_income: 0,
+        misc_income: 0,
+        social_insurance: 500_000,
+        small_business_mutual_aid: 0,
+        life_insurance_new_general: 0,
+        life_insurance_new_pension: 0,
+        life_insurance_care_medical: 0,
+        life_insurance_old_general: 0,
+        life_insurance_old_pension: 0,
+        earthquake_insurance: 0,
+        medical_expenses: 0,
+        disability: DisabilityClass::None,
+        widow: false,
+        single_parent: false,
+        working_student: false,
+        spouse: Some(SpouseRecord {
+            name: "新潟 花子".into(),
+            birth_date: d("1985-04-01"),
+            total_income: 0,
+            disability: DisabilityClass::None,
+        }),
+        dependents: vec![
+            DependentRecord {
+                name: "新潟 一郎".into(),
+                birth_date: d("2007-05-01"),
+                relation: DependentRelation::Child,
+                total_income: 0,
+                disability: DisabilityClass::None,
+                lives_with: true,
+            },
+            DependentRecord {
+                name: "新潟 次郎".into(),
+                birth_date: d("2011-05-01"),
+                relation: DependentRelation::Child,
+                total_income: 0,
+                disability: DisabilityClass::None,
+                lives_with: true,
+            },
+        ],
+    }
+}
+
+async fn store(tenant: &TenantDb, rows: Vec<(PersonId, IncomeRecord)>) {
+    let rows: Vec<(Option<AddresseeId>, IncomeRecord)> = rows
+        .into_iter()
+        .map(|(p, r)| (Some(AddresseeId::new(p.get())), r))
+        .collect();
+    let mut tx = tenant.begin().await.unwrap();
+    income::store_records(&mut tx, fy(), None, &rows)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn designated_city(tenant: &TenantDb) {
+    settings::put(
+        tenant,
+        &clerk(),
+        fy(),
+        &SettingsInput {
+            municipal_income_rate: Some("0.08".into()),
+            prefectural_income_rate: Some("0.02".into()),
+            ..SettingsInput::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Runs the job to its end; answers the run's subject errors.
+async fn run_job(tenant: &TenantDb, extra: &[(&str, &str)]) -> Vec<String> {
+    let kinds = Kinds::new(vec![Box::new(ResidentTaxAssessment)]);
+    let mut params: BTreeMap<String, String> = [
+        ("fiscal_year".to_owned(), "2026".to_owned()),
+        ("assessed_on".to_owned(), "2026-05-20".to_owned()),
+    ]
+    .into();
+    for (k, v) in extra {
+        params.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let id = engine::submit(tenant, &kinds, ASSESSMENT_JOB, &params, "tax")
+        .await
+        .unwrap();
+    let options = EngineOptions {
+        chunk_size: 5_000,
+        backoff: Duration::ZERO,
+        ..EngineOptions::default()
+    };
+    let status = engine::run_to_end(tenant, &kinds, id, &options, Duration::ZERO, |_| {})
+        .await
+        .unwrap();
+    let run = engine::status(tenant, id).await.unwrap().unwrap();
+    assert_eq!(status, Status::Succeeded, "{:?}", run.error);
+    run.errors
+        .iter()
+        .map(|e| format!("{}:{}", e.subject, e.code))
+        .collect()
+}
+
+async fn read(tenant: &TenantDb, person: PersonId) -> Option<Value> {
+    assessment::read(tenant, &clerk(), fy(), AddresseeId::new(person.get()))
+        .await
+        .unwrap()
+        .map(|v| v.to_json().unwrap())
+}
+
+async fn count(tenant: &TenantDb, sql: &str) -> i64 {
+    let mut tx = tenant.begin().await.unwrap();
+    let n = tx
+        .fetch_optional(sql, &[])
+        .await
+        .unwrap()
+        .unwrap()
+        .int(0)
+        .unwrap();
+    tx.rollback().await.unwrap();
+    n
+}
+
+fn amounts(v: &Value, list: &str) -> Vec<i64> {
+    v[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["amount"].as_i64().unwrap())
+        .collect()
+}
+
+/// calc-v1's published example reproduces to the yen through the business
+/// path, and the employer collects it month by month.
+#[tokio::test]
+async fn the_worked_example_through_the_business_path() {
+    for backend in BACKENDS {
+        let (_t, demo, _) = setup(backend).await;
+        designated_city(&demo).await;
+        let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Special))],
+        )
+        .await;
+        assert!(run_job(&demo, &[]).await.is_empty());
+        let a = read(&demo, taro).await.unwrap();
+        assert_eq!(a["total"], json!(194_500), "{backend:?}");
+        assert_eq!(a["version"], json!(1));
+        assert_eq!(a["assessed_on"], json!("2026-05-20"));
+        assert_eq!(a["collection"], json!("special"));
+        let c = &a["calculation"];
+        assert_eq!(c["employment_income"], json!(3_560_000));
+        assert_eq!(c["deductions"]["total"], json!(1_590_000));
+        assert_eq!(c["tax_base"], json!(1_970_000));
+        assert_eq!(c["municipal"]["income_levy"], json!(151_600));
+        assert_eq!(c["prefectural"]["income_levy"], json!(37_900));
+        assert_eq!(c["forest_environment_tax"], json!(1_000));
+        assert!(c["working"].as_array().unwrap().len() > 10);
+        // Exactly calc-v1's output for the contract's input.
+        let contract = kiban_calc::run(
+            "resident-tax",
+            &json!({
+              "fiscal_year": 2026,
+              "rates": {"municipal_income_rate": "0.08", "prefectural_income_rate": "0.02",
+                        "municipal_per_capita": 3000, "prefectural_per_capita": 1000},
+              "non_taxable_grade": 1,
+              "taxpayer": {"birth_date": "1983-06-10",
+                           "income": {"salary_revenue": 5000000},
+                           "deductions": {"social_insurance": 500000}},
+              "spouse": {"birth_date": "1985-04-01", "total_income": 0, "disability": "none"},
+              "dependents": [
+                {"birth_date": "2007-05-01", "total_income": 0, "relation": "child", "lives_with_taxpayer": true, "disability": "none"},
+                {"birth_date": "2011-05-01", "total_income": 0, "relation": "child", "lives_with_taxpayer": true, "disability": "none"}
+              ]
+            }),
+        )
+        .unwrap();
+        assert_eq!(c, &contract);
+        assert_eq!(a["installments"], json!([]));
+        let special = &a["special_collection"];
+        assert_eq!(special["payer_number"], json!("00012345"));
+        let monthly: Vec<(String, i64)> = special["monthly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["month"].as_str().unwrap().to_owned(),
+                    m["amount"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(monthly.len(), 12);
+        assert_eq!(monthly[0], ("2026-06".to_owned(), 16_300));
+        assert_eq!(monthly[1], ("2026-07".to_owned(), 16_200));
+        assert_eq!(monthly[11], ("2027-05".to_owned(), 16_200));
+        // The event of the version, in the same transaction.
+        let events = count(
+            &demo,
+            "SELECT COUNT(*) FROM outbox WHERE municipality_code = $1 AND event_kind = 'resident_tax_assessed'",
+        )
+        .await;
+        assert_eq!(events, 1);
+        let mut tx = demo.begin().await.unwrap();
+        let payload = tx
+            .fetch_optional(
+                "SELECT payload FROM outbox WHERE municipality_code = $1 AND event_kind = 'resident_tax_assessed'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .text(0)
+            .unwrap();
+        tx.rollback().await.unwrap();
+        let payload: Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(payload["fiscal_year"], json!(2026));
+        assert_eq!(payload["addressee_id"], json!(taro.get()));
+        assert_eq!(payload["version"], json!(1));
+        assert_eq!(payload["installments"], json!([]));
+        assert_eq!(
+            payload["special_collection"]["monthly"][0]["amount"],
+            json!(16_300)
+        );
+    }
+}
+
+/// Ordinary collection: four installments, one notice number for all.
+#[tokio::test]
+async fn ordinary_collection_in_four_installments() {
+    for backend in BACKENDS {
+        let (_t, demo, _) = setup(backend).await;
+        designated_city(&demo).await;
+        let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Ordinary))],
+        )
+        .await;
+        run_job(&demo, &[]).await;
+        let a = read(&demo, taro).await.unwrap();
+        assert_eq!(a["collection"], json!("ordinary"));
+        assert_eq!(
+            amounts(&a, "installments"),
+            vec![50_500, 48_000, 48_000, 48_000]
+        );
+        let dues: Vec<&str> = a["installments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["due_date"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            dues,
+            vec!["2026-06-30", "2026-08-31", "2026-11-02", "2027-02-01"]
+        );
+        let number = a["installments"][0]["notice_number"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(number.len(), 12);
+        assert!(number.starts_with("2601"), "{number}");
+        assert!(
+            a["installments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["notice_number"] == json!(number))
+        );
+        assert_eq!(a["special_collection"], Value::Null);
+    }
+}
+
+/// Liable: residents on 1 January. Moved in on 2 January: not liable;
+/// moved out or died on 2 January: liable; persons without any income
+/// record are assessed with zero income.
+#[tokio::test]
+async fn liability_on_1_january() {
+    for backend in BACKENDS {
+        let (_t, demo, other) = setup(backend).await;
+        let moved_in_jan2 = arrive(&demo, "2026-01-02", "1980-01-01", "イチ").await;
+        let moved_in_dec31 = arrive(&demo, "2025-12-31", "1980-01-01", "ニ").await;
+        let moved_out_jan2 = arrive(&demo, "2019-01-01", "1980-01-01", "サン").await;
+        leave(&demo, "2026-01-02", moved_out_jan2, false).await;
+        let died_jan2 = arrive(&demo, "2019-01-01", "1940-01-01", "ヨン").await;
+        leave(&demo, "2026-01-02", died_jan2, true).await;
+        let moved_out_jan1 = arrive(&demo, "2019-01-01", "1980-01-01", "ゴ").await;
+        leave(&demo, "2026-01-01", moved_out_jan1, false).await;
+        assert!(run_job(&demo, &[]).await.is_empty());
+        assert!(read(&demo, moved_in_jan2).await.is_none(), "{backend:?}");
+        assert!(read(&demo, moved_out_jan1).await.is_none());
+        for liable in [moved_in_dec31, moved_out_jan2, died_jan2] {
+            let a = read(&demo, liable).await.unwrap();
+            assert_eq!(a["total"], json!(0), "{backend:?} {liable:?}");
+            assert_eq!(a["calculation"]["non_taxable"], json!("all"));
+            assert_eq!(a["installments"], json!([]));
+        }
+        // Another municipality sees none of them.
+        assert!(read(&other, moved_in_dec31).await.is_none());
+        assert!(
+            assessment::versions(
+                &other,
+                &clerk(),
+                fy(),
+                AddresseeId::new(moved_in_dec31.get())
+            )
+            .await
+            .unwrap()
+            .is_empty()
+        );
+    }
+}
+
+/// Re-running changes nothing already assessed; `reassess=true` makes a
+/// new version only where the calculation changed.
+#[tokio::test]
+async fn rerunning_changes_nothing_already_assessed() {
+    for backend in BACKENDS {
+        let (_t, demo, _) = setup(backend).await;
+        let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
+        let jiro = arrive(&demo, "2020-04-01", "1990-01-01", "ジロウ").await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Ordinary))],
+        )
+        .await;
+        run_job(&demo, &[]).await;
+        let rows = "SELECT COUNT(*) FROM resident_tax_assessments WHERE municipality_code = $1";
+        assert_eq!(count(&demo, rows).await, 2);
+        run_job(&demo, &[]).await;
+        run_job(&demo, &[("reassess", "true")]).await;
+        assert_eq!(count(&demo, rows).await, 2, "{backend:?}");
+        // Jiro declares business income: only he gets a new version.
+        let mut declared = niigata_record(CollectionMethod::Ordinary);
+        declared.source = IncomeSource::Declaration;
+        declared.payer_number = None;
+        declared.salary_revenue = 0;
+        declared.business_income = 3_000_000;
+        declared.social_insurance = 0;
+        declared.spouse = None;
+        declared.dependents = Vec::new();
+        declared.birth_date = d("1990-01-01");
+        store(&demo, vec![(jiro, declared)]).await;
+        run_job(
+            &demo,
+            &[("reassess", "true"), ("assessed_on", "2026-07-15")],
+        )
+        .await;
+        assert_eq!(count(&demo, rows).await, 3);
+        let j = read(&demo, jiro).await.unwrap();
+        assert_eq!(j["version"], json!(2));
+        assert!(j["total"].as_i64().unwrap() > 0);
+        // Period 1 was due on 30 June: the whole tax is spread over 2–4.
+        let periods: Vec<i64> = j["installments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["period"].as_i64().unwrap())
+            .collect();
+        assert_eq!(periods, vec![2, 3, 4]);
+        assert_eq!(read(&demo, taro).await.unwrap()["version"], json!(1));
+    }
+}
+
+/// 更正: a corrected report and a reassessment make version 2; the periods
+/// already due keep their amounts; every version stays readable.
+#[tokio::test]
+async fn reassessment_keeps_versions_and_due_periods() {
+    for backend in BACKENDS {
+        let (_t, demo, _) = setup(backend).await;
+        designated_city(&demo).await;
+        let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
+        store(
+            &demo,
+            vec![(taro, niigata_record(CollectionMethod::Ordinary))],
+        )
+        .await;
+        run_job(&demo, &[]).await;
+        let mut corrected = niigata_record(CollectionMethod::Ordinary);
+        corrected.salary_revenue = 5_500_000;
+        store(&demo, vec![(taro, corrected)]).await;
+        let id = AddresseeId::new(taro.get());
+        let v2 = assessment::reassess(&demo, &clerk(), fy(), id, d("2026-09-10"))
+            .await
+            .unwrap();
+        assert_eq!(v2.version, 2);
+        let a = v2.to_json().unwrap();
+        assert!(a["total"].as_i64().unwrap() > 194_500, "{backend:?}");
+        let inst = amounts(&a, "installments");
+        assert_eq!(&inst[..2], &[50_500, 48_000]);
+        assert_eq!(inst.iter().sum::<i64>(), a["total"].as_i64().unwrap());
+        // A decrease later: from the last period backwards.
+        let mut lower = niigata_record(CollectionMethod::Ordinary);
+        lower.salary_revenue = 4_800_000;
+        store(&demo, vec![(taro, lower)]).await;
+        let v3 = assessment::reassess(&demo, &clerk(), fy(), id, d("2026-11-20"))
+            .await
+            .unwrap();
+        let a3 = v3.to_json().unwrap();
+        let inst3 = amounts(&a3, "installments");
+        assert_eq!(&inst3[..3], &inst[..3]);
+        assert_eq!(inst3.iter().sum::<i64>(), a3["total"].as_i64().unwrap());
+        let versions = assessment::versions(&demo, &clerk(), fy(), id)
+            .await
+            .unwrap();
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(versions[0].total, Yen::new(194_500));
+        assert_eq!(
+            count(
+                &demo,
+                "SELECT COUNT(*) FROM outbox WHERE municipality_code = $1 AND event_kind = 'resident_tax_assessed'"
+            )
+            .await,
+            3
+        );
+        // A person never assessed cannot be reassessed.
+        let err = assessment::reassess(
+            &demo,
+            &clerk(),
+            fy(),
+            AddresseeId::new(999_999),
+            d("2026-09-10"),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, assessment::AssessmentError::NotAssessed));
+    }
+}
+
+/// A dependent claimed by two taxpayers is assessed for both and flagged.
+#[tokio::test]
+async fn a_dependent_claimed_twice_is_flagged() {
+    for backend in BACKENDS {
+        let (_t, demo, _) = setup(backend).await;
+        let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
+        let hanako = arrive(&demo, "2020-04-01", "1985-04-01", "ニイガタ ハナコ").await;
+        let mut hers = niigata_record(CollectionMethod::Ordinary);
+        hers.birth_date = d("1985-04-01");
+        hers.spouse = None;
+        hers.salary_revenue = 3_000_000;
+        hers.dependents.truncate(1);
+        store(
+            &demo,
+            vec![
+                (taro, niigata_record(CollectionMethod::Ordinary)),
+                (hanako, hers),
+            ],
+        )
+        .await;
+        assert!(run_job(&demo, &[]).await.is_empty());
+        for person in [taro, hanako] {
+            let a = read(&demo, person).await.unwrap();
+            assert_eq!(
+                a["review"],
+                json!(["dependent_claimed_twice"]),
+                "{backend:?}"
+            );
+            assert!(a["total"].as_i64().unwrap() > 0);
+        }
+    }
+}
+
+/// Settings: defaults filled in, every PUT a new version, the latest in
+/// force.
+#[tokio::test]
+async fn settings_are_versioned() {
+    for backend in BACKENDS {
+        let (_t, demo, other) = setup(backend).await;
+        let s = settings::get(&demo, fy()).await.unwrap();
+        assert_eq!(s.installment_unit, 1000);
+        let input = SettingsInput {
+            installment_unit: Some(100),
+            collection_agency_code: Some("12345".into()),
+            ..SettingsInput::default()
+        };
+        settings::put(&demo, &clerk(), fy(), &input).await.unwrap();
+        designated_city(&demo).await;
+        let s = settings::get(&demo, fy()).await.unwrap();
+        // The second PUT left the unit out: the default again.
+        assert_eq!(s.installment_unit, 1000, "{backend:?}");
+        assert_eq!(s.rates.municipal_income_rate.to_string(), "0.08");
+        assert_eq!(
+            count(
+                &demo,
+                "SELECT COUNT(*) FROM resident_tax_settings WHERE municipality_code = $1"
+            )
+            .await,
+            2
+        );
+        assert_eq!(
+            settings::get(&other, fy())
+                .await
+                .unwrap()
+                .rates
+                .municipal_income_rate
+                .to_string(),
+            "0.06"
+        );
+        let bad = SettingsInput {
+            non_taxable_grade: Some(7),
+            ..SettingsInput::default()
+        };
+        let err = settings::put(&demo, &clerk(), fy(), &bad)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, settings::SettingsStoreError::Invalid(e) if e.field == "non_taxable_grade")
+        );
+    }
+}
+
+/// A fiscal year without rule data is refused by the job.
+#[tokio::test]
+async fn a_year_without_rules_is_refused() {
+    for backend in BACKENDS {
+        let (_t, demo, _) = setup(backend).await;
+        let kinds = Kinds::new(vec![Box::new(ResidentTaxAssessment)]);
+        let params: BTreeMap<String, String> =
+            [("fiscal_year".to_owned(), "2019".to_owned())].into();
+        let err = engine::submit(&demo, &kinds, ASSESSMENT_JOB, &params, "tax").await;
+        assert!(err.is_err(), "{backend:?}");
+    }
+}
