@@ -72,7 +72,7 @@ async fn import(database_url: &str, args: ImportIncomeArgs) -> Result<(), CliErr
     let bytes = std::fs::read(&args.input)
         .map_err(|e| CliError::invalid(format!("--in {}: {e}", args.input.display())))?;
     let db = open_migrated(database_url).await?;
-    let tenant = db.tenant(code.clone()).await?;
+    let tenant = db.tenant(code).await?;
     let actor = Actor::new("kiban-cli", "operator");
     say(&format!(
         "{} を {code} の {} 年度に取り込みます（{} バイト）…",

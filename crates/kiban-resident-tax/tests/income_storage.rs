@@ -67,7 +67,7 @@ async fn effective_records_keep_the_latest_report_per_person_source_and_payer() 
         platform::create_municipality(
             db,
             &Municipality {
-                code: code.clone(),
+                code,
                 name: "デモ市".into(),
                 prefecture: "東京都".into(),
             },
@@ -187,7 +187,7 @@ async fn an_assignment_is_a_row_of_its_own_and_a_correction_still_wins() {
         platform::create_municipality(
             db,
             &Municipality {
-                code: code.clone(),
+                code,
                 name: "デモ市".into(),
                 prefecture: "東京都".into(),
             },

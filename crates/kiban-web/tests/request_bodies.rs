@@ -49,6 +49,8 @@ fn concrete(path: &str, f: &Fixtures) -> String {
         .replace("{business}", "resident_tax")
         .replace("{id}", &f.registration.to_string())
         .replace("{measure_id}", &f.measure.to_string())
+        .replace("{fiscal_year}", "2026")
+        .replace("{record_id}", "1")
 }
 
 /// The records the paths name.

@@ -151,13 +151,13 @@ async fn an_income_file_is_matched_queued_and_assigned() {
 
         let file = csv(&[
             // By フリガナ, birth date and address, written differently.
-            "salary_report,12345678,株式会社デモ,special,山田 花子,ﾔﾏﾀﾞ ﾊﾅｺ,1980-04-01,デモ市中央１－１－１,4000000",
+            "salary_report,12345678,株式会社デモ,special,山田 花子,ﾔﾏﾀﾞ ﾊﾅｺ,1980-04-01,デモ市中央１－１－１,,4000000",
             // By number, although the kana differs.
-            "pension_report,,,ordinary,鈴木　一子,スズキ　カズコ,1975-01-01,どこか,1000",
+            "pension_report,,,ordinary,鈴木　一子,スズキ　カズコ,1975-01-01,どこか,123456789018,1000",
             // Nobody.
-            "declaration,,,ordinary,田中　次郎,タナカ　ジロウ,1966-06-06,デモ市中央1-1-1,100",
+            "declaration,,,ordinary,田中　次郎,タナカ　ジロウ,1966-06-06,デモ市中央1-1-1,,100",
             // Two addressees.
-            "declaration,,,ordinary,佐藤　ゆう,サトウ　ユウ,1990-09-09,デモ市中央1丁目1番1号,200",
+            "declaration,,,ordinary,佐藤　ゆう,サトウ　ユウ,1990-09-09,デモ市中央1丁目1番1号,,200",
         ]);
         let url = path(DEMO, "/resident-tax/2026/income-files");
 
@@ -189,8 +189,8 @@ async fn an_income_file_is_matched_queued_and_assigned() {
 
         // A malformed file names row and column and stores nothing.
         let bad = csv(&[
-            "declaration,,,ordinary,田中　三郎,タナカ　サブロウ,1966-06-06,デモ市中央1-1-1,100",
-            "declaration,,,ordinary,田中　四郎,タナカ　シロウ,2026-02-30,デモ市中央1-1-1,-5",
+            "declaration,,,ordinary,田中　三郎,タナカ　サブロウ,1966-06-06,デモ市中央1-1-1,,100",
+            "declaration,,,ordinary,田中　四郎,タナカ　シロウ,2026-02-30,デモ市中央1-1-1,,-5",
         ]);
         let (status, answer) = post_csv(&app, &url, &tax, &bad).await;
         assert_eq!(status, 422, "{answer}");

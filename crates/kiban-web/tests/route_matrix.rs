@@ -120,6 +120,8 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "getResidentTaxAssessment"
         | "listResidentTaxAssessmentVersions"
         | "reassessResidentTax" => Rule::Tenant(Permission::Tax, 200),
+        "importIncomeFile" | "assignIncomeRecord" => Rule::Tenant(Permission::Tax, 201),
+        "listIncomeMatching" => Rule::Tenant(Permission::Tax, 200),
         // An unknown verification code: 404 to anyone, with no hint.
         "verifyCertificate" => Rule::Public(404),
         _ => return None,
@@ -150,6 +152,11 @@ struct Fixtures {
     parked_webhooks: Vec<i64>,
     next_parked: std::cell::Cell<usize>,
     addressee: AddresseeFixtures,
+    /// Income records waiting in the 突合 queue: each request to assign one
+    /// takes the next; each import sends a file of its own.
+    income_records: Vec<i64>,
+    next_income: std::cell::Cell<usize>,
+    next_income_file: std::cell::Cell<usize>,
 }
 
 /// Addressee fixtures: a non-resident to read and change, one fresh
@@ -288,6 +295,24 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             (
                 format!("{base}/addressees/{from}/unmerge"),
                 Some(json!({"reason": "権限表の検査"})),
+            )
+        }
+        "importIncomeFile" => {
+            let n = f.next_income_file.get();
+            f.next_income_file.set(n + 1);
+            (
+                format!("{base}/resident-tax/2026/income-files"),
+                Some(Value::String(income_file(&format!("権限　{n}"), n))),
+            )
+        }
+        "listIncomeMatching" => (format!("{base}/resident-tax/2026/income-matching"), None),
+        "assignIncomeRecord" => {
+            let n = f.next_income.get();
+            f.next_income.set(n + 1);
+            let record = f.income_records.get(n).copied().unwrap_or(999_999);
+            (
+                format!("{base}/resident-tax/2026/income-matching/{record}/assign"),
+                Some(json!({"addressee_id": f.addressee.non_resident})),
             )
         }
         "registerSeal" => (
@@ -555,6 +580,9 @@ fn every_operation_has_a_rule_that_agrees_with_the_table() {
         parked_webhooks: Vec::new(),
         next_parked: Default::default(),
         addressee: AddresseeFixtures::default(),
+        income_records: Vec::new(),
+        next_income: Default::default(),
+        next_income_file: Default::default(),
     };
     for op in &operations {
         assert!(
@@ -622,7 +650,41 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
             app.resident_tax_assessed(m).await;
             addressee
         },
+        income_records: income_fixtures(app, m).await,
+        next_income: Default::default(),
+        next_income_file: Default::default(),
     }
+}
+
+/// An income-csv-v1 file of one declaration that matches nobody.
+fn income_file(name: &str, n: usize) -> String {
+    format!(
+        "source,collection,name,name_kana,birth_date,address_on_jan1,misc_income\n\
+         declaration,ordinary,{name},ケンゲン　ジロウ,1971-01-01,権限市1-{n},{n}\n"
+    )
+}
+
+/// Unmatched income records of 2026, one per caller, to assign.
+async fn income_fixtures(app: &TestApp, m: &str) -> Vec<i64> {
+    let token = staff_token(app, m, Role::TaxClerk).await;
+    let mut out = Vec::new();
+    for i in 0..callers().len() {
+        let response = app
+            .client
+            .post(app.url(&format!(
+                "/api/v1/municipalities/{m}/resident-tax/2026/income-files"
+            )))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(income_file(&format!("準備　{i}"), 1_000 + i))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        out.push(body["issues"][0]["record_id"].as_i64().unwrap());
+    }
+    out
 }
 
 /// The body of a non-resident's registration.
@@ -911,8 +973,15 @@ async fn every_route_every_role_every_tenant() {
                 if let Some(t) = &token {
                     builder = builder.bearer_auth(t);
                 }
-                if let Some(b) = &body {
-                    builder = builder.json(b);
+                match &body {
+                    // A text body (an income-csv-v1 file) goes as it is.
+                    Some(Value::String(text)) => {
+                        builder = builder
+                            .header("content-type", "text/csv")
+                            .body(text.clone());
+                    }
+                    Some(b) => builder = builder.json(b),
+                    None => {}
                 }
                 let response = builder.send().await.unwrap();
                 let status = response.status().as_u16();
