@@ -160,7 +160,7 @@ impl Gs1_128 {
     /// digits of a convenience-store barcode starting with AI `91`).
     pub fn new(digits: &str) -> Result<Self, SymbolError> {
         let length = digits.len();
-        if length == 0 || length % 2 != 0 || length > MAX_DIGITS {
+        if length == 0 || !length.is_multiple_of(2) || length > MAX_DIGITS {
             return Err(SymbolError::Length(length));
         }
         if let Some(index) = digits.bytes().position(|byte| !byte.is_ascii_digit()) {

@@ -460,7 +460,7 @@ impl Preparer<'_> {
         for (index, employee) in notice.employees.iter().enumerate() {
             let at = format!("employees[{index}]");
             for (sum, amount) in monthly_totals.iter_mut().zip(employee.monthly) {
-                *sum = *sum + amount;
+                *sum += amount;
             }
             employees.push(WireEmployee {
                 addressee_id: self.required(
