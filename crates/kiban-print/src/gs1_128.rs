@@ -232,8 +232,6 @@ impl Gs1_128 {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests of fixed, valid values")]
-
     use super::*;
 
     #[test]
