@@ -1,5 +1,6 @@
-//! 収納 (`receipt`) and collection: for now the late fee (延滞金, `late_fee`)
-//! on a local tax paid after its due date (納期限).
+//! 収納 (`receipt`) and collection: the late fee (延滞金, `late_fee`) on a
+//! local tax paid after its due date (納期限), and the digits of the
+//! convenience-store barcode of payment slips ([`barcode`]).
 //!
 //! The law (地方税法 第326条, 第369条 and the other articles of each tax, with
 //! 附則第3条の2 and 第20条の4の2):
@@ -18,6 +19,7 @@
 //! The rates of each calendar year live in `rules/late_fee/{year}.toml`. This
 //! crate is pure: no IO, no async.
 
+pub mod barcode;
 mod rules;
 
 use kiban_core::working::Working;

@@ -959,6 +959,8 @@ catalogue! {
     PrintEmptyField { field } => Unprintable, 422, "{field}: 値が空です";
     /// An image that is not a printable PNG (the decoder's words follow).
     PrintInvalidImage { field, reason } => Unprintable, 422, "{field}: PNG画像として読み込めません: {reason}";
+    /// A field whose value contradicts the document (a slip's barcode and its installment, a notice number's form).
+    PrintInconsistent { field, detail } => Unprintable, 422, "{field}: {detail}";
     /// The QR code of the verification address cannot be made.
     PrintQrCode { detail } => PrintFailed, 500, "検証用QRコードを作成できません: {detail}";
     /// A glyph missing in a layout's own wording (a defect).

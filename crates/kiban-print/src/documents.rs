@@ -13,6 +13,10 @@ use typst::foundations::Bytes;
 use crate::error::PrintError;
 use crate::fonts::{FontRole, FontSet};
 use crate::image::PngImage;
+use crate::resident_tax::{
+    SpecialCollectionNotice, TaxNotice, TaxationCertificate, WireSpecialCollectionNotice,
+    WireTaxNotice, WireTaxationCertificate,
+};
 use crate::text::{UnsupportedVariation, check_field};
 use crate::verification::Verification;
 use crate::world::asset_path;
@@ -188,6 +192,31 @@ pub enum Document {
     RecordItemCertificate(RecordItemCertificate),
     /// 印鑑登録証明書.
     SealCertificate(SealCertificate),
+    /// 課税（所得）証明書 or 非課税証明書.
+    TaxationCertificate(TaxationCertificate),
+    /// 納税通知書 with its 納付書 (個人住民税・普通徴収).
+    TaxNotice(TaxNotice),
+    /// 特別徴収税額決定通知書 of one employer.
+    SpecialCollectionNotice(SpecialCollectionNotice),
+}
+
+impl Document {
+    /// The pages the document is expected to take, for cutting a batch into
+    /// compilations of bounded size: one for a certificate (a long one may
+    /// take more), the notice page and a page for every three slips of a
+    /// 納税通知書, the summary and a page per employee of a
+    /// 特別徴収税額決定通知書.
+    pub fn expected_pages(&self) -> usize {
+        match self {
+            Document::TaxNotice(notice) => 1 + notice.installments.len().div_ceil(3),
+            Document::SpecialCollectionNotice(notice) => 1 + notice.employees.len(),
+            Document::ResidentRecordCopy(_)
+            | Document::RemovedRecordCopy(_)
+            | Document::RecordItemCertificate(_)
+            | Document::SealCertificate(_)
+            | Document::TaxationCertificate(_) => 1,
+        }
+    }
 }
 
 /// The images of one compilation, each stored once, numbered in order of
@@ -242,12 +271,17 @@ impl<'a> Preparer<'a> {
         self.assets
     }
 
-    fn field(&self, field: &str) -> String {
+    pub(crate) fn field(&self, field: &str) -> String {
         format!("{}{field}", self.prefix)
     }
 
     /// A text that may be empty.
-    fn text(&self, field: &str, role: FontRole, value: &str) -> Result<String, PrintError> {
+    pub(crate) fn text(
+        &self,
+        field: &str,
+        role: FontRole,
+        value: &str,
+    ) -> Result<String, PrintError> {
         check_field(
             self.fonts,
             self.unsupported,
@@ -258,7 +292,12 @@ impl<'a> Preparer<'a> {
     }
 
     /// A text that must not be empty.
-    fn required(&self, field: &str, role: FontRole, value: &str) -> Result<String, PrintError> {
+    pub(crate) fn required(
+        &self,
+        field: &str,
+        role: FontRole,
+        value: &str,
+    ) -> Result<String, PrintError> {
         if value.trim().is_empty() {
             return Err(PrintError::EmptyField {
                 field: self.field(field),
@@ -267,7 +306,7 @@ impl<'a> Preparer<'a> {
         self.text(field, role, value)
     }
 
-    fn optional(
+    pub(crate) fn optional(
         &self,
         field: &str,
         role: FontRole,
@@ -284,10 +323,13 @@ impl<'a> Preparer<'a> {
                 self.record_item_certificate(certificate)
             }
             Document::SealCertificate(certificate) => self.seal_certificate(certificate),
+            Document::TaxationCertificate(certificate) => self.taxation_certificate(certificate),
+            Document::TaxNotice(notice) => self.tax_notice(notice),
+            Document::SpecialCollectionNotice(notice) => self.special_collection_notice(notice),
         }
     }
 
-    fn issuance(&mut self, issuance: &Issuance) -> Result<WireIssuance, PrintError> {
+    pub(crate) fn issuance(&mut self, issuance: &Issuance) -> Result<WireIssuance, PrintError> {
         use FontRole::Text;
         let qr = issuance
             .verification
@@ -382,7 +424,8 @@ impl<'a> Preparer<'a> {
                 field: self.field("residents"),
             });
         }
-        Ok(WireDocument {
+        Ok(WireDocument::Certificate(WireCertificate {
+            municipality: issuance.municipality.clone(),
             kind: "resident_record_copy",
             issuance,
             address: self.required("address", NameOrAddress, &copy.address)?,
@@ -394,7 +437,7 @@ impl<'a> Preparer<'a> {
             residents,
             persons: Vec::new(),
             seal: None,
-        })
+        }))
     }
 
     pub(crate) fn removed_record_copy(
@@ -426,7 +469,8 @@ impl<'a> Preparer<'a> {
                 field: self.field("residents"),
             });
         }
-        Ok(WireDocument {
+        Ok(WireDocument::Certificate(WireCertificate {
+            municipality: issuance.municipality.clone(),
             kind: "removed_record_copy",
             issuance,
             address: self.required("address", NameOrAddress, &copy.address)?,
@@ -438,7 +482,7 @@ impl<'a> Preparer<'a> {
             residents,
             persons: Vec::new(),
             seal: None,
-        })
+        }))
     }
 
     pub(crate) fn record_item_certificate(
@@ -477,7 +521,8 @@ impl<'a> Preparer<'a> {
                 field: self.field("persons"),
             });
         }
-        Ok(WireDocument {
+        Ok(WireDocument::Certificate(WireCertificate {
+            municipality: issuance.municipality.clone(),
             kind: "record_item_certificate",
             issuance,
             address: self.required("address", NameOrAddress, &certificate.address)?,
@@ -485,7 +530,7 @@ impl<'a> Preparer<'a> {
             residents: Vec::new(),
             persons,
             seal: None,
-        })
+        }))
     }
 
     pub(crate) fn seal_certificate(
@@ -504,7 +549,8 @@ impl<'a> Preparer<'a> {
                 &certificate.registration_number,
             )?,
         };
-        Ok(WireDocument {
+        Ok(WireDocument::Certificate(WireCertificate {
+            municipality: issuance.municipality.clone(),
             kind: "seal_certificate",
             issuance,
             address: self.required("address", NameOrAddress, &certificate.address)?,
@@ -512,7 +558,7 @@ impl<'a> Preparer<'a> {
             residents: Vec::new(),
             persons: Vec::new(),
             seal: Some(seal),
-        })
+        }))
     }
 }
 
@@ -522,11 +568,28 @@ pub(crate) struct WireBatch<'a> {
     pub(crate) documents: &'a [WireDocument],
 }
 
-/// One document as the templates read it. One shape for all kinds keeps the
-/// templates' dispatch simple; each kind fills its own parts.
+/// One document as the templates read it: its `kind` tells the templates
+/// which layout prints it, `municipality` is the PDF's author.
 #[derive(Serialize)]
-pub(crate) struct WireDocument {
+#[serde(untagged)]
+pub(crate) enum WireDocument {
+    /// A registry or seal certificate.
+    Certificate(WireCertificate),
+    /// 課税（所得）証明書 / 非課税証明書.
+    TaxationCertificate(WireTaxationCertificate),
+    /// 納税通知書.
+    TaxNotice(WireTaxNotice),
+    /// 特別徴収税額決定通知書.
+    SpecialCollectionNotice(WireSpecialCollectionNotice),
+}
+
+/// A registry or seal certificate as the templates read it. One shape for
+/// these kinds keeps the templates' dispatch simple; each kind fills its own
+/// parts.
+#[derive(Serialize)]
+pub(crate) struct WireCertificate {
     kind: &'static str,
+    municipality: String,
     issuance: WireIssuance,
     address: String,
     head_of_household: Option<String>,
@@ -536,8 +599,8 @@ pub(crate) struct WireDocument {
 }
 
 #[derive(Serialize)]
-struct WireIssuance {
-    municipality: String,
+pub(crate) struct WireIssuance {
+    pub(crate) municipality: String,
     number: String,
     issued_on: String,
     mayor_title: String,

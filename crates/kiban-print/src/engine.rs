@@ -22,11 +22,12 @@ use crate::documents::{
 };
 use crate::error::{CodePoint, PrintError};
 use crate::fonts::{DEBIAN_FONT_DIRECTORIES, FontSet};
+use crate::resident_tax::{SpecialCollectionNotice, TaxNotice, TaxationCertificate};
 use crate::text::UnsupportedVariation;
 use crate::world::{PrintWorld, Sources};
 
 /// The templates, compiled into the binary, under their virtual paths.
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 10] = [
     (
         "/templates/documents.typ",
         include_str!("../templates/documents.typ"),
@@ -51,10 +52,27 @@ const TEMPLATES: [(&str, &str); 6] = [
         "/templates/seal_certificate.typ",
         include_str!("../templates/seal_certificate.typ"),
     ),
+    (
+        "/templates/tax_common.typ",
+        include_str!("../templates/tax_common.typ"),
+    ),
+    (
+        "/templates/tax_notice.typ",
+        include_str!("../templates/tax_notice.typ"),
+    ),
+    (
+        "/templates/special_collection_notice.typ",
+        include_str!("../templates/special_collection_notice.typ"),
+    ),
+    (
+        "/templates/taxation_certificate.typ",
+        include_str!("../templates/taxation_certificate.typ"),
+    ),
 ];
 
-/// The most documents one compilation of a batch lays out, whatever the
-/// page limit of its files: it bounds the memory of a compilation (about
+/// The most documents one compilation of a batch lays out, and the most
+/// pages it is expected to lay out ([`Document::expected_pages`]), whatever
+/// the page limit of its files: it bounds the memory of a compilation (about
 /// 1.5 MB a page while it runs) and the number of image file ids typst
 /// interns for the life of the process.
 pub const MAX_DOCUMENTS_PER_COMPILATION: usize = 1_000;
@@ -90,6 +108,18 @@ impl Default for PrintConfig {
     }
 }
 
+/// Where one document of a batch is in its file (for the index of a print
+/// run: `addressee_id,file,first_page,pages`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// The document (its index in the slice given to [`PrintEngine::render_batch`]).
+    pub document: usize,
+    /// Its first page in the file, counted from 1.
+    pub first_page: usize,
+    /// Its number of pages.
+    pub page_count: usize,
+}
+
 /// One PDF file of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchFile {
@@ -100,6 +130,9 @@ pub struct BatchFile {
     /// The documents of the batch in this file (indices into the slice given
     /// to [`PrintEngine::render_batch`]).
     pub documents: Range<usize>,
+    /// Each document of the file, in order, with its first page and its
+    /// number of pages.
+    pub placements: Vec<Placement>,
     /// The SHA-256 of the PDF, as 64 lowercase hexadecimal digits.
     pub sha256: String,
 }
@@ -205,6 +238,28 @@ impl PrintEngine {
         self.render_one(|preparer| preparer.seal_certificate(certificate))
     }
 
+    /// Prints a 課税（所得）証明書 or 非課税証明書.
+    pub fn render_taxation_certificate(
+        &self,
+        certificate: &TaxationCertificate,
+    ) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.taxation_certificate(certificate))
+    }
+
+    /// Prints a 納税通知書 with its 納付書 (for a batch of them, use
+    /// [`PrintEngine::render_batch`]).
+    pub fn render_tax_notice(&self, notice: &TaxNotice) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.tax_notice(notice))
+    }
+
+    /// Prints the 特別徴収税額決定通知書 of one employer.
+    pub fn render_special_collection_notice(
+        &self,
+        notice: &SpecialCollectionNotice,
+    ) -> Result<Vec<u8>, PrintError> {
+        self.render_one(|preparer| preparer.special_collection_notice(notice))
+    }
+
     /// Prints any one document.
     pub fn render(&self, document: &Document) -> Result<Vec<u8>, PrintError> {
         self.render_one(|preparer| preparer.document(document))
@@ -225,13 +280,16 @@ impl PrintEngine {
     /// Prints many documents into PDF files of at most `max_pages_per_file`
     /// pages, keeping the order given.
     ///
-    /// The documents are taken in runs of `max_pages_per_file` (at most
-    /// [`MAX_DOCUMENTS_PER_COMPILATION`]); each run is one typst compilation,
-    /// and runs are compiled on [`PrintConfig::batch_threads`] threads at
-    /// once. A run of one-page documents is one file. A run with longer
+    /// The documents are taken in runs whose expected pages
+    /// ([`Document::expected_pages`]) fill `max_pages_per_file` (at most
+    /// [`MAX_DOCUMENTS_PER_COMPILATION`] documents and expected pages, at
+    /// least one document); each run is one typst compilation, and runs are
+    /// compiled on [`PrintConfig::batch_threads`] threads at once. A run of
+    /// documents as long as expected is one file. A run with longer
     /// documents is cut into several files at document boundaries, each as
     /// full as the limit allows: a document is never split between files,
-    /// and one longer than the limit gets a file of its own.
+    /// and one longer than the limit gets a file of its own. Each file lists
+    /// where its documents are ([`BatchFile::placements`]).
     ///
     /// The same documents always give the same files (same bytes, same
     /// checksums). An error names the document (`documents[i]`) and field;
@@ -241,11 +299,7 @@ impl PrintEngine {
         documents: &[Document],
         max_pages_per_file: NonZeroUsize,
     ) -> Result<Vec<BatchFile>, PrintError> {
-        let run_length = max_pages_per_file.get().min(MAX_DOCUMENTS_PER_COMPILATION);
-        let runs: Vec<Range<usize>> = (0..documents.len())
-            .step_by(run_length)
-            .map(|start| start..documents.len().min(start + run_length))
-            .collect();
+        let runs = runs(documents, max_pages_per_file);
         let threads = self.inner.batch_threads.get().min(runs.len());
         let next_run = AtomicUsize::new(0);
         // The first run (in order) that failed: later runs need not be printed.
@@ -313,11 +367,19 @@ impl PrintEngine {
             }
             let last_page = compiled.pages[end - 1].end;
             let pdf = export(&compiled.document, Output::BatchFile(first_page..last_page))?;
+            let placements = (first..end)
+                .map(|index| Placement {
+                    document: run.start + index,
+                    first_page: compiled.pages[index].start - first_page + 1,
+                    page_count: compiled.pages[index].len(),
+                })
+                .collect();
             files.push(BatchFile {
                 sha256: sha256_hex(&pdf),
                 pdf,
                 page_count: last_page - first_page,
                 documents: run.start + first..run.start + end,
+                placements,
             });
             first = end;
         }
@@ -373,6 +435,31 @@ impl PrintEngine {
         let pages = document_pages(&document, documents.len())?;
         Ok(Compiled { document, pages })
     }
+}
+
+/// Cuts a batch into runs (one compilation each): consecutive documents
+/// whose expected pages fill `max_pages_per_file`, bounded by
+/// [`MAX_DOCUMENTS_PER_COMPILATION`] documents and expected pages, at least
+/// one document a run.
+fn runs(documents: &[Document], max_pages_per_file: NonZeroUsize) -> Vec<Range<usize>> {
+    let budget = max_pages_per_file.get().min(MAX_DOCUMENTS_PER_COMPILATION);
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < documents.len() {
+        let mut end = start;
+        let mut pages = 0;
+        while end < documents.len() && end - start < MAX_DOCUMENTS_PER_COMPILATION {
+            let next = documents[end].expected_pages();
+            if end > start && pages + next > budget {
+                break;
+            }
+            pages += next;
+            end += 1;
+        }
+        runs.push(start..end);
+        start = end;
+    }
+    runs
 }
 
 /// The pages of each document: every document restarts the page counter,

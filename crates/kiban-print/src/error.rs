@@ -88,6 +88,16 @@ pub enum PrintError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A field whose value contradicts the rest of the document, e.g. a
+    /// payment slip's barcode that holds another amount than its
+    /// installment, or a notice number that is not twelve digits.
+    #[error("{field}: {detail}")]
+    Inconsistent {
+        /// The field of the document at fault.
+        field: String,
+        /// What does not agree, in Japanese.
+        detail: String,
+    },
     /// The QR code of the verification address could not be made.
     #[error("verification QR code not made: {message}")]
     QrCode {
@@ -159,6 +169,10 @@ impl PrintError {
             PrintError::InvalidImage { field, reason } => M::PrintInvalidImage {
                 field: field.clone(),
                 reason: reason.clone(),
+            },
+            PrintError::Inconsistent { field, detail } => M::PrintInconsistent {
+                field: field.clone(),
+                detail: detail.clone(),
             },
             PrintError::QrCode { message } => M::PrintQrCode {
                 detail: message.clone(),

@@ -1,12 +1,15 @@
-//! The printing engine (帳票エンジン) of Kiban: certificates (and, later,
-//! notices) as PDF, typeset in-process by typst with an offline world.
+//! The printing engine (帳票エンジン) of Kiban: certificates and notices as
+//! PDF, typeset in-process by typst with an offline world.
 //!
 //! Each layout is one typst template (`templates/*.typ`, compiled into the
 //! binary) fed by a plain Rust struct: [`ResidentRecordCopy`] (住民票の写し),
 //! [`RemovedRecordCopy`] (除票の写し), [`RecordItemCertificate`]
-//! (住民票記載事項証明書) and [`SealCertificate`] (印鑑登録証明書). Which
-//! registry data goes on them is the businesses' concern; the engine prints
-//! what it is given, with dates already formatted (和暦).
+//! (住民票記載事項証明書), [`SealCertificate`] (印鑑登録証明書),
+//! [`TaxationCertificate`] (課税（所得）証明書 / 非課税証明書), and the
+//! resident-tax notices [`TaxNotice`] (納税通知書 with one 納付書 per period)
+//! and [`SpecialCollectionNotice`] (特別徴収税額決定通知書). Which data goes
+//! on them is the businesses' concern; the engine prints what it is given,
+//! with dates already formatted (和暦).
 //!
 //! ```no_run
 //! # fn example(copy: &kiban_print::ResidentRecordCopy) -> Result<(), kiban_print::PrintError> {
@@ -77,11 +80,25 @@
 //! default). The latent 「複写」 pattern that shows on photocopies is a
 //! feature of the security paper (偽造防止用紙), not printed by the engine.
 //!
+//! # Notices and payment slips
+//!
+//! A [`TaxNotice`]'s first page is the notice, its addressee block placed
+//! for the window of a 長形3号 envelope; the 納付書 follow, three to an A4
+//! page (each a third of the sheet, with cut lines). A slip whose amount is
+//! at most 300,000 yen carries the convenience-store barcode of
+//! collection-v1 ([`kiban_collection::barcode::ConvenienceStoreBarcode`]) as
+//! a GS1-128 symbol ([`Gs1_128`]: Code 128, Start C, FNC1, the 44 digits in
+//! code set C, check character, Stop; one module 0.254 mm, 12 mm high, with
+//! quiet zones of ten modules), drawn as vector bars with the digits below.
+//! The barcode must agree with its installment (notice number, period,
+//! amount), or the notice is refused ([`PrintError::Inconsistent`]).
+//!
 //! # Batches
 //!
 //! [`PrintEngine::render_batch`] prints many documents into PDF files of a
 //! bounded number of pages, in the order given, each file with its page
-//! count and SHA-256. Runs of documents are compiled on several threads at
+//! count, its SHA-256 and where each of its documents starts and how many
+//! pages it has ([`Placement`], for a print run's index). Runs of documents are compiled on several threads at
 //! once. The same input gives the same bytes, whatever the number of
 //! threads: PDFs carry no timestamp, and the typst world has no clock (a
 //! template asking for today's date fails).
@@ -90,7 +107,9 @@ mod documents;
 mod engine;
 mod error;
 mod fonts;
+mod gs1_128;
 mod image;
+mod resident_tax;
 mod text;
 mod verification;
 mod world;
@@ -100,9 +119,17 @@ pub use documents::{
     RemovedResident, ResidentEntry, ResidentRecordCopy, SECURITY_PAPER_NOTICE, SealCertificate,
     Sex,
 };
-pub use engine::{BatchFile, MAX_DOCUMENTS_PER_COMPILATION, PrintConfig, PrintEngine, RenderedPdf};
+pub use engine::{
+    BatchFile, MAX_DOCUMENTS_PER_COMPILATION, Placement, PrintConfig, PrintEngine, RenderedPdf,
+};
 pub use error::{CodePoint, PrintError};
 pub use fonts::{DEBIAN_FONT_DIRECTORIES, EX_GOTHIC, EX_MINCHO, MJ_MINCHO};
+pub use gs1_128::{Gs1_128, MAX_DIGITS as GS1_128_MAX_DIGITS, SymbolError};
 pub use image::{ImageError, PngImage};
+pub use resident_tax::{
+    AmountLine, IncomeLine, Levies, Levy, MailingBlock, NoticeInstallment,
+    SpecialCollectionEmployee, SpecialCollectionNotice, TaxDetails, TaxLabels, TaxNotice,
+    TaxationCertificate, TaxationStatus,
+};
 pub use text::UnsupportedVariation;
 pub use verification::{VERIFY_PATH, Verification, VerificationError};

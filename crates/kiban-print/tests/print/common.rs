@@ -200,6 +200,12 @@ pub fn pdf_images(pdf: &[u8]) -> usize {
 /// The first page as a grey image at `dpi`, as `pdftoppm` renders it:
 /// width, height and one byte a pixel.
 pub fn pdf_page_grey(pdf: &[u8], dpi: u32) -> (usize, usize, Vec<u8>) {
+    pdf_page_grey_at(pdf, dpi, 1)
+}
+
+/// Page `page` (from 1) as a grey image at `dpi`, as `pdftoppm` renders it:
+/// width, height and one byte a pixel.
+pub fn pdf_page_grey_at(pdf: &[u8], dpi: u32, page: usize) -> (usize, usize, Vec<u8>) {
     let path = temporary_file("pdf");
     std::fs::write(&path, pdf).unwrap();
     let output = Command::new("pdftoppm")
@@ -209,9 +215,9 @@ pub fn pdf_page_grey(pdf: &[u8], dpi: u32) -> (usize, usize, Vec<u8>) {
             "-r",
             &dpi.to_string(),
             "-f",
-            "1",
+            &page.to_string(),
             "-l",
-            "1",
+            &page.to_string(),
         ])
         .arg(&path)
         .output()
@@ -261,4 +267,110 @@ pub fn assert_contains(text: &str, expected: &str) {
         joined.contains(&expected_joined),
         "{expected:?} not found in:\n{text}"
     );
+}
+
+/// The 課税明細 of a salaried taxpayer (給与収入 4,000,000 yen).
+pub fn tax_details() -> kiban_print::TaxDetails {
+    use kiban_core::Yen;
+    use kiban_print::{AmountLine, IncomeLine, Levies, Levy, TaxDetails};
+    let line = |label: &str, amount: i64| AmountLine {
+        label: label.to_string(),
+        amount: Yen::new(amount),
+    };
+    TaxDetails {
+        incomes: vec![IncomeLine {
+            kind: "給与所得".to_string(),
+            revenue: Some(Yen::new(4_000_000)),
+            income: Yen::new(2_760_000),
+        }],
+        total_income: Yen::new(2_760_000),
+        deductions: vec![
+            line("社会保険料控除", 600_000),
+            line("生命保険料控除", 28_000),
+            line("基礎控除", 430_000),
+        ],
+        total_deductions: Yen::new(1_058_000),
+        taxable_income: Yen::new(1_702_000),
+        tax_credits: vec![line("調整控除", 2_500)],
+        levies: Levies {
+            municipal: Levy {
+                income_levy: Yen::new(100_620),
+                per_capita_levy: Yen::new(3_000),
+            },
+            prefectural: Levy {
+                income_levy: Yen::new(67_080),
+                per_capita_levy: Yen::new(1_000),
+            },
+            forest_environment_tax: Yen::new(1_000),
+            total: Yen::new(172_700),
+        },
+    }
+}
+
+/// The installments of 172,700 yen: 43,700 and three of 43,000.
+pub fn installments(notice_number: &str) -> Vec<kiban_print::NoticeInstallment> {
+    use kiban_collection::barcode::{BarcodeFields, Business, ConvenienceStoreBarcode};
+    use kiban_core::{FiscalYear, Yen};
+    let periods = [
+        (1, "令和8年6月30日", (2026, 6, 30), 43_700),
+        (2, "令和8年8月31日", (2026, 8, 31), 43_000),
+        (3, "令和8年11月2日", (2026, 11, 2), 43_000),
+        (4, "令和9年2月1日", (2027, 2, 1), 43_000),
+    ];
+    periods
+        .into_iter()
+        .map(|(period, label, (y, m, d), amount)| {
+            let barcode = ConvenienceStoreBarcode::new(&BarcodeFields {
+                agency_code: "12345".to_string(),
+                fiscal_year: FiscalYear::new(2026).unwrap(),
+                business: Business::ResidentTax,
+                notice_number: notice_number.to_string(),
+                period,
+                reissue_count: 0,
+                due_date: kiban_core::Date::new(y, m, d).unwrap(),
+                amount: Yen::new(amount),
+            })
+            .unwrap();
+            kiban_print::NoticeInstallment {
+                period,
+                due_date: label.to_string(),
+                amount: Yen::new(amount),
+                barcode,
+            }
+        })
+        .collect()
+}
+
+pub fn tax_labels() -> kiban_print::TaxLabels {
+    kiban_print::TaxLabels {
+        municipal: "特別区民税".to_string(),
+        prefectural: "都民税".to_string(),
+    }
+}
+
+/// A 納税通知書 of four periods; `serial` makes the notice number.
+pub fn tax_notice(serial: u64) -> kiban_print::TaxNotice {
+    let notice_number = format!("{:012}", 260_000_000_000 + serial);
+    kiban_print::TaxNotice {
+        municipality_name: "葛飾区".to_string(),
+        mayor_title: "葛飾区長".to_string(),
+        mayor_name: "辻　太郎".to_string(),
+        issued_on: "令和8年6月10日".to_string(),
+        fiscal_year: "令和8年度".to_string(),
+        tax_labels: tax_labels(),
+        installments: installments(&notice_number),
+        notice_number,
+        addressee_id: format!("{:010}", 1_000 + serial),
+        mailing: kiban_print::MailingBlock {
+            postal_code: Some(kiban_core::PostalCode::parse("1240012").unwrap()),
+            address: "東京都葛飾区立石五丁目13番1号".to_string(),
+            address_line2: "立石ハイツ203".to_string(),
+            name: "葛\u{E0102}西　一郎".to_string(),
+        },
+        taxpayer_name: "葛\u{E0102}西　一郎".to_string(),
+        taxpayer_address: "東京都葛飾区立石五丁目13番1号".to_string(),
+        details: tax_details(),
+        special_collection_amount: None,
+        contact: "葛飾区 税務課 課税係　電話 03-3695-1111（代表）".to_string(),
+    }
 }

@@ -13,3 +13,4 @@ mod characters;
 mod common;
 mod fonts;
 mod overflow;
+mod resident_tax;
