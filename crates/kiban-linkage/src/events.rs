@@ -37,6 +37,15 @@ const fn addressee(name: &'static str) -> EventType {
     }
 }
 
+const fn resident_tax(name: &'static str) -> EventType {
+    EventType {
+        name,
+        business: "resident_tax",
+        permission: Permission::Tax,
+        scope: "resident_tax:events:read",
+    }
+}
+
 /// Every event type of the feed and the webhooks: the one table of type,
 /// business, permission and scope.
 pub const EVENT_TYPES: &[EventType] = &[
@@ -52,6 +61,7 @@ pub const EVENT_TYPES: &[EventType] = &[
     addressee("addressee_changed"),
     addressee("addressee_merged"),
     addressee("addressee_unmerged"),
+    resident_tax("resident_tax_assessed"),
 ];
 
 /// The scopes that let a client read some events (`BUSINESS:events:read`),
@@ -206,7 +216,11 @@ mod tests {
         assert_eq!(names.len(), EVENT_TYPES.len());
         assert_eq!(
             event_scopes(),
-            ["registry:events:read", "addressee:events:read"]
+            [
+                "registry:events:read",
+                "addressee:events:read",
+                "resident_tax:events:read"
+            ]
         );
         for t in EVENT_TYPES {
             assert!(t.scope.starts_with(t.business));

@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn the_query_is_checked_field_by_field() {
         let ok = FeedRequest::parse(None, None, None, &all()).unwrap();
-        assert_eq!((ok.after, ok.limit, ok.types.len()), (0, 100, 12));
+        assert_eq!((ok.after, ok.limit, ok.types.len()), (0, 100, 13));
         let ok = FeedRequest::parse(
             Some("7"),
             Some("1000"),

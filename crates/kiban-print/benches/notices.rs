@@ -104,7 +104,7 @@ fn notice(serial: u64) -> BenchResult<TaxNotice> {
         mailing: MailingBlock {
             postal_code: Some(PostalCode::parse(&format!("124{:04}", serial % 10_000))?),
             address: address.clone(),
-            address_line2: if serial % 3 == 0 {
+            address_line2: if serial.is_multiple_of(3) {
                 format!("立石ハイツ{}号室", serial % 500 + 101)
             } else {
                 String::new()
