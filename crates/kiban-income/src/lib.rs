@@ -8,6 +8,7 @@
 //! does IO.
 
 pub mod display;
+pub mod record_format;
 pub mod rules;
 pub mod values;
 
