@@ -944,10 +944,13 @@ impl IncomeGenerator {
         // Declarations of other income and deductions.
         if age >= 30 && rng.chance(if age >= 65 { 0.06 } else { 0.025 }) {
             let income = 1_000_000.0 * (0.8 * rng.normal()).exp();
-            draft.real_estate = (income as i64).clamp(-800_000, 12_000_000);
+            draft.real_estate = (income as i64).clamp(0, 12_000_000);
             if rng.chance(0.08) {
-                // Repairs exceeded the rent: a loss.
-                draft.real_estate = -rng.amount(50_000, 600_000);
+                // Repairs ate the rent. income-csv-v1 has no negative
+                // amounts (a loss is refused as malformed), so the
+                // declaration shows no real-estate income.
+                let _ = rng.amount(50_000, 600_000);
+                draft.real_estate = 0;
             }
             draft.declares = true;
         }

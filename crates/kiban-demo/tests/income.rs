@@ -162,7 +162,7 @@ fn check_row(header: &[String], values: &[String]) -> Result<(), String> {
         }
     }
     // An income (not an amount paid) may be a loss.
-    if !is_amount(get("real_estate_income"), true) {
+    if !is_amount(get("real_estate_income"), false) {
         return Err(format!("real_estate_income: {}", get("real_estate_income")));
     }
     if !is_disability(get("disability")) {
@@ -183,7 +183,7 @@ fn check_row(header: &[String], values: &[String]) -> Result<(), String> {
         if PersonName::parse(get("spouse_name")).is_err() || !is_date(get("spouse_birth_date")) {
             return Err("spouse_name/spouse_birth_date".into());
         }
-        if !is_amount(get("spouse_total_income"), true) || !is_disability(get("spouse_disability"))
+        if !is_amount(get("spouse_total_income"), false) || !is_disability(get("spouse_disability"))
         {
             return Err("spouse_total_income/spouse_disability".into());
         }
@@ -207,7 +207,7 @@ fn check_row(header: &[String], values: &[String]) -> Result<(), String> {
         if !matches!(get(&c("relation")), "child" | "parent" | "other") {
             return Err(c("relation"));
         }
-        if !is_amount(get(&c("total_income")), true) || !is_disability(get(&c("disability"))) {
+        if !is_amount(get(&c("total_income")), false) || !is_disability(get(&c("disability"))) {
             return Err(c("total_income"));
         }
         let lives_with = get(&c("lives_with"));
