@@ -9,7 +9,8 @@
 //! index.
 
 use kiban_jobs::kind::{
-    BoxFuture, ChunkResult, JobError, JobKind, ParamSpec, Params, PlannedChunk,
+    BoxFuture, ChunkResult, JobError, JobKind, ParamSpec, Params, PlannedChunk, number_ranges,
+    parse_number_range,
 };
 use kiban_registry::domain::PersonId;
 use kiban_store::TenantTx;
@@ -22,15 +23,6 @@ pub struct IndexAddressees;
 
 /// Its name.
 pub const INDEX_RESIDENTS: &str = "addressee-index";
-
-fn range_key(from: u64, to: u64) -> String {
-    format!("{from}-{to}")
-}
-
-fn parse_range(key: &str) -> Option<(u64, u64)> {
-    let (from, to) = key.split_once('-')?;
-    Some((from.parse().ok()?, to.parse().ok()?))
-}
 
 impl JobKind for IndexAddressees {
     fn name(&self) -> &'static str {
@@ -65,17 +57,7 @@ impl JobKind for IndexAddressees {
                 .await?
                 .and_then(|n| u64::try_from(n).ok())
                 .unwrap_or(1);
-            let size = chunk_size.clamp(1_000, 20_000);
-            let mut chunks = Vec::new();
-            let mut from = 1;
-            while from < next {
-                let to = from.saturating_add(size).min(next);
-                chunks.push(PlannedChunk {
-                    key: range_key(from, to),
-                    subjects: to - from,
-                });
-                from = to;
-            }
+            let chunks = number_ranges(next, chunk_size.clamp(1_000, 20_000));
             Ok(chunks)
         })
     }
@@ -87,7 +69,7 @@ impl JobKind for IndexAddressees {
         chunk: &'a str,
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
-            let (from, to) = parse_range(chunk)
+            let (from, to) = parse_number_range(chunk)
                 .ok_or_else(|| JobError::Failed(format!("区分 {chunk} を読めません")))?;
             let done = index_between(tx, PersonId::new(from), PersonId::new(to)).await?;
             Ok(ChunkResult {

@@ -17,22 +17,27 @@ fn code(c: &str) -> MunicipalityCode {
     MunicipalityCode::parse(c).unwrap()
 }
 
+/// デモ市 (990019), created in `db`, and its handle.
+async fn demo_tenant(db: &kiban_store::Database) -> kiban_store::TenantDb {
+    platform::create_municipality(
+        db,
+        &Municipality {
+            code: code("990019"),
+            name: "デモ市".into(),
+            prefecture: "東京都".into(),
+        },
+    )
+    .await
+    .unwrap();
+    db.tenant(code("990019")).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_registered_non_resident_is_found() {
     for backend in BACKENDS {
         let database = TestDatabase::new(backend).await.unwrap();
         let db = &database.db;
-        platform::create_municipality(
-            db,
-            &Municipality {
-                code: code("990019"),
-                name: "デモ市".into(),
-                prefecture: "東京都".into(),
-            },
-        )
-        .await
-        .unwrap();
-        let tenant = db.tenant(code("990019")).await.unwrap();
+        let tenant = demo_tenant(db).await;
         let actor = Actor::new("tax", "tax_clerk");
         let info = BasicInfoDraft {
             name: "髙橋　一郎".into(),
@@ -80,17 +85,7 @@ async fn letters_go_to_the_mailing_address_of_the_business_else_to_the_addressee
     for backend in BACKENDS {
         let database = TestDatabase::new(backend).await.unwrap();
         let db = &database.db;
-        platform::create_municipality(
-            db,
-            &Municipality {
-                code: code("990019"),
-                name: "デモ市".into(),
-                prefecture: "東京都".into(),
-            },
-        )
-        .await
-        .unwrap();
-        let tenant = db.tenant(code("990019")).await.unwrap();
+        let tenant = demo_tenant(db).await;
         let actor = Actor::new("tax", "tax_clerk");
         let mut ids = Vec::new();
         for (name, kana, line) in [

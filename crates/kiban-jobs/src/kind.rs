@@ -493,3 +493,44 @@ mod tests {
         assert_eq!(p.get("fiscal_year"), Some("2026"));
     }
 }
+
+/// Chunks over the numbers `1..next` (e.g. the person counter's next
+/// value), `size` numbers each, keyed `from-to` (end excluded): the plan of
+/// a job that goes through a numbered population in ranges.
+pub fn number_ranges(next: u64, size: u64) -> Vec<PlannedChunk> {
+    let size = size.max(1);
+    let mut chunks = Vec::new();
+    let mut from = 1;
+    while from < next {
+        let to = from.saturating_add(size).min(next);
+        chunks.push(PlannedChunk {
+            key: format!("{from}-{to}"),
+            subjects: to - from,
+        });
+        from = to;
+    }
+    chunks
+}
+
+/// The range `(from, to)` of a chunk key made by [`number_ranges`]
+/// (`None` for any other key).
+pub fn parse_number_range(key: &str) -> Option<(u64, u64)> {
+    let (from, to) = key.split_once('-')?;
+    Some((from.parse().ok()?, to.parse().ok()?))
+}
+
+#[cfg(test)]
+mod number_range_tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_every_number_once_and_read_back() {
+        let chunks = number_ranges(26, 10);
+        let keys: Vec<&str> = chunks.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["1-11", "11-21", "21-26"]);
+        assert_eq!(chunks.iter().map(|c| c.subjects).sum::<u64>(), 25);
+        assert_eq!(parse_number_range("11-21"), Some((11, 21)));
+        assert_eq!(parse_number_range("review"), None);
+        assert!(number_ranges(1, 10).is_empty());
+    }
+}

@@ -15,7 +15,7 @@ use kiban_audit::Actor;
 use kiban_core::{FiscalYear, Message};
 use kiban_jobs::kind::{
     BoxFuture, ChunkResult, JobError, JobKind, ParamError, ParamSpec, ParamType, Params,
-    PlannedChunk, SubjectError,
+    PlannedChunk, SubjectError, number_ranges, parse_number_range,
 };
 use kiban_store::TenantTx;
 
@@ -53,13 +53,10 @@ const PARAMS: &[ParamSpec] = &[
 /// The key of the last chunk.
 const REVIEW_CHUNK: &str = "review";
 
-fn range_key(from: u64, to: u64) -> String {
-    format!("{from}-{to}")
-}
-
+/// The person numbers of a chunk made by [`number_ranges`].
 fn parse_range(key: &str) -> Option<(i64, i64)> {
-    let (from, to) = key.split_once('-')?;
-    Some((from.parse().ok()?, to.parse().ok()?))
+    let (from, to) = parse_number_range(key)?;
+    Some((i64::try_from(from).ok()?, i64::try_from(to).ok()?))
 }
 
 fn fiscal_year(params: &Params) -> Result<FiscalYear, ParamError> {
@@ -129,17 +126,7 @@ impl JobKind for ResidentTaxAssessment {
                 .await?
                 .and_then(|n| u64::try_from(n).ok())
                 .unwrap_or(1);
-            let size = chunk_size.clamp(5_000, 25_000);
-            let mut chunks = Vec::new();
-            let mut from = 1;
-            while from < next {
-                let to = from.saturating_add(size).min(next);
-                chunks.push(PlannedChunk {
-                    key: range_key(from, to),
-                    subjects: to - from,
-                });
-                from = to;
-            }
+            let mut chunks = number_ranges(next, chunk_size.clamp(5_000, 25_000));
             chunks.push(PlannedChunk {
                 key: REVIEW_CHUNK.to_owned(),
                 subjects: 0,
@@ -221,7 +208,7 @@ mod tests {
         let bad = params(&[("fiscal_year", "2026"), ("reassess", "yes")]).unwrap();
         assert_eq!(job.validate(&bad).unwrap_err().field, "reassess");
         assert_eq!(params(&[]).unwrap_err().field, "fiscal_year");
-        assert_eq!(parse_range(&range_key(3, 40)), Some((3, 40)));
+        assert_eq!(parse_range(&number_ranges(41, 38)[0].key), Some((1, 39)));
         assert_eq!(parse_range(REVIEW_CHUNK), None);
     }
 }
