@@ -890,10 +890,12 @@ pub async fn assess_range(
 }
 
 /// Flags every version that took a dependent another taxpayer's latest
-/// version took too (`dependent_claimed_twice`), once per version: one
-/// aggregate statement and one multi-row insert; with `keys`, only those
-/// dependents are looked at (a reassessment's). Returns the versions
-/// flagged now.
+/// version took too (`dependent_claimed_twice`), once per version: the
+/// claims of the latest versions read by one statement, grouped here (a
+/// `GROUP BY … HAVING` joined back to itself let PostgreSQL's planner pick
+/// quadratic nested loops on fresh statistics), and one multi-row insert;
+/// with `keys`, only those dependents are looked at (a reassessment's).
+/// Returns the versions flagged now.
 pub async fn flag_double_claims(
     tx: &mut TenantTx,
     fiscal_year: FiscalYear,
@@ -913,29 +915,49 @@ pub async fn flag_double_claims(
             )
         }
     };
-    // The claims of each person's latest version.
+    // The claims of each person's latest version (a scalar subquery: one
+    // primary-key lookup per claim, whatever the statistics).
     let latest = format!(
         "SELECT c.claim_key, c.addressee_id, c.version_no FROM resident_tax_dependent_claims c \
          WHERE c.municipality_code = $1 AND c.fiscal_year = $2{only} AND c.version_no = \
          (SELECT MAX(a.version_no) FROM resident_tax_assessments a WHERE a.municipality_code = $1 \
-          AND a.fiscal_year = $2 AND a.addressee_id = c.addressee_id)"
+          AND a.fiscal_year = $2 AND a.addressee_id = c.addressee_id) \
+         ORDER BY c.claim_key, c.addressee_id"
     );
-    let sql = format!(
-        "SELECT DISTINCT l.addressee_id, l.version_no FROM ({latest}) l WHERE l.claim_key IN \
-         (SELECT k.claim_key FROM ({latest}) k GROUP BY k.claim_key HAVING COUNT(DISTINCT k.addressee_id) > 1) \
-         AND NOT EXISTS (SELECT 1 FROM resident_tax_reviews r WHERE r.municipality_code = $1 \
-           AND r.fiscal_year = $2 AND r.addressee_id = l.addressee_id AND r.version_no = l.version_no \
-           AND r.code = '{code}') ORDER BY l.addressee_id",
-        code = ReviewFlag::DependentClaimedTwice.code()
-    );
-    let rows = tx.fetch_all(&sql, &args).await?;
+    let mut claimants: BTreeMap<String, BTreeSet<(i64, i64)>> = BTreeMap::new();
+    for row in tx.fetch_all(&latest, &args).await? {
+        claimants
+            .entry(row.text(0)?)
+            .or_default()
+            .insert((row.int(1)?, row.int(2)?));
+    }
+    let mut twice: BTreeSet<(i64, i64)> = BTreeSet::new();
+    for versions in claimants.into_values() {
+        let persons: BTreeSet<i64> = versions.iter().map(|(id, _)| *id).collect();
+        if persons.len() > 1 {
+            twice.extend(versions);
+        }
+    }
+    if twice.is_empty() {
+        return Ok(0);
+    }
+    for row in tx
+        .fetch_all(
+            "SELECT addressee_id, version_no FROM resident_tax_reviews WHERE municipality_code = $1 \
+             AND fiscal_year = $2 AND code = $3",
+            &[year.clone(), Arg::from(ReviewFlag::DependentClaimedTwice.code())],
+        )
+        .await?
+    {
+        twice.remove(&(row.int(0)?, row.int(1)?));
+    }
     let recorded_at = kiban_store::now_text();
-    let mut inserts = Vec::with_capacity(rows.len());
-    for row in &rows {
+    let mut inserts = Vec::with_capacity(twice.len());
+    for (addressee, version) in twice {
         inserts.push(vec![
             year.clone(),
-            Arg::Int(row.int(0)?),
-            Arg::Int(row.int(1)?),
+            Arg::Int(addressee),
+            Arg::Int(version),
             Arg::from(ReviewFlag::DependentClaimedTwice.code()),
             Arg::Text(recorded_at.clone()),
         ]);
