@@ -66,6 +66,12 @@ pub enum Permission {
     /// Read and set the resident tax's settings of a fiscal year (税率,
     /// 級地, 納期限, 端数単位, 収納機関番号).
     ResidentTaxSettings,
+    /// The door of the batch console and of the jobs API (バッチ処理):
+    /// held by every role that may use the jobs of some business. Which
+    /// runs, kinds and consumers a holder sees and starts is then decided
+    /// per business by that business's own permission (the registry's:
+    /// [`Permission::RegistryJobs`]; the resident tax's: [`Permission::Tax`]).
+    Jobs,
 }
 
 impl Role {
@@ -122,6 +128,7 @@ impl Role {
                         | P::AuditRead
                         | P::Calculate
                         | P::RegistryJobs
+                        | P::Jobs
                         | P::ManageLinkage
                         | P::ResidentTaxSettings
                 )
@@ -135,6 +142,7 @@ impl Role {
                     | P::IndividualNumber
                     | P::IssueCertificates
                     | P::RegistryJobs
+                    | P::Jobs
                     | P::AddresseeRead
             ),
             Role::TaxClerk => matches!(
@@ -145,6 +153,7 @@ impl Role {
                     | P::AddresseeRead
                     | P::AddresseeWrite
                     | P::ResidentTaxSettings
+                    | P::Jobs
             ),
             Role::NhiClerk => matches!(
                 permission,
@@ -161,6 +170,7 @@ impl Role {
                     | P::IndividualNumber
                     | P::IssueCertificates
                     | P::RegistryJobs
+                    | P::Jobs
                     | P::AddresseeRead
                     | P::AddresseeWrite
             ),

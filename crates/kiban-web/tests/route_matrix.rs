@@ -43,6 +43,11 @@ enum Rule {
     /// with the permission get `success`, without it 403; staff of another
     /// municipality 404; operators 403; every refusal is logged.
     Tenant(Permission, u16),
+    /// A jobs path about one run, kind or consumer of the registry (a
+    /// tenant path behind the door [`Permission::Jobs`]): staff with the
+    /// business's permission get `success`; staff with the door only, and
+    /// staff without it, 403; otherwise as [`Rule::Tenant`].
+    Jobs(Permission, u16),
     /// Any staff member with the permission, whatever the municipality (no
     /// tenant in the path, no personal data kept): operators get 403.
     AnyStaff(Permission, u16),
@@ -83,19 +88,21 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "restoreSealRegistration" | "confirmSealAbolition" => {
             Rule::Tenant(Permission::RegistryWrite, 200)
         }
-        // Jobs: decided by the job's business (registry jobs here).
-        "submitJob" => Rule::Tenant(Permission::RegistryJobs, 202),
+        // Jobs: behind the door of every role with jobs, then decided by
+        // the business of the run, kind or consumer (the registry's here);
+        // the lists show each caller only its businesses'.
+        "submitJob" => Rule::Jobs(Permission::RegistryJobs, 202),
         "listJobKinds"
         | "listJobs"
-        | "getJob"
+        | "getJobPlan"
+        | "listOutboxConsumers"
+        | "listOutboxDeadLetters" => Rule::Tenant(Permission::Jobs, 200),
+        "getJob"
         | "getJobOutput"
         | "cancelJob"
-        | "getJobPlan"
         | "putJobPlan"
-        | "listOutboxConsumers"
-        | "listOutboxDeadLetters"
         | "retryOutboxDeadLetter"
-        | "dismissOutboxDeadLetter" => Rule::Tenant(Permission::RegistryJobs, 200),
+        | "dismissOutboxDeadLetter" => Rule::Jobs(Permission::RegistryJobs, 200),
         // Data linkage: the feed for roles that read some events, webhooks
         // for the municipality's administrators.
         "listEvents" => Rule::Tenant(Permission::RegistryRead, 200),
@@ -511,8 +518,15 @@ fn expected(rule: Rule, caller: Caller) -> (u16, bool) {
                 (403, false)
             }
         }
-        (Rule::Tenant(..), Caller::Operator) => (403, true),
-        (Rule::Tenant(..), Caller::Foreign(_)) => (404, true),
+        (Rule::Tenant(..) | Rule::Jobs(..), Caller::Operator) => (403, true),
+        (Rule::Tenant(..) | Rule::Jobs(..), Caller::Foreign(_)) => (404, true),
+        (Rule::Jobs(permission, status), Caller::Own(role)) => {
+            if role.allows(permission) {
+                (status, false)
+            } else {
+                (403, true)
+            }
+        }
         (Rule::Tenant(permission, status), Caller::Own(role)) => {
             if role.allows(permission) {
                 (status, false)
@@ -530,6 +544,7 @@ fn agrees(rule: Rule, access: Access, success: u16) -> bool {
         (Rule::Authenticated(status), Access::Authenticated) => status == success,
         (Rule::AnyStaff(p, status), Access::Staff(q)) => p == q && status == success,
         (Rule::Tenant(p, status), Access::Tenant(q)) => p == q && status == success,
+        (Rule::Jobs(_, status), Access::Tenant(q)) => q == Permission::Jobs && status == success,
         _ => false,
     }
 }

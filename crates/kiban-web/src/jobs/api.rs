@@ -506,9 +506,9 @@ pub fn permission_of(business: &str) -> Option<Permission> {
     }
 }
 
-/// The permission every jobs path needs before the business is known (the
-/// one job permission there is so far).
-const ANY_JOBS: Permission = Permission::RegistryJobs;
+/// The permission every jobs path needs before the business is known;
+/// [`may_use`] then decides per business.
+const ANY_JOBS: Permission = Permission::Jobs;
 
 /// Whether `principal` may use the jobs of `business` (in its own
 /// municipality, already checked).

@@ -204,7 +204,7 @@ async fn tenant_for(
         principal,
         headers,
         &chrome.municipality_code,
-        kiban_auth::Permission::RegistryJobs,
+        kiban_auth::Permission::Jobs,
         Target {
             operation,
             person: None,
