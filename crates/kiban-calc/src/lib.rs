@@ -20,6 +20,7 @@ mod wareki;
 pub mod wire;
 
 pub use error::CalcError;
+pub use resident_tax::input_typed as resident_tax_input;
 pub use resident_tax::run_typed as resident_tax_typed;
 
 use serde_json::Value;

@@ -432,6 +432,14 @@ pub(crate) fn run(input: &Value) -> Result<Value, CalcError> {
     run_typed(&domain).map(|(_, output)| output)
 }
 
+/// calc-v1's `resident-tax` input object in the domain's types (a business
+/// that stored the input it calculated from reads it back, e.g. to print
+/// the working of an assessment).
+pub fn input_typed(input: &Value) -> Result<ResidentTaxInput, CalcError> {
+    let input: Input = wire::parse(input)?;
+    to_domain(&input)
+}
+
 /// `resident-tax` on an input already in the domain's types (a business
 /// that built it from its own records): the result and calc-v1's output
 /// object for it, the very object [`crate::run`] answers for the same

@@ -13,7 +13,7 @@ use std::time::Duration;
 use kiban_addressee::domain::AddresseeId;
 use kiban_audit::Actor;
 use kiban_core::{Date, FiscalYear, MunicipalityCode, Sex, Yen};
-use kiban_jobs::engine::{self, EngineOptions, Status};
+use kiban_jobs::engine::{self, EngineOptions, RunInfo, Status};
 use kiban_jobs::kind::Kinds;
 use kiban_registry::domain::{
     Action, AddressDraft, AddressText, Death, MoveInCommand, MoveInPerson, MoveOut,
@@ -25,7 +25,9 @@ use kiban_resident_tax::domain::income::{
     IncomeSource, SpouseRecord,
 };
 use kiban_resident_tax::domain::settings::SettingsInput;
-use kiban_resident_tax::jobs::{ASSESSMENT_JOB, ResidentTaxAssessment};
+use kiban_resident_tax::jobs::{
+    ASSESSMENT_JOB, NOTICES_JOB, ResidentTaxAssessment, ResidentTaxNotices,
+};
 use kiban_resident_tax::storage::{assessment, income, settings};
 use kiban_store::platform::{self, Municipality};
 use kiban_store::testing::{BACKENDS, TestDatabase};
@@ -228,30 +230,40 @@ async fn designated_city(tenant: &TenantDb) {
     .unwrap();
 }
 
-/// Runs the job to its end; answers the run's subject errors.
-async fn run_job(tenant: &TenantDb, extra: &[(&str, &str)]) -> Vec<String> {
-    let kinds = Kinds::new(vec![Box::new(ResidentTaxAssessment)]);
-    let mut params: BTreeMap<String, String> = [
-        ("fiscal_year".to_owned(), "2026".to_owned()),
-        ("assessed_on".to_owned(), "2026-05-20".to_owned()),
-    ]
-    .into();
-    for (k, v) in extra {
-        params.insert((*k).to_owned(), (*v).to_owned());
-    }
-    let id = engine::submit(tenant, &kinds, ASSESSMENT_JOB, &params, "tax")
+fn kinds() -> Kinds {
+    Kinds::new(vec![
+        Box::new(ResidentTaxAssessment),
+        Box::new(ResidentTaxNotices),
+    ])
+}
+
+/// Runs a job of the business to its end; answers the run.
+async fn run_kind(tenant: &TenantDb, job: &str, params: &[(&str, &str)]) -> RunInfo {
+    let params: BTreeMap<String, String> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let id = engine::submit(tenant, &kinds(), job, &params, "tax")
         .await
         .unwrap();
     let options = EngineOptions {
         chunk_size: 5_000,
         backoff: Duration::ZERO,
+        max_attempts: 1,
         ..EngineOptions::default()
     };
-    let status = engine::run_to_end(tenant, &kinds, id, &options, Duration::ZERO, |_| {})
+    engine::run_to_end(tenant, &kinds(), id, &options, Duration::ZERO, |_| {})
         .await
         .unwrap();
-    let run = engine::status(tenant, id).await.unwrap().unwrap();
-    assert_eq!(status, Status::Succeeded, "{:?}", run.error);
+    engine::status(tenant, id).await.unwrap().unwrap()
+}
+
+/// Runs the assessment to its end; answers the run's subject errors.
+async fn run_job(tenant: &TenantDb, extra: &[(&str, &str)]) -> Vec<String> {
+    let mut params = vec![("fiscal_year", "2026"), ("assessed_on", "2026-05-20")];
+    params.extend_from_slice(extra);
+    let run = run_kind(tenant, ASSESSMENT_JOB, &params).await;
+    assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
     run.errors
         .iter()
         .map(|e| format!("{}:{}", e.subject, e.code))
@@ -680,5 +692,185 @@ async fn a_year_without_rules_is_refused() {
             [("fiscal_year".to_owned(), "2019".to_owned())].into();
         let err = engine::submit(&demo, &kinds, ASSESSMENT_JOB, &params, "tax").await;
         assert!(err.is_err(), "{backend:?}");
+    }
+}
+
+async fn output(tenant: &TenantDb, run: &RunInfo, name: &str) -> Vec<u8> {
+    engine::read_output(tenant, &kinds(), &clerk(), run.job_id, name)
+        .await
+        .unwrap()
+        .unwrap()
+        .content
+}
+
+/// 納税通知書: one per person with an ordinary part (none for a person whose
+/// employer collects everything), in the order of the mail by the postal
+/// code of the mailing address for the resident tax, with the index, one
+/// `print` entry per person, the same files for the same data, nothing of
+/// another municipality's, and a clear failure while no certifier is set.
+#[tokio::test]
+async fn notices_in_postal_order_with_their_index() {
+    for backend in BACKENDS {
+        let (_t, demo, other) = setup(backend).await;
+        designated_city(&demo).await;
+        let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
+        let jiro = arrive(&demo, "2020-04-01", "1985-02-01", "ニイガタ ジロウ").await;
+        let saburo = arrive(&demo, "2020-04-01", "1987-03-03", "ニイガタ サブロウ").await;
+        store(
+            &demo,
+            vec![
+                (taro, niigata_record(CollectionMethod::Ordinary)),
+                (jiro, niigata_record(CollectionMethod::Ordinary)),
+                (saburo, niigata_record(CollectionMethod::Special)),
+            ],
+        )
+        .await;
+        run_job(&demo, &[]).await;
+        kiban_addressee::storage::index_all(&demo).await.unwrap();
+        // Jiro's letters of the resident tax go to Tokyo (100-0001), ahead
+        // of Niigata (951-8501) in the mail.
+        kiban_addressee::storage::set_mailing_address(
+            &demo,
+            &clerk(),
+            &kiban_addressee::domain::MailingAddress {
+                record_no: 0,
+                addressee: AddresseeId::new(jiro.get()),
+                business: kiban_addressee::domain::Business::ResidentTax,
+                kind: kiban_addressee::domain::MailingKind::Mailing,
+                name: "新潟 次郎".into(),
+                address: kiban_addressee::domain::PostalAddress {
+                    postal_code: Some(kiban_core::PostalCode::parse("1000001").unwrap()),
+                    address_line: "東京都千代田区千代田1番1号".into(),
+                    katagaki: Some("新潟方".into()),
+                },
+                valid_from: d("2026-04-01"),
+                valid_until: None,
+                recorded_at: String::new(),
+                recorded_by: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        let params = [("fiscal_year", "2026"), ("issued_on", "2026-06-10")];
+        let refused = run_kind(&demo, NOTICES_JOB, &params).await;
+        assert_eq!(refused.status, Status::Failed);
+        assert!(
+            refused.error.as_deref().unwrap_or("").contains("認証者"),
+            "{:?}",
+            refused.error
+        );
+        let mut tx = demo.begin().await.unwrap();
+        tx.insert_rows(
+            "certifier_settings",
+            &[
+                "version",
+                "mayor_title",
+                "mayor_name",
+                "recorded_at",
+                "recorded_by",
+            ],
+            &[vec![
+                kiban_store::Arg::Int(1),
+                kiban_store::Arg::from("新潟市長"),
+                kiban_store::Arg::from("基盤 太郎"),
+                kiban_store::Arg::from("2026-06-01T00:00:00Z"),
+                kiban_store::Arg::from("admin"),
+            ]],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let run = run_kind(&demo, NOTICES_JOB, &params).await;
+        assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
+        assert!(run.errors.is_empty(), "{:?}", run.errors);
+        let names: Vec<&str> = run.outputs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["index.csv", "notices-0001.pdf"], "{backend:?}");
+        let pdf = &run.outputs[1];
+        assert_eq!(pdf.content_type, "application/pdf");
+        assert_eq!(pdf.pages, Some(6));
+        assert_eq!(run.outputs[0].rows, Some(2));
+        let index = String::from_utf8(output(&demo, &run, "index.csv").await).unwrap();
+        assert_eq!(
+            index,
+            format!(
+                "addressee_id,file,first_page,pages\n{jiro},notices-0001.pdf,1,3\n{taro},notices-0001.pdf,4,3\n",
+                jiro = jiro.get(),
+                taro = taro.get()
+            )
+        );
+        assert!(
+            output(&demo, &run, "notices-0001.pdf")
+                .await
+                .starts_with(b"%PDF")
+        );
+        let printed = count(
+            &demo,
+            &format!(
+                "SELECT COUNT(*) FROM audit_log WHERE municipality_code = $1 AND action = 'print' \
+                 AND person_id IN ({}, {}, {})",
+                taro.get(),
+                jiro.get(),
+                saburo.get()
+            ),
+        )
+        .await;
+        assert_eq!(printed, 2);
+
+        // The same data, the same day: the same file, byte for byte.
+        let again = run_kind(&demo, NOTICES_JOB, &params).await;
+        assert_eq!(again.outputs[1].sha256, pdf.sha256);
+
+        // Only some persons; an addressee list that is not numbers is
+        // refused naming the parameter.
+        let one = run_kind(
+            &demo,
+            NOTICES_JOB,
+            &[
+                ("fiscal_year", "2026"),
+                ("issued_on", "2026-06-10"),
+                ("addressee_ids", &taro.get().to_string()),
+            ],
+        )
+        .await;
+        assert_eq!(one.outputs[0].rows, Some(1));
+        let bad: BTreeMap<String, String> = [
+            ("fiscal_year".to_owned(), "2026".to_owned()),
+            ("addressee_ids".to_owned(), "12,abc".to_owned()),
+        ]
+        .into();
+        let refused = engine::submit(&demo, &kinds(), NOTICES_JOB, &bad, "tax").await;
+        assert!(
+            format!("{refused:?}").contains("addressee_ids"),
+            "{refused:?}"
+        );
+
+        // Another municipality sees none of these persons.
+        let mut tx = other.begin().await.unwrap();
+        tx.insert_rows(
+            "certifier_settings",
+            &[
+                "version",
+                "mayor_title",
+                "mayor_name",
+                "recorded_at",
+                "recorded_by",
+            ],
+            &[vec![
+                kiban_store::Arg::Int(1),
+                kiban_store::Arg::from("千代田区長"),
+                kiban_store::Arg::from("千代田 花子"),
+                kiban_store::Arg::from("2026-06-01T00:00:00Z"),
+                kiban_store::Arg::from("admin"),
+            ]],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let theirs = run_kind(&other, NOTICES_JOB, &params).await;
+        assert_eq!(theirs.status, Status::Succeeded, "{:?}", theirs.error);
+        let names: Vec<&str> = theirs.outputs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["index.csv"]);
+        assert_eq!(theirs.outputs[0].rows, Some(0));
     }
 }

@@ -168,6 +168,16 @@ fn view_of_index(row: &Row) -> Result<AddresseeView, StoreError> {
     })
 }
 
+/// The current name and address of each of `ids` (those indexed), by
+/// number, from the search index: for printing in bulk (the taxpayer's
+/// block of a notice). No access-log entry: the caller logs what it prints.
+pub async fn views_of(
+    tx: &mut TenantTx,
+    ids: &[AddresseeId],
+) -> Result<BTreeMap<AddresseeId, AddresseeView>, StoreError> {
+    index_views(tx, ids).await
+}
+
 /// The index rows of `ids` (those indexed), by number.
 async fn index_views(
     tx: &mut TenantTx,

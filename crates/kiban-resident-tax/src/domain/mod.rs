@@ -4,4 +4,5 @@ pub mod assessment;
 pub mod income;
 pub mod installments;
 pub mod matching;
+pub mod notice;
 pub mod settings;

@@ -635,6 +635,33 @@ async fn notice_numbers_of(
     Ok(out)
 }
 
+/// The latest version of each of `ids` that was assessed in `fiscal_year`
+/// (review findings not read), by number. No access-log entry: the caller
+/// logs what it uses.
+pub async fn latest_of(
+    tx: &mut TenantTx,
+    fiscal_year: FiscalYear,
+    ids: &[AddresseeId],
+) -> Result<BTreeMap<AddresseeId, AssessmentVersion>, StoreError> {
+    let mut out = BTreeMap::new();
+    let ints: Vec<i64> = ids.iter().map(|i| id_int(*i)).collect();
+    for chunk in ints.chunks(kiban_store::IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM resident_tax_assessments a WHERE a.municipality_code = $1 \
+             AND a.fiscal_year = $2 AND a.addressee_id IN ({}) ORDER BY a.addressee_id, a.version_no",
+            in_literal(chunk)
+        );
+        for row in tx
+            .fetch_all(&sql, &[Arg::Int(i64::from(fiscal_year.start_year()))])
+            .await?
+        {
+            let v = read_version(fiscal_year, &row)?;
+            out.insert(v.addressee_id, v);
+        }
+    }
+    Ok(out)
+}
+
 /// The latest version of every person assessed in `from..until`.
 async fn latest_in_range(
     tx: &mut TenantTx,

@@ -2,4 +2,5 @@
 
 pub mod assessment;
 pub mod income;
+pub mod notices;
 pub mod settings;

@@ -120,6 +120,7 @@ pub fn job_kinds() -> kiban_jobs::Kinds {
         Box::new(kiban_registry::jobs::PopulationStatistics),
         Box::new(kiban_addressee::jobs::IndexAddressees),
         Box::new(kiban_resident_tax::jobs::ResidentTaxAssessment),
+        Box::new(kiban_resident_tax::jobs::ResidentTaxNotices),
     ])
 }
 
