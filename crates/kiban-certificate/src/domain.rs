@@ -17,15 +17,19 @@ pub enum CertificateKind {
     RecordItemCertificate,
     /// `seal_certificate`: 印鑑登録証明書.
     SealCertificate,
+    /// `tax_certificate`: 課税（所得）証明書, or 非課税証明書 for a person
+    /// not taxed (contract resident-tax-v1).
+    TaxCertificate,
 }
 
 impl CertificateKind {
     /// Every kind.
-    pub const ALL: [CertificateKind; 4] = [
+    pub const ALL: [CertificateKind; 5] = [
         CertificateKind::ResidentRecordCopy,
         CertificateKind::RemovedRecordCopy,
         CertificateKind::RecordItemCertificate,
         CertificateKind::SealCertificate,
+        CertificateKind::TaxCertificate,
     ];
 
     /// The stable code of the API.
@@ -35,6 +39,7 @@ impl CertificateKind {
             CertificateKind::RemovedRecordCopy => "removed_record_copy",
             CertificateKind::RecordItemCertificate => "record_item_certificate",
             CertificateKind::SealCertificate => "seal_certificate",
+            CertificateKind::TaxCertificate => "tax_certificate",
         }
     }
 
@@ -50,6 +55,7 @@ impl CertificateKind {
             CertificateKind::RemovedRecordCopy => "除票の写し",
             CertificateKind::RecordItemCertificate => "住民票記載事項証明書",
             CertificateKind::SealCertificate => "印鑑登録証明書",
+            CertificateKind::TaxCertificate => "課税（所得）証明書",
         }
     }
 }
@@ -152,7 +158,7 @@ impl Item {
                     | Item::ResidentFrom
                     | Item::PreviousAddress
             ),
-            CertificateKind::SealCertificate => false,
+            CertificateKind::SealCertificate | CertificateKind::TaxCertificate => false,
         }
     }
 }
@@ -434,6 +440,57 @@ impl IssuanceFacts {
             verification: self.verification.clone(),
             security_notice: Some(kiban_print::SECURITY_PAPER_NOTICE.to_string()),
         }
+    }
+}
+
+/// What a 課税（所得）証明書 states, read before the issuance is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taxation {
+    /// 年度.
+    pub fiscal_year: kiban_core::FiscalYear,
+    /// The names of the tax's two parts.
+    pub labels: kiban_print::TaxLabels,
+    /// Taxed, or 非課税 (neither levy).
+    pub status: kiban_print::TaxationStatus,
+    /// 氏名.
+    pub name: String,
+    /// 生年月日.
+    pub birth_date: Date,
+    /// 住所 on 1 January of the fiscal year.
+    pub address: String,
+    /// 課税明細.
+    pub details: kiban_print::TaxDetails,
+}
+
+/// The year of the income of a fiscal year, as printed: `令和7年分` for
+/// 2026年度 (元年 for the first year of an era).
+pub fn income_year_ja(fiscal_year: kiban_core::FiscalYear) -> String {
+    let year = fiscal_year.start_year() - 1;
+    match jiff::civil::Date::new(i16::try_from(year).unwrap_or(0), 12, 31)
+        .ok()
+        .and_then(|d| kiban_core::wareki::to_wareki(d).ok())
+    {
+        Some(w) if w.year() == 1 => format!("{}元年分", w.era().name_ja()),
+        Some(w) => format!("{}{}年分", w.era().name_ja(), w.year()),
+        None => format!("{year}年分"),
+    }
+}
+
+/// 課税（所得）証明書 / 非課税証明書.
+pub fn taxation_certificate(
+    facts: &IssuanceFacts,
+    taxation: &Taxation,
+) -> kiban_print::TaxationCertificate {
+    kiban_print::TaxationCertificate {
+        issuance: facts.to_print(),
+        fiscal_year: kiban_core::wareki::format_fiscal_year_ja(taxation.fiscal_year),
+        income_year: income_year_ja(taxation.fiscal_year),
+        tax_labels: taxation.labels.clone(),
+        status: taxation.status,
+        name: taxation.name.clone(),
+        birth_date: kiban_core::wareki::format_ja(taxation.birth_date),
+        address: taxation.address.clone(),
+        details: taxation.details.clone(),
     }
 }
 

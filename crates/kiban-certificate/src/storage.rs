@@ -37,6 +37,14 @@ pub enum Subject {
     Persons(Vec<PersonId>),
     /// The holder of a seal card (`seal_card_number`).
     SealCard(String),
+    /// A taxpayer of a fiscal year (`addressee_id`, `fiscal_year`): a
+    /// resident or a non-resident of the addressee master.
+    Taxpayer {
+        /// 宛名番号.
+        addressee_id: u64,
+        /// 年度.
+        fiscal_year: kiban_core::FiscalYear,
+    },
 }
 
 /// A request to issue one certificate.
@@ -221,6 +229,10 @@ enum Content {
         impression: PngImage,
         registration_id: i64,
     },
+    Taxation {
+        person: PersonId,
+        taxation: Box<domain::Taxation>,
+    },
 }
 
 impl Content {
@@ -230,6 +242,7 @@ impl Content {
             | Content::Removed { persons, .. }
             | Content::Items { persons, .. } => persons.iter().map(|p| p.person_id).collect(),
             Content::Seal { holder, .. } => vec![holder.person_id],
+            Content::Taxation { person, .. } => vec![*person],
         }
     }
 
@@ -240,7 +253,7 @@ impl Content {
             Content::Resident { persons, .. }
             | Content::Removed { persons, .. }
             | Content::Items { persons, .. } => persons,
-            Content::Seal { .. } => return Ok(()),
+            Content::Seal { .. } | Content::Taxation { .. } => return Ok(()),
         };
         for person in persons.iter_mut() {
             person.individual_number = RegistryReads::within(tx)
@@ -257,6 +270,7 @@ impl Content {
                 persons.first().map(|p| p.household_id)
             }
             Content::Seal { holder, .. } => Some(holder.household_id),
+            Content::Taxation { .. } => None,
         }
     }
 
@@ -290,8 +304,93 @@ impl Content {
                 impression,
                 *registration_id,
             )),
+            Content::Taxation { taxation, .. } => {
+                Document::TaxationCertificate(domain::taxation_certificate(facts, taxation))
+            }
         }
     }
+}
+
+/// Step 1's reads of a 課税（所得）証明書: the assessment in force of the
+/// year, its calculation made again from the stored input, and the person
+/// as on 1 January (the registry's record of that day for a resident, the
+/// addressee master's entry otherwise).
+async fn taxation(
+    tx: &mut TenantTx,
+    addressee_id: u64,
+    fiscal_year: kiban_core::FiscalYear,
+) -> Result<Content, CertificateError> {
+    use kiban_resident_tax::storage::{assessment, notices};
+    let addressee = kiban_addressee::domain::AddresseeId::new(addressee_id);
+    let versions = assessment::latest_of(tx, fiscal_year, &[addressee]).await?;
+    let Some(version) = versions.get(&addressee) else {
+        return Err(not_certifiable(
+            "fiscal_year".into(),
+            "この年度の課税の記録がありません（1月1日に住民でなく所得の申告もないか、まだ課税していません）",
+        ));
+    };
+    let (input, tax) = notices::version_tax(version).map_err(|p| StoreError::Corrupt {
+        column: "resident_tax_assessments.calc_input".into(),
+        reason: p.text,
+    })?;
+    let person = PersonId::new(addressee_id);
+    let jan1 = fiscal_year.assessment_date();
+    let (name, birth_date, address) =
+        match RegistryReads::within(tx).person_as_of(person, jan1).await? {
+            Some(record) => (
+                record.name.as_str().to_string(),
+                record.birth_date,
+                domain::address_line(&record),
+            ),
+            None => {
+                let views = kiban_addressee::storage::views_of(tx, &[addressee]).await?;
+                let Some(view) = views.get(&addressee) else {
+                    return Err(not_certifiable(
+                        "addressee_id".into(),
+                        "宛名が見つかりません",
+                    ));
+                };
+                (
+                    view.name.clone(),
+                    view.birth_date,
+                    view.address
+                        .as_ref()
+                        .map(|a| a.address_line.clone())
+                        .unwrap_or_default(),
+                )
+            }
+        };
+    let municipality = tx
+        .fetch_optional(
+            "SELECT name, prefecture FROM municipalities WHERE municipality_code = $1",
+            &[],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            column: "municipalities".into(),
+            reason: "the municipality of the handle is not on record".into(),
+        })?;
+    let labels = kiban_resident_tax::domain::notice::tax_labels(
+        &municipality.text(0)?,
+        &municipality.text(1)?,
+    );
+    let status = if version.non_taxable == "all" {
+        kiban_print::TaxationStatus::NonTaxable
+    } else {
+        kiban_print::TaxationStatus::Taxable
+    };
+    Ok(Content::Taxation {
+        person,
+        taxation: Box::new(domain::Taxation {
+            fiscal_year,
+            labels,
+            status,
+            name,
+            birth_date,
+            address,
+            details: kiban_resident_tax::domain::notice::details(&input, &tax),
+        }),
+    })
 }
 
 fn not_certifiable(field: String, message: &'static str) -> CertificateError {
@@ -446,6 +545,21 @@ async fn content(
                 registration_id: seal.registration_id,
             })
         }
+        (
+            Subject::Taxpayer {
+                addressee_id,
+                fiscal_year,
+            },
+            K::TaxCertificate,
+        ) => taxation(tx, *addressee_id, *fiscal_year).await,
+        (Subject::Taxpayer { .. }, _) => Err(not_certifiable(
+            "addressee_id".into(),
+            "宛名番号と年度は課税証明書（tax_certificate）にのみ指定できます",
+        )),
+        (_, K::TaxCertificate) => Err(not_certifiable(
+            "addressee_id".into(),
+            "課税証明書は宛名番号（addressee_id）と年度（fiscal_year）で請求してください",
+        )),
         (Subject::Household(_), K::RemovedRecordCopy) => Err(not_certifiable(
             "household_id".into(),
             "除票の写しは person_ids で請求してください",
@@ -471,6 +585,7 @@ async fn known_persons(tx: &mut TenantTx, request: &IssueRequest, today: Date) -
             _ => Vec::new(),
         },
         Subject::SealCard(_) => Vec::new(),
+        Subject::Taxpayer { addressee_id, .. } => vec![PersonId::new(*addressee_id)],
     };
     match RegistryReads::within(tx).persons_as_of(&ids, today).await {
         Ok(records) => records
@@ -544,6 +659,7 @@ pub async fn issue(
                     Subject::Persons(_) => format!("person_ids[{index}]"),
                     Subject::Household(_) => "household_id".to_string(),
                     Subject::SealCard(_) => "seal_card_number".to_string(),
+                    Subject::Taxpayer { .. } => "addressee_id".to_string(),
                 };
                 return Err(Refusal::Protected { field }.into());
             }

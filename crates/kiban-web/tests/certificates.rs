@@ -1344,3 +1344,103 @@ async fn concurrent_changes_of_one_seal_registration_are_serialized() {
         app.stop().await;
     }
 }
+
+/// 課税（所得）証明書 through the certificate API (contract resident-tax-v1):
+/// a taxed resident's (incomes, deductions, tax) and a 非課税証明書 for a
+/// resident without income, each with a verification code; a year not
+/// assessed, a missing year and a subject of another kind refused naming
+/// the field; another municipality's clerk gets 404, a tax clerk (no
+/// certificate permission) 403.
+#[tokio::test]
+async fn a_tax_certificate_states_the_assessment_of_the_year() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let registry = app.token(Some(DEMO), "registry_clerk").await;
+        let tax = app.token(Some(DEMO), "tax_clerk").await;
+        let other = app.token(Some(CHIYODA), "registry_clerk").await;
+        set_certifier(&app, DEMO).await;
+        let (_, [taro, hanako, _]) = move_in_family(&app, &registry).await;
+        let db = &app.database.as_ref().unwrap().db;
+        let tenant = db.tenant(code(DEMO)).await.unwrap();
+        kiban_addressee::storage::index_all(&tenant).await.unwrap();
+        let file = "source,payer_number,payer_name,collection,name,name_kana,birth_date,address_on_jan1,individual_number,salary_revenue\n\
+            salary_report,12345678,株式会社デモ,ordinary,辻 太郎,ツジ タロウ,1980-04-01,デモ市中央一丁目2番3号,,5000000\n";
+        let response = app
+            .client
+            .post(app.url(&path(DEMO, "/resident-tax/2026/income-files")))
+            .bearer_auth(&tax)
+            .header("content-type", "text/csv")
+            .body(file)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201, "{backend:?}");
+        app.resident_tax_assessed(DEMO).await;
+
+        let body = json!({"kind": "tax_certificate", "addressee_id": taro, "fiscal_year": 2026,
+                          "purpose": "児童手当の申請"});
+        let pdf = issue(&app, DEMO, &registry, &body).await;
+        assert_eq!(pdf.status, 201, "{backend:?}: {:?}", error_of(&pdf));
+        assert_eq!(header(&pdf, "content-type"), "application/pdf");
+        assert!(!header(&pdf, "x-kiban-verification-code").is_empty());
+        let text = plain(&poppler("pdftotext", &pdf.body));
+        for expected in [
+            "令和8年度",
+            "令和7年分",
+            "課税",
+            "証明書",
+            "太郎",
+            "給与所得",
+            "5,000,000",
+            "市民税",
+            "都民税",
+        ] {
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+        assert!(!text.contains("非課税証明書"), "{text}");
+
+        let pdf = issue(
+            &app,
+            DEMO,
+            &registry,
+            &json!({"kind": "tax_certificate", "addressee_id": hanako, "fiscal_year": 2026}),
+        )
+        .await;
+        assert_eq!(pdf.status, 201, "{:?}", error_of(&pdf));
+        let text = plain(&poppler("pdftotext", &pdf.body));
+        assert!(text.contains("非課税証明書"), "{text}");
+
+        for (body, field) in [
+            (
+                json!({"kind": "tax_certificate", "addressee_id": taro, "fiscal_year": 2025}),
+                "fiscal_year",
+            ),
+            (
+                json!({"kind": "tax_certificate", "addressee_id": taro}),
+                "fiscal_year",
+            ),
+            (
+                json!({"kind": "tax_certificate", "person_ids": [taro]}),
+                "addressee_id",
+            ),
+            (
+                json!({"kind": "resident_record_copy", "addressee_id": taro, "fiscal_year": 2026}),
+                "addressee_id",
+            ),
+        ] {
+            let pdf = issue(&app, DEMO, &registry, &body).await;
+            assert_eq!(pdf.status, 422, "{body}: {:?}", error_of(&pdf));
+            assert_eq!(error_of(&pdf)["error"]["field"], json!(field), "{body}");
+        }
+        let body = json!({"kind": "tax_certificate", "addressee_id": taro, "fiscal_year": 2026});
+        assert_eq!(issue(&app, DEMO, &tax, &body).await.status, 403);
+        assert_eq!(issue(&app, DEMO, &other, &body).await.status, 404);
+        let log = audit(&app, DEMO, taro).await;
+        assert!(
+            log.iter()
+                .any(|(action, detail)| action == "print" && detail.contains("tax_certificate")),
+            "{log:?}"
+        );
+        app.stop().await;
+    }
+}

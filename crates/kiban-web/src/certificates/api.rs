@@ -63,8 +63,8 @@ pub(crate) fn operations() -> Vec<Route> {
 }
 
 /// The body of `POST …/certificates`: the kind, exactly one of
-/// `household_id`, `person_ids` and `seal_card_number`, the items and the
-/// purpose.
+/// `household_id`, `person_ids`, `seal_card_number` and `addressee_id`
+/// (with `fiscal_year`, for `tax_certificate`), the items and the purpose.
 #[expect(
     dead_code,
     reason = "documents the body that the handler's own parser reads"
@@ -84,6 +84,12 @@ pub struct CertificateRequest {
     pub person_ids: Option<Vec<u64>>,
     /// 印鑑登録証の番号 (`seal_certificate`).
     pub seal_card_number: Option<String>,
+    /// 宛名番号 of the taxpayer (`tax_certificate`, with `fiscal_year`).
+    #[schema(minimum = 1)]
+    pub addressee_id: Option<u64>,
+    /// 年度 (`tax_certificate`), e.g. 2026.
+    #[schema(minimum = 2000, maximum = 2099)]
+    pub fiscal_year: Option<i32>,
     /// 記載事項.
     #[schema(schema_with = crate::kit::wire::certificate_items)]
     pub items: Option<Vec<String>>,
@@ -165,10 +171,15 @@ pub(crate) fn parse_request(
     let kind = CertificateKind::from_code(&kind_code)
         .ok_or_else(|| invalid("kind", Message::CertificateKindUnknown {}))?;
     let present = |name: &str| obj.get(name).is_some_and(|v| !v.is_null());
-    let named: Vec<&str> = ["household_id", "person_ids", "seal_card_number"]
-        .into_iter()
-        .filter(|n| present(n))
-        .collect();
+    let named: Vec<&str> = [
+        "household_id",
+        "person_ids",
+        "seal_card_number",
+        "addressee_id",
+    ]
+    .into_iter()
+    .filter(|n| present(n))
+    .collect();
     let subject = match named.as_slice() {
         ["household_id"] => Subject::Household(HouseholdId::new(positive(
             &obj["household_id"],
@@ -197,11 +208,42 @@ pub(crate) fn parse_request(
         ["seal_card_number"] => {
             Subject::SealCard(opt_string(obj, "seal_card_number")?.unwrap_or_default())
         }
+        ["addressee_id"] => {
+            let addressee_id = positive(&obj["addressee_id"], "addressee_id")?;
+            let year = match obj.get("fiscal_year") {
+                None | Some(Value::Null) => {
+                    return Err(invalid(
+                        "fiscal_year",
+                        Message::Required {
+                            field: "fiscal_year".into(),
+                        },
+                    ));
+                }
+                Some(v) => positive(v, "fiscal_year")?,
+            };
+            let fiscal_year = i32::try_from(year)
+                .ok()
+                .and_then(|y| kiban_core::FiscalYear::new(y).ok())
+                .filter(|y| (2000..=2099).contains(&y.start_year()))
+                .ok_or_else(|| {
+                    invalid(
+                        "fiscal_year",
+                        Message::InvalidParam {
+                            field: "fiscal_year".into(),
+                            detail: format!("{year} は年度ではありません"),
+                        },
+                    )
+                })?;
+            Subject::Taxpayer {
+                addressee_id,
+                fiscal_year,
+            }
+        }
         [] => {
-            let field = if kind == CertificateKind::SealCertificate {
-                "seal_card_number"
-            } else {
-                "person_ids"
+            let field = match kind {
+                CertificateKind::SealCertificate => "seal_card_number",
+                CertificateKind::TaxCertificate => "addressee_id",
+                _ => "person_ids",
             };
             return Err(invalid(field, Message::SubjectRequired {}));
         }
