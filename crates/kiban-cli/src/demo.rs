@@ -50,6 +50,15 @@ pub struct GenerateArgs {
     /// to register in the addressee master besides the residents.
     #[arg(long, default_value_t = 0)]
     non_residents: u64,
+    /// The fiscal year (年度) whose demo income records (給与支払報告書,
+    /// 公的年金等支払報告書, 申告) are generated and imported for the
+    /// population, so that the resident tax can be assessed; the current
+    /// fiscal year by default.
+    #[arg(long)]
+    income_year: Option<i32>,
+    /// Generate no income records.
+    #[arg(long)]
+    no_income: bool,
 }
 
 /// `kiban bench demo-insert`.
@@ -336,6 +345,22 @@ pub async fn generate(database_url: &str, args: GenerateArgs) -> Result<(), CliE
     let tenant = db.tenant(code).await?;
     if written > 0 || non_residents > 0 || !addressees_indexed(&tenant).await? {
         crate::batch::index_addressees(&tenant, true).await?;
+    }
+    if !args.no_income && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let year = match args.income_year {
+            Some(y) => kiban_core::FiscalYear::new(y).map_err(|_| {
+                CliError::invalid(format!("--income-year: {y} は年度ではありません"))
+            })?,
+            None => kiban_core::FiscalYear::containing(kiban_core::today_in_japan()),
+        };
+        match kiban_resident_tax::domain::settings::check_rules(year) {
+            Ok(()) => crate::demo_income::import_demo_income(&db, code, year).await?,
+            Err(_) if args.income_year.is_none() => say(&format!(
+                "{}年度の税制のデータがないため、所得情報のデモデータは作りません（--income-year で年度を指定できます）。",
+                year.start_year()
+            )),
+            Err(e) => return Err(CliError::invalid(format!("--income-year: {}", e.message.text()))),
+        }
     }
     db.close().await;
     Ok(())

@@ -146,23 +146,13 @@ async fn count(tenant: &TenantDb, table: &str) -> Result<i64, CliError> {
     })
 }
 
-/// `kiban demo income-file`.
-pub async fn income_file(database_url: &str, args: IncomeFileArgs) -> Result<(), CliError> {
-    let code = parse_code("--municipality", &args.municipality)?;
-    let fiscal_year = args
-        .fiscal_year
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .and_then(|y| FiscalYear::new(y).ok())
-        .ok_or_else(|| {
-            CliError::invalid(format!(
-                "--fiscal-year: 年度を西暦の数字で指定してください（{}）",
-                args.fiscal_year
-            ))
-        })?;
-    let db = open_migrated(database_url).await?;
-    let m = platform::find_municipality(&db, code)
+/// The population `kiban demo generate` made in municipality `code`, as the
+/// income generator needs it, and which 個人番号 the payers may write.
+async fn population_of(
+    db: &kiban_store::Database,
+    code: kiban_core::MunicipalityCode,
+) -> Result<(DemoPopulation, IndividualNumbers), CliError> {
+    let m = platform::find_municipality(db, code)
         .await?
         .ok_or_else(|| {
             CliError::invalid(format!("団体コード {code} の団体は登録されていません"))
@@ -230,7 +220,6 @@ pub async fn income_file(database_url: &str, args: IncomeFileArgs) -> Result<(),
             "住民記録に個人番号がないため、個人番号の欄は空で出力します（基本4情報で突合されます）。",
         );
     }
-    db.close().await;
 
     let population = DemoPopulation {
         seed,
@@ -240,7 +229,28 @@ pub async fn income_file(database_url: &str, args: IncomeFileArgs) -> Result<(),
         non_resident_profile,
         non_residents: non_resident_count,
     };
-    let total = resident_count + non_resident_count;
+    Ok((population, numbers))
+}
+
+/// `kiban demo income-file`.
+pub async fn income_file(database_url: &str, args: IncomeFileArgs) -> Result<(), CliError> {
+    let code = parse_code("--municipality", &args.municipality)?;
+    let fiscal_year = args
+        .fiscal_year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .and_then(|y| FiscalYear::new(y).ok())
+        .ok_or_else(|| {
+            CliError::invalid(format!(
+                "--fiscal-year: 年度を西暦の数字で指定してください（{}）",
+                args.fiscal_year
+            ))
+        })?;
+    let db = open_migrated(database_url).await?;
+    let (population, numbers) = population_of(&db, code).await?;
+    db.close().await;
+    let total = population.residents + population.non_residents;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("所得情報 {bar:40} {pos}/{len} 人 {per_sec} 残り {eta}")
@@ -293,6 +303,63 @@ pub async fn income_file(database_url: &str, args: IncomeFileArgs) -> Result<(),
         counts.variants,
         counts.without_number
     ));
+    Ok(())
+}
+
+/// Generates the demo income records of `fiscal_year` for the population
+/// of `code` and imports them (as `kiban income import` does: matched
+/// through the addressee master, unmatched rows in the 突合 queue), so that
+/// the demo municipality can run its tax year. A file already imported
+/// (the same bytes: nothing changed since) is left as it is.
+pub async fn import_demo_income(
+    db: &kiban_store::Database,
+    code: kiban_core::MunicipalityCode,
+    fiscal_year: FiscalYear,
+) -> Result<(), CliError> {
+    let (population, numbers) = population_of(db, code).await?;
+    let started = Instant::now();
+    let bar = ProgressBar::new(population.residents + population.non_residents);
+    bar.set_style(
+        ProgressStyle::with_template("所得情報 {bar:40} {pos}/{len} 人 {per_sec} 残り {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut bytes = Vec::new();
+    write_income_file(&population, fiscal_year, numbers, &mut bytes, &mut |done| {
+        bar.set_position(done)
+    })
+    .map_err(|e| CliError::runtime(format!("所得情報のデモデータ: {e}")))?;
+    bar.finish_and_clear();
+    let tenant = db.tenant(code).await?;
+    let actor = kiban_audit::Actor::new("demo", "batch");
+    match kiban_resident_tax::storage::income::import_income_file(
+        &tenant,
+        &actor,
+        fiscal_year,
+        &bytes,
+    )
+    .await
+    {
+        Ok(report) => say(&format!(
+            "{}年度の所得情報のデモデータ {} 行を取り込みました（{:.1} 秒）: 一致 {}、不一致 {}、複数一致 {}（突合待ち）。",
+            fiscal_year.start_year(),
+            report.rows,
+            started.elapsed().as_secs_f64(),
+            report.matched,
+            report.unmatched,
+            report.ambiguous
+        )),
+        Err(kiban_resident_tax::storage::income::ImportError::Duplicate { file_id, .. }) => say(
+            &format!(
+                "{}年度の所得情報のデモデータは取込済みです（ファイル {file_id}）。",
+                fiscal_year.start_year()
+            ),
+        ),
+        Err(e) => {
+            return Err(CliError::runtime(format!(
+                "所得情報のデモデータを取り込めません: {e}"
+            )));
+        }
+    }
     Ok(())
 }
 

@@ -72,6 +72,10 @@ pub struct FieldSpec {
     /// Whether the value may hold 外字 as Unicode with variation selectors
     /// (IVS, U+E0100–U+E01EF). Other fields must not contain them.
     pub ivs: bool,
+    /// For a text that is never missing but may be empty (`''` in the
+    /// table, e.g. a payer number when none was given): an empty field is
+    /// the empty text, not NULL.
+    pub empty_text: bool,
 }
 
 /// A reference from fields of one entity to the key of another (参照).
@@ -197,6 +201,20 @@ const fn field(
         ty,
         max_chars,
         ivs: false,
+        empty_text: false,
+    }
+}
+
+/// A text field that may be empty but is never missing ([`FieldSpec::empty_text`]).
+const fn empty_text(column: &'static str, name_ja: &'static str, max_chars: usize) -> FieldSpec {
+    FieldSpec {
+        column,
+        name_ja,
+        required: false,
+        ty: FieldType::Text,
+        max_chars,
+        ivs: false,
+        empty_text: true,
     }
 }
 
@@ -213,6 +231,7 @@ const fn name_field(
         ty: FieldType::Text,
         max_chars,
         ivs: true,
+        empty_text: false,
     }
 }
 
@@ -314,6 +333,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 ty: FieldType::Json,
                 max_chars: 1_000_000,
                 ivs: true,
+                empty_text: false,
             },
         ],
         key: &["movement_id"],
@@ -580,6 +600,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 ty: FieldType::Json,
                 max_chars: 1_000_000,
                 ivs: true,
+                empty_text: false,
             },
             field("purpose", "利用目的", false, TEXT, 500),
             field("verification_code", "検証コード", true, TEXT, 64),
@@ -692,6 +713,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 ty: FieldType::Json,
                 max_chars: 1_000_000,
                 ivs: true,
+                empty_text: false,
             },
             field("created_at", "作成日時", true, TIMESTAMP, N),
         ],
@@ -862,6 +884,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 ty: FieldType::Json,
                 max_chars: 10_000,
                 ivs: false,
+                empty_text: false,
             },
             field("recorded_at", "記録日時", true, TIMESTAMP, N),
             field("recorded_by", "記録者", true, TEXT, 64),
@@ -913,6 +936,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 ty: FieldType::Json,
                 max_chars: 100_000,
                 ivs: false,
+                empty_text: false,
             },
         ],
         key: &["fiscal_year", "addressee_id", "version_no"],
@@ -995,7 +1019,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 FieldType::Code("income_record_status"),
                 N,
             ),
-            field("candidates", "候補の宛名番号", true, TEXT, 100_000),
+            empty_text("candidates", "候補の宛名番号", 100_000),
             field(
                 "source",
                 "資料の種類",
@@ -1003,7 +1027,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 FieldType::Code("income_source"),
                 N,
             ),
-            field("payer_number", "支払者番号", true, TEXT, 20),
+            empty_text("payer_number", "支払者番号", 20),
             FieldSpec {
                 column: "record",
                 name_ja: "所得情報の内容",
@@ -1011,6 +1035,7 @@ pub const ENTITIES: &[EntitySpec] = &[
                 ty: FieldType::Json,
                 max_chars: 1_000_000,
                 ivs: true,
+                empty_text: false,
             },
             field("recorded_at", "記録日時", true, TIMESTAMP, N),
             field("recorded_by", "記録者", false, TEXT, 64),

@@ -423,6 +423,8 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, Problem> {
     if text.is_empty() {
         return if field.required {
             Err(Problem::Required)
+        } else if field.empty_text {
+            Ok(Value::Text(String::new()))
         } else {
             Ok(Value::Null)
         };
