@@ -299,7 +299,10 @@ async fn the_matching_queue_assigns_a_row() {
         assert!(html.contains("昭和41年6月6日"), "{html}");
         let marker = "data-record-id=\"";
         let start = html.find(marker).unwrap() + marker.len();
-        let record: String = html[start..].chars().take_while(char::is_ascii_digit).collect();
+        let record: String = html[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         let csrf = csrf_field(&html);
         let assign = format!("{url}/{record}/assign");
         let number = id.to_string();

@@ -22,7 +22,7 @@ use axum_extra::extract::CookieJar;
 use kiban_addressee::domain::AddresseeId;
 use kiban_auth::Permission;
 use kiban_core::wareki::format_fiscal_year_ja;
-use kiban_core::{FiscalYear, Message, Yen, YearMonth};
+use kiban_core::{FiscalYear, Message, YearMonth, Yen};
 use kiban_resident_tax::domain::assessment::Collection;
 use kiban_resident_tax::domain::settings::{Settings, SettingsInput};
 use kiban_resident_tax::storage::assessment::{self as assessments, AssessmentVersion};
@@ -71,15 +71,13 @@ fn posted<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.trim())
 }
 
-/// The fiscal year of a screen's path, or the page refusing it.
-fn year_of(text: &str) -> Result<FiscalYear, Response> {
-    fiscal_year(text).map_err(|e| {
-        error_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "年度を確認してください",
-            &e.message,
-        )
-    })
+/// The page refusing the fiscal year of a screen's path.
+fn bad_year(error: &ApiError) -> Response {
+    error_page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "年度を確認してください",
+        &error.message,
+    )
 }
 
 /// The fiscal year a clerk works in by default: the one of today.
@@ -425,9 +423,10 @@ fn assessment_page(
                 assessed_on: short_date_ja(v.assessed_on),
                 total: yen(v.total.get()),
                 recorded_at: stored_timestamp_ja(&v.recorded_at),
-                recorded_by: v
-                    .job_id
-                    .map_or_else(|| "職員".to_owned(), |job| format!("一括課税（ジョブ {job}）")),
+                recorded_by: v.job_id.map_or_else(
+                    || "職員".to_owned(),
+                    |job| format!("一括課税（ジョブ {job}）"),
+                ),
                 shown: v.version == shown.version,
             })
             .collect(),
@@ -456,9 +455,9 @@ pub async fn assessment(
         Ok(screen) => screen,
         Err(response) => return response,
     };
-    let year = match year_of(&year) {
+    let year = match fiscal_year(&year) {
         Ok(year) => year,
-        Err(response) => return response,
+        Err(e) => return bad_year(&e),
     };
     let Ok(id) = crate::addressee::api::addressee_id(id.trim()) else {
         return not_found_page("宛名番号を確認してください。");
@@ -574,7 +573,9 @@ async fn matching_page(
             let mine = refused.as_ref().filter(|r| r.record_id == item.record_id);
             QueueRow {
                 record_id: item.record_id,
-                file: item.file_id.map_or_else(|| "窓口入力".to_owned(), |f| f.to_string()),
+                file: item
+                    .file_id
+                    .map_or_else(|| "窓口入力".to_owned(), |f| f.to_string()),
                 row: item.row_no.map_or_else(String::new, |r| r.to_string()),
                 status: match &item.status {
                     MatchStatus::Ambiguous(_) => "複数の宛名に一致",
@@ -624,9 +625,9 @@ pub async fn matching(
         Ok(screen) => screen,
         Err(response) => return response,
     };
-    let year = match year_of(&year) {
+    let year = match fiscal_year(&year) {
         Ok(year) => year,
-        Err(response) => return response,
+        Err(e) => return bad_year(&e),
     };
     let after = query
         .after
@@ -670,9 +671,9 @@ pub async fn assign(
     if !csrf_valid {
         return expired(screen.jar);
     }
-    let year = match year_of(&year) {
+    let year = match fiscal_year(&year) {
         Ok(year) => year,
-        Err(response) => return response,
+        Err(e) => return bad_year(&e),
     };
     let Ok(record_id) = record.trim().parse::<i64>() else {
         return not_found_page("指定された所得情報は突合待ちではありません。");
@@ -754,19 +755,14 @@ fn typed_of(s: &Settings) -> Typed {
     );
     typed.insert(
         "rates.designated_city".into(),
-        s.designated_city.map_or_else(String::new, |d| d.to_string()),
+        s.designated_city
+            .map_or_else(String::new, |d| d.to_string()),
     );
-    typed.insert(
-        "non_taxable_grade".into(),
-        s.non_taxable_grade.to_string(),
-    );
+    typed.insert("non_taxable_grade".into(), s.non_taxable_grade.to_string());
     for (i, day) in s.ordinary_due_dates.iter().enumerate() {
         typed.insert(format!("ordinary_due_dates[{i}]"), short_date_ja(*day));
     }
-    typed.insert(
-        "installment_unit".into(),
-        s.installment_unit.to_string(),
-    );
+    typed.insert("installment_unit".into(), s.installment_unit.to_string());
     typed.insert(
         "collection_agency_code".into(),
         s.collection_agency_code.clone(),
@@ -880,9 +876,9 @@ pub async fn settings(
         Ok(screen) => screen,
         Err(response) => return response,
     };
-    let year = match year_of(&year) {
+    let year = match fiscal_year(&year) {
         Ok(year) => year,
-        Err(response) => return response,
+        Err(e) => return bad_year(&e),
     };
     let settings = match settings_store::get(&screen.tenant, year).await {
         Ok(settings) => settings,
@@ -937,10 +933,7 @@ fn text_of(typed: &Typed, field: &str) -> Option<String> {
 
 /// The settings as typed, with the form index of each due date given
 /// (the storage names a due date by its place among those given).
-fn input_of(
-    typed: &Typed,
-    errors: &mut BTreeMap<String, String>,
-) -> (SettingsInput, Vec<usize>) {
+fn input_of(typed: &Typed, errors: &mut BTreeMap<String, String>) -> (SettingsInput, Vec<usize>) {
     let mut input = SettingsInput {
         municipal_income_rate: text_of(typed, "rates.municipal_income_rate"),
         prefectural_income_rate: text_of(typed, "rates.prefectural_income_rate"),
@@ -1016,14 +1009,11 @@ pub async fn save_settings(
     if !csrf_valid {
         return expired(screen.jar);
     }
-    let year = match year_of(&year) {
+    let year = match fiscal_year(&year) {
         Ok(year) => year,
-        Err(response) => return response,
+        Err(e) => return bad_year(&e),
     };
-    let typed: Typed = pairs
-        .into_iter()
-        .filter(|(k, _)| k != "csrf")
-        .collect();
+    let typed: Typed = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
     let mut errors = BTreeMap::new();
     let (input, places) = input_of(&typed, &mut errors);
     if errors.is_empty() {
