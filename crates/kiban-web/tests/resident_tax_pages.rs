@@ -160,7 +160,7 @@ async fn an_assessment_is_looked_up_and_explained_with_its_versions() {
             )),
             "{form}"
         );
-        assert!(form.contains("accesskey=\"1\""));
+        assert!(form.contains("accesskey=\"m\""));
 
         // The form leads to the person's page; a wrong number or year is
         // shown next to its field.
