@@ -197,6 +197,10 @@ pub fn router(state: AppState) -> Router {
             "/app/resident-tax/{fiscal_year}/settings",
             get(resident_tax_pages::settings).post(resident_tax_pages::save_settings),
         )
+        .route(
+            "/app/resident-tax/{fiscal_year}/declarations/new",
+            get(resident_tax_pages::declaration_form).post(resident_tax_pages::enter_declaration),
+        )
         // The screens' addresses before `/app/<business>/…`.
         .merge(kit::moved::routes())
         .fallback(pages::not_found);

@@ -434,3 +434,71 @@ async fn the_settings_are_shown_and_changed_with_refusals_next_to_their_fields()
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_declaration_is_entered_matched_or_queued_with_errors_next_to_their_fields() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend).await;
+        let id = assessed_resident(&app).await;
+        let clerk = app.screen_session(DEMO, "tax_clerk").await;
+        let url = "/app/resident-tax/2026/declarations/new";
+        let (status, html) = page(&clerk, &app, url).await;
+        assert_eq!(status, 200, "{backend:?}: {html}");
+        let csrf = csrf_field(&html);
+        let declaration = |kana: &'static str, birth: &'static str, salary: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("name", "山田　花子".to_owned()),
+                ("name_kana", kana.to_owned()),
+                ("birth_date", birth.to_owned()),
+                ("sex", "female".to_owned()),
+                ("address_on_jan1", "デモ市中央1丁目1番1号".to_owned()),
+                ("salary_revenue", salary.to_owned()),
+                ("business_income", "1,200,000".to_owned()),
+            ]
+        };
+        let send = |fields: Vec<(&'static str, String)>| {
+            let clerk = clerk.clone();
+            let target = app.url(url);
+            async move {
+                let response = clerk.post(target).form(&fields).send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap())
+            }
+        };
+
+        // A date that is no date, a negative amount: next to their fields,
+        // nothing stored.
+        let (status, html) = send(declaration("ヤマダ　ハナコ", "昭和55年2月30日", "0")).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("id=\"birth_date-error\""), "{html}");
+        let (status, html) = send(declaration("ヤマダ　ハナコ", "昭和55年4月1日", "-5")).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("id=\"salary_revenue-error\""), "{html}");
+        assert!(html.contains("value=\"-5\""), "the value typed is kept");
+
+        // Typed in 和暦, matched to the resident.
+        let before = logged(&app, id, "").await;
+        let (status, html) = send(declaration("ヤマダ　ハナコ", "昭和55年4月1日", "0")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("id=\"declaration-matched\""), "{html}");
+        assert!(html.contains(&format!("/app/addressee/{id}\"")), "{html}");
+        assert!(logged(&app, id, "").await > before, "the entry is logged");
+
+        // Somebody unknown: waiting in the 突合 queue.
+        let (status, html) = send(declaration("ヤマダ　ハナエ", "1999-09-09", "0")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("id=\"declaration-queued\""), "{html}");
+        let (_, queue) = page(&clerk, &app, "/app/resident-tax/2026/income-matching").await;
+        assert!(queue.contains("ヤマダ　ハナエ"), "{queue}");
+
+        // Without the page's token, or without the tax permission: refused.
+        let (status, _, _) = post(&clerk, &app, url, &[("name", "x")]).await;
+        assert_eq!(status, 403);
+        let registry = app.screen_session(DEMO, "registry_clerk").await;
+        let (status, _) = page(&registry, &app, url).await;
+        assert_eq!(status, 403);
+
+        app.stop().await;
+    }
+}

@@ -2,7 +2,7 @@
 //! assessment of a fiscal year with its calculation explained step by
 //! step, and its versions of 更正), the 突合 queue of income records with
 //! the assignment of a row to an addressee, and the settings of a fiscal
-//! year (課税設定).
+//! year (課税設定), and the entry of one declaration (住民税申告).
 //!
 //! They go through the same doors as the JSON API
 //! (`resident_tax::{assessment_api, income_api}`): the same permissions
@@ -24,6 +24,8 @@ use kiban_auth::Permission;
 use kiban_core::wareki::format_fiscal_year_ja;
 use kiban_core::{FiscalYear, Message, YearMonth, Yen};
 use kiban_resident_tax::domain::assessment::Collection;
+use kiban_resident_tax::domain::income::parse_income_csv;
+use kiban_resident_tax::domain::matching::MatchOutcome;
 use kiban_resident_tax::domain::settings::{Settings, SettingsInput};
 use kiban_resident_tax::storage::assessment::{self as assessments, AssessmentVersion};
 use kiban_resident_tax::storage::income::{self as income, AssignError, MatchStatus};
@@ -1033,4 +1035,223 @@ pub async fn save_settings(
     }
     let page = settings_page(screen.chrome, year, &typed, errors);
     respond(StatusCode::UNPROCESSABLE_ENTITY, screen.jar, &page)
+}
+
+// ---------------------------------------------------------------------------
+// 住民税申告の入力.
+// ---------------------------------------------------------------------------
+
+/// The columns of `income-csv-v1` the declaration form offers, with their
+/// labels and whether a date is typed (和暦 or 西暦).
+const DECLARATION_FIELDS: &[(&str, &str, bool)] = &[
+    ("name", "氏名", false),
+    ("name_kana", "フリガナ", false),
+    ("birth_date", "生年月日", true),
+    ("address_on_jan1", "1月1日現在の住所", false),
+    ("individual_number", "個人番号（任意）", false),
+    ("salary_revenue", "給与収入（円）", false),
+    ("public_pension_revenue", "公的年金等収入（円）", false),
+    ("business_income", "事業所得（円）", false),
+    ("real_estate_income", "不動産所得（円）", false),
+    ("misc_income", "雑所得（公的年金等以外、円）", false),
+    ("social_insurance", "社会保険料（円）", false),
+    (
+        "small_business_mutual_aid",
+        "小規模企業共済等掛金（円）",
+        false,
+    ),
+    ("life_insurance_new_general", "新生命保険料（円）", false),
+    ("earthquake_insurance", "地震保険料（円）", false),
+    ("medical_expenses", "医療費控除の額（円）", false),
+];
+
+#[derive(Template)]
+#[template(path = "resident_tax/declaration.html")]
+struct DeclarationPage {
+    chrome: Chrome,
+    links: YearLinks,
+    fields: Vec<SettingField>,
+    sex: String,
+    error: Option<String>,
+    /// After an entry: the addressee it matched, or `None` when it waits
+    /// in the 突合 queue.
+    entered: Option<Option<u64>>,
+}
+
+fn declaration_page(
+    chrome: Chrome,
+    year: FiscalYear,
+    typed: &Typed,
+    mut errors: BTreeMap<String, String>,
+) -> DeclarationPage {
+    let fields = DECLARATION_FIELDS
+        .iter()
+        .map(|(name, label, date)| SettingField {
+            name: (*name).to_owned(),
+            label: (*label).to_owned(),
+            value: typed.get(*name).cloned().unwrap_or_default(),
+            hint: if *date {
+                crate::kit::form::DATE_HINT
+            } else {
+                ""
+            },
+            error: errors.remove(*name),
+        })
+        .collect();
+    let error = errors.remove("sex");
+    let rest = (!errors.is_empty()).then(|| errors.into_values().collect::<Vec<_>>().join(" "));
+    DeclarationPage {
+        chrome,
+        links: YearLinks::of(year),
+        fields,
+        sex: typed.get("sex").cloned().unwrap_or_default(),
+        error: error.or(rest),
+        entered: None,
+    }
+}
+
+/// `GET /app/resident-tax/{fy}/declarations/new`: the form of one
+/// declaration (住民税申告).
+pub async fn declaration_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(year): Path<String>,
+) -> Response {
+    let screen = match page::screen(
+        &state,
+        jar,
+        &headers,
+        Permission::Tax,
+        "resident_tax_declaration_enter",
+        None,
+    )
+    .await
+    {
+        Ok(screen) => screen,
+        Err(response) => return response,
+    };
+    let year = match fiscal_year(&year) {
+        Ok(year) => year,
+        Err(e) => return bad_year(&e),
+    };
+    let page = declaration_page(screen.chrome, year, &Typed::new(), BTreeMap::new());
+    respond(StatusCode::OK, screen.jar, &page)
+}
+
+/// A value written into one CSV field.
+fn csv_field(value: &str) -> String {
+    format!("\"{}\"", value.replace('"', "\"\""))
+}
+
+/// The declaration typed as a one-row `income-csv-v1` file (source
+/// `declaration`, collection `ordinary`), dates typed in 和暦 converted;
+/// a date that cannot be read is put in `errors`.
+fn declaration_csv(typed: &Typed, errors: &mut BTreeMap<String, String>) -> String {
+    let mut header = vec!["source", "collection", "sex"];
+    let mut values = vec![
+        "declaration".to_owned(),
+        "ordinary".to_owned(),
+        typed.get("sex").cloned().unwrap_or_default(),
+    ];
+    for (name, label, date) in DECLARATION_FIELDS {
+        let raw = typed.get(*name).map_or("", |v| v.trim());
+        let value = if *date {
+            match parse_day(name, label, raw) {
+                Ok(day) => day.map_or_else(String::new, |d| d.to_string()),
+                Err(e) => {
+                    errors.insert((*name).to_owned(), e.message);
+                    String::new()
+                }
+            }
+        } else {
+            raw.replace([',', '，'], "")
+        };
+        header.push(name);
+        values.push(value);
+    }
+    format!(
+        "{}\n{}\n",
+        header.join(","),
+        values
+            .iter()
+            .map(|v| csv_field(v))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
+/// `POST /app/resident-tax/{fy}/declarations/new`: the declaration read as
+/// a row of `income-csv-v1` (each problem next to its column's field) and
+/// entered through the storage (matched like a row of a file); the page
+/// then says whom it matched, or that it waits in the 突合 queue.
+pub async fn enter_declaration(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(year): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let csrf_valid = session::csrf_ok(&jar, posted(&pairs, "csrf"));
+    let mut screen = match page::screen(
+        &state,
+        jar,
+        &headers,
+        Permission::Tax,
+        "resident_tax_declaration_enter",
+        None,
+    )
+    .await
+    {
+        Ok(screen) => screen,
+        Err(response) => return response,
+    };
+    if !csrf_valid {
+        return expired(screen.jar);
+    }
+    let year = match fiscal_year(&year) {
+        Ok(year) => year,
+        Err(e) => return bad_year(&e),
+    };
+    let typed: Typed = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
+    let mut errors = BTreeMap::new();
+    let csv = declaration_csv(&typed, &mut errors);
+    let record = match parse_income_csv(csv.as_bytes()) {
+        Ok(records) if errors.is_empty() => records.into_iter().next(),
+        Ok(_) => None,
+        Err(problems) => {
+            for issue in problems.issues {
+                let field = issue.column.unwrap_or_else(|| "form".to_owned());
+                errors
+                    .entry(field)
+                    .or_insert_with(|| issue.problem.message_ja());
+            }
+            None
+        }
+    };
+    let Some(record) = record else {
+        let page = declaration_page(screen.chrome, year, &typed, errors);
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, screen.jar, &page);
+    };
+    match income::enter_record(&screen.tenant, &screen.actor, year, &record).await {
+        Ok(entered) => {
+            screen.chrome.notice = Some(format!(
+                "申告を記録しました（所得情報の番号 {}）。",
+                entered.record_id
+            ));
+            let mut page = declaration_page(screen.chrome, year, &Typed::new(), BTreeMap::new());
+            page.entered = Some(match entered.outcome {
+                MatchOutcome::Matched(id) => Some(id.get()),
+                _ => None,
+            });
+            respond(StatusCode::OK, screen.jar, &page)
+        }
+        Err(e) => {
+            let message = e.message().text();
+            let mut errors = BTreeMap::new();
+            errors.insert("form".to_owned(), message);
+            let page = declaration_page(screen.chrome, year, &typed, errors);
+            respond(StatusCode::UNPROCESSABLE_ENTITY, screen.jar, &page)
+        }
+    }
 }
