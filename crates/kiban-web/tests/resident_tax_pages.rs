@@ -268,6 +268,9 @@ async fn an_assessment_is_looked_up_and_explained_with_its_versions() {
         assert!(html.contains("権限がありません"));
         let (_, shell) = page(&registry, &app, "/app").await;
         assert!(!shell.contains("href=\"/app/resident-tax\""));
+        let (_, html) = page(&registry, &app, &format!("/app/addressee/{id}")).await;
+        assert!(html.contains("id=\"link-overview\""), "{html}");
+        assert!(!html.contains("id=\"link-resident-tax\""), "{html}");
         // The supervisor holds it.
         let supervisor = app.screen_session(DEMO, "supervisor").await;
         let (status, _) = page(&supervisor, &app, &url).await;
