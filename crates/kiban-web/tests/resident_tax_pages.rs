@@ -429,6 +429,11 @@ async fn the_settings_are_shown_and_changed_with_refusals_next_to_their_fields()
         let (_, html) = page(&clerk, &app, &format!("{url}?saved=1")).await;
         assert!(html.contains("id=\"notice\""), "{html}");
 
+        // A year without rule data is refused by name.
+        let (status, html) = page(&clerk, &app, "/app/resident-tax/2040/settings").await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("年度を確認してください"), "{html}");
+
         // A registry clerk may not use it.
         let registry = app.screen_session(DEMO, "registry_clerk").await;
         let (status, _) = page(&registry, &app, url).await;

@@ -714,8 +714,8 @@ pub async fn assign(
 // 課税設定.
 // ---------------------------------------------------------------------------
 
-/// A field of the settings form.
-struct SettingField {
+/// A field of the settings or declaration form, as typed, with its error.
+struct TypedField {
     name: String,
     label: String,
     value: String,
@@ -728,7 +728,7 @@ struct SettingField {
 struct SettingsPage {
     chrome: Chrome,
     links: YearLinks,
-    fields: Vec<SettingField>,
+    fields: Vec<TypedField>,
     designated_city: String,
     designated_city_error: Option<String>,
     error: Option<String>,
@@ -788,7 +788,7 @@ fn settings_page(
     let value = |name: &str| typed.get(name).cloned().unwrap_or_default();
     let mut fields = Vec::new();
     let mut add = |name: String, label: String, hint: &'static str| {
-        fields.push(SettingField {
+        fields.push(TypedField {
             value: value(&name),
             error: errors.remove(&name),
             name,
@@ -1070,7 +1070,7 @@ const DECLARATION_FIELDS: &[(&str, &str, bool)] = &[
 struct DeclarationPage {
     chrome: Chrome,
     links: YearLinks,
-    fields: Vec<SettingField>,
+    fields: Vec<TypedField>,
     sex: String,
     error: Option<String>,
     /// After an entry: the addressee it matched, or `None` when it waits
@@ -1086,7 +1086,7 @@ fn declaration_page(
 ) -> DeclarationPage {
     let fields = DECLARATION_FIELDS
         .iter()
-        .map(|(name, label, date)| SettingField {
+        .map(|(name, label, date)| TypedField {
             name: (*name).to_owned(),
             label: (*label).to_owned(),
             value: typed.get(*name).cloned().unwrap_or_default(),
