@@ -35,6 +35,7 @@ use oauth::api as oauth_api;
 use platform::{api, pages};
 use protection::{api as protection_api, pages as protection_pages};
 use registry::{api as registry_api, movements as registry_movements, pages as registry_pages};
+use resident_tax::pages as resident_tax_pages;
 use seal::{api as seal_api, pages as seal_pages};
 use staff::{enrol as staff_enrol, pages as staff_pages};
 
@@ -179,6 +180,27 @@ pub fn router(state: AppState) -> Router {
             post(batch_pages::dead_letter),
         )
         .route("/static/batch.js", get(batch_pages::script))
+        .route("/app/resident-tax", get(resident_tax_pages::index))
+        .route(
+            "/app/resident-tax/{fiscal_year}/assessments/{addressee_id}",
+            get(resident_tax_pages::assessment),
+        )
+        .route(
+            "/app/resident-tax/{fiscal_year}/income-matching",
+            get(resident_tax_pages::matching),
+        )
+        .route(
+            "/app/resident-tax/{fiscal_year}/income-matching/{record_id}/assign",
+            post(resident_tax_pages::assign),
+        )
+        .route(
+            "/app/resident-tax/{fiscal_year}/settings",
+            get(resident_tax_pages::settings).post(resident_tax_pages::save_settings),
+        )
+        .route(
+            "/app/resident-tax/{fiscal_year}/declarations/new",
+            get(resident_tax_pages::declaration_form).post(resident_tax_pages::enter_declaration),
+        )
         // The screens' addresses before `/app/<business>/…`.
         .merge(kit::moved::routes())
         .fallback(pages::not_found);

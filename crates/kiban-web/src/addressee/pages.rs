@@ -752,6 +752,8 @@ pub(crate) struct ShowPage {
     /// A resident's or former resident's record is changed by the
     /// registry's movements.
     person_link: Option<u64>,
+    /// Whether the role may read the resident tax (個人住民税).
+    may_read_tax: bool,
     change: Option<FormView>,
     merge: Option<FormView>,
     unmerge: Option<FormView>,
@@ -838,6 +840,7 @@ async fn show_page(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let may_write = screen.role.allows(Permission::AddresseeWrite);
+    let may_read_tax = screen.role.allows(Permission::Tax);
     let non_resident = view.kind == AddresseeKind::NonResident;
     if forms.mailing.values.is_empty() {
         forms
@@ -928,6 +931,7 @@ async fn show_page(
             .collect(),
         may_write,
         person_link: (!non_resident).then_some(view.addressee_id.get()),
+        may_read_tax,
         change,
         merge,
         unmerge,

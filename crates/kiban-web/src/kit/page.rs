@@ -260,7 +260,10 @@ pub(crate) async fn screen(
 
 /// The entries of the navigation that only some roles see, with the
 /// permission they need: the others see every business, built or not.
-const GATED: &[(&str, Permission)] = &[("/app/addressee", Permission::AddresseeRead)];
+const GATED: &[(&str, Permission)] = &[
+    ("/app/addressee", Permission::AddresseeRead),
+    ("/app/resident-tax", Permission::Tax),
+];
 
 /// Whether the navigation shows `item` to `principal` in `municipality`.
 fn shown(item: &NavItem, principal: &Principal, municipality: MunicipalityCode) -> bool {

@@ -35,7 +35,7 @@ pub const NAVIGATION: &[NavItem] = &[
     },
     NavItem {
         label: "個人住民税",
-        href: None,
+        href: Some("/app/resident-tax"),
     },
     NavItem {
         label: "固定資産税",

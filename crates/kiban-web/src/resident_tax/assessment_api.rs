@@ -240,7 +240,7 @@ pub struct AssessmentListParams {
 
 /// The fiscal year of a path: a year with rule data (another is refused
 /// naming `fiscal_year`).
-fn fiscal_year(text: &str) -> Result<FiscalYear, ApiError> {
+pub(crate) fn fiscal_year(text: &str) -> Result<FiscalYear, ApiError> {
     let year = text
         .parse::<i32>()
         .ok()

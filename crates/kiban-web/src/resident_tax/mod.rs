@@ -3,3 +3,4 @@
 
 pub(crate) mod assessment_api;
 pub(crate) mod income_api;
+pub(crate) mod pages;
