@@ -359,7 +359,12 @@ pub async fn generate(database_url: &str, args: GenerateArgs) -> Result<(), CliE
                 "{}年度の税制のデータがないため、所得情報のデモデータは作りません（--income-year で年度を指定できます）。",
                 year.start_year()
             )),
-            Err(e) => return Err(CliError::invalid(format!("--income-year: {}", e.message.text()))),
+            Err(e) => {
+                return Err(CliError::invalid(format!(
+                    "--income-year: {}",
+                    e.message.text()
+                )));
+            }
         }
     }
     db.close().await;

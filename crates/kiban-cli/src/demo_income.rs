@@ -348,12 +348,12 @@ pub async fn import_demo_income(
             report.unmatched,
             report.ambiguous
         )),
-        Err(kiban_resident_tax::storage::income::ImportError::Duplicate { file_id, .. }) => say(
-            &format!(
+        Err(kiban_resident_tax::storage::income::ImportError::Duplicate { file_id, .. }) => {
+            say(&format!(
                 "{}年度の所得情報のデモデータは取込済みです（ファイル {file_id}）。",
                 fiscal_year.start_year()
-            ),
-        ),
+            ))
+        }
         Err(e) => {
             return Err(CliError::runtime(format!(
                 "所得情報のデモデータを取り込めません: {e}"
