@@ -3,65 +3,15 @@
 // shell, in headless Chromium (Debian's /usr/bin/chromium).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { accounts, baseUrl, browser, here, startKiban, stopKiban } from "./harness.mjs";
 import { totp } from "./totp.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const bin = process.env.KIBAN_BIN;
-let server;
-let workdir;
-let baseUrl;
-let accounts = new Map();
-let browser;
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    workdir = mkdtempSync(join(tmpdir(), "kiban-browser-"));
-    server = spawn(
-      bin,
-      ["--database-url", `sqlite://${join(workdir, "kiban.db")}`, "serve", "--demo",
-       "--demo-residents", "500", "--listen", "127.0.0.1:0"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 120_000);
-    server.stderr.on("data", (chunk) => {
-      output += chunk.toString();
-      const url = output.match(/Kiban を起動しました: (http:\/\/[0-9.:]+)\//);
-      if (url && output.includes("Ctrl+C")) {
-        baseUrl = url[1];
-        for (const line of output.split("\n")) {
-          const m = line.match(/^\s{2}(\S+)\s+(\S+)\s+(\S+)$/);
-          if (m) accounts.set(m[1], { password: m[2], role: m[3] });
-        }
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    server.on("exit", (code) => reject(new Error(`server exited ${code}:\n${output}`)));
-  });
-}
-
-before(async () => {
-  assert.ok(bin, "KIBAN_BIN must name the kiban binary");
-  await startServer();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
+before(() => startKiban("login", 500));
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGINT");
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
+  await stopKiban();
 });
 
 test("a clerk logs in to the demo municipality and sees the staff shell", async () => {

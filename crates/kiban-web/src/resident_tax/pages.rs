@@ -83,6 +83,32 @@ fn bad_year(error: &ApiError) -> Response {
 }
 
 /// The fiscal year a clerk works in by default: the one of today.
+/// The screen of a page of one fiscal year: the session's staff member
+/// with `permission` (a refusal logged and answered by [`page::screen`]),
+/// for a form posted (`csrf_valid` given) its token checked, and the year
+/// of the path.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the extractors of a handler, passed on as they are"
+)]
+async fn year_screen(
+    state: &AppState,
+    jar: CookieJar,
+    headers: &HeaderMap,
+    permission: Permission,
+    operation: &str,
+    person: Option<i64>,
+    csrf_valid: Option<bool>,
+    year: &str,
+) -> Result<(Screen, FiscalYear), Response> {
+    let screen = page::screen(state, jar, headers, permission, operation, person).await?;
+    if csrf_valid == Some(false) {
+        return Err(expired(screen.jar));
+    }
+    let year = fiscal_year(year).map_err(|e| bad_year(&e))?;
+    Ok((screen, year))
+}
+
 fn current_year() -> FiscalYear {
     FiscalYear::containing(kiban_core::today_in_japan())
 }
@@ -444,22 +470,20 @@ pub async fn assessment(
     Path((year, id)): Path<(String, String)>,
     Query(query): Query<VersionQuery>,
 ) -> Response {
-    let screen = match page::screen(
+    let (screen, year) = match year_screen(
         &state,
         jar,
         &headers,
         Permission::Tax,
         "resident_tax_assessment_read",
         crate::kit::door::person_number(Some(&id)),
+        None,
+        &year,
     )
     .await
     {
-        Ok(screen) => screen,
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    let year = match fiscal_year(&year) {
-        Ok(year) => year,
-        Err(e) => return bad_year(&e),
     };
     let Ok(id) = crate::addressee::api::addressee_id(id.trim()) else {
         return not_found_page("宛名番号を確認してください。");
@@ -614,22 +638,20 @@ pub async fn matching(
     Path(year): Path<String>,
     Query(query): Query<QueueQuery>,
 ) -> Response {
-    let mut screen = match page::screen(
+    let (mut screen, year) = match year_screen(
         &state,
         jar,
         &headers,
         Permission::Tax,
         "resident_tax_income_matching",
         None,
+        None,
+        &year,
     )
     .await
     {
-        Ok(screen) => screen,
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    let year = match fiscal_year(&year) {
-        Ok(year) => year,
-        Err(e) => return bad_year(&e),
     };
     let after = query
         .after
@@ -657,25 +679,20 @@ pub async fn assign(
 ) -> Response {
     let csrf_valid = session::csrf_ok(&jar, posted(&pairs, "csrf"));
     let typed = posted(&pairs, "addressee_id").to_owned();
-    let screen = match page::screen(
+    let (screen, year) = match year_screen(
         &state,
         jar,
         &headers,
         Permission::Tax,
         "resident_tax_income_assign",
         crate::kit::door::person_number(Some(&typed)),
+        Some(csrf_valid),
+        &year,
     )
     .await
     {
-        Ok(screen) => screen,
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    if !csrf_valid {
-        return expired(screen.jar);
-    }
-    let year = match fiscal_year(&year) {
-        Ok(year) => year,
-        Err(e) => return bad_year(&e),
     };
     let Ok(record_id) = record.trim().parse::<i64>() else {
         return not_found_page("指定された所得情報は突合待ちではありません。");
@@ -865,22 +882,20 @@ pub async fn settings(
     Path(year): Path<String>,
     Query(query): Query<SavedQuery>,
 ) -> Response {
-    let mut screen = match page::screen(
+    let (mut screen, year) = match year_screen(
         &state,
         jar,
         &headers,
         Permission::ResidentTaxSettings,
         "resident_tax_settings_read",
         None,
+        None,
+        &year,
     )
     .await
     {
-        Ok(screen) => screen,
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    let year = match fiscal_year(&year) {
-        Ok(year) => year,
-        Err(e) => return bad_year(&e),
     };
     let settings = match settings_store::get(&screen.tenant, year).await {
         Ok(settings) => settings,
@@ -995,25 +1010,20 @@ pub async fn save_settings(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let csrf_valid = session::csrf_ok(&jar, posted(&pairs, "csrf"));
-    let screen = match page::screen(
+    let (screen, year) = match year_screen(
         &state,
         jar,
         &headers,
         Permission::ResidentTaxSettings,
         "resident_tax_settings_put",
         None,
+        Some(csrf_valid),
+        &year,
     )
     .await
     {
-        Ok(screen) => screen,
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    if !csrf_valid {
-        return expired(screen.jar);
-    }
-    let year = match fiscal_year(&year) {
-        Ok(year) => year,
-        Err(e) => return bad_year(&e),
     };
     let typed: Typed = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
     let mut errors = BTreeMap::new();
@@ -1118,22 +1128,20 @@ pub async fn declaration_form(
     headers: HeaderMap,
     Path(year): Path<String>,
 ) -> Response {
-    let screen = match page::screen(
+    let (screen, year) = match year_screen(
         &state,
         jar,
         &headers,
         Permission::Tax,
         "resident_tax_declaration_enter",
         None,
+        None,
+        &year,
     )
     .await
     {
-        Ok(screen) => screen,
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    let year = match fiscal_year(&year) {
-        Ok(year) => year,
-        Err(e) => return bad_year(&e),
     };
     let page = declaration_page(screen.chrome, year, &Typed::new(), BTreeMap::new());
     respond(StatusCode::OK, screen.jar, &page)
@@ -1193,25 +1201,20 @@ pub async fn enter_declaration(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let csrf_valid = session::csrf_ok(&jar, posted(&pairs, "csrf"));
-    let mut screen = match page::screen(
+    let (mut screen, year) = match year_screen(
         &state,
         jar,
         &headers,
         Permission::Tax,
         "resident_tax_declaration_enter",
         None,
+        Some(csrf_valid),
+        &year,
     )
     .await
     {
-        Ok(screen) => screen,
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    if !csrf_valid {
-        return expired(screen.jar);
-    }
-    let year = match fiscal_year(&year) {
-        Ok(year) => year,
-        Err(e) => return bad_year(&e),
     };
     let typed: Typed = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
     let mut errors = BTreeMap::new();
