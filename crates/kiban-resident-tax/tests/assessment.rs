@@ -695,6 +695,32 @@ async fn a_year_without_rules_is_refused() {
     }
 }
 
+/// The certifier (市区町村長) the notices are issued by (the certificate
+/// crate's table, written directly: this crate does not depend on it).
+async fn set_certifier(tenant: &TenantDb, title: &str, name: &str) {
+    let mut tx = tenant.begin().await.unwrap();
+    tx.insert_rows(
+        "certifier_settings",
+        &[
+            "version",
+            "mayor_title",
+            "mayor_name",
+            "recorded_at",
+            "recorded_by",
+        ],
+        &[vec![
+            kiban_store::Arg::Int(1),
+            kiban_store::Arg::from(title),
+            kiban_store::Arg::from(name),
+            kiban_store::Arg::from("2026-06-01T00:00:00Z"),
+            kiban_store::Arg::from("admin"),
+        ]],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn output(tenant: &TenantDb, run: &RunInfo, name: &str) -> Vec<u8> {
     engine::read_output(tenant, &kinds(), &clerk(), run.job_id, name)
         .await
@@ -759,27 +785,7 @@ async fn notices_in_postal_order_with_their_index() {
             "{:?}",
             refused.error
         );
-        let mut tx = demo.begin().await.unwrap();
-        tx.insert_rows(
-            "certifier_settings",
-            &[
-                "version",
-                "mayor_title",
-                "mayor_name",
-                "recorded_at",
-                "recorded_by",
-            ],
-            &[vec![
-                kiban_store::Arg::Int(1),
-                kiban_store::Arg::from("新潟市長"),
-                kiban_store::Arg::from("基盤 太郎"),
-                kiban_store::Arg::from("2026-06-01T00:00:00Z"),
-                kiban_store::Arg::from("admin"),
-            ]],
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        set_certifier(&demo, "新潟市長", "基盤 太郎").await;
 
         let run = run_kind(&demo, NOTICES_JOB, &params).await;
         assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
@@ -846,27 +852,7 @@ async fn notices_in_postal_order_with_their_index() {
         );
 
         // Another municipality sees none of these persons.
-        let mut tx = other.begin().await.unwrap();
-        tx.insert_rows(
-            "certifier_settings",
-            &[
-                "version",
-                "mayor_title",
-                "mayor_name",
-                "recorded_at",
-                "recorded_by",
-            ],
-            &[vec![
-                kiban_store::Arg::Int(1),
-                kiban_store::Arg::from("千代田区長"),
-                kiban_store::Arg::from("千代田 花子"),
-                kiban_store::Arg::from("2026-06-01T00:00:00Z"),
-                kiban_store::Arg::from("admin"),
-            ]],
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        set_certifier(&other, "千代田区長", "千代田 花子").await;
         let theirs = run_kind(&other, NOTICES_JOB, &params).await;
         assert_eq!(theirs.status, Status::Succeeded, "{:?}", theirs.error);
         let names: Vec<&str> = theirs.outputs.iter().map(|o| o.name.as_str()).collect();

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{TestApp, code};
+use common::{TestApp, code, post_form as post};
 use kiban_store::testing::BACKENDS;
 
 const DEMO: &str = "990019";
@@ -38,21 +38,6 @@ async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Stri
     let response = client.get(app.url(path)).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
-}
-
-async fn post(
-    client: &reqwest::Client,
-    app: &TestApp,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String, Option<String>) {
-    let response = client.post(app.url(path)).form(form).send().await.unwrap();
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, response.text().await.unwrap(), location)
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{TestApp, code, csrf_field};
+use common::{TestApp, code, csrf_field, post_form as post};
 use kiban_store::testing::BACKENDS;
 use serde_json::{Value, json};
 
@@ -35,21 +35,6 @@ async fn redirect_of(client: &reqwest::Client, app: &TestApp, path: &str) -> (u1
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     (status, location)
-}
-
-async fn post(
-    client: &reqwest::Client,
-    app: &TestApp,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String, Option<String>) {
-    let response = client.post(app.url(path)).form(form).send().await.unwrap();
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, response.text().await.unwrap(), location)
 }
 
 async fn get_json(app: &TestApp, url: &str, token: &str) -> (u16, Value) {

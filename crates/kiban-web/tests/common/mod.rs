@@ -60,6 +60,23 @@ pub fn element_text(html: &str, id: &str) -> Option<String> {
     Some(text.trim().to_owned())
 }
 
+/// Posts a form with `client` (a screen session); answers the status, the
+/// page and the `Location` of a redirect.
+pub async fn post_form(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, Option<String>) {
+    let response = client.post(app.url(path)).form(form).send().await.unwrap();
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, response.text().await.unwrap(), location)
+}
+
 pub fn code(s: &str) -> MunicipalityCode {
     MunicipalityCode::parse(s).unwrap()
 }
