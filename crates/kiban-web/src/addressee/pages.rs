@@ -37,8 +37,8 @@ use crate::kit::form::{
     self, ConfirmSection, Field, Input, Json, Placed, Rows, Section, SectionView, SummaryItem,
     Values, section_views, value,
 };
-use crate::kit::page::{self, Chrome, Screen, Tabs, error_page, not_found_page, render};
-use crate::kit::session::{self, CSRF_COOKIE};
+use crate::kit::page::{self, Chrome, Screen, Tabs, error_page, expired, not_found_page, respond};
+use crate::kit::session;
 use crate::{ApiError, AppState};
 use kiban_core::today_in_japan as today;
 
@@ -93,26 +93,6 @@ fn failure(error: AddresseeError) -> Response {
         ),
         other => api::addressee_error(other).into_response(),
     }
-}
-
-fn respond(status: StatusCode, jar: CookieJar, page: &impl Template) -> Response {
-    match render(page) {
-        Ok(html) => (status, jar, html).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// The page of a form posted without the page's CSRF token.
-fn expired(jar: CookieJar) -> Response {
-    (
-        jar.remove(CSRF_COOKIE),
-        error_page(
-            StatusCode::FORBIDDEN,
-            "画面の有効期限が切れました",
-            "画面の有効期限が切れたため、入力を受け付けられませんでした。もう一度画面を開いて入力してください。",
-        ),
-    )
-        .into_response()
 }
 
 fn posted<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {

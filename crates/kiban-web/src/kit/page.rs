@@ -131,6 +131,27 @@ struct ErrorPage<'a> {
 
 /// A page without the chrome, for a refusal, a missing record or a failure
 /// a clerk can act on, with its status.
+/// A page rendered with `status` and the session's cookies.
+pub(crate) fn respond(status: StatusCode, jar: CookieJar, page: &impl Template) -> Response {
+    match render(page) {
+        Ok(html) => (status, jar, html).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The page of a form posted without the page's CSRF token.
+pub(crate) fn expired(jar: CookieJar) -> Response {
+    (
+        jar.remove(CSRF_COOKIE),
+        error_page(
+            StatusCode::FORBIDDEN,
+            "画面の有効期限が切れました",
+            "画面の有効期限が切れたため、入力を受け付けられませんでした。もう一度画面を開いて入力してください。",
+        ),
+    )
+        .into_response()
+}
+
 pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     match render(&ErrorPage { title, message }) {
         Ok(html) => (status, html).into_response(),

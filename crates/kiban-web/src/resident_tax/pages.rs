@@ -35,8 +35,8 @@ use serde_json::Value;
 
 use crate::kit::display::{short_date_ja, stored_timestamp_ja};
 use crate::kit::form::parse_day;
-use crate::kit::page::{self, Chrome, Screen, error_page, not_found_page, render};
-use crate::kit::session::{self, CSRF_COOKIE};
+use crate::kit::page::{self, Chrome, Screen, error_page, expired, not_found_page, respond};
+use crate::kit::session;
 use crate::resident_tax::assessment_api::fiscal_year;
 use crate::{ApiError, AppState};
 
@@ -45,26 +45,6 @@ const QUEUE_PAGE: usize = 100;
 
 /// Extra empty rows offered for more ordinary due dates.
 const EXTRA_DUE_DATES: usize = 2;
-
-fn respond(status: StatusCode, jar: CookieJar, page: &impl Template) -> Response {
-    match render(page) {
-        Ok(html) => (status, jar, html).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// The page of a form posted without the page's CSRF token.
-fn expired(jar: CookieJar) -> Response {
-    (
-        jar.remove(CSRF_COOKIE),
-        error_page(
-            StatusCode::FORBIDDEN,
-            "画面の有効期限が切れました",
-            "画面の有効期限が切れたため、入力を受け付けられませんでした。もう一度画面を開いて入力してください。",
-        ),
-    )
-        .into_response()
-}
 
 fn posted<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs
