@@ -544,6 +544,13 @@ pub async fn ensure_demo_municipality(
     if written > 0 {
         say(&format!("デモ市に {written} 人の住民を生成しました。"));
     }
+    // The income records of the current fiscal year, so that the resident
+    // tax can be assessed on the batch console (once: the same file again
+    // is recognised and left as it is).
+    let year = kiban_core::FiscalYear::containing(kiban_core::today_in_japan());
+    if kiban_resident_tax::domain::settings::check_rules(year).is_ok() {
+        crate::demo_income::import_demo_income(db, code, year).await?;
+    }
     Ok(logins)
 }
 
