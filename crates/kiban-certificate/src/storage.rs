@@ -329,10 +329,7 @@ async fn taxation(
             "この年度の課税の記録がありません（1月1日に住民でなく所得の申告もないか、まだ課税していません）",
         ));
     };
-    let (input, tax) = notices::version_tax(version).map_err(|p| StoreError::Corrupt {
-        column: "resident_tax_assessments.calc_input".into(),
-        reason: p.text,
-    })?;
+    let (input, tax, _) = version.calculation()?;
     let person = PersonId::new(addressee_id);
     let jan1 = fiscal_year.assessment_date();
     let (name, birth_date, address) =
@@ -360,20 +357,7 @@ async fn taxation(
                 )
             }
         };
-    let municipality = tx
-        .fetch_optional(
-            "SELECT name, prefecture FROM municipalities WHERE municipality_code = $1",
-            &[],
-        )
-        .await?
-        .ok_or_else(|| StoreError::Corrupt {
-            column: "municipalities".into(),
-            reason: "the municipality of the handle is not on record".into(),
-        })?;
-    let labels = kiban_resident_tax::domain::notice::tax_labels(
-        &municipality.text(0)?,
-        &municipality.text(1)?,
-    );
+    let (_, labels) = notices::municipality_labels(tx).await?;
     let status = if version.non_taxable == "all" {
         kiban_print::TaxationStatus::NonTaxable
     } else {

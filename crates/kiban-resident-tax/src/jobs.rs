@@ -203,8 +203,9 @@ impl JobKind for ResidentTaxAssessment {
 /// persons of each file in the chunk keys, so that a run interrupted and
 /// resumed (even on another day) gives the same files, byte for byte. A
 /// chunk is [`FILES_PER_CHUNK`] files of about [`PAGES_PER_FILE`] pages,
-/// each printed by one compilation of the print engine, at once. A person who cannot get a notice (no mailing address, …) is a
-/// subject error of the run; the others are printed.
+/// each printed by one compilation of the print engine, at once. A person
+/// who cannot get a notice (no mailing address, …) is a subject error of
+/// the run; the others are printed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ResidentTaxNotices;
 
@@ -278,11 +279,12 @@ fn addressee_ids(params: &Params) -> Result<Option<Vec<AddresseeId>>, ParamError
     Ok(Some(ids))
 }
 
-/// A chunk's key: `NNNN YYYY-MM-DD id,id,…` (file number, day printed,
-/// persons in the order of the mail).
-fn notice_key(file: usize, issued_on: Date, ids: &[AddresseeId]) -> String {
+/// A chunk's key: `NNNNNN YYYY-MM-DD id,id,…` (chunk number, day printed,
+/// persons in the order of the mail). Six digits keep the chunks' parts
+/// in order by name ([`notice_outputs`]) for any run the service prints.
+fn notice_key(chunk: usize, issued_on: Date, ids: &[AddresseeId]) -> String {
     let list: Vec<String> = ids.iter().map(|i| i.get().to_string()).collect();
-    format!("{file:04} {issued_on} {}", list.join(","))
+    format!("{chunk:06} {issued_on} {}", list.join(","))
 }
 
 fn parse_notice_key(key: &str) -> Option<(String, Date, Vec<AddresseeId>)> {
@@ -294,7 +296,7 @@ fn parse_notice_key(key: &str) -> Option<(String, Date, Vec<AddresseeId>)> {
         .split(',')
         .map(|n| n.parse::<u64>().ok().map(AddresseeId::new))
         .collect::<Option<Vec<_>>>()?;
-    (file.len() == 4 && file.bytes().all(|b| b.is_ascii_digit())).then_some((file, day, ids))
+    (file.len() == 6 && file.bytes().all(|b| b.is_ascii_digit())).then_some((file, day, ids))
 }
 
 /// The print engine of the process (fonts loaded once, at the first chunk).
@@ -534,5 +536,20 @@ mod tests {
         assert_eq!(params(&[]).unwrap_err().field, "fiscal_year");
         assert_eq!(parse_range(&number_ranges(41, 38)[0].key), Some((1, 39)));
         assert_eq!(parse_range(REVIEW_CHUNK), None);
+    }
+
+    #[test]
+    fn notice_chunk_keys_round_trip() {
+        let day = jiff::civil::date(2026, 6, 10);
+        let ids = [AddresseeId::new(42), AddresseeId::new(7)];
+        let key = notice_key(12, day, &ids);
+        assert_eq!(key, "000012 2026-06-10 42,7");
+        assert_eq!(
+            parse_notice_key(&key),
+            Some(("000012".to_owned(), day, ids.to_vec()))
+        );
+        assert_eq!(parse_notice_key("12 2026-06-10 42"), None);
+        assert_eq!(parse_notice_key("000012 2026-02-30 42"), None);
+        assert_eq!(parse_notice_key("000012 2026-06-10 42,x"), None);
     }
 }

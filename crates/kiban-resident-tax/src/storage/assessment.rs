@@ -27,7 +27,7 @@ use kiban_audit::{Actor, AuditAction};
 use kiban_core::{Date, FiscalYear, Message, Yen};
 use kiban_registry::domain::PersonId;
 use kiban_store::{Arg, Row, StoreError, TenantDb, TenantTx};
-use kiban_tax_resident::{NonTaxable, ResidentTax};
+use kiban_tax_resident::{NonTaxable, ResidentTax, ResidentTaxInput};
 use serde_json::{Value, json};
 
 use crate::domain::assessment::{
@@ -124,24 +124,38 @@ pub struct AssessmentVersion {
 }
 
 impl AssessmentVersion {
-    /// The version in the contract's shape (`GET …/assessments/{id}`),
-    /// with the calculation made again through calc-v1 from its stored
-    /// input. Additions: `non_taxable`, `review` (the findings' codes).
-    pub fn to_json(&self) -> Result<Value, StoreError> {
-        let calculation =
-            kiban_calc::run("resident-tax", &self.calc_input).map_err(|e| StoreError::Corrupt {
-                column: "resident_tax_assessments.calc_input".into(),
-                reason: e.message,
-            })?;
-        if calculation.get("total").and_then(Value::as_i64) != Some(self.total.get()) {
+    /// The calculation of the version made again from its stored calc-v1
+    /// input: the input and result in the domain's types and calc-v1's
+    /// output object, checked against the stored total (what the screens,
+    /// the notices and the certificate show is what was assessed).
+    pub fn calculation(&self) -> Result<(ResidentTaxInput, ResidentTax, Value), StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            column: "resident_tax_assessments.calc_input".into(),
+            reason,
+        };
+        let input =
+            kiban_calc::resident_tax_input(&self.calc_input).map_err(|e| corrupt(e.message))?;
+        let (tax, output) =
+            kiban_calc::resident_tax_typed(&input).map_err(|e| corrupt(e.message))?;
+        if tax.total != self.total {
             return Err(StoreError::Corrupt {
                 column: "resident_tax_assessments.total".into(),
                 reason: format!(
-                    "the stored total {} is not the calculation's",
-                    self.total.get()
+                    "the stored total {} is not the calculation's {}",
+                    self.total.get(),
+                    tax.total.get()
                 ),
             });
         }
+        Ok((input, tax, output))
+    }
+
+    /// The version in the contract's shape (`GET …/assessments/{id}`),
+    /// with the calculation made again through calc-v1 from its stored
+    /// input ([`AssessmentVersion::calculation`]). Additions:
+    /// `non_taxable`, `review` (the findings' codes).
+    pub fn to_json(&self) -> Result<Value, StoreError> {
+        let (_, _, calculation) = self.calculation()?;
         Ok(json!({
             "fiscal_year": self.fiscal_year.start_year(),
             "addressee_id": self.addressee_id.get(),
@@ -227,7 +241,7 @@ fn encode_installments(items: &[Installment]) -> String {
         .join(";")
 }
 
-fn decode_installments(text: &str) -> Result<Vec<Installment>, StoreError> {
+pub(crate) fn decode_installments(text: &str) -> Result<Vec<Installment>, StoreError> {
     let bad = || StoreError::Corrupt {
         column: "resident_tax_assessments.installments".into(),
         reason: text.chars().take(80).collect(),
@@ -598,7 +612,7 @@ fn id_int(id: AddresseeId) -> i64 {
 }
 
 /// `IN (…)` of numbers written as literals (integers, never text).
-fn in_literal(ids: &[i64]) -> String {
+pub(crate) fn in_literal(ids: &[i64]) -> String {
     let mut s = String::with_capacity(ids.len() * 8);
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {

@@ -12,7 +12,7 @@ use kiban_print::{MailingBlock, TaxLabels, TaxNotice};
 use kiban_store::{Arg, StoreError, TenantTx};
 
 use crate::domain::notice::{self, NoticeProblem};
-use crate::storage::assessment::{AssessmentVersion, latest_of};
+use crate::storage::assessment::{AssessmentVersion, decode_installments, in_literal, latest_of};
 use crate::storage::settings::{SettingsStoreError, in_force};
 
 /// One person to send a notice to, in the order of the mail.
@@ -47,10 +47,9 @@ pub async fn recipients(
     let mut read = |rows: Vec<kiban_store::Row>| -> Result<(), StoreError> {
         for row in rows {
             let id = AddresseeId::new(u64::try_from(row.int(0)?).unwrap_or(0));
-            let slips = row
-                .text(1)?
-                .split(';')
-                .filter(|part| !part.is_empty() && !part.ends_with(":0"))
+            let slips = decode_installments(&row.text(1)?)?
+                .iter()
+                .filter(|i| i.amount.get() > 0)
                 .count();
             found.push((id, 1 + slips.div_ceil(3)));
         }
@@ -67,13 +66,16 @@ pub async fn recipients(
             read(rows)?;
         }
         Some(ids) => {
-            for chunk in ids.chunks(kiban_store::IN_LIST_CHUNK) {
-                let list: Vec<String> = chunk.iter().map(|i| i.get().to_string()).collect();
+            let ints: Vec<i64> = ids
+                .iter()
+                .filter_map(|i| i64::try_from(i.get()).ok())
+                .collect();
+            for chunk in ints.chunks(kiban_store::IN_LIST_CHUNK) {
                 let rows = tx
                     .fetch_all(
                         &format!(
                             "{latest} AND a.addressee_id IN ({}) ORDER BY a.addressee_id",
-                            list.join(",")
+                            in_literal(chunk)
                         ),
                         std::slice::from_ref(&year),
                     )
@@ -139,10 +141,10 @@ pub enum NoticesError {
     Store(#[from] StoreError),
 }
 
-/// The issuer of the notices of `fiscal_year`: the municipality, its
-/// certifier in force, and the year's collection agency code.
-pub async fn issuer(tx: &mut TenantTx, fiscal_year: FiscalYear) -> Result<Issuer, NoticesError> {
-    let municipality = tx
+/// The name of the handle's municipality and the names of the tax's two
+/// parts it prints ([`notice::tax_labels`]).
+pub async fn municipality_labels(tx: &mut TenantTx) -> Result<(String, TaxLabels), StoreError> {
+    let row = tx
         .fetch_optional(
             "SELECT name, prefecture FROM municipalities WHERE municipality_code = $1",
             &[],
@@ -152,8 +154,15 @@ pub async fn issuer(tx: &mut TenantTx, fiscal_year: FiscalYear) -> Result<Issuer
             column: "municipalities".into(),
             reason: "the municipality of the handle is not on record".into(),
         })?;
-    let name = municipality.text(0)?;
-    let prefecture = municipality.text(1)?;
+    let name = row.text(0)?;
+    let labels = notice::tax_labels(&name, &row.text(1)?);
+    Ok((name, labels))
+}
+
+/// The issuer of the notices of `fiscal_year`: the municipality, its
+/// certifier in force, and the year's collection agency code.
+pub async fn issuer(tx: &mut TenantTx, fiscal_year: FiscalYear) -> Result<Issuer, NoticesError> {
+    let (name, labels) = municipality_labels(tx).await?;
     let certifier = tx
         .fetch_optional(
             "SELECT mayor_title, mayor_name FROM certifier_settings WHERE municipality_code = $1 \
@@ -167,7 +176,7 @@ pub async fn issuer(tx: &mut TenantTx, fiscal_year: FiscalYear) -> Result<Issuer
         SettingsStoreError::Invalid(e) => NoticesError::Settings(e.to_string()),
     })?;
     Ok(Issuer {
-        labels: notice::tax_labels(&name, &prefecture),
+        labels,
         municipality_name: name,
         mayor_title: certifier.text(0)?,
         mayor_name: certifier.text(1)?,
@@ -253,7 +262,10 @@ fn notice_of(
             });
         }
     };
-    let (input, tax) = version_tax(version)?;
+    let (input, tax, _) = version.calculation().map_err(|e| NoticeProblem {
+        code: "calculation_failed",
+        text: e.to_string(),
+    })?;
     let installments = notice::slips(
         fiscal_year,
         &issuer.agency_code,
@@ -299,37 +311,6 @@ fn notice_of(
         installments,
         contact: format!("{} 税務担当（個人住民税）", issuer.municipality_name),
     })
-}
-
-/// The calculation of a stored version, made again from its stored input.
-pub fn version_tax(
-    version: &AssessmentVersion,
-) -> Result<
-    (
-        kiban_tax_resident::ResidentTaxInput,
-        kiban_tax_resident::ResidentTax,
-    ),
-    NoticeProblem,
-> {
-    let input = kiban_calc::resident_tax_input(&version.calc_input).map_err(|e| NoticeProblem {
-        code: "calculation_failed",
-        text: e.message,
-    })?;
-    let tax = kiban_tax_resident::calculate(&input).map_err(|e| NoticeProblem {
-        code: "calculation_failed",
-        text: e.message().text(),
-    })?;
-    if tax.total != version.total {
-        return Err(NoticeProblem {
-            code: "calculation_failed",
-            text: format!(
-                "保存された年税額 {} 円と計算し直した額 {} 円が違います",
-                version.total.get(),
-                tax.total.get()
-            ),
-        });
-    }
-    Ok((input, tax))
 }
 
 /// The index of a run's notices: `addressee_id,file,first_page,pages`.
