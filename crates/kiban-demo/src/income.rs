@@ -39,7 +39,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use kiban_core::working::Working;
-use kiban_core::{Date, FiscalYear, IndividualNumber, Relationship, Sex, Yen, age_on};
+use kiban_core::{Date, FiscalYear, IndividualNumber, PostalCode, Relationship, Sex, Yen, age_on};
 use kiban_income::{ChildCareAdjustment, IncomeRules, Revenues};
 
 use crate::random::{DemoRng, mix};
@@ -180,6 +180,11 @@ pub struct IncomeRow {
     pub payer_number: String,
     /// The payer's name; empty for a declaration.
     pub payer_name: String,
+    /// The payer's postal code (seven digits); empty when not reported.
+    pub payer_postal_code: String,
+    /// The payer's address (where the 特別徴収税額決定通知書 goes); empty
+    /// when not reported.
+    pub payer_address: String,
     /// `special` (特別徴収) when true, else `ordinary`.
     pub special_collection: bool,
     /// 氏名 as the payer wrote it.
@@ -262,6 +267,8 @@ impl IncomeRow {
         text(line, self.source.code());
         text(line, &self.payer_number);
         text(line, &self.payer_name);
+        text(line, &self.payer_postal_code);
+        text(line, &self.payer_address);
         text(
             line,
             if self.special_collection {
@@ -389,6 +396,10 @@ pub struct Employer {
     pub payer_number: String,
     /// 名称.
     pub name: String,
+    /// The postal code of its address.
+    pub postal_code: PostalCode,
+    /// 所在地 (in the town), e.g. `デモ市中央一丁目2番3号`.
+    pub address: String,
     /// The level of its pay (1.0 is the average).
     pay_level: f64,
 }
@@ -461,7 +472,9 @@ const EMPLOYER_TRADES: &[(&str, f64)] = &[
 /// The employers of a seed: a few large ones first (the town hall, the
 /// prefecture, a hospital, a factory, a supermarket), then firms of every
 /// size; earlier ones employ more people.
-fn employers(seed: u64, municipality_name: &str) -> Vec<Employer> {
+fn employers(seed: u64, profile: &DemoProfile) -> Vec<Employer> {
+    let municipality_name = profile.municipality_name();
+    let towns = profile.towns();
     let mut rng = DemoRng::for_chunk(seed ^ 0xe4b1_0e7e, 0);
     let mut list = vec![
         (municipality_name.to_owned(), 1.05),
@@ -486,16 +499,24 @@ fn employers(seed: u64, municipality_name: &str) -> Vec<Employer> {
             list.push((name, level * (0.85 + 0.3 * rng.unit())));
         }
     }
+    let mut addresses = DemoRng::for_chunk(seed ^ 0xad0_e55e, 0);
     list.into_iter()
         .enumerate()
-        .map(|(rank, (name, pay_level))| Employer {
-            payer_number: format!(
-                "{:06}{:04}",
-                100_000 + mix(seed ^ rank as u64) % 900_000,
-                rank + 1
-            ),
-            name,
-            pay_level,
+        .map(|(rank, (name, pay_level))| {
+            let (town, postal_code) = towns[addresses.index(towns.len())].clone();
+            let block = addresses.between(1, 12);
+            let house = addresses.between(1, 28);
+            Employer {
+                payer_number: format!(
+                    "{:06}{:04}",
+                    100_000 + mix(seed ^ rank as u64) % 900_000,
+                    rank + 1
+                ),
+                name,
+                postal_code,
+                address: format!("{municipality_name}{town}{block}番{house}号"),
+                pay_level,
+            }
         })
         .collect()
 }
@@ -613,7 +634,7 @@ impl IncomeGenerator {
             .for_year(year)
             .map_err(|_| no_rules())?;
         let jan1 = Date::new(year as i16, 1, 1).map_err(|_| no_rules())?;
-        let employers = employers(seed, profile.municipality_name());
+        let employers = employers(seed, profile);
         let employer_weights = (0..employers.len())
             .scan(0u32, |total, rank| {
                 *total += (6_000 / (rank + 6)) as u32;
@@ -1096,6 +1117,8 @@ impl IncomeGenerator {
             source: Source::Declaration,
             payer_number: String::new(),
             payer_name: String::new(),
+            payer_postal_code: String::new(),
+            payer_address: String::new(),
             special_collection: false,
             name: person.name.as_str().to_owned(),
             name_kana: person.name_kana.as_str().to_owned(),
@@ -1143,6 +1166,8 @@ impl IncomeGenerator {
                 source: Source::SalaryReport,
                 payer_number: employer.payer_number.clone(),
                 payer_name: employer.name.clone(),
+                payer_postal_code: employer.postal_code.as_str().to_owned(),
+                payer_address: employer.address.clone(),
                 special_collection: special,
                 salary_revenue: revenue,
                 social_insurance: ((revenue.min(19_000_000) as f64) * rate) as i64,

@@ -3,11 +3,16 @@
 //! it, and the demo generator, which writes it.
 
 /// Every column of `income-csv-v1`, in the contract's order (a file may
-/// give them in any order).
-pub const INCOME_CSV_COLUMNS: [&str; 56] = [
+/// give them in any order), with Kiban's two optional additions after
+/// `payer_name`: `payer_postal_code` and `payer_address`, the address of
+/// the payer (from the 総括表 of the 給与支払報告書) where the
+/// 特別徴収税額決定通知書 is mailed. A file without them imports as before.
+pub const INCOME_CSV_COLUMNS: [&str; 58] = [
     "source",
     "payer_number",
     "payer_name",
+    "payer_postal_code",
+    "payer_address",
     "collection",
     "name",
     "name_kana",

@@ -285,3 +285,27 @@ proptest! {
         prop_assert_eq!(back, record);
     }
 }
+
+/// Kiban's optional additions: the payer's postal code and address (where
+/// the 特別徴収税額決定通知書 goes); a file without them reads as before, a
+/// postal code that is not one is refused naming the column.
+#[test]
+fn the_payer_address_is_optional_and_checked() {
+    let text = "source,payer_number,payer_name,payer_postal_code,payer_address,collection,name,name_kana,birth_date,address_on_jan1\n\
+                salary_report,123456,株式会社デモ,〒100-0001,東京都千代田区千代田1番1号,special,山田　太郎,ヤマダ　タロウ,1980-04-01,東京都千代田区霞が関1-1\n\
+                salary_report,123456,株式会社デモ,,,special,山田　花子,ヤマダ　ハナコ,1982-04-01,東京都千代田区霞が関1-1\n";
+    let records = parse_income_csv(text.as_bytes()).unwrap();
+    assert_eq!(records[0].payer_postal_code.as_deref(), Some("1000001"));
+    assert_eq!(
+        records[0].payer_address.as_deref(),
+        Some("東京都千代田区千代田1番1号")
+    );
+    assert_eq!(records[1].payer_postal_code, None);
+    assert_eq!(records[1].payer_address, None);
+    let bad = text.replace("〒100-0001", "100-01");
+    let error = parse_income_csv(bad.as_bytes()).unwrap_err();
+    assert_eq!(
+        problems(&error),
+        vec![(1, Some("payer_postal_code".to_owned()), "invalid_value")]
+    );
+}

@@ -20,6 +20,8 @@ fn record(source: IncomeSource, payer: Option<&str>, salary: i64) -> IncomeRecor
         source,
         payer_number: payer.map(str::to_owned),
         payer_name: payer.map(|_| "株式会社デモ".to_owned()),
+        payer_postal_code: None,
+        payer_address: None,
         collection: if payer.is_some() {
             CollectionMethod::Special
         } else {

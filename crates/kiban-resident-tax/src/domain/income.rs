@@ -246,6 +246,14 @@ pub struct IncomeRecord {
     pub payer_number: Option<String>,
     /// 支払者名 (`payer_name`).
     pub payer_name: Option<String>,
+    /// The payer's postal code (`payer_postal_code`, Kiban's addition),
+    /// seven digits without a hyphen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_postal_code: Option<String>,
+    /// The payer's address (`payer_address`, Kiban's addition): where the
+    /// 特別徴収税額決定通知書 is mailed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_address: Option<String>,
     /// 特別徴収 or 普通徴収 (`collection`).
     pub collection: CollectionMethod,
     /// 氏名 (`name`), as written.

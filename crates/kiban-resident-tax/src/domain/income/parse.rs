@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kiban_core::{IndividualNumber, KanaName, PersonName, Sex, ValueError};
+use kiban_core::{IndividualNumber, KanaName, PersonName, PostalCode, Sex, ValueError};
 
 use super::{
     CollectionMethod, DependentRecord, DependentRelation, DisabilityClass, IncomeRecord,
@@ -23,7 +23,7 @@ pub const REQUIRED_COLUMNS: [&str; 6] = [
 ];
 
 /// Every column `income-csv-v1` knows, in the contract's order.
-pub const ALL_COLUMNS: [&str; 56] = kiban_income::record_format::INCOME_CSV_COLUMNS;
+pub const ALL_COLUMNS: [&str; 58] = kiban_income::record_format::INCOME_CSV_COLUMNS;
 
 /// The largest amount a column takes (one trillion yen less one): far above
 /// any person's income, and summing any number of them cannot overflow.
@@ -511,6 +511,17 @@ impl<'a> Cells<'a, '_> {
             self.problem("payer_number", ParseProblem::PayerNumberRequired);
         }
         let payer_name = self.text("payer_name", MAX_PAYER_NAME_CHARS);
+        let payer_postal_code = match self.get("payer_postal_code") {
+            "" => Some(None),
+            code => match PostalCode::parse(code) {
+                Ok(code) => Some(Some(code.as_str().to_owned())),
+                Err(e) => {
+                    self.value_error("payer_postal_code", &e);
+                    None
+                }
+            },
+        };
+        let payer_address = self.text("payer_address", MAX_ADDRESS_CHARS);
         let name = match self.name("name") {
             Some(None) => {
                 self.problem("name", ParseProblem::Required);
@@ -641,6 +652,8 @@ impl<'a> Cells<'a, '_> {
             source: source?,
             payer_number,
             payer_name: payer_name?,
+            payer_postal_code: payer_postal_code?,
+            payer_address: payer_address?,
             collection,
             name: name?,
             name_kana: name_kana?,
