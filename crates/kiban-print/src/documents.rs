@@ -14,8 +14,8 @@ use crate::error::PrintError;
 use crate::fonts::{FontRole, FontSet};
 use crate::image::PngImage;
 use crate::resident_tax::{
-    SpecialCollectionNotice, TaxNotice, TaxationCertificate, WireSpecialCollectionNotice,
-    WireTaxNotice, WireTaxationCertificate,
+    SpecialCollectionNotice, SpecialNoticeSummary, TaxNotice, TaxationCertificate,
+    WireSpecialCollectionNotice, WireTaxNotice, WireTaxationCertificate,
 };
 use crate::text::{UnsupportedVariation, check_field};
 use crate::verification::Verification;
@@ -209,7 +209,10 @@ impl Document {
     pub fn expected_pages(&self) -> usize {
         match self {
             Document::TaxNotice(notice) => 1 + notice.installments.len().div_ceil(3),
-            Document::SpecialCollectionNotice(notice) => 1 + notice.employees.len(),
+            Document::SpecialCollectionNotice(notice) => {
+                usize::from(notice.summary != SpecialNoticeSummary::Continuation)
+                    + notice.employees.len()
+            }
             Document::ResidentRecordCopy(_)
             | Document::RemovedRecordCopy(_)
             | Document::RecordItemCertificate(_)

@@ -128,8 +128,8 @@ pub use gs1_128::{Gs1_128, MAX_DIGITS as GS1_128_MAX_DIGITS, SymbolError};
 pub use image::{ImageError, PngImage};
 pub use resident_tax::{
     AmountLine, IncomeLine, Levies, Levy, MailingBlock, NoticeInstallment,
-    SpecialCollectionEmployee, SpecialCollectionNotice, TaxDetails, TaxLabels, TaxNotice,
-    TaxationCertificate, TaxationStatus,
+    SpecialCollectionEmployee, SpecialCollectionNotice, SpecialNoticeSummary, TaxDetails,
+    TaxLabels, TaxNotice, TaxationCertificate, TaxationStatus,
 };
 pub use text::UnsupportedVariation;
 pub use verification::{VERIFY_PATH, Verification, VerificationError};

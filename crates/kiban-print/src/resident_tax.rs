@@ -203,8 +203,34 @@ pub struct SpecialCollectionNotice {
     pub mailing: MailingBlock,
     /// The employees, in the order printed (at least one).
     pub employees: Vec<SpecialCollectionEmployee>,
+    /// What the summary page sums up, or none for a continuation.
+    pub summary: SpecialNoticeSummary,
     /// 問い合わせ先.
     pub contact: String,
+}
+
+/// The summary page (特別徴収義務者用) of a [`SpecialCollectionNotice`].
+///
+/// An employer with more employees than one compilation should lay out is
+/// printed as several documents: the first with the summary of all its
+/// employees ([`SpecialNoticeSummary::AllEmployees`]) and its first
+/// employees' pages, the others with further employees' pages only
+/// ([`SpecialNoticeSummary::Continuation`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SpecialNoticeSummary {
+    /// The summary of this notice's own employees (the whole notice).
+    #[default]
+    TheseEmployees,
+    /// The summary of all the employer's employees, of which this notice
+    /// holds the first.
+    AllEmployees {
+        /// 納税義務者数.
+        employee_count: usize,
+        /// The monthly totals, June to May.
+        monthly_totals: [Yen; 12],
+    },
+    /// No summary page: further employees' pages of the employer's notice.
+    Continuation,
 }
 
 /// Whether a person was taxed that year, which decides the certificate's
@@ -484,8 +510,20 @@ impl Preparer<'_> {
                 annual: yen(total(employee.monthly.into_iter())),
             });
         }
+        let (with_summary, employee_count) = match &notice.summary {
+            SpecialNoticeSummary::TheseEmployees => (true, employees.len()),
+            SpecialNoticeSummary::AllEmployees {
+                employee_count,
+                monthly_totals: totals,
+            } => {
+                monthly_totals = *totals;
+                (true, *employee_count)
+            }
+            SpecialNoticeSummary::Continuation => (false, employees.len()),
+        };
         Ok(WireDocument::SpecialCollectionNotice(
             WireSpecialCollectionNotice {
+                with_summary,
                 kind: "special_collection_notice",
                 municipality: self.required(
                     "municipality_name",
@@ -511,7 +549,7 @@ impl Preparer<'_> {
                 months: MONTHS.to_vec(),
                 monthly_totals: monthly_totals.map(yen).to_vec(),
                 annual_total: yen(total(monthly_totals.into_iter())),
-                employee_count: employees.len(),
+                employee_count,
                 employees,
                 contact: self.required("contact", Text, &notice.contact)?,
             },
@@ -641,6 +679,7 @@ struct WireEmployee {
 #[derive(Serialize)]
 pub(crate) struct WireSpecialCollectionNotice {
     kind: &'static str,
+    with_summary: bool,
     municipality: String,
     mayor_title: String,
     mayor_name: String,

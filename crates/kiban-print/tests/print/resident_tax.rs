@@ -8,7 +8,7 @@ use kiban_collection::barcode::ConvenienceStoreBarcode;
 use kiban_core::Yen;
 use kiban_print::{
     Document, Gs1_128, Placement, PrintError, SpecialCollectionEmployee, SpecialCollectionNotice,
-    TaxationCertificate, TaxationStatus,
+    SpecialNoticeSummary, TaxationCertificate, TaxationStatus,
 };
 use rxing::{BarcodeFormat, DecodeHints};
 
@@ -324,6 +324,7 @@ fn special_notice() -> SpecialCollectionNotice {
             employee(2, "辻\u{E0103}　次郎"),
             employee(3, "青戸　花子"),
         ],
+        summary: SpecialNoticeSummary::TheseEmployees,
         contact: "葛飾区 税務課 課税係　電話 03-3695-1111（代表）".to_string(),
     }
 }
@@ -356,6 +357,42 @@ fn a_special_collection_notice_has_a_summary_and_a_page_per_employee() {
     assert_eq!(
         Document::SpecialCollectionNotice(notice).expected_pages(),
         4
+    );
+}
+
+/// A large employer's notice printed in two documents: the first sums up
+/// all the employees, the second has further employees' pages only.
+#[test]
+fn a_special_collection_notice_in_parts() {
+    let mut first = special_notice();
+    let mut rest = first.clone();
+    first.employees.truncate(1);
+    let june = Yen::new(3 * 14_700);
+    let other = Yen::new(3 * 14_400);
+    let mut totals = [other; 12];
+    totals[0] = june;
+    first.summary = SpecialNoticeSummary::AllEmployees {
+        employee_count: 3,
+        monthly_totals: totals,
+    };
+    rest.employees.remove(0);
+    rest.summary = SpecialNoticeSummary::Continuation;
+    let pdf = engine().render_special_collection_notice(&first).unwrap();
+    assert_eq!(pdf_pages(&pdf), 2);
+    let text = pdf_text(&pdf);
+    for expected in ["3 人", "519,300", "44,100", "2 / 2"] {
+        assert_contains(&text, expected);
+    }
+    let pdf = engine().render_special_collection_notice(&rest).unwrap();
+    assert_eq!(pdf_pages(&pdf), 2);
+    let text = pdf_text(&pdf);
+    assert!(!text.contains("特別徴収義務者用"), "{text}");
+    for expected in ["（続き）", "青戸　花子", "1 / 2"] {
+        assert_contains(&text, expected);
+    }
+    assert_eq!(
+        [first, rest].map(|n| Document::SpecialCollectionNotice(n).expected_pages()),
+        [2, 2]
     );
 }
 
