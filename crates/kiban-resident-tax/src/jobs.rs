@@ -1,6 +1,8 @@
 //! The resident-tax business's jobs (contract jobs-v1):
 //! `resident-tax-assessment` (個人住民税 当初課税) and
-//! `resident-tax-notices` (納税通知書, see [`ResidentTaxNotices`]).
+//! `resident-tax-notices` (納税通知書, see [`ResidentTaxNotices`]) and
+//! `resident-tax-special-notices` (特別徴収税額決定通知書, see
+//! [`ResidentTaxSpecialNotices`]).
 //!
 //! The run is split into ranges of 宛名番号 (the registry's and the
 //! addressee master's one number space), each assessed set-based by
@@ -30,6 +32,7 @@ use kiban_store::TenantTx;
 use crate::domain::settings::check_rules;
 use crate::storage::assessment::{AssessmentError, RunOptions, assess_range, flag_double_claims};
 use crate::storage::notices::{NoticesError, issuer, notices, recipients};
+use crate::storage::special_notices::{employers, special_notices};
 
 /// The job `resident-tax-assessment`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -464,21 +467,300 @@ impl JobKind for ResidentTaxNotices {
         _params: &'a Params,
         parts: Parts,
     ) -> BoxFuture<'a, Result<Vec<Output>, JobError>> {
-        Box::pin(async move { Ok(notice_outputs(&parts)) })
+        Box::pin(async move {
+            Ok(notice_outputs(
+                &parts,
+                "notices",
+                crate::storage::notices::INDEX_HEADER,
+            ))
+        })
+    }
+}
+
+/// The job `resident-tax-special-notices`: the 特別徴収税額決定通知書 of
+/// every employer (特別徴収義務者) with employees whose assessment in force
+/// has a special part — the employer's summary and one page per employee
+/// (納税義務者用) with the monthly amounts June to May — in the order of
+/// the mail by the postal code of the employer's address, into PDF print
+/// files `special-notices-0001.pdf`, … and `index.csv`
+/// (`payer_number,file,first_page,pages`; a large employer's notice, cut
+/// into documents of at most [`EMPLOYEES_PER_DOCUMENT`] employees, has a
+/// row per document).
+///
+/// The plan fixes the order, the day printed and the employers of each
+/// chunk in the chunk keys (`NNNNNN YYYY-MM-DD payer,payer,…`), so that a
+/// resumed run gives the same files. An employer that cannot get a notice
+/// (no address reported, an employee's calculation that no longer gives
+/// the stored total) is a subject error of the run, named by its number.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResidentTaxSpecialNotices;
+
+/// Its name.
+pub const SPECIAL_NOTICES_JOB: &str = "resident-tax-special-notices";
+
+/// The employees' pages of one document of an employer's notice (with the
+/// summary, one compilation's worth of pages).
+pub const EMPLOYEES_PER_DOCUMENT: usize = PAGES_PER_FILE - 1;
+/// The most employers in one chunk.
+pub const EMPLOYERS_PER_CHUNK: usize = 200;
+
+const SPECIAL_NOTICE_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "fiscal_year",
+        kind: ParamType::FiscalYear,
+        required: true,
+        description: "課税年度（例: 2026）",
+    },
+    ParamSpec {
+        name: "payer_numbers",
+        kind: ParamType::Text,
+        required: false,
+        description: "この指定番号の特別徴収義務者だけ（カンマ区切り。既定: 特別徴収の税額がある従業員のいるすべての特別徴収義務者）",
+    },
+    ParamSpec {
+        name: "issued_on",
+        kind: ParamType::Date,
+        required: false,
+        description: "通知日（既定: 計画した日）",
+    },
+];
+
+/// Whether `text` can be a payer number in a chunk key (as income-csv-v1
+/// takes them: letters, digits and hyphens).
+fn is_payer_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 20
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+fn payer_numbers(params: &Params) -> Result<Option<Vec<String>>, ParamError> {
+    let Some(text) = params.get("payer_numbers") else {
+        return Ok(None);
+    };
+    let mut payers = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if !is_payer_number(part) {
+            return Err(ParamError::new(
+                "payer_numbers",
+                Message::InvalidParam {
+                    field: "payer_numbers".into(),
+                    detail: format!(
+                        "「{}」は指定番号ではありません（英数字とハイフン20文字以内）",
+                        part.chars().take(40).collect::<String>()
+                    ),
+                },
+            ));
+        }
+        payers.push(part.to_owned());
+    }
+    if payers.is_empty() {
+        return Err(ParamError::new(
+            "payer_numbers",
+            Message::InvalidParam {
+                field: "payer_numbers".into(),
+                detail: "指定番号を1つ以上指定してください".into(),
+            },
+        ));
+    }
+    payers.sort_unstable();
+    payers.dedup();
+    Ok(Some(payers))
+}
+
+fn special_key(chunk: usize, issued_on: Date, payers: &[String]) -> String {
+    format!("{chunk:06} {issued_on} {}", payers.join(","))
+}
+
+fn parse_special_key(key: &str) -> Option<(String, Date, Vec<String>)> {
+    let mut parts = key.splitn(3, ' ');
+    let file = parts.next()?.to_owned();
+    let day: Date = parts.next()?.parse().ok()?;
+    let payers: Vec<String> = parts.next()?.split(',').map(str::to_owned).collect();
+    (file.len() == 6
+        && file.bytes().all(|b| b.is_ascii_digit())
+        && payers.iter().all(|p| is_payer_number(p)))
+    .then_some((file, day, payers))
+}
+
+impl JobKind for ResidentTaxSpecialNotices {
+    fn name(&self) -> &'static str {
+        SPECIAL_NOTICES_JOB
+    }
+
+    fn business(&self) -> &'static str {
+        "resident_tax"
+    }
+
+    fn description(&self) -> &'static str {
+        "特別徴収税額決定通知書（特別徴収義務者用と納税義務者用）を特別徴収義務者ごとに、所在地の郵便番号順に印刷する（PDFの印刷ファイル special-notices-0001.pdf … と index.csv）"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        SPECIAL_NOTICE_PARAMS
+    }
+
+    fn personal_data(&self) -> bool {
+        true
+    }
+
+    fn validate(&self, params: &Params) -> Result<(), ParamError> {
+        let year = fiscal_year(params)?;
+        check_rules(year).map_err(|e| ParamError::new("fiscal_year", e.message))?;
+        payer_numbers(params)?;
+        Ok(())
+    }
+
+    fn plan<'a>(
+        &'a self,
+        tx: &'a mut TenantTx,
+        params: &'a Params,
+        _chunk_size: u64,
+    ) -> BoxFuture<'a, Result<Vec<PlannedChunk>, JobError>> {
+        Box::pin(async move {
+            let year = fiscal_year(params)?;
+            let issued_on = match params.get("issued_on") {
+                Some(_) => params.date("issued_on")?,
+                None => kiban_core::today_in_japan(),
+            };
+            issuer(tx, year).await.map_err(notices_error)?;
+            let only = payer_numbers(params)?;
+            let all = employers(tx, year, only.as_deref()).await?;
+            let mut chunks = Vec::new();
+            let mut current: Vec<String> = Vec::new();
+            let mut pages = 0;
+            let push = |chunks: &mut Vec<PlannedChunk>, current: &mut Vec<String>| {
+                chunks.push(PlannedChunk {
+                    key: special_key(chunks.len() + 1, issued_on, current),
+                    subjects: current.len() as u64,
+                });
+                current.clear();
+            };
+            for employer in all {
+                let expected = 1 + employer.employees;
+                if !current.is_empty()
+                    && (current.len() >= EMPLOYERS_PER_CHUNK
+                        || pages + expected > FILES_PER_CHUNK * PAGES_PER_FILE)
+                {
+                    push(&mut chunks, &mut current);
+                    pages = 0;
+                }
+                pages += expected;
+                current.push(employer.payer_number);
+            }
+            if !current.is_empty() {
+                push(&mut chunks, &mut current);
+            }
+            Ok(chunks)
+        })
+    }
+
+    fn run_chunk<'a>(
+        &'a self,
+        tx: &'a mut TenantTx,
+        params: &'a Params,
+        chunk: &'a str,
+    ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
+        Box::pin(async move {
+            let year = fiscal_year(params)?;
+            let (file, issued_on, payers) = parse_special_key(chunk).ok_or_else(|| {
+                JobError::Failed(
+                    Message::JobChunkUnknown {
+                        chunk: chunk.chars().take(40).collect(),
+                    }
+                    .text(),
+                )
+            })?;
+            let issuer = issuer(tx, year).await.map_err(notices_error)?;
+            let actor = Actor::new(format!("batch:{SPECIAL_NOTICES_JOB}"), "batch");
+            let (made, problems) = special_notices(
+                tx,
+                year,
+                &issuer,
+                &payers,
+                issued_on,
+                EMPLOYEES_PER_DOCUMENT,
+                &actor,
+            )
+            .await?;
+            let errors: Vec<SubjectError> = problems
+                .into_iter()
+                .map(|(payer, p)| SubjectError {
+                    subject: payer,
+                    code: p.code.to_owned(),
+                    message: p.text,
+                })
+                .collect();
+            let done = payers.len() as u64;
+            let mut owners = Vec::new();
+            let mut documents = Vec::new();
+            for (payer, notices) in made {
+                for notice in notices {
+                    owners.push(payer.clone());
+                    documents.push(Document::SpecialCollectionNotice(notice));
+                }
+            }
+            if documents.is_empty() {
+                return Ok(ChunkResult {
+                    parts: Vec::new(),
+                    errors,
+                    done,
+                });
+            }
+            let engine = print_engine()?;
+            let files = tokio::task::spawn_blocking(move || {
+                engine.render_batch(&documents, PAGES_PER_FILE_NONZERO)
+            })
+            .await
+            .map_err(|e| JobError::Failed(e.to_string()))?
+            .map_err(|e| JobError::Failed(e.to_string()))?;
+            let mut parts = Vec::with_capacity(files.len() + 1);
+            let mut index = String::new();
+            for (n, pdf) in files.into_iter().enumerate() {
+                let name = format!("special-notices-{file}-{:02}.pdf", n + 1);
+                for placement in &pdf.placements {
+                    index.push_str(&format!(
+                        "{},{name},{},{}\n",
+                        owners[placement.document], placement.first_page, placement.page_count
+                    ));
+                }
+                parts.push((name, pdf.pdf));
+            }
+            parts.push((INDEX.to_owned(), index.into_bytes()));
+            Ok(ChunkResult {
+                parts,
+                errors,
+                done,
+            })
+        })
+    }
+
+    fn finish<'a>(
+        &'a self,
+        _tx: &'a mut TenantTx,
+        _params: &'a Params,
+        parts: Parts,
+    ) -> BoxFuture<'a, Result<Vec<Output>, JobError>> {
+        Box::pin(async move {
+            Ok(notice_outputs(
+                &parts,
+                "special-notices",
+                crate::storage::special_notices::SPECIAL_INDEX_HEADER,
+            ))
+        })
     }
 }
 
 /// The outputs of a notices run from its parts: the files renumbered
-/// `notices-0001.pdf`, … in the order of the mail (a chunk whose persons
-/// all failed has no file), each with its pages, and the index with its
-/// header and the new names.
-fn notice_outputs(parts: &Parts) -> Vec<Output> {
+/// `{prefix}-0001.pdf`, … in the order of the mail (a chunk whose
+/// subjects all failed has no file), each with its pages, and the index
+/// with its `header` and the new names.
+fn notice_outputs(parts: &Parts, prefix: &str, header: &str) -> Vec<Output> {
     let mut renamed: BTreeMap<String, String> = BTreeMap::new();
     for name in parts.0.keys().filter(|n| n.ends_with(".pdf")) {
-        let next = format!("notices-{:04}.pdf", renamed.len() + 1);
+        let next = format!("{prefix}-{:04}.pdf", renamed.len() + 1);
         renamed.insert(name.clone(), next);
     }
-    let mut index = String::from(crate::storage::notices::INDEX_HEADER);
+    let mut index = String::from(header);
     let mut pages: BTreeMap<String, u64> = BTreeMap::new();
     let mut rows = 0;
     for part in parts.of(INDEX) {
@@ -551,5 +833,31 @@ mod tests {
         assert_eq!(parse_notice_key("12 2026-06-10 42"), None);
         assert_eq!(parse_notice_key("000012 2026-02-30 42"), None);
         assert_eq!(parse_notice_key("000012 2026-06-10 42,x"), None);
+    }
+
+    #[test]
+    fn special_notice_chunk_keys_round_trip() {
+        let day = jiff::civil::date(2026, 5, 15);
+        let payers = ["1234560001".to_owned(), "A-12".to_owned()];
+        let key = special_key(3, day, &payers);
+        assert_eq!(key, "000003 2026-05-15 1234560001,A-12");
+        assert_eq!(
+            parse_special_key(&key),
+            Some(("000003".to_owned(), day, payers.to_vec()))
+        );
+        assert_eq!(parse_special_key("000003 2026-05-15 12 34"), None);
+        assert_eq!(parse_special_key("000003 2026-05-15 "), None);
+        let raw: BTreeMap<String, String> = [
+            ("fiscal_year".to_owned(), "2026".to_owned()),
+            ("payer_numbers".to_owned(), "12,a b".to_owned()),
+        ]
+        .into();
+        let parsed = Params::parse(SPECIAL_NOTICE_PARAMS, &raw).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            ResidentTaxSpecialNotices
+                .validate(&parsed)
+                .map_err(|e| e.field),
+            Err("payer_numbers".to_owned())
+        );
     }
 }

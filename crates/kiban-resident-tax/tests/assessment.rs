@@ -27,6 +27,7 @@ use kiban_resident_tax::domain::income::{
 use kiban_resident_tax::domain::settings::SettingsInput;
 use kiban_resident_tax::jobs::{
     ASSESSMENT_JOB, NOTICES_JOB, ResidentTaxAssessment, ResidentTaxNotices,
+    ResidentTaxSpecialNotices, SPECIAL_NOTICES_JOB,
 };
 use kiban_resident_tax::storage::{assessment, income, settings};
 use kiban_store::platform::{self, Municipality};
@@ -151,6 +152,8 @@ fn niigata_record(collection: CollectionMethod) -> IncomeRecord {
         source: IncomeSource::SalaryReport,
         payer_number: Some("00012345".into()),
         payer_name: Some("株式会社デモ".into()),
+        payer_postal_code: None,
+        payer_address: None,
         collection,
         name: "新潟 太郎".into(),
         name_kana: "ニイガタ タロウ".into(),
@@ -234,6 +237,7 @@ fn kinds() -> Kinds {
     Kinds::new(vec![
         Box::new(ResidentTaxAssessment),
         Box::new(ResidentTaxNotices),
+        Box::new(ResidentTaxSpecialNotices),
     ])
 }
 
@@ -854,6 +858,134 @@ async fn notices_in_postal_order_with_their_index() {
         // Another municipality sees none of these persons.
         set_certifier(&other, "千代田区長", "千代田 花子").await;
         let theirs = run_kind(&other, NOTICES_JOB, &params).await;
+        assert_eq!(theirs.status, Status::Succeeded, "{:?}", theirs.error);
+        let names: Vec<&str> = theirs.outputs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["index.csv"]);
+        assert_eq!(theirs.outputs[0].rows, Some(0));
+    }
+}
+
+/// The salary report of `payer`, with the employer's address when given.
+fn employer_record(payer: &str, address: Option<(&str, &str)>) -> IncomeRecord {
+    let mut record = niigata_record(CollectionMethod::Special);
+    record.payer_number = Some(payer.into());
+    record.payer_name = Some(format!("株式会社{payer}"));
+    if let Some((postal, line)) = address {
+        record.payer_postal_code = Some(postal.into());
+        record.payer_address = Some(line.into());
+    }
+    record
+}
+
+/// 特別徴収税額決定通知書: one per employer with employees collected by it
+/// (a page per employee after the summary), in the order of the mail by
+/// the postal code of the employer's address, with the index, one `print`
+/// entry per employee, an employer without an address reported by its
+/// number, the same files for the same data, and nothing of another
+/// municipality's.
+#[tokio::test]
+async fn special_notices_per_employer_with_their_index() {
+    for backend in BACKENDS {
+        let (_t, demo, other) = setup(backend).await;
+        designated_city(&demo).await;
+        set_certifier(&demo, "新潟市長", "基盤 太郎").await;
+        let taro = arrive(&demo, "2020-04-01", "1983-06-10", "ニイガタ タロウ").await;
+        let jiro = arrive(&demo, "2020-04-01", "1985-02-01", "ニイガタ ジロウ").await;
+        let saburo = arrive(&demo, "2020-04-01", "1987-03-03", "ニイガタ サブロウ").await;
+        let shiro = arrive(&demo, "2020-04-01", "1989-04-04", "ニイガタ シロウ").await;
+        let goro = arrive(&demo, "2020-04-01", "1990-05-05", "ニイガタ ゴロウ").await;
+        let niigata = Some(("9518501", "新潟市中央区学校町通1番町602番地1"));
+        let tokyo = Some(("1000001", "東京都千代田区千代田1番1号"));
+        // The first report of 00012345 has no address; the second gives it.
+        store(
+            &demo,
+            vec![
+                (taro, employer_record("00012345", None)),
+                (jiro, employer_record("00012345", niigata)),
+                (saburo, employer_record("00099999", tokyo)),
+                (shiro, employer_record("00077777", None)),
+                (goro, niigata_record(CollectionMethod::Ordinary)),
+            ],
+        )
+        .await;
+        run_job(&demo, &[]).await;
+        kiban_addressee::storage::index_all(&demo).await.unwrap();
+
+        let params = [("fiscal_year", "2026"), ("issued_on", "2026-05-15")];
+        let run = run_kind(&demo, SPECIAL_NOTICES_JOB, &params).await;
+        assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
+        let errors: Vec<(String, String)> = run
+            .errors
+            .iter()
+            .map(|e| (e.subject.clone(), e.code.clone()))
+            .collect();
+        assert_eq!(
+            errors,
+            [("00077777".to_owned(), "no_employer_address".to_owned())]
+        );
+        let names: Vec<&str> = run.outputs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["index.csv", "special-notices-0001.pdf"],
+            "{backend:?}"
+        );
+        assert_eq!(run.outputs[1].pages, Some(5));
+        let index = String::from_utf8(output(&demo, &run, "index.csv").await).unwrap();
+        assert_eq!(
+            index,
+            "payer_number,file,first_page,pages\n\
+             00099999,special-notices-0001.pdf,1,2\n\
+             00012345,special-notices-0001.pdf,3,3\n"
+        );
+        let pdf = output(&demo, &run, "special-notices-0001.pdf").await;
+        assert!(pdf.starts_with(b"%PDF"));
+        let printed = count(
+            &demo,
+            &format!(
+                "SELECT COUNT(*) FROM audit_log WHERE municipality_code = $1 AND action = 'print' \
+                 AND person_id IN ({}, {}, {}, {}, {})",
+                taro.get(),
+                jiro.get(),
+                saburo.get(),
+                shiro.get(),
+                goro.get()
+            ),
+        )
+        .await;
+        assert_eq!(printed, 3);
+
+        // The same data, the same day: the same file, byte for byte.
+        let again = run_kind(&demo, SPECIAL_NOTICES_JOB, &params).await;
+        assert_eq!(again.outputs[1].sha256, run.outputs[1].sha256);
+
+        // One employer only; a list that is not payer numbers is refused
+        // naming the parameter.
+        let one = run_kind(
+            &demo,
+            SPECIAL_NOTICES_JOB,
+            &[
+                ("fiscal_year", "2026"),
+                ("issued_on", "2026-05-15"),
+                ("payer_numbers", "00012345"),
+            ],
+        )
+        .await;
+        assert_eq!(one.outputs[0].rows, Some(1));
+        assert_eq!(one.outputs[1].pages, Some(3));
+        let bad: BTreeMap<String, String> = [
+            ("fiscal_year".to_owned(), "2026".to_owned()),
+            ("payer_numbers".to_owned(), "00012345,株式会社".to_owned()),
+        ]
+        .into();
+        let refused = engine::submit(&demo, &kinds(), SPECIAL_NOTICES_JOB, &bad, "tax").await;
+        assert!(
+            format!("{refused:?}").contains("payer_numbers"),
+            "{refused:?}"
+        );
+
+        // Another municipality sees none of these employers.
+        set_certifier(&other, "千代田区長", "千代田 花子").await;
+        let theirs = run_kind(&other, SPECIAL_NOTICES_JOB, &params).await;
         assert_eq!(theirs.status, Status::Succeeded, "{:?}", theirs.error);
         let names: Vec<&str> = theirs.outputs.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["index.csv"]);

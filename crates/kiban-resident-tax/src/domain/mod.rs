@@ -6,3 +6,4 @@ pub mod installments;
 pub mod matching;
 pub mod notice;
 pub mod settings;
+pub mod special_notice;

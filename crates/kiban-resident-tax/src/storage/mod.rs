@@ -4,3 +4,4 @@ pub mod assessment;
 pub mod income;
 pub mod notices;
 pub mod settings;
+pub mod special_notices;

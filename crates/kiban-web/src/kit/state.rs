@@ -121,6 +121,7 @@ pub fn job_kinds() -> kiban_jobs::Kinds {
         Box::new(kiban_addressee::jobs::IndexAddressees),
         Box::new(kiban_resident_tax::jobs::ResidentTaxAssessment),
         Box::new(kiban_resident_tax::jobs::ResidentTaxNotices),
+        Box::new(kiban_resident_tax::jobs::ResidentTaxSpecialNotices),
     ])
 }
 
