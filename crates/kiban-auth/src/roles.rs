@@ -50,6 +50,12 @@ pub enum Permission {
     /// (係長 at the counter) who overrides a 支援措置 can issue the
     /// certificate without handing the confirmed case to a clerk.
     IssueCertificates,
+    /// The door of certificate issuance (証明書の交付): held by every role
+    /// that may issue some kind. Which kinds a holder issues is then decided
+    /// per kind: the registry's and the seal's need
+    /// [`Permission::IssueCertificates`] (the counter); the 課税（所得）証明書
+    /// also [`Permission::Tax`] (the tax office's counter).
+    Certificates,
     /// The registry's batch jobs (バッチ処理: start, follow, read their
     /// outputs, plan them) and the consumers of its events (positions,
     /// dead letters).
@@ -141,6 +147,7 @@ impl Role {
                     | P::ManageSupportMeasures
                     | P::IndividualNumber
                     | P::IssueCertificates
+                    | P::Certificates
                     | P::RegistryJobs
                     | P::Jobs
                     | P::AddresseeRead
@@ -154,6 +161,7 @@ impl Role {
                     | P::AddresseeWrite
                     | P::ResidentTaxSettings
                     | P::Jobs
+                    | P::Certificates
             ),
             Role::NhiClerk => matches!(
                 permission,
@@ -169,6 +177,7 @@ impl Role {
                     | P::OverrideSupportMeasures
                     | P::IndividualNumber
                     | P::IssueCertificates
+                    | P::Certificates
                     | P::RegistryJobs
                     | P::Jobs
                     | P::AddresseeRead
@@ -322,6 +331,13 @@ mod tests {
             })
             .collect();
         assert_eq!(issue_and_override, [Role::Supervisor]);
+        // Every role that issues some kind of certificate passes its door.
+        for r in Role::ALL {
+            if r.allows(Permission::IssueCertificates) || r.allows(Permission::Tax) {
+                assert!(r.allows(Permission::Certificates), "{r:?}");
+            }
+        }
+        assert!(!Role::TaxClerk.allows(Permission::IssueCertificates));
         assert!(!Role::Supervisor.allows(Permission::RegistryWrite));
         let second: Vec<Role> = Role::ALL
             .into_iter()

@@ -43,11 +43,12 @@ enum Rule {
     /// with the permission get `success`, without it 403; staff of another
     /// municipality 404; operators 403; every refusal is logged.
     Tenant(Permission, u16),
-    /// A jobs path about one run, kind or consumer of the registry (a
-    /// tenant path behind the door [`Permission::Jobs`]): staff with the
-    /// business's permission get `success`; staff with the door only, and
-    /// staff without it, 403; otherwise as [`Rule::Tenant`].
-    Jobs(Permission, u16),
+    /// A tenant path behind a door (the first permission: [`Permission::Jobs`]
+    /// for a run, kind or consumer; [`Permission::Certificates`] for a
+    /// certificate) where the request's business or kind decides: staff
+    /// with the second permission get `success`; staff with the door only,
+    /// and staff without it, 403; otherwise as [`Rule::Tenant`].
+    Behind(Permission, Permission, u16),
     /// Any staff member with the permission, whatever the municipality (no
     /// tenant in the path, no personal data kept): operators get 403.
     AnyStaff(Permission, u16),
@@ -77,7 +78,11 @@ fn rule(operation_id: &str) -> Option<Rule> {
             Rule::Tenant(Permission::ManageSupportMeasures, 200)
         }
         "recordSupportMeasure" => Rule::Tenant(Permission::ManageSupportMeasures, 201),
-        "issueCertificate" => Rule::Tenant(Permission::IssueCertificates, 201),
+        // A certificate of the registry (the matrix's request): the counter's
+        // permission; a tax clerk passes the door (for the 課税証明書) only.
+        "issueCertificate" => {
+            Rule::Behind(Permission::Certificates, Permission::IssueCertificates, 201)
+        }
         "registerSeal" | "recordSealAdultWard" => Rule::Tenant(Permission::RegistryWrite, 201),
         "replySealInquiry" | "abolishSealRegistration" | "reissueSealCard" => {
             Rule::Tenant(Permission::RegistryWrite, 200)
@@ -91,7 +96,7 @@ fn rule(operation_id: &str) -> Option<Rule> {
         // Jobs: behind the door of every role with jobs, then decided by
         // the business of the run, kind or consumer (the registry's here);
         // the lists show each caller only its businesses'.
-        "submitJob" => Rule::Jobs(Permission::RegistryJobs, 202),
+        "submitJob" => Rule::Behind(Permission::Jobs, Permission::RegistryJobs, 202),
         "listJobKinds"
         | "listJobs"
         | "getJobPlan"
@@ -102,7 +107,9 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "cancelJob"
         | "putJobPlan"
         | "retryOutboxDeadLetter"
-        | "dismissOutboxDeadLetter" => Rule::Jobs(Permission::RegistryJobs, 200),
+        | "dismissOutboxDeadLetter" => {
+            Rule::Behind(Permission::Jobs, Permission::RegistryJobs, 200)
+        }
         // Data linkage: the feed for roles that read some events, webhooks
         // for the municipality's administrators.
         "listEvents" => Rule::Tenant(Permission::RegistryRead, 200),
@@ -518,9 +525,9 @@ fn expected(rule: Rule, caller: Caller) -> (u16, bool) {
                 (403, false)
             }
         }
-        (Rule::Tenant(..) | Rule::Jobs(..), Caller::Operator) => (403, true),
-        (Rule::Tenant(..) | Rule::Jobs(..), Caller::Foreign(_)) => (404, true),
-        (Rule::Jobs(permission, status), Caller::Own(role)) => {
+        (Rule::Tenant(..) | Rule::Behind(..), Caller::Operator) => (403, true),
+        (Rule::Tenant(..) | Rule::Behind(..), Caller::Foreign(_)) => (404, true),
+        (Rule::Behind(_, permission, status), Caller::Own(role)) => {
             if role.allows(permission) {
                 (status, false)
             } else {
@@ -544,7 +551,7 @@ fn agrees(rule: Rule, access: Access, success: u16) -> bool {
         (Rule::Authenticated(status), Access::Authenticated) => status == success,
         (Rule::AnyStaff(p, status), Access::Staff(q)) => p == q && status == success,
         (Rule::Tenant(p, status), Access::Tenant(q)) => p == q && status == success,
-        (Rule::Jobs(_, status), Access::Tenant(q)) => q == Permission::Jobs && status == success,
+        (Rule::Behind(door, _, status), Access::Tenant(q)) => q == door && status == success,
         _ => false,
     }
 }

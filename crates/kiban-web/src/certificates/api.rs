@@ -32,9 +32,9 @@ pub(crate) fn operations() -> Vec<Route> {
             "post",
             "/api/v1/municipalities/{m}/certificates",
             "issueCertificate",
-            "証明書（住民票の写し・除票の写し・記載事項証明書・印鑑登録証明書）を交付する（PDF）",
+            "証明書（住民票の写し・除票の写し・記載事項証明書・印鑑登録証明書・課税（所得）証明書）を交付する（PDF）",
             "certificates",
-            Access::Tenant(ISSUE_PERMISSION),
+            Access::Tenant(Permission::Certificates),
         )
         .body::<CertificateRequest>()
         .reply(
@@ -402,6 +402,16 @@ pub async fn create(
     let value = json_body(&body)?;
     let permitted = tenant_may(&principal, &tenant, Permission::IndividualNumber);
     let mut request = parse_request(&value, permitted)?;
+    if !may_issue(&principal, &tenant, request.kind) {
+        crate::kit::door::refuse(
+            &tenant,
+            &actor,
+            None,
+            &format!("issue_certificate {}", request.kind.code()),
+        )
+        .await?;
+        return Err(ApiError::forbidden());
+    }
     request.support_measure.may_override = crate::kit::door::may_override(&principal, &tenant);
     actor.purpose = request.purpose.clone();
     let issued = issue(&state, &tenant, &actor, &request).await?;
@@ -412,8 +422,19 @@ fn tenant_may(principal: &Principal, tenant: &TenantDb, permission: Permission) 
     principal.may(tenant.municipality(), permission)
 }
 
-/// The permission that issuing a certificate needs (API and screens).
+/// The permission that issuing a certificate of the registry or the seal
+/// needs (API and screens).
 pub(crate) const ISSUE_PERMISSION: Permission = Permission::IssueCertificates;
+
+/// Whether the principal may issue a certificate of `kind` (behind the
+/// door [`Permission::Certificates`]): the counter's
+/// [`Permission::IssueCertificates`] any kind; the tax office's
+/// [`Permission::Tax`] the 課税（所得）証明書 too.
+fn may_issue(principal: &Principal, tenant: &TenantDb, kind: CertificateKind) -> bool {
+    tenant_may(principal, tenant, ISSUE_PERMISSION)
+        || (kind == CertificateKind::TaxCertificate
+            && tenant_may(principal, tenant, Permission::Tax))
+}
 
 pub(crate) async fn authorize_issue(
     state: &AppState,
