@@ -29,6 +29,7 @@ use kiban_jobs::kind::{
 use kiban_print::{Document, PrintConfig, PrintEngine};
 use kiban_store::TenantTx;
 
+use crate::domain::notice::NoticeProblem;
 use crate::domain::settings::check_rules;
 use crate::storage::assessment::{AssessmentError, RunOptions, assess_range, flag_double_claims};
 use crate::storage::notices::{NoticesError, issuer, notices, recipients};
@@ -249,57 +250,175 @@ const NOTICE_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-fn addressee_ids(params: &Params) -> Result<Option<Vec<AddresseeId>>, ParamError> {
-    let Some(text) = params.get("addressee_ids") else {
+/// A comma-separated list parameter `name` of values `parse` accepts
+/// (`what` names them in the error), sorted and without repeats; `None`
+/// when absent.
+fn list_param<T: Ord>(
+    params: &Params,
+    name: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<Vec<T>>, ParamError> {
+    let Some(text) = params.get(name) else {
         return Ok(None);
     };
-    let mut ids = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<u64>() {
-            Ok(n) if n > 0 => ids.push(AddresseeId::new(n)),
-            _ => {
-                return Err(ParamError::new(
-                    "addressee_ids",
-                    Message::InvalidParam {
-                        field: "addressee_ids".into(),
-                        detail: format!("「{part}」は宛名番号ではありません"),
-                    },
-                ));
-            }
-        }
-    }
-    if ids.is_empty() {
-        return Err(ParamError::new(
-            "addressee_ids",
+    let refuse = |detail: String| {
+        ParamError::new(
+            name,
             Message::InvalidParam {
-                field: "addressee_ids".into(),
-                detail: "宛名番号を1つ以上指定してください".into(),
+                field: name.into(),
+                detail,
             },
-        ));
+        )
+    };
+    let mut items = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let item = parse(part).ok_or_else(|| {
+            refuse(format!(
+                "「{}」は{what}ではありません",
+                part.chars().take(40).collect::<String>()
+            ))
+        })?;
+        items.push(item);
     }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(Some(ids))
+    if items.is_empty() {
+        return Err(refuse(format!("{what}を1つ以上指定してください")));
+    }
+    items.sort_unstable();
+    items.dedup();
+    Ok(Some(items))
 }
 
-/// A chunk's key: `NNNNNN YYYY-MM-DD id,id,…` (chunk number, day printed,
-/// persons in the order of the mail). Six digits keep the chunks' parts
-/// in order by name ([`notice_outputs`]) for any run the service prints.
-fn notice_key(chunk: usize, issued_on: Date, ids: &[AddresseeId]) -> String {
-    let list: Vec<String> = ids.iter().map(|i| i.get().to_string()).collect();
-    format!("{chunk:06} {issued_on} {}", list.join(","))
+fn addressee_ids(params: &Params) -> Result<Option<Vec<AddresseeId>>, ParamError> {
+    list_param(params, "addressee_ids", "宛名番号", |part| {
+        part.parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(AddresseeId::new)
+    })
 }
 
-fn parse_notice_key(key: &str) -> Option<(String, Date, Vec<AddresseeId>)> {
+/// The day printed on a run's notices: `issued_on`, else the day planned.
+fn issued_on(params: &Params) -> Result<Date, ParamError> {
+    match params.get("issued_on") {
+        Some(_) => params.date("issued_on"),
+        None => Ok(kiban_core::today_in_japan()),
+    }
+}
+
+/// A chunk's key: `NNNNNN YYYY-MM-DD item,item,…` (chunk number, day
+/// printed, the subjects in the order of the mail). Six digits keep the
+/// chunks' parts in order by name ([`notice_outputs`]) for any run the
+/// service prints.
+fn chunk_key(chunk: usize, issued_on: Date, items: &[String]) -> String {
+    format!("{chunk:06} {issued_on} {}", items.join(","))
+}
+
+/// A chunk key's number, day and subjects, each read by `parse`.
+fn parse_chunk_key<T>(
+    key: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<(String, Date, Vec<T>)> {
     let mut parts = key.splitn(3, ' ');
     let file = parts.next()?.to_owned();
     let day: Date = parts.next()?.parse().ok()?;
-    let ids = parts
+    let items = parts
         .next()?
         .split(',')
-        .map(|n| n.parse::<u64>().ok().map(AddresseeId::new))
+        .map(parse)
         .collect::<Option<Vec<_>>>()?;
-    (file.len() == 6 && file.bytes().all(|b| b.is_ascii_digit())).then_some((file, day, ids))
+    (file.len() == 6 && file.bytes().all(|b| b.is_ascii_digit())).then_some((file, day, items))
+}
+
+/// The chunks of a print run: the subjects (each with its expected pages)
+/// in the order of the mail, packed into chunks of at most
+/// [`FILES_PER_CHUNK`] files' pages and `max_subjects` subjects (a subject
+/// longer than that has a chunk of its own).
+fn pack(
+    subjects: impl IntoIterator<Item = (String, usize)>,
+    max_subjects: usize,
+    issued_on: Date,
+) -> Vec<PlannedChunk> {
+    let mut chunks = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut pages = 0;
+    let push = |chunks: &mut Vec<PlannedChunk>, current: &mut Vec<String>| {
+        chunks.push(PlannedChunk {
+            key: chunk_key(chunks.len() + 1, issued_on, current),
+            subjects: current.len() as u64,
+        });
+        current.clear();
+    };
+    for (subject, expected) in subjects {
+        if !current.is_empty()
+            && (current.len() >= max_subjects
+                || pages + expected > FILES_PER_CHUNK * PAGES_PER_FILE)
+        {
+            push(&mut chunks, &mut current);
+            pages = 0;
+        }
+        pages += expected;
+        current.push(subject);
+    }
+    if !current.is_empty() {
+        push(&mut chunks, &mut current);
+    }
+    chunks
+}
+
+/// A chunk's key that cannot be read.
+fn unknown_chunk(chunk: &str) -> JobError {
+    JobError::Failed(
+        Message::JobChunkUnknown {
+            chunk: chunk.chars().take(40).collect(),
+        }
+        .text(),
+    )
+}
+
+/// Prints a chunk's documents (each of the subject `owners[i]`) into the
+/// chunk's files `{prefix}-NNNNNN-NN.pdf` and its part of the index
+/// (`subject,file,first_page,pages`), on the print engine's threads.
+async fn print_chunk(
+    file: &str,
+    prefix: &str,
+    owners: Vec<String>,
+    documents: Vec<Document>,
+    errors: Vec<SubjectError>,
+    done: u64,
+) -> Result<ChunkResult, JobError> {
+    if documents.is_empty() {
+        return Ok(ChunkResult {
+            parts: Vec::new(),
+            errors,
+            done,
+        });
+    }
+    let engine = print_engine()?;
+    let files = tokio::task::spawn_blocking(move || {
+        engine.render_batch(&documents, PAGES_PER_FILE_NONZERO)
+    })
+    .await
+    .map_err(|e| JobError::Failed(e.to_string()))?
+    .map_err(|e| JobError::Failed(e.to_string()))?;
+    let mut parts = Vec::with_capacity(files.len() + 1);
+    let mut index = String::new();
+    for (n, pdf) in files.into_iter().enumerate() {
+        let name = format!("{prefix}-{file}-{:02}.pdf", n + 1);
+        for placement in &pdf.placements {
+            index.push_str(&format!(
+                "{},{name},{},{}\n",
+                owners[placement.document], placement.first_page, placement.page_count
+            ));
+        }
+        parts.push((name, pdf.pdf));
+    }
+    parts.push((INDEX.to_owned(), index.into_bytes()));
+    Ok(ChunkResult {
+        parts,
+        errors,
+        done,
+    })
 }
 
 /// The print engine of the process (fonts loaded once, at the first chunk).
@@ -318,6 +437,18 @@ fn notices_error(e: NoticesError) -> JobError {
         NoticesError::Store(e) => JobError::Store(e),
         other => JobError::Failed(other.to_string()),
     }
+}
+
+/// A notice's problems as the run's subject errors.
+fn subject_errors<S: ToString>(problems: Vec<(S, NoticeProblem)>) -> Vec<SubjectError> {
+    problems
+        .into_iter()
+        .map(|(subject, p)| SubjectError {
+            subject: subject.to_string(),
+            code: p.code.to_owned(),
+            message: p.text,
+        })
+        .collect()
 }
 
 impl JobKind for ResidentTaxNotices {
@@ -356,39 +487,17 @@ impl JobKind for ResidentTaxNotices {
     ) -> BoxFuture<'a, Result<Vec<PlannedChunk>, JobError>> {
         Box::pin(async move {
             let year = fiscal_year(params)?;
-            let issued_on = match params.get("issued_on") {
-                Some(_) => params.date("issued_on")?,
-                None => kiban_core::today_in_japan(),
-            };
+            let issued_on = issued_on(params)?;
             // Refuse a run that cannot print anything before planning it.
             issuer(tx, year).await.map_err(notices_error)?;
             let only = addressee_ids(params)?;
             let all = recipients(tx, year, only.as_deref(), issued_on).await?;
-            let mut chunks = Vec::new();
-            let mut current: Vec<AddresseeId> = Vec::new();
-            let mut pages = 0;
-            for person in all {
-                if !current.is_empty()
-                    && (current.len() >= NOTICES_PER_CHUNK
-                        || pages + person.expected_pages > FILES_PER_CHUNK * PAGES_PER_FILE)
-                {
-                    chunks.push(PlannedChunk {
-                        key: notice_key(chunks.len() + 1, issued_on, &current),
-                        subjects: current.len() as u64,
-                    });
-                    current.clear();
-                    pages = 0;
-                }
-                pages += person.expected_pages;
-                current.push(person.addressee_id);
-            }
-            if !current.is_empty() {
-                chunks.push(PlannedChunk {
-                    key: notice_key(chunks.len() + 1, issued_on, &current),
-                    subjects: current.len() as u64,
-                });
-            }
-            Ok(chunks)
+            Ok(pack(
+                all.into_iter()
+                    .map(|p| (p.addressee_id.get().to_string(), p.expected_pages)),
+                NOTICES_PER_CHUNK,
+                issued_on,
+            ))
         })
     }
 
@@ -400,64 +509,25 @@ impl JobKind for ResidentTaxNotices {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let year = fiscal_year(params)?;
-            let (file, issued_on, ids) = parse_notice_key(chunk).ok_or_else(|| {
-                JobError::Failed(
-                    Message::JobChunkUnknown {
-                        chunk: chunk.chars().take(40).collect(),
-                    }
-                    .text(),
-                )
-            })?;
+            let (file, issued_on, ids) =
+                parse_chunk_key(chunk, |n| n.parse::<u64>().ok().map(AddresseeId::new))
+                    .ok_or_else(|| unknown_chunk(chunk))?;
             let issuer = issuer(tx, year).await.map_err(notices_error)?;
             let actor = Actor::new(format!("batch:{NOTICES_JOB}"), "batch");
             let (made, problems) = notices(tx, year, &issuer, &ids, issued_on, &actor).await?;
-            let errors: Vec<SubjectError> = problems
+            let (owners, documents): (Vec<String>, Vec<Document>) = made
                 .into_iter()
-                .map(|(id, p)| SubjectError {
-                    subject: id.get().to_string(),
-                    code: p.code.to_owned(),
-                    message: p.text,
-                })
-                .collect();
-            let done = ids.len() as u64;
-            if made.is_empty() {
-                return Ok(ChunkResult {
-                    parts: Vec::new(),
-                    errors,
-                    done,
-                });
-            }
-            let (persons, documents): (Vec<AddresseeId>, Vec<Document>) = made
-                .into_iter()
-                .map(|(id, n)| (id, Document::TaxNotice(n)))
+                .map(|(id, n)| (id.get().to_string(), Document::TaxNotice(n)))
                 .unzip();
-            let engine = print_engine()?;
-            let files = tokio::task::spawn_blocking(move || {
-                engine.render_batch(&documents, PAGES_PER_FILE_NONZERO)
-            })
+            print_chunk(
+                &file,
+                "notices",
+                owners,
+                documents,
+                subject_errors(problems),
+                ids.len() as u64,
+            )
             .await
-            .map_err(|e| JobError::Failed(e.to_string()))?
-            .map_err(|e| JobError::Failed(e.to_string()))?;
-            let mut parts = Vec::with_capacity(files.len() + 1);
-            let mut index = String::new();
-            for (n, pdf) in files.into_iter().enumerate() {
-                let name = format!("notices-{file}-{:02}.pdf", n + 1);
-                for placement in &pdf.placements {
-                    index.push_str(&format!(
-                        "{},{name},{},{}\n",
-                        persons[placement.document].get(),
-                        placement.first_page,
-                        placement.page_count
-                    ));
-                }
-                parts.push((name, pdf.pdf));
-            }
-            parts.push((INDEX.to_owned(), index.into_bytes()));
-            Ok(ChunkResult {
-                parts,
-                errors,
-                done,
-            })
         })
     }
 
@@ -525,61 +595,22 @@ const SPECIAL_NOTICE_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// Whether `text` can be a payer number in a chunk key (as income-csv-v1
-/// takes them: letters, digits and hyphens).
-fn is_payer_number(text: &str) -> bool {
-    !text.is_empty()
+/// `text` as a payer number, if it can be one in a chunk key (as
+/// income-csv-v1 takes them: letters, digits and hyphens).
+fn payer_number(text: &str) -> Option<String> {
+    (!text.is_empty()
         && text.len() <= 20
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    .then(|| text.to_owned())
 }
 
 fn payer_numbers(params: &Params) -> Result<Option<Vec<String>>, ParamError> {
-    let Some(text) = params.get("payer_numbers") else {
-        return Ok(None);
-    };
-    let mut payers = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        if !is_payer_number(part) {
-            return Err(ParamError::new(
-                "payer_numbers",
-                Message::InvalidParam {
-                    field: "payer_numbers".into(),
-                    detail: format!(
-                        "「{}」は指定番号ではありません（英数字とハイフン20文字以内）",
-                        part.chars().take(40).collect::<String>()
-                    ),
-                },
-            ));
-        }
-        payers.push(part.to_owned());
-    }
-    if payers.is_empty() {
-        return Err(ParamError::new(
-            "payer_numbers",
-            Message::InvalidParam {
-                field: "payer_numbers".into(),
-                detail: "指定番号を1つ以上指定してください".into(),
-            },
-        ));
-    }
-    payers.sort_unstable();
-    payers.dedup();
-    Ok(Some(payers))
-}
-
-fn special_key(chunk: usize, issued_on: Date, payers: &[String]) -> String {
-    format!("{chunk:06} {issued_on} {}", payers.join(","))
-}
-
-fn parse_special_key(key: &str) -> Option<(String, Date, Vec<String>)> {
-    let mut parts = key.splitn(3, ' ');
-    let file = parts.next()?.to_owned();
-    let day: Date = parts.next()?.parse().ok()?;
-    let payers: Vec<String> = parts.next()?.split(',').map(str::to_owned).collect();
-    (file.len() == 6
-        && file.bytes().all(|b| b.is_ascii_digit())
-        && payers.iter().all(|p| is_payer_number(p)))
-    .then_some((file, day, payers))
+    list_param(
+        params,
+        "payer_numbers",
+        "指定番号（英数字とハイフン20文字以内）",
+        payer_number,
+    )
 }
 
 impl JobKind for ResidentTaxSpecialNotices {
@@ -618,39 +649,15 @@ impl JobKind for ResidentTaxSpecialNotices {
     ) -> BoxFuture<'a, Result<Vec<PlannedChunk>, JobError>> {
         Box::pin(async move {
             let year = fiscal_year(params)?;
-            let issued_on = match params.get("issued_on") {
-                Some(_) => params.date("issued_on")?,
-                None => kiban_core::today_in_japan(),
-            };
+            let issued_on = issued_on(params)?;
             issuer(tx, year).await.map_err(notices_error)?;
             let only = payer_numbers(params)?;
             let all = employers(tx, year, only.as_deref()).await?;
-            let mut chunks = Vec::new();
-            let mut current: Vec<String> = Vec::new();
-            let mut pages = 0;
-            let push = |chunks: &mut Vec<PlannedChunk>, current: &mut Vec<String>| {
-                chunks.push(PlannedChunk {
-                    key: special_key(chunks.len() + 1, issued_on, current),
-                    subjects: current.len() as u64,
-                });
-                current.clear();
-            };
-            for employer in all {
-                let expected = 1 + employer.employees;
-                if !current.is_empty()
-                    && (current.len() >= EMPLOYERS_PER_CHUNK
-                        || pages + expected > FILES_PER_CHUNK * PAGES_PER_FILE)
-                {
-                    push(&mut chunks, &mut current);
-                    pages = 0;
-                }
-                pages += expected;
-                current.push(employer.payer_number);
-            }
-            if !current.is_empty() {
-                push(&mut chunks, &mut current);
-            }
-            Ok(chunks)
+            Ok(pack(
+                all.into_iter().map(|e| (e.payer_number, 1 + e.employees)),
+                EMPLOYERS_PER_CHUNK,
+                issued_on,
+            ))
         })
     }
 
@@ -662,14 +669,8 @@ impl JobKind for ResidentTaxSpecialNotices {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let year = fiscal_year(params)?;
-            let (file, issued_on, payers) = parse_special_key(chunk).ok_or_else(|| {
-                JobError::Failed(
-                    Message::JobChunkUnknown {
-                        chunk: chunk.chars().take(40).collect(),
-                    }
-                    .text(),
-                )
-            })?;
+            let (file, issued_on, payers) =
+                parse_chunk_key(chunk, payer_number).ok_or_else(|| unknown_chunk(chunk))?;
             let issuer = issuer(tx, year).await.map_err(notices_error)?;
             let actor = Actor::new(format!("batch:{SPECIAL_NOTICES_JOB}"), "batch");
             let (made, problems) = special_notices(
@@ -682,15 +683,6 @@ impl JobKind for ResidentTaxSpecialNotices {
                 &actor,
             )
             .await?;
-            let errors: Vec<SubjectError> = problems
-                .into_iter()
-                .map(|(payer, p)| SubjectError {
-                    subject: payer,
-                    code: p.code.to_owned(),
-                    message: p.text,
-                })
-                .collect();
-            let done = payers.len() as u64;
             let mut owners = Vec::new();
             let mut documents = Vec::new();
             for (payer, notices) in made {
@@ -699,38 +691,15 @@ impl JobKind for ResidentTaxSpecialNotices {
                     documents.push(Document::SpecialCollectionNotice(notice));
                 }
             }
-            if documents.is_empty() {
-                return Ok(ChunkResult {
-                    parts: Vec::new(),
-                    errors,
-                    done,
-                });
-            }
-            let engine = print_engine()?;
-            let files = tokio::task::spawn_blocking(move || {
-                engine.render_batch(&documents, PAGES_PER_FILE_NONZERO)
-            })
+            print_chunk(
+                &file,
+                "special-notices",
+                owners,
+                documents,
+                subject_errors(problems),
+                payers.len() as u64,
+            )
             .await
-            .map_err(|e| JobError::Failed(e.to_string()))?
-            .map_err(|e| JobError::Failed(e.to_string()))?;
-            let mut parts = Vec::with_capacity(files.len() + 1);
-            let mut index = String::new();
-            for (n, pdf) in files.into_iter().enumerate() {
-                let name = format!("special-notices-{file}-{:02}.pdf", n + 1);
-                for placement in &pdf.placements {
-                    index.push_str(&format!(
-                        "{},{name},{},{}\n",
-                        owners[placement.document], placement.first_page, placement.page_count
-                    ));
-                }
-                parts.push((name, pdf.pdf));
-            }
-            parts.push((INDEX.to_owned(), index.into_bytes()));
-            Ok(ChunkResult {
-                parts,
-                errors,
-                done,
-            })
         })
     }
 
@@ -823,30 +792,60 @@ mod tests {
     #[test]
     fn notice_chunk_keys_round_trip() {
         let day = jiff::civil::date(2026, 6, 10);
-        let ids = [AddresseeId::new(42), AddresseeId::new(7)];
-        let key = notice_key(12, day, &ids);
-        assert_eq!(key, "000012 2026-06-10 42,7");
+        let chunks = pack([("42".to_owned(), 3), ("7".to_owned(), 2)], 10, day);
+        assert_eq!(chunks.len(), 1);
+        let key = &chunks[0].key;
+        assert_eq!(key, "000001 2026-06-10 42,7");
+        let id = |n: &str| n.parse::<u64>().ok().map(AddresseeId::new);
         assert_eq!(
-            parse_notice_key(&key),
-            Some(("000012".to_owned(), day, ids.to_vec()))
+            parse_chunk_key(key, id),
+            Some((
+                "000001".to_owned(),
+                day,
+                vec![AddresseeId::new(42), AddresseeId::new(7)]
+            ))
         );
-        assert_eq!(parse_notice_key("12 2026-06-10 42"), None);
-        assert_eq!(parse_notice_key("000012 2026-02-30 42"), None);
-        assert_eq!(parse_notice_key("000012 2026-06-10 42,x"), None);
+        assert_eq!(parse_chunk_key("12 2026-06-10 42", id), None);
+        assert_eq!(parse_chunk_key("000012 2026-02-30 42", id), None);
+        assert_eq!(parse_chunk_key("000012 2026-06-10 42,x", id), None);
+        // Chunks close at the most subjects, or before a subject that
+        // would overflow the files' pages (which then has a chunk alone).
+        let many = pack((1..=5).map(|n| (n.to_string(), 1)), 2, day);
+        assert_eq!(
+            many.iter().map(|c| c.subjects).collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+        assert_eq!(many[2].key, "000003 2026-06-10 5");
+        let large = pack(
+            [
+                ("a".to_owned(), 10),
+                ("b".to_owned(), 900),
+                ("c".to_owned(), 1),
+            ],
+            200,
+            day,
+        );
+        assert_eq!(
+            large.iter().map(|c| c.subjects).collect::<Vec<_>>(),
+            [1, 1, 1]
+        );
     }
 
     #[test]
     fn special_notice_chunk_keys_round_trip() {
         let day = jiff::civil::date(2026, 5, 15);
         let payers = ["1234560001".to_owned(), "A-12".to_owned()];
-        let key = special_key(3, day, &payers);
+        let key = chunk_key(3, day, &payers);
         assert_eq!(key, "000003 2026-05-15 1234560001,A-12");
         assert_eq!(
-            parse_special_key(&key),
+            parse_chunk_key(&key, payer_number),
             Some(("000003".to_owned(), day, payers.to_vec()))
         );
-        assert_eq!(parse_special_key("000003 2026-05-15 12 34"), None);
-        assert_eq!(parse_special_key("000003 2026-05-15 "), None);
+        assert_eq!(
+            parse_chunk_key("000003 2026-05-15 12 34", payer_number),
+            None
+        );
+        assert_eq!(parse_chunk_key("000003 2026-05-15 ", payer_number), None);
         let raw: BTreeMap<String, String> = [
             ("fiscal_year".to_owned(), "2026".to_owned()),
             ("payer_numbers".to_owned(), "12,a b".to_owned()),

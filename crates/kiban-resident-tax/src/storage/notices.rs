@@ -225,18 +225,22 @@ pub async fn notices(
         "resident_tax notice {} issued {issued_on}",
         fiscal_year.start_year()
     );
-    let entries: Vec<AuditEntry> = made
-        .iter()
-        .map(|(id, _)| {
-            actor.entry(
-                AuditAction::Print,
-                i64::try_from(id.get()).ok(),
-                detail.as_str(),
-            )
-        })
+    log_prints(tx, actor, made.iter().map(|(id, _)| *id), &detail).await?;
+    Ok((made, problems))
+}
+
+/// Writes one `print` access-log entry per person printed for, in `tx`.
+pub(crate) async fn log_prints(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    ids: impl Iterator<Item = AddresseeId>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let entries: Vec<AuditEntry> = ids
+        .map(|id| actor.entry(AuditAction::Print, i64::try_from(id.get()).ok(), detail))
         .collect();
     kiban_audit::append_many(tx, &entries).await?;
-    Ok((made, problems))
+    Ok(())
 }
 
 fn notice_of(

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use kiban_addressee::domain::AddresseeId;
-use kiban_audit::{Actor, AuditAction, AuditEntry};
+use kiban_audit::Actor;
 use kiban_core::FiscalYear;
 use kiban_print::{MailingBlock, SpecialCollectionEmployee, SpecialCollectionNotice};
 use kiban_store::{Arg, StoreError, TenantTx};
@@ -27,7 +27,7 @@ use crate::domain::notice::{self, NoticeProblem};
 use crate::domain::special_notice::{EmployerReports, months_june_to_may, parts};
 use crate::storage::assessment::latest_of;
 use crate::storage::income::record_of;
-use crate::storage::notices::Issuer;
+use crate::storage::notices::{Issuer, log_prints};
 
 /// One employer to send a notice to, in the order of the mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,17 +279,7 @@ pub async fn special_notices(
         "resident_tax special_collection_notice {} issued {issued_on}",
         fiscal_year.start_year()
     );
-    let entries: Vec<AuditEntry> = printed
-        .iter()
-        .map(|id| {
-            actor.entry(
-                AuditAction::Print,
-                i64::try_from(id.get()).ok(),
-                detail.as_str(),
-            )
-        })
-        .collect();
-    kiban_audit::append_many(tx, &entries).await?;
+    log_prints(tx, actor, printed.into_iter(), &detail).await?;
     Ok((made, problems))
 }
 
