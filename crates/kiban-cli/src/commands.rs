@@ -327,6 +327,9 @@ pub enum BenchCommand {
     Feed(crate::linkage_bench::FeedArgs),
     /// Webhook delivery to a local receiver: events/second, order checked.
     Webhooks(crate::linkage_bench::WebhooksArgs),
+    /// The annual resident-tax assessment job next to the raw limit of the
+    /// same reads and writes (plain SQL, no calculation), with peak memory.
+    ResidentTax(crate::resident_tax_bench::BenchArgs),
 }
 
 pub async fn run(database_url: String, command: Command) -> Result<(), CliError> {
@@ -480,6 +483,9 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         Command::Tax(command) => crate::tax::run(&database_url, command).await,
         Command::Bench(BenchCommand::Feed(args)) => {
             crate::linkage_bench::feed(&database_url, args).await
+        }
+        Command::Bench(BenchCommand::ResidentTax(args)) => {
+            crate::resident_tax_bench::run(&database_url, args).await
         }
         Command::Bench(BenchCommand::Webhooks(args)) => {
             crate::linkage_bench::webhooks(&database_url, args).await

@@ -18,6 +18,7 @@ mod jobs_bench;
 mod legacy;
 mod linkage_bench;
 mod output;
+mod resident_tax_bench;
 mod tax;
 mod webhooks;
 

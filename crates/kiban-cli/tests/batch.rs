@@ -400,3 +400,74 @@ async fn demo_generation_indexes_every_resident_for_the_addressee_search() {
         t.cleanup().await.unwrap();
     }
 }
+
+/// `kiban bench resident-tax` on a small demo: it prints the job next to
+/// the raw limit with the same number of rows, leaves the job's
+/// assessments and no scratch table, and refuses a year already assessed.
+#[tokio::test]
+async fn bench_resident_tax_prints_the_job_next_to_the_raw_limit() {
+    let t = TestDatabase::new(Backend::Sqlite).await.unwrap();
+    let out = kiban(
+        &t,
+        &["municipality", "create", "--code", DEMO, "--name", "デモ市"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let out = kiban(
+        &t,
+        &[
+            "demo",
+            "generate",
+            "--municipality",
+            DEMO,
+            "--residents",
+            "300",
+            "--non-residents",
+            "20",
+            "--income-year",
+            "2026",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let tenant =
+        t.db.tenant(MunicipalityCode::parse(DEMO).unwrap())
+            .await
+            .unwrap();
+    let bench = [
+        "bench",
+        "resident-tax",
+        "--municipality",
+        DEMO,
+        "--fiscal-year",
+        "2026",
+        "--assessed-on",
+        "2026-06-01",
+    ];
+    let out = kiban(&t, &bench);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let assessed = count(
+        &tenant,
+        "SELECT COUNT(*) FROM resident_tax_assessments WHERE municipality_code = $1",
+    )
+    .await;
+    assert!(assessed > 0);
+    assert!(
+        stdout.contains(&format!("rows {assessed} (raw {assessed})")),
+        "{stdout}"
+    );
+    for figure in ["raw/job", "peak RSS", "raw limit"] {
+        assert!(stdout.contains(figure), "{figure}: {stdout}");
+    }
+    let mut tx = tenant.begin_read().await.unwrap();
+    let scratch = tx
+        .fetch_optional(
+            "SELECT COUNT(*) FROM bench_resident_tax_assessments WHERE municipality_code = $1",
+            &[],
+        )
+        .await;
+    assert!(scratch.is_err(), "the scratch table is dropped");
+    tx.rollback().await.unwrap();
+    let again = kiban(&t, &bench);
+    assert_eq!(again.status.code(), Some(2), "{again:?}");
+    t.cleanup().await.unwrap();
+}

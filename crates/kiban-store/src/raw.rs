@@ -157,3 +157,80 @@ pub async fn import_rows(
         }
     }
 }
+
+/// Creates `scratch`, an empty table of the shape of `table` (its columns,
+/// keys, checks and indexes), for a benchmark that writes rows like the
+/// product's without touching the product's tables. `scratch` must not
+/// exist yet; drop it with [`drop_scratch_table`]. Both names are the
+/// caller's constants, never input.
+pub async fn create_scratch_table(
+    db: &Database,
+    table: &str,
+    scratch: &str,
+) -> Result<(), StoreError> {
+    check_name(table)?;
+    check_name(scratch)?;
+    match &db.pool {
+        Pool::Postgres(pool) => {
+            let sql = format!("CREATE TABLE {scratch} (LIKE {table} INCLUDING ALL)");
+            sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
+        }
+        Pool::Sqlite(pool) => {
+            // The table's own statement and its indexes', with every
+            // mention of the table's name (index names included) renamed.
+            let statements: Vec<String> = sqlx::query_scalar(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = ?1 AND sql IS NOT NULL \
+                 ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
+            if statements.is_empty() {
+                return Err(StoreError::Corrupt {
+                    column: table.to_owned(),
+                    reason: "no such table".into(),
+                });
+            }
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            for statement in statements {
+                sqlx::query(AssertSqlSafe(statement.replace(table, scratch)))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+/// Drops a table made by [`create_scratch_table`] (nothing when it does
+/// not exist).
+pub async fn drop_scratch_table(db: &Database, scratch: &str) -> Result<(), StoreError> {
+    check_name(scratch)?;
+    let sql = format!("DROP TABLE IF EXISTS {scratch}");
+    match &db.pool {
+        Pool::Postgres(pool) => {
+            sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
+        }
+        Pool::Sqlite(pool) => {
+            sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A table name is lower-case ASCII letters, digits and `_`.
+fn check_name(name: &str) -> Result<(), StoreError> {
+    if !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt {
+            column: "table".into(),
+            reason: name.chars().take(60).collect(),
+        })
+    }
+}

@@ -265,6 +265,42 @@ pub async fn effective_records(
     from: AddresseeId,
     until: AddresseeId,
 ) -> Result<Vec<(AddresseeId, IncomeRecord)>, StoreError> {
+    let EffectiveRows {
+        mut records,
+        sealed,
+    } = effective_rows(tx, fiscal_year, from, until).await?;
+    open_numbers(tx, &mut records, sealed, |item| &mut item.1).await?;
+    Ok(records)
+}
+
+/// [`effective_records`] with their 個人番号 left sealed (`None`): what
+/// the assessment reads, which calculates without them (a number opened
+/// for each of a million records is work and exposure for nothing).
+pub async fn effective_records_without_numbers(
+    tx: &mut TenantTx,
+    fiscal_year: FiscalYear,
+    from: AddresseeId,
+    until: AddresseeId,
+) -> Result<Vec<(AddresseeId, IncomeRecord)>, StoreError> {
+    Ok(effective_rows(tx, fiscal_year, from, until).await?.records)
+}
+
+/// Effective records with their 個人番号 still sealed.
+struct EffectiveRows {
+    /// The records (numbers not opened), by addressee.
+    records: Vec<(AddresseeId, IncomeRecord)>,
+    /// The sealed numbers: (index in `records`, record number, sealed).
+    sealed: Vec<(usize, i64, Vec<u8>)>,
+}
+
+/// The effective records and their sealed numbers (see
+/// [`effective_records`]).
+async fn effective_rows(
+    tx: &mut TenantTx,
+    fiscal_year: FiscalYear,
+    from: AddresseeId,
+    until: AddresseeId,
+) -> Result<EffectiveRows, StoreError> {
     let sql = format!(
         "SELECT e.addressee_id, e.record_id, e.record, e.number_sealed, e.source, e.payer_number \
          FROM income_records e \
@@ -304,8 +340,10 @@ pub async fn effective_records(
         }
         out.push((addressee, record));
     }
-    open_numbers(tx, &mut out, sealed, |item| &mut item.1).await?;
-    Ok(out)
+    Ok(EffectiveRows {
+        records: out,
+        sealed,
+    })
 }
 
 /// Every addressee with an effective income record of `fiscal_year`, by
