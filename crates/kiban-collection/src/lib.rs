@@ -1,6 +1,8 @@
 //! 収納 (`receipt`) and collection: the late fee (延滞金, `late_fee`) on a
-//! local tax paid after its due date (納期限), and the digits of the
-//! convenience-store barcode of payment slips ([`barcode`]).
+//! local tax paid after its due date (納期限), the digits of the
+//! convenience-store barcode of payment slips ([`barcode`]), the receivable
+//! ledger ([`ledger`]: charges, payments, overpayments, suspense and their
+//! posting rules) and the payments files ([`payment_file`]).
 //!
 //! The law (地方税法 第326条, 第369条 and the other articles of each tax, with
 //! 附則第3条の2 and 第20条の4の2):
@@ -21,6 +23,7 @@
 
 pub mod barcode;
 pub mod ledger;
+pub mod payment_file;
 mod rules;
 
 use kiban_core::working::Working;
