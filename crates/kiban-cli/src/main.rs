@@ -14,6 +14,7 @@ mod exchange;
 mod exchange_bench;
 mod exchange_numbers;
 mod income;
+mod collection;
 mod jobs_bench;
 mod legacy;
 mod linkage_bench;
@@ -112,6 +113,9 @@ enum Command {
     /// The resident tax (個人住民税): settings of a fiscal year.
     #[command(subcommand)]
     Tax(tax::TaxCommand),
+    /// Collection (収納): payments files and the ledger's check.
+    #[command(subcommand)]
+    Collection(collection::CollectionCommand),
 }
 
 fn main() -> ExitCode {

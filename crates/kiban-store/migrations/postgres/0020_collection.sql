@@ -59,7 +59,6 @@ CREATE TABLE collection_payment_files (
     format TEXT NOT NULL,
     digest TEXT NOT NULL,
     record_count BIGINT NOT NULL,
-    report TEXT NOT NULL,
     imported_at TEXT NOT NULL,
     imported_by TEXT NOT NULL,
     PRIMARY KEY (municipality_code, file_id),
