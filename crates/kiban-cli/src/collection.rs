@@ -148,7 +148,9 @@ async fn check(database_url: &str, municipality: &str) -> Result<(), CliError> {
         }
         Some(found) => {
             emit(&found.to_string());
-            Err(CliError::runtime(format!("収納台帳が一致しません: {found}")))
+            Err(CliError::runtime(format!(
+                "収納台帳が一致しません: {found}"
+            )))
         }
     }
 }

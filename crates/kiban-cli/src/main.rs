@@ -7,6 +7,7 @@
 mod batch;
 mod certificates;
 mod clients;
+mod collection;
 mod commands;
 mod demo;
 mod demo_income;
@@ -14,7 +15,6 @@ mod exchange;
 mod exchange_bench;
 mod exchange_numbers;
 mod income;
-mod collection;
 mod jobs_bench;
 mod legacy;
 mod linkage_bench;

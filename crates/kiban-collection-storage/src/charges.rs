@@ -29,7 +29,8 @@ pub const CONSUMER: &str = "collection_charges";
 pub const WORKER_LOGIN: &str = "system:collection";
 
 /// The assessed events whose installments become charges, with their business.
-pub const ASSESSED_EVENTS: &[(&str, Business)] = &[("resident_tax_assessed", Business::ResidentTax)];
+pub const ASSESSED_EVENTS: &[(&str, Business)] =
+    &[("resident_tax_assessed", Business::ResidentTax)];
 
 /// What one event did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,9 +93,8 @@ fn version_of(event: &OutboxEvent) -> Result<Version, HandlerError> {
             .ok_or_else(|| bad(event, &field("due_date")))?;
         let amount = number(item, "amount").ok_or_else(|| bad(event, &field("amount")))?;
         if let Some(text) = item.get("notice_number").and_then(Value::as_str) {
-            notice_number = Some(
-                NoticeNumber::parse(text).map_err(|_| bad(event, &field("notice_number")))?,
-            );
+            notice_number =
+                Some(NoticeNumber::parse(text).map_err(|_| bad(event, &field("notice_number")))?);
         }
         installments.push(Installment {
             period,
@@ -168,9 +168,11 @@ pub async fn apply_assessed_event(
     // A version without slips keeps the notice number its charges have.
     let notice_number = match version.notice_number {
         Some(n) => n,
-        None => match ledger.charges().iter().find(|c| {
-            c.key.business == business && c.key.fiscal_year == version.fiscal_year
-        }) {
+        None => match ledger
+            .charges()
+            .iter()
+            .find(|c| c.key.business == business && c.key.fiscal_year == version.fiscal_year)
+        {
             Some(c) => c.key.notice_number.clone(),
             None => return Ok(EventEffect::default()),
         },
@@ -239,8 +241,7 @@ impl EventHandler for AssessedEvents {
             else {
                 return Ok(());
             };
-            apply_assessed_event(tx, *business, event, kiban_core::date::today_in_japan())
-                .await?;
+            apply_assessed_event(tx, *business, event, kiban_core::date::today_in_japan()).await?;
             Ok(())
         })
     }
@@ -258,4 +259,3 @@ pub static ASSESSED_CONSUMER: Consumer = Consumer {
     event_kinds: &["resident_tax_assessed"],
     handler: &ASSESSED_EVENTS_HANDLER,
 };
-

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 
 use kiban_audit::{Actor, AuditAction};
 use kiban_collection::ledger::{ChargeKey, LedgerIssue, Payment, PaymentId, SuspenseId, Target};
-use kiban_collection::payment_file::{self, PaymentFormat, PaymentRecord, RecordError, RecordTarget};
+use kiban_collection::payment_file::{
+    self, PaymentFormat, PaymentRecord, RecordError, RecordTarget,
+};
 use kiban_core::Date;
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
@@ -180,8 +182,9 @@ pub async fn import(
             report.issues.push(ReportIssue {
                 record: record.record,
                 code: "duplicate".into(),
-                message: "同じ納付（同じ納付日・店舗または経路・金額）を受け付け済みのため消し込みません"
-                    .into(),
+                message:
+                    "同じ納付（同じ納付日・店舗または経路・金額）を受け付け済みのため消し込みません"
+                        .into(),
                 suspense_id: None,
             });
             continue;
@@ -370,4 +373,3 @@ async fn suspend(
     .await?;
     Ok(suspense_id)
 }
-

@@ -50,8 +50,8 @@ pub(crate) fn charge_row(row: &Row) -> Result<Charge, StoreError> {
         Business::from_wire_name(&business).ok_or_else(|| corrupt("business", business))?;
     let fiscal_year = FiscalYear::new(i32::try_from(row.int(3)?).unwrap_or(0))
         .map_err(|e| corrupt("fiscal_year", e.to_string()))?;
-    let notice_number = NoticeNumber::parse(&row.text(4)?)
-        .map_err(|e| corrupt("notice_number", e.to_string()))?;
+    let notice_number =
+        NoticeNumber::parse(&row.text(4)?).map_err(|e| corrupt("notice_number", e.to_string()))?;
     let period = u8::try_from(row.int(5)?).map_err(|e| corrupt("period", e.to_string()))?;
     Ok(Charge {
         charge_id: ChargeId(row.int(0)?),
@@ -422,10 +422,7 @@ async fn numbers(
     }
     let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
     let first = tx.next_numbers(sequence, count).await?;
-    Ok(ids
-        .into_iter()
-        .zip(first..)
-        .collect::<BTreeMap<i64, i64>>())
+    Ok(ids.into_iter().zip(first..).collect::<BTreeMap<i64, i64>>())
 }
 
 /// One more than the value `sql` (a `MAX`) reads for `key`.

@@ -25,7 +25,7 @@ pub struct SuspenseItem {
     pub raw: String,
 }
 
-const HELD: &str = "(SELECT COALESCE(SUM(a.amount), 0) FROM collection_allocations a \
+const HELD: &str = "(SELECT CAST(COALESCE(SUM(a.amount), 0) AS BIGINT) FROM collection_allocations a \
      WHERE a.municipality_code = s.municipality_code AND a.payment_id = s.payment_id \
      AND a.target_kind = 'suspense' AND a.target_id = s.suspense_id)";
 
@@ -142,7 +142,12 @@ pub async fn assign(
         .int(0)?;
     let mut ledger = rows::load(&mut tx, addressee_id).await?;
     let changes = ledger
-        .assign_from_suspense(payment.clone(), SuspenseId(suspense_id), ChargeId(charge_id), today)
+        .assign_from_suspense(
+            payment.clone(),
+            SuspenseId(suspense_id),
+            ChargeId(charge_id),
+            today,
+        )
         .map_err(|e| match e {
             kiban_collection::ledger::LedgerError::NotInSuspense(_) => AssignError::AlreadyAssigned,
             other => AssignError::Store(StoreError::Corrupt {

@@ -46,7 +46,7 @@ pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
     let unbalanced = tx
         .fetch_optional(
             "SELECT p.payment_id, p.amount, \
-             (SELECT COALESCE(SUM(a.amount), 0) FROM collection_allocations a \
+             (SELECT CAST(COALESCE(SUM(a.amount), 0) AS BIGINT) FROM collection_allocations a \
               WHERE a.municipality_code = p.municipality_code AND a.payment_id = p.payment_id) \
              FROM collection_payments p WHERE p.municipality_code = $1 AND (p.amount <> \
              (SELECT COALESCE(SUM(a.amount), 0) FROM collection_allocations a \

@@ -49,8 +49,14 @@ async fn setup(backend: Backend) -> (TestDatabase, TenantDb, TenantDb) {
         .await
         .unwrap();
     }
-    let demo = t.db.tenant(MunicipalityCode::parse(DEMO).unwrap()).await.unwrap();
-    let other = t.db.tenant(MunicipalityCode::parse(OTHER).unwrap()).await.unwrap();
+    let demo =
+        t.db.tenant(MunicipalityCode::parse(DEMO).unwrap())
+            .await
+            .unwrap();
+    let other =
+        t.db.tenant(MunicipalityCode::parse(OTHER).unwrap())
+            .await
+            .unwrap();
     (t, demo, other)
 }
 
@@ -102,7 +108,14 @@ fn csv(rows: &[&str]) -> Vec<u8> {
 }
 
 async fn import(tenant: &TenantDb, bytes: &[u8]) -> Result<payments::ImportReport, ImportError> {
-    payments::import(tenant, &clerk(), PaymentFormat::PaymentsCsv, bytes, d("2026-03-02")).await
+    payments::import(
+        tenant,
+        &clerk(),
+        PaymentFormat::PaymentsCsv,
+        bytes,
+        d("2026-03-02"),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -125,7 +138,9 @@ async fn the_ledger_on_both_engines() {
         assessed(&demo, 1, &[100_000, 48_000, 48_000, 48_000]).await;
         drain(&demo).await;
         drain(&demo).await;
-        let ledger = read::charges_of(&demo, &clerk(), 17, d("2025-06-01")).await.unwrap();
+        let ledger = read::charges_of(&demo, &clerk(), 17, d("2025-06-01"))
+            .await
+            .unwrap();
         assert_eq!(ledger.charges.len(), 4, "{backend:?}");
         assert_eq!(ledger.balance, Yen::new(244_000));
         let first = &ledger.charges[0];
@@ -136,7 +151,9 @@ async fn the_ledger_on_both_engines() {
 
         // A file: period 1 half paid late, period 2 on time, an unknown
         // notice, a malformed one nothing.
-        let malformed = csv(&[&format!("{NOTICE},1,resident_tax,2025,2025-07-15,x,counter")]);
+        let malformed = csv(&[&format!(
+            "{NOTICE},1,resident_tax,2025,2025-07-15,x,counter"
+        )]);
         match import(&demo, &malformed).await {
             Err(ImportError::Malformed(errors)) => {
                 assert_eq!((errors[0].record, errors[0].field.as_str()), (1, "amount"));
@@ -150,7 +167,12 @@ async fn the_ledger_on_both_engines() {
         ]);
         let report = import(&demo, &file).await.unwrap();
         assert_eq!(
-            (report.records, report.posted, report.suspense, report.duplicates),
+            (
+                report.records,
+                report.posted,
+                report.suspense,
+                report.duplicates
+            ),
             (3, 2, 1, 0)
         );
         let suspense_id = report.issues[0].suspense_id.unwrap();
@@ -174,7 +196,9 @@ async fn the_ledger_on_both_engines() {
             (2, 1, 1),
             "{report:?}"
         );
-        let ledger = read::charges_of(&demo, &clerk(), 17, d("2026-03-02")).await.unwrap();
+        let ledger = read::charges_of(&demo, &clerk(), 17, d("2026-03-02"))
+            .await
+            .unwrap();
         let fee = ledger
             .charges
             .iter()
@@ -203,7 +227,9 @@ async fn the_ledger_on_both_engines() {
         // A reassessment below what was paid on period 2: an overpayment.
         assessed(&demo, 2, &[100_000, 40_000, 48_000, 48_000]).await;
         drain(&demo).await;
-        let ledger = read::charges_of(&demo, &clerk(), 17, d("2026-03-02")).await.unwrap();
+        let ledger = read::charges_of(&demo, &clerk(), 17, d("2026-03-02"))
+            .await
+            .unwrap();
         assert_eq!(ledger.charges[1].charge.amount, Yen::new(40_000));
         assert_eq!(ledger.charges[1].state.paid, Yen::new(40_000));
         let refundable: Yen = ledger.overpayments.iter().map(|o| o.state.refundable).sum();
@@ -241,7 +267,10 @@ async fn the_ledger_on_both_engines() {
         tx.commit().await.unwrap();
         let report = verify::verify(&demo).await.unwrap();
         assert!(
-            matches!(report.first_discrepancy, Some(kiban_collection::ledger::Discrepancy::Payment { payment_id: 1, .. })),
+            matches!(
+                report.first_discrepancy,
+                Some(kiban_collection::ledger::Discrepancy::Payment { payment_id: 1, .. })
+            ),
             "{report:?}"
         );
         t.cleanup().await.unwrap();

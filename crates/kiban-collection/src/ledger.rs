@@ -1101,8 +1101,9 @@ impl Ledger {
         }
     }
 
-    /// Checks the invariants: for every charge `amount = paid + written_off
-    /// + balance` with nothing negative (no charge paid beyond its amount);
+    /// Checks the invariants: for every charge `amount = paid +
+    /// written_off + balance` with nothing negative (no charge paid beyond
+    /// its amount);
     /// every payment's allocations to this ledger's charges and
     /// overpayments (and suspense) add up to its amount, none leaving a
     /// target below zero; every overpayment holds at least what it applied

@@ -337,7 +337,11 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             f.collection.next_file.set(n + 1);
             (
                 format!("{base}/collection/payment-files?format=payments-csv-v1"),
-                Some(Value::String(payments_file(&[(PAYMENT_NOTICE, 1, 100 + n)]))),
+                Some(Value::String(payments_file(&[(
+                    PAYMENT_NOTICE,
+                    1,
+                    100 + n,
+                )]))),
             )
         }
         "listCollectionSuspense" => (format!("{base}/collection/suspense"), None),
@@ -635,6 +639,7 @@ fn every_operation_has_a_rule_that_agrees_with_the_table() {
         income_records: Vec::new(),
         next_income: Default::default(),
         next_income_file: Default::default(),
+        collection: CollectionFixtures::default(),
     };
     for op in &operations {
         assert!(

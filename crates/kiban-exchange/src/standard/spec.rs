@@ -1067,7 +1067,13 @@ pub const ENTITIES: &[EntitySpec] = &[
         fields: &[
             field("charge_id", "調定番号", true, INT, N),
             field("addressee_id", "宛名番号", true, INT, N),
-            field("business", "業務", true, FieldType::Code("collection_business"), N),
+            field(
+                "business",
+                "業務",
+                true,
+                FieldType::Code("collection_business"),
+                N,
+            ),
             field("fiscal_year", "年度", true, INT, N),
             field("notice_number", "通知書番号", true, TEXT, 12),
             field("period", "期別", true, INT, N),
@@ -1110,7 +1116,13 @@ pub const ENTITIES: &[EntitySpec] = &[
         name_ja: "調定に反映した課税の版",
         description: "業務の課税の版（当初・更正）のうち調定に反映したもの1件。同じ版のイベントを二度反映しないための記録。",
         fields: &[
-            field("business", "業務", true, FieldType::Code("collection_business"), N),
+            field(
+                "business",
+                "業務",
+                true,
+                FieldType::Code("collection_business"),
+                N,
+            ),
             field("fiscal_year", "年度", true, INT, N),
             field("addressee_id", "宛名番号", true, INT, N),
             field("version_no", "版", true, INT, N),
@@ -1212,7 +1224,13 @@ pub const ENTITIES: &[EntitySpec] = &[
         fields: &[
             field("payment_id", "収納番号", true, INT, N),
             field("line_no", "行番号", true, INT, N),
-            field("target_kind", "充当先の種類", true, FieldType::Code("collection_target"), N),
+            field(
+                "target_kind",
+                "充当先の種類",
+                true,
+                FieldType::Code("collection_target"),
+                N,
+            ),
             field("target_id", "充当先の番号", true, INT, N),
             field("amount", "金額", true, INT, N),
             field("recorded_at", "記録日時", true, TIMESTAMP, N),

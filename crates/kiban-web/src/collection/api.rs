@@ -363,10 +363,11 @@ pub async fn import(
             None => Err(ApiError::internal(e)),
         },
         Err(ImportError::Malformed(errors)) => {
-            let message = import_message(&ImportError::Malformed(errors.clone()))
-                .unwrap_or(Message::ValueText {
+            let message = import_message(&ImportError::Malformed(errors.clone())).unwrap_or(
+                Message::ValueText {
                     text: String::new(),
-                });
+                },
+            );
             let field = errors
                 .first()
                 .map(|e| format!("record {} {}", e.record, e.field));
@@ -463,16 +464,16 @@ pub async fn assign(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let value = json_body(&body)?;
+    let obj = object(&value, "")?;
+    let charge_id = i64::try_from(required_number(obj, "", "charge_id")?)
+        .map_err(|_| ApiError::invalid("charge_id", Message::SuspenseChargeNotFound {}))?;
     let suspense_id: i64 = id
         .trim()
         .parse()
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(ApiError::not_found)?;
-    let value = json_body(&body)?;
-    let obj = object(&value, "")?;
-    let charge_id = i64::try_from(required_number(obj, "", "charge_id")?)
-        .map_err(|_| ApiError::invalid("charge_id", Message::SuspenseChargeNotFound {}))?;
     let assigned = suspense::assign(
         &door.tenant,
         &door.actor,
