@@ -481,6 +481,7 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         Command::Webhook(command) => crate::webhooks::run(&database_url, command).await,
         Command::Income(command) => crate::income::run(&database_url, command).await,
         Command::Tax(command) => crate::tax::run(&database_url, command).await,
+        Command::Collection(command) => crate::collection::run(&database_url, command).await,
         Command::Bench(BenchCommand::Feed(args)) => {
             crate::linkage_bench::feed(&database_url, args).await
         }

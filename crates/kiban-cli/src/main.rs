@@ -7,6 +7,7 @@
 mod batch;
 mod certificates;
 mod clients;
+mod collection;
 mod commands;
 mod demo;
 mod demo_income;
@@ -113,6 +114,9 @@ enum Command {
     /// The resident tax (個人住民税): settings of a fiscal year.
     #[command(subcommand)]
     Tax(tax::TaxCommand),
+    /// Collection (収納): payments files and the ledger's check.
+    #[command(subcommand)]
+    Collection(collection::CollectionCommand),
 }
 
 fn main() -> ExitCode {

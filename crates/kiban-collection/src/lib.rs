@@ -1,6 +1,8 @@
 //! 収納 (`receipt`) and collection: the late fee (延滞金, `late_fee`) on a
-//! local tax paid after its due date (納期限), and the digits of the
-//! convenience-store barcode of payment slips ([`barcode`]).
+//! local tax paid after its due date (納期限), the digits of the
+//! convenience-store barcode of payment slips ([`barcode`]), the receivable
+//! ledger ([`ledger`]: charges, payments, overpayments, suspense and their
+//! posting rules) and the payments files ([`payment_file`]).
 //!
 //! The law (地方税法 第326条, 第369条 and the other articles of each tax, with
 //! 附則第3条の2 and 第20条の4の2):
@@ -20,6 +22,8 @@
 //! crate is pure: no IO, no async.
 
 pub mod barcode;
+pub mod ledger;
+pub mod payment_file;
 mod rules;
 
 use kiban_core::working::Working;
@@ -39,6 +43,8 @@ pub struct Segment {
     pub rate: Rate,
     /// The number of days, both ends included.
     pub days: i64,
+    /// The tax on which this period's fee runs (the unpaid tax, 1,000円未満切捨て).
+    pub base: Yen,
     /// `base × rate × days ÷ 365`, truncated to whole yen.
     pub amount: Yen,
 }
@@ -223,6 +229,137 @@ pub fn late_fee(tax_amount: Yen, due_date: Date, paid_on: Date) -> Result<LateFe
     })
 }
 
+/// A part of the tax paid on a day (一部納付), for
+/// [`late_fee_on_payments`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialPayment {
+    /// The day of payment.
+    pub paid_on: Date,
+    /// The amount of tax it paid.
+    pub amount: Yen,
+}
+
+/// Computes the late fee on `tax_amount` due on `due_date`, of which
+/// `payments` were paid (in any order, on any days), counted up to `until`
+/// (included): the day a payment completed the tax, or the day up to which
+/// a fee still running is wanted.
+///
+/// After a partial payment the fee runs on the tax still unpaid, period by
+/// period (地方税法第20条の4の2第4項): each period's base is the tax unpaid
+/// during it, truncated below 1,000 yen; a payment's day still counts at
+/// the amount unpaid before it. Whether there is a fee at all (the tax of
+/// 2,000 yen or more) is decided on the whole tax; the periods' amounts are
+/// truncated to whole yen, their total below 100 yen, and a total under
+/// 1,000 yen is not collected, as in [`late_fee`]. Without partial
+/// payments this is [`late_fee`] on `until`.
+pub fn late_fee_on_payments(
+    tax_amount: Yen,
+    due_date: Date,
+    payments: &[PartialPayment],
+    until: Date,
+) -> Result<LateFee, LateFeeError> {
+    if tax_amount < Yen::ZERO {
+        return Err(LateFeeError::NegativeTax);
+    }
+    let Ok(start) = due_date.tomorrow() else {
+        return late_fee(tax_amount, due_date, until);
+    };
+    let mut sorted: Vec<PartialPayment> = payments
+        .iter()
+        .copied()
+        .filter(|p| p.amount > Yen::ZERO && p.paid_on <= until)
+        .collect();
+    sorted.sort_by_key(|p| p.paid_on);
+    // Payments up to the due date reduce the tax before any fee runs.
+    let mut unpaid = tax_amount;
+    let mut later = Vec::new();
+    for payment in sorted {
+        if payment.paid_on < start {
+            unpaid -= payment.amount;
+        } else {
+            later.push(payment);
+        }
+    }
+    if later.is_empty() && unpaid == tax_amount || tax_amount.truncate_to(1000) < Yen::new(2000) {
+        return late_fee(tax_amount, due_date, until);
+    }
+    let mut working = Working::new();
+    let first_end = first_month_end(due_date);
+    let mut segments = Vec::new();
+    let mut cursor = start;
+    let mut index = 0;
+    while cursor <= until {
+        // The period runs to the next payment's day (included) or `until`.
+        let end = later.get(index).map_or(until, |p| p.paid_on.min(until));
+        let base = unpaid.at_least_zero().truncate_to(1000);
+        working.record(
+            format!("延滞金の計算の基礎となる税額（{cursor}〜{end}）"),
+            base,
+            format!(
+                "未納の税額 {} の1,000円未満を切捨て（地方税法第20条の4の2第2項）",
+                unpaid.at_least_zero().display_ja()
+            ),
+        );
+        if base > Yen::ZERO && cursor <= end {
+            let first_part_end = first_end.min(end);
+            if cursor <= first_part_end {
+                split_by_year(cursor, first_part_end, true, base, &mut segments)?;
+            }
+            let later_start = first_end.tomorrow().map_or(cursor, |d| d.max(cursor));
+            if later_start <= end && first_end < end {
+                split_by_year(later_start, end, false, base, &mut segments)?;
+            }
+        }
+        // Every payment of that day lowers the tax from the next day on.
+        while let Some(payment) = later.get(index)
+            && payment.paid_on == end
+        {
+            unpaid -= payment.amount;
+            index += 1;
+        }
+        match end.tomorrow() {
+            Ok(next) => cursor = next,
+            Err(_) => break,
+        }
+    }
+    for s in &segments {
+        working.record(
+            format!("延滞金（{}〜{}）", s.from, s.to),
+            s.amount,
+            format!(
+                "{} × 年{} × {}日 ÷ 365日（1円未満切捨て）",
+                s.base.display_ja(),
+                s.rate.percent(),
+                s.days
+            ),
+        );
+    }
+    let sum: Yen = segments.iter().map(|s| s.amount).sum();
+    working.record("延滞金の合計", sum, "各期間の額の合計");
+    let truncated_fee = sum.truncate_to(100);
+    let late_fee = if truncated_fee < Yen::new(1000) {
+        Yen::ZERO
+    } else {
+        truncated_fee
+    };
+    working.record(
+        "延滞金の額",
+        late_fee,
+        if late_fee.get() == 0 {
+            "合計が1,000円未満のため徴収しない（地方税法第20条の4の2第5項）".to_owned()
+        } else {
+            "100円未満を切捨て（地方税法第20条の4の2第5項）".to_owned()
+        },
+    );
+    Ok(LateFee {
+        base: tax_amount.truncate_to(1000),
+        first_month_end: first_end,
+        segments,
+        late_fee,
+        working,
+    })
+}
+
 fn nothing(base: Yen, first_month_end: Date, mut working: Working) -> LateFee {
     working.record("延滞金の額", Yen::ZERO, "延滞金はかかりません");
     LateFee {
@@ -276,6 +413,7 @@ fn split_by_year(
             to: end,
             rate,
             days,
+            base,
             amount,
         });
         match end.tomorrow() {

@@ -268,3 +268,57 @@ fn errors_name_the_field() {
     let err = late_fee(Yen::new(10_000), d("1999-05-31"), d("2001-02-01")).unwrap_err();
     assert_eq!(err.field(), Some("due_date"));
 }
+
+#[test]
+fn late_fee_on_payments_runs_on_the_tax_still_unpaid() {
+    let d = |y, m, day| kiban_core::date::date(y, m, day).unwrap();
+    let partial = PartialPayment {
+        paid_on: d(2025, 7, 15),
+        amount: Yen::new(50_000),
+    };
+    let rest = PartialPayment {
+        paid_on: d(2025, 12, 1),
+        amount: Yen::new(50_000),
+    };
+    let fee = late_fee_on_payments(
+        Yen::new(100_000),
+        d(2025, 6, 30),
+        &[rest, partial],
+        d(2025, 12, 1),
+    )
+    .unwrap();
+    let amounts: Vec<(i64, i64, i64)> = fee
+        .segments
+        .iter()
+        .map(|s| (s.base.get(), s.days, s.amount.get()))
+        .collect();
+    assert_eq!(
+        amounts,
+        vec![(100_000, 15, 98), (50_000, 16, 52), (50_000, 123, 1_465)]
+    );
+    assert_eq!(fee.late_fee, Yen::new(1_600));
+    // Without partial payments it is the plain late fee.
+    let whole =
+        late_fee_on_payments(Yen::new(100_000), d(2025, 6, 30), &[], d(2025, 12, 1)).unwrap();
+    assert_eq!(
+        whole,
+        late_fee(Yen::new(100_000), d(2025, 6, 30), d(2025, 12, 1)).unwrap()
+    );
+    assert_eq!(whole.late_fee, Yen::new(3_100));
+    // Paid in full by the due date: nothing.
+    let on_time = PartialPayment {
+        paid_on: d(2025, 6, 30),
+        amount: Yen::new(100_000),
+    };
+    assert_eq!(
+        late_fee_on_payments(
+            Yen::new(100_000),
+            d(2025, 6, 30),
+            &[on_time],
+            d(2025, 6, 30)
+        )
+        .unwrap()
+        .late_fee,
+        Yen::ZERO
+    );
+}

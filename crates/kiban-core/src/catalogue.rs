@@ -248,6 +248,8 @@ error_codes! {
     MergeTargetNotFound = "merge_target_not_found",
     /// A change that changes nothing.
     NothingToChange = "nothing_to_change",
+    /// A payment in suspense that was assigned to a charge already.
+    AlreadyAssigned = "already_assigned",
     /// The database failed.
     DatabaseError = "database_error",
     /// The database's schema is not the one this binary knows.
@@ -1078,6 +1080,17 @@ catalogue! {
     IncomeRecordNotFound {} => NotFound, 404, "突合待ちの所得情報が見つかりません";
     /// An assignment to a number that is no addressee of the municipality.
     IncomeAssigneeNotFound {} => InvalidValue, 422, "addressee_id: この団体の宛名番号ではありません";
+    // --- kiban-collection: the receivable ledger (収納) --------------------------
+    /// A payments file with malformed records (nothing imported); `first` names the first record and field.
+    PaymentFileMalformed { count, first } => ImportInvalid, 422, "収納ファイルに誤りが {count} 件あるため、何も取り込んでいません（最初の誤り: {first}）";
+    /// The same payments file (same bytes) was imported before.
+    PaymentFileDuplicate { file_id } => Duplicate, 409, "同じ収納ファイルは取込済みです（ファイル番号 {file_id}）";
+    /// A payments-file format that does not exist.
+    PaymentFormatUnknown { value } => InvalidValue, 422, "format: 収納ファイルの形式は convenience-store-v1 か payments-csv-v1 です（{value}）";
+    /// A suspense item whose payment was assigned to a charge already.
+    SuspenseAlreadyAssigned { suspense_id } => AlreadyAssigned, 409, "未消込 {suspense_id} は既に調定に割り当てられています";
+    /// An assignment to a charge that is not the municipality's.
+    SuspenseChargeNotFound {} => InvalidValue, 422, "charge_id: この団体の調定番号ではありません";
 }
 
 /// The codes answered with the calculation engine's own messages

@@ -10,6 +10,7 @@
 mod addressee;
 mod audit;
 mod certificates;
+mod collection;
 mod individual_number;
 mod jobs;
 mod kit;

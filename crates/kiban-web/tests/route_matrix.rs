@@ -136,6 +136,10 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "reassessResidentTax" => Rule::Tenant(Permission::Tax, 200),
         "importIncomeFile" | "assignIncomeRecord" => Rule::Tenant(Permission::Tax, 201),
         "listIncomeMatching" => Rule::Tenant(Permission::Tax, 200),
+        "getCollectionCharges" | "listCollectionSuspense" | "assignCollectionSuspense" => {
+            Rule::Tenant(Permission::Tax, 200)
+        }
+        "importPaymentFile" => Rule::Tenant(Permission::Tax, 201),
         // An unknown verification code: 404 to anyone, with no hint.
         "verifyCertificate" => Rule::Public(404),
         _ => return None,
@@ -171,6 +175,17 @@ struct Fixtures {
     income_records: Vec<i64>,
     next_income: std::cell::Cell<usize>,
     next_income_file: std::cell::Cell<usize>,
+    collection: CollectionFixtures,
+}
+
+/// Collection fixtures: the person's charge, payments in suspense (each
+/// request to assign one takes the next), and a payments file per request.
+#[derive(Default)]
+struct CollectionFixtures {
+    charge: i64,
+    suspense: Vec<i64>,
+    next_suspense: std::cell::Cell<usize>,
+    next_file: std::cell::Cell<usize>,
 }
 
 /// Addressee fixtures: a non-resident to read and change, one fresh
@@ -320,6 +335,32 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             )
         }
         "listIncomeMatching" => (format!("{base}/resident-tax/2026/income-matching"), None),
+        "getCollectionCharges" => (
+            format!("{base}/collection/addressees/{person}/charges?as_of=2026-12-01"),
+            None,
+        ),
+        "importPaymentFile" => {
+            let n = f.collection.next_file.get();
+            f.collection.next_file.set(n + 1);
+            (
+                format!("{base}/collection/payment-files?format=payments-csv-v1"),
+                Some(Value::String(payments_file(&[(
+                    PAYMENT_NOTICE,
+                    1,
+                    100 + n,
+                )]))),
+            )
+        }
+        "listCollectionSuspense" => (format!("{base}/collection/suspense"), None),
+        "assignCollectionSuspense" => {
+            let n = f.collection.next_suspense.get();
+            f.collection.next_suspense.set(n + 1);
+            let id = f.collection.suspense.get(n).copied().unwrap_or(999_999);
+            (
+                format!("{base}/collection/suspense/{id}/assign"),
+                Some(json!({"charge_id": f.collection.charge})),
+            )
+        }
         "assignIncomeRecord" => {
             let n = f.next_income.get();
             f.next_income.set(n + 1);
@@ -605,6 +646,7 @@ fn every_operation_has_a_rule_that_agrees_with_the_table() {
         income_records: Vec::new(),
         next_income: Default::default(),
         next_income_file: Default::default(),
+        collection: CollectionFixtures::default(),
     };
     for op in &operations {
         assert!(
@@ -675,6 +717,97 @@ async fn fixtures(app: &TestApp, m: &str, name: &str, kana: &str, number: &str) 
         income_records: income_fixtures(app, m).await,
         next_income: Default::default(),
         next_income_file: Default::default(),
+        collection: collection_fixtures(app, m, person).await,
+    }
+}
+
+/// The notice number of the matrix's charges.
+const PAYMENT_NOTICE: &str = "900000000001";
+
+/// A payments-csv-v1 file of `(notice number, period, amount)` records.
+fn payments_file(records: &[(&str, u32, usize)]) -> String {
+    let mut text = "notice_number,period,business,fiscal_year,paid_on,amount,channel\n".to_owned();
+    for (notice, period, amount) in records {
+        text.push_str(&format!(
+            "{notice},{period},resident_tax,2026,2026-06-30,{amount},counter\n"
+        ));
+    }
+    text
+}
+
+/// The person's charges of FY2026 (an assessed event, the collection
+/// consumer run), and one payment in suspense per caller.
+async fn collection_fixtures(app: &TestApp, m: &str, person: u64) -> CollectionFixtures {
+    let db = &app.database.as_ref().unwrap().db;
+    let tenant = db.tenant(code(m)).await.unwrap();
+    let payload = json!({
+        "fiscal_year": 2026, "addressee_id": person, "addressee_ids": [person], "version": 99,
+        "collection": "ordinary", "total": 200_000, "special_collection": null,
+        "installments": [
+            {"period": 1, "due_date": "2026-06-30", "amount": 50_000, "notice_number": PAYMENT_NOTICE},
+            {"period": 2, "due_date": "2026-08-31", "amount": 150_000, "notice_number": PAYMENT_NOTICE}
+        ]
+    });
+    let mut tx = tenant.begin().await.unwrap();
+    let id = tx.next_numbers("outbox_event", 1).await.unwrap();
+    tx.execute(
+        "INSERT INTO outbox (municipality_code, event_id, event_kind, movement_id, payload, created_at) \
+         VALUES ($1, $2, 'resident_tax_assessed', NULL, $3, $4)",
+        &[
+            kiban_store::Arg::Int(id),
+            kiban_store::Arg::from(payload.to_string()),
+            kiban_store::Arg::from(kiban_store::now_text()),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    kiban_jobs::consumer::drain(
+        &tenant,
+        &kiban_collection_storage::charges::ASSESSED_CONSUMER,
+        &kiban_jobs::consumer::RetryPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let token = staff_token(app, m, Role::TaxClerk).await;
+    let response = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/municipalities/{m}/collection/addressees/{person}/charges"
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let charge = body["charges"][1]["charge_id"].as_i64().unwrap();
+    let unknown: Vec<(&str, u32, usize)> = (0..callers().len())
+        .map(|i| ("900000000999", 1, 1_000 + i))
+        .collect();
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/municipalities/{m}/collection/payment-files?format=payments-csv-v1"
+        )))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(payments_file(&unknown))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let report: Value = response.json().await.unwrap();
+    let suspense = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["suspense_id"].as_i64().unwrap())
+        .collect();
+    CollectionFixtures {
+        charge,
+        suspense,
+        ..CollectionFixtures::default()
     }
 }
 

@@ -501,7 +501,7 @@ pub struct DeadLetterResolved {
 pub fn permission_of(business: &str) -> Option<Permission> {
     match business {
         "registry" | "seal" | "addressee" => Some(Permission::RegistryJobs),
-        "resident_tax" => Some(Permission::Tax),
+        "resident_tax" | "collection" => Some(Permission::Tax),
         _ => None,
     }
 }

@@ -509,6 +509,7 @@ pub(crate) fn routes() -> Vec<Route> {
     all.extend(crate::oauth_api::operations());
     all.extend(crate::linkage_api::operations());
     all.extend(crate::resident_tax::assessment_api::operations());
+    all.extend(crate::collection::api::operations());
     all
 }
 

@@ -111,6 +111,7 @@ pub fn consumers() -> Vec<&'static kiban_jobs::consumer::Consumer> {
     vec![
         &kiban_seal::storage::REGISTRY_CONSUMER,
         &kiban_addressee::storage::REGISTRY_CONSUMER,
+        &kiban_collection_storage::charges::ASSESSED_CONSUMER,
     ]
 }
 

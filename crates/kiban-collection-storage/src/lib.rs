@@ -1,0 +1,25 @@
+//! The collection business on the database (収納・滞納, contract
+//! `collection-v1`): the receivable ledger of `kiban-collection` kept in
+//! the tables of migration 0020 through the tenant handle, never updated:
+//!
+//! - [`rows`]: an addressee's ledger loaded, and the rows an operation
+//!   added appended (numbers from the municipality's sequences);
+//! - [`charges`]: charges from the businesses' assessed events, by the
+//!   outbox consumer [`charges::ASSESSED_CONSUMER`];
+//! - [`payments`]: payments files imported once, all or nothing;
+//! - [`suspense`]: payments whose charge was not found, and their
+//!   assignment by a clerk;
+//! - [`read`]: what an addressee owes on a day;
+//! - [`verify`]: the ledger's check.
+//!
+//! Every read or change of an addressee's ledger writes its access-log
+//! entry in the same transaction.
+
+#![forbid(unsafe_code)]
+
+pub mod charges;
+pub mod payments;
+pub mod read;
+pub mod rows;
+pub mod suspense;
+pub mod verify;
