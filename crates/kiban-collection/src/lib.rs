@@ -191,35 +191,7 @@ pub fn late_fee(tax_amount: Yen, due_date: Date, paid_on: Date) -> Result<LateFe
     {
         split_by_year(later_start, paid_on, false, base, &mut segments)?;
     }
-    for s in &segments {
-        working.record(
-            format!("延滞金（{}〜{}）", s.from, s.to),
-            s.amount,
-            format!(
-                "{} × 年{} × {}日 ÷ 365日（1円未満切捨て）",
-                base.display_ja(),
-                s.rate.percent(),
-                s.days
-            ),
-        );
-    }
-    let sum: Yen = segments.iter().map(|s| s.amount).sum();
-    working.record("延滞金の合計", sum, "各期間の額の合計");
-    let truncated_fee = sum.truncate_to(100);
-    let late_fee = if truncated_fee < Yen::new(1000) {
-        Yen::ZERO
-    } else {
-        truncated_fee
-    };
-    working.record(
-        "延滞金の額",
-        late_fee,
-        if late_fee.get() == 0 {
-            "合計が1,000円未満のため徴収しない（地方税法第20条の4の2第5項）".to_owned()
-        } else {
-            "100円未満を切捨て（地方税法第20条の4の2第5項）".to_owned()
-        },
-    );
+    let late_fee = record_fee(&segments, &mut working);
     Ok(LateFee {
         base,
         first_month_end: first_end,
@@ -322,7 +294,32 @@ pub fn late_fee_on_payments(
             Err(_) => break,
         }
     }
-    for s in &segments {
+    let late_fee = record_fee(&segments, &mut working);
+    Ok(LateFee {
+        base: tax_amount.truncate_to(1000),
+        first_month_end: first_end,
+        segments,
+        late_fee,
+        working,
+    })
+}
+
+fn nothing(base: Yen, first_month_end: Date, mut working: Working) -> LateFee {
+    working.record("延滞金の額", Yen::ZERO, "延滞金はかかりません");
+    LateFee {
+        base,
+        first_month_end,
+        segments: Vec::new(),
+        late_fee: Yen::ZERO,
+        working,
+    }
+}
+
+/// Records each period's fee in `working`, then the total and the fee
+/// charged: the total truncated to 100 yen, nothing below 1,000 yen
+/// (地方税法第20条の4の2第5項).
+fn record_fee(segments: &[Segment], working: &mut Working) -> Yen {
+    for s in segments {
         working.record(
             format!("延滞金（{}〜{}）", s.from, s.to),
             s.amount,
@@ -351,24 +348,7 @@ pub fn late_fee_on_payments(
             "100円未満を切捨て（地方税法第20条の4の2第5項）".to_owned()
         },
     );
-    Ok(LateFee {
-        base: tax_amount.truncate_to(1000),
-        first_month_end: first_end,
-        segments,
-        late_fee,
-        working,
-    })
-}
-
-fn nothing(base: Yen, first_month_end: Date, mut working: Working) -> LateFee {
-    working.record("延滞金の額", Yen::ZERO, "延滞金はかかりません");
-    LateFee {
-        base,
-        first_month_end,
-        segments: Vec::new(),
-        late_fee: Yen::ZERO,
-        working,
-    }
+    late_fee
 }
 
 /// Adds the segments of `from..=to` (one rate kind), split at 31 December.
