@@ -20,6 +20,7 @@ use clap::Args;
 use kiban_core::FiscalYear;
 use kiban_jobs::engine::{self, EngineOptions, Status};
 use kiban_registry::domain::PersonId;
+use kiban_resident_tax::storage::assessment::{ASSESSMENT_COLUMNS, in_literal};
 use kiban_store::{Arg, ColumnKind, Field, StoreError, TenantDb};
 
 use crate::commands::{CliError, open_migrated, parse_code};
@@ -49,28 +50,6 @@ const SCRATCH: &str = "bench_resident_tax_assessments";
 /// The rows of one multi-row write of the raw limit (about the job's
 /// chunk).
 const RAW_BATCH: usize = 25_000;
-
-/// The columns the job writes into `resident_tax_assessments`.
-const COLUMNS: [&str; 18] = [
-    "fiscal_year",
-    "addressee_id",
-    "version_no",
-    "assessed_on",
-    "recorded_at",
-    "recorded_by",
-    "job_id",
-    "collection",
-    "total",
-    "special_total",
-    "ordinary_total",
-    "non_taxable",
-    "payer_number",
-    "notice_number",
-    "installments",
-    "monthly",
-    "flags",
-    "calc_input",
-];
 
 /// The peak resident memory of the process since the last reset
 /// (`VmHWM`), in bytes; `None` where the system does not tell.
@@ -273,11 +252,7 @@ async fn raw_limit(
         .copied()
         .collect();
     for chunk in others.chunks(kiban_store::IN_LIST_CHUNK) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = in_literal(chunk);
         for row in tx
             .fetch_all(
                 &format!(
@@ -326,7 +301,7 @@ async fn raw_limit(
             Arg::Text(calc_input),
         ]);
         if batch.len() == RAW_BATCH || n + 1 == liable_count {
-            rows += tx.insert_rows(SCRATCH, &COLUMNS, &batch).await?;
+            rows += tx.insert_rows(SCRATCH, &ASSESSMENT_COLUMNS, &batch).await?;
             batch.clear();
         }
     }

@@ -331,6 +331,29 @@ fn notice_number(fiscal_year: FiscalYear, sequence: i64) -> String {
     )
 }
 
+/// The columns an assessment version is written with (after the
+/// municipality code), in the order of its rows.
+pub const ASSESSMENT_COLUMNS: [&str; 18] = [
+    "fiscal_year",
+    "addressee_id",
+    "version_no",
+    "assessed_on",
+    "recorded_at",
+    "recorded_by",
+    "job_id",
+    "collection",
+    "total",
+    "special_total",
+    "ordinary_total",
+    "non_taxable",
+    "payer_number",
+    "notice_number",
+    "installments",
+    "monthly",
+    "flags",
+    "calc_input",
+];
+
 const COLUMNS: &str = "addressee_id, version_no, assessed_on, recorded_at, job_id, collection, total, \
      non_taxable, payer_number, notice_number, installments, monthly, flags, calc_input";
 
@@ -533,31 +556,8 @@ async fn write_versions(
         }
         events.push(v.event_payload().to_string());
     }
-    tx.insert_rows(
-        "resident_tax_assessments",
-        &[
-            "fiscal_year",
-            "addressee_id",
-            "version_no",
-            "assessed_on",
-            "recorded_at",
-            "recorded_by",
-            "job_id",
-            "collection",
-            "total",
-            "special_total",
-            "ordinary_total",
-            "non_taxable",
-            "payer_number",
-            "notice_number",
-            "installments",
-            "monthly",
-            "flags",
-            "calc_input",
-        ],
-        &rows,
-    )
-    .await?;
+    tx.insert_rows("resident_tax_assessments", &ASSESSMENT_COLUMNS, &rows)
+        .await?;
     tx.insert_rows(
         "resident_tax_dependent_claims",
         &["fiscal_year", "claim_key", "addressee_id", "version_no"],
@@ -613,7 +613,7 @@ fn id_int(id: AddresseeId) -> i64 {
 }
 
 /// `IN (…)` of numbers written as literals (integers, never text).
-pub(crate) fn in_literal(ids: &[i64]) -> String {
+pub fn in_literal(ids: &[i64]) -> String {
     let mut s = String::with_capacity(ids.len() * 8);
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {

@@ -50,14 +50,6 @@ fn year_arg(fiscal_year: FiscalYear) -> Arg {
     Arg::Int(i64::from(fiscal_year.start_year()))
 }
 
-/// `$3, $4, …` for `count` parameters after the year.
-fn placeholders(count: usize) -> String {
-    (0..count)
-        .map(|i| format!("${}", i + 3))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Every employer with an employee whose assessment in force for
 /// `fiscal_year` has a special part (only those of `only` when given), in
 /// the order of the mail by the postal code of the employer's address;
@@ -156,7 +148,7 @@ pub async fn special_notices(
             &format!(
                 "SELECT a.addressee_id, a.payer_number {LATEST_SPECIAL} \
                  AND a.payer_number IN ({}) ORDER BY a.addressee_id",
-                placeholders(payers.len())
+                kiban_store::in_list(3, payers.len())
             ),
             &args,
         )
@@ -177,7 +169,7 @@ pub async fn special_notices(
                 "SELECT addressee_id, payer_number, record FROM income_records \
                  WHERE municipality_code = $1 AND fiscal_year = $2 AND source = 'salary_report' \
                  AND payer_number IN ({}) ORDER BY record_id",
-                placeholders(payers.len())
+                kiban_store::in_list(3, payers.len())
             ),
             &args,
         )
