@@ -15,7 +15,7 @@ use kiban_collection_storage::payments::{self, ImportError};
 use kiban_collection_storage::verify;
 
 use crate::commands::{CliError, open_migrated, parse_code};
-use crate::output::{emit, say};
+use crate::output::{emit, say, say_problems, write_report};
 
 /// `kiban collection …`.
 #[derive(Subcommand)]
@@ -53,13 +53,6 @@ pub async fn run(database_url: &str, command: CollectionCommand) -> Result<(), C
         CollectionCommand::ImportPayments(args) => import(database_url, args).await,
         CollectionCommand::Verify { municipality } => check(database_url, &municipality).await,
     }
-}
-
-fn write_report(path: &PathBuf, value: &serde_json::Value) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::runtime(format!("報告書を作れません: {e}")))?;
-    std::fs::write(path, text + "\n")
-        .map_err(|e| CliError::runtime(format!("{}: 報告書を書けません: {e}", path.display())))
 }
 
 async fn import(database_url: &str, args: ImportPaymentsArgs) -> Result<(), CliError> {
@@ -100,32 +93,16 @@ async fn import(database_url: &str, args: ImportPaymentsArgs) -> Result<(), CliE
             Ok(())
         }
         Err(ImportError::Malformed(errors)) => {
-            for e in errors.iter().take(100) {
-                say(&format!("{}: {e}", args.input.display()));
-            }
-            let problems: Vec<serde_json::Value> = errors
-                .iter()
-                .map(|e| serde_json::json!({"record": e.record, "field": e.field, "message": e.message}))
-                .collect();
+            say_problems(&args.input, &args.report, &errors, errors.len());
             write_report(
                 &args.report,
-                &serde_json::json!({"imported": false, "problems": problems}),
+                &serde_json::json!({"imported": false, "problems": payments::problems_json(&errors)}),
             )?;
-            let first = errors.first().map(ToString::to_string).unwrap_or_default();
             Err(CliError::invalid(
-                kiban_core::Message::PaymentFileMalformed {
-                    count: errors.len().to_string(),
-                    first,
-                }
-                .text(),
+                ImportError::Malformed(errors).message().text(),
             ))
         }
-        Err(ImportError::AlreadyImported(file_id)) => Err(CliError::invalid(
-            kiban_core::Message::PaymentFileDuplicate {
-                file_id: file_id.to_string(),
-            }
-            .text(),
-        )),
+        Err(e @ ImportError::AlreadyImported(_)) => Err(CliError::invalid(e.message().text())),
         Err(ImportError::Store(e)) => Err(CliError::from(e)),
     }
 }
@@ -134,7 +111,7 @@ async fn check(database_url: &str, municipality: &str) -> Result<(), CliError> {
     let code = parse_code("--municipality", municipality)?;
     let db = open_migrated(database_url).await?;
     let tenant = db.tenant(code).await?;
-    let report = verify::verify(&tenant).await;
+    let report = verify::verify(&tenant, &Actor::new("kiban-cli", "operator")).await;
     db.close().await;
     let report = report?;
     match &report.first_discrepancy {

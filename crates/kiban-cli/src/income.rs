@@ -17,10 +17,7 @@ use kiban_core::FiscalYear;
 use kiban_resident_tax::storage::income::{self, ImportError};
 
 use crate::commands::{CliError, open_migrated, parse_code};
-use crate::output::{emit, say};
-
-/// The problems of a refused file printed on stderr (all are in the report).
-const PRINTED_PROBLEMS: usize = 100;
+use crate::output::{emit, say, say_problems, write_report};
 
 /// `kiban income …`.
 #[derive(Subcommand)]
@@ -51,13 +48,6 @@ pub async fn run(database_url: &str, command: IncomeCommand) -> Result<(), CliEr
     match command {
         IncomeCommand::Import(args) => import(database_url, args).await,
     }
-}
-
-fn write_report(path: &PathBuf, value: &serde_json::Value) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::runtime(format!("報告書を作れません: {e}")))?;
-    std::fs::write(path, text + "\n")
-        .map_err(|e| CliError::runtime(format!("{}: 報告書を書けません: {e}", path.display())))
 }
 
 async fn import(database_url: &str, args: ImportIncomeArgs) -> Result<(), CliError> {
@@ -100,16 +90,7 @@ async fn import(database_url: &str, args: ImportIncomeArgs) -> Result<(), CliErr
             Ok(())
         }
         Err(ImportError::Malformed(error)) => {
-            for issue in error.issues.iter().take(PRINTED_PROBLEMS) {
-                say(&format!("{}: {issue}", args.input.display()));
-            }
-            if error.total > PRINTED_PROBLEMS {
-                say(&format!(
-                    "…ほか {} 件（すべて報告書 {} にあります）",
-                    error.total - PRINTED_PROBLEMS,
-                    args.report.display()
-                ));
-            }
+            say_problems(&args.input, &args.report, &error.issues, error.total);
             let problems: Vec<serde_json::Value> = error
                 .issues
                 .iter()

@@ -17,6 +17,7 @@ use kiban_collection::barcode::Business;
 use kiban_collection::ledger::{Assessment, Installment, NoticeNumber};
 use kiban_core::{Date, FiscalYear, Yen};
 use kiban_jobs::consumer::{Consumer, EventHandler, HandlerError, HandlerFuture, OutboxEvent};
+use kiban_resident_tax::storage::assessment::ASSESSED_EVENT;
 use kiban_store::{Arg, TenantTx, now_text};
 use serde_json::Value;
 
@@ -29,8 +30,7 @@ pub const CONSUMER: &str = "collection_charges";
 pub const WORKER_LOGIN: &str = "system:collection";
 
 /// The assessed events whose installments become charges, with their business.
-pub const ASSESSED_EVENTS: &[(&str, Business)] =
-    &[("resident_tax_assessed", Business::ResidentTax)];
+pub const ASSESSED_EVENTS: &[(&str, Business)] = &[(ASSESSED_EVENT, Business::ResidentTax)];
 
 /// What one event did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -256,6 +256,6 @@ pub static ASSESSED_CONSUMER: Consumer = Consumer {
     name: CONSUMER,
     label: "収納（課税から調定）",
     business: "collection",
-    event_kinds: &["resident_tax_assessed"],
+    event_kinds: &[ASSESSED_EVENT],
     handler: &ASSESSED_EVENTS_HANDLER,
 };

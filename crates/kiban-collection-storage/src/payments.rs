@@ -11,7 +11,7 @@ use kiban_collection::ledger::{ChargeKey, LedgerIssue, Payment, PaymentId, Suspe
 use kiban_collection::payment_file::{
     self, PaymentFormat, PaymentRecord, RecordError, RecordTarget,
 };
-use kiban_core::Date;
+use kiban_core::{Date, Message};
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 
@@ -96,8 +96,33 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+impl ImportError {
+    /// The catalogue's message (the API's error, the CLI's line).
+    pub fn message(&self) -> Message {
+        match self {
+            ImportError::Malformed(errors) => Message::PaymentFileMalformed {
+                count: errors.len().to_string(),
+                first: errors.first().map(ToString::to_string).unwrap_or_default(),
+            },
+            ImportError::AlreadyImported(file_id) => Message::PaymentFileDuplicate {
+                file_id: file_id.to_string(),
+            },
+            ImportError::Store(e) => e.message(),
+        }
+    }
+}
+
+/// The problems of a malformed file as the API and the report write them:
+/// `[{"record","field","message"}]`.
+pub fn problems_json(errors: &[RecordError]) -> Vec<serde_json::Value> {
+    errors
+        .iter()
+        .map(|e| serde_json::json!({"record": e.record, "field": e.field, "message": e.message}))
+        .collect()
+}
+
 /// The SHA-256 of a file, in lowercase hex.
-pub fn digest(bytes: &[u8]) -> String {
+fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
@@ -195,11 +220,13 @@ pub async fn import(
             paid_on: record.paid_on,
             amount: record.amount,
         };
-        let found = match &record.target {
-            RecordTarget::Charge(key) => charge_owner(&mut tx, key).await?,
+        let owed = match &record.target {
+            RecordTarget::Charge(key) => charge_owner(&mut tx, key)
+                .await?
+                .map(|addressee_id| (addressee_id, key)),
             RecordTarget::Unreadable { .. } => None,
         };
-        let Some(addressee_id) = found else {
+        let Some((addressee_id, key)) = owed else {
             let (reason, message) = match &record.target {
                 RecordTarget::Unreadable { reason, message } => (*reason, message.clone()),
                 RecordTarget::Charge(key) => (
@@ -220,13 +247,20 @@ pub async fn import(
             });
             continue;
         };
-        let RecordTarget::Charge(key) = &record.target else {
-            continue;
-        };
         let mut ledger = rows::load(&mut tx, addressee_id).await?;
-        let Some(charge_id) = ledger.charge_by_key(key).map(|c| c.charge_id) else {
-            continue;
-        };
+        // The charge was found for this addressee: a ledger without it is
+        // not one this store wrote (the whole import is refused, never a
+        // payment stored without its allocation).
+        let charge_id = ledger
+            .charge_by_key(key)
+            .map(|c| c.charge_id)
+            .ok_or_else(|| StoreError::Corrupt {
+                column: "collection_charges".into(),
+                reason: format!(
+                    "the charge {} {} is not in the ledger of its addressee",
+                    key.notice_number, key.period
+                ),
+            })?;
         let changes = ledger
             .post(payment, charge_id, today)
             .map_err(|e| StoreError::Corrupt {

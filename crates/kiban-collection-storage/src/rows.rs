@@ -63,7 +63,14 @@ pub(crate) fn charge_row(row: &Row) -> Result<Charge, StoreError> {
             period,
         },
         due_date: row.date(6)?,
-        amount: Yen::new(row.opt_int(9)?.unwrap_or(0)),
+        // Every charge is written with its first amount: one without is
+        // not one this store wrote.
+        amount: Yen::new(
+            row.opt_int(9)?.ok_or_else(|| {
+                corrupt("collection_charge_amounts", "a charge without its amount")
+            })?,
+        ),
+        // No write-off or demand is recorded yet (issue 19's later parts).
         written_off: Yen::ZERO,
         agency_code: row.text(7)?,
         origin: row.opt_int(8)?.map(ChargeId),

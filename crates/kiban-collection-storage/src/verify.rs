@@ -2,6 +2,7 @@
 //! written_off + balance`, none paid beyond its amount) and every payment
 //! is fully allocated to charges, overpayments and suspense.
 
+use kiban_audit::{Actor, AuditAction};
 use kiban_collection::ledger::Discrepancy;
 use kiban_store::{StoreError, TenantDb};
 
@@ -18,9 +19,16 @@ pub struct VerifyReport {
     pub first_discrepancy: Option<Discrepancy>,
 }
 
-/// Checks the municipality's whole ledger (in one read transaction).
-pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
-    let mut tx = tenant.begin_read().await?;
+/// Checks the municipality's whole ledger (in one transaction, with one
+/// `read` access-log entry for the whole check: it reads every person's
+/// ledger and tells only what does not add up).
+pub async fn verify(tenant: &TenantDb, actor: &Actor) -> Result<VerifyReport, StoreError> {
+    let mut tx = tenant.begin().await?;
+    kiban_audit::append(
+        &mut tx,
+        &actor.entry(AuditAction::Read, None, "collection verify"),
+    )
+    .await?;
     let count = |row: Option<kiban_store::Row>| -> Result<usize, StoreError> {
         Ok(row
             .map(|r| r.int(0))
@@ -45,12 +53,11 @@ pub async fn verify(tenant: &TenantDb) -> Result<VerifyReport, StoreError> {
     // below nothing.
     let unbalanced = tx
         .fetch_optional(
-            "SELECT p.payment_id, p.amount, \
-             (SELECT CAST(COALESCE(SUM(a.amount), 0) AS BIGINT) FROM collection_allocations a \
-              WHERE a.municipality_code = p.municipality_code AND a.payment_id = p.payment_id) \
-             FROM collection_payments p WHERE p.municipality_code = $1 AND (p.amount <> \
-             (SELECT COALESCE(SUM(a.amount), 0) FROM collection_allocations a \
-              WHERE a.municipality_code = p.municipality_code AND a.payment_id = p.payment_id) \
+            "SELECT p.payment_id, p.amount, CAST(COALESCE(s.allocated, 0) AS BIGINT) \
+             FROM collection_payments p LEFT JOIN \
+             (SELECT a.payment_id, SUM(a.amount) AS allocated FROM collection_allocations a \
+              WHERE a.municipality_code = $1 GROUP BY a.payment_id) s ON s.payment_id = p.payment_id \
+             WHERE p.municipality_code = $1 AND (p.amount <> COALESCE(s.allocated, 0) \
              OR EXISTS (SELECT 1 FROM collection_allocations a \
               WHERE a.municipality_code = p.municipality_code AND a.payment_id = p.payment_id \
               GROUP BY a.target_kind, a.target_id HAVING SUM(a.amount) < 0)) \

@@ -137,6 +137,8 @@ async fn the_ledger_on_both_engines() {
         // Charges from the assessment, within the consumer's run.
         assessed(&demo, 1, &[100_000, 48_000, 48_000, 48_000]).await;
         drain(&demo).await;
+        // The same version again (an event delivered twice): applied once.
+        assessed(&demo, 1, &[100_000, 48_000, 48_000, 48_000]).await;
         drain(&demo).await;
         let ledger = read::charges_of(&demo, &clerk(), 17, d("2025-06-01"))
             .await
@@ -241,7 +243,7 @@ async fn the_ledger_on_both_engines() {
                 .all(|o| o.state.status == OverpaymentStatus::Refundable)
         );
 
-        let report = verify::verify(&demo).await.unwrap();
+        let report = verify::verify(&demo, &clerk()).await.unwrap();
         assert_eq!(report.first_discrepancy, None, "{backend:?}");
 
         // Another municipality sees none of it.
@@ -255,6 +257,29 @@ async fn the_ledger_on_both_engines() {
             Err(suspense::AssignError::NotFound)
         ));
 
+        // An amount lowered behind the ledger's back below what was paid
+        // is found by the ledger's own check.
+        let period2 = ledger.charges[1].charge.charge_id.0;
+        let mut tx = demo.begin().await.unwrap();
+        tx.execute(
+            "INSERT INTO collection_charge_amounts (municipality_code, charge_id, version_no, \
+             amount, effective_on, source_event_id, recorded_at) \
+             VALUES ($1, $2, 99, 1, '2026-03-02', NULL, 'x')",
+            &[Arg::Int(period2)],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let report = verify::verify(&demo, &clerk()).await.unwrap();
+        assert!(
+            matches!(
+                report.first_discrepancy,
+                Some(kiban_collection::ledger::Discrepancy::Charge { charge_id, amount: 1, .. })
+                    if charge_id == period2
+            ),
+            "{report:?}"
+        );
+
         // An allocation written behind the ledger's back is found.
         let mut tx = demo.begin().await.unwrap();
         tx.execute(
@@ -265,7 +290,7 @@ async fn the_ledger_on_both_engines() {
         .await
         .unwrap();
         tx.commit().await.unwrap();
-        let report = verify::verify(&demo).await.unwrap();
+        let report = verify::verify(&demo, &clerk()).await.unwrap();
         assert!(
             matches!(
                 report.first_discrepancy,

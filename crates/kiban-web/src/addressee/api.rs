@@ -537,7 +537,9 @@ pub struct AddresseeAsOf {
     confirm_support_measure: Option<String>,
 }
 
-fn as_of(raw: Option<&str>) -> Result<Date, ApiError> {
+/// A query's `as_of` date (today in Japan when absent); a date that is
+/// not one is refused naming `as_of`.
+pub(crate) fn as_of(raw: Option<&str>) -> Result<Date, ApiError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         Some(text) => parse_date_field("as_of", text).map_err(refusal_error),
         None => Ok(kiban_core::today_in_japan()),

@@ -12,7 +12,7 @@ use kiban_collection::payment_file::PaymentFormat;
 use kiban_collection_storage::payments::{self, ImportError, ImportReport};
 use kiban_collection_storage::read::{self, AddresseeCharges, ReadError};
 use kiban_collection_storage::suspense::{self, AssignError};
-use kiban_core::{Date, Message};
+use kiban_core::Message;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -219,20 +219,6 @@ fn charges_wire(view: &AddresseeCharges) -> ChargesWire {
     }
 }
 
-fn as_of(raw: Option<&str>) -> Result<Date, ApiError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(text) => kiban_core::date::parse_iso(text).map_err(|_| {
-            ApiError::invalid(
-                "as_of",
-                Message::DateNotIso {
-                    input: text.to_owned(),
-                },
-            )
-        }),
-        None => Ok(kiban_core::today_in_japan()),
-    }
-}
-
 /// `GET …/collection/addressees/{addressee_id}/charges`.
 pub async fn charges(
     door: Door,
@@ -240,7 +226,7 @@ pub async fn charges(
     Query(query): Query<ChargesQuery>,
 ) -> Result<Response, ApiError> {
     let id = addressee_id(&id)?;
-    let as_of = as_of(query.as_of.as_deref())?;
+    let as_of = crate::addressee::api::as_of(query.as_of.as_deref())?;
     let addressee = i64::try_from(id.get()).map_err(|_| ApiError::not_found())?;
     let view = read::charges_of(&door.tenant, &door.actor, addressee, as_of)
         .await
@@ -318,20 +304,6 @@ fn report_wire(report: &ImportReport) -> PaymentImportReport {
     }
 }
 
-/// The catalogue's message of a refused import.
-pub(crate) fn import_message(error: &ImportError) -> Option<Message> {
-    match error {
-        ImportError::Malformed(errors) => Some(Message::PaymentFileMalformed {
-            count: errors.len().to_string(),
-            first: errors.first().map(ToString::to_string).unwrap_or_default(),
-        }),
-        ImportError::AlreadyImported(file_id) => Some(Message::PaymentFileDuplicate {
-            file_id: file_id.to_string(),
-        }),
-        ImportError::Store(_) => None,
-    }
-}
-
 /// `POST …/collection/payment-files?format=`.
 pub async fn import(
     door: Door,
@@ -358,27 +330,17 @@ pub async fn import(
     {
         Ok(report) => Ok((StatusCode::CREATED, Json(report_wire(&report))).into_response()),
         Err(ImportError::Store(e)) => Err(ApiError::from(e)),
-        Err(e @ ImportError::AlreadyImported(_)) => match import_message(&e) {
-            Some(message) => Err(ApiError::of(message)),
-            None => Err(ApiError::internal(e)),
-        },
+        Err(e @ ImportError::AlreadyImported(_)) => Err(ApiError::of(e.message())),
         Err(ImportError::Malformed(errors)) => {
-            let message = import_message(&ImportError::Malformed(errors.clone())).unwrap_or(
-                Message::ValueText {
-                    text: String::new(),
-                },
-            );
+            let problems = payments::problems_json(&errors);
             let field = errors
                 .first()
                 .map(|e| format!("record {} {}", e.record, e.field));
+            let message = ImportError::Malformed(errors).message();
             let mut detail = json!({"code": message.code().as_str(), "message": message.text()});
             if let (Some(field), Some(obj)) = (field, detail.as_object_mut()) {
                 obj.insert("field".into(), json!(field));
             }
-            let problems: Vec<_> = errors
-                .iter()
-                .map(|e| json!({"record": e.record, "field": e.field, "message": e.message}))
-                .collect();
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({"error": detail, "problems": problems})),
