@@ -39,12 +39,15 @@ CREATE TABLE ops_probes (
     PRIMARY KEY (minute, instance)
 ) STRICT;
 
--- Requests per hour (UTC, 'YYYY-MM-DDTHH'), municipality and route: counts,
+-- Requests per hour (UTC, 'YYYY-MM-DDTHH'), server instance, municipality
+-- and route: counts,
 -- errors (5xx), answered within 3 s, CPU time of the handlers in
 -- microseconds, and the latency histogram (counts per bucket of
--- kiban-web's fixed bounds, JSON array). Added to once a minute.
+-- kiban-web's fixed bounds, JSON array). Added to once a minute by the
+-- instance that served them (each instance writes only its own rows).
 CREATE TABLE ops_request_stats (
     hour TEXT NOT NULL,
+    instance TEXT NOT NULL,
     municipality TEXT NOT NULL,
     route TEXT NOT NULL,
     requests INTEGER NOT NULL,
@@ -52,16 +55,18 @@ CREATE TABLE ops_request_stats (
     within_3s INTEGER NOT NULL,
     cpu_micros INTEGER NOT NULL,
     histogram TEXT NOT NULL,
-    PRIMARY KEY (hour, municipality, route)
+    PRIMARY KEY (hour, instance, municipality, route)
 ) STRICT;
 
--- CPU time of batch jobs per hour and municipality, in microseconds.
+-- CPU time of batch jobs per hour, instance and municipality, in
+-- microseconds.
 CREATE TABLE ops_job_usage (
     hour TEXT NOT NULL,
+    instance TEXT NOT NULL,
     municipality TEXT NOT NULL,
     runs INTEGER NOT NULL,
     cpu_micros INTEGER NOT NULL,
-    PRIMARY KEY (hour, municipality)
+    PRIMARY KEY (hour, instance, municipality)
 ) STRICT;
 
 -- Incidents and inquiries (障害・問い合わせ記録).
