@@ -15,6 +15,7 @@
 //! business action.
 
 mod direct;
+pub mod ops;
 pub mod platform;
 mod query;
 pub mod raw;

@@ -19,7 +19,11 @@ pub struct Municipality {
     pub prefecture: String,
 }
 
-async fn execute(db: &Database, sql: &'static str, args: &[Arg]) -> Result<u64, StoreError> {
+pub(crate) async fn execute(
+    db: &Database,
+    sql: &'static str,
+    args: &[Arg],
+) -> Result<u64, StoreError> {
     Ok(match &db.pool {
         Pool::Sqlite(p) => bind_sqlite(
             sqlx::query(AssertSqlSafe(
@@ -37,7 +41,11 @@ async fn execute(db: &Database, sql: &'static str, args: &[Arg]) -> Result<u64, 
     })
 }
 
-async fn fetch_all(db: &Database, sql: &'static str, args: &[Arg]) -> Result<Vec<Row>, StoreError> {
+pub(crate) async fn fetch_all(
+    db: &Database,
+    sql: &'static str,
+    args: &[Arg],
+) -> Result<Vec<Row>, StoreError> {
     Ok(match &db.pool {
         Pool::Sqlite(p) => bind_sqlite(
             sqlx::query(AssertSqlSafe(

@@ -58,13 +58,13 @@ CREATE TABLE ops_request_stats (
     PRIMARY KEY (hour, instance, municipality, route)
 ) STRICT;
 
--- CPU time of batch jobs per hour, instance and municipality, in
--- microseconds.
+-- Job steps run and their CPU time (microseconds) per hour, instance and
+-- municipality.
 CREATE TABLE ops_job_usage (
     hour TEXT NOT NULL,
     instance TEXT NOT NULL,
     municipality TEXT NOT NULL,
-    runs INTEGER NOT NULL,
+    steps INTEGER NOT NULL,
     cpu_micros INTEGER NOT NULL,
     PRIMARY KEY (hour, instance, municipality)
 ) STRICT;
