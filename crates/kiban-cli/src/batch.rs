@@ -288,6 +288,7 @@ pub async fn worker(url: &str, args: WorkerArgs) -> Result<(), CliError> {
         say("停止します（実行中のチャンクの後）。");
         handle.stop();
     });
+    let usage = std::sync::Arc::new(kiban_ops::usage::UsageBook::new());
     let options = WorkerOptions {
         engine: EngineOptions {
             chunk_size: args.chunk_size.max(1),
@@ -297,23 +298,33 @@ pub async fn worker(url: &str, args: WorkerArgs) -> Result<(), CliError> {
             ..EngineOptions::default()
         },
         idle: Duration::from_millis(args.idle_ms),
+        usage: Some(usage.clone()),
     };
-    let tasks = crate::commands::worker_tasks(args.outbox_attempts);
+    let mut tasks = crate::commands::worker_tasks(args.outbox_attempts);
+    tasks.push(Box::new(worker::UsageFlushTask::new(
+        usage,
+        Duration::from_secs(60),
+    )));
     worker::run(db, job_kinds(), options, tasks, stop).await;
     Ok(())
 }
 
 /// Spawns the job worker of `kiban serve` (with the outbox consumers and
-/// the batch plans); stops when `stop` is asked.
+/// the batch plans); stops when `stop` is asked. Its job steps are counted
+/// in `usage`, which the server writes with its own counts.
 pub fn spawn_job_worker(
     db: kiban_store::Database,
     stop: Stop,
     outbox_attempts: i64,
+    usage: std::sync::Arc<kiban_ops::usage::UsageBook>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(worker::run(
         db,
         job_kinds(),
-        WorkerOptions::default(),
+        WorkerOptions {
+            usage: Some(usage),
+            ..WorkerOptions::default()
+        },
         crate::commands::worker_tasks(outbox_attempts),
         stop,
     ))

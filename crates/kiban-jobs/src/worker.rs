@@ -17,6 +17,9 @@ pub struct WorkerOptions {
     pub engine: EngineOptions,
     /// How long the loop waits when no municipality had work.
     pub idle: Duration,
+    /// Where the CPU time of each job step is counted for the operations
+    /// report (per municipality and hour); none in tests that do not care.
+    pub usage: Option<std::sync::Arc<kiban_ops::usage::UsageBook>>,
 }
 
 impl Default for WorkerOptions {
@@ -24,6 +27,7 @@ impl Default for WorkerOptions {
         Self {
             engine: EngineOptions::default(),
             idle: Duration::from_secs(1),
+            usage: None,
         }
     }
 }
@@ -118,7 +122,16 @@ pub async fn round(
                     }
                 };
                 while !stop.requested() {
-                    match engine::work_once(&tenant, kinds, &options.engine).await {
+                    let (step, cpu) = kiban_ops::usage::cpu_timed(engine::work_once(
+                        &tenant,
+                        kinds,
+                        &options.engine,
+                    ))
+                    .await;
+                    if let (Ok(true), Some(usage)) = (&step, &options.usage) {
+                        usage.record_job_step(jiff::Timestamp::now(), m.code.as_str(), cpu);
+                    }
+                    match step {
                         Ok(true) => worked = true,
                         Ok(false) => break,
                         Err(e) => {
@@ -145,4 +158,47 @@ pub async fn round(
         }
     }
     worked
+}
+
+/// Writes the worker's counts of job steps ([`WorkerOptions::usage`]) for
+/// the operations report, at most once per `every` (a minute in service).
+pub struct UsageFlushTask {
+    /// The counts, shared with the worker's options.
+    pub usage: std::sync::Arc<kiban_ops::usage::UsageBook>,
+    /// How often it writes.
+    pub every: Duration,
+    last: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl UsageFlushTask {
+    /// A task writing `usage` every `every`.
+    pub fn new(usage: std::sync::Arc<kiban_ops::usage::UsageBook>, every: Duration) -> Self {
+        UsageFlushTask {
+            usage,
+            every,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl WorkerTask for UsageFlushTask {
+    fn name(&self) -> &'static str {
+        "usage-flush"
+    }
+
+    fn tick<'a>(&'a self, db: &'a Database) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let now = tokio::time::Instant::now();
+            {
+                let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+                if last.is_some_and(|at| now.duration_since(at) < self.every) {
+                    return Ok(false);
+                }
+                *last = Some(now);
+            }
+            self.usage.flush(db).await?;
+            // Writing the counts is not work that keeps the loop awake.
+            Ok(false)
+        })
+    }
 }

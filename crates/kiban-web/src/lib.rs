@@ -16,6 +16,7 @@ mod jobs;
 mod kit;
 mod linkage;
 mod oauth;
+pub mod ops;
 mod platform;
 mod protection;
 mod registry;
@@ -229,6 +230,7 @@ pub fn router(state: AppState) -> Router {
         }
         app = app.route(route.operation.path, handler);
     }
+    let usage = state.usage.clone();
     let app = app.with_state(state);
     let app = app
         .layer(axum::middleware::from_fn(pages::screen_errors))
@@ -237,5 +239,5 @@ pub fn router(state: AppState) -> Router {
             one_change_turn,
         ))
         .layer(tower::limit::ConcurrencyLimitLayer::new(limit));
-    security::layers(metrics_layer::layer(app))
+    security::layers(metrics_layer::layer(app, usage))
 }

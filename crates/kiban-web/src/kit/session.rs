@@ -35,6 +35,7 @@ impl FromRequestParts<AppState> for ApiPrincipal {
             .strip_prefix("Bearer ")
             .ok_or_else(ApiError::unauthorized)?;
         let principal = kiban_auth::authenticate(&state.db, token, TokenKind::Api).await?;
+        crate::kit::metrics::attribute(&principal);
         Ok(ApiPrincipal(principal))
     }
 }
@@ -50,7 +51,10 @@ pub async fn screen_principal(
     };
     let idle = jiff::SignedDuration::from_mins(state.config.session_idle_minutes);
     match kiban_auth::authenticate_idle(&state.db, cookie.value(), TokenKind::Session, idle).await {
-        Ok(p) => Ok(Some(p)),
+        Ok(p) => {
+            crate::kit::metrics::attribute(&p);
+            Ok(Some(p))
+        }
         Err(kiban_auth::AuthError::InvalidCredentials) => Ok(None),
         Err(e) => Err(e.into()),
     }

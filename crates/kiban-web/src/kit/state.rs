@@ -101,6 +101,9 @@ pub struct AppState {
     print: Arc<std::sync::OnceLock<Result<kiban_print::PrintEngine, String>>>,
     /// The job kinds of every business ([`job_kinds`]).
     pub kinds: kiban_jobs::Kinds,
+    /// This server's counts of its requests for the operations report;
+    /// the server writes them once a minute ([`crate::ops::probe_loop`]).
+    pub usage: Arc<kiban_ops::usage::UsageBook>,
     /// The outbox consumers of every business ([`consumers`]).
     pub consumers: Arc<Vec<&'static kiban_jobs::consumer::Consumer>>,
 }
@@ -136,6 +139,7 @@ impl AppState {
             print: Arc::new(std::sync::OnceLock::new()),
             kinds: job_kinds(),
             consumers: Arc::new(consumers()),
+            usage: Arc::new(kiban_ops::usage::UsageBook::new()),
         }
     }
 

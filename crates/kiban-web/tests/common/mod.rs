@@ -20,6 +20,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub database: Option<TestDatabase>,
+    /// The server's counts of its requests (for the operations report).
+    pub usage: std::sync::Arc<kiban_ops::usage::UsageBook>,
     server: tokio::task::JoinHandle<()>,
     /// Second-factor secrets of the accounts enrolled through
     /// [`TestApp::login_screen`], with the last step used: (municipality,
@@ -155,6 +157,7 @@ impl TestApp {
             database.db_without_master_key()
         };
         let state = kiban_web::AppState::new(served, config);
+        let usage = state.usage.clone();
         let server = tokio::spawn(async move {
             let app = kiban_web::router(state)
                 .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -165,6 +168,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             client,
             database: Some(database),
+            usage,
             server,
             totp: Default::default(),
         }
