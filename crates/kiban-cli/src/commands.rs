@@ -482,6 +482,7 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         Command::Income(command) => crate::income::run(&database_url, command).await,
         Command::Tax(command) => crate::tax::run(&database_url, command).await,
         Command::Collection(command) => crate::collection::run(&database_url, command).await,
+        Command::Ops(command) => crate::ops::run(&database_url, command).await,
         Command::Bench(BenchCommand::Feed(args)) => {
             crate::linkage_bench::feed(&database_url, args).await
         }
@@ -638,10 +639,14 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
     // The job worker: runs the jobs, the outbox consumers (seal
     // registration follows the registry's events) and the batch plans;
     // stopped after its current step.
+    // One count of requests and job steps for the operations report,
+    // written once a minute by the server's probe.
+    let usage = std::sync::Arc::new(kiban_ops::usage::UsageBook::new());
     let (stop_worker, stop) = kiban_jobs::worker::Stop::new();
-    let worker = (!args.no_worker)
-        .then(|| crate::batch::spawn_job_worker(db.clone(), stop, args.outbox_attempts));
-    let state = kiban_web::AppState::new(
+    let worker = (!args.no_worker).then(|| {
+        crate::batch::spawn_job_worker(db.clone(), stop, args.outbox_attempts, usage.clone())
+    });
+    let mut state = kiban_web::AppState::new(
         db.clone(),
         kiban_web::WebConfig {
             secure_cookies: args.secure_cookies,
@@ -665,6 +670,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
             ..kiban_web::WebConfig::default()
         },
     );
+    state.usage = usage;
+    // The server's own probe: once a minute, its health check over HTTP
+    // and the database, written with its counts (ops-v1, SLA report).
+    let (stop_probe, probe_stop) = kiban_jobs::worker::Stop::new();
+    let probe = tokio::spawn(kiban_web::ops::probe_loop(state.clone(), local, probe_stop));
     say(&format!("Kiban を起動しました: http://{local}/"));
     if args.demo {
         say(&format!(
@@ -697,6 +707,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
         stop_worker.stop();
         let _ = worker.await;
     }
+    stop_probe.stop();
+    let _ = probe.await;
     db.close().await;
     Ok(())
 }

@@ -18,6 +18,7 @@ mod income;
 mod jobs_bench;
 mod legacy;
 mod linkage_bench;
+mod ops;
 mod output;
 mod resident_tax_bench;
 mod tax;
@@ -117,6 +118,9 @@ enum Command {
     /// Collection (収納): payments files and the ledger's check.
     #[command(subcommand)]
     Collection(collection::CollectionCommand),
+    /// Operations (運用): the monthly report and incidents.
+    #[command(subcommand)]
+    Ops(ops::OpsCommand),
 }
 
 fn main() -> ExitCode {

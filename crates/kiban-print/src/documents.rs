@@ -198,6 +198,8 @@ pub enum Document {
     TaxNotice(TaxNotice),
     /// 特別徴収税額決定通知書 of one employer.
     SpecialCollectionNotice(SpecialCollectionNotice),
+    /// 月次運用報告書 (the service operator's monthly report).
+    OperationsReport(crate::operations::OperationsReport),
 }
 
 impl Document {
@@ -218,6 +220,7 @@ impl Document {
             | Document::RecordItemCertificate(_)
             | Document::SealCertificate(_)
             | Document::TaxationCertificate(_) => 1,
+            Document::OperationsReport(report) => 1 + report.sections.len() / 4,
         }
     }
 }
@@ -329,6 +332,7 @@ impl<'a> Preparer<'a> {
             Document::TaxationCertificate(certificate) => self.taxation_certificate(certificate),
             Document::TaxNotice(notice) => self.tax_notice(notice),
             Document::SpecialCollectionNotice(notice) => self.special_collection_notice(notice),
+            Document::OperationsReport(report) => self.operations_report(report),
         }
     }
 
@@ -584,6 +588,8 @@ pub(crate) enum WireDocument {
     TaxNotice(WireTaxNotice),
     /// 特別徴収税額決定通知書.
     SpecialCollectionNotice(WireSpecialCollectionNotice),
+    /// 月次運用報告書.
+    OperationsReport(crate::operations::WireOperationsReport),
 }
 
 /// A registry or seal certificate as the templates read it. One shape for

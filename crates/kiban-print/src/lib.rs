@@ -109,6 +109,7 @@ mod error;
 mod fonts;
 mod gs1_128;
 mod image;
+mod operations;
 mod resident_tax;
 mod text;
 mod verification;
@@ -126,6 +127,7 @@ pub use error::{CodePoint, PrintError};
 pub use fonts::{DEBIAN_FONT_DIRECTORIES, EX_GOTHIC, EX_MINCHO, MJ_MINCHO};
 pub use gs1_128::{Gs1_128, MAX_DIGITS as GS1_128_MAX_DIGITS, SymbolError};
 pub use image::{ImageError, PngImage};
+pub use operations::{OperationsReport, ReportSection};
 pub use resident_tax::{
     AmountLine, IncomeLine, Levies, Levy, MailingBlock, NoticeInstallment,
     SpecialCollectionEmployee, SpecialCollectionNotice, SpecialNoticeSummary, TaxDetails,
