@@ -15,6 +15,7 @@
 //! business action.
 
 mod direct;
+mod hosts;
 pub mod ops;
 pub mod platform;
 mod query;
@@ -281,26 +282,83 @@ impl Database {
             ));
             Ok(database)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::InvalidUrl(format!("{url}: {e}")))?
-                .application_name("kiban")
-                .log_statements(log::LevelFilter::Off)
-                .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600));
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
+            let adjust = |options: PgConnectOptions| {
+                options
+                    .application_name("kiban")
+                    .log_statements(log::LevelFilter::Off)
+                    .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600))
+            };
+            let pool_options = || {
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+            };
+            let hosts = hosts::parse(url).map_err(StoreError::InvalidUrl)?;
+            let Some(list) = hosts else {
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::InvalidUrl(format!("{url}: {e}")))?;
+                let pool = pool_options().connect_with(adjust(options)).await?;
+                return Ok(Self::postgres(pool));
+            };
+            // Several hosts (see `hosts`): the pool goes to the first
+            // acceptable one, and a watcher follows the primary.
+            let options = hosts::options(&list, adjust).map_err(StoreError::InvalidUrl)?;
+            let require_primary = list.require_primary;
+            let (current, conn) =
+                hosts::find(&options, require_primary)
+                    .await
+                    .ok_or_else(|| {
+                        StoreError::Database(sqlx::Error::Configuration(
+                            format!(
+                                "no host of the list accepts {}",
+                                if require_primary {
+                                    "writes"
+                                } else {
+                                    "connections"
+                                }
+                            )
+                            .into(),
+                        ))
+                    })?;
+            let pool = pool_options()
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        // A host that became a standby takes no new
+                        // connection of the pool.
+                        if hosts::acceptable(conn, require_primary).await? {
+                            Ok(())
+                        } else {
+                            Err(sqlx::Error::Configuration(
+                                "the host is not the primary (target_session_attrs)".into(),
+                            ))
+                        }
+                    })
+                })
+                .connect_with(options[current].clone())
                 .await?;
-            Ok(Self {
-                pool: Pool::Postgres(pool),
-                master_key: None,
-                writer: std::sync::Arc::default(),
-                known: std::sync::Arc::default(),
-                direct: None,
-                shared: std::sync::Arc::default(),
-            })
+            let database = Self::postgres(pool.clone());
+            tokio::spawn(hosts::watch(
+                pool,
+                options,
+                require_primary,
+                current,
+                Some(conn),
+                std::sync::Arc::downgrade(&database.writer),
+            ));
+            Ok(database)
         } else {
             Err(StoreError::InvalidUrl(url.to_owned()))
+        }
+    }
+
+    fn postgres(pool: PgPool) -> Self {
+        Self {
+            pool: Pool::Postgres(pool),
+            master_key: None,
+            writer: std::sync::Arc::default(),
+            known: std::sync::Arc::default(),
+            direct: None,
+            shared: std::sync::Arc::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 
 mod bulk;
 mod common;
+mod failover;
 mod movements;
 mod reads;
 mod statistics;
