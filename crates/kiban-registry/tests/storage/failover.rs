@@ -224,7 +224,7 @@ async fn a_failover_to_the_synchronous_standby_loses_no_acknowledged_movement() 
 
     let mut acknowledged = 0i64;
     let mut failed = 0i64;
-    let mut movement = |i: i64| {
+    let movement = |i: i64| {
         command(
             "2026-02-01",
             "2026-02-02",
