@@ -4,6 +4,7 @@
 //! arguments or input. Messages for people go to stderr, machine output
 //! (JSON, tokens, passwords) to stdout.
 
+mod backup;
 mod batch;
 mod certificates;
 mod clients;
@@ -18,6 +19,7 @@ mod income;
 mod jobs_bench;
 mod legacy;
 mod linkage_bench;
+mod ops;
 mod output;
 mod resident_tax_bench;
 mod tax;
@@ -117,6 +119,12 @@ enum Command {
     /// Collection (収納): payments files and the ledger's check.
     #[command(subcommand)]
     Collection(collection::CollectionCommand),
+    /// Backups of the whole database (バックアップ): create, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// The service operator's work (運用): restore drills.
+    #[command(subcommand)]
+    Ops(ops::OpsCommand),
 }
 
 fn main() -> ExitCode {
