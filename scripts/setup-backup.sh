@@ -2,14 +2,16 @@
 # Prepares the machine's PostgreSQL cluster for Kiban's backups
 # (`kiban backup create`, docs/operations.md): pgBackRest's configuration
 # with the stanza `kiban`, continuous WAL archiving into its repository
-# (wal_level, archive_mode, archive_command through ALTER SYSTEM; the
-# cluster is restarted only when archive_mode or wal_level changed), and
-# the stanza itself. Idempotent and quiet when everything is in place.
+# (wal_level, archive_mode, archive_command, archive_timeout through
+# ALTER SYSTEM; the cluster is restarted only when archive_mode or
+# wal_level changed), and the stanza itself. Idempotent and quiet when
+# everything is in place.
 #
 # Settings (environment): KIBAN_PGBACKREST_CONFIG (default
 # /etc/pgbackrest/pgbackrest.conf), KIBAN_PGBACKREST_STANZA (kiban),
 # KIBAN_PGBACKREST_REPO (/var/lib/pgbackrest), KIBAN_PG_VERSION (the
-# newest cluster under /etc/postgresql), KIBAN_PG_CLUSTER (main).
+# newest cluster under /etc/postgresql), KIBAN_PG_CLUSTER (main),
+# KIBAN_PG_PORT (5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +27,8 @@ cluster=${KIBAN_PG_CLUSTER:-main}
 config=${KIBAN_PGBACKREST_CONFIG:-/etc/pgbackrest/pgbackrest.conf}
 stanza=${KIBAN_PGBACKREST_STANZA:-kiban}
 repo=${KIBAN_PGBACKREST_REPO:-/var/lib/pgbackrest}
-sql() { psql -h 127.0.0.1 -U postgres -d postgres -Atqc "$1"; }
+port=${KIBAN_PG_PORT:-5432}
+sql() { psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc "$1"; }
 
 if ! command -v pgbackrest >/dev/null; then
     echo "setup-backup: pgbackrest is not installed (scripts/setup.sh installs it)" >&2
@@ -45,7 +48,7 @@ log-path=/var/log/pgbackrest
 
 [$stanza]
 pg1-path=/var/lib/postgresql/$version/$cluster
-pg1-port=5432
+pg1-port=$port
 pg1-socket-path=/var/run/postgresql"
 if [ "$(cat "$config" 2>/dev/null || true)" != "$wanted" ]; then
     echo "setup-backup: writing $config" >&2
@@ -76,11 +79,19 @@ if [ "$(sql 'SHOW archive_command')" != "$archive_command" ]; then
     sql "ALTER SYSTEM SET archive_command = '$archive_command'"
     reload=true
 fi
+# A WAL segment is archived at the latest a minute after its first
+# change, even when it is not full: the archive lags the cluster by at
+# most about a minute (the RPO of a lost cluster, docs/operations.md).
+if [ "$(sql 'SHOW archive_timeout')" != 1min ]; then
+    echo "setup-backup: archive_timeout = 60s" >&2
+    sql "ALTER SYSTEM SET archive_timeout = '60s'"
+    reload=true
+fi
 if [ "$restart" = true ]; then
     echo "setup-backup: restarting PostgreSQL $version/$cluster" >&2
     "${sudo[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" restart
     for _ in $(seq 1 30); do
-        pg_isready -h 127.0.0.1 -p 5432 -q && break
+        pg_isready -h 127.0.0.1 -p "$port" -q && break
         sleep 1
     done
 elif [ "$reload" = true ]; then

@@ -103,6 +103,7 @@ esac"#,
         r#"case " $* " in
   *"SHOW wal_level"*) echo replica ;;
   *"SHOW archive_mode"*) echo on ;;
+  *"SHOW archive_timeout"*) echo 1min ;;
   *"SHOW archive_command"*) echo "pgbackrest --config=$KIBAN_PGBACKREST_CONFIG --stanza=kiban archive-push %p" ;;
 esac"#,
     );
