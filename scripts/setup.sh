@@ -61,6 +61,10 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1;
 fi
 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null
 
+# Backups of the PostgreSQL cluster (pgBackRest, WAL archiving).
+apt_install pgbackrest
+bash scripts/setup-backup.sh
+
 # Chromium for the screen tests, Node.js for Playwright.
 apt_install chromium
 # The batch screen test writes an outbox event with the sqlite3 shell.

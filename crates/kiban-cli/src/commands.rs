@@ -88,6 +88,11 @@ pub(crate) fn parse_code(field: &str, code: &str) -> Result<MunicipalityCode, Cl
 /// `KIBAN_MASTER_KEY` (or made for the demo).
 static MASTER_KEY: std::sync::OnceLock<MasterKey> = std::sync::OnceLock::new();
 
+/// The master key of this run, if one was configured.
+pub(crate) fn master_key() -> Option<MasterKey> {
+    MASTER_KEY.get().cloned()
+}
+
 /// Reads the master key from the file given or from `KIBAN_MASTER_KEY`
 /// (exit 2 when it is not 32 bytes).
 pub(crate) fn configure_master_key(file: Option<&Path>) -> Result<(), CliError> {
@@ -482,6 +487,7 @@ pub async fn run(database_url: String, command: Command) -> Result<(), CliError>
         Command::Income(command) => crate::income::run(&database_url, command).await,
         Command::Tax(command) => crate::tax::run(&database_url, command).await,
         Command::Collection(command) => crate::collection::run(&database_url, command).await,
+        Command::Backup(command) => crate::backup::run(&database_url, command).await,
         Command::Ops(command) => crate::ops::run(&database_url, command).await,
         Command::Bench(BenchCommand::Feed(args)) => {
             crate::linkage_bench::feed(&database_url, args).await

@@ -4,6 +4,7 @@
 //! arguments or input. Messages for people go to stderr, machine output
 //! (JSON, tokens, passwords) to stdout.
 
+mod backup;
 mod batch;
 mod certificates;
 mod clients;
@@ -118,7 +119,10 @@ enum Command {
     /// Collection (収納): payments files and the ledger's check.
     #[command(subcommand)]
     Collection(collection::CollectionCommand),
-    /// Operations (運用): the monthly report and incidents.
+    /// Backups of the whole database (バックアップ): create, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// Operations (運用): restore drills, the monthly report and incidents.
     #[command(subcommand)]
     Ops(ops::OpsCommand),
 }

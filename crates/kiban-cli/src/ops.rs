@@ -1,5 +1,6 @@
-//! `kiban ops …` (contract `ops-v1`): the service operator's monthly report
-//! (月次運用報告) and its incidents (障害・問い合わせ記録). Counts, timings and
+//! `kiban ops …` (contract `ops-v1`): restore drills (`crate::backup`), the
+//! service operator's monthly report (月次運用報告) and its incidents
+//! (障害・問い合わせ記録). Counts, timings and
 //! the operator's own words only: nothing here shows resident data.
 
 use std::path::PathBuf;
@@ -20,6 +21,9 @@ const MAX_INCIDENT_TEXT: usize = 2_000;
 /// `kiban ops …`.
 #[derive(Subcommand)]
 pub enum OpsCommand {
+    /// Checks a backup by restoring it into a scratch database; records the
+    /// result in the database of --database-url.
+    RestoreDrill(crate::backup::DrillArgs),
     /// Prints the monthly operations report (JSON); with --pdf also writes
     /// it as a Japanese PDF (月次運用報告書).
     SlaReport(SlaReportArgs),
@@ -75,6 +79,7 @@ pub enum IncidentCommand {
 /// Runs `kiban ops …`.
 pub async fn run(database_url: &str, command: OpsCommand) -> Result<(), CliError> {
     match command {
+        OpsCommand::RestoreDrill(args) => crate::backup::restore_drill(database_url, args).await,
         OpsCommand::SlaReport(args) => report(database_url, args).await,
         OpsCommand::Incident(command) => incident(database_url, command).await,
     }

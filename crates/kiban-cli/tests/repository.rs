@@ -54,6 +54,9 @@ impl Stubs {
             .env("PATH", path)
             .env("STUB_LOG", self.dir.join("log"))
             .env("STUB_STATUS", status)
+            .env("KIBAN_PGBACKREST_CONFIG", self.dir.join("pgbackrest.conf"))
+            .env("KIBAN_PGBACKREST_REPO", self.dir.join("repo"))
+            .env_remove("KIBAN_PGBACKREST_STANZA")
             .env_remove("KIBAN_APT_LOCK_TIMEOUT")
             .output()
             .unwrap()
@@ -83,9 +86,31 @@ fn setup_waits_for_the_dpkg_lock_and_is_idempotent() {
   *) echo "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)" >&2; exit 100 ;;
 esac"#,
     );
-    for name in ["pg_isready", "psql", "node", "npm", "cargo-nextest"] {
+    for name in [
+        "pg_isready",
+        "node",
+        "npm",
+        "cargo-nextest",
+        "pgbackrest",
+        "pg_ctlcluster",
+    ] {
         stubs.command(name, "exit 0");
     }
+    // The cluster as scripts/setup-backup.sh leaves it: archiving through
+    // pgBackRest (the restart and the stanza are stand-ins too).
+    stubs.command(
+        "psql",
+        r#"case " $* " in
+  *"SHOW wal_level"*) echo replica ;;
+  *"SHOW archive_mode"*) echo on ;;
+  *"SHOW archive_timeout"*) echo 1min ;;
+  *"SHOW archive_command"*) echo "pgbackrest --config=$KIBAN_PGBACKREST_CONFIG --stanza=kiban archive-push %p" ;;
+esac"#,
+    );
+    stubs.command(
+        "runuser",
+        r#"while [ "$1" != "--" ]; do shift; done; shift; exec "$@""#,
+    );
 
     let fresh = stubs.run_setup("not-installed");
     let log = stubs.log();
@@ -107,6 +132,14 @@ esac"#,
         assert!(call.contains("-o DPkg::Lock::Timeout=600"), "{call}");
     }
 
+    assert!(
+        log.contains("pgbackrest --config=") && log.contains(" stanza-create"),
+        "the backup stanza was not created: {log}"
+    );
+
+    // The stanza exists from now on.
+    std::fs::create_dir_all(stubs.dir.join("repo/backup/kiban")).unwrap();
+    std::fs::write(stubs.dir.join("repo/backup/kiban/backup.info"), "").unwrap();
     std::fs::remove_file(stubs.dir.join("log")).unwrap();
     let again = stubs.run_setup("installed");
     assert!(again.status.success());

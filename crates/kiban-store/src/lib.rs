@@ -14,6 +14,7 @@
 //! business's rules; it stores what it is given, in one transaction per
 //! business action.
 
+pub mod backup;
 mod direct;
 mod hosts;
 pub mod ops;
