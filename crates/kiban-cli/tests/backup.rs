@@ -442,6 +442,19 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
         .unwrap();
     assert!(persons >= 40);
 
+    // pgBackRest picks the base backup for a moment by whole seconds: the
+    // moment must fall in a later second than the one the backup ended in.
+    let ended = cluster.sql(
+        "kiban",
+        "SELECT floor(extract(epoch FROM clock_timestamp()))",
+    );
+    while cluster.sql(
+        "kiban",
+        "SELECT floor(extract(epoch FROM clock_timestamp()))",
+    ) == ended
+    {
+        std::thread::yield_now();
+    }
     // Before the moment: a second municipality; after it: its residents.
     ok(
         &url,
