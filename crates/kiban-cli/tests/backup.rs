@@ -588,3 +588,40 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].1, "passed");
 }
+
+/// A cluster not set up for backups is named as such, before anything is
+/// recorded or written.
+#[tokio::test]
+async fn a_postgres_backup_says_what_is_missing() {
+    let t = kiban_store::testing::TestDatabase::new(kiban_store::Backend::Postgres)
+        .await
+        .unwrap();
+    let s = Scratch::new("missing");
+    let out = s.path("backup");
+    let missing = s.path("no-such.conf");
+    let refused = kiban(
+        &t.url,
+        &[
+            "backup",
+            "create",
+            "--out",
+            out.to_str().unwrap(),
+            "--pgbackrest-config",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let message = text(&refused.stderr);
+    assert!(
+        message.contains("--pgbackrest-config") && message.contains("scripts/setup-backup.sh"),
+        "{message}"
+    );
+    assert!(!out.exists());
+    assert!(
+        kiban_store::backup::backups(&t.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    t.cleanup().await.unwrap();
+}
