@@ -684,6 +684,21 @@ async fn restore_postgres(
             give_to_postgres(&path)?;
         }
     }
+    // Archiving off for good (`ALTER SYSTEM` settings of the source, such
+    // as its archive_command, are in this file too; the last line wins),
+    // also when the server is later started by other means.
+    {
+        use std::io::Write;
+        let path = data_dir.join("postgresql.auto.conf");
+        let mut auto = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)?;
+        give_to_postgres(&path)?;
+        auto.write_all(
+            b"# kiban backup restore: a restored copy does not archive into its source's stanza.\narchive_mode = 'off'\n",
+        )?;
+    }
     let log = data_dir.join("kiban-restore.log");
     let started = as_postgres(&bin.join("pg_ctl").display().to_string())?
         .arg("-D")

@@ -550,6 +550,8 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
         "1"
     );
     assert_eq!(count("131016"), "0");
+    // The restored copy does not archive into its source's stanza.
+    assert_eq!(sql_on(port, "kiban", "SHOW archive_mode"), "off");
     assert_eq!(count("990019"), persons.to_string());
     // A directory that is not empty is refused.
     let busy = kiban(
