@@ -437,6 +437,14 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
     assert_eq!(created["database"], "postgres");
     let manifest = json(&std::fs::read_to_string(first.join("manifest.json")).unwrap());
     assert_eq!(manifest["database"], "postgres");
+    // The manifest's moment is a restore point written with its census.
+    let postgres = json(&std::fs::read_to_string(first.join("postgres.json")).unwrap());
+    assert!(
+        postgres["restore_point"]
+            .as_str()
+            .unwrap()
+            .starts_with("kiban-")
+    );
     let persons = manifest["municipalities"][0]["tables"]["persons"]
         .as_i64()
         .unwrap();
