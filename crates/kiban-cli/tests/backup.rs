@@ -493,10 +493,44 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
             "--no-income",
         ],
     );
+    // The second backup is taken while a third municipality's residents
+    // are being registered: the drill below must still find the counts of
+    // the manifest's moment.
+    ok(
+        &url,
+        &[
+            "municipality",
+            "create",
+            "--code",
+            "011002",
+            "--name",
+            "札幌市",
+            "--prefecture",
+            "北海道",
+        ],
+    );
+    let mut writer = Command::new(env!("CARGO_BIN_EXE_kiban"))
+        .arg("--database-url")
+        .arg(&url)
+        .args([
+            "demo",
+            "generate",
+            "--municipality",
+            "011002",
+            "--residents",
+            "400",
+            "--no-income",
+        ])
+        .env("KIBAN_MASTER_KEY", MASTER_KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let second = cluster.dir.join("backup-2");
     let mut create = vec!["backup", "create", "--out", second.to_str().unwrap()];
     create.extend(pgbackrest);
     ok(&url, &create);
+    assert!(writer.wait().unwrap().success());
 
     // A local time without a zone is refused.
     let restored = Restored {
@@ -593,7 +627,7 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
         &["ops", "restore-drill", "--from", second.to_str().unwrap()],
     ));
     assert_eq!(report["status"], "passed", "{report}");
-    assert_eq!(report["municipalities"], 2);
+    assert_eq!(report["municipalities"], 3);
     let recorded = drills(&url).await;
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].1, "passed");
