@@ -12,8 +12,9 @@
 //! there and copies the stanza's backup sets and WAL archive into
 //! `DIR/repo`, so that `DIR` alone restores any moment from the oldest
 //! base backup it holds to the end of the archive copied. The counts and
-//! chain heads are read in one `REPEATABLE READ` transaction just before
-//! the base backup starts.
+//! chain heads are read once the base backup is done, in the snapshot of
+//! the statement that writes a restore point, to which the drill
+//! restores.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -143,7 +144,7 @@ async fn create(database_url: &str, args: CreateArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let result = match &pg {
         None => create_sqlite(&db, &out).await,
-        Some(pg) => create_postgres(&db, &out, pg).await,
+        Some(pg) => create_postgres(&db, &out, pg, &backup_id).await,
     };
     match result {
         Ok(summary) => {
@@ -278,9 +279,8 @@ async fn create_postgres(
     db: &Database,
     out: &Path,
     pg: &PostgresSetup,
+    backup_id: &str,
 ) -> Result<Summary, CliError> {
-    // The state at the backup's start, in one snapshot.
-    let census = store::census(db).await?;
     let database = store::postgres_database_name(db).await?;
     let version = store::postgres_setting(db, "server_version_num").await?;
     let major = version.parse::<u32>().map(|v| v / 10_000).unwrap_or(0);
@@ -291,6 +291,22 @@ async fn create_postgres(
         return Err(CliError::runtime(format!(
             "pgbackrest backup が失敗しました: {}",
             command_output(&backup)
+        )));
+    }
+    // The manifest's moment: a restore point written once the base backup
+    // is done, with the counts and chain heads of the same snapshot; the
+    // drill restores exactly to it.
+    let restore_point = format!("kiban-{backup_id}");
+    let census = store::census_at_restore_point(db, &restore_point).await?;
+    // `check` switches to a new WAL segment and waits until the one
+    // holding the restore point is archived.
+    let archived = pgbackrest(&pg.config, &pg.stanza)?
+        .args(["--log-level-console=error", "check"])
+        .output()?;
+    if !archived.status.success() {
+        return Err(CliError::runtime(format!(
+            "WAL のアーカイブを確認できません（pgbackrest check）: {}",
+            command_output(&archived)
         )));
     }
     // The stanza's backup sets and its WAL archive, as they are now.
@@ -308,6 +324,7 @@ async fn create_postgres(
         "stanza": pg.stanza,
         "database": database,
         "server_major_version": major,
+        "restore_point": restore_point,
     });
     std::fs::write(
         out.join(POSTGRES_FILE),
@@ -605,8 +622,9 @@ enum RecoveryTarget {
     Time(jiff::Timestamp),
     /// At the end of the archive.
     EndOfArchive,
-    /// As soon as the latest base backup is consistent (the drill).
-    Immediate,
+    /// At the manifest's moment: the restore point `backup create` wrote
+    /// with its census (the drill).
+    ManifestMoment,
 }
 
 /// Restores the backup's cluster into `data_dir` (empty), starts it on
@@ -654,9 +672,17 @@ async fn restore_postgres(
                 ))
                 .arg("--target-action=promote");
         }
-        RecoveryTarget::Immediate => {
-            command.args(["--type=immediate", "--target-action=promote"]);
-        }
+        RecoveryTarget::ManifestMoment => match info["restore_point"].as_str() {
+            Some(name) => {
+                command
+                    .arg("--type=name")
+                    .arg(format!("--target={name}"))
+                    .arg("--target-action=promote");
+            }
+            None => {
+                command.args(["--type=immediate", "--target-action=promote"]);
+            }
+        },
         RecoveryTarget::EndOfArchive => {}
     }
     let restored = command.arg("restore").output()?;
@@ -683,6 +709,21 @@ async fn restore_postgres(
             std::fs::write(&path, text)?;
             give_to_postgres(&path)?;
         }
+    }
+    // Archiving off for good (`ALTER SYSTEM` settings of the source, such
+    // as its archive_command, are in this file too; the last line wins),
+    // also when the server is later started by other means.
+    {
+        use std::io::Write;
+        let path = data_dir.join("postgresql.auto.conf");
+        let mut auto = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)?;
+        give_to_postgres(&path)?;
+        auto.write_all(
+            b"# kiban backup restore: a restored copy does not archive into its source's stanza.\narchive_mode = 'off'\n",
+        )?;
     }
     let log = data_dir.join("kiban-restore.log");
     let started = as_postgres(&bin.join("pg_ctl").display().to_string())?
@@ -898,7 +939,13 @@ async fn drill_checks(from: &Path, manifest: &Manifest) -> Vec<Check> {
             let restored = async {
                 std::fs::create_dir_all(&scratch)?;
                 let port = free_port()?;
-                restore_postgres(from, &scratch.join("data"), port, RecoveryTarget::Immediate).await
+                restore_postgres(
+                    from,
+                    &scratch.join("data"),
+                    port,
+                    RecoveryTarget::ManifestMoment,
+                )
+                .await
             }
             .await;
             restored.map(|url| (url, Box::new(guard) as Box<dyn Send>))

@@ -437,11 +437,32 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
     assert_eq!(created["database"], "postgres");
     let manifest = json(&std::fs::read_to_string(first.join("manifest.json")).unwrap());
     assert_eq!(manifest["database"], "postgres");
+    // The manifest's moment is a restore point written with its census.
+    let postgres = json(&std::fs::read_to_string(first.join("postgres.json")).unwrap());
+    assert!(
+        postgres["restore_point"]
+            .as_str()
+            .unwrap()
+            .starts_with("kiban-")
+    );
     let persons = manifest["municipalities"][0]["tables"]["persons"]
         .as_i64()
         .unwrap();
     assert!(persons >= 40);
 
+    // pgBackRest picks the base backup for a moment by whole seconds: the
+    // moment must fall in a later second than the one the backup ended in.
+    let ended = cluster.sql(
+        "kiban",
+        "SELECT floor(extract(epoch FROM clock_timestamp()))",
+    );
+    while cluster.sql(
+        "kiban",
+        "SELECT floor(extract(epoch FROM clock_timestamp()))",
+    ) == ended
+    {
+        std::thread::yield_now();
+    }
     // Before the moment: a second municipality; after it: its residents.
     ok(
         &url,
@@ -472,10 +493,44 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
             "--no-income",
         ],
     );
+    // The second backup is taken while a third municipality's residents
+    // are being registered: the drill below must still find the counts of
+    // the manifest's moment.
+    ok(
+        &url,
+        &[
+            "municipality",
+            "create",
+            "--code",
+            "011002",
+            "--name",
+            "札幌市",
+            "--prefecture",
+            "北海道",
+        ],
+    );
+    let mut writer = Command::new(env!("CARGO_BIN_EXE_kiban"))
+        .arg("--database-url")
+        .arg(&url)
+        .args([
+            "demo",
+            "generate",
+            "--municipality",
+            "011002",
+            "--residents",
+            "400",
+            "--no-income",
+        ])
+        .env("KIBAN_MASTER_KEY", MASTER_KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let second = cluster.dir.join("backup-2");
     let mut create = vec!["backup", "create", "--out", second.to_str().unwrap()];
     create.extend(pgbackrest);
     ok(&url, &create);
+    assert!(writer.wait().unwrap().success());
 
     // A local time without a zone is refused.
     let restored = Restored {
@@ -537,6 +592,8 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
         "1"
     );
     assert_eq!(count("131016"), "0");
+    // The restored copy does not archive into its source's stanza.
+    assert_eq!(sql_on(port, "kiban", "SHOW archive_mode"), "off");
     assert_eq!(count("990019"), persons.to_string());
     // A directory that is not empty is refused.
     let busy = kiban(
@@ -570,8 +627,45 @@ async fn a_postgres_backup_restores_to_a_moment_in_time() {
         &["ops", "restore-drill", "--from", second.to_str().unwrap()],
     ));
     assert_eq!(report["status"], "passed", "{report}");
-    assert_eq!(report["municipalities"], 2);
+    assert_eq!(report["municipalities"], 3);
     let recorded = drills(&url).await;
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].1, "passed");
+}
+
+/// A cluster not set up for backups is named as such, before anything is
+/// recorded or written.
+#[tokio::test]
+async fn a_postgres_backup_says_what_is_missing() {
+    let t = kiban_store::testing::TestDatabase::new(kiban_store::Backend::Postgres)
+        .await
+        .unwrap();
+    let s = Scratch::new("missing");
+    let out = s.path("backup");
+    let missing = s.path("no-such.conf");
+    let refused = kiban(
+        &t.url,
+        &[
+            "backup",
+            "create",
+            "--out",
+            out.to_str().unwrap(),
+            "--pgbackrest-config",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let message = text(&refused.stderr);
+    assert!(
+        message.contains("--pgbackrest-config") && message.contains("scripts/setup-backup.sh"),
+        "{message}"
+    );
+    assert!(!out.exists());
+    assert!(
+        kiban_store::backup::backups(&t.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    t.cleanup().await.unwrap();
 }

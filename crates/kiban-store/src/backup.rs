@@ -46,6 +46,25 @@ pub struct Census {
 /// READ ONLY` transaction; on SQLite one read transaction (use it on a
 /// copy opened with [`open_sqlite_copy`], which nothing else writes).
 pub async fn census(db: &Database) -> Result<Census, StoreError> {
+    census_with(db, None).await
+}
+
+/// PostgreSQL: writes the named restore point into the WAL and reads the
+/// census in the snapshot taken by that same statement, so that a
+/// recovery to the restore point (`recovery_target_name`) gives the
+/// database the census describes. Only a transaction committing in the
+/// microseconds between the snapshot and the restore point's record can
+/// fall between the two.
+pub async fn census_at_restore_point(db: &Database, name: &str) -> Result<Census, StoreError> {
+    if db.backend() != Backend::Postgres {
+        return Err(StoreError::InvalidUrl(
+            "a restore point needs a PostgreSQL database".into(),
+        ));
+    }
+    census_with(db, Some(name)).await
+}
+
+async fn census_with(db: &Database, restore_point: Option<&str>) -> Result<Census, StoreError> {
     let tables = crate::platform::tenant_tables(db).await?;
     let mut statements: Vec<String> = vec![
         "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success".to_owned(),
@@ -69,6 +88,14 @@ pub async fn census(db: &Database) -> Result<Census, StoreError> {
             let mut tx = p
                 .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .await?;
+            if let Some(name) = restore_point {
+                // The transaction's first statement: its snapshot is the
+                // census's.
+                sqlx::query("SELECT pg_create_restore_point($1)::text")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            }
             for sql in statements {
                 let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
                 results.push(rows.into_iter().map(Row::Postgres).collect());
