@@ -13,7 +13,8 @@
 //! - [`verify`]: the ledger's check;
 //! - [`direct_debit`]: the collection settings and the addressees' bank
 //!   accounts (口座振替, migration 0023);
-//! - [`transfer`]: the job `collection-transfer-request` (口座振替依頼データ).
+//! - [`transfer`]: the job `collection-transfer-request` (口座振替依頼データ);
+//! - [`demands`]: the job `collection-demands` (督促状).
 //!
 //! Every read or change of an addressee's ledger writes its access-log
 //! entry in the same transaction.
@@ -21,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod charges;
+pub mod demands;
 pub mod direct_debit;
 pub mod payments;
 pub mod read;

@@ -198,6 +198,8 @@ pub enum Document {
     TaxNotice(TaxNotice),
     /// 特別徴収税額決定通知書 of one employer.
     SpecialCollectionNotice(SpecialCollectionNotice),
+    /// 督促状 (collection).
+    DemandNotice(crate::collection::DemandNotice),
 }
 
 impl Document {
@@ -209,6 +211,7 @@ impl Document {
     pub fn expected_pages(&self) -> usize {
         match self {
             Document::TaxNotice(notice) => 1 + notice.installments.len().div_ceil(3),
+            Document::DemandNotice(notice) => notice.expected_pages(),
             Document::SpecialCollectionNotice(notice) => {
                 usize::from(notice.summary != SpecialNoticeSummary::Continuation)
                     + notice.employees.len()
@@ -329,6 +332,7 @@ impl<'a> Preparer<'a> {
             Document::TaxationCertificate(certificate) => self.taxation_certificate(certificate),
             Document::TaxNotice(notice) => self.tax_notice(notice),
             Document::SpecialCollectionNotice(notice) => self.special_collection_notice(notice),
+            Document::DemandNotice(notice) => self.demand_notice(notice),
         }
     }
 
@@ -584,6 +588,8 @@ pub(crate) enum WireDocument {
     TaxNotice(WireTaxNotice),
     /// 特別徴収税額決定通知書.
     SpecialCollectionNotice(WireSpecialCollectionNotice),
+    /// 督促状.
+    DemandNotice(crate::collection::WireDemandNotice),
 }
 
 /// A registry or seal certificate as the templates read it. One shape for

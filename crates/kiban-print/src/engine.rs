@@ -27,7 +27,7 @@ use crate::text::UnsupportedVariation;
 use crate::world::{PrintWorld, Sources};
 
 /// The templates, compiled into the binary, under their virtual paths.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     (
         "/templates/documents.typ",
         include_str!("../templates/documents.typ"),
@@ -67,6 +67,10 @@ const TEMPLATES: [(&str, &str); 10] = [
     (
         "/templates/taxation_certificate.typ",
         include_str!("../templates/taxation_certificate.typ"),
+    ),
+    (
+        "/templates/demand_notice.typ",
+        include_str!("../templates/demand_notice.typ"),
     ),
 ];
 

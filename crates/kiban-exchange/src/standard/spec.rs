@@ -1325,6 +1325,27 @@ pub const ENTITIES: &[EntitySpec] = &[
         omitted: &[],
         load: Load::Rows,
     },
+    EntitySpec {
+        file: "collection_demands.csv",
+        table: "collection_demands",
+        name_ja: "督促",
+        description: "調定1件への督促（督促状の発付）。調定ごとに1回。督促日、その時の督促手数料と未納額。更新しない。",
+        fields: &[
+            field("charge_id", "調定番号", true, INT, N),
+            field("demanded_on", "督促日", true, DATE, N),
+            field("demand_fee", "督促手数料", true, INT, N),
+            field("balance", "督促時の未納額", true, INT, N),
+            field("recorded_at", "記録日時", true, TIMESTAMP, N),
+            field("recorded_by", "記録者", true, TEXT, 64),
+        ],
+        key: &["charge_id"],
+        references: &[Reference {
+            columns: &["charge_id"],
+            target: "collection_charges.csv",
+        }],
+        omitted: &[],
+        load: Load::Rows,
+    },
 ];
 
 /// The file of the 個人番号 in an export made with a recipient (`kiban

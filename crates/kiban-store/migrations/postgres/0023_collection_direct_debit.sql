@@ -1,6 +1,7 @@
 -- 口座振替 (collection-v1, "Direct debit"): the municipality's consignor
--- data for the 全銀協 files and the addressees' bank accounts. Never
--- updated: a change is a new version, the highest in force.
+-- data for the 全銀協 files and the addressees' bank accounts, and the
+-- demands (督促). Never updated: a change is a new version, the highest in
+-- force; a demand is issued once.
 
 -- 収納の設定: the municipality's 委託者 data (委託者コード, 委託者名 in
 -- half-width kana, its bank account) and the 督促手数料.
@@ -41,6 +42,20 @@ CREATE TABLE collection_bank_accounts (
     recorded_at TEXT NOT NULL,
     recorded_by TEXT NOT NULL,
     PRIMARY KEY (municipality_code, addressee_id, version_no)
+);
+
+-- 督促: the demand (督促状) issued for a charge, once: its day and the
+-- demand fee of the settings then in force. A charge's demanded_on.
+CREATE TABLE collection_demands (
+    municipality_code TEXT NOT NULL REFERENCES municipalities (municipality_code),
+    charge_id BIGINT NOT NULL,
+    demanded_on TEXT NOT NULL,
+    demand_fee BIGINT NOT NULL,
+    balance BIGINT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    PRIMARY KEY (municipality_code, charge_id),
+    FOREIGN KEY (municipality_code, charge_id) REFERENCES collection_charges (municipality_code, charge_id)
 );
 
 -- The charges of one due date (the transfer request, the demands).
