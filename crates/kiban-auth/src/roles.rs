@@ -72,6 +72,9 @@ pub enum Permission {
     /// Read and set the resident tax's settings of a fiscal year (税率,
     /// 級地, 納期限, 端数単位, 収納機関番号).
     ResidentTaxSettings,
+    /// Change the collection settings (収納の設定: the 委託者 data of
+    /// direct debit, the 督促手数料): supervisors only; tax clerks read them.
+    CollectionSettings,
     /// The door of the batch console and of the jobs API (バッチ処理):
     /// held by every role that may use the jobs of some business. Which
     /// runs, kinds and consumers a holder sees and starts is then decided
@@ -182,6 +185,7 @@ impl Role {
                     | P::Jobs
                     | P::AddresseeRead
                     | P::AddresseeWrite
+                    | P::CollectionSettings
             ),
             Role::Auditor => matches!(permission, P::AuditRead | P::Calculate),
         }

@@ -20,7 +20,7 @@ use crate::output::{emit, say, say_problems, write_report};
 /// `kiban collection …`.
 #[derive(Subcommand)]
 pub enum CollectionCommand {
-    /// Imports a payments file (convenience-store-v1 or payments-csv-v1) and writes the report.
+    /// Imports a payments file (convenience-store-v1, payments-csv-v1 or zengin-transfer-result) and writes the report.
     ImportPayments(ImportPaymentsArgs),
     /// Checks that every charge and payment of the municipality adds up.
     Verify {
@@ -36,7 +36,7 @@ pub struct ImportPaymentsArgs {
     /// The municipality (団体コード).
     #[arg(long)]
     municipality: String,
-    /// `convenience-store-v1` or `payments-csv-v1`.
+    /// `convenience-store-v1`, `payments-csv-v1` or `zengin-transfer-result`.
     #[arg(long)]
     format: String,
     /// The payments file (UTF-8 CSV).
@@ -59,7 +59,7 @@ async fn import(database_url: &str, args: ImportPaymentsArgs) -> Result<(), CliE
     let code = parse_code("--municipality", &args.municipality)?;
     let format = PaymentFormat::parse(&args.format).ok_or_else(|| {
         CliError::invalid(format!(
-            "--format {}: convenience-store-v1 か payments-csv-v1 を指定してください",
+            "--format {}: convenience-store-v1・payments-csv-v1・zengin-transfer-result のいずれかを指定してください",
             args.format
         ))
     })?;

@@ -913,3 +913,74 @@ fn demo_income_file_describes_the_generated_population() {
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
     assert!(text(&refused.stderr).contains("--fiscal-year"));
 }
+
+/// A 全銀協 result file through `kiban collection import-payments`: once
+/// (exit 0, the report written), refused the second time (exit 2), and a
+/// malformed one refused naming record and field (exit 2).
+#[test]
+fn a_transfer_result_file_is_imported_once() {
+    use kiban_collection::zengin::{self, Header, TransferFile};
+    let s = Scratch::new("transfer-result");
+    let ok = s.kiban(&[
+        "municipality",
+        "create",
+        "--code",
+        "990019",
+        "--name",
+        "デモ市",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let header = Header {
+        consignor_code: "1234567890".into(),
+        consignor_name: "ﾃﾞﾓｼ".into(),
+        debit_month: 6,
+        debit_day: 30,
+        bank_code: "0001".into(),
+        bank_name: String::new(),
+        branch_code: "001".into(),
+        branch_name: String::new(),
+        account_type: "1".into(),
+        account_number: "7654321".into(),
+    };
+    let bytes = zengin::write(&TransferFile::request(header, Vec::new())).unwrap();
+    let file = s.dir.join("result.txt");
+    std::fs::write(&file, &bytes).unwrap();
+    let report = s.dir.join("report.json");
+    let import = |path: &std::path::Path| {
+        s.kiban(&[
+            "collection",
+            "import-payments",
+            "--municipality",
+            "990019",
+            "--format",
+            "zengin-transfer-result",
+            "--in",
+            path.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ])
+    };
+    let first = import(&file);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(written["records"], 0);
+    let again = import(&file);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("取込済み"),
+        "{}",
+        text(&again.stderr)
+    );
+    let mut short = bytes.clone();
+    short.remove(130);
+    let bad = s.dir.join("bad.txt");
+    std::fs::write(&bad, &short).unwrap();
+    let refused = import(&bad);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("record 2, record"),
+        "{}",
+        text(&refused.stderr)
+    );
+}

@@ -10,7 +10,11 @@
 //! - [`suspense`]: payments whose charge was not found, and their
 //!   assignment by a clerk;
 //! - [`read`]: what an addressee owes on a day;
-//! - [`verify`]: the ledger's check.
+//! - [`verify`]: the ledger's check;
+//! - [`direct_debit`]: the collection settings and the addressees' bank
+//!   accounts (口座振替, migration 0023);
+//! - [`transfer`]: the job `collection-transfer-request` (口座振替依頼データ);
+//! - [`demands`]: the job `collection-demands` (督促状).
 //!
 //! Every read or change of an addressee's ledger writes its access-log
 //! entry in the same transaction.
@@ -18,8 +22,11 @@
 #![forbid(unsafe_code)]
 
 pub mod charges;
+pub mod demands;
+pub mod direct_debit;
 pub mod payments;
 pub mod read;
 pub mod rows;
 pub mod suspense;
+pub mod transfer;
 pub mod verify;

@@ -7,11 +7,15 @@
 use std::collections::BTreeSet;
 
 use kiban_audit::{Actor, AuditAction};
-use kiban_collection::ledger::{ChargeKey, LedgerIssue, Payment, PaymentId, SuspenseId, Target};
+use kiban_collection::barcode::Business;
+use kiban_collection::ledger::{
+    ChargeKey, LedgerIssue, NoticeNumber, Payment, PaymentId, SuspenseId, Target,
+};
 use kiban_collection::payment_file::{
     self, PaymentFormat, PaymentRecord, RecordError, RecordTarget,
 };
-use kiban_core::{Date, Message};
+use kiban_collection::zengin::{self, ResultCode, TransferFile};
+use kiban_core::{Date, FiscalYear, Message};
 use kiban_store::{Arg, StoreError, TenantDb, TenantTx, now_text};
 use sha2::{Digest, Sha256};
 
@@ -23,7 +27,11 @@ pub struct ReportIssue {
     /// The record.
     pub record: usize,
     /// A stable code: `preliminary`, `duplicate`, `unknown_charge`,
-    /// `check_digit`, `barcode`, `late_fee_not_computed`.
+    /// `check_digit`, `barcode`, `customer_number`, `late_fee_not_computed`,
+    /// and for a direct debit not made `transfer_failed_insufficient_funds`,
+    /// `transfer_failed_no_account`, `transfer_failed_stopped_by_depositor`,
+    /// `transfer_failed_no_authorisation`,
+    /// `transfer_failed_stopped_by_municipality`, `transfer_failed_other`.
     pub code: String,
     /// What happened (Japanese).
     pub message: String,
@@ -134,7 +142,12 @@ pub async fn import(
     bytes: &[u8],
     today: Date,
 ) -> Result<ImportReport, ImportError> {
-    let records = payment_file::read(format, bytes).map_err(ImportError::Malformed)?;
+    let source = match format {
+        PaymentFormat::ZenginTransferResult => Source::Transfer(Box::new(
+            transfer_result(bytes).map_err(ImportError::Malformed)?,
+        )),
+        _ => Source::Records(payment_file::read(format, bytes).map_err(ImportError::Malformed)?),
+    };
     let digest = digest(bytes);
     let mut tx = tenant.begin().await?;
     if let Some(row) = tx
@@ -146,6 +159,10 @@ pub async fn import(
     {
         return Err(ImportError::AlreadyImported(row.int(0)?));
     }
+    let records = match source {
+        Source::Records(records) => records,
+        Source::Transfer(file) => transfer_records(&mut tx, &file, bytes, today).await?,
+    };
     let file_id = tx.next_numbers(FILE_SEQUENCE, 1).await?;
     let at = now_text();
     tx.insert_rows(
@@ -184,6 +201,19 @@ pub async fn import(
         ),
     )];
     for record in &records {
+        if let Some(result) = record.failed_transfer {
+            report.issues.push(ReportIssue {
+                record: record.record,
+                code: result.issue_code().to_owned(),
+                message: format!(
+                    "口座振替できませんでした（結果コード {}: {}）。調定は未納のままです（納付書を送付してください）",
+                    result.digit(),
+                    result.label_ja()
+                ),
+                suspense_id: None,
+            });
+            continue;
+        }
         if record.preliminary {
             report.issues.push(ReportIssue {
                 record: record.record,
@@ -306,6 +336,172 @@ pub async fn import(
     kiban_audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// What a file holds once read, before anything is stored.
+enum Source {
+    /// The records of a CSV file.
+    Records(Vec<PaymentRecord>),
+    /// A 全銀協 result file.
+    Transfer(Box<TransferFile>),
+}
+
+/// Reads a `zengin-transfer-result` file: a result file (its trailer's
+/// debited and failed counts filled: a request file sent back unchanged
+/// is refused), every debited record with an amount.
+fn transfer_result(bytes: &[u8]) -> Result<TransferFile, Vec<RecordError>> {
+    let file = zengin::parse(bytes)?;
+    let trailer_record = file.records.len() + 2;
+    if !file.records.is_empty() && !file.is_result() {
+        return Err(vec![RecordError {
+            record: trailer_record,
+            field: "debited_count".into(),
+            message: "振替結果（振替済件数・振替不能件数）のない依頼データです".into(),
+        }]);
+    }
+    let zero: Vec<RecordError> = file
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.amount <= kiban_core::Yen::ZERO)
+        .map(|(i, _)| RecordError {
+            record: i + 2,
+            field: "amount".into(),
+            message: "引落金額が0円です".into(),
+        })
+        .collect();
+    if zero.is_empty() { Ok(file) } else { Err(zero) }
+}
+
+/// The payments of a result file: each data record's charge found by its
+/// 顧客番号 (notice number and period; the principal, not a late fee),
+/// debited on the header's MMDD in the year that puts it nearest to the
+/// charge's due date (for a charge not found: the latest such day not
+/// after `today`). A record of another consignor's file refuses the file.
+async fn transfer_records(
+    tx: &mut TenantTx,
+    file: &TransferFile,
+    bytes: &[u8],
+    today: Date,
+) -> Result<Vec<PaymentRecord>, ImportError> {
+    if let Some(settings) = crate::direct_debit::settings_in_force(tx).await?
+        && settings.settings.consignor_code != file.header.consignor_code
+    {
+        return Err(ImportError::Malformed(vec![RecordError {
+            record: 1,
+            field: "consignor_code".into(),
+            message: format!(
+                "委託者コードがこの団体の設定（{}）と違います（{}）",
+                settings.settings.consignor_code, file.header.consignor_code
+            ),
+        }]));
+    }
+    let (month, day) = (file.header.debit_month, file.header.debit_day);
+    let bad_date = || {
+        ImportError::Malformed(vec![RecordError {
+            record: 1,
+            field: "debit_date".into(),
+            message: format!("引落日 {month:02}{day:02} は実在しません"),
+        }])
+    };
+    let mut records = Vec::with_capacity(file.records.len());
+    for (i, data) in file.records.iter().enumerate() {
+        let record = i + 2;
+        let start = (record - 1) * (zengin::RECORD_LEN + 2);
+        let raw = bytes
+            .get(start..start + zengin::RECORD_LEN)
+            .map(|b| {
+                encoding_rs::SHIFT_JIS
+                    .decode_without_bom_handling(b)
+                    .0
+                    .into_owned()
+            })
+            .unwrap_or_default();
+        let (target, paid_on) = match zengin::parse_customer_number(&data.customer_number) {
+            None => (
+                RecordTarget::Unreadable {
+                    reason: "customer_number",
+                    message: format!(
+                        "顧客番号が通知書番号・期別の形ではありません（{}）",
+                        data.customer_number
+                    ),
+                },
+                zengin::latest_on_or_before(month, day, today).ok_or_else(bad_date)?,
+            ),
+            Some((notice_number, period)) => {
+                match principal_charge(tx, &notice_number, period).await? {
+                    Some((key, due)) => (
+                        RecordTarget::Charge(key),
+                        zengin::debit_date(month, day, due).ok_or_else(bad_date)?,
+                    ),
+                    None => (
+                        RecordTarget::Unreadable {
+                            reason: "unknown_charge",
+                            message: format!(
+                                "通知書番号 {notice_number} 期別 {period} の調定がありません"
+                            ),
+                        },
+                        zengin::latest_on_or_before(month, day, today).ok_or_else(bad_date)?,
+                    ),
+                }
+            }
+        };
+        let failed_transfer = (data.result != ResultCode::Debited).then_some(data.result);
+        records.push(PaymentRecord {
+            record,
+            fingerprint: format!(
+                "notice|{}|{paid_on}|channel|bank|{}",
+                match &target {
+                    RecordTarget::Charge(key) => format!("{}|{}", key.notice_number, key.period),
+                    RecordTarget::Unreadable { .. } => format!("customer|{}", data.customer_number),
+                },
+                data.amount.get()
+            ),
+            target,
+            paid_on,
+            amount: data.amount,
+            channel: "bank".to_owned(),
+            store_code: None,
+            preliminary: false,
+            raw,
+            failed_transfer,
+        });
+    }
+    Ok(records)
+}
+
+/// The principal charge (not a late fee) of a notice number and period,
+/// with its due date.
+async fn principal_charge(
+    tx: &mut TenantTx,
+    notice_number: &NoticeNumber,
+    period: u8,
+) -> Result<Option<(ChargeKey, Date)>, StoreError> {
+    let Some(row) = tx
+        .fetch_optional(
+            "SELECT business, fiscal_year, due_date FROM collection_charges \
+             WHERE municipality_code = $1 AND notice_number = $2 AND period = $3 \
+             AND business <> 'late_fee' ORDER BY charge_id LIMIT 1",
+            &[Arg::from(notice_number.as_str()), int(i64::from(period))],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let business = row.text(0)?;
+    let business = Business::from_wire_name(&business)
+        .ok_or_else(|| crate::rows::corrupt("business", business))?;
+    let fiscal_year = FiscalYear::new(i32::try_from(row.int(1)?).unwrap_or(0))
+        .map_err(|e| crate::rows::corrupt("fiscal_year", e.to_string()))?;
+    Ok(Some((
+        ChargeKey {
+            business,
+            fiscal_year,
+            notice_number: notice_number.clone(),
+            period,
+        },
+        row.date(2)?,
+    )))
 }
 
 /// The addressee who owes the charge of `key`, if there is one.

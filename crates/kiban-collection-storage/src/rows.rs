@@ -42,7 +42,9 @@ pub(crate) fn yen(v: Yen) -> Arg {
 pub(crate) const CHARGE_COLUMNS: &str = "c.charge_id, c.addressee_id, c.business, c.fiscal_year, \
      c.notice_number, c.period, c.due_date, c.agency_code, c.origin_charge_id, \
      (SELECT a.amount FROM collection_charge_amounts a WHERE a.municipality_code = c.municipality_code \
-      AND a.charge_id = c.charge_id ORDER BY a.version_no DESC LIMIT 1)";
+      AND a.charge_id = c.charge_id ORDER BY a.version_no DESC LIMIT 1), \
+     (SELECT d.demanded_on FROM collection_demands d WHERE d.municipality_code = c.municipality_code \
+      AND d.charge_id = c.charge_id)";
 
 pub(crate) fn charge_row(row: &Row) -> Result<Charge, StoreError> {
     let business = row.text(2)?;
@@ -70,11 +72,11 @@ pub(crate) fn charge_row(row: &Row) -> Result<Charge, StoreError> {
                 corrupt("collection_charge_amounts", "a charge without its amount")
             })?,
         ),
-        // No write-off or demand is recorded yet (issue 19's later parts).
+        // No write-off is recorded yet (issue 19's later parts).
         written_off: Yen::ZERO,
         agency_code: row.text(7)?,
         origin: row.opt_int(8)?.map(ChargeId),
-        demanded_on: None,
+        demanded_on: row.opt_date(10)?,
     })
 }
 

@@ -22,9 +22,11 @@
 //! crate is pure: no IO, no async.
 
 pub mod barcode;
+pub mod direct_debit;
 pub mod ledger;
 pub mod payment_file;
 mod rules;
+pub mod zengin;
 
 use kiban_core::working::Working;
 use kiban_core::{Date, Rate, Yen};

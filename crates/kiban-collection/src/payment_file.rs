@@ -21,6 +21,11 @@ pub enum PaymentFormat {
     ConvenienceStore,
     /// `payments-csv-v1`: `notice_number,period,business,fiscal_year,paid_on,amount,channel`.
     PaymentsCsv,
+    /// `zengin-transfer-result`: the bank's 全銀協 口座振替 result file
+    /// ([`crate::zengin`]); its records become payments only once their
+    /// charges are found (the debit date's year comes from the charge's
+    /// due date), so [`read`] does not read it.
+    ZenginTransferResult,
 }
 
 impl PaymentFormat {
@@ -29,19 +34,25 @@ impl PaymentFormat {
         match self {
             PaymentFormat::ConvenienceStore => "convenience-store-v1",
             PaymentFormat::PaymentsCsv => "payments-csv-v1",
+            PaymentFormat::ZenginTransferResult => "zengin-transfer-result",
         }
     }
 
     /// The format of a name.
     pub fn parse(name: &str) -> Option<Self> {
-        [PaymentFormat::ConvenienceStore, PaymentFormat::PaymentsCsv]
-            .into_iter()
-            .find(|f| f.name() == name)
+        [
+            PaymentFormat::ConvenienceStore,
+            PaymentFormat::PaymentsCsv,
+            PaymentFormat::ZenginTransferResult,
+        ]
+        .into_iter()
+        .find(|f| f.name() == name)
     }
 
-    /// The columns of the header.
+    /// The columns of the header (none for the fixed-length result file).
     pub fn columns(self) -> &'static [&'static str] {
         match self {
+            PaymentFormat::ZenginTransferResult => &[],
             PaymentFormat::ConvenienceStore => &["barcode", "paid_on", "store_code", "kind"],
             PaymentFormat::PaymentsCsv => &[
                 "notice_number",
@@ -99,6 +110,9 @@ pub struct PaymentRecord {
     pub fingerprint: String,
     /// The record as received (its fields joined by commas).
     pub raw: String,
+    /// A direct-debit result that is not `0` (not debited): reported, not
+    /// posted; the charge stays open for a payment slip.
+    pub failed_transfer: Option<crate::zengin::ResultCode>,
 }
 
 /// A malformed record or header: which, which field, what.
@@ -113,8 +127,15 @@ pub struct RecordError {
     pub message: String,
 }
 
-/// Reads a payments file: every record, or every problem.
+/// Reads a payments file of a CSV format: every record, or every problem.
 pub fn read(format: PaymentFormat, bytes: &[u8]) -> Result<Vec<PaymentRecord>, Vec<RecordError>> {
+    if format == PaymentFormat::ZenginTransferResult {
+        return Err(vec![RecordError {
+            record: 0,
+            field: "format".into(),
+            message: "口座振替結果ファイルは crate::zengin で読みます".into(),
+        }]);
+    }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Err(vec![RecordError {
             record: 0,
@@ -182,7 +203,9 @@ pub fn read(format: PaymentFormat, bytes: &[u8]) -> Result<Vec<PaymentRecord>, V
         let raw = row.iter().collect::<Vec<_>>().join(",");
         let parsed = match format {
             PaymentFormat::ConvenienceStore => store_record(record, &values, raw),
-            PaymentFormat::PaymentsCsv => csv_record(record, &values, raw),
+            PaymentFormat::PaymentsCsv | PaymentFormat::ZenginTransferResult => {
+                csv_record(record, &values, raw)
+            }
         };
         match parsed {
             Ok(r) => records.push(r),
@@ -305,6 +328,7 @@ fn store_record(record: usize, v: &[&str], raw: String) -> Result<PaymentRecord,
         store_code: Some(store_code.to_owned()),
         preliminary,
         raw,
+        failed_transfer: None,
     })
 }
 
@@ -407,6 +431,7 @@ fn csv_record(record: usize, v: &[&str], raw: String) -> Result<PaymentRecord, V
             store_code: None,
             preliminary: false,
             raw,
+            failed_transfer: None,
         }),
         _ => Err(errors),
     }

@@ -1086,11 +1086,17 @@ catalogue! {
     /// The same payments file (same bytes) was imported before.
     PaymentFileDuplicate { file_id } => Duplicate, 409, "同じ収納ファイルは取込済みです（ファイル番号 {file_id}）";
     /// A payments-file format that does not exist.
-    PaymentFormatUnknown { value } => InvalidValue, 422, "format: 収納ファイルの形式は convenience-store-v1 か payments-csv-v1 です（{value}）";
+    PaymentFormatUnknown { value } => InvalidValue, 422, "format: 収納ファイルの形式は convenience-store-v1・payments-csv-v1・zengin-transfer-result のいずれかです（{value}）";
     /// A suspense item whose payment was assigned to a charge already.
     SuspenseAlreadyAssigned { suspense_id } => AlreadyAssigned, 409, "未消込 {suspense_id} は既に調定に割り当てられています";
     /// An assignment to a charge that is not the municipality's.
     SuspenseChargeNotFound {} => InvalidValue, 422, "charge_id: この団体の調定番号ではありません";
+    /// A field of the collection settings or of a bank account that is not valid (全銀協 digits, lengths, half-width kana, dates).
+    CollectionFieldInvalid { field, detail } => InvalidValue, 422, "{field}: {detail}";
+    /// The municipality has not set its collection settings (委託者) yet.
+    CollectionSettingsNotSet {} => NotFound, 404, "収納の設定（口座振替の委託者コードなど）がまだ登録されていません";
+    /// The addressee has no bank account for direct debit in force on the day asked.
+    BankAccountNotFound {} => NotFound, 404, "この日に有効な口座振替の口座は登録されていません";
 }
 
 /// The codes answered with the calculation engine's own messages

@@ -200,6 +200,8 @@ pub enum Document {
     SpecialCollectionNotice(SpecialCollectionNotice),
     /// 月次運用報告書 (the service operator's monthly report).
     OperationsReport(crate::operations::OperationsReport),
+    /// 督促状 (collection).
+    DemandNotice(crate::collection::DemandNotice),
 }
 
 impl Document {
@@ -211,6 +213,7 @@ impl Document {
     pub fn expected_pages(&self) -> usize {
         match self {
             Document::TaxNotice(notice) => 1 + notice.installments.len().div_ceil(3),
+            Document::DemandNotice(notice) => notice.expected_pages(),
             Document::SpecialCollectionNotice(notice) => {
                 usize::from(notice.summary != SpecialNoticeSummary::Continuation)
                     + notice.employees.len()
@@ -333,6 +336,7 @@ impl<'a> Preparer<'a> {
             Document::TaxNotice(notice) => self.tax_notice(notice),
             Document::SpecialCollectionNotice(notice) => self.special_collection_notice(notice),
             Document::OperationsReport(report) => self.operations_report(report),
+            Document::DemandNotice(notice) => self.demand_notice(notice),
         }
     }
 
@@ -590,6 +594,8 @@ pub(crate) enum WireDocument {
     SpecialCollectionNotice(WireSpecialCollectionNotice),
     /// 月次運用報告書.
     OperationsReport(crate::operations::WireOperationsReport),
+    /// 督促状.
+    DemandNotice(crate::collection::WireDemandNotice),
 }
 
 /// A registry or seal certificate as the templates read it. One shape for

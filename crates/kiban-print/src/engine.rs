@@ -27,7 +27,7 @@ use crate::text::UnsupportedVariation;
 use crate::world::{PrintWorld, Sources};
 
 /// The templates, compiled into the binary, under their virtual paths.
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     (
         "/templates/documents.typ",
         include_str!("../templates/documents.typ"),
@@ -71,6 +71,10 @@ const TEMPLATES: [(&str, &str); 11] = [
     (
         "/templates/operations_report.typ",
         include_str!("../templates/operations_report.typ"),
+    ),
+    (
+        "/templates/demand_notice.typ",
+        include_str!("../templates/demand_notice.typ"),
     ),
 ];
 

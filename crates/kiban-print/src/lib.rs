@@ -103,6 +103,7 @@
 //! threads: PDFs carry no timestamp, and the typst world has no clock (a
 //! template asking for today's date fails).
 
+mod collection;
 mod documents;
 mod engine;
 mod error;
@@ -115,6 +116,7 @@ mod text;
 mod verification;
 mod world;
 
+pub use collection::{DemandLine, DemandNotice};
 pub use documents::{
     CertifiedPerson, Document, Issuance, RecordItem, RecordItemCertificate, RemovedRecordCopy,
     RemovedResident, ResidentEntry, ResidentRecordCopy, SECURITY_PAPER_NOTICE, SealCertificate,

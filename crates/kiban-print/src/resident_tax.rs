@@ -268,7 +268,7 @@ pub struct TaxationCertificate {
 }
 
 /// Yen as printed in the tables: `1,234,567`.
-fn yen(amount: Yen) -> String {
+pub(crate) fn yen(amount: Yen) -> String {
     group_thousands(amount.get())
 }
 
@@ -293,7 +293,11 @@ impl Preparer<'_> {
         })
     }
 
-    fn mailing(&self, at: &str, mailing: &MailingBlock) -> Result<WireMailing, PrintError> {
+    pub(crate) fn mailing(
+        &self,
+        at: &str,
+        mailing: &MailingBlock,
+    ) -> Result<WireMailing, PrintError> {
         use FontRole::NameOrAddress;
         Ok(WireMailing {
             postal_code: mailing.postal_code.as_ref().map(PostalCode::hyphenated),
@@ -585,7 +589,7 @@ struct WireLabels {
 }
 
 #[derive(Serialize)]
-struct WireMailing {
+pub(crate) struct WireMailing {
     postal_code: Option<String>,
     address: String,
     address_line2: String,

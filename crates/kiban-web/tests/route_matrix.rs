@@ -140,6 +140,10 @@ fn rule(operation_id: &str) -> Option<Rule> {
             Rule::Tenant(Permission::Tax, 200)
         }
         "importPaymentFile" => Rule::Tenant(Permission::Tax, 201),
+        "getCollectionSettings" | "getCollectionBankAccount" | "putCollectionBankAccount" => {
+            Rule::Tenant(Permission::Tax, 200)
+        }
+        "putCollectionSettings" => Rule::Tenant(Permission::CollectionSettings, 200),
         // An unknown verification code: 404 to anyone, with no hint.
         "verifyCertificate" => Rule::Public(404),
         _ => return None,
@@ -352,6 +356,27 @@ fn request(operation_id: &str, m: &str, f: &Fixtures) -> Option<(String, Option<
             )
         }
         "listCollectionSuspense" => (format!("{base}/collection/suspense"), None),
+        "getCollectionSettings" => (format!("{base}/collection/settings"), None),
+        "putCollectionSettings" => (
+            format!("{base}/collection/settings"),
+            Some(
+                json!({"consignor_code": "1234567890", "consignor_name_kana": "ｹﾝｹﾞﾝｼ",
+                        "bank_code": "0001", "branch_code": "001", "account_type": "1",
+                        "account_number": "7654321"}),
+            ),
+        ),
+        "getCollectionBankAccount" => (
+            format!("{base}/collection/addressees/{person}/bank-account?as_of=2026-12-01"),
+            None,
+        ),
+        "putCollectionBankAccount" => (
+            format!("{base}/collection/addressees/{person}/bank-account"),
+            Some(
+                json!({"bank_code": "0001", "branch_code": "001", "account_type": "1",
+                        "account_number": "1234567", "holder_kana": "ｹﾝｹﾞﾝ ﾀﾛｳ",
+                        "businesses": ["resident_tax"], "valid_from": "2026-04-01"}),
+            ),
+        ),
         "assignCollectionSuspense" => {
             let n = f.collection.next_suspense.get();
             f.collection.next_suspense.set(n + 1);
@@ -798,6 +823,44 @@ async fn collection_fixtures(app: &TestApp, m: &str, person: u64) -> CollectionF
         .unwrap();
     assert_eq!(response.status(), 201);
     let report: Value = response.json().await.unwrap();
+    // The settings and the person's bank account, to read.
+    let admin = kiban_audit::Actor::new("setup", "supervisor");
+    let settings = kiban_collection::direct_debit::CollectionSettings::parse(
+        &kiban_collection::direct_debit::SettingsInput {
+            consignor_code: Some("1234567890".into()),
+            consignor_name_kana: Some("ｹﾝｹﾞﾝｼ".into()),
+            bank_code: Some("0001".into()),
+            branch_code: Some("001".into()),
+            account_type: Some("1".into()),
+            account_number: Some("7654321".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    kiban_collection_storage::direct_debit::put_settings(&tenant, &admin, &settings)
+        .await
+        .unwrap();
+    let account = kiban_collection::direct_debit::BankAccount::parse(
+        &kiban_collection::direct_debit::BankAccountInput {
+            bank_code: Some("0001".into()),
+            branch_code: Some("001".into()),
+            account_type: Some("1".into()),
+            account_number: Some("1234567".into()),
+            holder_kana: Some("ｹﾝｹﾞﾝ ﾀﾛｳ".into()),
+            businesses: Some(vec!["resident_tax".into()]),
+            valid_from: Some("2026-04-01".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    kiban_collection_storage::direct_debit::put_account(
+        &tenant,
+        &admin,
+        i64::try_from(person).unwrap(),
+        &account,
+    )
+    .await
+    .unwrap();
     let suspense = report["issues"]
         .as_array()
         .unwrap()

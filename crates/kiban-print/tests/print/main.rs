@@ -10,6 +10,7 @@
 mod batch;
 mod certificates;
 mod characters;
+mod collection;
 mod common;
 mod fonts;
 mod overflow;

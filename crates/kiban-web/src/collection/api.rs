@@ -8,7 +8,11 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kiban_auth::Permission;
+use kiban_collection::direct_debit::{
+    BankAccount, BankAccountInput, CollectionSettings, SettingsInput,
+};
 use kiban_collection::payment_file::PaymentFormat;
+use kiban_collection_storage::direct_debit::{self, AccountError, StoredAccount, StoredSettings};
 use kiban_collection_storage::payments::{self, ImportError, ImportReport};
 use kiban_collection_storage::read::{self, AddresseeCharges, ReadError};
 use kiban_collection_storage::suspense::{self, AssignError};
@@ -19,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiError;
 use crate::addressee::api::addressee_id;
-use crate::kit::body::{object, required_number};
+use crate::kit::body::{object, opt_text, required_number};
 use crate::kit::door::Door;
 use crate::kit::query::Query;
 use crate::openapi::{Access, Operation, Route};
@@ -28,7 +32,59 @@ use crate::platform::api::json_body;
 /// The operations of collection.
 pub(crate) fn operations() -> Vec<Route> {
     let tax = Access::Tenant(Permission::Tax);
+    let settings = Access::Tenant(Permission::CollectionSettings);
     vec![
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/collection/settings",
+            "getCollectionSettings",
+            "収納の設定（口座振替の委託者コード・委託者名・取引口座、督促手数料）を読む",
+            "collection",
+            tax,
+        )
+        .json::<CollectionSettingsWire>(200)
+        .errors(&[404])
+        .logged_as("collection_settings_read")
+        .to(get_settings),
+        Operation::new(
+            "put",
+            "/api/v1/municipalities/{m}/collection/settings",
+            "putCollectionSettings",
+            "収納の設定を記録する（新しい版。以前の版は残る。監督者のみ）",
+            "collection",
+            settings,
+        )
+        .body::<CollectionSettingsRequest>()
+        .json::<CollectionSettingsWire>(200)
+        .errors(&[422])
+        .logged_as("collection_settings_put")
+        .to(put_settings),
+        Operation::new(
+            "get",
+            "/api/v1/municipalities/{m}/collection/addressees/{addressee_id}/bank-account",
+            "getCollectionBankAccount",
+            "宛名の口座振替の口座（as_of の日に有効な登録）を読む",
+            "collection",
+            tax,
+        )
+        .query::<ChargesQuery>()
+        .json::<BankAccountWire>(200)
+        .errors(&[404, 422])
+        .logged_as("collection_bank_account_read")
+        .to(get_bank_account),
+        Operation::new(
+            "put",
+            "/api/v1/municipalities/{m}/collection/addressees/{addressee_id}/bank-account",
+            "putCollectionBankAccount",
+            "宛名の口座振替の口座を登録する（valid_from から、businesses の業務に。新しい版。以前の登録は残る）",
+            "collection",
+            tax,
+        )
+        .body::<BankAccountRequest>()
+        .json::<BankAccountWire>(200)
+        .errors(&[404, 422])
+        .logged_as("collection_bank_account_put")
+        .to(put_bank_account),
         Operation::new(
             "get",
             "/api/v1/municipalities/{m}/collection/addressees/{addressee_id}/charges",
@@ -46,7 +102,7 @@ pub(crate) fn operations() -> Vec<Route> {
             "post",
             "/api/v1/municipalities/{m}/collection/payment-files",
             "importPaymentFile",
-            "収納ファイル（convenience-store-v1・payments-csv-v1）を取り込み消し込む（誤りが1件でもあれば何も取り込まない。同じファイルは二度取り込まない）",
+            "収納ファイル（convenience-store-v1・payments-csv-v1・zengin-transfer-result）を取り込み消し込む（誤りが1件でもあれば何も取り込まない。同じファイルは二度取り込まない）",
             "collection",
             tax,
         )
@@ -242,7 +298,7 @@ pub async fn charges(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PaymentFileQuery {
-    /// `convenience-store-v1` or `payments-csv-v1`.
+    /// `convenience-store-v1`, `payments-csv-v1` or `zengin-transfer-result`.
     #[param(example = "payments-csv-v1")]
     format: Option<String>,
 }
@@ -252,7 +308,7 @@ pub struct PaymentFileQuery {
 pub struct PaymentIssueWire {
     /// The record (the first after the header is 1).
     pub record: usize,
-    /// `preliminary`, `duplicate`, `unknown_charge`, `check_digit`, `barcode`, `late_fee_not_computed`.
+    /// `preliminary`, `duplicate`, `unknown_charge`, `check_digit`, `barcode`, `customer_number`, `late_fee_not_computed`, `transfer_failed_insufficient_funds`, `transfer_failed_no_account`, `transfer_failed_stopped_by_depositor`, `transfer_failed_no_authorisation`, `transfer_failed_stopped_by_municipality`, `transfer_failed_other`.
     #[schema(example = "unknown_charge")]
     pub code: String,
     /// What happened.
@@ -461,4 +517,288 @@ pub async fn assign(
         overpaid: assigned.overpaid,
     })
     .into_response())
+}
+
+/// The collection settings (収納の設定) as stored.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"consignor_code": "1234567890", "consignor_name_kana": "ﾃﾞﾓｼ", "bank_code": "0001",
+    "bank_name_kana": "ﾐｽﾞﾎ", "branch_code": "001", "branch_name_kana": "ﾎﾝﾃﾝ", "account_type": "1",
+    "account_number": "7654321", "demand_fee": 0, "version": 1, "recorded_at": "2026-12-01T00:00:00.000000Z"}))]
+pub struct CollectionSettingsWire {
+    /// 委託者コード (10 digits).
+    pub consignor_code: String,
+    /// 委託者名 (half-width kana of the 全銀協 set, up to 40).
+    pub consignor_name_kana: String,
+    /// 取引銀行番号 (4 digits).
+    pub bank_code: String,
+    /// 取引銀行名 (half-width kana, up to 15; an addition, may be empty).
+    pub bank_name_kana: String,
+    /// 取引支店番号 (3 digits).
+    pub branch_code: String,
+    /// 取引支店名 (half-width kana, up to 15; an addition, may be empty).
+    pub branch_name_kana: String,
+    /// 預金種目: `1` 普通, `2` 当座, `3` 納税準備, `9` その他.
+    pub account_type: String,
+    /// 口座番号 (7 digits).
+    pub account_number: String,
+    /// 督促手数料 (yen).
+    pub demand_fee: i64,
+    /// The version (an addition).
+    pub version: i64,
+    /// When it was recorded (an addition).
+    pub recorded_at: String,
+}
+
+/// The body of `PUT …/collection/settings`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"consignor_code": "1234567890", "consignor_name_kana": "ﾃﾞﾓｼ", "bank_code": "0001",
+    "branch_code": "001", "account_type": "1", "account_number": "7654321", "demand_fee": 0}))]
+pub struct CollectionSettingsRequest {
+    /// 委託者コード (10 digits).
+    pub consignor_code: String,
+    /// 委託者名 (half-width kana of the 全銀協 set, up to 40).
+    pub consignor_name_kana: String,
+    /// 取引銀行番号 (4 digits).
+    pub bank_code: String,
+    /// 取引銀行名 (half-width kana, up to 15; an addition).
+    pub bank_name_kana: Option<String>,
+    /// 取引支店番号 (3 digits).
+    pub branch_code: String,
+    /// 取引支店名 (half-width kana, up to 15; an addition).
+    pub branch_name_kana: Option<String>,
+    /// 預金種目: `1`, `2`, `3` or `9`.
+    pub account_type: String,
+    /// 口座番号 (7 digits).
+    pub account_number: String,
+    /// 督促手数料 (yen, default 0).
+    pub demand_fee: Option<i64>,
+}
+
+fn field_error(problem: kiban_collection::zengin::FieldProblem) -> ApiError {
+    ApiError::invalid(
+        problem.field.clone(),
+        Message::CollectionFieldInvalid {
+            field: problem.field,
+            detail: problem.message,
+        },
+    )
+}
+
+fn settings_wire(stored: StoredSettings) -> CollectionSettingsWire {
+    let s = stored.settings;
+    CollectionSettingsWire {
+        consignor_code: s.consignor_code,
+        consignor_name_kana: s.consignor_name_kana,
+        bank_code: s.bank_code,
+        bank_name_kana: s.bank_name_kana,
+        branch_code: s.branch_code,
+        branch_name_kana: s.branch_name_kana,
+        account_type: s.account_type,
+        account_number: s.account_number,
+        demand_fee: s.demand_fee.get(),
+        version: stored.version,
+        recorded_at: stored.recorded_at,
+    }
+}
+
+/// `GET …/collection/settings`.
+pub async fn get_settings(door: Door) -> Result<Response, ApiError> {
+    let stored = direct_debit::settings(&door.tenant)
+        .await?
+        .ok_or_else(|| ApiError::of(Message::CollectionSettingsNotSet {}))?;
+    Ok(Json(settings_wire(stored)).into_response())
+}
+
+/// `PUT …/collection/settings`.
+pub async fn put_settings(door: Door, body: Bytes) -> Result<Response, ApiError> {
+    let value = json_body(&body)?;
+    let obj = object(&value, "")?;
+    let demand_fee = match obj.get("demand_fee") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| {
+            ApiError::invalid(
+                "demand_fee",
+                Message::CollectionFieldInvalid {
+                    field: "demand_fee".into(),
+                    detail: "0以上の整数（円）で指定してください".into(),
+                },
+            )
+        })?),
+    };
+    let input = SettingsInput {
+        consignor_code: opt_text(obj, "", "consignor_code")?,
+        consignor_name_kana: opt_text(obj, "", "consignor_name_kana")?,
+        bank_code: opt_text(obj, "", "bank_code")?,
+        bank_name_kana: opt_text(obj, "", "bank_name_kana")?,
+        branch_code: opt_text(obj, "", "branch_code")?,
+        branch_name_kana: opt_text(obj, "", "branch_name_kana")?,
+        account_type: opt_text(obj, "", "account_type")?,
+        account_number: opt_text(obj, "", "account_number")?,
+        demand_fee,
+    };
+    let settings = CollectionSettings::parse(&input).map_err(field_error)?;
+    let stored = direct_debit::put_settings(&door.tenant, &door.actor, &settings).await?;
+    Ok(Json(settings_wire(stored)).into_response())
+}
+
+/// An addressee's bank account for direct debit (口座振替の口座).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"addressee_id": 17, "version": 1, "bank_code": "0001", "bank_name_kana": "",
+    "branch_code": "001", "branch_name_kana": "", "account_type": "1", "account_number": "1234567",
+    "holder_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "businesses": ["resident_tax"], "valid_from": "2027-04-01"}))]
+pub struct BankAccountWire {
+    /// 宛名番号.
+    pub addressee_id: i64,
+    /// The registration's version (an addition).
+    pub version: i64,
+    /// 銀行番号 (4 digits).
+    pub bank_code: String,
+    /// 銀行名 (half-width kana, up to 15; an addition, may be empty).
+    pub bank_name_kana: String,
+    /// 支店番号 (3 digits).
+    pub branch_code: String,
+    /// 支店名 (half-width kana, up to 15; an addition, may be empty).
+    pub branch_name_kana: String,
+    /// 預金種目: `1`, `2`, `3` or `9`.
+    pub account_type: String,
+    /// 口座番号 (7 digits).
+    pub account_number: String,
+    /// 預金者名 (half-width kana of the 全銀協 set, up to 30).
+    pub holder_kana: String,
+    /// The businesses debited (`resident_tax`, `fixed_asset_tax`, `light_vehicle_tax`, `nhi_tax`; empty: direct debit ended).
+    pub businesses: Vec<String>,
+    /// The first day in force.
+    #[schema(format = Date)]
+    pub valid_from: String,
+}
+
+/// The body of `PUT …/collection/addressees/{addressee_id}/bank-account`.
+#[expect(
+    dead_code,
+    reason = "documents the body that the handler's own parser reads"
+)]
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"bank_code": "0001", "branch_code": "001", "account_type": "1",
+    "account_number": "1234567", "holder_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "businesses": ["resident_tax"], "valid_from": "2027-04-01"}))]
+pub struct BankAccountRequest {
+    /// 銀行番号 (4 digits).
+    pub bank_code: String,
+    /// 銀行名 (half-width kana, up to 15; an addition).
+    pub bank_name_kana: Option<String>,
+    /// 支店番号 (3 digits).
+    pub branch_code: String,
+    /// 支店名 (half-width kana, up to 15; an addition).
+    pub branch_name_kana: Option<String>,
+    /// 預金種目: `1`, `2`, `3` or `9`.
+    pub account_type: String,
+    /// 口座番号 (7 digits).
+    pub account_number: String,
+    /// 預金者名 (half-width kana of the 全銀協 set, up to 30).
+    pub holder_kana: String,
+    /// The businesses debited from this account (an empty list ends direct debit).
+    pub businesses: Vec<String>,
+    /// The first day in force (`YYYY-MM-DD`).
+    #[schema(format = Date)]
+    pub valid_from: String,
+}
+
+fn account_wire(stored: StoredAccount) -> BankAccountWire {
+    let a = stored.account;
+    BankAccountWire {
+        addressee_id: stored.addressee_id,
+        version: stored.version,
+        bank_code: a.bank_code,
+        bank_name_kana: a.bank_name_kana,
+        branch_code: a.branch_code,
+        branch_name_kana: a.branch_name_kana,
+        account_type: a.account_type,
+        account_number: a.account_number,
+        holder_kana: a.holder_kana,
+        businesses: a
+            .businesses
+            .iter()
+            .map(|b| b.wire_name().to_owned())
+            .collect(),
+        valid_from: a.valid_from.to_string(),
+    }
+}
+
+fn account_error(e: AccountError) -> ApiError {
+    match e {
+        AccountError::NotFound => ApiError::not_found(),
+        AccountError::Store(e) => ApiError::from(e),
+    }
+}
+
+/// `GET …/collection/addressees/{addressee_id}/bank-account?as_of=`.
+pub async fn get_bank_account(
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
+    Query(query): Query<ChargesQuery>,
+) -> Result<Response, ApiError> {
+    let id = addressee_id(&id)?;
+    let as_of = crate::addressee::api::as_of(query.as_of.as_deref())?;
+    let addressee = i64::try_from(id.get()).map_err(|_| ApiError::not_found())?;
+    let stored = direct_debit::account(&door.tenant, &door.actor, addressee, as_of)
+        .await
+        .map_err(|e| match e {
+            AccountError::NotFound => ApiError::of(Message::BankAccountNotFound {}),
+            other => account_error(other),
+        })?;
+    Ok(Json(account_wire(stored)).into_response())
+}
+
+/// `PUT …/collection/addressees/{addressee_id}/bank-account`.
+pub async fn put_bank_account(
+    door: Door,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = addressee_id(&id)?;
+    let addressee = i64::try_from(id.get()).map_err(|_| ApiError::not_found())?;
+    let value = json_body(&body)?;
+    let obj = object(&value, "")?;
+    let businesses = match obj.get("businesses") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.as_str().map(str::to_owned).ok_or_else(|| {
+                        let field = format!("businesses[{i}]");
+                        ApiError::invalid(field.clone(), Message::MustBeString { field })
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "businesses",
+                Message::MustBeArray {
+                    field: "businesses".into(),
+                },
+            ));
+        }
+    };
+    let input = BankAccountInput {
+        bank_code: opt_text(obj, "", "bank_code")?,
+        bank_name_kana: opt_text(obj, "", "bank_name_kana")?,
+        branch_code: opt_text(obj, "", "branch_code")?,
+        branch_name_kana: opt_text(obj, "", "branch_name_kana")?,
+        account_type: opt_text(obj, "", "account_type")?,
+        account_number: opt_text(obj, "", "account_number")?,
+        holder_kana: opt_text(obj, "", "holder_kana")?,
+        businesses,
+        valid_from: opt_text(obj, "", "valid_from")?,
+    };
+    let account = BankAccount::parse(&input).map_err(field_error)?;
+    let stored = direct_debit::put_account(&door.tenant, &door.actor, addressee, &account)
+        .await
+        .map_err(account_error)?;
+    Ok(Json(account_wire(stored)).into_response())
 }

@@ -126,6 +126,8 @@ pub fn job_kinds() -> kiban_jobs::Kinds {
         Box::new(kiban_resident_tax::jobs::ResidentTaxAssessment),
         Box::new(kiban_resident_tax::jobs::ResidentTaxNotices),
         Box::new(kiban_resident_tax::jobs::ResidentTaxSpecialNotices),
+        Box::new(kiban_collection_storage::transfer::TransferRequest),
+        Box::new(kiban_collection_storage::demands::Demands),
     ])
 }
 
