@@ -992,3 +992,88 @@ async fn special_notices_per_employer_with_their_index() {
         assert_eq!(theirs.outputs[0].rows, Some(0));
     }
 }
+
+/// A non-resident registered with 基本4情報 (as the addressee master does).
+async fn non_resident(tenant: &TenantDb) -> AddresseeId {
+    use kiban_addressee::domain::{AddressDraft as Draft, BasicInfoDraft};
+    let info = BasicInfoDraft {
+        name: "新潟 太郎".into(),
+        name_kana: "ニイガタ タロウ".into(),
+        birth_date: "1983-06-10".into(),
+        sex: "male".into(),
+        address: Draft {
+            postal_code: "5300001".into(),
+            address_line: "大阪府大阪市北区梅田1-2-3".into(),
+            katagaki: None,
+        },
+    }
+    .parse(kiban_core::today_in_japan())
+    .unwrap();
+    kiban_addressee::storage::register_non_resident(
+        tenant,
+        &clerk(),
+        &kiban_addressee::storage::NewNonResident {
+            info,
+            individual_number: None,
+            effective_date: d("2020-01-01"),
+            confirm_new: true,
+        },
+    )
+    .await
+    .unwrap()
+    .addressee_id
+}
+
+/// 名寄せ: the same person held under two numbers (a resident, and a
+/// non-resident registered again for a second employer's report) is
+/// assessed once, under the surviving number, on both incomes; the merged
+/// number has no assessment of its own. The same data without the merge
+/// (another municipality) assesses two people.
+#[tokio::test]
+async fn a_merged_number_is_assessed_under_its_survivor() {
+    for backend in BACKENDS {
+        let (_t, demo, other) = setup(backend).await;
+        let mut totals = Vec::new();
+        for (tenant, merged) in [(&demo, true), (&other, false)] {
+            designated_city(tenant).await;
+            let resident = arrive(tenant, "2019-01-01", "1983-06-10", "ニイガタ タロウ").await;
+            let twin = non_resident(tenant).await;
+            let mut side_job = employer_record("00099999", None);
+            side_job.collection = CollectionMethod::Ordinary;
+            side_job.salary_revenue = 1_200_000;
+            side_job.social_insurance = 0;
+            side_job.spouse = None;
+            side_job.dependents = Vec::new();
+            store(
+                tenant,
+                vec![
+                    (resident, niigata_record(CollectionMethod::Ordinary)),
+                    (PersonId::new(twin.get()), side_job),
+                ],
+            )
+            .await;
+            if merged {
+                kiban_addressee::storage::merge(
+                    tenant,
+                    &clerk(),
+                    twin,
+                    AddresseeId::new(resident.get()),
+                    "同一人（住登外で重複登録）",
+                )
+                .await
+                .unwrap();
+            }
+            assert!(run_job(tenant, &[]).await.is_empty(), "{backend:?}");
+            let survivor = read(tenant, resident).await.unwrap();
+            let twin_assessed = read(tenant, PersonId::new(twin.get())).await;
+            assert_eq!(
+                twin_assessed.is_some(),
+                !merged,
+                "{backend:?} merged={merged}"
+            );
+            totals.push(survivor["total"].as_i64().unwrap());
+        }
+        // On both salaries, the survivor owes more than on one.
+        assert!(totals[0] > totals[1], "{backend:?}: {totals:?}");
+    }
+}

@@ -264,8 +264,10 @@ fn merge_record_of(row: &Row) -> Result<MergeRecord, StoreError> {
     })
 }
 
-/// The current merge links among `ids` and those merged into them.
-async fn links_of(
+/// The current merge links (merged number → surviving number) among `ids`
+/// and those merged into them. Read in the caller's transaction without an
+/// access-log entry (numbers only).
+pub async fn links_of(
     tx: &mut TenantTx,
     ids: &[AddresseeId],
 ) -> Result<BTreeMap<AddresseeId, AddresseeId>, StoreError> {

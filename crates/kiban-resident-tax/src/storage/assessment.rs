@@ -821,8 +821,81 @@ async fn records_between(
     Ok(out)
 }
 
+/// 名寄せ: a number merged into another is the same person, assessed once,
+/// under the surviving number. Its income records count for the survivor,
+/// and so does its liability (a resident on 1 January, or a non-resident
+/// with income here). `records` and `liable` hold the range's numbers;
+/// afterwards a merged number of the range is in neither, its records and
+/// liability moved to its survivor when the survivor is in the range (the
+/// survivor's range takes them otherwise), and a survivor of the range
+/// has those of its merged numbers outside the range too.
+async fn follow_merges(
+    tx: &mut TenantTx,
+    fiscal_year: FiscalYear,
+    jan1: Date,
+    from: i64,
+    until: i64,
+    records: &mut BTreeMap<AddresseeId, Vec<RecordFigures>>,
+    liable: &mut BTreeMap<AddresseeId, Option<Date>>,
+) -> Result<(), StoreError> {
+    let ids: Vec<AddresseeId> = records
+        .keys()
+        .chain(liable.keys())
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let links = kiban_addressee::storage::links_of(tx, &ids).await?;
+    let in_range = |id: AddresseeId| (from..until).contains(&id_int(id));
+    for (merged, survivor) in links {
+        let (moved, birth) = if in_range(merged) {
+            (
+                records.remove(&merged).unwrap_or_default(),
+                liable.remove(&merged).flatten(),
+            )
+        } else if in_range(survivor) {
+            let number = id_int(merged);
+            let moved = records_between(tx, fiscal_year, number, number + 1)
+                .await?
+                .remove(&merged)
+                .unwrap_or_default();
+            let resident = kiban_registry::storage::statistics::residents_between(
+                tx,
+                jan1,
+                PersonId::new(merged.get()),
+                PersonId::new(merged.get() + 1),
+            )
+            .await?;
+            let birth = match resident.first() {
+                Some((_, birth)) => Some(*birth),
+                None if !moved.is_empty() => {
+                    non_residents(tx, &[number]).await?.get(&merged).copied()
+                }
+                None => None,
+            };
+            (moved, birth)
+        } else {
+            continue;
+        };
+        if !in_range(survivor) {
+            continue;
+        }
+        if !moved.is_empty() {
+            records.entry(survivor).or_default().extend(moved);
+        }
+        if let Some(birth) = birth {
+            liable.entry(survivor).or_insert(Some(birth));
+        }
+    }
+    Ok(())
+}
+
 /// Assesses every liable person with a number in `from..until` (see the
-/// module) inside `tx`.
+/// module) inside `tx`; a number merged into another (名寄せ) under its
+/// survivor ([`follow_merges`]).
 pub async fn assess_range(
     tx: &mut TenantTx,
     fiscal_year: FiscalYear,
@@ -852,6 +925,16 @@ pub async fn assess_range(
     for (id, birth) in non_residents(tx, &others).await? {
         liable.insert(id, Some(birth));
     }
+    follow_merges(
+        tx,
+        fiscal_year,
+        jan1,
+        from,
+        until,
+        &mut records,
+        &mut liable,
+    )
+    .await?;
     let mut outcome = RangeOutcome {
         liable: u64::try_from(liable.len()).unwrap_or(0),
         ..RangeOutcome::default()
