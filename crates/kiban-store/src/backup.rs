@@ -16,8 +16,8 @@ use std::path::Path;
 use sqlx::AssertSqlSafe;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
-use crate::query::{Arg, Row, bind_postgres, bind_sqlite};
-use crate::tenant::sqlite_placeholders;
+use crate::platform::{execute, fetch_all};
+use crate::query::{Arg, Row};
 use crate::{Backend, Database, Pool, StoreError, now_text};
 
 /// One municipality as the census saw it.
@@ -220,41 +220,6 @@ pub async fn postgres_in_recovery(db: &Database) -> Result<bool, StoreError> {
     Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(1) != 0)
 }
 
-async fn fetch_all(db: &Database, sql: &'static str, args: &[Arg]) -> Result<Vec<Row>, StoreError> {
-    Ok(match &db.pool {
-        Pool::Sqlite(p) => bind_sqlite(
-            sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
-            args,
-        )
-        .fetch_all(p)
-        .await?
-        .into_iter()
-        .map(Row::Sqlite)
-        .collect(),
-        Pool::Postgres(p) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), args)
-            .fetch_all(p)
-            .await?
-            .into_iter()
-            .map(Row::Postgres)
-            .collect(),
-    })
-}
-
-async fn execute(db: &Database, sql: &'static str, args: &[Arg]) -> Result<u64, StoreError> {
-    Ok(match &db.pool {
-        Pool::Sqlite(p) => bind_sqlite(
-            sqlx::query(AssertSqlSafe(sqlite_placeholders(sql).into_owned())),
-            args,
-        )
-        .execute(p)
-        .await?
-        .rows_affected(),
-        Pool::Postgres(p) => bind_postgres(sqlx::query(AssertSqlSafe(sql)), args)
-            .execute(p)
-            .await?
-            .rows_affected(),
-    })
-}
 
 /// Records the start of a backup (`running`) in `ops_backups`.
 pub async fn record_backup_started(
