@@ -168,22 +168,7 @@ impl JobKind for Demands {
                 .iter()
                 .map(|r| r.int(0))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(ids
-                .chunks(ADDRESSEES_PER_CHUNK)
-                .enumerate()
-                .map(|(i, chunk)| PlannedChunk {
-                    key: format!(
-                        "{:06} {}",
-                        i + 1,
-                        chunk
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ),
-                    subjects: chunk.len() as u64,
-                })
-                .collect())
+            Ok(PlannedChunk::numbered(&ids, ADDRESSEES_PER_CHUNK))
         })
     }
 
@@ -195,16 +180,8 @@ impl JobKind for Demands {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let day = as_of(params)?;
-            let (file, ids) = chunk
-                .split_once(' ')
-                .and_then(|(file, ids)| {
-                    let ids = ids
-                        .split(',')
-                        .map(|n| n.parse::<i64>().ok())
-                        .collect::<Option<Vec<_>>>()?;
-                    Some((file.to_owned(), ids))
-                })
-                .ok_or_else(|| unknown_chunk(chunk))?;
+            let (file, ids) =
+                PlannedChunk::parse_numbered(chunk).ok_or_else(|| unknown_chunk(chunk))?;
             let (municipality, mayor_title, mayor_name) = issuer(tx).await?;
             let fee = settings_in_force(tx)
                 .await?

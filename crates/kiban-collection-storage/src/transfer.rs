@@ -172,22 +172,7 @@ impl JobKind for TransferRequest {
                 .iter()
                 .map(|r| r.int(0))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(ids
-                .chunks(ADDRESSEES_PER_CHUNK)
-                .enumerate()
-                .map(|(i, chunk)| PlannedChunk {
-                    key: format!(
-                        "{:06} {}",
-                        i + 1,
-                        chunk
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ),
-                    subjects: chunk.len() as u64,
-                })
-                .collect())
+            Ok(PlannedChunk::numbered(&ids, ADDRESSEES_PER_CHUNK))
         })
     }
 
@@ -199,14 +184,8 @@ impl JobKind for TransferRequest {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let due = due_date(params)?;
-            let ids = chunk
-                .split_once(' ')
-                .and_then(|(_, ids)| {
-                    ids.split(',')
-                        .map(|n| n.parse::<i64>().ok())
-                        .collect::<Option<Vec<_>>>()
-                })
-                .ok_or_else(|| unknown_chunk(chunk))?;
+            let (_, ids) =
+                PlannedChunk::parse_numbered(chunk).ok_or_else(|| unknown_chunk(chunk))?;
             let all = registrations(tx, &ids).await?;
             let actor = Actor::new(format!("batch:{TRANSFER_REQUEST_JOB}"), "batch");
             let mut records = Vec::new();

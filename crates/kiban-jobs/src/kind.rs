@@ -218,6 +218,44 @@ pub struct PlannedChunk {
     pub subjects: u64,
 }
 
+impl PlannedChunk {
+    /// Chunks of at most `per_chunk` of `ids`, in their order, each keyed
+    /// `NNNNNN id,id,…` (its number, from 000001, and its ids): a run that
+    /// resumes finds the same subjects in the same chunk, and the number
+    /// names the chunk's output file.
+    pub fn numbered(ids: &[i64], per_chunk: usize) -> Vec<PlannedChunk> {
+        ids.chunks(per_chunk.max(1))
+            .enumerate()
+            .map(|(i, chunk)| PlannedChunk {
+                key: format!(
+                    "{:06} {}",
+                    i + 1,
+                    chunk
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                subjects: chunk.len() as u64,
+            })
+            .collect()
+    }
+
+    /// The number and ids of a key made by [`PlannedChunk::numbered`];
+    /// `None` for any other key.
+    pub fn parse_numbered(key: &str) -> Option<(String, Vec<i64>)> {
+        let (number, ids) = key.split_once(' ')?;
+        if number.len() != 6 || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let ids = ids
+            .split(',')
+            .map(|n| n.parse::<i64>().ok())
+            .collect::<Option<Vec<_>>>()?;
+        Some((number.to_owned(), ids))
+    }
+}
+
 /// A subject (a person, a taxpayer, …) that could not be processed: the run
 /// goes on and reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -532,5 +570,25 @@ mod number_range_tests {
         assert_eq!(parse_number_range("11-21"), Some((11, 21)));
         assert_eq!(parse_number_range("review"), None);
         assert!(number_ranges(1, 10).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod numbered_chunks {
+    use super::PlannedChunk;
+
+    #[test]
+    fn numbered_keys_read_back() {
+        let chunks = PlannedChunk::numbered(&[3, 5, 8, 13, 21], 2);
+        let keys: Vec<_> = chunks.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["000001 3,5", "000002 8,13", "000003 21"]);
+        assert_eq!(chunks[2].subjects, 1);
+        assert_eq!(
+            PlannedChunk::parse_numbered("000002 8,13"),
+            Some(("000002".to_owned(), vec![8, 13]))
+        );
+        for bad in ["", "000002", "2 8,13", "000002 8,x", "00000a 1"] {
+            assert_eq!(PlannedChunk::parse_numbered(bad), None, "{bad}");
+        }
     }
 }

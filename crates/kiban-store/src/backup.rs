@@ -220,7 +220,6 @@ pub async fn postgres_in_recovery(db: &Database) -> Result<bool, StoreError> {
     Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(1) != 0)
 }
 
-
 /// Records the start of a backup (`running`) in `ops_backups`.
 pub async fn record_backup_started(
     db: &Database,
