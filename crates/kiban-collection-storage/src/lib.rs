@@ -26,6 +26,7 @@ pub mod demands;
 pub mod direct_debit;
 pub mod payments;
 pub mod read;
+pub mod reports;
 pub mod rows;
 pub mod suspense;
 pub mod transfer;

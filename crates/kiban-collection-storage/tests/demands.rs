@@ -18,6 +18,7 @@ use kiban_collection::direct_debit::{CollectionSettings, SettingsInput};
 use kiban_collection::payment_file::PaymentFormat;
 use kiban_collection_storage::charges::ASSESSED_CONSUMER;
 use kiban_collection_storage::demands::{DEMANDS_JOB, Demands, INDEX};
+use kiban_collection_storage::reports::{DAILY_FILE, DAILY_REPORT_JOB, DailyReport};
 use kiban_collection_storage::{direct_debit, payments, read};
 use kiban_core::{Date, FiscalYear, MunicipalityCode, Yen};
 use kiban_jobs::consumer::{self, RetryPolicy};
@@ -131,6 +132,29 @@ async fn run(tenant: &TenantDb, as_of: &str) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Runs the daily collection report of `date`; answers `daily.csv`.
+async fn daily_report(tenant: &TenantDb, date: &str) -> String {
+    let kinds = Kinds::new(vec![Box::new(DailyReport)]);
+    let params: BTreeMap<String, String> = [("date".to_owned(), date.to_owned())].into();
+    let id = engine::submit(tenant, &kinds, DAILY_REPORT_JOB, &params, "tax")
+        .await
+        .unwrap();
+    let options = EngineOptions {
+        backoff: Duration::ZERO,
+        max_attempts: 1,
+        ..EngineOptions::default()
+    };
+    let status = engine::run_to_end(tenant, &kinds, id, &options, Duration::ZERO, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(status, Status::Succeeded);
+    let stored = engine::read_output(tenant, &kinds, &clerk(), id, DAILY_FILE)
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8(stored.content).unwrap()
+}
+
 #[tokio::test]
 async fn demands_on_both_engines() {
     for backend in BACKENDS {
@@ -203,6 +227,36 @@ async fn demands_on_both_engines() {
         )
         .await
         .unwrap();
+
+        // The day's collection: two payments of the 2026 resident tax (現年).
+        assert_eq!(
+            daily_report(&demo, "2026-06-30").await,
+            "business,fiscal_year,year_kind,count,amount\nresident_tax,2026,current,2,15000\n",
+            "{backend:?}"
+        );
+        // The same charges paid a year later are 滞繰 (arrears).
+        let late = format!(
+            "notice_number,period,business,fiscal_year,paid_on,amount,channel\n\
+             2601{unpaid:08},2,resident_tax,2026,2027-07-01,20000,bank\n"
+        );
+        payments::import(
+            &demo,
+            &clerk(),
+            PaymentFormat::PaymentsCsv,
+            late.as_bytes(),
+            d("2027-07-01"),
+        )
+        .await
+        .unwrap();
+        let report = daily_report(&demo, "2027-07-01").await;
+        assert!(
+            report.contains("resident_tax,2026,arrears,1,20000\n"),
+            "{backend:?}: {report}"
+        );
+        assert_eq!(
+            daily_report(&demo, "2026-07-01").await,
+            "business,fiscal_year,year_kind,count,amount\n"
+        );
 
         let outputs = run(&demo, "2026-07-20").await;
         let index = String::from_utf8(outputs[INDEX].clone()).unwrap();
