@@ -1,10 +1,11 @@
-//! The job `collection-daily-report` (収納日報, contract collection-v1,
-//! "Checks and reports"): what was collected on a day, by business and
-//! fiscal year of the charges, 現年 (the fiscal year of the day, or later)
-//! and 滞繰 (earlier years) apart, in `daily.csv`:
+//! The jobs `collection-daily-report` (収納日報, contract collection-v1,
+//! "Checks and reports") and `collection-monthly-report` (収納月報): what
+//! was collected on a day or in a month, by business and fiscal year of the
+//! charges, 現年 (the fiscal year of the day or month, or later) and 滞繰
+//! (earlier years) apart, in `daily.csv` / `monthly.csv`:
 //! `business,fiscal_year,year_kind,count,amount`.
 //!
-//! Collected means put to charges: the payments received that day (their
+//! Collected means put to charges: the payments received in the period (their
 //! `paid_on`), with what they paid directly (消込) and what their
 //! overpayments were applied to (充当); `count` is the number of payments,
 //! `amount` the yen. What went to suspense or stays refundable is not
@@ -15,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kiban_core::{Date, FiscalYear};
+use kiban_core::{Date, FiscalYear, YearMonth};
 use kiban_jobs::kind::{
     BoxFuture, ChunkResult, JobError, JobKind, Output, ParamError, ParamSpec, ParamType, Params,
     Parts, PlannedChunk, concatenate,
@@ -32,7 +33,17 @@ pub const DAILY_REPORT_JOB: &str = "collection-daily-report";
 /// Its output.
 pub const DAILY_FILE: &str = "daily.csv";
 
-/// The header of [`DAILY_FILE`].
+/// The job `collection-monthly-report`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MonthlyReport;
+
+/// Its name.
+pub const MONTHLY_REPORT_JOB: &str = "collection-monthly-report";
+
+/// Its output.
+pub const MONTHLY_FILE: &str = "monthly.csv";
+
+/// The header of [`DAILY_FILE`] and [`MONTHLY_FILE`].
 pub const DAILY_HEADER: &str = "business,fiscal_year,year_kind,count,amount";
 
 const PARAMS: &[ParamSpec] = &[ParamSpec {
@@ -42,8 +53,19 @@ const PARAMS: &[ParamSpec] = &[ParamSpec {
     description: "収納日（この日に納付された収納を集計する）",
 }];
 
+const MONTHLY_PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "month",
+    kind: ParamType::Month,
+    required: true,
+    description: "収納月（YYYY-MM。この月に納付された収納を集計する）",
+}];
+
 fn day(params: &Params) -> Result<Date, ParamError> {
     params.date("date")
+}
+
+fn month(params: &Params) -> Result<YearMonth, ParamError> {
+    params.month("month")
 }
 
 /// One line of the report.
@@ -68,7 +90,22 @@ type GroupKey = (String, bool, std::cmp::Reverse<i64>);
 /// The collection of `day` (see the module), in business, 現年 then 滞繰,
 /// fiscal year order (newest first).
 pub async fn daily(tx: &mut TenantTx, day: Date) -> Result<Vec<DailyLine>, StoreError> {
-    let paid_on = Arg::from(day.to_string());
+    collected(tx, day, day).await
+}
+
+/// The collection of `month`, as [`daily`].
+pub async fn monthly(tx: &mut TenantTx, month: YearMonth) -> Result<Vec<DailyLine>, StoreError> {
+    collected(tx, month.first_day(), month.last_day()).await
+}
+
+/// The collection of the payments received `from` to `until` (both
+/// included); 現年 is the fiscal year of `from` or later.
+async fn collected(
+    tx: &mut TenantTx,
+    from: Date,
+    until: Date,
+) -> Result<Vec<DailyLine>, StoreError> {
+    let period = [Arg::from(from.to_string()), Arg::from(until.to_string())];
     let direct = tx
         .fetch_all(
             "SELECT c.business, c.fiscal_year, a.payment_id, a.amount FROM collection_allocations a \
@@ -76,8 +113,9 @@ pub async fn daily(tx: &mut TenantTx, day: Date) -> Result<Vec<DailyLine>, Store
                AND p.payment_id = a.payment_id \
              JOIN collection_charges c ON c.municipality_code = a.municipality_code \
                AND c.charge_id = a.target_id \
-             WHERE a.municipality_code = $1 AND a.target_kind = 'charge' AND p.paid_on = $2",
-            std::slice::from_ref(&paid_on),
+             WHERE a.municipality_code = $1 AND a.target_kind = 'charge' \
+             AND p.paid_on >= $2 AND p.paid_on <= $3",
+            &period,
         )
         .await?;
     let applied = tx
@@ -90,11 +128,11 @@ pub async fn daily(tx: &mut TenantTx, day: Date) -> Result<Vec<DailyLine>, Store
                AND p.payment_id = o.payment_id \
              JOIN collection_charges c ON c.municipality_code = ap.municipality_code \
                AND c.charge_id = ap.charge_id \
-             WHERE ap.municipality_code = $1 AND p.paid_on = $2",
-            std::slice::from_ref(&paid_on),
+             WHERE ap.municipality_code = $1 AND p.paid_on >= $2 AND p.paid_on <= $3",
+            &period,
         )
         .await?;
-    let current = i64::from(FiscalYear::containing(day).start_year());
+    let current = i64::from(FiscalYear::containing(from).start_year());
     let mut groups: BTreeMap<GroupKey, (BTreeSet<i64>, i64)> = BTreeMap::new();
     for row in direct.iter().chain(&applied) {
         let fiscal_year = row.int(1)?;
@@ -166,12 +204,7 @@ impl JobKind for DailyReport {
         _params: &'a Params,
         _chunk_size: u64,
     ) -> BoxFuture<'a, Result<Vec<PlannedChunk>, JobError>> {
-        Box::pin(async move {
-            Ok(vec![PlannedChunk {
-                key: "daily".to_owned(),
-                subjects: 1,
-            }])
-        })
+        Box::pin(async move { Ok(one_chunk()) })
     }
 
     fn run_chunk<'a>(
@@ -182,11 +215,7 @@ impl JobKind for DailyReport {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let lines = daily(tx, day(params)?).await?;
-            Ok(ChunkResult {
-                parts: vec![(DAILY_FILE.to_owned(), daily_csv(&lines).into_bytes())],
-                errors: Vec::new(),
-                done: 1,
-            })
+            Ok(report_part(DAILY_FILE, &lines))
         })
     }
 
@@ -196,19 +225,88 @@ impl JobKind for DailyReport {
         _params: &'a Params,
         parts: Parts,
     ) -> BoxFuture<'a, Result<Vec<Output>, JobError>> {
+        Box::pin(async move { Ok(report_outputs(parts)) })
+    }
+}
+
+impl JobKind for MonthlyReport {
+    fn name(&self) -> &'static str {
+        MONTHLY_REPORT_JOB
+    }
+
+    fn business(&self) -> &'static str {
+        "collection"
+    }
+
+    fn description(&self) -> &'static str {
+        "収納月報（monthly.csv）: 収納月の収納額を業務・年度・現年／滞繰別に集計する"
+    }
+
+    fn params(&self) -> &'static [ParamSpec] {
+        MONTHLY_PARAMS
+    }
+
+    fn personal_data(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, params: &Params) -> Result<(), ParamError> {
+        month(params).map(|_| ())
+    }
+
+    fn plan<'a>(
+        &'a self,
+        _tx: &'a mut TenantTx,
+        _params: &'a Params,
+        _chunk_size: u64,
+    ) -> BoxFuture<'a, Result<Vec<PlannedChunk>, JobError>> {
+        Box::pin(async move { Ok(one_chunk()) })
+    }
+
+    fn run_chunk<'a>(
+        &'a self,
+        tx: &'a mut TenantTx,
+        params: &'a Params,
+        _chunk: &'a str,
+    ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
-            let mut outputs = concatenate(parts);
-            for output in &mut outputs {
-                output.rows = Some(
-                    output
-                        .content
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count()
-                        .saturating_sub(1) as u64,
-                );
-            }
-            Ok(outputs)
+            let lines = monthly(tx, month(params)?).await?;
+            Ok(report_part(MONTHLY_FILE, &lines))
         })
     }
+
+    fn finish<'a>(
+        &'a self,
+        _tx: &'a mut TenantTx,
+        _params: &'a Params,
+        parts: Parts,
+    ) -> BoxFuture<'a, Result<Vec<Output>, JobError>> {
+        Box::pin(async move { Ok(report_outputs(parts)) })
+    }
+}
+
+/// A report is one chunk.
+fn one_chunk() -> Vec<PlannedChunk> {
+    vec![PlannedChunk {
+        key: "report".to_owned(),
+        subjects: 1,
+    }]
+}
+
+fn report_part(name: &str, lines: &[DailyLine]) -> ChunkResult {
+    ChunkResult {
+        parts: vec![(name.to_owned(), daily_csv(lines).into_bytes())],
+        errors: Vec::new(),
+        done: 1,
+    }
+}
+
+/// The report file, with its data rows counted.
+fn report_outputs(parts: Parts) -> Vec<Output> {
+    let mut outputs = concatenate(parts);
+    for output in &mut outputs {
+        let lines = output.content.iter().filter(|b| **b == b'\n').count();
+        output.rows = Some(lines.saturating_sub(1) as u64);
+    }
+    outputs
 }

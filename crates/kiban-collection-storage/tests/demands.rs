@@ -18,7 +18,9 @@ use kiban_collection::direct_debit::{CollectionSettings, SettingsInput};
 use kiban_collection::payment_file::PaymentFormat;
 use kiban_collection_storage::charges::ASSESSED_CONSUMER;
 use kiban_collection_storage::demands::{DEMANDS_JOB, Demands, INDEX};
-use kiban_collection_storage::reports::{DAILY_FILE, DAILY_REPORT_JOB, DailyReport};
+use kiban_collection_storage::reports::{
+    DAILY_FILE, DAILY_REPORT_JOB, DailyReport, MONTHLY_FILE, MONTHLY_REPORT_JOB, MonthlyReport,
+};
 use kiban_collection_storage::{direct_debit, payments, read};
 use kiban_core::{Date, FiscalYear, MunicipalityCode, Yen};
 use kiban_jobs::consumer::{self, RetryPolicy};
@@ -134,9 +136,14 @@ async fn run(tenant: &TenantDb, as_of: &str) -> BTreeMap<String, Vec<u8>> {
 
 /// Runs the daily collection report of `date`; answers `daily.csv`.
 async fn daily_report(tenant: &TenantDb, date: &str) -> String {
-    let kinds = Kinds::new(vec![Box::new(DailyReport)]);
-    let params: BTreeMap<String, String> = [("date".to_owned(), date.to_owned())].into();
-    let id = engine::submit(tenant, &kinds, DAILY_REPORT_JOB, &params, "tax")
+    run_report(tenant, DAILY_REPORT_JOB, ("date", date), DAILY_FILE).await
+}
+
+/// Runs a collection report; answers its file.
+async fn run_report(tenant: &TenantDb, job: &str, param: (&str, &str), file: &str) -> String {
+    let kinds = Kinds::new(vec![Box::new(DailyReport), Box::new(MonthlyReport)]);
+    let params: BTreeMap<String, String> = [(param.0.to_owned(), param.1.to_owned())].into();
+    let id = engine::submit(tenant, &kinds, job, &params, "tax")
         .await
         .unwrap();
     let options = EngineOptions {
@@ -148,7 +155,7 @@ async fn daily_report(tenant: &TenantDb, date: &str) -> String {
         .await
         .unwrap();
     assert_eq!(status, Status::Succeeded);
-    let stored = engine::read_output(tenant, &kinds, &clerk(), id, DAILY_FILE)
+    let stored = engine::read_output(tenant, &kinds, &clerk(), id, file)
         .await
         .unwrap()
         .unwrap();
@@ -257,6 +264,23 @@ async fn demands_on_both_engines() {
             daily_report(&demo, "2026-07-01").await,
             "business,fiscal_year,year_kind,count,amount\n"
         );
+        // The month of June 2026 holds the day's two payments; a month
+        // that is not one is refused, naming the parameter.
+        assert_eq!(
+            run_report(
+                &demo,
+                MONTHLY_REPORT_JOB,
+                ("month", "2026-06"),
+                MONTHLY_FILE
+            )
+            .await,
+            "business,fiscal_year,year_kind,count,amount\nresident_tax,2026,current,2,15000\n",
+            "{backend:?}"
+        );
+        let kinds = Kinds::new(vec![Box::new(MonthlyReport)]);
+        let bad: BTreeMap<String, String> = [("month".to_owned(), "2026-13".to_owned())].into();
+        let refused = engine::submit(&demo, &kinds, MONTHLY_REPORT_JOB, &bad, "tax").await;
+        assert!(format!("{refused:?}").contains("month"), "{refused:?}");
 
         let outputs = run(&demo, "2026-07-20").await;
         let index = String::from_utf8(outputs[INDEX].clone()).unwrap();

@@ -24,16 +24,20 @@ pub enum ParamType {
     Text,
     /// An integer.
     Int,
+    /// A calendar month `YYYY-MM`.
+    Month,
 }
 
 impl ParamType {
-    /// The code shown in listings (`date`, `fiscal_year`, `text`, `int`).
+    /// The code shown in listings (`date`, `fiscal_year`, `text`, `int`,
+    /// `month`).
     pub fn code(self) -> &'static str {
         match self {
             ParamType::Date => "date",
             ParamType::FiscalYear => "fiscal_year",
             ParamType::Text => "text",
             ParamType::Int => "int",
+            ParamType::Month => "month",
         }
     }
 }
@@ -123,6 +127,9 @@ impl Params {
                         )
                     })?
                     .to_string(),
+                ParamType::Month => kiban_core::YearMonth::parse(value)
+                    .map_err(|e| ParamError::new(name, e.message()))?
+                    .to_string(),
                 ParamType::Text => {
                     if value.is_empty() {
                         return Err(ParamError::new(name, Message::ParamEmpty {}));
@@ -148,6 +155,14 @@ impl Params {
     /// The value of `name`, if given.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
+    }
+
+    /// The month parameter `name` (an error naming it when absent).
+    pub fn month(&self, name: &str) -> Result<kiban_core::YearMonth, ParamError> {
+        let value = self
+            .get(name)
+            .ok_or_else(|| ParamError::new(name, Message::ParamRequired {}))?;
+        kiban_core::YearMonth::parse(value).map_err(|e| ParamError::new(name, e.message()))
     }
 
     /// The date parameter `name` (an error naming it when absent).

@@ -129,6 +129,7 @@ pub fn job_kinds() -> kiban_jobs::Kinds {
         Box::new(kiban_collection_storage::transfer::TransferRequest),
         Box::new(kiban_collection_storage::demands::Demands),
         Box::new(kiban_collection_storage::reports::DailyReport),
+        Box::new(kiban_collection_storage::reports::MonthlyReport),
     ])
 }
 
