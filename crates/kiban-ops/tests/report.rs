@@ -131,8 +131,44 @@ async fn month_of_records(backend: Backend) {
     job_run(db, OTHER, 1, "succeeded", &in_month).await;
     job_run(db, OTHER, 2, "succeeded", &at(-10).to_string()).await;
 
+    // Backups: one succeeded, one failed, one still running (not counted);
+    // a restore drill that passed.
+    use kiban_store::backup::{self, BackupOutcome, RestoreDrillRecord};
+    for (id, outcome) in [
+        ("b1", Some(BackupOutcome::Succeeded)),
+        ("b2", Some(BackupOutcome::Failed)),
+        ("b3", None),
+    ] {
+        backup::record_backup_started(db, id, backend, "/backups/x")
+            .await
+            .unwrap();
+        if let Some(outcome) = outcome {
+            backup::record_backup_finished(db, id, outcome, "")
+                .await
+                .unwrap();
+        }
+    }
+    let now = Timestamp::now().to_string();
+    backup::record_restore_drill(
+        db,
+        &RestoreDrillRecord {
+            drill_id: "d1".into(),
+            restored_from: "/backups/x".into(),
+            started_at: now.clone(),
+            finished_at: now.clone(),
+            passed: true,
+            report: "{}".into(),
+        },
+    )
+    .await
+    .unwrap();
+
     let report = sla_report(db, month, None).await.unwrap();
     let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["backups"]["succeeded"], 1, "{json}");
+    assert_eq!(json["backups"]["failed"], 1);
+    assert_eq!(json["backups"]["last_restore_drill"]["status"], "passed");
+    assert_eq!(json["backups"]["last_restore_drill"]["at"], now.as_str());
     assert_eq!(json["month"], month.label());
     assert_eq!(json["availability"]["minutes_down"], 1, "{json}");
     assert_eq!(json["availability"]["measured"], "0.9000");
