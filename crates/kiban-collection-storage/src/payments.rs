@@ -130,6 +130,19 @@ pub fn problems_json(errors: &[RecordError]) -> Vec<serde_json::Value> {
 }
 
 /// The SHA-256 of a file, in lowercase hex.
+/// The file already imported with `digest`, if any.
+async fn imported_as(tenant: &TenantDb, digest: &str) -> Result<Option<i64>, StoreError> {
+    let mut tx = tenant.begin_read().await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT file_id FROM collection_payment_files WHERE municipality_code = $1 AND digest = $2",
+            &[Arg::from(digest)],
+        )
+        .await?;
+    tx.commit().await?;
+    row.map(|r| r.int(0)).transpose()
+}
+
 fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -165,26 +178,39 @@ pub async fn import(
     };
     let file_id = tx.next_numbers(FILE_SEQUENCE, 1).await?;
     let at = now_text();
-    tx.insert_rows(
-        "collection_payment_files",
-        &[
-            "file_id",
-            "format",
-            "digest",
-            "record_count",
-            "imported_at",
-            "imported_by",
-        ],
-        &[vec![
-            int(file_id),
-            Arg::from(format.name()),
-            Arg::from(digest.as_str()),
-            int(i64::try_from(records.len()).unwrap_or(i64::MAX)),
-            Arg::from(at.as_str()),
-            Arg::from(actor.login.as_str()),
-        ]],
-    )
-    .await?;
+    let stored = tx
+        .insert_rows(
+            "collection_payment_files",
+            &[
+                "file_id",
+                "format",
+                "digest",
+                "record_count",
+                "imported_at",
+                "imported_by",
+            ],
+            &[vec![
+                int(file_id),
+                Arg::from(format.name()),
+                Arg::from(digest.as_str()),
+                int(i64::try_from(records.len()).unwrap_or(i64::MAX)),
+                Arg::from(at.as_str()),
+                Arg::from(actor.login.as_str()),
+            ]],
+        )
+        .await;
+    if let Err(e) = stored {
+        // The same file imported at the same moment by another clerk: the
+        // other import committed first and holds the digest.
+        if e.is_unique_violation() {
+            tx.rollback().await?;
+            return Err(match imported_as(tenant, &digest).await? {
+                Some(other) => ImportError::AlreadyImported(other),
+                None => e.into(),
+            });
+        }
+        return Err(e.into());
+    }
     let mut report = ImportReport {
         file_id,
         records: records.len(),

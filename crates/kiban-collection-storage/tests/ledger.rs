@@ -301,3 +301,51 @@ async fn the_ledger_on_both_engines() {
         t.cleanup().await.unwrap();
     }
 }
+
+/// The same file sent twice at the same moment (two clerks, or a retry):
+/// one import posts it, the other is refused as already imported (409 /
+/// exit 2), never a database error, and nothing is posted twice.
+#[tokio::test]
+async fn the_same_file_imported_at_once_twice_is_posted_once() {
+    for backend in BACKENDS {
+        let (t, demo, _other) = setup(backend).await;
+        kiban_resident_tax::storage::settings::put(
+            &demo,
+            &Actor::new("admin", "municipality_admin"),
+            FiscalYear::new(2025).unwrap(),
+            &SettingsInput {
+                collection_agency_code: Some("54321".into()),
+                ..SettingsInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        assessed(&demo, 1, &[100_000, 48_000, 48_000, 48_000]).await;
+        drain(&demo).await;
+        let file = csv(&[&format!(
+            "{NOTICE},1,resident_tax,2025,2025-06-30,100000,counter"
+        )]);
+        let (a, b) = tokio::join!(import(&demo, &file), import(&demo, &file));
+        let outcomes = [&a, &b];
+        let posted = outcomes.iter().filter(|r| r.is_ok()).count();
+        let refused = outcomes
+            .iter()
+            .filter(|r| matches!(r, Err(ImportError::AlreadyImported(_))))
+            .count();
+        assert_eq!((posted, refused), (1, 1), "{backend:?}: {a:?} {b:?}");
+        let mut tx = demo.begin().await.unwrap();
+        let payments = tx
+            .fetch_optional(
+                "SELECT COUNT(*) FROM collection_payments WHERE municipality_code = $1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .int(0)
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(payments, 1, "{backend:?}");
+        t.cleanup().await.unwrap();
+    }
+}

@@ -92,6 +92,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether this is a unique-key violation: another transaction stored
+    /// the same key first (on PostgreSQL, it waited for that one to commit).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(e) if is_unique_violation(e))
+    }
+
     /// The catalogue's message for people (the CLI's operators; the API
     /// answers most of these as an internal error and logs the `Display`).
     pub fn message(&self) -> kiban_core::Message {
