@@ -7,13 +7,16 @@
 //! watching: once a second it asks the current host on a connection of its
 //! own whether it is still acceptable; when it is not (stopped, or now a
 //! standby) it walks the list again and points the pool's new connections
-//! at the new primary. Connections to the old one fail their check before
-//! use and are replaced. Requests fail only while no host is acceptable,
-//! and Kiban carries on without a restart.
+//! at the new primary. Connections opened before the switch are closed
+//! when next taken from the pool ([`Switches`]), whether the old primary
+//! is gone or was demoted to a standby (where they would still answer,
+//! read-only). Requests fail only while no host is acceptable, and Kiban
+//! carries on without a restart.
 
 use std::str::FromStr;
 use std::sync::Weak;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
 use sqlx::{ConnectOptions, Connection};
@@ -23,6 +26,43 @@ use sqlx::{ConnectOptions, Connection};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the watcher asks the current host.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// When the pool last moved to another host, so that connections opened
+/// before are not used again.
+#[derive(Debug)]
+pub(crate) struct Switches {
+    started: Instant,
+    /// Milliseconds from `started` to the last switch; 0 for none.
+    last: AtomicU64,
+}
+
+impl Switches {
+    pub(crate) fn new() -> Self {
+        Switches {
+            started: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Records a switch now.
+    pub(crate) fn mark(&self) {
+        let since = self.started.elapsed().as_millis().max(1);
+        self.last
+            .store(u64::try_from(since).unwrap_or(u64::MAX), Ordering::SeqCst);
+    }
+
+    /// Whether a connection of this `age` was opened before the last switch.
+    pub(crate) fn stale(&self, age: Duration) -> bool {
+        let last = self.last.load(Ordering::SeqCst);
+        if last == 0 {
+            return false;
+        }
+        let switched_at = self.started + Duration::from_millis(last);
+        Instant::now()
+            .checked_sub(age)
+            .is_some_and(|opened| opened < switched_at)
+    }
+}
 
 /// A parsed URL: one URL per host, and whether a host must accept writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +191,7 @@ pub(crate) async fn watch(
     require_primary: bool,
     mut current: usize,
     mut conn: Option<PgConnection>,
+    switches: std::sync::Arc<Switches>,
     alive: Weak<tokio::sync::Mutex<()>>,
 ) {
     loop {
@@ -177,6 +218,7 @@ pub(crate) async fn watch(
                     "database: the primary moved; new connections go to host #{found} of the list"
                 );
                 pool.set_connect_options(hosts[found].clone());
+                switches.mark();
                 current = found;
             }
             conn = Some(c);
@@ -211,6 +253,17 @@ mod tests {
             ["postgresql://db1/kiban", "postgresql://db2/kiban"]
         );
         assert!(!any.require_primary);
+    }
+
+    #[test]
+    fn connections_opened_before_a_switch_are_stale() {
+        let switches = Switches::new();
+        assert!(!switches.stale(Duration::from_secs(3600)), "no switch yet");
+        std::thread::sleep(Duration::from_millis(20));
+        switches.mark();
+        assert!(switches.stale(Duration::from_secs(1)), "opened before");
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!switches.stale(Duration::from_millis(5)), "opened after");
     }
 
     #[test]

@@ -311,6 +311,8 @@ impl Database {
             // acceptable one, and a watcher follows the primary.
             let options = hosts::options(&list, adjust).map_err(StoreError::InvalidUrl)?;
             let require_primary = list.require_primary;
+            let switches = std::sync::Arc::new(hosts::Switches::new());
+            let before = switches.clone();
             let (current, conn) =
                 hosts::find(&options, require_primary)
                     .await
@@ -341,6 +343,12 @@ impl Database {
                         }
                     })
                 })
+                // A connection opened before the pool moved to another
+                // host is closed instead of used.
+                .before_acquire(move |_, meta| {
+                    let fresh = !before.stale(meta.age);
+                    Box::pin(async move { Ok(fresh) })
+                })
                 .connect_with(options[current].clone())
                 .await?;
             let database = Self::postgres(pool.clone());
@@ -350,6 +358,7 @@ impl Database {
                 require_primary,
                 current,
                 Some(conn),
+                switches,
                 std::sync::Arc::downgrade(&database.writer),
             ));
             Ok(database)
