@@ -23,30 +23,31 @@ use kiban_jobs::kind::{
 };
 use kiban_store::{Arg, StoreError, TenantTx};
 
-/// The job `collection-daily-report`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DailyReport;
+/// The collection reports, one job kind each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionReport {
+    /// `collection-daily-report` (param `date`) → `daily.csv`.
+    Daily,
+    /// `collection-monthly-report` (param `month`) → `monthly.csv`.
+    Monthly,
+}
 
-/// Its name.
+/// The daily report's job name.
 pub const DAILY_REPORT_JOB: &str = "collection-daily-report";
 
 /// Its output.
 pub const DAILY_FILE: &str = "daily.csv";
 
-/// The job `collection-monthly-report`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MonthlyReport;
-
-/// Its name.
+/// The monthly report's job name.
 pub const MONTHLY_REPORT_JOB: &str = "collection-monthly-report";
 
 /// Its output.
 pub const MONTHLY_FILE: &str = "monthly.csv";
 
 /// The header of [`DAILY_FILE`] and [`MONTHLY_FILE`].
-pub const DAILY_HEADER: &str = "business,fiscal_year,year_kind,count,amount";
+pub const REPORT_HEADER: &str = "business,fiscal_year,year_kind,count,amount";
 
-const PARAMS: &[ParamSpec] = &[ParamSpec {
+const DAILY_PARAMS: &[ParamSpec] = &[ParamSpec {
     name: "date",
     kind: ParamType::Date,
     required: true,
@@ -60,17 +61,28 @@ const MONTHLY_PARAMS: &[ParamSpec] = &[ParamSpec {
     description: "収納月（YYYY-MM。この月に納付された収納を集計する）",
 }];
 
-fn day(params: &Params) -> Result<Date, ParamError> {
-    params.date("date")
+impl CollectionReport {
+    fn file(self) -> &'static str {
+        match self {
+            CollectionReport::Daily => DAILY_FILE,
+            CollectionReport::Monthly => MONTHLY_FILE,
+        }
+    }
+
+    /// The first and last day of payment the parameters name.
+    fn period(self, params: &Params) -> Result<(Date, Date), ParamError> {
+        match self {
+            CollectionReport::Daily => params.date("date").map(|day| (day, day)),
+            CollectionReport::Monthly => params
+                .month("month")
+                .map(|m: YearMonth| (m.first_day(), m.last_day())),
+        }
+    }
 }
 
-fn month(params: &Params) -> Result<YearMonth, ParamError> {
-    params.month("month")
-}
-
-/// One line of the report.
+/// One line of a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DailyLine {
+pub struct ReportLine {
     /// The charges' business (`resident_tax`, …).
     pub business: String,
     /// Their fiscal year.
@@ -87,24 +99,14 @@ pub struct DailyLine {
 /// first).
 type GroupKey = (String, bool, std::cmp::Reverse<i64>);
 
-/// The collection of `day` (see the module), in business, 現年 then 滞繰,
-/// fiscal year order (newest first).
-pub async fn daily(tx: &mut TenantTx, day: Date) -> Result<Vec<DailyLine>, StoreError> {
-    collected(tx, day, day).await
-}
-
-/// The collection of `month`, as [`daily`].
-pub async fn monthly(tx: &mut TenantTx, month: YearMonth) -> Result<Vec<DailyLine>, StoreError> {
-    collected(tx, month.first_day(), month.last_day()).await
-}
-
 /// The collection of the payments received `from` to `until` (both
-/// included); 現年 is the fiscal year of `from` or later.
-async fn collected(
+/// included; see the module), in business, 現年 then 滞繰, fiscal year
+/// order (newest first); 現年 is the fiscal year of `from` or later.
+pub async fn collected(
     tx: &mut TenantTx,
     from: Date,
     until: Date,
-) -> Result<Vec<DailyLine>, StoreError> {
+) -> Result<Vec<ReportLine>, StoreError> {
     let period = [Arg::from(from.to_string()), Arg::from(until.to_string())];
     let direct = tx
         .fetch_all(
@@ -150,20 +152,22 @@ async fn collected(
         .into_iter()
         .filter(|(_, (_, amount))| *amount != 0)
         .map(
-            |((business, arrears, std::cmp::Reverse(fiscal_year)), (payments, amount))| DailyLine {
-                business,
-                fiscal_year,
-                year_kind: if arrears { "arrears" } else { "current" },
-                count: payments.len() as u64,
-                amount,
+            |((business, arrears, std::cmp::Reverse(fiscal_year)), (payments, amount))| {
+                ReportLine {
+                    business,
+                    fiscal_year,
+                    year_kind: if arrears { "arrears" } else { "current" },
+                    count: payments.len() as u64,
+                    amount,
+                }
             },
         )
         .collect())
 }
 
 /// The CSV of the lines.
-pub fn daily_csv(lines: &[DailyLine]) -> String {
-    let mut out = format!("{DAILY_HEADER}\n");
+pub fn report_csv(lines: &[ReportLine]) -> String {
+    let mut out = format!("{REPORT_HEADER}\n");
     for l in lines {
         out.push_str(&format!(
             "{},{},{},{},{}\n",
@@ -173,9 +177,12 @@ pub fn daily_csv(lines: &[DailyLine]) -> String {
     out
 }
 
-impl JobKind for DailyReport {
+impl JobKind for CollectionReport {
     fn name(&self) -> &'static str {
-        DAILY_REPORT_JOB
+        match self {
+            CollectionReport::Daily => DAILY_REPORT_JOB,
+            CollectionReport::Monthly => MONTHLY_REPORT_JOB,
+        }
     }
 
     fn business(&self) -> &'static str {
@@ -183,11 +190,21 @@ impl JobKind for DailyReport {
     }
 
     fn description(&self) -> &'static str {
-        "収納日報（daily.csv）: 収納日の収納額を業務・年度・現年／滞繰別に集計する"
+        match self {
+            CollectionReport::Daily => {
+                "収納日報（daily.csv）: 収納日の収納額を業務・年度・現年／滞繰別に集計する"
+            }
+            CollectionReport::Monthly => {
+                "収納月報（monthly.csv）: 収納月の収納額を業務・年度・現年／滞繰別に集計する"
+            }
+        }
     }
 
     fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+        match self {
+            CollectionReport::Daily => DAILY_PARAMS,
+            CollectionReport::Monthly => MONTHLY_PARAMS,
+        }
     }
 
     fn personal_data(&self) -> bool {
@@ -195,7 +212,7 @@ impl JobKind for DailyReport {
     }
 
     fn validate(&self, params: &Params) -> Result<(), ParamError> {
-        day(params).map(|_| ())
+        self.period(params).map(|_| ())
     }
 
     fn plan<'a>(
@@ -204,7 +221,13 @@ impl JobKind for DailyReport {
         _params: &'a Params,
         _chunk_size: u64,
     ) -> BoxFuture<'a, Result<Vec<PlannedChunk>, JobError>> {
-        Box::pin(async move { Ok(one_chunk()) })
+        // A report is one chunk.
+        Box::pin(async move {
+            Ok(vec![PlannedChunk {
+                key: "report".to_owned(),
+                subjects: 1,
+            }])
+        })
     }
 
     fn run_chunk<'a>(
@@ -214,8 +237,13 @@ impl JobKind for DailyReport {
         _chunk: &'a str,
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
-            let lines = daily(tx, day(params)?).await?;
-            Ok(report_part(DAILY_FILE, &lines))
+            let (from, until) = self.period(params)?;
+            let lines = collected(tx, from, until).await?;
+            Ok(ChunkResult {
+                parts: vec![(self.file().to_owned(), report_csv(&lines).into_bytes())],
+                errors: Vec::new(),
+                done: 1,
+            })
         })
     }
 
@@ -225,88 +253,13 @@ impl JobKind for DailyReport {
         _params: &'a Params,
         parts: Parts,
     ) -> BoxFuture<'a, Result<Vec<Output>, JobError>> {
-        Box::pin(async move { Ok(report_outputs(parts)) })
-    }
-}
-
-impl JobKind for MonthlyReport {
-    fn name(&self) -> &'static str {
-        MONTHLY_REPORT_JOB
-    }
-
-    fn business(&self) -> &'static str {
-        "collection"
-    }
-
-    fn description(&self) -> &'static str {
-        "収納月報（monthly.csv）: 収納月の収納額を業務・年度・現年／滞繰別に集計する"
-    }
-
-    fn params(&self) -> &'static [ParamSpec] {
-        MONTHLY_PARAMS
-    }
-
-    fn personal_data(&self) -> bool {
-        false
-    }
-
-    fn validate(&self, params: &Params) -> Result<(), ParamError> {
-        month(params).map(|_| ())
-    }
-
-    fn plan<'a>(
-        &'a self,
-        _tx: &'a mut TenantTx,
-        _params: &'a Params,
-        _chunk_size: u64,
-    ) -> BoxFuture<'a, Result<Vec<PlannedChunk>, JobError>> {
-        Box::pin(async move { Ok(one_chunk()) })
-    }
-
-    fn run_chunk<'a>(
-        &'a self,
-        tx: &'a mut TenantTx,
-        params: &'a Params,
-        _chunk: &'a str,
-    ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
-            let lines = monthly(tx, month(params)?).await?;
-            Ok(report_part(MONTHLY_FILE, &lines))
+            let mut outputs = concatenate(parts);
+            for output in &mut outputs {
+                let lines = output.content.iter().filter(|b| **b == b'\n').count();
+                output.rows = Some(lines.saturating_sub(1) as u64);
+            }
+            Ok(outputs)
         })
     }
-
-    fn finish<'a>(
-        &'a self,
-        _tx: &'a mut TenantTx,
-        _params: &'a Params,
-        parts: Parts,
-    ) -> BoxFuture<'a, Result<Vec<Output>, JobError>> {
-        Box::pin(async move { Ok(report_outputs(parts)) })
-    }
-}
-
-/// A report is one chunk.
-fn one_chunk() -> Vec<PlannedChunk> {
-    vec![PlannedChunk {
-        key: "report".to_owned(),
-        subjects: 1,
-    }]
-}
-
-fn report_part(name: &str, lines: &[DailyLine]) -> ChunkResult {
-    ChunkResult {
-        parts: vec![(name.to_owned(), daily_csv(lines).into_bytes())],
-        errors: Vec::new(),
-        done: 1,
-    }
-}
-
-/// The report file, with its data rows counted.
-fn report_outputs(parts: Parts) -> Vec<Output> {
-    let mut outputs = concatenate(parts);
-    for output in &mut outputs {
-        let lines = output.content.iter().filter(|b| **b == b'\n').count();
-        output.rows = Some(lines.saturating_sub(1) as u64);
-    }
-    outputs
 }

@@ -19,7 +19,7 @@ use kiban_collection::payment_file::PaymentFormat;
 use kiban_collection_storage::charges::ASSESSED_CONSUMER;
 use kiban_collection_storage::demands::{DEMANDS_JOB, Demands, INDEX};
 use kiban_collection_storage::reports::{
-    DAILY_FILE, DAILY_REPORT_JOB, DailyReport, MONTHLY_FILE, MONTHLY_REPORT_JOB, MonthlyReport,
+    CollectionReport, DAILY_FILE, DAILY_REPORT_JOB, MONTHLY_FILE, MONTHLY_REPORT_JOB,
 };
 use kiban_collection_storage::{direct_debit, payments, read};
 use kiban_core::{Date, FiscalYear, MunicipalityCode, Yen};
@@ -141,7 +141,10 @@ async fn daily_report(tenant: &TenantDb, date: &str) -> String {
 
 /// Runs a collection report; answers its file.
 async fn run_report(tenant: &TenantDb, job: &str, param: (&str, &str), file: &str) -> String {
-    let kinds = Kinds::new(vec![Box::new(DailyReport), Box::new(MonthlyReport)]);
+    let kinds = Kinds::new(vec![
+        Box::new(CollectionReport::Daily),
+        Box::new(CollectionReport::Monthly),
+    ]);
     let params: BTreeMap<String, String> = [(param.0.to_owned(), param.1.to_owned())].into();
     let id = engine::submit(tenant, &kinds, job, &params, "tax")
         .await
@@ -277,7 +280,7 @@ async fn demands_on_both_engines() {
             "business,fiscal_year,year_kind,count,amount\nresident_tax,2026,current,2,15000\n",
             "{backend:?}"
         );
-        let kinds = Kinds::new(vec![Box::new(MonthlyReport)]);
+        let kinds = Kinds::new(vec![Box::new(CollectionReport::Monthly)]);
         let bad: BTreeMap<String, String> = [("month".to_owned(), "2026-13".to_owned())].into();
         let refused = engine::submit(&demo, &kinds, MONTHLY_REPORT_JOB, &bad, "tax").await;
         assert!(format!("{refused:?}").contains("month"), "{refused:?}");

@@ -128,8 +128,8 @@ pub fn job_kinds() -> kiban_jobs::Kinds {
         Box::new(kiban_resident_tax::jobs::ResidentTaxSpecialNotices),
         Box::new(kiban_collection_storage::transfer::TransferRequest),
         Box::new(kiban_collection_storage::demands::Demands),
-        Box::new(kiban_collection_storage::reports::DailyReport),
-        Box::new(kiban_collection_storage::reports::MonthlyReport),
+        Box::new(kiban_collection_storage::reports::CollectionReport::Daily),
+        Box::new(kiban_collection_storage::reports::CollectionReport::Monthly),
     ])
 }
 
