@@ -22,33 +22,87 @@ use crate::month::hour_key;
 pub const ONLINE_LIMIT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Default, Clone)]
-struct RequestEntry {
+struct RequestTotals {
     requests: i64,
     errors: i64,
     within_3s: i64,
     cpu_micros: i64,
     histogram: Histogram,
-    /// Changed since it was last written.
-    dirty: bool,
-    /// Counts changes, so that a flush marks clean only what it wrote.
-    generation: u64,
 }
 
 #[derive(Debug, Default, Clone)]
-struct JobEntry {
+struct JobTotals {
     steps: i64,
     cpu_micros: i64,
-    dirty: bool,
+}
+
+/// An hour's totals with their changes counted: `generation` goes up with
+/// every change, `written` is the generation last written, so a flush
+/// marks written only what it wrote.
+#[derive(Debug, Default, Clone)]
+struct Counted<T> {
+    totals: T,
     generation: u64,
+    written: u64,
+}
+
+impl<T> Counted<T> {
+    fn change(&mut self, f: impl FnOnce(&mut T)) {
+        f(&mut self.totals);
+        self.generation += 1;
+    }
+}
+
+/// Keys whose first part is the hour (`YYYY-MM-DDTHH`).
+trait HourKey {
+    fn hour(&self) -> &str;
 }
 
 type RequestKey = (String, String, String);
 type JobKey = (String, String);
 
+impl HourKey for RequestKey {
+    fn hour(&self) -> &str {
+        &self.0
+    }
+}
+
+impl HourKey for JobKey {
+    fn hour(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The entries changed since written: key, generation and the row to write.
+fn unwritten<K: Clone, T, R>(
+    entries: &HashMap<K, Counted<T>>,
+    row: impl Fn(&K, &T) -> R,
+) -> Vec<(K, u64, R)> {
+    entries
+        .iter()
+        .filter(|(_, e)| e.generation != e.written)
+        .map(|(k, e)| (k.clone(), e.generation, row(k, &e.totals)))
+        .collect()
+}
+
+/// Marks what was written, and forgets written hours before `current`.
+fn mark_written<K: Eq + std::hash::Hash + HourKey, T, R>(
+    entries: &mut HashMap<K, Counted<T>>,
+    written: &[(K, u64, R)],
+    current: &str,
+) {
+    for (key, generation, _) in written {
+        if let Some(e) = entries.get_mut(key) {
+            e.written = e.written.max(*generation);
+        }
+    }
+    entries.retain(|k, e| e.generation != e.written || k.hour() >= current);
+}
+
 #[derive(Debug, Default)]
 struct Book {
-    requests: HashMap<RequestKey, RequestEntry>,
-    jobs: HashMap<JobKey, JobEntry>,
+    requests: HashMap<RequestKey, Counted<RequestTotals>>,
+    jobs: HashMap<JobKey, Counted<JobTotals>>,
 }
 
 /// One process's counts (see the module).
@@ -110,72 +164,49 @@ impl UsageBook {
     ) {
         let key = (hour_key(at), municipality.to_owned(), route.to_owned());
         let mut book = self.lock();
-        let e = book.requests.entry(key).or_default();
-        e.requests += 1;
-        e.errors += i64::from(server_error);
-        e.within_3s += i64::from(took <= ONLINE_LIMIT);
-        e.cpu_micros += cpu.as_micros().min(i64::MAX as u128) as i64;
-        e.histogram.record(took.as_secs_f64() * 1_000.0);
-        e.dirty = true;
-        e.generation += 1;
+        book.requests.entry(key).or_default().change(|t| {
+            t.requests += 1;
+            t.errors += i64::from(server_error);
+            t.within_3s += i64::from(took <= ONLINE_LIMIT);
+            t.cpu_micros += micros(cpu);
+            t.histogram.record(took.as_secs_f64() * 1_000.0);
+        });
     }
 
     /// Counts one job step of a municipality.
     pub fn record_job_step(&self, at: Timestamp, municipality: &str, cpu: Duration) {
         let key = (hour_key(at), municipality.to_owned());
         let mut book = self.lock();
-        let e = book.jobs.entry(key).or_default();
-        e.steps += 1;
-        e.cpu_micros += cpu.as_micros().min(i64::MAX as u128) as i64;
-        e.dirty = true;
-        e.generation += 1;
+        book.jobs.entry(key).or_default().change(|t| {
+            t.steps += 1;
+            t.cpu_micros += micros(cpu);
+        });
     }
 
     /// Writes what changed since the last flush, then forgets the hours
     /// before the current one that are written.
     pub async fn flush(&self, db: &Database) -> Result<(), StoreError> {
+        let instance = &self.instance;
         let (requests, jobs) = {
             let book = self.lock();
-            let requests: Vec<(RequestKey, u64, ops::RequestStats)> = book
-                .requests
-                .iter()
-                .filter(|(_, e)| e.dirty)
-                .map(|(k, e)| {
-                    (
-                        k.clone(),
-                        e.generation,
-                        ops::RequestStats {
-                            hour: k.0.clone(),
-                            instance: self.instance.clone(),
-                            municipality: k.1.clone(),
-                            route: k.2.clone(),
-                            requests: e.requests,
-                            errors: e.errors,
-                            within_3s: e.within_3s,
-                            cpu_micros: e.cpu_micros,
-                            histogram: e.histogram.to_json(),
-                        },
-                    )
-                })
-                .collect();
-            let jobs: Vec<(JobKey, u64, ops::JobUsage)> = book
-                .jobs
-                .iter()
-                .filter(|(_, e)| e.dirty)
-                .map(|(k, e)| {
-                    (
-                        k.clone(),
-                        e.generation,
-                        ops::JobUsage {
-                            hour: k.0.clone(),
-                            instance: self.instance.clone(),
-                            municipality: k.1.clone(),
-                            steps: e.steps,
-                            cpu_micros: e.cpu_micros,
-                        },
-                    )
-                })
-                .collect();
+            let requests = unwritten(&book.requests, |k, t| ops::RequestStats {
+                hour: k.0.clone(),
+                instance: instance.clone(),
+                municipality: k.1.clone(),
+                route: k.2.clone(),
+                requests: t.requests,
+                errors: t.errors,
+                within_3s: t.within_3s,
+                cpu_micros: t.cpu_micros,
+                histogram: t.histogram.to_json(),
+            });
+            let jobs = unwritten(&book.jobs, |k, t| ops::JobUsage {
+                hour: k.0.clone(),
+                instance: instance.clone(),
+                municipality: k.1.clone(),
+                steps: t.steps,
+                cpu_micros: t.cpu_micros,
+            });
             (requests, jobs)
         };
         let rows: Vec<_> = requests.iter().map(|(_, _, r)| r.clone()).collect();
@@ -185,24 +216,14 @@ impl UsageBook {
 
         let current = hour_key(Timestamp::now());
         let mut book = self.lock();
-        for (key, generation, _) in &requests {
-            if let Some(e) = book.requests.get_mut(key)
-                && e.generation == *generation
-            {
-                e.dirty = false;
-            }
-        }
-        for (key, generation, _) in &jobs {
-            if let Some(e) = book.jobs.get_mut(key)
-                && e.generation == *generation
-            {
-                e.dirty = false;
-            }
-        }
-        book.requests.retain(|k, e| e.dirty || k.0 >= current);
-        book.jobs.retain(|k, e| e.dirty || k.0 >= current);
+        mark_written(&mut book.requests, &requests, &current);
+        mark_written(&mut book.jobs, &jobs, &current);
         Ok(())
     }
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// A future that adds up the CPU time of the thread it is polled on, over
