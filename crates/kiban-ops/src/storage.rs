@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use kiban_store::{Arg, Database, StoreError, ops, platform};
+use kiban_store::{Arg, Database, StoreError, backup, ops, platform};
 
 use crate::histogram::Histogram;
 use crate::month::Month;
@@ -59,8 +59,8 @@ pub async fn sla_report(
     }
     let job_cpu = ops::job_cpu_between(db, &from_hour, &to_hour).await?;
 
-    let (backups_succeeded, backups_failed) = ops::backups_between(db, &from, &to).await?;
-    let last_restore_drill = ops::last_drill_between(db, &from, &to)
+    let (backups_succeeded, backups_failed) = backup::backups_between(db, &from, &to).await?;
+    let last_restore_drill = backup::last_drill_between(db, &from, &to)
         .await?
         .map(|(at, status)| Drill { at, status });
     let incidents = ops::incidents_between(db, &from, &to, municipality)

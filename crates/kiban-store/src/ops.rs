@@ -1,6 +1,7 @@
 //! The service operator's records (migration `0022_operations`): the
 //! servers' availability probes, request and job statistics, incidents,
-//! and the reads of the monthly report. Platform tables: no resident data,
+//! and the reads of the monthly report (backups and restore drills are
+//! [`crate::backup`]'s). Platform tables: no resident data,
 //! no tenant handle; a row about one municipality names it in
 //! `municipality` ('' for the service as a whole).
 
@@ -340,44 +341,6 @@ pub async fn job_cpu_between(
     rows.iter()
         .map(|row| Ok((row.text(0)?, row.int(1)?)))
         .collect()
-}
-
-/// Backups finished in `[from, to)`: (succeeded, failed).
-pub async fn backups_between(
-    db: &Database,
-    from: &str,
-    to: &str,
-) -> Result<(i64, i64), StoreError> {
-    let rows = fetch_all(
-        db,
-        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM ops_backups WHERE finished_at >= $1 AND finished_at < $2",
-        &[Arg::from(from), Arg::from(to)],
-    )
-    .await?;
-    match rows.first() {
-        Some(row) => Ok((row.int(0)?, row.int(1)?)),
-        None => Ok((0, 0)),
-    }
-}
-
-/// The last restore drill finished in `[from, to)`: (finished_at, status).
-pub async fn last_drill_between(
-    db: &Database,
-    from: &str,
-    to: &str,
-) -> Result<Option<(String, String)>, StoreError> {
-    let rows = fetch_all(
-        db,
-        "SELECT finished_at, status FROM ops_restore_drills \
-         WHERE finished_at >= $1 AND finished_at < $2 ORDER BY finished_at DESC LIMIT 1",
-        &[Arg::from(from), Arg::from(to)],
-    )
-    .await?;
-    rows.first()
-        .map(|row| Ok((row.text(0)?, row.text(1)?)))
-        .transpose()
 }
 
 /// The bytes each table takes, its indexes included: PostgreSQL's
