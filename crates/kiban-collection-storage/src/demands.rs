@@ -21,7 +21,7 @@ use kiban_addressee::domain::{AddresseeId, Business as MailBusiness};
 use kiban_audit::{Actor, AuditAction};
 use kiban_collection::barcode::Business;
 use kiban_collection::ledger::ChargeStatus;
-use kiban_core::{Date, Message, Yen};
+use kiban_core::{Date, Yen};
 use kiban_jobs::kind::{
     BoxFuture, ChunkResult, JobError, JobKind, Output, ParamError, ParamSpec, ParamType, Params,
     Parts, PlannedChunk, SubjectError, concatenate,
@@ -63,15 +63,6 @@ const PARAMS: &[ParamSpec] = &[ParamSpec {
 
 fn as_of(params: &Params) -> Result<Date, ParamError> {
     params.date("as_of")
-}
-
-fn unknown_chunk(chunk: &str) -> JobError {
-    JobError::Failed(
-        Message::JobChunkUnknown {
-            chunk: chunk.chars().take(40).collect(),
-        }
-        .text(),
-    )
 }
 
 /// The business as printed.
@@ -180,8 +171,8 @@ impl JobKind for Demands {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let day = as_of(params)?;
-            let (file, ids) =
-                PlannedChunk::parse_numbered(chunk).ok_or_else(|| unknown_chunk(chunk))?;
+            let (file, ids) = PlannedChunk::parse_numbered(chunk)
+                .ok_or_else(|| JobError::unknown_chunk(chunk))?;
             let (municipality, mayor_title, mayor_name) = issuer(tx).await?;
             let fee = settings_in_force(tx)
                 .await?
@@ -277,21 +268,19 @@ impl JobKind for Demands {
                     contact: format!("{municipality} 収納担当"),
                 }));
             }
-            for part in demand_rows.chunks(40) {
-                tx.insert_rows(
-                    "collection_demands",
-                    &[
-                        "charge_id",
-                        "demanded_on",
-                        "demand_fee",
-                        "balance",
-                        "recorded_at",
-                        "recorded_by",
-                    ],
-                    part,
-                )
-                .await?;
-            }
+            tx.insert_rows(
+                "collection_demands",
+                &[
+                    "charge_id",
+                    "demanded_on",
+                    "demand_fee",
+                    "balance",
+                    "recorded_at",
+                    "recorded_by",
+                ],
+                &demand_rows,
+            )
+            .await?;
             kiban_audit::append_many(tx, &entries).await?;
             let done = ids.len() as u64;
             if documents.is_empty() {

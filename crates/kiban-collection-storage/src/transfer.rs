@@ -52,15 +52,6 @@ fn due_date(params: &Params) -> Result<Date, ParamError> {
     params.date("due_date")
 }
 
-fn unknown_chunk(chunk: &str) -> JobError {
-    JobError::Failed(
-        Message::JobChunkUnknown {
-            chunk: chunk.chars().take(40).collect(),
-        }
-        .text(),
-    )
-}
-
 fn record_json(r: &DataRecord) -> Value {
     json!({
         "bank_code": r.bank_code, "bank_name": r.bank_name,
@@ -184,8 +175,8 @@ impl JobKind for TransferRequest {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let due = due_date(params)?;
-            let (_, ids) =
-                PlannedChunk::parse_numbered(chunk).ok_or_else(|| unknown_chunk(chunk))?;
+            let (_, ids) = PlannedChunk::parse_numbered(chunk)
+                .ok_or_else(|| JobError::unknown_chunk(chunk))?;
             let all = registrations(tx, &ids).await?;
             let actor = Actor::new(format!("batch:{TRANSFER_REQUEST_JOB}"), "batch");
             let mut records = Vec::new();

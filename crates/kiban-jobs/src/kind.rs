@@ -353,6 +353,17 @@ pub enum JobError {
 }
 
 impl JobError {
+    /// A chunk key the kind does not know (a stored run that does not fit
+    /// its kind: a run's failure), named by its first 40 characters.
+    pub fn unknown_chunk(chunk: &str) -> JobError {
+        JobError::Failed(
+            Message::JobChunkUnknown {
+                chunk: chunk.chars().take(40).collect(),
+            }
+            .text(),
+        )
+    }
+
     /// The text shown to clerks (a storage failure in the catalogue's words).
     pub fn text(&self) -> String {
         match self {

@@ -168,14 +168,7 @@ impl JobKind for PopulationStatistics {
                 // ranges.
                 (statistics::count_later(tx, as_of).await?, 0)
             } else {
-                let range = parse_range(chunk).ok_or_else(|| {
-                    JobError::Failed(
-                        kiban_core::Message::JobChunkUnknown {
-                            chunk: chunk.to_owned(),
-                        }
-                        .text(),
-                    )
-                })?;
+                let range = parse_range(chunk).ok_or_else(|| JobError::unknown_chunk(chunk))?;
                 let counts = statistics::count_range(tx, as_of, range).await?;
                 let done = counts.examined;
                 (counts, done)

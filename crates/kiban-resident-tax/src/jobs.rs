@@ -160,14 +160,7 @@ impl JobKind for ResidentTaxAssessment {
                 flag_double_claims(tx, year, None).await?;
                 return Ok(ChunkResult::default());
             }
-            let (from, to) = parse_range(chunk).ok_or_else(|| {
-                JobError::Failed(
-                    Message::JobChunkUnknown {
-                        chunk: chunk.to_owned(),
-                    }
-                    .text(),
-                )
-            })?;
+            let (from, to) = parse_range(chunk).ok_or_else(|| JobError::unknown_chunk(chunk))?;
             let options = RunOptions {
                 reassess: reassess(params)?,
                 assessed_on: match params.get("assessed_on") {
@@ -367,15 +360,6 @@ fn pack(
 }
 
 /// A chunk's key that cannot be read.
-fn unknown_chunk(chunk: &str) -> JobError {
-    JobError::Failed(
-        Message::JobChunkUnknown {
-            chunk: chunk.chars().take(40).collect(),
-        }
-        .text(),
-    )
-}
-
 /// Prints a chunk's documents (each of the subject `owners[i]`) into the
 /// chunk's files `{prefix}-NNNNNN-NN.pdf` and its part of the index
 /// (`subject,file,first_page,pages`), on the print engine's threads.
@@ -511,7 +495,7 @@ impl JobKind for ResidentTaxNotices {
             let year = fiscal_year(params)?;
             let (file, issued_on, ids) =
                 parse_chunk_key(chunk, |n| n.parse::<u64>().ok().map(AddresseeId::new))
-                    .ok_or_else(|| unknown_chunk(chunk))?;
+                    .ok_or_else(|| JobError::unknown_chunk(chunk))?;
             let issuer = issuer(tx, year).await.map_err(notices_error)?;
             let actor = Actor::new(format!("batch:{NOTICES_JOB}"), "batch");
             let (made, problems) = notices(tx, year, &issuer, &ids, issued_on, &actor).await?;
@@ -669,8 +653,8 @@ impl JobKind for ResidentTaxSpecialNotices {
     ) -> BoxFuture<'a, Result<ChunkResult, JobError>> {
         Box::pin(async move {
             let year = fiscal_year(params)?;
-            let (file, issued_on, payers) =
-                parse_chunk_key(chunk, payer_number).ok_or_else(|| unknown_chunk(chunk))?;
+            let (file, issued_on, payers) = parse_chunk_key(chunk, payer_number)
+                .ok_or_else(|| JobError::unknown_chunk(chunk))?;
             let issuer = issuer(tx, year).await.map_err(notices_error)?;
             let actor = Actor::new(format!("batch:{SPECIAL_NOTICES_JOB}"), "batch");
             let (made, problems) = special_notices(
