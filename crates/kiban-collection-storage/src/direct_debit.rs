@@ -192,20 +192,15 @@ pub async fn registrations(
     ids: &[i64],
 ) -> Result<Vec<StoredAccount>, StoreError> {
     let mut out = Vec::new();
-    for chunk in ids.chunks(200) {
-        let mut args = Vec::with_capacity(chunk.len());
-        let mut marks = Vec::with_capacity(chunk.len());
-        for (i, id) in chunk.iter().enumerate() {
-            args.push(int(*id));
-            marks.push(format!("${}", i + 2));
-        }
+    for chunk in ids.chunks(kiban_store::IN_LIST_CHUNK) {
+        let args: Vec<Arg> = chunk.iter().map(|id| int(*id)).collect();
         let rows = tx
             .fetch_all(
                 &format!(
                     "SELECT {ACCOUNT_COLUMNS} FROM collection_bank_accounts \
                      WHERE municipality_code = $1 AND addressee_id IN ({}) \
                      ORDER BY addressee_id, version_no",
-                    marks.join(", ")
+                    kiban_store::in_list(2, chunk.len())
                 ),
                 &args,
             )

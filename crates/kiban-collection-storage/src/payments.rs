@@ -129,7 +129,6 @@ pub fn problems_json(errors: &[RecordError]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The SHA-256 of a file, in lowercase hex.
 /// The file already imported with `digest`, if any.
 async fn imported_as(tenant: &TenantDb, digest: &str) -> Result<Option<i64>, StoreError> {
     let mut tx = tenant.begin_read().await?;
@@ -143,6 +142,7 @@ async fn imported_as(tenant: &TenantDb, digest: &str) -> Result<Option<i64>, Sto
     row.map(|r| r.int(0)).transpose()
 }
 
+/// The SHA-256 of a file, in lowercase hex.
 fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
